@@ -1,0 +1,304 @@
+"""Tables, and the imperative mapping of the domain's dataclasses onto them.
+
+Every alliance-scoped table has ``alliance_id`` first in its primary key, so a
+deployment can be distributed by tenant.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import registry
+
+from coauthor.db.types import UTCDateTime, enum_column
+from coauthor.domain import model as m
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = sa.String(40)
+MONEY = sa.Numeric(18, 2)
+
+
+def _alliance_fk() -> sa.Column:
+    return sa.Column("alliance_id", ID, sa.ForeignKey("alliances.id"), primary_key=True)
+
+
+people = sa.Table(
+    "people",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("person_id", ID, sa.ForeignKey("people.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(300), nullable=False, index=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+organizations = sa.Table(
+    "organizations",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+alliances = sa.Table(
+    "alliances",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", enum_column(m.AllianceKind), nullable=False),
+    sa.Column("stage", enum_column(m.AllianceStage), nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+partners = sa.Table(
+    "partners",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("organization_id", ID, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("joined_on", sa.Date, nullable=True),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.UniqueConstraint("alliance_id", "organization_id", name="uq_partners_org"),
+)
+
+members = sa.Table(
+    "members",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("person_id", ID, sa.ForeignKey("people.id"), nullable=False, index=True),
+    sa.Column("partner_id", ID, nullable=False),
+    sa.Column("role", enum_column(m.Role), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False, default=""),
+    sa.UniqueConstraint("alliance_id", "person_id", name="uq_members_person"),
+    sa.ForeignKeyConstraint(["alliance_id", "partner_id"], ["partners.alliance_id", "partners.id"]),
+)
+
+partner_notes = sa.Table(
+    "partner_notes",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("partner_id", ID, nullable=False),
+    sa.Column("author_person_id", ID, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.ForeignKeyConstraint(["alliance_id", "partner_id"], ["partners.alliance_id", "partners.id"]),
+)
+
+agreements = sa.Table(
+    "agreements",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("kind", enum_column(m.AgreementKind), nullable=False),
+    sa.Column("signed_on", sa.Date, nullable=True),
+    sa.Column("effective_on", sa.Date, nullable=True),
+    sa.Column("expires_on", sa.Date, nullable=True),
+    sa.Column("summary", sa.Text, nullable=False, default=""),
+)
+
+obligations = sa.Table(
+    "obligations",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("agreement_id", ID, nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("debtor_partner_id", ID, nullable=False),
+    sa.Column("creditor_partner_id", ID, nullable=False),
+    sa.Column("recurrence", enum_column(m.Recurrence), nullable=False),
+    sa.Column("first_due_on", sa.Date, nullable=False),
+    sa.Column("last_due_on", sa.Date, nullable=True),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "agreement_id"], ["agreements.alliance_id", "agreements.id"]
+    ),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "debtor_partner_id"], ["partners.alliance_id", "partners.id"]
+    ),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "creditor_partner_id"], ["partners.alliance_id", "partners.id"]
+    ),
+)
+
+governance_bodies = sa.Table(
+    "governance_bodies",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", enum_column(m.BodyKind), nullable=False),
+    sa.Column("cadence", enum_column(m.Cadence), nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False, default=""),
+)
+
+body_seats = sa.Table(
+    "body_seats",
+    metadata,
+    _alliance_fk(),
+    sa.Column("body_id", ID, primary_key=True),
+    sa.Column("member_id", ID, primary_key=True),
+    sa.Column("is_chair", sa.Boolean, nullable=False, default=False),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "body_id"], ["governance_bodies.alliance_id", "governance_bodies.id"]
+    ),
+    sa.ForeignKeyConstraint(["alliance_id", "member_id"], ["members.alliance_id", "members.id"]),
+)
+
+decision_rights = sa.Table(
+    "decision_rights",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("body_id", ID, nullable=False),
+    sa.Column("decision_kind", sa.String(200), nullable=False),
+    sa.Column("rule", enum_column(m.DecisionRule), nullable=False),
+    sa.Column("quorum_percent", sa.Integer, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "body_id"], ["governance_bodies.alliance_id", "governance_bodies.id"]
+    ),
+)
+
+meetings = sa.Table(
+    "meetings",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("body_id", ID, nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("starts_at", UTCDateTime, nullable=False),
+    sa.Column("agenda", sa.Text, nullable=False, default=""),
+    sa.Column("notes", sa.Text, nullable=False, default=""),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "body_id"], ["governance_bodies.alliance_id", "governance_bodies.id"]
+    ),
+)
+
+attendance = sa.Table(
+    "attendance",
+    metadata,
+    _alliance_fk(),
+    sa.Column("meeting_id", ID, primary_key=True),
+    sa.Column("member_id", ID, primary_key=True),
+    sa.ForeignKeyConstraint(["alliance_id", "meeting_id"], ["meetings.alliance_id", "meetings.id"]),
+    sa.ForeignKeyConstraint(["alliance_id", "member_id"], ["members.alliance_id", "members.id"]),
+)
+
+risks = sa.Table(
+    "risks",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("likelihood", sa.Integer, nullable=False),
+    sa.Column("impact", sa.Integer, nullable=False),
+    sa.Column("status", enum_column(m.RiskStatus), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("mitigation", sa.Text, nullable=False, default=""),
+)
+
+risk_shares = sa.Table(
+    "risk_shares",
+    metadata,
+    _alliance_fk(),
+    sa.Column("risk_id", ID, primary_key=True),
+    sa.Column("partner_id", ID, primary_key=True),
+    sa.Column("percent", sa.Numeric(5, 2), nullable=False),
+    sa.ForeignKeyConstraint(["alliance_id", "risk_id"], ["risks.alliance_id", "risks.id"]),
+    sa.ForeignKeyConstraint(["alliance_id", "partner_id"], ["partners.alliance_id", "partners.id"]),
+)
+
+contributions = sa.Table(
+    "contributions",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("partner_id", ID, nullable=False),
+    sa.Column("kind", enum_column(m.ContributionKind), nullable=False),
+    sa.Column("direction", sa.String(8), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("amount", MONEY, nullable=False),
+    sa.Column("unit", sa.String(20), nullable=False),
+    sa.Column("on", sa.Date, nullable=False),
+    sa.ForeignKeyConstraint(["alliance_id", "partner_id"], ["partners.alliance_id", "partners.id"]),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("chain_id", ID, primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor_id", ID, nullable=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+MAPPED: dict[type, sa.Table] = {
+    m.Person: people,
+    m.ApiToken: api_tokens,
+    m.Organization: organizations,
+    m.Alliance: alliances,
+    m.Partner: partners,
+    m.Member: members,
+    m.PartnerNote: partner_notes,
+    m.Agreement: agreements,
+    m.Obligation: obligations,
+    m.GovernanceBody: governance_bodies,
+    m.BodySeat: body_seats,
+    m.DecisionRight: decision_rights,
+    m.Meeting: meetings,
+    m.Attendance: attendance,
+    m.Risk: risks,
+    m.RiskShare: risk_shares,
+    m.Contribution: contributions,
+    m.Event: events,
+}
+
+mapper_registry = registry(metadata=metadata)
+_mapped = False
+
+
+def map_domain() -> None:
+    """Map every domain dataclass onto its table, once per process."""
+    global _mapped
+    if _mapped:
+        return
+    for cls, table in MAPPED.items():
+        mapper_registry.map_imperatively(cls, table)
+    _mapped = True
