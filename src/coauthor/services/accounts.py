@@ -99,7 +99,11 @@ class LoginLimits:
 def authenticate(
     uow: UnitOfWork, email: str, password: str, client: str, limits: LoginLimits
 ) -> Person:
-    """The person whose credentials these are; failures are counted per email and client."""
+    """The person whose credentials these are; failures are counted per email and client.
+
+    A failure is committed at once, before the error propagates, so that the
+    count survives the caller's rollback: that is what makes the limit hold.
+    """
     key = f"{email.strip().lower()}|{client}"
     since = uow.clock.now() - timedelta(seconds=limits.window_seconds)
     failures = uow.session.scalar(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
-from coauthor.domain.errors import Conflict, NotFound, ValidationFailed
+from coauthor.domain.errors import CoauthorError, Conflict, NotFound, ValidationFailed
 from coauthor.domain.model import (
     Alliance,
     Member,
@@ -41,7 +41,7 @@ class Access:
     def can_edit(self) -> bool:
         try:
             permissions.edit_mechanics(self.actor, self.membership)
-        except Exception:
+        except CoauthorError:
             return False
         return True
 
