@@ -1,0 +1,20 @@
+"""The JSON API, mounted at /api/v1 and documented at /api/docs.
+
+Every route needs a signed-in person (a bearer token, or the session cookie
+plus the X-CSRF-Token header for writes); errors are problem+json documents.
+See docs/api.md.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from coauthor.web.api import accounts, alliances, mechanics
+from coauthor.web.api.deps import signed_in
+
+router = APIRouter(dependencies=[Depends(signed_in)])
+router.include_router(accounts.router)
+router.include_router(alliances.router)
+router.include_router(mechanics.router)
+
+__all__ = ["router"]
