@@ -76,3 +76,11 @@ def manage_own_tokens(actor: Person | None) -> Person:
 
 def manage_people(actor: Person | None) -> Person:
     return require_admin(actor)
+
+
+def take_part(actor: Person | None, membership: Member | None) -> Member:
+    """Vote and write statements: members of the alliance who are not observers."""
+    view_alliance(actor, membership)
+    if membership is None or membership.role not in NOTE_ROLES:
+        raise PermissionDenied("only the alliance's members (not observers) take part")
+    return membership

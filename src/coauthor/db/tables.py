@@ -269,6 +269,104 @@ events = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
+deliberations = sa.Table(
+    "deliberations",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("question", sa.String(500), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("status", enum_column(m.DeliberationStatus), nullable=False),
+    sa.Column("strict_moderation", sa.Boolean, nullable=False, default=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+participants = sa.Table(
+    "participants",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("deliberation_id", ID, nullable=False),
+    sa.Column("person_id", ID, sa.ForeignKey("people.id"), nullable=True),
+    sa.Column("partner_id", ID, nullable=True),
+    sa.Column("external_id", sa.String(64), nullable=True),
+    sa.Column("joined_at", UTCDateTime, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "deliberation_id"], ["deliberations.alliance_id", "deliberations.id"]
+    ),
+    sa.ForeignKeyConstraint(["alliance_id", "partner_id"], ["partners.alliance_id", "partners.id"]),
+    sa.UniqueConstraint(
+        "alliance_id", "deliberation_id", "person_id", name="uq_participants_person"
+    ),
+    sa.UniqueConstraint(
+        "alliance_id", "deliberation_id", "external_id", name="uq_participants_external"
+    ),
+)
+
+statements = sa.Table(
+    "statements",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("deliberation_id", ID, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("moderation", enum_column(m.Moderation), nullable=False),
+    sa.Column("is_meta", sa.Boolean, nullable=False, default=False),
+    sa.Column("author_participant_id", ID, nullable=True),
+    sa.Column("external_id", sa.String(64), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "deliberation_id"], ["deliberations.alliance_id", "deliberations.id"]
+    ),
+    sa.Index("ix_statements_deliberation", "alliance_id", "deliberation_id"),
+)
+
+votes = sa.Table(
+    "votes",
+    metadata,
+    _alliance_fk(),
+    sa.Column("deliberation_id", ID, primary_key=True),
+    sa.Column("participant_id", ID, primary_key=True),
+    sa.Column("statement_id", ID, primary_key=True),
+    sa.Column("value", sa.SmallInteger, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("value in (-1, 0, 1)", name="vote_value"),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "participant_id"], ["participants.alliance_id", "participants.id"]
+    ),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "statement_id"], ["statements.alliance_id", "statements.id"]
+    ),
+)
+
+declarations = sa.Table(
+    "declarations",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("rationale", sa.Text, nullable=False, default=""),
+    sa.Column("body_id", ID, nullable=True),
+    sa.Column("rule", enum_column(m.DecisionRule), nullable=True),
+    sa.Column("declared_at", UTCDateTime, nullable=False),
+    sa.Column("declared_by_person_id", ID, sa.ForeignKey("people.id"), nullable=True),
+    sa.Column("dissent", sa.Text, nullable=False, default=""),
+    sa.Column("source", sa.String(200), nullable=False, default=""),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "body_id"], ["governance_bodies.alliance_id", "governance_bodies.id"]
+    ),
+)
+
+charter_clauses = sa.Table(
+    "charter_clauses",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("added_at", UTCDateTime, nullable=False),
+    sa.Column("source", sa.String(200), nullable=False, default=""),
+)
+
 MAPPED: dict[type, sa.Table] = {
     m.Person: people,
     m.ApiToken: api_tokens,
@@ -288,6 +386,12 @@ MAPPED: dict[type, sa.Table] = {
     m.RiskShare: risk_shares,
     m.Contribution: contributions,
     m.Event: events,
+    m.Deliberation: deliberations,
+    m.Participant: participants,
+    m.Statement: statements,
+    m.Vote: votes,
+    m.Declaration: declarations,
+    m.CharterClause: charter_clauses,
 }
 
 mapper_registry = registry(metadata=metadata)

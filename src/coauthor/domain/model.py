@@ -284,3 +284,96 @@ class Event:
     payload: dict = field(default_factory=dict)
     prev_hash: str = ""
     hash: str = ""
+
+
+class DeliberationStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Moderation(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+@dataclass(eq=False)
+class Deliberation:
+    """A Pol.is-style conversation: a question, statements, agree/disagree/pass votes."""
+
+    alliance_id: str
+    id: str
+    question: str
+    description: str
+    status: DeliberationStatus
+    strict_moderation: bool
+    created_at: datetime
+
+
+@dataclass(eq=False)
+class Participant:
+    """A voter in one deliberation: a member (``person_id``) or an imported voter.
+
+    ``partner_id`` is the partner the voter belonged to when they joined, so the
+    results can say whether opinion groups follow partner lines.
+    """
+
+    alliance_id: str
+    id: str
+    deliberation_id: str
+    person_id: str | None
+    partner_id: str | None
+    external_id: str | None
+    joined_at: datetime
+
+
+@dataclass(eq=False)
+class Statement:
+    alliance_id: str
+    id: str
+    deliberation_id: str
+    text: str
+    moderation: Moderation
+    is_meta: bool
+    author_participant_id: str | None
+    external_id: str | None
+    created_at: datetime
+
+
+@dataclass(eq=False)
+class Vote:
+    """A participant's current vote on a statement: 1 agree, -1 disagree, 0 pass."""
+
+    alliance_id: str
+    deliberation_id: str
+    participant_id: str
+    statement_id: str
+    value: int
+    at: datetime
+
+
+@dataclass(eq=False)
+class Declaration:
+    """A decision declared by the partners or one of their bodies (Winograd & Flores)."""
+
+    alliance_id: str
+    id: str
+    text: str
+    rationale: str
+    body_id: str | None
+    rule: DecisionRule | None
+    declared_at: datetime
+    declared_by_person_id: str | None
+    dissent: str = ""
+    source: str = ""
+
+
+@dataclass(eq=False)
+class CharterClause:
+    """One clause of the alliance's charter, the partners' shared commitments."""
+
+    alliance_id: str
+    id: str
+    text: str
+    added_at: datetime
+    source: str = ""

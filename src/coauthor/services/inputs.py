@@ -203,6 +203,34 @@ class ContributionInput(Input):
     on: date
 
 
+class DeliberationInput(Input):
+    question: Annotated[str, AfterValidator(_strip), Field(min_length=1, max_length=500)]
+    description: Text = ""
+    strict_moderation: bool = True
+
+
+class StatementInput(Input):
+    text: Annotated[str, AfterValidator(_strip), Field(min_length=1, max_length=1000)]
+
+
+class VoteInput(Input):
+    statement_id: Ref
+    value: Literal[-1, 0, 1]
+
+
+class ModerationInput(Input):
+    decision: Literal["accepted", "rejected"]
+
+
+class PromotionInput(Input):
+    """Make a consensus statement a declaration, or a clause of the charter."""
+
+    target: Literal["declaration", "charter"]
+    rationale: Text = ""
+    body_id: Ref | None = None
+    rule: m.DecisionRule | None = None
+
+
 def _loc_from_message(loc: tuple[str | int, ...], message: str) -> tuple[tuple, str]:
     """Model-level validators say "field: reason"; move the field into the location."""
     prefix, sep, rest = message.partition(": ")
