@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StringConstraints,
     ValidationError,
     model_validator,
 )
@@ -28,17 +29,13 @@ from coauthor.domain.invariants import risk_share_errors
 M = TypeVar("M", bound=BaseModel)
 
 
-def _strip(value: str) -> str:
-    return value.strip()
-
-
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("needs a time zone (for example 2026-03-01T09:00:00Z)")
     return value
 
 
-Name = Annotated[str, AfterValidator(_strip), Field(min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, Field(max_length=10_000)]
 Ref = Annotated[str, Field(min_length=1, max_length=40)]
 Email = Annotated[EmailStr, AfterValidator(lambda value: value.lower()), Field(max_length=254)]
@@ -96,7 +93,7 @@ class MemberUpdate(Input):
 
 
 class PartnerNoteInput(Input):
-    body: Annotated[str, AfterValidator(_strip), Field(min_length=1, max_length=10_000)]
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 
 
 class AgreementInput(Input):
@@ -199,18 +196,18 @@ class ContributionInput(Input):
     direction: Literal["in", "value"] = "in"
     description: Name
     amount: Money
-    unit: Annotated[str, AfterValidator(_strip), Field(min_length=1, max_length=20)]
+    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
     on: date
 
 
 class DeliberationInput(Input):
-    question: Annotated[str, AfterValidator(_strip), Field(min_length=1, max_length=500)]
+    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
     description: Text = ""
     strict_moderation: bool = True
 
 
 class StatementInput(Input):
-    text: Annotated[str, AfterValidator(_strip), Field(min_length=1, max_length=1000)]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
 
 class VoteInput(Input):

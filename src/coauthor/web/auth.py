@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from coauthor.clock import Clock
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain.errors import NotAuthenticated, PermissionDenied
 from coauthor.domain.model import Person
@@ -38,8 +39,24 @@ def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
+class _ClockSigner(TimestampSigner):
+    """A timestamp signer that reads the runtime's clock, so session age follows it."""
+
+    def __init__(self, *args: object, clock: Clock, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self._clock.now().timestamp())
+
+
 def _serializer(runtime: Runtime) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(runtime.settings.resolved_secret_key(), salt="session")
+    return URLSafeTimedSerializer(
+        runtime.settings.resolved_secret_key(),
+        salt="session",
+        signer=_ClockSigner,
+        signer_kwargs={"clock": runtime.clock},
+    )
 
 
 def read_session(request: Request) -> Session:

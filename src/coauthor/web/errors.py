@@ -30,6 +30,10 @@ def problem(
 def _request_errors(exc: RequestValidationError) -> list[FieldError]:
     errors = []
     for error in exc.errors():
+        if error["type"] == "json_invalid":
+            position = error["loc"][-1]
+            errors.append(FieldError((), f"the body is not valid JSON (at character {position})"))
+            continue
         loc = tuple(part for part in error["loc"] if part not in ("body", "query", "path"))
         message = str(error["msg"]).removeprefix("Value error, ")
         for part in message.split("; "):

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends
 
 from coauthor.web.api import accounts, alliances, mechanics
 from coauthor.web.api.deps import signed_in
+from coauthor.web.api.schemas import PROBLEM_RESPONSES
 
-router = APIRouter(dependencies=[Depends(signed_in)])
+router = APIRouter(dependencies=[Depends(signed_in)], responses=PROBLEM_RESPONSES)
 router.include_router(accounts.router)
 router.include_router(alliances.router)
 router.include_router(mechanics.router)

@@ -1,0 +1,46 @@
+"""The signed-in person and their API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from coauthor.services import accounts
+from coauthor.web.api.deps import PersonDep
+from coauthor.web.api.schemas import Me, NewToken, Token, TokenCreate
+from coauthor.web.auth import UowDep
+
+router = APIRouter()
+
+
+@router.get("/me", response_model=Me, tags=["me"], summary="Who is signed in")
+def read_me(person: PersonDep) -> Me:
+    return Me.model_validate(person)
+
+
+@router.get("/tokens", response_model=list[Token], tags=["tokens"], summary="My API tokens")
+def list_my_tokens(uow: UowDep, person: PersonDep) -> list[Token]:
+    return [Token.model_validate(token) for token in accounts.list_tokens(uow, person)]
+
+
+@router.post(
+    "/tokens",
+    response_model=NewToken,
+    status_code=status.HTTP_201_CREATED,
+    tags=["tokens"],
+    summary="Create an API token (its secret is returned this once)",
+)
+def create_token(data: TokenCreate, uow: UowDep, person: PersonDep) -> NewToken:
+    token, secret = accounts.do_create_token(uow, person, data.name)
+    uow.commit()
+    return NewToken.model_validate({**Token.model_validate(token).model_dump(), "secret": secret})
+
+
+@router.delete(
+    "/tokens/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["tokens"],
+    summary="Revoke an API token",
+)
+def revoke_token(token_id: str, uow: UowDep, person: PersonDep) -> None:
+    accounts.do_revoke_token(uow, person, token_id)
+    uow.commit()

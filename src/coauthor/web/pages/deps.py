@@ -1,0 +1,75 @@
+"""Dependencies of page handlers: the signed-in person and a CSRF-checked form post.
+
+Declare ``SignedIn`` before ``Posted`` in a handler's parameters: a visitor
+whose session ran out is then told so, instead of being refused for a stale
+security token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from coauthor import permissions
+from coauthor.domain.model import Person
+from coauthor.web.auth import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    ActorDep,
+    check_csrf,
+    get_runtime,
+    read_session,
+)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who the page header greets: plain values, still there after the database session ends."""
+
+    id: str
+    name: str
+    is_admin: bool
+
+    @classmethod
+    def of(cls, person: Person) -> Viewer:
+        return cls(person.id, person.name, person.is_admin)
+
+
+def signed_in(request: Request, actor: ActorDep) -> Person:
+    person = permissions.require_signed_in(actor)
+    request.state.viewer = Viewer.of(person)
+    return person
+
+
+def viewer_from_session(request: Request) -> Viewer | None:
+    """The viewer for a page outside any route (an unknown path), from the session cookie."""
+    person_id = read_session(request).person_id
+    if person_id is None:
+        return None
+    with get_runtime(request).uow() as uow:
+        person = uow.get(Person, id=person_id)
+        return Viewer.of(person) if person else None
+
+
+async def posted_form(request: Request) -> dict[str, str]:
+    """The posted text fields, after checking the form's CSRF token."""
+    data = await request.form()
+    values = {name: value for name, value in data.multi_items() if isinstance(value, str)}
+    check_csrf(request, values.pop(CSRF_FIELD, None) or request.headers.get(CSRF_HEADER))
+    return values
+
+
+SignedIn = Annotated[Person, Depends(signed_in)]
+Posted = Annotated[dict[str, str], Depends(posted_form)]
+CsrfChecked = Depends(posted_form)
+"""For an anonymous route whose form carries nothing but the CSRF token (sign out)."""
+
+
+def _signed_in_post(person: SignedIn, values: Posted) -> Person:
+    return person
+
+
+PostingPerson = Annotated[Person, Depends(_signed_in_post)]
+"""The signed-in person of a post that carries only its CSRF token (delete, remove, revoke)."""

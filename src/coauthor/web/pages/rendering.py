@@ -1,0 +1,145 @@
+"""Templates, their filters, and the responses every page handler returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from coauthor.web.auth import csrf_token, read_session, write_session
+from coauthor.web.pages.charts import reciprocity_chart, stack
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+SPECIAL_LABELS = {
+    "mou": "MOU",
+    "jv_agreement": "JV agreement",
+    "jv_board": "JV board",
+    "sow": "SOW",
+    "nda": "NDA",
+    "ip": "IP",
+    "ad_hoc": "Ad hoc",
+    "in": "Contributed",
+    "value": "Value received",
+}
+
+
+def label(value: Any) -> str:
+    """An enum value as words: ``joint_venture`` → ``Joint venture``."""
+    text = str(getattr(value, "value", value))
+    return SPECIAL_LABELS.get(text, text.replace("_", " ").capitalize())
+
+
+def event_label(kind: str) -> str:
+    """``partner_note.added`` → ``Partner note added``."""
+    return label(kind.replace(".", " "))
+
+
+def format_date(value: date | None) -> str:
+    return value.strftime("%d %b %Y").lstrip("0") if value else "—"
+
+
+def format_datetime(value: datetime | None) -> str:
+    return value.strftime("%d %b %Y, %H:%M UTC").lstrip("0") if value else "—"
+
+
+def format_number(value: Decimal | int | float) -> str:
+    """Thousands separated by thin spaces, decimals only when there are any."""
+    number = Decimal(value)
+    text = f"{number:,.2f}".removesuffix(".00")
+    return text.replace(",", "\u202f")
+
+
+def format_percent(value: Decimal | int | float) -> str:
+    return f"{format_number(value)}%"
+
+
+def sentence(text: str) -> str:
+    """A service's lower-case message as a sentence: first letter up, a full stop."""
+    text = str(text).strip()
+    if not text:
+        return text
+    if text.split(" ", 1)[0].isalpha():
+        text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+def options(items: Iterable[Any]) -> list[tuple[str, str]]:
+    """(value, label) pairs for a select, from an enum or from ``Choice`` rows."""
+    pairs = []
+    for item in items:
+        if hasattr(item, "value"):
+            pairs.append((str(item.value), label(item)))
+        else:
+            pairs.append((item.id, item.label))
+    return pairs
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        label=label,
+        event_label=event_label,
+        date=format_date,
+        datetime=format_datetime,
+        number=format_number,
+        percent=format_percent,
+        sentence=sentence,
+        options=options,
+        stack=stack,
+        reciprocity_chart=reciprocity_chart,
+    )
+    env.globals["csrf_token"] = csrf_token
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    """Render a template; an anonymous visitor gets a session cookie for their CSRF token."""
+    values = {"actor": getattr(request.state, "viewer", None), **(context or {})}
+    response = templates.TemplateResponse(request, name, values, status_code=status)
+    session = read_session(request)
+    if session.person_id is None:
+        write_session(request, response, session)
+    return response
+
+
+def see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def safe_next(value: str | None) -> str:
+    """Only a path on this site, never another host (``//evil``, ``https://…``)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or any(ord(char) < 32 for char in value):
+        return "/"
+    return value
+
+
+def is_partial(request: Request, target: str) -> bool:
+    """True for an htmx request that asks to swap only the element ``#target``."""
+    headers = request.headers
+    return (
+        headers.get("hx-request") == "true"
+        and headers.get("hx-boosted") != "true"
+        and headers.get("hx-target") == target
+    )

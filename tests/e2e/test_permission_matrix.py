@@ -1,0 +1,445 @@
+"""Every route of the app, for every role, against the policy declared for that route.
+
+``RULES`` declares, for each (method, path) the app routes, who may use it and
+which body a write sends. The test walks the app's real route table (API and
+pages), so a route that ``RULES`` does not list fails
+``test_every_route_has_a_policy``: new routes cannot slip through unchecked.
+
+For each role every route is called with the path filled with ids of the
+seeded alliance (``api_fixtures``); a write gets a valid body and a fresh copy
+of the database, so success is real and writes do not interfere. What a role
+gets follows from the policy:
+
+- anonymous: 401 from the API, a 303 to /login from the pages;
+- outsider (signed in, in no alliance): 404 from anything alliance-scoped;
+- signed in but not allowed: 403;
+- allowed: 2xx or 3xx — and a write appends to the event log, a refused one
+  leaves it untouched, a read never writes.
+
+API routes are called with each role's bearer token; page routes with the
+session cookie of a real sign-in and the form's CSRF token.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_fixtures import (
+    Endpoint,
+    World,
+    WorldTemplate,
+    app_on,
+    copy_database,
+    endpoints,
+    extended_template,
+    flat_routes,
+    settings_for,
+    valid_input,
+)
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from httpx import Response
+from starlette.routing import Mount
+
+from coauthor.runtime import Runtime, build_runtime
+from coauthor.services.mechanics import KINDS
+from coauthor.web.api.mechanics import collection_of
+from tests.e2e.conftest import World as SeededWorld
+from tests.e2e.conftest import csrf_of, event_count, login
+
+API = "/api/v1"
+ROLES = ("anonymous", "outsider", "observer", "member", "sponsor", "manager", "admin")
+SIGNED_IN_ROLES = frozenset(ROLES) - {"anonymous"}
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+Body = Callable[[World], dict[str, Any]]
+
+
+class Policy(enum.Enum):
+    PUBLIC = "anyone, signed in or not"
+    SIGNED_IN = "anyone signed in"
+    SELF = "anyone signed in, on their own things"
+    VIEW = "the alliance's members and site administrators"
+    EDIT = "the alliance's managers and site administrators"
+    OWN_PARTNER_NOTES = "the partner's own members"
+    WRITE_OWN_PARTNER_NOTES = "the partner's own sponsors, managers and members"
+    ADMIN = "site administrators"
+
+
+ALLOWED: dict[Policy, frozenset[str]] = {
+    Policy.PUBLIC: frozenset(ROLES),
+    Policy.SIGNED_IN: SIGNED_IN_ROLES,
+    Policy.SELF: SIGNED_IN_ROLES,
+    Policy.VIEW: frozenset({"observer", "member", "sponsor", "manager", "admin"}),
+    Policy.EDIT: frozenset({"manager", "admin"}),
+    Policy.ADMIN: frozenset({"admin"}),
+}
+ALLIANCE_SCOPED = frozenset(
+    {Policy.VIEW, Policy.EDIT, Policy.OWN_PARTNER_NOTES, Policy.WRITE_OWN_PARTNER_NOTES}
+)
+SUCCESS, SIGN_IN = "success", "sign in"
+SESSION_PATHS = frozenset({"/login", "/logout"})
+"""Where a redirect to the login page is what success looks like."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    policy: Policy
+    body: Body | None = None
+    """A valid body for a write; None for writes that take none (delete, revoke)."""
+    logged: bool = True
+    """Whether a successful write appends to the event log (signing in and out do not)."""
+
+
+NOTE_WRITERS = frozenset({"member", "sponsor", "manager"})
+NOTES_PARTNER = "other"
+"""Whose notes the matrix reads: Contoso's, where an observer reads and a sponsor writes."""
+
+
+def allowed(policy: Policy, role: str, world: World) -> bool:
+    """Notes go by the partner in the path (see ``path_values``), the rest by role alone."""
+    person = world.people.get(role)
+    own_partner = person is not None and person.partner == NOTES_PARTNER
+    if policy is Policy.OWN_PARTNER_NOTES:
+        return own_partner
+    if policy is Policy.WRITE_OWN_PARTNER_NOTES:
+        return own_partner and role in NOTE_WRITERS
+    return role in ALLOWED[policy]
+
+
+def expected(policy: Policy, role: str, world: World) -> str:
+    if allowed(policy, role, world):
+        return SUCCESS
+    if role == "anonymous":
+        return SIGN_IN
+    if role == "outsider" and policy in ALLIANCE_SCOPED:
+        return "404"
+    return "403"
+
+
+# Bodies, shared by the API (as JSON) and the pages (as form fields).
+
+
+def new_alliance(world: World) -> dict[str, Any]:
+    return {"name": "Matrix", "kind": "consortium", "organization_name": "Adventure Works"}
+
+
+def alliance_update(world: World) -> dict[str, Any]:
+    return {"name": "Harbour Link", "kind": "joint_venture", "stage": "operating"}
+
+
+def new_partner(world: World) -> dict[str, Any]:
+    return {"organization_name": "Adventure Works", "joined_on": "2026-05-01"}
+
+
+def partner_update(world: World) -> dict[str, Any]:
+    return {"organization_name": "Northwind Group"}
+
+
+def new_member(world: World) -> dict[str, Any]:
+    return {"email": "newcomer@example.org", "partner_id": world.partner_ids["own"]}
+
+
+def member_update(world: World) -> dict[str, Any]:
+    return {"partner_id": world.partner_ids["other"], "role": "observer", "title": "Counsel"}
+
+
+def new_note(world: World) -> dict[str, Any]:
+    return {"body": "A note for our eyes only."}
+
+
+def new_token(world: World) -> dict[str, Any]:
+    return {"name": "matrix"}
+
+
+def credentials(world: World) -> dict[str, Any]:
+    return {"email": world.people["outsider"].email, "password": world.people["outsider"].password}
+
+
+def item_body(kind_name: str) -> Body:
+    return lambda world: valid_input(kind_name, world, "matrix")
+
+
+def kind_rules() -> dict[tuple[str, str], Rule]:
+    """The same rules for every kind of mechanics item, on the API and on the pages."""
+    rules: dict[tuple[str, str], Rule] = {}
+    for kind_name in KINDS:
+        body = item_body(kind_name)
+        api = f"{API}/alliances/{{alliance_id}}/{collection_of(kind_name)}"
+        page = f"/a/{{alliance_id}}/{collection_of(kind_name)}"
+        rules |= {
+            ("GET", api): Rule(Policy.VIEW),
+            ("POST", api): Rule(Policy.EDIT, body),
+            ("GET", f"{api}/{{item_id}}"): Rule(Policy.VIEW),
+            ("PUT", f"{api}/{{item_id}}"): Rule(Policy.EDIT, body),
+            ("DELETE", f"{api}/{{item_id}}"): Rule(Policy.EDIT),
+            ("GET", f"{page}/new"): Rule(Policy.EDIT),
+            ("POST", f"{page}/new"): Rule(Policy.EDIT, body),
+            ("GET", f"{page}/{{item_id}}/edit"): Rule(Policy.EDIT),
+            ("POST", f"{page}/{{item_id}}/edit"): Rule(Policy.EDIT, body),
+            ("POST", f"{page}/{{item_id}}/delete"): Rule(Policy.EDIT),
+        }
+    return rules
+
+
+ALLIANCE = f"{API}/alliances/{{alliance_id}}"
+PAGE = "/a/{alliance_id}"
+RULES: dict[tuple[str, str], Rule] = {
+    ("GET", f"{API}/me"): Rule(Policy.SIGNED_IN),
+    ("GET", f"{API}/tokens"): Rule(Policy.SELF),
+    ("POST", f"{API}/tokens"): Rule(Policy.SELF, new_token),
+    ("DELETE", f"{API}/tokens/{{token_id}}"): Rule(Policy.SELF),
+    ("GET", f"{API}/alliances"): Rule(Policy.SIGNED_IN),
+    ("POST", f"{API}/alliances"): Rule(Policy.SIGNED_IN, new_alliance),
+    ("GET", ALLIANCE): Rule(Policy.VIEW),
+    ("PUT", ALLIANCE): Rule(Policy.EDIT, alliance_update),
+    ("GET", f"{ALLIANCE}/partners"): Rule(Policy.VIEW),
+    ("POST", f"{ALLIANCE}/partners"): Rule(Policy.EDIT, new_partner),
+    ("GET", f"{ALLIANCE}/partners/{{partner_id}}"): Rule(Policy.VIEW),
+    ("PUT", f"{ALLIANCE}/partners/{{partner_id}}"): Rule(Policy.EDIT, partner_update),
+    ("GET", f"{ALLIANCE}/partners/{{partner_id}}/notes"): Rule(Policy.OWN_PARTNER_NOTES),
+    ("POST", f"{ALLIANCE}/partners/{{partner_id}}/notes"): Rule(
+        Policy.WRITE_OWN_PARTNER_NOTES, new_note
+    ),
+    ("GET", f"{ALLIANCE}/members"): Rule(Policy.VIEW),
+    ("POST", f"{ALLIANCE}/members"): Rule(Policy.EDIT, new_member),
+    ("GET", f"{ALLIANCE}/members/{{member_id}}"): Rule(Policy.VIEW),
+    ("PUT", f"{ALLIANCE}/members/{{member_id}}"): Rule(Policy.EDIT, member_update),
+    ("DELETE", f"{ALLIANCE}/members/{{member_id}}"): Rule(Policy.EDIT),
+    ("GET", "/login"): Rule(Policy.PUBLIC),
+    ("POST", "/login"): Rule(Policy.PUBLIC, credentials, logged=False),
+    ("POST", "/logout"): Rule(Policy.PUBLIC, logged=False),
+    ("GET", "/"): Rule(Policy.SIGNED_IN),
+    ("POST", "/alliances"): Rule(Policy.SIGNED_IN, new_alliance),
+    ("GET", "/account/tokens"): Rule(Policy.SELF),
+    ("POST", "/account/tokens"): Rule(Policy.SELF, new_token),
+    ("POST", "/account/tokens/{token_id}/revoke"): Rule(Policy.SELF),
+    ("GET", PAGE): Rule(Policy.VIEW),
+    ("GET", f"{PAGE}/edit"): Rule(Policy.EDIT),
+    ("POST", f"{PAGE}/edit"): Rule(Policy.EDIT, alliance_update),
+    ("GET", f"{PAGE}/partners"): Rule(Policy.VIEW),
+    ("POST", f"{PAGE}/partners"): Rule(Policy.EDIT, new_partner),
+    ("POST", f"{PAGE}/members"): Rule(Policy.EDIT, new_member),
+    ("POST", f"{PAGE}/members/{{member_id}}"): Rule(Policy.EDIT, member_update),
+    ("POST", f"{PAGE}/members/{{member_id}}/remove"): Rule(Policy.EDIT),
+    ("GET", f"{PAGE}/partners/{{partner_id}}/notes"): Rule(Policy.OWN_PARTNER_NOTES),
+    ("POST", f"{PAGE}/partners/{{partner_id}}/notes"): Rule(
+        Policy.WRITE_OWN_PARTNER_NOTES, new_note
+    ),
+    ("GET", f"{PAGE}/agreements"): Rule(Policy.VIEW),
+    ("GET", f"{PAGE}/governance"): Rule(Policy.VIEW),
+    ("GET", f"{PAGE}/risks"): Rule(Policy.VIEW),
+    ("GET", f"{PAGE}/risks/share-preview"): Rule(Policy.VIEW),
+    ("GET", f"{PAGE}/contributions"): Rule(Policy.VIEW),
+    **kind_rules(),
+}
+
+
+def doc_paths(app: FastAPI) -> set[str]:
+    """The OpenAPI document and its viewers: public, and not part of the matrix."""
+    urls = (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    return {url for url in urls if url}
+
+
+def checked_endpoints(app: FastAPI) -> list[Endpoint]:
+    return [e for e in endpoints(app) if e.path not in doc_paths(app)]
+
+
+def form_fields(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """A JSON body as the pages' form fields: ``shares.0.percent``, ticked boxes as "on"."""
+    fields: dict[str, str] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, list):
+            for index, row in enumerate(value):
+                fields |= form_fields(row, f"{name}.{index}.")
+        elif value is True:
+            fields[name] = "on"
+        elif value is not None and value is not False:
+            fields[name] = str(value)
+    return fields
+
+
+def path_values(world: World, role: str, path: str) -> dict[str, str]:
+    """Real ids for a route's path parameters; items and members are ones nothing depends on."""
+    person = world.people["manager" if role == "anonymous" else role]
+    kinds = {collection_of(kind_name): kind_name for kind_name in KINDS}
+    segments = path.split("/")
+    values = {
+        "alliance_id": world.alliance_id,
+        "partner_id": world.partner_ids[NOTES_PARTNER],
+        "member_id": world.deletable_ids["member"],
+        "token_id": person.token_id,
+    }
+    if "{item_id}" in segments:
+        collection = segments[segments.index("{item_id}") - 1]
+        values["item_id"] = world.deletable_ids[kinds[collection]]
+    return values
+
+
+@dataclass
+class Visitor:
+    """How one role identifies itself: a bearer token for the API, a session for the pages."""
+
+    role: str
+    api_headers: dict[str, str]
+    cookies: dict[str, str]
+    csrf_token: str
+
+
+def sign_in(app: FastAPI, world: World, role: str) -> Visitor:
+    """Sign in through the login form, then read the session's CSRF token from a form page."""
+    with TestClient(app, follow_redirects=False) as client:
+        if role == "anonymous":
+            csrf = csrf_of(client, "/login")
+            return Visitor(role, {}, dict(client.cookies), csrf)
+        person = world.people[role]
+        signed_in = login(client, person.email, person.password)
+        assert signed_in.status_code == 303, signed_in.text
+        csrf = csrf_of(client, "/account/tokens")
+        return Visitor(role, world.bearer(role), dict(client.cookies), csrf)
+
+
+class Sandbox:
+    """The app on a copy of the seeded world; each write gets a pristine copy of its own."""
+
+    def __init__(self, template: WorldTemplate, folder: Path) -> None:
+        self.template = template
+        self.folder = folder
+        reads = folder / "reads.sqlite3"
+        copy_database(template.database, reads)
+        self.app = app_on(reads)
+        self.reads = self.app.state.runtime
+        self.copies = 0
+
+    @contextmanager
+    def database_for(self, method: str) -> Iterator[Runtime]:
+        if method not in WRITES:
+            yield self.reads
+            return
+        self.copies += 1
+        database = self.folder / f"write-{self.copies}.sqlite3"
+        copy_database(self.template.database, database)
+        runtime = build_runtime(settings_for(database), migrate_db=False)
+        self.app.state.runtime = runtime
+        try:
+            yield runtime
+        finally:
+            self.app.state.runtime = self.reads
+            runtime.close()
+
+    def close(self) -> None:
+        self.reads.close()
+
+
+def send(app: FastAPI, visitor: Visitor, world: World, endpoint: Endpoint, rule: Rule) -> Response:
+    path = endpoint.path.format(**path_values(world, visitor.role, endpoint.path))
+    body = rule.body(world) if rule.body else {}
+    client = TestClient(
+        app, follow_redirects=False, cookies=visitor.cookies, raise_server_exceptions=False
+    )
+    with client:
+        if endpoint.path.startswith(f"{API}/"):
+            json = body if endpoint.method in WRITES else None
+            return client.request(endpoint.method, path, json=json, headers=visitor.api_headers)
+        if endpoint.method in WRITES:
+            form = form_fields(body) | {"csrf_token": visitor.csrf_token}
+            return client.request(endpoint.method, path, data=form)
+        return client.request(endpoint.method, path)
+
+
+def outcome(endpoint: Endpoint, response: Response) -> str:
+    status = response.status_code
+    location = response.headers.get("location", "")
+    if status == 401 and endpoint.path.startswith(f"{API}/"):
+        return SIGN_IN
+    if status == 303 and location.startswith("/login") and endpoint.path not in SESSION_PATHS:
+        return SIGN_IN
+    return SUCCESS if 200 <= status < 400 else str(status)
+
+
+def check(sandbox: Sandbox, visitor: Visitor, world: World, endpoint: Endpoint) -> str | None:
+    """What is wrong with this role's call of this route, or None."""
+    rule = RULES.get((endpoint.method, endpoint.path))
+    if rule is None:
+        return "no rule declared"
+    want = expected(rule.policy, visitor.role, world)
+    with sandbox.database_for(endpoint.method) as runtime:
+        before = event_count(runtime)
+        response = send(sandbox.app, visitor, world, endpoint, rule)
+        written = event_count(runtime) - before
+    got = outcome(endpoint, response)
+    if got != want:
+        status = response.status_code
+        return f"expected {want} ({rule.policy.name}), got {status}: {response.text[:160]}"
+    wrote = want == SUCCESS and endpoint.method in WRITES and rule.logged
+    if bool(written) != wrote:
+        return f"{'no' if wrote else 'an unexpected'} write in the event log ({written} events)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def world_template(
+    seeded: tuple[Path, SeededWorld], tmp_path_factory: pytest.TempPathFactory
+) -> WorldTemplate:
+    return extended_template(seeded, tmp_path_factory.mktemp("matrix-world"))
+
+
+@pytest.fixture
+def api_world(world_template: WorldTemplate) -> World:
+    return world_template.world
+
+
+@pytest.fixture
+def sandbox(world_template: WorldTemplate, tmp_path: Path) -> Iterator[Sandbox]:
+    sandbox = Sandbox(world_template, tmp_path)
+    yield sandbox
+    sandbox.close()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_obeys_its_policy(sandbox: Sandbox, api_world: World, role: str) -> None:
+    visitor = sign_in(sandbox.app, api_world, role)
+    problems = [
+        f"{endpoint.method} {endpoint.path}: {problem}"
+        for endpoint in checked_endpoints(sandbox.app)
+        if (problem := check(sandbox, visitor, api_world, endpoint))
+    ]
+    assert not problems, f"as {role}:\n" + "\n".join(problems)
+
+
+def test_every_route_has_a_policy(sandbox: Sandbox) -> None:
+    routed = {(e.method, e.path) for e in checked_endpoints(sandbox.app)}
+    unlisted = sorted(routed - RULES.keys())
+    assert not unlisted, f"routes without a rule in RULES: {unlisted}"
+
+
+def test_every_policy_names_a_route(sandbox: Sandbox) -> None:
+    routed = {(e.method, e.path) for e in checked_endpoints(sandbox.app)}
+    stale = sorted(RULES.keys() - routed)
+    assert not stale, f"rules for routes that do not exist: {stale}"
+
+
+def test_the_matrix_covers_both_surfaces(sandbox: Sandbox) -> None:
+    paths = [e.path for e in checked_endpoints(sandbox.app)]
+    assert any(path.startswith(f"{API}/") for path in paths)
+    assert any(not path.startswith("/api/") for path in paths)
+
+
+def test_only_static_files_are_left_out(sandbox: Sandbox) -> None:
+    without_methods = [r for r in flat_routes(sandbox.app) if not getattr(r, "methods", None)]
+    for route in without_methods:
+        assert isinstance(getattr(route, "original_route", route), Mount), route.path
+        assert route.path.startswith("/static"), route.path
+
+
+def test_docs_are_public(sandbox: Sandbox) -> None:
+    with TestClient(sandbox.app) as client:
+        for path in doc_paths(sandbox.app):
+            assert client.get(path).status_code == 200, path
