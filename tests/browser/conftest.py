@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
 from tests.conftest import require_or_skip
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+
 from tests.conftest import require_or_skip
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

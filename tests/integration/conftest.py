@@ -24,6 +24,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
+
 from tests.conftest import require_or_skip
 
 PG_SUPERUSER = "coauthor"
