@@ -82,8 +82,16 @@ def do_create_person(
     return person
 
 
-def do_set_password(uow: UnitOfWork, actor: Person | None, person: Person, password: str) -> None:
-    if actor is None or (actor.id != person.id and not actor.is_admin):
+def do_set_password(
+    uow: UnitOfWork,
+    actor: Person | None,
+    person: Person,
+    password: str,
+    *,
+    bootstrap: bool = False,
+) -> None:
+    """Set a password: one's own, or anyone's for an administrator or the operator's CLI."""
+    if not bootstrap and (actor is None or (actor.id != person.id and not actor.is_admin)):
         permissions.manage_people(actor)
     check_password_strength(password)
     person.password_hash = hash_password(password)

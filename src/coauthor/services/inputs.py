@@ -40,7 +40,9 @@ Text = Annotated[str, Field(max_length=10_000)]
 Ref = Annotated[str, Field(min_length=1, max_length=40)]
 Email = Annotated[EmailStr, AfterValidator(lambda value: value.lower()), Field(max_length=254)]
 AwareDateTime = Annotated[datetime, AfterValidator(_aware)]
-Money = Annotated[Decimal, Field(ge=0, le=Decimal("1e15"), decimal_places=2)]
+MAX_AMOUNT = Decimal("1e12")
+"""Amounts stay within 15 significant digits, which every backend stores exactly."""
+Money = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=2)]
 Percent = Annotated[Decimal, Field(gt=0, le=100, decimal_places=2)]
 
 

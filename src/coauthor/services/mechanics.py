@@ -121,7 +121,7 @@ def kind_named(name: str) -> Kind:
         raise NotFound(f"no such kind of item: {name}") from None
 
 
-def _reference_errors(
+def reference_errors(
     uow: UnitOfWork, alliance_id: str, kind: Kind, data: BaseModel
 ) -> list[FieldError]:
     errors = [
@@ -149,7 +149,7 @@ def _scalar_fields(kind: Kind, data: BaseModel) -> dict[str, Any]:
     return {name: getattr(data, name) for name in type(data).model_fields if name not in nested}
 
 
-def _replace_children(
+def replace_children(
     uow: UnitOfWork, alliance_id: str, kind: Kind, item_id: str, data: BaseModel
 ) -> None:
     for children in kind.children:
@@ -167,7 +167,7 @@ def _replace_children(
 
 def _validated(uow: UnitOfWork, alliance_id: str, kind: Kind, payload: Any) -> BaseModel:
     data = inputs.parse(kind.input, payload)
-    errors = _reference_errors(uow, alliance_id, kind, data)
+    errors = reference_errors(uow, alliance_id, kind, data)
     if errors:
         raise ValidationFailed(errors)
     return data
@@ -184,7 +184,7 @@ def do_create_item(
     )
     uow.add(item)
     uow.flush()
-    _replace_children(uow, alliance_id, kind, item.id, data)
+    replace_children(uow, alliance_id, kind, item.id, data)
     eventlog.append(
         uow,
         alliance_id,
@@ -217,7 +217,7 @@ def do_update_item(
     data = _validated(uow, alliance_id, kind, payload)
     for name, value in _scalar_fields(kind, data).items():
         setattr(item, name, value)
-    _replace_children(uow, alliance_id, kind, item.id, data)
+    replace_children(uow, alliance_id, kind, item.id, data)
     eventlog.append(
         uow,
         alliance_id,

@@ -1,8 +1,8 @@
 """initial schema
 
 Revision ID: 0001
-Revises:
-Create Date: 2026-11-25 17:19:09.150274
+Revises: (none)
+Create Date: 2026-11-25 18:00:53.268948
 """
 
 from __future__ import annotations
@@ -144,6 +144,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_api_tokens_person_id"), ["person_id"], unique=False)
 
     op.create_table(
+        "charter_clauses",
+        sa.Column("alliance_id", sa.String(length=40), nullable=False),
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("added_at", coauthor.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["alliance_id"], ["alliances.id"], name=op.f("fk_charter_clauses_alliance_id_alliances")
+        ),
+        sa.PrimaryKeyConstraint("alliance_id", "id", name=op.f("pk_charter_clauses")),
+    )
+    op.create_table(
+        "deliberations",
+        sa.Column("alliance_id", sa.String(length=40), nullable=False),
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("question", sa.String(length=500), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("open", "closed", name="deliberationstatus", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("strict_moderation", sa.Boolean(), nullable=False),
+        sa.Column("created_at", coauthor.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["alliance_id"], ["alliances.id"], name=op.f("fk_deliberations_alliance_id_alliances")
+        ),
+        sa.PrimaryKeyConstraint("alliance_id", "id", name=op.f("pk_deliberations")),
+    )
+    op.create_table(
         "governance_bodies",
         sa.Column("alliance_id", sa.String(length=40), nullable=False),
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -250,7 +280,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["alliance_id", "partner_id"],
             ["partners.alliance_id", "partners.id"],
-            name=op.f("fk_contributions_alliance_id_partners"),
+            name=op.f("fk_contributions_alliance_id_partner_id_partners"),
         ),
         sa.ForeignKeyConstraint(
             ["alliance_id"], ["alliances.id"], name=op.f("fk_contributions_alliance_id_alliances")
@@ -281,12 +311,51 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["alliance_id", "body_id"],
             ["governance_bodies.alliance_id", "governance_bodies.id"],
-            name=op.f("fk_decision_rights_alliance_id_governance_bodies"),
+            name=op.f("fk_decision_rights_alliance_id_body_id_governance_bodies"),
         ),
         sa.ForeignKeyConstraint(
             ["alliance_id"], ["alliances.id"], name=op.f("fk_decision_rights_alliance_id_alliances")
         ),
         sa.PrimaryKeyConstraint("alliance_id", "id", name=op.f("pk_decision_rights")),
+    )
+    op.create_table(
+        "declarations",
+        sa.Column("alliance_id", sa.String(length=40), nullable=False),
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("rationale", sa.Text(), nullable=False),
+        sa.Column("body_id", sa.String(length=40), nullable=True),
+        sa.Column(
+            "rule",
+            sa.Enum(
+                "consensus",
+                "consent",
+                "majority",
+                "unanimity",
+                name="decisionrule",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=True,
+        ),
+        sa.Column("declared_at", coauthor.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("declared_by_person_id", sa.String(length=40), nullable=True),
+        sa.Column("dissent", sa.Text(), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["alliance_id", "body_id"],
+            ["governance_bodies.alliance_id", "governance_bodies.id"],
+            name=op.f("fk_declarations_alliance_id_body_id_governance_bodies"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["alliance_id"], ["alliances.id"], name=op.f("fk_declarations_alliance_id_alliances")
+        ),
+        sa.ForeignKeyConstraint(
+            ["declared_by_person_id"],
+            ["people.id"],
+            name=op.f("fk_declarations_declared_by_person_id_people"),
+        ),
+        sa.PrimaryKeyConstraint("alliance_id", "id", name=op.f("pk_declarations")),
     )
     op.create_table(
         "meetings",
@@ -300,7 +369,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["alliance_id", "body_id"],
             ["governance_bodies.alliance_id", "governance_bodies.id"],
-            name=op.f("fk_meetings_alliance_id_governance_bodies"),
+            name=op.f("fk_meetings_alliance_id_body_id_governance_bodies"),
         ),
         sa.ForeignKeyConstraint(
             ["alliance_id"], ["alliances.id"], name=op.f("fk_meetings_alliance_id_alliances")
@@ -330,7 +399,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["alliance_id", "partner_id"],
             ["partners.alliance_id", "partners.id"],
-            name=op.f("fk_members_alliance_id_partners"),
+            name=op.f("fk_members_alliance_id_partner_id_partners"),
         ),
         sa.ForeignKeyConstraint(
             ["alliance_id"], ["alliances.id"], name=op.f("fk_members_alliance_id_alliances")
@@ -371,22 +440,55 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["alliance_id", "agreement_id"],
             ["agreements.alliance_id", "agreements.id"],
-            name=op.f("fk_obligations_alliance_id_agreements"),
+            name=op.f("fk_obligations_alliance_id_agreement_id_agreements"),
         ),
         sa.ForeignKeyConstraint(
             ["alliance_id", "creditor_partner_id"],
             ["partners.alliance_id", "partners.id"],
-            name=op.f("fk_obligations_alliance_id_partners"),
+            name=op.f("fk_obligations_alliance_id_creditor_partner_id_partners"),
         ),
         sa.ForeignKeyConstraint(
             ["alliance_id", "debtor_partner_id"],
             ["partners.alliance_id", "partners.id"],
-            name=op.f("fk_obligations_alliance_id_partners"),
+            name=op.f("fk_obligations_alliance_id_debtor_partner_id_partners"),
         ),
         sa.ForeignKeyConstraint(
             ["alliance_id"], ["alliances.id"], name=op.f("fk_obligations_alliance_id_alliances")
         ),
         sa.PrimaryKeyConstraint("alliance_id", "id", name=op.f("pk_obligations")),
+    )
+    op.create_table(
+        "participants",
+        sa.Column("alliance_id", sa.String(length=40), nullable=False),
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("deliberation_id", sa.String(length=40), nullable=False),
+        sa.Column("person_id", sa.String(length=40), nullable=True),
+        sa.Column("partner_id", sa.String(length=40), nullable=True),
+        sa.Column("external_id", sa.String(length=64), nullable=True),
+        sa.Column("joined_at", coauthor.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["alliance_id", "deliberation_id"],
+            ["deliberations.alliance_id", "deliberations.id"],
+            name=op.f("fk_participants_alliance_id_deliberation_id_deliberations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["alliance_id", "partner_id"],
+            ["partners.alliance_id", "partners.id"],
+            name=op.f("fk_participants_alliance_id_partner_id_partners"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["alliance_id"], ["alliances.id"], name=op.f("fk_participants_alliance_id_alliances")
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["people.id"], name=op.f("fk_participants_person_id_people")
+        ),
+        sa.PrimaryKeyConstraint("alliance_id", "id", name=op.f("pk_participants")),
+        sa.UniqueConstraint(
+            "alliance_id", "deliberation_id", "external_id", name="uq_participants_external"
+        ),
+        sa.UniqueConstraint(
+            "alliance_id", "deliberation_id", "person_id", name="uq_participants_person"
+        ),
     )
     op.create_table(
         "partner_notes",
@@ -399,7 +501,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["alliance_id", "partner_id"],
             ["partners.alliance_id", "partners.id"],
-            name=op.f("fk_partner_notes_alliance_id_partners"),
+            name=op.f("fk_partner_notes_alliance_id_partner_id_partners"),
         ),
         sa.ForeignKeyConstraint(
             ["alliance_id"], ["alliances.id"], name=op.f("fk_partner_notes_alliance_id_alliances")
@@ -420,12 +522,12 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["alliance_id", "partner_id"],
             ["partners.alliance_id", "partners.id"],
-            name=op.f("fk_risk_shares_alliance_id_partners"),
+            name=op.f("fk_risk_shares_alliance_id_partner_id_partners"),
         ),
         sa.ForeignKeyConstraint(
             ["alliance_id", "risk_id"],
             ["risks.alliance_id", "risks.id"],
-            name=op.f("fk_risk_shares_alliance_id_risks"),
+            name=op.f("fk_risk_shares_alliance_id_risk_id_risks"),
         ),
         sa.ForeignKeyConstraint(
             ["alliance_id"], ["alliances.id"], name=op.f("fk_risk_shares_alliance_id_alliances")
@@ -435,6 +537,38 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "statements",
+        sa.Column("alliance_id", sa.String(length=40), nullable=False),
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("deliberation_id", sa.String(length=40), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column(
+            "moderation",
+            sa.Enum(
+                "pending", "accepted", "rejected", name="moderation", native_enum=False, length=32
+            ),
+            nullable=False,
+        ),
+        sa.Column("is_meta", sa.Boolean(), nullable=False),
+        sa.Column("author_participant_id", sa.String(length=40), nullable=True),
+        sa.Column("external_id", sa.String(length=64), nullable=True),
+        sa.Column("created_at", coauthor.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["alliance_id", "deliberation_id"],
+            ["deliberations.alliance_id", "deliberations.id"],
+            name=op.f("fk_statements_alliance_id_deliberation_id_deliberations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["alliance_id"], ["alliances.id"], name=op.f("fk_statements_alliance_id_alliances")
+        ),
+        sa.PrimaryKeyConstraint("alliance_id", "id", name=op.f("pk_statements")),
+    )
+    with op.batch_alter_table("statements", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_statements_deliberation", ["alliance_id", "deliberation_id"], unique=False
+        )
+
+    op.create_table(
         "attendance",
         sa.Column("alliance_id", sa.String(length=40), nullable=False),
         sa.Column("meeting_id", sa.String(length=40), nullable=False),
@@ -442,12 +576,12 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["alliance_id", "meeting_id"],
             ["meetings.alliance_id", "meetings.id"],
-            name=op.f("fk_attendance_alliance_id_meetings"),
+            name=op.f("fk_attendance_alliance_id_meeting_id_meetings"),
         ),
         sa.ForeignKeyConstraint(
             ["alliance_id", "member_id"],
             ["members.alliance_id", "members.id"],
-            name=op.f("fk_attendance_alliance_id_members"),
+            name=op.f("fk_attendance_alliance_id_member_id_members"),
         ),
         sa.ForeignKeyConstraint(
             ["alliance_id"], ["alliances.id"], name=op.f("fk_attendance_alliance_id_alliances")
@@ -465,36 +599,75 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["alliance_id", "body_id"],
             ["governance_bodies.alliance_id", "governance_bodies.id"],
-            name=op.f("fk_body_seats_alliance_id_governance_bodies"),
+            name=op.f("fk_body_seats_alliance_id_body_id_governance_bodies"),
         ),
         sa.ForeignKeyConstraint(
             ["alliance_id", "member_id"],
             ["members.alliance_id", "members.id"],
-            name=op.f("fk_body_seats_alliance_id_members"),
+            name=op.f("fk_body_seats_alliance_id_member_id_members"),
         ),
         sa.ForeignKeyConstraint(
             ["alliance_id"], ["alliances.id"], name=op.f("fk_body_seats_alliance_id_alliances")
         ),
         sa.PrimaryKeyConstraint("alliance_id", "body_id", "member_id", name=op.f("pk_body_seats")),
     )
+    op.create_table(
+        "votes",
+        sa.Column("alliance_id", sa.String(length=40), nullable=False),
+        sa.Column("deliberation_id", sa.String(length=40), nullable=False),
+        sa.Column("participant_id", sa.String(length=40), nullable=False),
+        sa.Column("statement_id", sa.String(length=40), nullable=False),
+        sa.Column("value", sa.SmallInteger(), nullable=False),
+        sa.Column("at", coauthor.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("value in (-1, 0, 1)", name=op.f("ck_votes_vote_value")),
+        sa.ForeignKeyConstraint(
+            ["alliance_id", "participant_id"],
+            ["participants.alliance_id", "participants.id"],
+            name=op.f("fk_votes_alliance_id_participant_id_participants"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["alliance_id", "statement_id"],
+            ["statements.alliance_id", "statements.id"],
+            name=op.f("fk_votes_alliance_id_statement_id_statements"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["alliance_id"], ["alliances.id"], name=op.f("fk_votes_alliance_id_alliances")
+        ),
+        sa.PrimaryKeyConstraint(
+            "alliance_id",
+            "deliberation_id",
+            "participant_id",
+            "statement_id",
+            name=op.f("pk_votes"),
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("votes")
     op.drop_table("body_seats")
     op.drop_table("attendance")
+    with op.batch_alter_table("statements", schema=None) as batch_op:
+        batch_op.drop_index("ix_statements_deliberation")
+
+    op.drop_table("statements")
     op.drop_table("risk_shares")
     op.drop_table("partner_notes")
+    op.drop_table("participants")
     op.drop_table("obligations")
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_members_person_id"))
 
     op.drop_table("members")
     op.drop_table("meetings")
+    op.drop_table("declarations")
     op.drop_table("decision_rights")
     op.drop_table("contributions")
     op.drop_table("risks")
     op.drop_table("partners")
     op.drop_table("governance_bodies")
+    op.drop_table("deliberations")
+    op.drop_table("charter_clauses")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_tokens_person_id"))
 

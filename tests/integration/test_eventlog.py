@@ -1,0 +1,117 @@
+"""The event log on SQLite and PostgreSQL: every write appends; `verify` finds tampering."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from coauthor.cli import app
+from coauthor.clock import FixedClock
+from coauthor.config import Settings
+from coauthor.domain import model as m
+from coauthor.runtime import Runtime, build_runtime
+from coauthor.services import accounts, alliances, eventlog, mechanics
+from coauthor.services.inputs import AllianceCreate, PartnerInput, PersonInput
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def runtime(database_url: str) -> Iterator[Runtime]:
+    runtime = build_runtime(Settings(database_url=database_url), clock=FixedClock(START))
+    yield runtime
+    runtime.close()
+
+
+def event_count(runtime: Runtime, chain_id: str) -> int:
+    with runtime.uow() as uow:
+        return len(eventlog.chain_events(uow, chain_id))
+
+
+def seed_alliance(runtime: Runtime) -> str:
+    """An alliance with a few writes: its chain has 7 events."""
+    with runtime.uow() as uow:
+        data = PersonInput(email="ann@nordwerk.example", name="Ann")
+        ann = accounts.do_create_person(uow, None, data, None, bootstrap=True)
+        create = AllianceCreate(name="Helios", kind="joint_venture", organization_name="Nordwerk")
+        alliance = alliances.do_create_alliance(uow, ann, create)
+        alliances.do_add_partner(uow, ann, alliance.id, PartnerInput(organization_name="Lab"))
+        for title in ("NDA", "MOU", "JV agreement"):
+            payload = {"title": title, "kind": "other"}
+            mechanics.do_create_item(uow, ann, alliance.id, "agreement", payload)
+        uow.commit()
+        return alliance.id
+
+
+def verify(database_url: str, *args: str) -> object:
+    return CliRunner().invoke(app, ["verify", *args], env={"COAUTHOR_DATABASE_URL": database_url})
+
+
+def test_every_write_appends_one_event_to_its_chain(runtime: Runtime) -> None:
+    alliance_id = seed_alliance(runtime)
+    assert event_count(runtime, alliance_id) == 7
+    assert event_count(runtime, eventlog.SITE_CHAIN) == 3  # a person, two organizations
+    with runtime.uow() as uow:
+        ann = accounts.person_by_email(uow, "ann@nordwerk.example")
+        [agreement, *_] = uow.find(m.Agreement, alliance_id=alliance_id)
+        changed = {"title": "NDA (signed)", "kind": "nda"}
+        mechanics.do_update_item(uow, ann, alliance_id, "agreement", agreement.id, changed)
+        mechanics.do_delete_item(uow, ann, alliance_id, "agreement", agreement.id)
+        uow.commit()
+    with runtime.uow() as uow:
+        events = eventlog.chain_events(uow, alliance_id)
+        assert [e.kind for e in events[-2:]] == ["agreement.updated", "agreement.deleted"]
+        assert [e.seq for e in events] == list(range(1, 10))
+        assert all(e.actor_id == ann.id for e in events)
+        assert all(report.ok for report in eventlog.verify_all(uow))
+
+
+def test_an_intact_log_verifies(runtime: Runtime, database_url: str) -> None:
+    alliance_id = seed_alliance(runtime)
+    result = verify(database_url)
+    assert result.exit_code == 0, result.stderr
+    assert f"ok: chain {alliance_id}: 7 events intact" in result.stdout
+    assert "ok: chain site: 3 events intact" in result.stdout
+    assert verify(database_url, alliance_id).exit_code == 0
+
+
+FORGED_PAYLOAD = {"id": "ag_forged", "kind": "jv_agreement", "title": "JV agreement"}
+TAMPERING = {
+    "event row": sa.text(
+        "UPDATE events SET kind = 'agreement.deleted' WHERE chain_id = :chain AND seq = 4"
+    ),
+    "event payload": sa.text(
+        "UPDATE events SET payload = :payload WHERE chain_id = :chain AND seq = 4"
+    ).bindparams(sa.bindparam("payload", value=FORGED_PAYLOAD, type_=sa.JSON)),
+}
+
+
+@pytest.mark.parametrize("tampering", TAMPERING)
+def test_verify_names_the_first_event_edited_behind_the_apps_back(
+    runtime: Runtime, database_url: str, tampering: str
+) -> None:
+    alliance_id = seed_alliance(runtime)
+    with runtime.engine.begin() as connection:
+        assert connection.execute(TAMPERING[tampering], {"chain": alliance_id}).rowcount == 1
+    result = verify(database_url)
+    assert result.exit_code == 1
+    assert f"error: chain {alliance_id}: event 4: content does not match its hash" in result.stderr
+    assert "ok: chain site: 3 events intact" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert verify(database_url, alliance_id).exit_code == 1
+
+
+def test_a_deleted_event_is_found(runtime: Runtime, database_url: str) -> None:
+    alliance_id = seed_alliance(runtime)
+    with runtime.engine.begin() as connection:
+        connection.execute(
+            sa.text("DELETE FROM events WHERE chain_id = :chain AND seq = 2"),
+            {"chain": alliance_id},
+        )
+    result = verify(database_url, alliance_id)
+    assert result.exit_code == 1
+    assert f"chain {alliance_id}: event 3: expected event 2 here" in result.stderr
