@@ -38,7 +38,6 @@ from coauthor.interop.polis_cli import deliberation_app
 from coauthor.runtime import build_runtime
 from coauthor.services import accounts, eventlog, inputs
 from coauthor.services.archive import do_import_archive
-from coauthor.services.demo import seed_demo
 
 USAGE_ERROR = 2
 VERIFY_FAILED = 1
@@ -253,6 +252,8 @@ def demo(
     ] = False,
 ) -> None:
     """Migrate, seed the demo alliance if absent, print how to sign in, then serve."""
+    from coauthor.services.demo import seed_demo
+
     settings = _settings()
     host, port = host or settings.host, port or settings.port
     runtime = build_runtime(settings)
@@ -406,3 +407,50 @@ def verify(
             [f"error: chain {r.chain_id}: event {r.first_broken_seq}: {r.reason}" for r in broken],
             VERIFY_FAILED,
         )
+
+
+@deliberation_app.command("import")
+def deliberation_import(
+    path: Annotated[Path, typer.Argument(help="A Pol.is export folder.")],
+    alliance: Annotated[str, typer.Option("--alliance", help="The alliance to load it into.")],
+    question: Annotated[
+        str | None, typer.Option(help="The question [default: the export's topic].")
+    ] = None,
+) -> None:
+    """Load a Pol.is export into an alliance as a closed deliberation; prints its id."""
+    from coauthor.interop.polis import PolisImportError, read_polis_export
+    from coauthor.services.deliberation_polis import do_import_polis
+
+    try:
+        export = read_polis_export(path)
+    except PolisImportError as error:
+        raise Failure([f"error: {error}"]) from None
+    with _operator_uow() as uow:
+        deliberation = do_import_polis(
+            uow, None, alliance, export, question=question, bootstrap=True
+        )
+        uow.commit()
+    typer.echo(deliberation.id)
+
+
+@deliberation_app.command("export")
+def deliberation_export(
+    alliance_id: Annotated[str, typer.Argument(help="The alliance's id.")],
+    deliberation_id: Annotated[str, typer.Argument(help="The deliberation's id.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder to write the CSVs to.")],
+) -> None:
+    """Write a deliberation as a Pol.is export folder (participants renumbered at random)."""
+    from coauthor.services.deliberation_polis import export_polis
+
+    settings = _settings()
+    with _operator_uow() as uow:
+        count = export_polis(
+            uow,
+            None,
+            alliance_id,
+            deliberation_id,
+            output,
+            settings.anonymity_threshold,
+            bootstrap=True,
+        )
+    typer.echo(f"wrote {count} participants' votes to {output}")

@@ -19,12 +19,16 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 
+from coauthor.clock import FixedClock
+from coauthor.config import Settings
+from coauthor.runtime import Runtime, build_runtime
 from tests.conftest import require_or_skip
 
 PG_SUPERUSER = "coauthor"
@@ -229,3 +233,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
     else:
         yield from _fresh_postgres_url(request.getfixturevalue("postgres_server"))
+
+
+INTEGRATION_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def runtime(database_url: str) -> Iterator[Runtime]:
+    """The application wired to ``database_url`` (migrated), on a clock fixed at a Monday 9:00."""
+    runtime = build_runtime(
+        Settings(database_url=database_url), clock=FixedClock(INTEGRATION_START)
+    )
+    yield runtime
+    runtime.close()

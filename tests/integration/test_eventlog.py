@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
-
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from coauthor.cli import app
-from coauthor.clock import FixedClock
-from coauthor.config import Settings
 from coauthor.domain import model as m
-from coauthor.runtime import Runtime, build_runtime
+from coauthor.runtime import Runtime
 from coauthor.services import accounts, alliances, eventlog, mechanics
 from coauthor.services.inputs import AllianceCreate, PartnerInput, PersonInput
-
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def runtime(database_url: str) -> Iterator[Runtime]:
-    runtime = build_runtime(Settings(database_url=database_url), clock=FixedClock(START))
-    yield runtime
-    runtime.close()
 
 
 def event_count(runtime: Runtime, chain_id: str) -> int:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import pytest
 
-from coauthor.clock import FixedClock
-from coauthor.config import Settings
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from coauthor.runtime import Runtime, build_runtime
+from coauthor.runtime import Runtime
 from coauthor.services import accounts, alliances, eventlog, mechanics
 from coauthor.services.inputs import (
     AllianceCreate,
@@ -23,15 +21,6 @@ from coauthor.services.inputs import (
     PartnerNoteInput,
     PersonInput,
 )
-
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def runtime(database_url: str) -> Iterator[Runtime]:
-    runtime = build_runtime(Settings(database_url=database_url), clock=FixedClock(START))
-    yield runtime
-    runtime.close()
 
 
 @dataclass

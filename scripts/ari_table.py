@@ -1,0 +1,155 @@
+"""ARI of our opinion groups and of red-dwarf's against Pol.is's own ``group-id``.
+
+For every export in ``tests/data/polis`` this computes the adjusted Rand index
+(ARI) between Pol.is's group of each participant (``participants-votes.csv``)
+and:
+
+* ``analyze`` run once on the final votes (what ``deliberation analyze`` prints);
+* ``replay``: the vote log replayed update by update as Pol.is computed it
+  (1-second batches, at most 1000 updates);
+* red-dwarf 0.4.0 ``run_pipeline``, called as its Pol.is notebooks do: votes
+  as red-dwarf's ``Vote`` records, duplicates dropped keeping the most recent
+  (``Loader.filter_duplicate_votes``), ``mod_out_statement_ids`` from
+  ``process_statements``, ``random_state`` fixed.
+
+The ARI is over participants both sides clustered. The table is printed and
+written into ``docs/deliberation.md`` between the ari-table markers.
+
+Usage: ``python scripts/ari_table.py [--no-replay] [--no-write]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from coauthor.analysis.opinion import adjusted_rand_index, analyze
+from coauthor.interop.polis import read_polis_export, replay_polis_export
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data" / "polis"
+DOC = ROOT / "docs" / "deliberation.md"
+START, END = "<!-- ari-table:start -->", "<!-- ari-table:end -->"
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    polis_groups: int
+    ours: float
+    replayed: float | None
+    reddwarf: float
+    ours_k: int
+    replayed_k: int | None
+    reddwarf_k: int
+    compared: int
+
+
+def ari_against(polis: dict[str, int | None], ours: dict[str, int | None]) -> tuple[float, int]:
+    """ARI over participants clustered by both, and how many they are."""
+    common = [p for p, g in polis.items() if g is not None and ours.get(p) is not None]
+    return adjusted_rand_index([polis[p] for p in common], [ours[p] for p in common]), len(common)
+
+
+def reddwarf_inputs(folder: Path) -> tuple[list[dict], list[int]]:
+    """Votes and moderated-out ids prepared with red-dwarf's own loader code."""
+    from reddwarf.data_loader import Loader
+    from reddwarf.models import Statement, Vote
+    from reddwarf.utils.statements import process_statements
+
+    loader = Loader()
+    with (folder / "votes.csv").open(newline="", encoding="utf-8") as handle:
+        loader.votes_data = [Vote(**row).model_dump(mode="json") for row in csv.DictReader(handle)]
+    with (folder / "comments.csv").open(newline="", encoding="utf-8") as handle:
+        comments = [Statement(**row).model_dump(mode="json") for row in csv.DictReader(handle)]
+    loader.filter_duplicate_votes(keep="recent")
+    _, _, mod_out, _ = process_statements(statement_data=comments)
+    return loader.votes_data, [int(t) for t in mod_out]
+
+
+def reddwarf_groups(folder: Path, seed: int = SEED) -> dict[str, int | None]:
+    from reddwarf.implementations.polis import run_pipeline
+
+    votes, mod_out = reddwarf_inputs(folder)
+    result = run_pipeline(votes=votes, mod_out_statement_ids=mod_out, random_state=seed)
+    labels = result.participants_df["cluster_id"]
+    return {
+        str(p): None if label is None or str(label) == "<NA>" else int(label)
+        for p, label in labels.items()
+    }
+
+
+def compute_row(folder: Path, *, with_replay: bool) -> Row:
+    export = read_polis_export(folder)
+    polis = export.groups
+    once = analyze(export.matrix, seed=SEED)
+    ours, compared = ari_against(polis, once.group_of())
+    replayed = replay_polis_export(export, seed=SEED) if with_replay else None
+    theirs = reddwarf_groups(folder)
+    return Row(
+        name=folder.name,
+        polis_groups=len({g for g in polis.values() if g is not None}),
+        ours=ours,
+        replayed=ari_against(polis, replayed.group_of())[0] if replayed else None,
+        reddwarf=ari_against(polis, theirs)[0],
+        ours_k=once.k,
+        replayed_k=replayed.k if replayed else None,
+        reddwarf_k=len({g for g in theirs.values() if g is not None}),
+        compared=compared,
+    )
+
+
+def _cell(value: float | None, k: int | None) -> str:
+    return "—" if value is None else f"{value:.3f} (k={k})"
+
+
+def render(rows: list[Row]) -> str:
+    lines = [
+        "| conversation | Pol.is groups | compared | ours, one analysis | ours, replayed "
+        "| red-dwarf 0.4.0 |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.name} | {r.polis_groups} | {r.compared} | {_cell(r.ours, r.ours_k)} "
+            f"| {_cell(r.replayed, r.replayed_k)} | {_cell(r.reddwarf, r.reddwarf_k)} |"
+        )
+    replayed = [r.replayed for r in rows if r.replayed is not None]
+    mean_replayed = f"{statistics.fmean(replayed):.3f}" if len(replayed) == len(rows) else "—"
+    lines.append(
+        f"| **mean** | | | **{statistics.fmean(r.ours for r in rows):.3f}** "
+        f"| **{mean_replayed}** | **{statistics.fmean(r.reddwarf for r in rows):.3f}** |"
+    )
+    return "\n".join(lines)
+
+
+def write_into_doc(table: str, doc: Path = DOC) -> None:
+    text = doc.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise SystemExit(f"{doc} has no {START} … {END} markers")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    doc.write_text(f"{head}{START}\n{table}\n{END}{tail}", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-replay", action="store_true", help="skip the (slow) replay column")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    folders = sorted(p for p in DATA.iterdir() if p.is_dir())
+    rows = [compute_row(folder, with_replay=not args.no_replay) for folder in folders]
+    table = render(rows)
+    print(table)
+    if not args.no_write:
+        write_into_doc(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""``coauthor deliberation``: analyse a Pol.is export from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from coauthor.analysis.opinion import OpinionResult
+    from coauthor.interop.polis import PolisExport
+
+deliberation_app = typer.Typer(
+    help="Deliberation math (Pol.is-compatible opinion groups).", no_args_is_help=True
+)
+
+EXIT_BAD_INPUT = 2
+STATEMENT_PREVIEW = 70
+
+
+@deliberation_app.callback()
+def _deliberation() -> None:
+    """Deliberation math (Pol.is-compatible opinion groups)."""
+
+
+@deliberation_app.command("analyze")
+def analyze_command(
+    path: Annotated[Path, typer.Argument(help="A Pol.is export folder.")],
+    seed: Annotated[int, typer.Option(help="Seed for the PCA start vectors.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Read a Pol.is export, compute opinion groups, and print them."""
+    from coauthor.analysis.opinion import analyze
+    from coauthor.interop.polis import PolisImportError, read_polis_export
+
+    try:
+        export = read_polis_export(path)
+    except PolisImportError as error:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {error}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    result = analyze(export.matrix, seed=seed)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    _print_summary(Console(), export, result)
+
+
+def _preview(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= STATEMENT_PREVIEW else text[: STATEMENT_PREVIEW - 1] + "…"
+
+
+def _print_summary(console: Console, export: PolisExport, result: OpinionResult) -> None:
+    matrix = export.matrix
+    clustered = sum(g is not None for g in result.participant_groups)
+    console.print(
+        f"{matrix.shape[0]} participants ({clustered} clustered), {matrix.shape[1]} statements, "
+        f"{matrix.n_votes} votes; k = {result.k}"
+    )
+    groups = Table(title="Opinion groups")
+    for column in ("group", "size", "representative statements"):
+        groups.add_column(column)
+    for group in result.groups:
+        lines = [
+            f"{'+' if r.direction == 'agree' else '-'} [{r.statement_id}] "
+            f"{_preview(export.texts.get(r.statement_id, ''))} ({r.p_success:.0%})"
+            for r in group.representative
+        ]
+        groups.add_row(str(group.id), str(group.size), "\n".join(lines))
+    console.print(groups)
+    consensus = Table(title="Consensus")
+    for column in ("direction", "statement", "share"):
+        consensus.add_column(column)
+    for direction, statements in (
+        ("agree", result.consensus.agree),
+        ("disagree", result.consensus.disagree),
+    ):
+        for c in statements:
+            text = _preview(export.texts.get(c.statement_id, ""))
+            consensus.add_row(direction, f"[{c.statement_id}] {text}", f"{c.p_success:.0%}")
+    console.print(consensus)

@@ -1,0 +1,231 @@
+"""Pol.is exports in and out of an alliance's deliberations.
+
+An imported conversation keeps the export's ids as ``external_id``; its
+voters belong to no partner (the export does not say). An exported one gets
+fresh random participant numbers, so a row of the CSV cannot be matched to a
+member, and it is refused for conversations smaller than the anonymity
+threshold.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+
+from coauthor import permissions
+from coauthor.analysis.opinion import VoteMatrix
+from coauthor.db.tables import votes as votes_table
+from coauthor.db.uow import UnitOfWork
+from coauthor.domain import model as m
+from coauthor.domain.errors import Conflict, ValidationFailed
+from coauthor.ids import new_id
+from coauthor.interop.polis import PolisExport, write_polis_export
+from coauthor.services import eventlog, inputs
+from coauthor.services.alliances import open_for_edit
+from coauthor.services.deliberation import open_deliberation, opinion_of, vote_matrix
+
+INSERT_CHUNK = 5_000
+
+
+def _question(export: PolisExport, fallback: str) -> str:
+    topic = export.summary.get("topic", "").strip()
+    return (topic or fallback)[:500]
+
+
+def _statements(
+    uow: UnitOfWork, deliberation: m.Deliberation, export: PolisExport, now: datetime
+) -> dict[str, str]:
+    matrix = export.matrix
+    ids: dict[str, str] = {}
+    for external in matrix.statement_ids:
+        rejected = external in matrix.moderated_out and external not in matrix.meta
+        statement = m.Statement(
+            alliance_id=deliberation.alliance_id,
+            id=new_id("st"),
+            deliberation_id=deliberation.id,
+            text=export.texts.get(external, "")[:1000] or f"Statement {external}",
+            moderation=m.Moderation.REJECTED if rejected else m.Moderation.ACCEPTED,
+            is_meta=external in matrix.meta,
+            author_participant_id=None,
+            external_id=external,
+            created_at=now,
+        )
+        uow.add(statement)
+        ids[external] = statement.id
+    return ids
+
+
+def _participants(
+    uow: UnitOfWork, deliberation: m.Deliberation, matrix: VoteMatrix, now: datetime
+) -> dict[str, str]:
+    ids: dict[str, str] = {}
+    for external in matrix.participant_ids:
+        participant = m.Participant(
+            alliance_id=deliberation.alliance_id,
+            id=new_id("pt"),
+            deliberation_id=deliberation.id,
+            person_id=None,
+            partner_id=None,
+            external_id=external,
+            joined_at=now,
+        )
+        uow.add(participant)
+        ids[external] = participant.id
+    return ids
+
+
+def _vote_times(export: PolisExport, now: datetime) -> list[datetime]:
+    """When each current vote was cast, from the export's vote log where there is one."""
+    rows, cols, _ = export.matrix.cells()
+    log = export.vote_log
+    if log is None or log.seconds.size == 0:
+        return [now] * rows.size
+    n_statements = export.matrix.shape[1]
+    latest: dict[int, float] = dict(
+        zip(
+            (log.ptpt_idx * n_statements + log.stmt_idx).tolist(), log.seconds.tolist(), strict=True
+        )
+    )
+    keys = (rows * n_statements + cols).tolist()
+    return [datetime.fromtimestamp(latest.get(key, now.timestamp()), UTC) for key in keys]
+
+
+def _insert_votes(
+    uow: UnitOfWork,
+    deliberation: m.Deliberation,
+    export: PolisExport,
+    participant_ids: dict[str, str],
+    statement_ids: dict[str, str],
+    now: datetime,
+) -> int:
+    matrix = export.matrix
+    rows, cols, values = matrix.cells()
+    times = _vote_times(export, now)
+    records = [
+        {
+            "alliance_id": deliberation.alliance_id,
+            "deliberation_id": deliberation.id,
+            "participant_id": participant_ids[matrix.participant_ids[r]],
+            "statement_id": statement_ids[matrix.statement_ids[c]],
+            "value": v,
+            "at": at,
+        }
+        for r, c, v, at in zip(rows.tolist(), cols.tolist(), values.tolist(), times, strict=True)
+    ]
+    uow.flush()
+    for start in range(0, len(records), INSERT_CHUNK):
+        uow.session.execute(sa.insert(votes_table), records[start : start + INSERT_CHUNK])
+    return len(records)
+
+
+def do_import_polis(
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    alliance_id: str,
+    export: PolisExport,
+    *,
+    question: str | None = None,
+    bootstrap: bool = False,
+) -> m.Deliberation:
+    """Load a Pol.is export into the alliance as a closed deliberation, in one transaction."""
+    if not bootstrap:
+        open_for_edit(uow, actor, alliance_id)
+    elif uow.get(m.Alliance, id=alliance_id) is None:
+        raise ValidationFailed.one("alliance", "no such alliance")
+    now = uow.clock.now()
+    data = inputs.parse(
+        inputs.DeliberationInput,
+        {"question": question or _question(export, "Imported Pol.is conversation")},
+    )
+    deliberation = m.Deliberation(
+        alliance_id=alliance_id,
+        id=new_id("dl"),
+        question=data.question,
+        description=f"Imported from a Pol.is export ({export.votes_source}).",
+        status=m.DeliberationStatus.CLOSED,
+        strict_moderation=True,
+        created_at=now,
+    )
+    uow.add(deliberation)
+    statement_ids = _statements(uow, deliberation, export, now)
+    participant_ids = _participants(uow, deliberation, export.matrix, now)
+    n_votes = _insert_votes(uow, deliberation, export, participant_ids, statement_ids, now)
+    eventlog.append(
+        uow,
+        alliance_id,
+        actor,
+        "deliberation.imported",
+        {
+            "id": deliberation.id,
+            "question": deliberation.question,
+            "participants": len(participant_ids),
+            "statements": len(statement_ids),
+            "votes": n_votes,
+        },
+    )
+    return deliberation
+
+
+def _renumbered(
+    matrix: VoteMatrix, statement_numbers: dict[str, str]
+) -> tuple[VoteMatrix, dict[str, str]]:
+    """The same votes with participants shuffled and numbered 0..n-1, statements numbered.
+
+    Also returns the participant id → new number map (kept in memory only).
+    """
+    n = matrix.shape[0]
+    new_row = np.array(secrets.SystemRandom().sample(range(n), n), dtype=np.int64)
+    rows, cols, values = matrix.cells()
+    renumbered = VoteMatrix.from_arrays(
+        new_row[rows],
+        cols,
+        values,
+        participant_ids=[str(i) for i in range(n)],
+        statement_ids=[statement_numbers[s] for s in matrix.statement_ids],
+        moderated_out=[statement_numbers[s] for s in matrix.moderated_out],
+        meta=[statement_numbers[s] for s in matrix.meta],
+    )
+    return renumbered, {pid: str(new_row[i]) for i, pid in enumerate(matrix.participant_ids)}
+
+
+def export_polis(
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    alliance_id: str,
+    deliberation_id: str,
+    folder: Path,
+    anonymity_threshold: int,
+    *,
+    bootstrap: bool = False,
+) -> int:
+    """Write the deliberation as a Pol.is export folder; returns the participant count."""
+    if not bootstrap:
+        target = open_deliberation(uow, actor, alliance_id, deliberation_id)
+        permissions.edit_mechanics(actor, target.access.membership)
+    deliberation = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
+    if deliberation is None:
+        raise ValidationFailed.one("deliberation", "no such deliberation")
+    matrix = vote_matrix(uow, deliberation)
+    if matrix.shape[0] < anonymity_threshold:
+        raise Conflict(
+            f"only {matrix.shape[0]} participants: fewer than the anonymity threshold "
+            f"({anonymity_threshold}), so their votes are not exported"
+        )
+    every = uow.find(m.Statement, alliance_id=alliance_id, deliberation_id=deliberation_id)
+    by_id = {s.id: s for s in every}
+    numbers = {sid: str(index) for index, sid in enumerate(matrix.statement_ids)}
+    renumbered, number_of = _renumbered(matrix, numbers)
+    opinion = opinion_of(uow, deliberation)
+    groups = opinion.group_of() if opinion else {}
+    write_polis_export(
+        folder,
+        renumbered,
+        {numbers[sid]: by_id[sid].text for sid in matrix.statement_ids},
+        {number_of[pid]: groups.get(pid) for pid in matrix.participant_ids},
+        topic=deliberation.question,
+    )
+    return matrix.shape[0]

@@ -1,0 +1,178 @@
+"""Deliberations in storage, on SQLite and PostgreSQL: votes, results, Pol.is in and out."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from coauthor.analysis.opinion import adjusted_rand_index, analyze
+from coauthor.domain import model as m
+from coauthor.domain.errors import Conflict, PermissionDenied, ValidationFailed
+from coauthor.interop.polis import PolisExport, read_polis_export
+from coauthor.runtime import Runtime
+from coauthor.services import accounts, alliances, deliberation
+from coauthor.services.deliberation_polis import do_import_polis, export_polis
+from coauthor.services.inputs import AllianceCreate, MemberInput, PartnerInput, PersonInput
+
+POLIS = Path(__file__).resolve().parents[1] / "data" / "polis"
+
+
+def _person(uow, email: str) -> m.Person:  # type: ignore[no-untyped-def]
+    return accounts.do_create_person(
+        uow, None, PersonInput(email=email, name=email.split("@")[0]), None, bootstrap=True
+    )
+
+
+@pytest.fixture
+def alliance(runtime: Runtime) -> tuple[str, m.Person, list[m.Person], list[str]]:
+    """A manager and ten members, five from each of two partners."""
+    with runtime.uow() as uow:
+        manager = _person(uow, "manager@north.example")
+        created = alliances.do_create_alliance(
+            uow,
+            manager,
+            AllianceCreate(name="North-South", kind="consortium", organization_name="North"),
+        )
+        south = alliances.do_add_partner(
+            uow, manager, created.id, PartnerInput(organization_name="South")
+        )
+        north = next(p for p in uow.find(m.Partner, alliance_id=created.id) if p.id != south.id)
+        voters = []
+        for index in range(10):
+            partner = north if index < 5 else south
+            member = alliances.do_add_member(
+                uow,
+                manager,
+                created.id,
+                MemberInput(email=f"voter{index}@example.org", partner_id=partner.id),
+            )
+            voters.append(uow.get(m.Person, id=member.person_id))
+        uow.commit()
+        return created.id, manager, voters, [north.id, south.id]
+
+
+def test_votes_count_once_and_results_follow_partner_lines(runtime: Runtime, alliance) -> None:  # type: ignore[no-untyped-def]
+    alliance_id, manager, voters, _ = alliance
+    with runtime.uow() as uow:
+        dl = deliberation.do_create_deliberation(
+            uow, manager, alliance_id, {"question": "Where next?", "strict_moderation": False}
+        )
+        statements = [
+            deliberation.do_submit_statement(
+                uow, manager, alliance_id, dl.id, {"text": f"Idea {i}"}
+            )
+            for i in range(8)
+        ]
+        for index, voter in enumerate(voters):
+            north = index < 5
+            for number, statement in enumerate(statements):
+                value = 1 if (number % 2 == 0) == north else -1
+                deliberation.do_vote(
+                    uow, voter, alliance_id, dl.id, {"statement_id": statement.id, "value": -value}
+                )
+                deliberation.do_vote(
+                    uow, voter, alliance_id, dl.id, {"statement_id": statement.id, "value": value}
+                )
+        uow.commit()
+    with runtime.uow() as uow:
+        stored = uow.session.scalar(sa.select(sa.func.count()).select_from(m.Vote))
+        assert stored == 10 * 8
+        results = deliberation.results(uow, manager, alliance_id, dl.id, anonymity_threshold=3)
+        assert results.participants == 11, "ten voters and the manager who wrote the statements"
+        assert results.votes == 80
+        alignment = results.partners.alignment
+        assert alignment is not None
+        assert alignment.cramers_v == pytest.approx(1.0)
+        assert len(results.partners.lines.fault_lines) > 0
+        nxt = deliberation.next_statement(uow, voters[0], alliance_id, dl.id)
+        assert nxt.statement is None and nxt.voted == 8
+
+
+def test_observers_and_closed_deliberations_refuse_votes(runtime: Runtime, alliance) -> None:  # type: ignore[no-untyped-def]
+    alliance_id, manager, voters, partners = alliance
+    with runtime.uow() as uow:
+        observer_member = alliances.do_add_member(
+            uow,
+            manager,
+            alliance_id,
+            MemberInput(email="watcher@example.org", partner_id=partners[0], role="observer"),
+        )
+        observer = uow.get(m.Person, id=observer_member.person_id)
+        dl = deliberation.do_create_deliberation(uow, manager, alliance_id, {"question": "Q?"})
+        statement = deliberation.do_submit_statement(
+            uow, voters[0], alliance_id, dl.id, {"text": "A"}
+        )
+        assert statement.moderation == m.Moderation.PENDING
+        with pytest.raises(ValidationFailed):
+            deliberation.do_vote(
+                uow, voters[1], alliance_id, dl.id, {"statement_id": statement.id, "value": 1}
+            )
+        deliberation.do_moderate(
+            uow, manager, alliance_id, dl.id, statement.id, {"decision": "accepted"}
+        )
+        with pytest.raises(PermissionDenied):
+            deliberation.do_vote(
+                uow, observer, alliance_id, dl.id, {"statement_id": statement.id, "value": 1}
+            )
+        with pytest.raises(ValidationFailed) as bad_value:
+            deliberation.do_vote(
+                uow, voters[1], alliance_id, dl.id, {"statement_id": statement.id, "value": 2}
+            )
+        assert bad_value.value.errors[0].loc == ("value",)
+        deliberation.do_set_status(uow, manager, alliance_id, dl.id, m.DeliberationStatus.CLOSED)
+        with pytest.raises(Conflict):
+            deliberation.do_vote(
+                uow, voters[1], alliance_id, dl.id, {"statement_id": statement.id, "value": 1}
+            )
+
+
+def test_polis_import_gives_the_same_groups_and_exports_back(
+    runtime: Runtime,
+    alliance,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    alliance_id, manager, _, _ = alliance
+    export = read_polis_export(POLIS / "brexit-consensus")
+    with runtime.uow() as uow:
+        dl = do_import_polis(uow, manager, alliance_id, export)
+        uow.commit()
+    with runtime.uow() as uow:
+        stored = deliberation.vote_matrix(
+            uow, uow.get(m.Deliberation, alliance_id=alliance_id, id=dl.id)
+        )
+        assert stored.n_votes == export.matrix.n_votes
+        assert stored.shape[0] == export.matrix.shape[0]
+        results = deliberation.results(uow, manager, alliance_id, dl.id, anonymity_threshold=5)
+        participants = uow.find(m.Participant, alliance_id=alliance_id, deliberation_id=dl.id)
+        external = {p.id: p.external_id for p in participants}
+        ours = {external[p]: g for p, g in results.opinion.group_of().items()}
+        direct = analyze(export.matrix).group_of()
+        both = [pid for pid in direct if direct[pid] is not None and ours.get(pid) is not None]
+        assert len(both) > 150
+        assert adjusted_rand_index([direct[p] for p in both], [ours[p] for p in both]) > 0.9
+        export_polis(uow, manager, alliance_id, dl.id, tmp_path / "out", anonymity_threshold=5)
+    back = read_polis_export(tmp_path / "out")
+    assert back.matrix.n_votes == export.matrix.n_votes
+    assert _row_profiles(back) == _row_profiles(export)
+
+
+def _row_profiles(export: PolisExport) -> Counter[tuple[float, ...]]:
+    """Each participant's votes, columns ordered by statement text (ids are renumbered)."""
+    matrix = export.matrix
+    order = sorted(range(matrix.shape[1]), key=lambda j: export.texts[matrix.statement_ids[j]])
+    dense = np.nan_to_num(matrix.to_dense()[:, order], nan=9.0)
+    return Counter(tuple(row) for row in dense.tolist())
+
+
+def test_a_bad_polis_import_writes_nothing(runtime: Runtime, alliance) -> None:  # type: ignore[no-untyped-def]
+    alliance_id, _, voters, _ = alliance
+    export = read_polis_export(POLIS / "london.youth.policing")
+    with runtime.uow() as uow, pytest.raises(PermissionDenied):
+        do_import_polis(uow, voters[0], alliance_id, export)
+    with runtime.uow() as uow:
+        assert uow.find(m.Deliberation, alliance_id=alliance_id) == []
+        assert uow.session.scalar(sa.select(sa.func.count()).select_from(m.Vote)) == 0
