@@ -6,7 +6,8 @@ and:
 
 * ``analyze`` run once on the final votes (what ``deliberation analyze`` prints);
 * ``replay``: the vote log replayed update by update as Pol.is computed it
-  (1-second batches, at most 1000 updates);
+  (1-second batches, merged down to at most 1000 updates as ``replay`` does by
+  default; ``--max-updates N`` changes the bound, ``0`` replays every batch);
 * red-dwarf 0.4.0 ``run_pipeline``, called as its Pol.is notebooks do: votes
   as red-dwarf's ``Vote`` records, duplicates dropped keeping the most recent
   (``Loader.filter_duplicate_votes``), ``mod_out_statement_ids`` from
@@ -15,7 +16,7 @@ and:
 The ARI is over participants both sides clustered. The table is printed and
 written into ``docs/deliberation.md`` between the ari-table markers.
 
-Usage: ``python scripts/ari_table.py [--no-replay] [--no-write]``
+Usage: ``python scripts/ari_table.py [--no-replay] [--max-updates N] [--no-write]``
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from coauthor.analysis.opinion import adjusted_rand_index, analyze
+from coauthor.analysis.opinion import MAX_REPLAY_UPDATES, adjusted_rand_index, analyze
 from coauthor.interop.polis import read_polis_export, replay_polis_export
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,12 +85,16 @@ def reddwarf_groups(folder: Path, seed: int = SEED) -> dict[str, int | None]:
     }
 
 
-def compute_row(folder: Path, *, with_replay: bool) -> Row:
+def compute_row(
+    folder: Path, *, with_replay: bool, max_updates: int | None = MAX_REPLAY_UPDATES
+) -> Row:
     export = read_polis_export(folder)
     polis = export.groups
     once = analyze(export.matrix, seed=SEED)
     ours, compared = ari_against(polis, once.group_of())
-    replayed = replay_polis_export(export, seed=SEED) if with_replay else None
+    replayed = (
+        replay_polis_export(export, seed=SEED, max_updates=max_updates) if with_replay else None
+    )
     theirs = reddwarf_groups(folder)
     return Row(
         name=folder.name,
@@ -140,11 +145,21 @@ def write_into_doc(table: str, doc: Path = DOC) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-replay", action="store_true", help="skip the (slow) replay column")
+    parser.add_argument(
+        "--max-updates",
+        type=int,
+        default=MAX_REPLAY_UPDATES,
+        help="merge the replay's 1-second batches down to at most N updates; 0: replay all "
+        f"(default {MAX_REPLAY_UPDATES})",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     folders = sorted(p for p in DATA.iterdir() if p.is_dir())
-    rows = [compute_row(folder, with_replay=not args.no_replay) for folder in folders]
+    rows = [
+        compute_row(folder, with_replay=not args.no_replay, max_updates=args.max_updates or None)
+        for folder in folders
+    ]
     table = render(rows)
     print(table)
     if not args.no_write:

@@ -502,7 +502,7 @@ def test_openapi_lists_every_api_route(api_client: TestClient, api_app: FastAPI)
     documented = {(method.upper(), path) for path, ops in paths.items() for method in ops}
     routed = {(e.method, e.path) for e in api_endpoints(api_app)}
     assert routed == documented
-    assert len(routed) == 19 + 5 * len(KINDS)
+    assert len(routed) == 30 + 5 * len(KINDS)
 
 
 def test_every_operation_declares_its_schemas(api_client: TestClient, api_app: FastAPI) -> None:

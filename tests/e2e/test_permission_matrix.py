@@ -47,7 +47,9 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from starlette.routing import Mount
 
+from coauthor.domain.model import Person
 from coauthor.runtime import Runtime, build_runtime
+from coauthor.services import deliberation
 from coauthor.services.mechanics import KINDS
 from coauthor.web.api.mechanics import collection_of
 from tests.e2e.conftest import World as SeededWorld
@@ -70,6 +72,7 @@ class Policy(enum.Enum):
     OWN_PARTNER_NOTES = "the partner's own members"
     WRITE_OWN_PARTNER_NOTES = "the partner's own sponsors, managers and members"
     ADMIN = "site administrators"
+    TAKE_PART = "the alliance's sponsors, managers and members (not observers or administrators)"
 
 
 ALLOWED: dict[Policy, frozenset[str]] = {
@@ -79,9 +82,16 @@ ALLOWED: dict[Policy, frozenset[str]] = {
     Policy.VIEW: frozenset({"observer", "member", "sponsor", "manager", "admin"}),
     Policy.EDIT: frozenset({"manager", "admin"}),
     Policy.ADMIN: frozenset({"admin"}),
+    Policy.TAKE_PART: frozenset({"member", "sponsor", "manager"}),
 }
 ALLIANCE_SCOPED = frozenset(
-    {Policy.VIEW, Policy.EDIT, Policy.OWN_PARTNER_NOTES, Policy.WRITE_OWN_PARTNER_NOTES}
+    {
+        Policy.VIEW,
+        Policy.EDIT,
+        Policy.OWN_PARTNER_NOTES,
+        Policy.WRITE_OWN_PARTNER_NOTES,
+        Policy.TAKE_PART,
+    }
 )
 SUCCESS, SIGN_IN = "success", "sign in"
 SESSION_PATHS = frozenset({"/login", "/logout"})
@@ -162,6 +172,30 @@ def credentials(world: World) -> dict[str, Any]:
     return {"email": world.people["outsider"].email, "password": world.people["outsider"].password}
 
 
+def new_deliberation(world: World) -> dict[str, Any]:
+    return {"question": "Which market first?", "strict_moderation": True}
+
+
+def deliberation_status(world: World) -> dict[str, Any]:
+    return {"status": "closed"}
+
+
+def new_statement(world: World) -> dict[str, Any]:
+    return {"text": "Start where both partners already sell."}
+
+
+def moderation_decision(world: World) -> dict[str, Any]:
+    return {"decision": "rejected"}
+
+
+def new_vote(world: World) -> dict[str, Any]:
+    return {"statement_id": world.item_ids["statement"], "value": -1}
+
+
+def promotion(world: World) -> dict[str, Any]:
+    return {"target": "charter"}
+
+
 def item_body(kind_name: str) -> Body:
     return lambda world: valid_input(kind_name, world, "matrix")
 
@@ -186,6 +220,42 @@ def kind_rules() -> dict[tuple[str, str], Rule]:
             ("POST", f"{page}/{{item_id}}/delete"): Rule(Policy.EDIT),
         }
     return rules
+
+
+def deliberation_rules() -> dict[tuple[str, str], Rule]:
+    """Deliberations, on the API and on the pages: everyone in the alliance reads the
+    results; members (not observers, not site administrators) vote and write; managers
+    start, close, moderate and promote."""
+    api = f"{API}/alliances/{{alliance_id}}/deliberations"
+    page = "/a/{alliance_id}/deliberations"
+    one, statement = "{deliberation_id}", "{statement_id}"
+    return {
+        ("GET", api): Rule(Policy.VIEW),
+        ("POST", api): Rule(Policy.EDIT, new_deliberation),
+        ("GET", f"{api}/{one}"): Rule(Policy.VIEW),
+        ("POST", f"{api}/{one}/status"): Rule(Policy.EDIT, deliberation_status),
+        ("GET", f"{api}/{one}/statements"): Rule(Policy.VIEW),
+        ("POST", f"{api}/{one}/statements"): Rule(Policy.TAKE_PART, new_statement),
+        ("POST", f"{api}/{one}/statements/{statement}/moderation"): Rule(
+            Policy.EDIT, moderation_decision
+        ),
+        ("POST", f"{api}/{one}/votes"): Rule(Policy.TAKE_PART, new_vote),
+        ("GET", f"{api}/{one}/next"): Rule(Policy.TAKE_PART),
+        ("GET", f"{api}/{one}/results"): Rule(Policy.VIEW),
+        ("POST", f"{api}/{one}/statements/{statement}/promote"): Rule(Policy.EDIT, promotion),
+        ("GET", page): Rule(Policy.VIEW),
+        ("POST", page): Rule(Policy.EDIT, new_deliberation),
+        ("GET", f"{page}/{one}"): Rule(Policy.VIEW),
+        ("POST", f"{page}/{one}/vote"): Rule(Policy.TAKE_PART, new_vote),
+        ("POST", f"{page}/{one}/statements"): Rule(Policy.TAKE_PART, new_statement),
+        ("POST", f"{page}/{one}/status"): Rule(Policy.EDIT, deliberation_status),
+        ("GET", f"{page}/{one}/moderation"): Rule(Policy.EDIT),
+        ("POST", f"{page}/{one}/statements/{statement}/moderation"): Rule(
+            Policy.EDIT, moderation_decision
+        ),
+        ("GET", f"{page}/{one}/results"): Rule(Policy.VIEW),
+        ("POST", f"{page}/{one}/statements/{statement}/promote"): Rule(Policy.EDIT, promotion),
+    }
 
 
 ALLIANCE = f"{API}/alliances/{{alliance_id}}"
@@ -238,6 +308,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{PAGE}/risks/share-preview"): Rule(Policy.VIEW),
     ("GET", f"{PAGE}/contributions"): Rule(Policy.VIEW),
     **kind_rules(),
+    **deliberation_rules(),
 }
 
 
@@ -276,6 +347,8 @@ def path_values(world: World, role: str, path: str) -> dict[str, str]:
         "partner_id": world.partner_ids[NOTES_PARTNER],
         "member_id": world.deletable_ids["member"],
         "token_id": person.token_id,
+        "deliberation_id": world.item_ids["deliberation"],
+        "statement_id": world.item_ids["statement"],
     }
     if "{item_id}" in segments:
         collection = segments[segments.index("{item_id}") - 1]
@@ -384,11 +457,44 @@ def check(sandbox: Sandbox, visitor: Visitor, world: World, endpoint: Endpoint) 
     return None
 
 
+def add_deliberation(template: WorldTemplate) -> None:
+    """An open deliberation whose first statement everyone who may vote agreed with,
+    so that it is in the consensus and can be promoted."""
+    world = template.world
+    runtime = build_runtime(settings_for(template.database), migrate_db=False)
+    try:
+        with runtime.uow() as uow:
+            manager = uow.get(Person, id=world.people["manager"].id)
+            created = deliberation.do_create_deliberation(
+                uow,
+                manager,
+                world.alliance_id,
+                {"question": "Where next?", "strict_moderation": False},
+            )
+            texts = ("Open a joint office in Oslo.", "Close the Hamburg site.")
+            statements = [
+                deliberation.do_submit_statement(
+                    uow, manager, world.alliance_id, created.id, {"text": text}
+                )
+                for text in texts
+            ]
+            for role in ("manager", "member", "sponsor"):
+                voter = uow.get(Person, id=world.people[role].id)
+                vote = {"statement_id": statements[0].id, "value": 1}
+                deliberation.do_vote(uow, voter, world.alliance_id, created.id, vote)
+            uow.commit()
+    finally:
+        runtime.close()
+    world.item_ids |= {"deliberation": created.id, "statement": statements[0].id}
+
+
 @pytest.fixture(scope="session")
 def world_template(
     seeded: tuple[Path, SeededWorld], tmp_path_factory: pytest.TempPathFactory
 ) -> WorldTemplate:
-    return extended_template(seeded, tmp_path_factory.mktemp("matrix-world"))
+    template = extended_template(seeded, tmp_path_factory.mktemp("matrix-world"))
+    add_deliberation(template)
+    return template
 
 
 @pytest.fixture

@@ -7,11 +7,14 @@ records that a vote was cast on a statement, never its value or its voter.
 
 from __future__ import annotations
 
+import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from threading import Lock
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+import numpy as np
 import sqlalchemy as sa
 
 from coauthor import permissions
@@ -26,19 +29,33 @@ from coauthor.analysis.opinion import (
 )
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
-from coauthor.domain.errors import Conflict, NotFound, ValidationFailed
+from coauthor.domain.errors import CoauthorError, Conflict, NotFound, ValidationFailed
 from coauthor.ids import new_id
 from coauthor.services import eventlog, inputs
 from coauthor.services.alliances import Access, open_alliance, open_for_edit
 
 OTHER_PARTNERS = "Other partners"
 META_PRIORITY = 49.0
+DIVISIVE_MAX = 5
+DIVISIVE_MIN_SPREAD = 0.25
+"""A statement is divisive when its agree rate differs by this much between two groups."""
+SOURCE_PREFIX = "deliberation {deliberation_id}, statement "
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class DeliberationAccess:
     access: Access
     deliberation: m.Deliberation
+
+    @property
+    def can_take_part(self) -> bool:
+        """Whether the actor may vote and write statements (members, not observers)."""
+        try:
+            permissions.take_part(self.access.actor, self.access.membership)
+        except CoauthorError:
+            return False
+        return True
 
 
 def open_deliberation(
@@ -58,6 +75,47 @@ def list_deliberations(
     return uow.find(
         m.Deliberation, order_by=m.Deliberation.created_at.desc(), alliance_id=alliance_id
     )
+
+
+@dataclass(frozen=True)
+class DeliberationSummary:
+    """A deliberation with its counts, for a list of them."""
+
+    deliberation: m.Deliberation
+    statements: int
+    """Accepted statements."""
+    pending: int
+    participants: int
+
+
+def summaries(
+    uow: UnitOfWork, actor: m.Person | None, alliance_id: str
+) -> list[DeliberationSummary]:
+    """Every deliberation of the alliance, newest first, with its counts."""
+    found = list_deliberations(uow, actor, alliance_id)
+    by_state: dict[tuple[str, str], int] = {}
+    for deliberation_id, state, count in uow.session.execute(
+        sa.select(m.Statement.deliberation_id, m.Statement.moderation, sa.func.count())
+        .where(m.Statement.alliance_id == alliance_id)
+        .group_by(m.Statement.deliberation_id, m.Statement.moderation)
+    ).all():
+        by_state[(deliberation_id, str(state))] = count
+    people = dict(
+        uow.session.execute(
+            sa.select(m.Participant.deliberation_id, sa.func.count())
+            .where(m.Participant.alliance_id == alliance_id)
+            .group_by(m.Participant.deliberation_id)
+        ).all()
+    )
+    return [
+        DeliberationSummary(
+            deliberation=d,
+            statements=by_state.get((d.id, str(m.Moderation.ACCEPTED)), 0),
+            pending=by_state.get((d.id, str(m.Moderation.PENDING)), 0),
+            participants=people.get(d.id, 0),
+        )
+        for d in found
+    ]
 
 
 def do_create_deliberation(
@@ -90,10 +148,15 @@ def do_set_status(
     actor: m.Person | None,
     alliance_id: str,
     deliberation_id: str,
-    status: m.DeliberationStatus,
+    status: m.DeliberationStatus | str,
 ) -> m.Deliberation:
+    """Close a deliberation (no more votes or statements) or open it again."""
     open_for_edit(uow, actor, alliance_id)
     deliberation = open_deliberation(uow, actor, alliance_id, deliberation_id).deliberation
+    try:
+        status = m.DeliberationStatus(status)
+    except ValueError:
+        raise ValidationFailed.one("status", "must be open or closed") from None
     deliberation.status = status
     eventlog.append(
         uow,
@@ -147,6 +210,7 @@ def do_submit_statement(
 ) -> m.Statement:
     """A participant's statement; it waits for moderation when moderation is strict."""
     target = open_deliberation(uow, actor, alliance_id, deliberation_id)
+    permissions.take_part(actor, target.access.membership)
     _require_open(target.deliberation)
     data = inputs.parse(inputs.StatementInput, payload)
     participant = _participant(uow, target, create=True)
@@ -192,6 +256,13 @@ def statements(
     if moderation != m.Moderation.ACCEPTED:
         permissions.edit_mechanics(actor, target.access.membership)
     criteria = {"moderation": moderation} if moderation is not None else {}
+    return _ordered(uow, alliance_id, deliberation_id, **criteria)
+
+
+def _ordered(
+    uow: UnitOfWork, alliance_id: str, deliberation_id: str, **criteria: Any
+) -> list[m.Statement]:
+    """Statements in the order they were written (as stored, when written at once)."""
     return uow.find(
         m.Statement,
         order_by=m.Statement.created_at,
@@ -210,8 +281,9 @@ def do_moderate(
     payload: Any,
 ) -> m.Statement:
     open_for_edit(uow, actor, alliance_id)
+    open_deliberation(uow, actor, alliance_id, deliberation_id)
+    statement = _statement_at(uow, alliance_id, deliberation_id, statement_id)
     data = inputs.parse(inputs.ModerationInput, payload)
-    statement = _statement(uow, alliance_id, deliberation_id, statement_id)
     statement.moderation = m.Moderation(data.decision)
     eventlog.append(
         uow,
@@ -230,9 +302,20 @@ def _statement(
     statement_id: str,
     loc: str = "statement_id",
 ) -> m.Statement:
+    """A statement named in the input: an unknown one is an error of that field (422)."""
     statement = uow.get(m.Statement, alliance_id=alliance_id, id=statement_id)
     if statement is None or statement.deliberation_id != deliberation_id:
         raise ValidationFailed.one(loc, "no such statement in this deliberation")
+    return statement
+
+
+def _statement_at(
+    uow: UnitOfWork, alliance_id: str, deliberation_id: str, statement_id: str
+) -> m.Statement:
+    """A statement named in the path: an unknown one is not found (404)."""
+    statement = uow.get(m.Statement, alliance_id=alliance_id, id=statement_id)
+    if statement is None or statement.deliberation_id != deliberation_id:
+        raise NotFound("no such statement in this deliberation")
     return statement
 
 
@@ -245,6 +328,7 @@ def do_vote(
 ) -> m.Vote:
     """Record (or change) the actor's vote; the newest vote is the one that counts."""
     target = open_deliberation(uow, actor, alliance_id, deliberation_id)
+    permissions.take_part(actor, target.access.membership)
     _require_open(target.deliberation)
     data = inputs.parse(inputs.VoteInput, payload)
     statement = _statement(uow, alliance_id, deliberation_id, data.statement_id)
@@ -322,12 +406,7 @@ def vote_matrix(uow: UnitOfWork, deliberation: m.Deliberation) -> VoteMatrix:
         )
         .order_by(m.Vote.at)
     ).all()
-    every = uow.find(
-        m.Statement,
-        order_by=m.Statement.created_at,
-        alliance_id=deliberation.alliance_id,
-        deliberation_id=deliberation.id,
-    )
+    every = _ordered(uow, deliberation.alliance_id, deliberation.id)
     shown = [s for s in every if s.moderation != m.Moderation.PENDING]
     shown_ids = {s.id for s in shown}
     return VoteMatrix.from_votes(
@@ -349,6 +428,21 @@ class PartnerBreakdown:
 
 
 @dataclass(frozen=True)
+class DivisiveStatement:
+    """A statement the opinion groups answer differently: its agree rate in each group.
+
+    ``agree_rates`` maps a group id to the share of that group's votes on the
+    statement that agree (passes count as votes); groups that did not vote on
+    it are left out.
+    """
+
+    statement_id: str
+    variance: float
+    spread: float
+    agree_rates: dict[int, float]
+
+
+@dataclass(frozen=True)
 class DeliberationResults:
     deliberation: m.Deliberation
     opinion: OpinionResult | None
@@ -356,53 +450,107 @@ class DeliberationResults:
     participants: int
     votes: int
     partners: PartnerBreakdown
+    divisive: tuple[DivisiveStatement, ...] = ()
+    statement_votes: dict[str, int] = field(default_factory=dict)
+    """How many people voted on each statement (passes included)."""
+    version: str = ""
+    """Changes whenever anything shown in the results does (for polling clients)."""
+    undescribed_groups: frozenset[int] = frozenset()
+    """Groups smaller than the anonymity threshold: their votes are not described."""
 
 
-class _ResultCache:
+def _without_small_groups(
+    opinion: OpinionResult | None, divisive: tuple[DivisiveStatement, ...], threshold: int
+) -> tuple[OpinionResult | None, tuple[DivisiveStatement, ...], frozenset[int]]:
+    """Strip what a group smaller than the anonymity threshold voted.
+
+    A group of one or two is one or two people's votes: its representative
+    statements and its agree rates on divisive statements are withheld here,
+    at the query, so no page or API can show them.
+    """
+    if opinion is None:
+        return None, divisive, frozenset()
+    small = frozenset(g.id for g in opinion.groups if g.size < threshold)
+    if not small:
+        return opinion, divisive, small
+    groups = tuple(replace(g, representative=()) if g.id in small else g for g in opinion.groups)
+    kept = []
+    for statement in divisive:
+        rates = {g: r for g, r in statement.agree_rates.items() if g not in small}
+        if len(rates) >= 2 and max(rates.values()) - min(rates.values()) >= DIVISIVE_MIN_SPREAD:
+            kept.append(replace(statement, agree_rates=rates))
+    return replace(opinion, groups=groups), tuple(kept), small
+
+
+class _Cache(Generic[T]):
+    """The last value per deliberation, reused while its fingerprint is unchanged."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], tuple[tuple, T]] = {}
+        self._lock = Lock()
+
+    def get(self, key: tuple[str, str]) -> tuple[tuple, T] | None:
+        with self._lock:
+            return self._entries.get(key)
+
+    def put(self, key: tuple[str, str], fingerprint: tuple, value: T) -> None:
+        with self._lock:
+            self._entries[key] = (fingerprint, value)
+
+
+class _ResultCache(_Cache[OpinionResult]):
     """The last analysis per deliberation, reused while no vote or moderation changed.
 
     The previous result also warm-starts the next analysis, as Pol.is does.
     """
 
-    def __init__(self) -> None:
-        self._entries: dict[tuple[str, str], tuple[tuple, OpinionResult]] = {}
-        self._lock = Lock()
 
-    def get(self, key: tuple[str, str]) -> tuple[tuple, OpinionResult] | None:
-        with self._lock:
-            return self._entries.get(key)
-
-    def put(self, key: tuple[str, str], fingerprint: tuple, result: OpinionResult) -> None:
-        with self._lock:
-            self._entries[key] = (fingerprint, result)
+@dataclass(frozen=True)
+class _Extras:
+    partners: PartnerBreakdown
+    divisive: tuple[DivisiveStatement, ...] = field(default_factory=tuple)
 
 
 _cache = _ResultCache()
+_extras_cache: _Cache[_Extras] = _Cache()
 
 
 def _fingerprint(uow: UnitOfWork, deliberation: m.Deliberation) -> tuple:
+    """What the analysis depends on, cheaply: changes whenever a vote or a moderation does.
+
+    The sum of the values catches a vote changed within the same clock tick
+    (simulated time stands still); moderation is summed up by the statements
+    that are not accepted, so swapping two decisions is seen too.
+    """
     votes = uow.session.execute(
-        sa.select(sa.func.count(), sa.func.max(m.Vote.at)).where(
+        sa.select(sa.func.count(), sa.func.max(m.Vote.at), sa.func.sum(m.Vote.value)).where(
             m.Vote.alliance_id == deliberation.alliance_id,
             m.Vote.deliberation_id == deliberation.id,
         )
     ).one()
-    moderation = uow.session.execute(
-        sa.select(m.Statement.moderation, sa.func.count())
-        .where(
-            m.Statement.alliance_id == deliberation.alliance_id,
-            m.Statement.deliberation_id == deliberation.id,
-        )
-        .group_by(m.Statement.moderation)
-        .order_by(m.Statement.moderation)
+    where = (
+        m.Statement.alliance_id == deliberation.alliance_id,
+        m.Statement.deliberation_id == deliberation.id,
+    )
+    total = uow.session.scalar(sa.select(sa.func.count()).where(*where))
+    unaccepted = uow.session.execute(
+        sa.select(m.Statement.id, m.Statement.moderation)
+        .where(*where, m.Statement.moderation != m.Moderation.ACCEPTED)
+        .order_by(m.Statement.id)
     ).all()
-    return (votes[0], str(votes[1]), tuple((str(k), n) for k, n in moderation))
+    return (
+        votes[0],
+        str(votes[1]),
+        int(votes[2] or 0),
+        total,
+        tuple((sid, str(state)) for sid, state in unaccepted),
+    )
 
 
-def opinion_of(uow: UnitOfWork, deliberation: m.Deliberation) -> OpinionResult | None:
-    """The (cached) opinion analysis, or None while there are no votes."""
+def _opinion(
+    uow: UnitOfWork, deliberation: m.Deliberation, fingerprint: tuple
+) -> OpinionResult | None:
     key = (deliberation.alliance_id, deliberation.id)
-    fingerprint = _fingerprint(uow, deliberation)
     cached = _cache.get(key)
     if cached and cached[0] == fingerprint:
         return cached[1]
@@ -412,6 +560,11 @@ def opinion_of(uow: UnitOfWork, deliberation: m.Deliberation) -> OpinionResult |
     result = analyze(matrix, previous=cached[1] if cached else None)
     _cache.put(key, fingerprint, result)
     return result
+
+
+def opinion_of(uow: UnitOfWork, deliberation: m.Deliberation) -> OpinionResult | None:
+    """The (cached) opinion analysis, or None while there are no votes."""
+    return _opinion(uow, deliberation, _fingerprint(uow, deliberation))
 
 
 def _cached_priorities(uow: UnitOfWork, deliberation: m.Deliberation) -> dict[str, float]:
@@ -451,19 +604,154 @@ def merge_small_partners(
 
 
 def _partner_breakdown(
-    uow: UnitOfWork, deliberation: m.Deliberation, opinion: OpinionResult | None, threshold: int
+    uow: UnitOfWork,
+    deliberation: m.Deliberation,
+    opinion: OpinionResult | None,
+    threshold: int,
+    participants: list[m.Participant],
+    matrix: VoteMatrix | None,
 ) -> PartnerBreakdown:
+    """Partners are counted by the participants placed in an opinion group.
+
+    Those are the people in the groups × partners table, so every partner
+    column it shows holds at least ``threshold`` people. Fault lines need
+    ``threshold`` votes (and at least 5) from each partner they compare, and a
+    bridging statement is reported only when every partner gave it that many.
+    """
+    names = _partner_names(uow, deliberation.alliance_id)
+    placed = opinion.group_of() if opinion is not None else {}
+    counted = {p.id: p.partner_id for p in participants if placed.get(p.id) is not None}
+    labels, withheld = merge_small_partners(counted, threshold)
+    reported = {p: (names.get(label, label)) for p, label in labels.items()}
+    withheld_names = [names.get(w, w) for w in withheld]
+    if opinion is None or matrix is None or len(set(reported.values())) < 2:
+        return PartnerBreakdown(None, None, names, withheld_names)
+    alignment = partner_alignment(placed, reported, permutations=1000)
+    lines = bridging_and_fault_lines(matrix, reported, min_votes_per_partner=max(5, threshold))
+    counts = _partner_counts(
+        matrix, reported, [x.statement_id for x in (*lines.bridging, *lines.fault_lines)]
+    )
+    partners = set(reported.values())
+    bridging = tuple(
+        replace(b, agree_rates=_shares(counts, b.statement_id, b.agree_rates))
+        for b in lines.bridging
+        if all(counts.get((b.statement_id, p), (0, 0))[0] >= threshold for p in partners)
+    )
+    fault_lines = tuple(
+        replace(f, agree_rates=_shares(counts, f.statement_id, f.agree_rates))
+        for f in lines.fault_lines
+    )
+    lines = FaultLineReport(bridging=bridging, fault_lines=fault_lines)
+    return PartnerBreakdown(alignment, lines, names, withheld_names)
+
+
+def _partner_counts(
+    matrix: VoteMatrix, reported: dict[str, str], statement_ids: list[str]
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """(statement, partner) → (votes, agrees), for the statements asked about."""
+    if not statement_ids:
+        return {}
+    column = {sid: i for i, sid in enumerate(matrix.statement_ids)}
+    wanted = np.array([column[sid] for sid in set(statement_ids)], dtype=np.int64)
+    rows, cols, values = matrix.cells()
+    keep = np.isin(cols, wanted)
+    counts: dict[tuple[str, str], tuple[int, int]] = {}
+    for row, col, value in zip(
+        rows[keep].tolist(), cols[keep].tolist(), values[keep].tolist(), strict=True
+    ):
+        label = reported.get(matrix.participant_ids[row])
+        if label is not None:
+            key = (matrix.statement_ids[col], label)
+            votes, agrees = counts.get(key, (0, 0))
+            counts[key] = (votes + 1, agrees + (value == 1))
+    return counts
+
+
+def _shares(
+    counts: dict[tuple[str, str], tuple[int, int]], statement_id: str, rates: dict
+) -> dict[Any, float]:
+    """Each partner's plain share of agree votes (the analysis smooths its rates for testing)."""
+    shares = {}
+    for partner in rates:
+        votes, agrees = counts.get((statement_id, partner), (0, 0))
+        shares[partner] = agrees / votes if votes else 0.0
+    return shares
+
+
+def divisive_statements(
+    matrix: VoteMatrix, opinion: OpinionResult, limit: int = DIVISIVE_MAX
+) -> tuple[DivisiveStatement, ...]:
+    """Statements whose agree rate varies most between opinion groups.
+
+    Over the groups that voted on a statement (at least two), the variance of
+    their agree rates; a statement counts when two groups differ by at least
+    ``DIVISIVE_MIN_SPREAD``. Moderated-out and meta statements are ignored.
+    """
+    group_of = opinion.group_of()
+    group_ids = sorted({g for g in group_of.values() if g is not None})
+    if len(group_ids) < 2:
+        return ()
+    position = {gid: i for i, gid in enumerate(group_ids)}
+    row_group = np.array(
+        [position.get(group_of.get(p), -1) for p in matrix.participant_ids], dtype=np.int64
+    )
+    rows, cols, values = matrix.cells()
+    group = row_group[rows] if rows.size else np.zeros(0, dtype=np.int64)
+    keep = group >= 0
+    n_s = matrix.shape[1]
+    cell = group[keep] * n_s + cols[keep]
+    size = len(group_ids) * n_s
+    seen = np.bincount(cell, minlength=size).reshape(len(group_ids), n_s)
+    agree = np.bincount(cell[values[keep] == 1], minlength=size).reshape(len(group_ids), n_s)
+    excluded = matrix.moderated_out | matrix.meta
+    found = []
+    for s, sid in enumerate(matrix.statement_ids):
+        voted = np.flatnonzero(seen[:, s] > 0)
+        if sid in excluded or voted.size < 2:
+            continue
+        rates = agree[voted, s] / seen[voted, s]
+        spread = float(rates.max() - rates.min())
+        if spread < DIVISIVE_MIN_SPREAD:
+            continue
+        found.append(
+            DivisiveStatement(
+                statement_id=sid,
+                variance=float(rates.var()),
+                spread=spread,
+                agree_rates={
+                    group_ids[g]: float(r)
+                    for g, r in zip(voted.tolist(), rates.tolist(), strict=True)
+                },
+            )
+        )
+    found.sort(key=lambda d: (-d.variance, d.statement_id))
+    return tuple(found[:limit])
+
+
+def _extras(
+    uow: UnitOfWork,
+    deliberation: m.Deliberation,
+    opinion: OpinionResult | None,
+    threshold: int,
+    fingerprint: tuple,
+) -> _Extras:
+    """Partner breakdown and divisive statements, cached like the analysis."""
     participants = uow.find(
         m.Participant, alliance_id=deliberation.alliance_id, deliberation_id=deliberation.id
     )
-    names = _partner_names(uow, deliberation.alliance_id)
-    labels, withheld = merge_small_partners({p.id: p.partner_id for p in participants}, threshold)
-    reported = {p: (names.get(label, label)) for p, label in labels.items()}
-    if opinion is None or len(set(reported.values())) < 2:
-        return PartnerBreakdown(None, None, names, [names.get(w, w) for w in withheld])
-    alignment = partner_alignment(opinion.group_of(), reported, permutations=1000)
-    lines = bridging_and_fault_lines(vote_matrix(uow, deliberation), reported)
-    return PartnerBreakdown(alignment, lines, names, [names.get(w, w) for w in withheld])
+    key = (deliberation.alliance_id, deliberation.id)
+    signature = tuple(sorted((p.id, p.partner_id or "") for p in participants))
+    full = (fingerprint, threshold, hashlib.sha256(repr(signature).encode()).hexdigest())
+    cached = _extras_cache.get(key)
+    if cached and cached[0] == full:
+        return cached[1]
+    matrix = vote_matrix(uow, deliberation) if opinion is not None else None
+    extras = _Extras(
+        partners=_partner_breakdown(uow, deliberation, opinion, threshold, participants, matrix),
+        divisive=divisive_statements(matrix, opinion) if matrix and opinion else (),
+    )
+    _extras_cache.put(key, full, extras)
+    return extras
 
 
 def results(
@@ -475,10 +763,11 @@ def results(
 ) -> DeliberationResults:
     target = open_deliberation(uow, actor, alliance_id, deliberation_id)
     deliberation = target.deliberation
-    opinion = opinion_of(uow, deliberation)
+    fingerprint = _fingerprint(uow, deliberation)
+    opinion = _opinion(uow, deliberation, fingerprint)
     shown = {
         s.id: s
-        for s in uow.find(m.Statement, alliance_id=alliance_id, deliberation_id=deliberation_id)
+        for s in _ordered(uow, alliance_id, deliberation_id)
         if s.moderation == m.Moderation.ACCEPTED
     }
     participants = uow.session.scalar(
@@ -487,19 +776,72 @@ def results(
             m.Participant.deliberation_id == deliberation_id,
         )
     )
+    statement_votes = {
+        sid: count
+        for sid, count in uow.session.execute(
+            sa.select(m.Vote.statement_id, sa.func.count())
+            .where(m.Vote.alliance_id == alliance_id, m.Vote.deliberation_id == deliberation_id)
+            .group_by(m.Vote.statement_id)
+        ).all()
+        if sid in shown
+    }
     votes = uow.session.scalar(
         sa.select(sa.func.count()).where(
             m.Vote.alliance_id == alliance_id, m.Vote.deliberation_id == deliberation_id
         )
     )
+    extras = _extras(uow, deliberation, opinion, anonymity_threshold, fingerprint)
+    opinion, divisive, small = _without_small_groups(opinion, extras.divisive, anonymity_threshold)
+    version = hashlib.sha256(
+        repr((fingerprint, participants, deliberation.status.value, anonymity_threshold)).encode()
+    ).hexdigest()[:16]
     return DeliberationResults(
         deliberation=deliberation,
         opinion=opinion,
         statements=shown,
         participants=participants or 0,
         votes=votes or 0,
-        partners=_partner_breakdown(uow, deliberation, opinion, anonymity_threshold),
+        partners=extras.partners,
+        divisive=divisive,
+        statement_votes=statement_votes,
+        version=version,
+        undescribed_groups=small,
     )
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A declaration or charter clause made from one of this deliberation's statements."""
+
+    target: str
+    """"declaration" or "charter"."""
+    item: m.Declaration | m.CharterClause
+    statement_id: str
+
+    @property
+    def at(self) -> datetime:
+        item = self.item
+        return item.declared_at if isinstance(item, m.Declaration) else item.added_at
+
+
+def _source(deliberation_id: str, statement_id: str) -> str:
+    return SOURCE_PREFIX.format(deliberation_id=deliberation_id) + statement_id
+
+
+def promoted_from(
+    uow: UnitOfWork, actor: m.Person | None, alliance_id: str, deliberation_id: str
+) -> list[Promotion]:
+    """The declarations and charter clauses promoted from this deliberation, oldest first."""
+    open_deliberation(uow, actor, alliance_id, deliberation_id)
+    prefix = SOURCE_PREFIX.format(deliberation_id=deliberation_id)
+    found: list[Promotion] = []
+    for target, cls in (("declaration", m.Declaration), ("charter", m.CharterClause)):
+        column = cls.source  # type: ignore[attr-defined]
+        for item in uow.find(
+            cls, column.startswith(prefix, autoescape=True), alliance_id=alliance_id
+        ):
+            found.append(Promotion(target, item, item.source.removeprefix(prefix)))
+    return sorted(found, key=lambda p: (p.at, p.item.id))
 
 
 def do_promote(
@@ -513,15 +855,21 @@ def do_promote(
     """Turn a consensus statement into a declaration or a clause of the charter."""
     open_for_edit(uow, actor, alliance_id)
     target = open_deliberation(uow, actor, alliance_id, deliberation_id)
+    statement = _statement_at(uow, alliance_id, deliberation_id, statement_id)
     data = inputs.parse(inputs.PromotionInput, payload)
-    statement = _statement(uow, alliance_id, deliberation_id, statement_id)
     opinion = opinion_of(uow, target.deliberation)
     consensus_ids = {c.statement_id for c in opinion.consensus.agree} if opinion else set()
-    if statement.id not in consensus_ids:
+    if statement.id not in consensus_ids or statement.moderation != m.Moderation.ACCEPTED:
         raise Conflict("only a statement in the agreed consensus can be promoted")
     if data.body_id and uow.get(m.GovernanceBody, alliance_id=alliance_id, id=data.body_id) is None:
         raise ValidationFailed.one("body_id", "no such governance body in this alliance")
-    source = f"deliberation {deliberation_id}, statement {statement_id}"
+    source = _source(deliberation_id, statement_id)
+    kind: type[m.Declaration] | type[m.CharterClause] = (
+        m.Declaration if data.target == "declaration" else m.CharterClause
+    )
+    if uow.find_one(kind, alliance_id=alliance_id, source=source) is not None:
+        where = "a declaration" if data.target == "declaration" else "in the charter"
+        raise Conflict(f"this statement is already {where}", ("target",))
     now = uow.clock.now()
     promoted: m.Declaration | m.CharterClause
     if data.target == "declaration":

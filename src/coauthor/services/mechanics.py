@@ -76,6 +76,7 @@ KINDS: dict[str, Kind] = {
             blockers=(
                 (m.Meeting, "body_id", "it has meetings"),
                 (m.DecisionRight, "body_id", "it holds decision rights"),
+                (m.Declaration, "body_id", "it has made declarations"),
             ),
         ),
         Kind(

@@ -16,6 +16,7 @@ SECTIONS = (
     ("governance", "Governance", "/governance"),
     ("risks", "Risks", "/risks"),
     ("contributions", "Contributions", "/contributions"),
+    ("deliberations", "Deliberations", "/deliberations"),
 )
 
 
