@@ -176,3 +176,39 @@ def test_a_bad_polis_import_writes_nothing(runtime: Runtime, alliance) -> None: 
     with runtime.uow() as uow:
         assert uow.find(m.Deliberation, alliance_id=alliance_id) == []
         assert uow.session.scalar(sa.select(sa.func.count()).select_from(m.Vote)) == 0
+
+
+def test_groups_below_the_anonymity_threshold_are_not_described(
+    runtime: Runtime,
+    alliance,  # type: ignore[no-untyped-def]
+) -> None:
+    alliance_id, manager, voters, _ = alliance
+    with runtime.uow() as uow:
+        dl = deliberation.do_create_deliberation(
+            uow, manager, alliance_id, {"question": "Which site?", "strict_moderation": False}
+        )
+        ideas = [
+            deliberation.do_submit_statement(
+                uow, manager, alliance_id, dl.id, {"text": f"Site {i}"}
+            )
+            for i in range(6)
+        ]
+        for index, voter in enumerate(voters):
+            dissenting = index >= 6
+            for number, idea in enumerate(ideas):
+                value = 1 if (number < 3) != dissenting else -1
+                deliberation.do_vote(
+                    uow, voter, alliance_id, dl.id, {"statement_id": idea.id, "value": value}
+                )
+        uow.commit()
+    with runtime.uow() as uow:
+        open_results = deliberation.results(uow, manager, alliance_id, dl.id, anonymity_threshold=3)
+        guarded = deliberation.results(uow, manager, alliance_id, dl.id, anonymity_threshold=5)
+    sizes = {g.id: g.size for g in open_results.opinion.groups}
+    assert sorted(sizes.values()) == [4, 6]
+    small = next(g for g, size in sizes.items() if size == 4)
+    assert next(g for g in open_results.opinion.groups if g.id == small).representative
+    assert guarded.undescribed_groups == {small}
+    assert next(g for g in guarded.opinion.groups if g.id == small).representative == ()
+    assert all(small not in d.agree_rates for d in guarded.divisive)
+    assert any(small in d.agree_rates for d in open_results.divisive)
