@@ -42,6 +42,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "polis"
 DOC = ROOT / "docs" / "performance.md"
+sys.path.insert(0, str(ROOT / "scripts"))  # shared helpers for the scripts that write docs/
+
+from doc_section import replace_marked_section  # noqa: E402
+
 START, END = "<!-- bench-opinion:start -->", "<!-- bench-opinion:end -->"
 
 LARGE = {"participants": 20_000, "statements": 2_000, "votes": 2_000_000}
@@ -315,12 +319,7 @@ def render(exports: list[dict], large: dict, large_rd: dict | None, cap: float, 
 
 
 def write_into_doc(table: str, doc: Path = DOC) -> None:
-    text = doc.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise SystemExit(f"{doc} has no {START} … {END} markers")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    doc.write_text(f"{head}{START}\n{table}\n{END}{tail}", encoding="utf-8")
+    replace_marked_section(doc, START, END, table)
 
 
 def main() -> None:

@@ -28,6 +28,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from doc_section import replace_marked_section
+
 from coauthor.analysis.opinion import MAX_REPLAY_UPDATES, adjusted_rand_index, analyze
 from coauthor.interop.polis import read_polis_export, replay_polis_export
 
@@ -134,12 +136,7 @@ def render(rows: list[Row]) -> str:
 
 
 def write_into_doc(table: str, doc: Path = DOC) -> None:
-    text = doc.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise SystemExit(f"{doc} has no {START} … {END} markers")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    doc.write_text(f"{head}{START}\n{table}\n{END}{tail}", encoding="utf-8")
+    replace_marked_section(doc, START, END, table)
 
 
 def main() -> None:
