@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 import sqlalchemy as sa
+from pydantic import BaseModel
 
 from coauthor import permissions
 from coauthor.analysis.opinion import (
@@ -41,6 +42,7 @@ DIVISIVE_MIN_SPREAD = 0.25
 """A statement is divisive when its agree rate differs by this much between two groups."""
 SOURCE_PREFIX = "deliberation {deliberation_id}, statement "
 T = TypeVar("T")
+InputT = TypeVar("InputT", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,24 @@ def _participant(
     return participant
 
 
+def _begin_act(
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    alliance_id: str,
+    deliberation_id: str,
+    model: type[InputT],
+    payload: Any,
+) -> tuple[DeliberationAccess, InputT]:
+    """A member's act in a deliberation: they may take part, it is open, the input is valid.
+
+    Checked in that order, so an observer hears "not allowed" before anything else.
+    """
+    target = open_deliberation(uow, actor, alliance_id, deliberation_id)
+    permissions.take_part(actor, target.access.membership)
+    _require_open(target.deliberation)
+    return target, inputs.parse(model, payload)
+
+
 def do_submit_statement(
     uow: UnitOfWork,
     actor: m.Person | None,
@@ -209,10 +229,9 @@ def do_submit_statement(
     payload: Any,
 ) -> m.Statement:
     """A participant's statement; it waits for moderation when moderation is strict."""
-    target = open_deliberation(uow, actor, alliance_id, deliberation_id)
-    permissions.take_part(actor, target.access.membership)
-    _require_open(target.deliberation)
-    data = inputs.parse(inputs.StatementInput, payload)
+    target, data = _begin_act(
+        uow, actor, alliance_id, deliberation_id, inputs.StatementInput, payload
+    )
     participant = _participant(uow, target, create=True)
     assert participant is not None
     duplicate = uow.find_one(
@@ -327,10 +346,7 @@ def do_vote(
     payload: Any,
 ) -> m.Vote:
     """Record (or change) the actor's vote; the newest vote is the one that counts."""
-    target = open_deliberation(uow, actor, alliance_id, deliberation_id)
-    permissions.take_part(actor, target.access.membership)
-    _require_open(target.deliberation)
-    data = inputs.parse(inputs.VoteInput, payload)
+    target, data = _begin_act(uow, actor, alliance_id, deliberation_id, inputs.VoteInput, payload)
     statement = _statement(uow, alliance_id, deliberation_id, data.statement_id)
     if statement.moderation != m.Moderation.ACCEPTED:
         raise ValidationFailed.one("statement_id", "this statement is not open for votes")
