@@ -94,6 +94,22 @@ def test_add_a_partner_and_a_member_then_change_and_remove_them(
     assert "Member Person" not in page
 
 
+def test_edit_a_partner_and_see_its_errors_in_place(manager: TestClient, world: World) -> None:
+    base = f"/a/{world.alliance_id}"
+    contoso = world.partners["contoso"]
+    assert 'id="f-p-' + contoso + '-organization_name"' in manager.get(f"{base}/partners").text
+
+    edit = {"organization_name": "Contoso Ltd", "joined_on": "2026-01-15", "description": "Pumps"}
+    page = follow(manager, post_form(manager, f"{base}/partners/{contoso}", edit))
+    assert "Contoso Ltd" in page
+    assert "Pumps" in page
+
+    clash = post_form(manager, f"{base}/partners/{contoso}", {"organization_name": "Northwind"})
+    assert clash.status_code == 409
+    assert f'id="f-p-{contoso}-organization_name-error"' in clash.text
+    assert "Northwind is already a partner." in clash.text
+
+
 def test_adding_a_partner_twice_is_a_conflict(manager: TestClient, world: World) -> None:
     response = post_form(
         manager, f"/a/{world.alliance_id}/partners", {"organization_name": "Contoso"}

@@ -295,6 +295,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{PAGE}/edit"): Rule(Policy.EDIT, alliance_update),
     ("GET", f"{PAGE}/partners"): Rule(Policy.VIEW),
     ("POST", f"{PAGE}/partners"): Rule(Policy.EDIT, new_partner),
+    ("POST", f"{PAGE}/partners/{{partner_id}}"): Rule(Policy.EDIT, partner_update),
     ("POST", f"{PAGE}/members"): Rule(Policy.EDIT, new_member),
     ("POST", f"{PAGE}/members/{{member_id}}"): Rule(Policy.EDIT, member_update),
     ("POST", f"{PAGE}/members/{{member_id}}/remove"): Rule(Policy.EDIT),

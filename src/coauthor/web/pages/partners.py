@@ -15,6 +15,7 @@ from coauthor.services.alliances import (
     do_add_partner_note,
     do_remove_member,
     do_update_member,
+    do_update_partner,
     open_alliance,
 )
 from coauthor.services.inputs import (
@@ -46,6 +47,20 @@ def _member_forms(directory: list[views.PartnerView]) -> dict[str, Form]:
     }
 
 
+def _partner_forms(directory: list[views.PartnerView]) -> dict[str, Form]:
+    return {
+        f"partner-{entry.ref.id}": Form(
+            {
+                "organization_name": entry.ref.name,
+                "joined_on": entry.partner.joined_on.isoformat() if entry.partner.joined_on else "",
+                "description": entry.partner.description,
+            },
+            prefix=f"p-{entry.ref.id}",
+        )
+        for entry in directory
+    }
+
+
 def _partners_page(
     request: Request,
     uow: UnitOfWork,
@@ -57,7 +72,7 @@ def _partners_page(
     access = open_alliance(uow, actor, alliance_id)
     directory = views.partner_directory(uow, actor, alliance_id)
     forms = {"partner": Form(), "member": Form({"role": m.Role.MEMBER.value})}
-    forms |= _member_forms(directory) | (failed or {})
+    forms |= _partner_forms(directory) | _member_forms(directory) | (failed or {})
     context = {
         "directory": directory,
         "partner_choices": views.choices(uow, actor, alliance_id).partners,
@@ -87,6 +102,31 @@ def add_partner(
         success=lambda partner: _back_to_partners(alliance_id, partner.id),
         rerender=lambda form, status: _partners_page(
             request, uow, actor, alliance_id, {"partner": form}, status
+        ),
+    )
+
+
+@router.post("/a/{alliance_id}/partners/{partner_id}")
+def update_partner(
+    request: Request,
+    alliance_id: str,
+    partner_id: str,
+    actor: SignedIn,
+    values: Posted,
+    uow: UowDep,
+) -> Response:
+    def update(payload: dict) -> m.Partner:
+        data = parse(PartnerInput, payload)
+        return do_update_partner(uow, actor, alliance_id, partner_id, data)
+
+    submission = Submission.of(values, PartnerInput)
+    return submit(
+        uow,
+        replace(submission, form=replace(submission.form, prefix=f"p-{partner_id}")),
+        update,
+        success=lambda partner: _back_to_partners(alliance_id, partner.id),
+        rerender=lambda form, status: _partners_page(
+            request, uow, actor, alliance_id, {f"partner-{partner_id}": form}, status
         ),
     )
 
