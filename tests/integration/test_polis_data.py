@@ -194,6 +194,16 @@ def test_cli_prints_json_for_an_export() -> None:
     assert set(data["group_informed_consensus"]) == set(matrix.statement_ids)
 
 
+def test_cli_replay_gives_the_groups_of_the_replayed_history() -> None:
+    folder = DATA / "london.youth.policing"
+    result = CliRunner().invoke(
+        cli(), ["deliberation", "analyze", str(folder), "--replay", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    printed = {p["id"]: p["group"] for p in json.loads(result.stdout)["participants"]}
+    assert printed == replay_polis_export(export("london.youth.policing")).group_of()
+
+
 def test_cli_summary_and_errors(tmp_path: Path) -> None:
     runner = CliRunner()
     summary = runner.invoke(cli(), ["deliberation", "analyze", str(DATA / "london.youth.policing")])

@@ -32,17 +32,27 @@ def analyze_command(
     path: Annotated[Path, typer.Argument(help="A Pol.is export folder.")],
     seed: Annotated[int, typer.Option(help="Seed for the PCA start vectors.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    replayed: Annotated[
+        bool,
+        typer.Option(
+            "--replay",
+            help="Recompute along the vote log, update by update, as Pol.is did "
+            "(slower; closer to Pol.is's own groups).",
+        ),
+    ] = False,
 ) -> None:
     """Read a Pol.is export, compute opinion groups, and print them."""
     from coauthor.analysis.opinion import analyze
-    from coauthor.interop.polis import PolisImportError, read_polis_export
+    from coauthor.interop.polis import PolisImportError, read_polis_export, replay_polis_export
 
     try:
         export = read_polis_export(path)
     except PolisImportError as error:
         Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {error}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    result = analyze(export.matrix, seed=seed)
+    result = (
+        replay_polis_export(export, seed=seed) if replayed else analyze(export.matrix, seed=seed)
+    )
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
