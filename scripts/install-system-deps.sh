@@ -3,7 +3,7 @@
 #
 #   scripts/install-system-deps.sh [runtime|test]     (default: test)
 #
-# runtime: WeasyPrint's libraries and a font (PDF reports; needed by `make demo`).
+# runtime: a font for rendered pages, and the libraries WeasyPrint will need for PDF reports.
 # test:    runtime + PostgreSQL (initdb/pg_ctl) + Chromium (browser tests).
 #
 # As root, missing packages are installed with apt-get (after one `apt-get update`).
