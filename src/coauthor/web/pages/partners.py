@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
@@ -33,6 +36,7 @@ from coauthor.web.pages.layout import alliance_page
 from coauthor.web.pages.rendering import is_partial, render
 
 router = APIRouter()
+T = TypeVar("T")
 NOTES_TARGET = "notes"
 
 
@@ -91,18 +95,53 @@ def partners(request: Request, alliance_id: str, actor: SignedIn, uow: UowDep) -
     return _partners_page(request, uow, actor, alliance_id)
 
 
+@dataclass(frozen=True)
+class _PartnersForm:
+    """A form on the partners page: its input model, its key among the page's forms."""
+
+    model: type[BaseModel]
+    key: str
+    prefix: str = ""
+
+
+def _submit_on_partners_page(
+    request: Request,
+    uow: UnitOfWork,
+    actor: m.Person,
+    alliance_id: str,
+    values: dict[str, str],
+    posted: _PartnersForm,
+    action: Callable[[Any], T],
+    anchor: Callable[[T], str],
+) -> Response:
+    """Run ``action`` on the parsed form; back to the partners page, or the form with errors."""
+    submission = Submission.of(values, posted.model)
+    if posted.prefix:
+        submission = replace(submission, form=replace(submission.form, prefix=posted.prefix))
+    return submit(
+        uow,
+        submission,
+        lambda payload: action(parse(posted.model, payload)),
+        success=lambda done: _back_to_partners(alliance_id, anchor(done)),
+        rerender=lambda form, status: _partners_page(
+            request, uow, actor, alliance_id, {posted.key: form}, status
+        ),
+    )
+
+
 @router.post("/a/{alliance_id}/partners")
 def add_partner(
     request: Request, alliance_id: str, actor: SignedIn, values: Posted, uow: UowDep
 ) -> Response:
-    return submit(
+    return _submit_on_partners_page(
+        request,
         uow,
-        Submission.of(values, PartnerInput),
-        lambda payload: do_add_partner(uow, actor, alliance_id, parse(PartnerInput, payload)),
-        success=lambda partner: _back_to_partners(alliance_id, partner.id),
-        rerender=lambda form, status: _partners_page(
-            request, uow, actor, alliance_id, {"partner": form}, status
-        ),
+        actor,
+        alliance_id,
+        values,
+        _PartnersForm(PartnerInput, "partner"),
+        lambda data: do_add_partner(uow, actor, alliance_id, data),
+        lambda partner: partner.id,
     )
 
 
@@ -115,19 +154,15 @@ def update_partner(
     values: Posted,
     uow: UowDep,
 ) -> Response:
-    def update(payload: dict) -> m.Partner:
-        data = parse(PartnerInput, payload)
-        return do_update_partner(uow, actor, alliance_id, partner_id, data)
-
-    submission = Submission.of(values, PartnerInput)
-    return submit(
+    return _submit_on_partners_page(
+        request,
         uow,
-        replace(submission, form=replace(submission.form, prefix=f"p-{partner_id}")),
-        update,
-        success=lambda partner: _back_to_partners(alliance_id, partner.id),
-        rerender=lambda form, status: _partners_page(
-            request, uow, actor, alliance_id, {f"partner-{partner_id}": form}, status
-        ),
+        actor,
+        alliance_id,
+        values,
+        _PartnersForm(PartnerInput, f"partner-{partner_id}", prefix=f"p-{partner_id}"),
+        lambda data: do_update_partner(uow, actor, alliance_id, partner_id, data),
+        lambda partner: partner.id,
     )
 
 
@@ -135,14 +170,15 @@ def update_partner(
 def add_member(
     request: Request, alliance_id: str, actor: SignedIn, values: Posted, uow: UowDep
 ) -> Response:
-    return submit(
+    return _submit_on_partners_page(
+        request,
         uow,
-        Submission.of(values, MemberInput),
-        lambda payload: do_add_member(uow, actor, alliance_id, parse(MemberInput, payload)),
-        success=lambda member: _back_to_partners(alliance_id, member.partner_id),
-        rerender=lambda form, status: _partners_page(
-            request, uow, actor, alliance_id, {"member": form}, status
-        ),
+        actor,
+        alliance_id,
+        values,
+        _PartnersForm(MemberInput, "member"),
+        lambda data: do_add_member(uow, actor, alliance_id, data),
+        lambda member: member.partner_id,
     )
 
 
@@ -155,18 +191,15 @@ def update_member(
     values: Posted,
     uow: UowDep,
 ) -> Response:
-    def update(payload: dict) -> m.Member:
-        return do_update_member(uow, actor, alliance_id, member_id, parse(MemberUpdate, payload))
-
-    submission = Submission.of(values, MemberUpdate)
-    return submit(
+    return _submit_on_partners_page(
+        request,
         uow,
-        replace(submission, form=replace(submission.form, prefix=f"m-{member_id}")),
-        update,
-        success=lambda member: _back_to_partners(alliance_id, member.partner_id),
-        rerender=lambda form, status: _partners_page(
-            request, uow, actor, alliance_id, {f"member-{member_id}": form}, status
-        ),
+        actor,
+        alliance_id,
+        values,
+        _PartnersForm(MemberUpdate, f"member-{member_id}", prefix=f"m-{member_id}"),
+        lambda data: do_update_member(uow, actor, alliance_id, member_id, data),
+        lambda member: member.partner_id,
     )
 
 
