@@ -130,8 +130,8 @@ def do_set_status(
     status: m.DeliberationStatus | str,
 ) -> m.Deliberation:
     """Close a deliberation (no more votes or statements) or open it again."""
-    open_for_edit(uow, actor, alliance_id)
-    deliberation = open_deliberation(uow, actor, alliance_id, deliberation_id).deliberation
+    target = open_deliberation(uow, actor, alliance_id, deliberation_id, for_edit=True)
+    deliberation = target.deliberation
     try:
         status = m.DeliberationStatus(status)
     except ValueError:
@@ -263,8 +263,7 @@ def do_moderate(
     statement_id: str,
     payload: Any,
 ) -> m.Statement:
-    open_for_edit(uow, actor, alliance_id)
-    open_deliberation(uow, actor, alliance_id, deliberation_id)
+    open_deliberation(uow, actor, alliance_id, deliberation_id, for_edit=True)
     statement = _statement_at(uow, alliance_id, deliberation_id, statement_id)
     data = inputs.parse(inputs.ModerationInput, payload)
     statement.moderation = m.Moderation(data.decision)
@@ -420,8 +419,7 @@ def do_promote(
     payload: Any,
 ) -> m.Declaration | m.CharterClause:
     """Turn a consensus statement into a declaration or a clause of the charter."""
-    open_for_edit(uow, actor, alliance_id)
-    target = open_deliberation(uow, actor, alliance_id, deliberation_id)
+    target = open_deliberation(uow, actor, alliance_id, deliberation_id, for_edit=True)
     statement = _statement_at(uow, alliance_id, deliberation_id, statement_id)
     data = inputs.parse(inputs.PromotionInput, payload)
     opinion = opinion_of(uow, target.deliberation)

@@ -13,7 +13,7 @@ from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.domain.errors import CoauthorError, NotFound
-from coauthor.services.alliances import Access, open_alliance
+from coauthor.services.alliances import Access, open_alliance, open_for_edit
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,16 @@ class DeliberationAccess:
 
 
 def open_deliberation(
-    uow: UnitOfWork, actor: m.Person | None, alliance_id: str, deliberation_id: str
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    alliance_id: str,
+    deliberation_id: str,
+    *,
+    for_edit: bool = False,
 ) -> DeliberationAccess:
-    access = open_alliance(uow, actor, alliance_id)
+    """The deliberation as ``actor`` may see it; ``for_edit`` also requires a manager."""
+    opener = open_for_edit if for_edit else open_alliance
+    access = opener(uow, actor, alliance_id)
     deliberation = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
     if deliberation is None:
         raise NotFound("no such deliberation")

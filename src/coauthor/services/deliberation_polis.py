@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import sqlalchemy as sa
 
-from coauthor import permissions
 from coauthor.analysis.opinion import VoteMatrix
 from coauthor.db.tables import votes as votes_table
 from coauthor.db.uow import UnitOfWork
@@ -204,8 +203,7 @@ def export_polis(
 ) -> int:
     """Write the deliberation as a Pol.is export folder; returns the participant count."""
     if not bootstrap:
-        target = open_deliberation(uow, actor, alliance_id, deliberation_id)
-        permissions.edit_mechanics(actor, target.access.membership)
+        open_deliberation(uow, actor, alliance_id, deliberation_id, for_edit=True)
     deliberation = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
     if deliberation is None:
         raise ValidationFailed.one("deliberation", "no such deliberation")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, replace
 from threading import Lock
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
 import sqlalchemy as sa
@@ -131,16 +131,17 @@ class _Cache(Generic[T]):
         with self._lock:
             return self._entries.get(key)
 
-    def put(self, key: tuple[str, str], fingerprint: tuple, value: T) -> None:
+    def put(self, key: tuple[str, str], fingerprint: _Fingerprint, value: T) -> None:
         with self._lock:
             self._entries[key] = (fingerprint, value)
 
 
-class _ResultCache(_Cache[OpinionResult]):
-    """The last analysis per deliberation, reused while no vote or moderation changed.
+@dataclass(frozen=True)
+class _Analysis:
+    """An analysis and the vote matrix it was computed from, kept together."""
 
-    The previous result also warm-starts the next analysis, as Pol.is does.
-    """
+    opinion: OpinionResult
+    matrix: VoteMatrix
 
 
 @dataclass(frozen=True)
@@ -149,11 +150,20 @@ class _Extras:
     divisive: tuple[DivisiveStatement, ...] = field(default_factory=tuple)
 
 
-_cache = _ResultCache()
+_cache: _Cache[_Analysis] = _Cache()
+"""The last analysis per deliberation; it also warm-starts the next one, as Pol.is does."""
 _extras_cache: _Cache[_Extras] = _Cache()
 
 
-def _fingerprint(uow: UnitOfWork, deliberation: m.Deliberation) -> tuple:
+class _Fingerprint(NamedTuple):
+    votes: int
+    latest_vote: str
+    value_sum: int
+    statements: int
+    unaccepted: tuple[tuple[str, str], ...]
+
+
+def _fingerprint(uow: UnitOfWork, deliberation: m.Deliberation) -> _Fingerprint:
     """What the analysis depends on, cheaply: changes whenever a vote or a moderation does.
 
     The sum of the values catches a vote changed within the same clock tick
@@ -176,18 +186,19 @@ def _fingerprint(uow: UnitOfWork, deliberation: m.Deliberation) -> tuple:
         .where(*where, m.Statement.moderation != m.Moderation.ACCEPTED)
         .order_by(m.Statement.id)
     ).all()
-    return (
-        votes[0],
-        str(votes[1]),
-        int(votes[2] or 0),
-        total,
-        tuple((sid, str(state)) for sid, state in unaccepted),
+    return _Fingerprint(
+        votes=votes[0],
+        latest_vote=str(votes[1]),
+        value_sum=int(votes[2] or 0),
+        statements=total or 0,
+        unaccepted=tuple((sid, str(state)) for sid, state in unaccepted),
     )
 
 
-def _opinion(
-    uow: UnitOfWork, deliberation: m.Deliberation, fingerprint: tuple
-) -> OpinionResult | None:
+def _analysis(
+    uow: UnitOfWork, deliberation: m.Deliberation, fingerprint: _Fingerprint
+) -> _Analysis | None:
+    """The cached analysis while ``fingerprint`` holds, else a fresh one; None without votes."""
     key = (deliberation.alliance_id, deliberation.id)
     cached = _cache.get(key)
     if cached and cached[0] == fingerprint:
@@ -195,14 +206,16 @@ def _opinion(
     matrix = vote_matrix(uow, deliberation)
     if matrix.n_votes == 0:
         return None
-    result = analyze(matrix, previous=cached[1] if cached else None)
-    _cache.put(key, fingerprint, result)
-    return result
+    previous = cached[1].opinion if cached else None
+    analysis = _Analysis(analyze(matrix, previous=previous), matrix)
+    _cache.put(key, fingerprint, analysis)
+    return analysis
 
 
 def opinion_of(uow: UnitOfWork, deliberation: m.Deliberation) -> OpinionResult | None:
     """The (cached) opinion analysis, or None while there are no votes."""
-    return _opinion(uow, deliberation, _fingerprint(uow, deliberation))
+    analysis = _analysis(uow, deliberation, _fingerprint(uow, deliberation))
+    return analysis.opinion if analysis else None
 
 
 def priorities_of(uow: UnitOfWork, deliberation: m.Deliberation) -> dict[str, float]:
@@ -211,11 +224,12 @@ def priorities_of(uow: UnitOfWork, deliberation: m.Deliberation) -> dict[str, fl
 
 
 def _partner_names(uow: UnitOfWork, alliance_id: str) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for partner in uow.find(m.Partner, alliance_id=alliance_id):
-        organization = uow.get(m.Organization, id=partner.organization_id)
-        names[partner.id] = organization.name if organization else partner.id
-    return names
+    rows = uow.session.execute(
+        sa.select(m.Partner.id, m.Organization.name)
+        .join(m.Organization, m.Organization.id == m.Partner.organization_id)
+        .where(m.Partner.alliance_id == alliance_id)
+    ).all()
+    return dict(rows)
 
 
 def merge_small_partners(
@@ -369,21 +383,20 @@ def divisive_statements(
 def _extras(
     uow: UnitOfWork,
     deliberation: m.Deliberation,
-    opinion: OpinionResult | None,
+    analysis: _Analysis | None,
     threshold: int,
-    fingerprint: tuple,
+    fingerprint: _Fingerprint,
+    participants: list[m.Participant],
 ) -> _Extras:
     """Partner breakdown and divisive statements, cached like the analysis."""
-    participants = uow.find(
-        m.Participant, alliance_id=deliberation.alliance_id, deliberation_id=deliberation.id
-    )
     key = (deliberation.alliance_id, deliberation.id)
     signature = tuple(sorted((p.id, p.partner_id or "") for p in participants))
     full = (fingerprint, threshold, hashlib.sha256(repr(signature).encode()).hexdigest())
     cached = _extras_cache.get(key)
     if cached and cached[0] == full:
         return cached[1]
-    matrix = vote_matrix(uow, deliberation) if opinion is not None else None
+    opinion = analysis.opinion if analysis else None
+    matrix = analysis.matrix if analysis else None
     extras = _Extras(
         partners=_partner_breakdown(uow, deliberation, opinion, threshold, participants, matrix),
         divisive=divisive_statements(matrix, opinion) if matrix and opinion else (),
@@ -402,18 +415,13 @@ def results(
     target = open_deliberation(uow, actor, alliance_id, deliberation_id)
     deliberation = target.deliberation
     fingerprint = _fingerprint(uow, deliberation)
-    opinion = _opinion(uow, deliberation, fingerprint)
+    analysis = _analysis(uow, deliberation, fingerprint)
     shown = {
         s.id: s
         for s in ordered_statements(uow, alliance_id, deliberation_id)
         if s.moderation == m.Moderation.ACCEPTED
     }
-    participants = uow.session.scalar(
-        sa.select(sa.func.count()).where(
-            m.Participant.alliance_id == alliance_id,
-            m.Participant.deliberation_id == deliberation_id,
-        )
-    )
+    participants = uow.find(m.Participant, alliance_id=alliance_id, deliberation_id=deliberation_id)
     statement_votes = {
         sid: count
         for sid, count in uow.session.execute(
@@ -423,22 +431,21 @@ def results(
         ).all()
         if sid in shown
     }
-    votes = uow.session.scalar(
-        sa.select(sa.func.count()).where(
-            m.Vote.alliance_id == alliance_id, m.Vote.deliberation_id == deliberation_id
-        )
+    extras = _extras(uow, deliberation, analysis, anonymity_threshold, fingerprint, participants)
+    opinion, divisive, small = _without_small_groups(
+        analysis.opinion if analysis else None, extras.divisive, anonymity_threshold
     )
-    extras = _extras(uow, deliberation, opinion, anonymity_threshold, fingerprint)
-    opinion, divisive, small = _without_small_groups(opinion, extras.divisive, anonymity_threshold)
     version = hashlib.sha256(
-        repr((fingerprint, participants, deliberation.status.value, anonymity_threshold)).encode()
+        repr(
+            (fingerprint, len(participants), deliberation.status.value, anonymity_threshold)
+        ).encode()
     ).hexdigest()[:16]
     return DeliberationResults(
         deliberation=deliberation,
         opinion=opinion,
         statements=shown,
-        participants=participants or 0,
-        votes=votes or 0,
+        participants=len(participants),
+        votes=fingerprint.votes,
         partners=extras.partners,
         divisive=divisive,
         statement_votes=statement_votes,
