@@ -24,7 +24,7 @@ from coauthor.domain import model as m
 from coauthor.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from coauthor.interop import archive
 from coauthor.runtime import Runtime, build_runtime
-from coauthor.services import accounts, alliances, eventlog, mechanics
+from coauthor.services import accounts, alliances, demo, eventlog, mechanics
 from coauthor.services.archive import do_import_archive
 from coauthor.services.demo import seed_demo
 from coauthor.services.inputs import AllianceCreate, PartnerInput, PersonInput
@@ -102,10 +102,11 @@ def test_the_demo_archive_holds_the_whole_alliance(demo_archive: str) -> None:
     document = json.loads(demo_archive)
     assert document["format"] == "coauthor-archive/1"
     assert list(document) == ["format", *archive.SECTIONS]
-    assert len(document["partners"]) == 3
+    assert len(document["partners"]) == len(demo.PARTNERS)
     assert len(document["deliberations"]) == 1
     assert len(document["votes"]) > 50
-    assert len(document["people"]) == len(document["members"]) == 12
+    assert sorted(p["email"] for p in document["people"]) == sorted(p.email for p in demo.PEOPLE)
+    assert len(document["members"]) == len(demo.PEOPLE)
     assert all(set(person) == {"email", "name"} for person in document["people"])
     assert "password" not in demo_archive
     assert all(sum(Decimal(s["percent"]) for s in r["shares"]) == 100 for r in document["risks"])
