@@ -9,6 +9,8 @@ from coauthor.db.uow import UnitOfWork
 from coauthor.domain.errors import CoauthorError, Conflict, NotFound, ValidationFailed
 from coauthor.domain.model import (
     Alliance,
+    Attendance,
+    BodySeat,
     Member,
     Organization,
     Partner,
@@ -293,8 +295,6 @@ def do_update_member(
 def do_remove_member(
     uow: UnitOfWork, actor: Person | None, alliance_id: str, member_id: str
 ) -> None:
-    from coauthor.domain.model import Attendance, BodySeat
-
     open_for_edit(uow, actor, alliance_id)
     member = _member(uow, alliance_id, member_id)
     if _would_leave_no_manager(uow, alliance_id, member):

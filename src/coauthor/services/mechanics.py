@@ -24,9 +24,10 @@ from coauthor.services.alliances import open_alliance, open_for_edit
 
 @dataclass(frozen=True)
 class Children:
-    """A nested list of an input, stored as rows of ``entity`` keyed by ``parent_key``."""
+    """A nested list of an input (items of ``item``), stored as rows of ``entity``."""
 
     field: str
+    item: type[BaseModel]
     entity: type
     parent_key: str
     refs: dict[str, type] = field(default_factory=dict)
@@ -72,7 +73,9 @@ KINDS: dict[str, Kind] = {
             inputs.BodyInput,
             "gb",
             order_by="name",
-            children=(Children("seats", m.BodySeat, "body_id", {"member_id": m.Member}),),
+            children=(
+                Children("seats", inputs.SeatInput, m.BodySeat, "body_id", {"member_id": m.Member}),
+            ),
             blockers=(
                 (m.Meeting, "body_id", "it has meetings"),
                 (m.DecisionRight, "body_id", "it holds decision rights"),
@@ -94,14 +97,26 @@ KINDS: dict[str, Kind] = {
             "mt",
             order_by="starts_at",
             refs={"body_id": m.GovernanceBody},
-            children=(Children("attendees", m.Attendance, "meeting_id", {"member_id": m.Member}),),
+            children=(
+                Children(
+                    "attendees",
+                    inputs.AttendeeInput,
+                    m.Attendance,
+                    "meeting_id",
+                    {"member_id": m.Member},
+                ),
+            ),
         ),
         Kind(
             "risk",
             m.Risk,
             inputs.RiskInput,
             "rk",
-            children=(Children("shares", m.RiskShare, "risk_id", {"partner_id": m.Partner}),),
+            children=(
+                Children(
+                    "shares", inputs.ShareInput, m.RiskShare, "risk_id", {"partner_id": m.Partner}
+                ),
+            ),
         ),
         Kind(
             "contribution",
@@ -265,9 +280,8 @@ def as_input(uow: UnitOfWork, alliance_id: str, kind_name: str, item: Any) -> di
     for children, rows in zip(
         kind.children, children_of(uow, alliance_id, kind_name, item.id).values(), strict=True
     ):
-        item_model = kind.input.model_fields[children.field].annotation.__args__[0]  # type: ignore[union-attr]
         values[children.field] = [
-            {name: getattr(row, name) for name in item_model.model_fields} for row in rows
+            {name: getattr(row, name) for name in children.item.model_fields} for row in rows
         ]
     return kind.input.model_validate(values).model_dump(mode="json")
 
