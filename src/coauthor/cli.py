@@ -32,11 +32,11 @@ from coauthor.config import Settings
 from coauthor.db import migrate as db_migrate
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain.errors import CoauthorError, FieldError, Loc, NotFound, ValidationFailed
-from coauthor.domain.model import Alliance, Person
+from coauthor.domain.model import Person
 from coauthor.interop import archive
 from coauthor.interop.polis_cli import deliberation_app
 from coauthor.runtime import build_runtime
-from coauthor.services import accounts, eventlog, inputs
+from coauthor.services import accounts, alliances, eventlog, inputs
 from coauthor.services.archive import do_import_archive
 
 USAGE_ERROR = 2
@@ -322,7 +322,7 @@ def _alliance_rows(uow: UnitOfWork) -> list[dict[str, str]]:
             "stage": alliance.stage.value,
             "created_at": alliance.created_at.isoformat(),
         }
-        for alliance in sorted(uow.find(Alliance), key=lambda a: (a.name, a.id))
+        for alliance in alliances.every_alliance(uow)
     ]
 
 
@@ -394,7 +394,7 @@ def verify(
 ) -> None:
     """Check the hash chains of the event log: every chain, or one alliance's."""
     with _operator_uow() as uow:
-        if alliance_id is not None and uow.get(Alliance, id=alliance_id) is None:
+        if alliance_id is not None and alliances.alliance_by_id(uow, alliance_id) is None:
             raise NotFound(f"no alliance with id {alliance_id}")
         chains = [alliance_id] if alliance_id else eventlog.chain_ids(uow)
         reports = [eventlog.verify_chain(uow, chain) for chain in chains]

@@ -80,6 +80,19 @@ def alliances_of(uow: UnitOfWork, actor: Person | None) -> list[Alliance]:
     return uow.find(Alliance, Alliance.id.in_(ids), order_by=Alliance.name) if ids else []
 
 
+def every_alliance(uow: UnitOfWork) -> list[Alliance]:
+    """All alliances, by name: for the operator's CLI, which holds the database anyway.
+
+    Sorted here rather than by the database, whose string order differs between backends.
+    """
+    return sorted(uow.find(Alliance), key=lambda alliance: (alliance.name, alliance.id))
+
+
+def alliance_by_id(uow: UnitOfWork, alliance_id: str) -> Alliance | None:
+    """One alliance, unchecked: for the operator's CLI."""
+    return uow.get(Alliance, id=alliance_id)
+
+
 def find_or_create_organization(uow: UnitOfWork, actor: Person | None, name: str) -> Organization:
     existing = uow.find_one(Organization, name=name)
     if existing:

@@ -7,6 +7,7 @@ into the domain's ``ValidationFailed`` with the path of each bad field.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
@@ -239,15 +240,22 @@ def _loc_from_message(loc: tuple[str | int, ...], message: str) -> tuple[tuple, 
     return loc, message
 
 
-def errors_of(exc: ValidationError) -> list[FieldError]:
+def field_errors(
+    raw: Iterable[Mapping[str, Any]], skip: Collection[str | int] = ()
+) -> list[FieldError]:
+    """Pydantic's error dicts as FieldErrors; ``skip`` drops location parts such as "body"."""
     errors: list[FieldError] = []
-    for error in exc.errors():
-        loc = tuple(error["loc"])
+    for error in raw:
+        loc = tuple(part for part in error["loc"] if part not in skip)
         message = str(error["msg"]).removeprefix("Value error, ")
         for part in message.split("; "):
             path, text = _loc_from_message(loc, part)
             errors.append(FieldError(path, text))
     return errors
+
+
+def errors_of(exc: ValidationError) -> list[FieldError]:
+    return field_errors(exc.errors())
 
 
 def parse(model: type[M], data: Any) -> M:
