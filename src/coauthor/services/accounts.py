@@ -44,6 +44,10 @@ def check_password_strength(password: str) -> None:
         raise ValidationFailed.one("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
 
 
+def person_by_id(uow: UnitOfWork, person_id: str) -> Person | None:
+    return uow.get(Person, id=person_id)
+
+
 def person_by_email(uow: UnitOfWork, email: str) -> Person | None:
     return uow.find_one(Person, email=email.strip().lower())
 

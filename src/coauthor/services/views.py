@@ -210,7 +210,8 @@ def _people(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, m.Person]:
     return {p.id: p for p in uow.find(m.Person, m.Person.id.in_(wanted))}
 
 
-def _partner_refs(uow: UnitOfWork, alliance_id: str) -> list[PartnerRef]:
+def _named_partners(uow: UnitOfWork, alliance_id: str) -> list[tuple[m.Partner, PartnerRef]]:
+    """Each partner with its reference, in organization-name order."""
     partners = uow.find(m.Partner, alliance_id=alliance_id)
     org_ids = {p.organization_id for p in partners}
     orgs = (
@@ -220,8 +221,13 @@ def _partner_refs(uow: UnitOfWork, alliance_id: str) -> list[PartnerRef]:
     )
     named = sorted(partners, key=lambda p: (orgs.get(p.organization_id, "").lower(), p.id))
     return [
-        PartnerRef(p.id, orgs.get(p.organization_id, "?"), index) for index, p in enumerate(named)
+        (p, PartnerRef(p.id, orgs.get(p.organization_id, "?"), index))
+        for index, p in enumerate(named)
     ]
+
+
+def _partner_refs(uow: UnitOfWork, alliance_id: str) -> list[PartnerRef]:
+    return [ref for _, ref in _named_partners(uow, alliance_id)]
 
 
 def _refs_by_id(uow: UnitOfWork, alliance_id: str) -> dict[str, PartnerRef]:
@@ -246,9 +252,10 @@ def _member_views(uow: UnitOfWork, alliance_id: str) -> list[MemberView]:
     return sorted(views, key=lambda view: view.name.lower())
 
 
-def _member_labels(uow: UnitOfWork, alliance_id: str) -> dict[str, tuple[str, str]]:
+def _member_labels(
+    uow: UnitOfWork, alliance_id: str, partners: Mapping[str, PartnerRef]
+) -> dict[str, tuple[str, str]]:
     """Member id → (person's name, partner's name)."""
-    partners = _refs_by_id(uow, alliance_id)
     return {
         view.id: (view.name, partners[view.partner_id].name)
         for view in _member_views(uow, alliance_id)
@@ -294,38 +301,39 @@ def partner_directory(
     """Every partner with its members; ``is_mine`` marks the actor's own partner."""
     access = open_alliance(uow, actor, alliance_id)
     my_partner = access.membership.partner_id if access.membership else None
-    members = _member_views(uow, alliance_id)
-    partners = {p.id: p for p in uow.find(m.Partner, alliance_id=alliance_id)}
+    members: dict[str, list[MemberView]] = defaultdict(list)
+    for member in _member_views(uow, alliance_id):
+        members[member.partner_id].append(member)
     return [
-        PartnerView(
-            ref,
-            partners[ref.id],
-            [member for member in members if member.partner_id == ref.id],
-            ref.id == my_partner,
-        )
-        for ref in _partner_refs(uow, alliance_id)
+        PartnerView(ref, partner, members.get(ref.id, []), ref.id == my_partner)
+        for partner, ref in _named_partners(uow, alliance_id)
     ]
 
 
 def choices(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> Choices:
     open_alliance(uow, actor, alliance_id)
-    labels = _member_labels(uow, alliance_id)
+    refs = _partner_refs(uow, alliance_id)
+    labels = _member_labels(uow, alliance_id, {ref.id: ref for ref in refs})
     return Choices(
-        partners=[Choice(ref.id, ref.name) for ref in _partner_refs(uow, alliance_id)],
+        partners=[Choice(ref.id, ref.name) for ref in refs],
         members=[Choice(mid, f"{name} ({partner})") for mid, (name, partner) in labels.items()],
         agreements=[
             Choice(a.id, a.title)
             for a in uow.find(m.Agreement, order_by=m.Agreement.title, alliance_id=alliance_id)
         ],
-        bodies=[
-            Choice(b.id, b.name)
-            for b in uow.find(
-                m.GovernanceBody,
-                order_by=m.GovernanceBody.name,
-                alliance_id=alliance_id,
-            )
-        ],
+        bodies=_body_choices(uow, alliance_id),
     )
+
+
+def _body_choices(uow: UnitOfWork, alliance_id: str) -> list[Choice]:
+    bodies = uow.find(m.GovernanceBody, order_by=m.GovernanceBody.name, alliance_id=alliance_id)
+    return [Choice(b.id, b.name) for b in bodies]
+
+
+def body_choices(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> list[Choice]:
+    """The governance bodies, by name, for a form that picks one."""
+    open_alliance(uow, actor, alliance_id)
+    return _body_choices(uow, alliance_id)
 
 
 def add_months(day: date, months: int) -> date:
@@ -350,8 +358,9 @@ def next_due(obligation: m.Obligation, today: date) -> date | None:
     return due
 
 
-def _obligation_views(uow: UnitOfWork, alliance_id: str, today: date) -> list[ObligationView]:
-    partners = _refs_by_id(uow, alliance_id)
+def _obligation_views(
+    uow: UnitOfWork, alliance_id: str, today: date, partners: Mapping[str, PartnerRef]
+) -> list[ObligationView]:
     obligations = uow.find(
         m.Obligation,
         order_by=m.Obligation.first_due_on,
@@ -371,7 +380,9 @@ def _obligation_views(uow: UnitOfWork, alliance_id: str, today: date) -> list[Ob
 def agreements(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> list[AgreementView]:
     """Agreements by title, each with its obligations by first due date."""
     open_alliance(uow, actor, alliance_id)
-    obligations = _obligation_views(uow, alliance_id, uow.clock.now().date())
+    obligations = _obligation_views(
+        uow, alliance_id, uow.clock.now().date(), _refs_by_id(uow, alliance_id)
+    )
     by_agreement: dict[str, list[ObligationView]] = defaultdict(list)
     for view in obligations:
         by_agreement[view.obligation.agreement_id].append(view)
@@ -408,7 +419,7 @@ def _seats(
 def governance(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> Governance:
     """Bodies with their seats (chair first) and decision rights; meetings split at now."""
     open_alliance(uow, actor, alliance_id)
-    labels = _member_labels(uow, alliance_id)
+    labels = _member_labels(uow, alliance_id, _refs_by_id(uow, alliance_id))
     seats = _seats(uow, alliance_id, labels)
     rights: dict[str, list[m.DecisionRight]] = defaultdict(list)
     for right in uow.find(
@@ -502,9 +513,11 @@ def overview(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> Overv
     now = uow.clock.now()
     today = now.date()
     horizon = today + timedelta(days=DUE_SOON_DAYS)
+    refs = _partner_refs(uow, alliance_id)
+    by_id = {ref.id: ref for ref in refs}
     due = [
         DueObligation(view, view.next_due)
-        for view in _obligation_views(uow, alliance_id, today)
+        for view in _obligation_views(uow, alliance_id, today, by_id)
         if view.next_due is not None and view.next_due <= horizon
     ]
     counted = {
@@ -516,11 +529,11 @@ def overview(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> Overv
         "contributions": m.Contribution,
     }
     return Overview(
-        partners=_partner_refs(uow, alliance_id),
+        partners=refs,
         counts={label: _count(uow, entity, alliance_id) for label, entity in counted.items()},
         next_meetings=[
             view
-            for view in _meeting_views(uow, alliance_id, _member_labels(uow, alliance_id))
+            for view in _meeting_views(uow, alliance_id, _member_labels(uow, alliance_id, by_id))
             if view.meeting.starts_at >= now
         ][:NEXT_MEETINGS],
         due_soon=sorted(due, key=lambda item: item.due_on),

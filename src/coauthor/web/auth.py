@@ -141,7 +141,7 @@ def current_person(request: Request, uow: UowDep) -> Person | None:
     session = read_session(request)
     if session.person_id is None:
         return None
-    return uow.get(Person, id=session.person_id)
+    return accounts.person_by_id(uow, session.person_id)
 
 
 ActorDep = Annotated[Person | None, Depends(current_person)]

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coauthor.domain.errors import CoauthorError, FieldError, ValidationFailed
-from coauthor.services.inputs import _loc_from_message
+from coauthor.services.inputs import field_errors
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -28,18 +28,12 @@ def problem(
 
 
 def _request_errors(exc: RequestValidationError) -> list[FieldError]:
-    errors = []
-    for error in exc.errors():
-        if error["type"] == "json_invalid":
-            position = error["loc"][-1]
-            errors.append(FieldError((), f"the body is not valid JSON (at character {position})"))
-            continue
-        loc = tuple(part for part in error["loc"] if part not in ("body", "query", "path"))
-        message = str(error["msg"]).removeprefix("Value error, ")
-        for part in message.split("; "):
-            path, text = _loc_from_message(loc, part)
-            errors.append(FieldError(path, text))
-    return errors
+    raw = exc.errors()
+    invalid_json = [error for error in raw if error["type"] == "json_invalid"]
+    if invalid_json:
+        position = invalid_json[0]["loc"][-1]
+        return [FieldError((), f"the body is not valid JSON (at character {position})")]
+    return field_errors(raw, skip=("body", "query", "path"))
 
 
 async def _coauthor_error(request: Request, exc: Exception) -> Response:

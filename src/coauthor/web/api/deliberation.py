@@ -8,8 +8,9 @@ person ids.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response, status
 from pydantic import Field
@@ -27,6 +28,7 @@ from coauthor.services.inputs import (
 from coauthor.web.api.deps import PersonDep, set_location
 from coauthor.web.api.schemas import Output
 from coauthor.web.auth import UowDep, get_runtime
+from coauthor.web.pages.deliberation import ALIGNED_P
 from coauthor.web.pages.opinion_map import group_labels
 
 router = APIRouter(tags=["deliberations"])
@@ -36,7 +38,6 @@ DELIBERATION = f"{DELIBERATIONS}/{{deliberation_id}}"
 STATEMENTS = f"{DELIBERATION}/statements"
 STATEMENT = f"{STATEMENTS}/{{statement_id}}"
 CREATED = status.HTTP_201_CREATED
-ALIGNED_P = 0.05
 
 
 class Deliberation(Output):
@@ -207,14 +208,8 @@ class Promoted(Output):
 
 
 def _deliberation(summary: service.DeliberationSummary) -> DeliberationSummary:
-    d = summary.deliberation
     return DeliberationSummary(
-        id=d.id,
-        question=d.question,
-        description=d.description,
-        status=d.status,
-        strict_moderation=d.strict_moderation,
-        created_at=d.created_at,
+        **dict(Deliberation.model_validate(summary.deliberation)),
         statements=summary.statements,
         participants=summary.participants,
     )
@@ -320,6 +315,15 @@ def next_statement(alliance_id: str, deliberation_id: str, uow: UowDep, person: 
     return Next(statement=statement, remaining=step.remaining, voted=step.voted)
 
 
+def _percent(n_success: int, n_trials: int) -> float:
+    return round(100 * n_success / n_trials, 1) if n_trials else 0.0
+
+
+def _rates(agree_rates: Mapping[Any, float]) -> dict[str, float]:
+    """Agree rates keyed by group id or partner name, as JSON object keys."""
+    return {str(k): v for k, v in agree_rates.items()}
+
+
 def _alignment_summary(v: float, p: float, permutations: int) -> str:
     if p < ALIGNED_P:
         return (
@@ -361,7 +365,7 @@ def _results(results: service.DeliberationResults, threshold: int) -> Results:
                         statement_id=r.statement_id,
                         text=texts[r.statement_id],
                         direction=r.direction,
-                        percent=round(100 * r.n_success / r.n_trials, 1) if r.n_trials else 0.0,
+                        percent=_percent(r.n_success, r.n_trials),
                         n_success=r.n_success,
                         n_trials=r.n_trials,
                         n_agree=r.n_agree,
@@ -382,7 +386,7 @@ def _results(results: service.DeliberationResults, threshold: int) -> Results:
             ConsensusStatement(
                 statement_id=c.statement_id,
                 text=texts[c.statement_id],
-                percent=round(100 * c.n_success / c.n_trials, 1) if c.n_trials else 0.0,
+                percent=_percent(c.n_success, c.n_trials),
                 n_success=c.n_success,
                 n_trials=c.n_trials,
             )
@@ -431,7 +435,7 @@ def _results(results: service.DeliberationResults, threshold: int) -> Results:
                 statement_id=b.statement_id,
                 text=texts[b.statement_id],
                 min_agree_rate=b.min_agree_rate,
-                agree_rates={str(k): v for k, v in b.agree_rates.items()},
+                agree_rates=_rates(b.agree_rates),
             )
             for b in (lines.bridging if lines else ())
             if b.statement_id in texts
@@ -443,7 +447,7 @@ def _results(results: service.DeliberationResults, threshold: int) -> Results:
                 cramers_v=f.cramers_v,
                 p_value=f.p_value,
                 p_adjusted=f.p_adjusted,
-                agree_rates={str(k): v for k, v in f.agree_rates.items()},
+                agree_rates=_rates(f.agree_rates),
             )
             for f in (lines.fault_lines if lines else ())
             if f.statement_id in texts
@@ -467,7 +471,7 @@ def _results(results: service.DeliberationResults, threshold: int) -> Results:
                 statement_id=d.statement_id,
                 text=texts[d.statement_id],
                 variance=d.variance,
-                agree_rates={str(k): v for k, v in d.agree_rates.items()},
+                agree_rates=_rates(d.agree_rates),
             )
             for d in results.divisive
             if d.statement_id in texts

@@ -23,18 +23,6 @@ def _partner(view: views.PartnerView) -> Partner:
     )
 
 
-def _member(view: views.MemberView) -> Member:
-    return Member(
-        id=view.id,
-        person_id=view.person_id,
-        email=view.email,
-        name=view.name,
-        partner_id=view.partner_id,
-        role=view.role,
-        title=view.title,
-    )
-
-
 def partners(uow: UnitOfWork, actor: Person, alliance_id: str) -> list[Partner]:
     """Every partner, by organization name."""
     return [_partner(view) for view in views.partner_directory(uow, actor, alliance_id)]
@@ -50,7 +38,7 @@ def partner(uow: UnitOfWork, actor: Person, alliance_id: str, partner_id: str) -
 def members(uow: UnitOfWork, actor: Person, alliance_id: str) -> list[Member]:
     """Every member of every partner, by name."""
     directory = views.partner_directory(uow, actor, alliance_id)
-    rows = [_member(member) for view in directory for member in view.members]
+    rows = [Member.model_validate(member) for view in directory for member in view.members]
     return sorted(rows, key=lambda member: (member.name.casefold(), member.email))
 
 

@@ -380,7 +380,7 @@ def _alignment(
     if alignment is None or alignment.n == 0:
         return None
     rows = [
-        (labels[g][0] if g in labels else str(g), labels[g][1] if g in labels else 0, list(row))
+        (*labels.get(g, (str(g), 0)), list(row))
         for g, row in zip(alignment.groups, alignment.table.tolist(), strict=True)
     ]
     return AlignmentTable(
@@ -507,10 +507,9 @@ def _results_page(
         "promote_forms": _promote_forms(view, failed or {}),
         "rules": list(m.DecisionRule),
     }
-    if target.access.can_edit:
-        context["bodies"] = views.choices(uow, actor, alliance_id).bodies
-    else:
-        context["bodies"] = []
+    context["bodies"] = (
+        views.body_choices(uow, actor, alliance_id) if target.access.can_edit else []
+    )
     if partial:
         context["access"] = target.access
         context["base"] = f"/a/{alliance_id}"

@@ -133,6 +133,7 @@ def _form_page(
     form: Form,
     item_id: str | None = None,
     status: int = 200,
+    choices: views.Choices | None = None,
 ) -> Response:
     access = open_for_edit(uow, actor, alliance_id)
     base = f"/a/{alliance_id}/{page.slug}"
@@ -143,7 +144,7 @@ def _form_page(
         "action": f"{base}/{item_id}/edit" if item_id else f"{base}/new",
         "delete_action": f"{base}/{item_id}/delete" if item_id else "",
         "back": page.list_path(alliance_id, item_id or ""),
-        "choices": views.choices(uow, actor, alliance_id),
+        "choices": choices or views.choices(uow, actor, alliance_id),
         "enums": m,
     }
     context |= page.extra(uow, actor, alliance_id, form)
@@ -151,10 +152,9 @@ def _form_page(
 
 
 def _stored_values(
-    uow: UnitOfWork, actor: m.Person, alliance_id: str, page: ItemPage, item: Any
+    uow: UnitOfWork, alliance_id: str, page: ItemPage, item: Any, options: views.Choices
 ) -> dict[str, str]:
     data = mechanics.as_input(uow, alliance_id, page.kind, item)
-    options = views.choices(uow, actor, alliance_id)
     spread = {
         rows.field: (rows, [choice.id for choice in getattr(options, rows.choices)])
         for rows in page.rows
@@ -216,8 +216,11 @@ def _register(page: ItemPage) -> None:
     ) -> Response:
         open_for_edit(uow, actor, alliance_id)
         item = mechanics.read_item(uow, actor, alliance_id, page.kind, item_id)
-        values = _stored_values(uow, actor, alliance_id, page, item)
-        return _form_page(request, uow, actor, alliance_id, page, Form(values), item_id)
+        options = views.choices(uow, actor, alliance_id)
+        values = _stored_values(uow, alliance_id, page, item, options)
+        return _form_page(
+            request, uow, actor, alliance_id, page, Form(values), item_id, choices=options
+        )
 
     @router.post(f"{base}/{{item_id}}/edit", name=f"edit_{page.kind}")
     def edit(

@@ -79,7 +79,7 @@ def _partners_page(
     forms |= _partner_forms(directory) | _member_forms(directory) | (failed or {})
     context = {
         "directory": directory,
-        "partner_choices": views.choices(uow, actor, alliance_id).partners,
+        "partner_choices": [views.Choice(entry.ref.id, entry.ref.name) for entry in directory],
         "roles": list(m.Role),
         "forms": forms,
     }
