@@ -31,6 +31,8 @@ OTHER_PARTNERS = "Other partners"
 DIVISIVE_MAX = 5
 DIVISIVE_MIN_SPREAD = 0.25
 """A statement is divisive when its agree rate differs by this much between two groups."""
+ALIGNED_P = 0.05
+"""Below this permutation p-value, opinion groups are said to follow partner lines."""
 T = TypeVar("T")
 
 
@@ -63,6 +65,11 @@ class PartnerBreakdown:
     lines: FaultLineReport | None
     labels: dict[str, str]
     withheld: list[str]
+
+    @property
+    def follows_partner_lines(self) -> bool:
+        """Whether the opinion groups line up with partners more than chance would."""
+        return self.alignment is not None and self.alignment.p_value < ALIGNED_P
 
 
 @dataclass(frozen=True)

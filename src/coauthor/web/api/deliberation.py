@@ -28,7 +28,6 @@ from coauthor.services.inputs import (
 from coauthor.web.api.deps import PersonDep, set_location
 from coauthor.web.api.schemas import Output
 from coauthor.web.auth import UowDep, get_runtime
-from coauthor.web.pages.deliberation import ALIGNED_P
 from coauthor.web.pages.opinion_map import group_labels
 
 router = APIRouter(tags=["deliberations"])
@@ -324,8 +323,8 @@ def _rates(agree_rates: Mapping[Any, float]) -> dict[str, float]:
     return {str(k): v for k, v in agree_rates.items()}
 
 
-def _alignment_summary(v: float, p: float, permutations: int) -> str:
-    if p < ALIGNED_P:
+def _alignment_summary(follows: bool, v: float, p: float, permutations: int) -> str:
+    if follows:
         return (
             f"Opinion groups follow partner lines: Cramér's V = {v:.2f}, and only "
             f"{100 * p:.1f}% of {permutations} random reshuffles of partners were as strong."
@@ -422,8 +421,10 @@ def _results(results: service.DeliberationResults, threshold: int) -> Results:
             p_value=a.p_value,
             permutations=a.permutations,
             n=a.n,
-            follows_partner_lines=a.p_value < ALIGNED_P,
-            summary=_alignment_summary(a.cramers_v, a.p_value, a.permutations),
+            follows_partner_lines=breakdown.follows_partner_lines,
+            summary=_alignment_summary(
+                breakdown.follows_partner_lines, a.cramers_v, a.p_value, a.permutations
+            ),
         )
     lines = breakdown.lines
     partners = Partners(

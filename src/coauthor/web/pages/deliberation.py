@@ -39,8 +39,6 @@ CARD_TARGET = "vote-card"
 RESULTS_TARGET = "results"
 POLL_SECONDS = 5
 VOTE_VALUES = {"1": 1, "0": 0, "-1": -1}
-ALIGNED_P = 0.05
-"""Below this permutation p-value, opinion groups are said to follow partner lines."""
 
 
 def _url(alliance_id: str, deliberation_id: str = "", *parts: str) -> str:
@@ -390,7 +388,7 @@ def _alignment(
         p_value=alignment.p_value,
         n=alignment.n,
         permutations=alignment.permutations,
-        follows_partner_lines=alignment.p_value < ALIGNED_P,
+        follows_partner_lines=breakdown.follows_partner_lines,
     )
 
 
