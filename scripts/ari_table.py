@@ -13,8 +13,14 @@ and:
   (``Loader.filter_duplicate_votes``), ``mod_out_statement_ids`` from
   ``process_statements``, ``random_state`` fixed.
 
-The ARI is over participants both sides clustered. The table is printed and
-written into ``docs/deliberation.md`` between the ari-table markers.
+The ARI is over participants both sides clustered. Pol.is's CSV export does
+not say which statements were *meta* (moderated out of its math); where we
+know, ``tests/data/polis-meta.json`` says so and why, and the conversation gets
+a second row computed with those statements marked meta, for us and for
+red-dwarf alike (as ``mod_out_statement_ids``, which is what Pol.is does with
+meta statements). The means are over one row per conversation: the one with
+its meta statements where there is one. The table is printed and written into
+``docs/deliberation.md`` between the ari-table markers.
 
 Usage: ``python scripts/ari_table.py [--no-replay] [--max-updates N] [--no-write]``
 """
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import statistics
 import warnings
 from dataclasses import dataclass
@@ -31,11 +38,13 @@ from pathlib import Path
 from doc_section import replace_marked_section
 
 from coauthor.analysis.opinion import MAX_REPLAY_UPDATES, adjusted_rand_index, analyze
-from coauthor.interop.polis import read_polis_export, replay_polis_export
+from coauthor.interop.polis import PolisExport, read_polis_export, replay_polis_export, with_meta
+from coauthor.interop.polis_cli import parse_statement_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "polis"
 DOC = ROOT / "docs" / "deliberation.md"
+META = ROOT / "tests" / "data" / "polis-meta.json"
 START, END = "<!-- ari-table:start -->", "<!-- ari-table:end -->"
 SEED = 0
 
@@ -51,6 +60,17 @@ class Row:
     replayed_k: int | None
     reddwarf_k: int
     compared: int
+    meta: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}, statements {self.meta} meta" if self.meta else self.name
+
+
+def known_meta(path: Path = META) -> dict[str, str]:
+    """Conversation → its meta statements (``"1-14"``) from the annotation file."""
+    entries = json.loads(path.read_text(encoding="utf-8"))["conversations"]
+    return {name: entry["meta"] for name, entry in entries.items()}
 
 
 def ari_against(polis: dict[str, int | None], ours: dict[str, int | None]) -> tuple[float, int]:
@@ -75,10 +95,13 @@ def reddwarf_inputs(folder: Path) -> tuple[list[dict], list[int]]:
     return loader.votes_data, [int(t) for t in mod_out]
 
 
-def reddwarf_groups(folder: Path, seed: int = SEED) -> dict[str, int | None]:
+def reddwarf_groups(
+    folder: Path, meta: list[str] | None = None, seed: int = SEED
+) -> dict[str, int | None]:
     from reddwarf.implementations.polis import run_pipeline
 
     votes, mod_out = reddwarf_inputs(folder)
+    mod_out = sorted(set(mod_out) | {int(s) for s in meta or []})
     result = run_pipeline(votes=votes, mod_out_statement_ids=mod_out, random_state=seed)
     labels = result.participants_df["cluster_id"]
     return {
@@ -88,16 +111,23 @@ def reddwarf_groups(folder: Path, seed: int = SEED) -> dict[str, int | None]:
 
 
 def compute_row(
-    folder: Path, *, with_replay: bool, max_updates: int | None = MAX_REPLAY_UPDATES
+    folder: Path,
+    *,
+    with_replay: bool,
+    max_updates: int | None = MAX_REPLAY_UPDATES,
+    meta: str = "",
 ) -> Row:
-    export = read_polis_export(folder)
+    export: PolisExport = read_polis_export(folder)
+    meta_ids = parse_statement_ids(meta) if meta else []
+    if meta_ids:
+        export = with_meta(export, meta_ids)
     polis = export.groups
     once = analyze(export.matrix, seed=SEED)
     ours, compared = ari_against(polis, once.group_of())
     replayed = (
         replay_polis_export(export, seed=SEED, max_updates=max_updates) if with_replay else None
     )
-    theirs = reddwarf_groups(folder)
+    theirs = reddwarf_groups(folder, meta_ids)
     return Row(
         name=folder.name,
         polis_groups=len({g for g in polis.values() if g is not None}),
@@ -108,6 +138,7 @@ def compute_row(
         replayed_k=replayed.k if replayed else None,
         reddwarf_k=len({g for g in theirs.values() if g is not None}),
         compared=compared,
+        meta=meta,
     )
 
 
@@ -116,6 +147,7 @@ def _cell(value: float | None, k: int | None) -> str:
 
 
 def render(rows: list[Row]) -> str:
+    """The table; the means take each conversation's last row (with its meta statements)."""
     lines = [
         "| conversation | Pol.is groups | compared | ours, one analysis | ours, replayed "
         "| red-dwarf 0.4.0 |",
@@ -123,14 +155,15 @@ def render(rows: list[Row]) -> str:
     ]
     for r in rows:
         lines.append(
-            f"| {r.name} | {r.polis_groups} | {r.compared} | {_cell(r.ours, r.ours_k)} "
+            f"| {r.label} | {r.polis_groups} | {r.compared} | {_cell(r.ours, r.ours_k)} "
             f"| {_cell(r.replayed, r.replayed_k)} | {_cell(r.reddwarf, r.reddwarf_k)} |"
         )
-    replayed = [r.replayed for r in rows if r.replayed is not None]
-    mean_replayed = f"{statistics.fmean(replayed):.3f}" if len(replayed) == len(rows) else "—"
+    counted = list({r.name: r for r in rows}.values())
+    replayed = [r.replayed for r in counted if r.replayed is not None]
+    mean_replayed = f"{statistics.fmean(replayed):.3f}" if len(replayed) == len(counted) else "—"
     lines.append(
-        f"| **mean** | | | **{statistics.fmean(r.ours for r in rows):.3f}** "
-        f"| **{mean_replayed}** | **{statistics.fmean(r.reddwarf for r in rows):.3f}** |"
+        f"| **mean** | | | **{statistics.fmean(r.ours for r in counted):.3f}** "
+        f"| **{mean_replayed}** | **{statistics.fmean(r.reddwarf for r in counted):.3f}** |"
     )
     return "\n".join(lines)
 
@@ -153,9 +186,16 @@ def main() -> None:
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     folders = sorted(p for p in DATA.iterdir() if p.is_dir())
+    meta = known_meta()
     rows = [
-        compute_row(folder, with_replay=not args.no_replay, max_updates=args.max_updates or None)
+        compute_row(
+            folder,
+            with_replay=not args.no_replay,
+            max_updates=args.max_updates or None,
+            meta=statements,
+        )
         for folder in folders
+        for statements in ("", *([meta[folder.name]] if folder.name in meta else []))
     ]
     table = render(rows)
     print(table)

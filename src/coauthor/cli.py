@@ -34,7 +34,7 @@ from coauthor.db.uow import UnitOfWork
 from coauthor.domain.errors import CoauthorError, FieldError, Loc, NotFound, ValidationFailed
 from coauthor.domain.model import Person
 from coauthor.interop import archive
-from coauthor.interop.polis_cli import deliberation_app
+from coauthor.interop.polis_cli import MetaOption, deliberation_app, read_export
 from coauthor.runtime import build_runtime
 from coauthor.services import accounts, alliances, eventlog, inputs
 from coauthor.services.archive import do_import_archive
@@ -416,14 +416,14 @@ def deliberation_import(
     question: Annotated[
         str | None, typer.Option(help="The question [default: the export's topic].")
     ] = None,
+    meta: MetaOption = None,
 ) -> None:
     """Load a Pol.is export into an alliance as a closed deliberation; prints its id."""
-    from coauthor.interop.polis import PolisImportError, read_polis_export
     from coauthor.services.deliberation_polis import do_import_polis
 
     try:
-        export = read_polis_export(path)
-    except PolisImportError as error:
+        export = read_export(path, meta)
+    except ValueError as error:  # PolisImportError is one: file, line and reason
         raise Failure([f"error: {error}"]) from None
     with _operator_uow() as uow:
         deliberation = do_import_polis(

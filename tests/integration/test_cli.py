@@ -211,3 +211,28 @@ def test_the_installed_command_lists_alliances_as_json(cli: Cli) -> None:
     [alliance] = json.loads(result.stdout)
     assert alliance["name"] == ALLIANCE_NAME
     assert alliance["id"].startswith("al_")
+
+
+def test_deliberation_import_marks_meta_statements(cli: Cli) -> None:
+    from sqlalchemy import select
+
+    from coauthor.db import tables
+
+    polis = Path(__file__).parents[1] / "data" / "polis" / "london.youth.policing"
+    cli.demo()
+    [alliance] = json.loads(cli.ok("alliance", "list", "--json"))
+    refused = cli.fails(
+        "deliberation", "import", str(polis), "--alliance", alliance["id"], "--meta", "1-x"
+    )
+    assert refused.strip() == "error: --meta: '1-x' is not a statement id or a range such as 1-14"
+    cli.ok("deliberation", "import", str(polis), "--alliance", alliance["id"], "--meta", "1-14")
+    runtime = build_runtime(Settings(database_url=cli.database_url))
+    try:
+        with runtime.engine.connect() as connection:
+            rows = connection.execute(
+                select(tables.statements.c.external_id, tables.statements.c.is_meta)
+            ).all()
+    finally:
+        runtime.close()
+    assert rows, "the import stored no statements"
+    assert {external for external, is_meta in rows if is_meta} == {str(i) for i in range(1, 15)}

@@ -15,8 +15,8 @@ from __future__ import annotations
 import csv
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -41,6 +41,7 @@ COMMENTS_COLUMNS = (
     "disagrees",
     "moderated",
     "comment-body",
+    "is-meta",
 )
 PARTICIPANT_COLUMNS = ("participant", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree")
 OPTIONAL_PARTICIPANT_COLUMNS = ("xid",)
@@ -413,6 +414,29 @@ def replay_polis_export(
     )
 
 
+def with_meta(export: PolisExport, statement_ids: Iterable[str]) -> PolisExport:
+    """The export with ``statement_ids`` marked as Pol.is *meta* statements.
+
+    Pol.is's math moderates meta statements out (demographic questions such as
+    "I am between 15 and 19 years old" are voted on but do not place anyone on
+    the opinion map), yet its CSV export has no ``is-meta`` column. Without
+    it, an analysis of the export mixes those answers into the opinions; this
+    puts the flag back. Raises ``ValueError`` naming the first unknown id.
+    """
+    matrix = export.matrix
+    known = set(matrix.statement_ids)
+    meta = frozenset(statement_ids)
+    unknown = sorted(meta - known, key=_id_order)
+    if unknown:
+        raise ValueError(f"statement {unknown[0]} is not in the export")
+    marked = replace(matrix, moderated_out=matrix.moderated_out | meta, meta=matrix.meta | meta)
+    return replace(export, matrix=marked)
+
+
+def _id_order(statement_id: str) -> tuple[int, str]:
+    return (int(statement_id), "") if statement_id.lstrip("-").isdigit() else (0, statement_id)
+
+
 def read_polis_matrix(folder: str | Path) -> VoteMatrix:
     """The vote matrix of an export folder."""
     return read_polis_export(folder).matrix
@@ -480,8 +504,9 @@ def _write_comments(
             "",
             agrees[j],
             disagrees[j],
-            REJECTED if sid in matrix.moderated_out else 1,
+            REJECTED if sid in matrix.moderated_out and sid not in matrix.meta else 1,
             texts.get(sid, ""),
+            int(sid in matrix.meta),
         ]
         for j, sid in enumerate(matrix.statement_ids)
     ]

@@ -21,6 +21,46 @@ deliberation_app = typer.Typer(
 EXIT_BAD_INPUT = 2
 STATEMENT_PREVIEW = 70
 
+MetaOption = Annotated[
+    str | None,
+    typer.Option(
+        "--meta",
+        metavar="IDS",
+        help="Statements Pol.is treated as meta (demographic questions), e.g. 1-14,20: "
+        "Pol.is's CSV export does not say which they are.",
+    ),
+]
+
+
+def parse_statement_ids(spec: str) -> list[str]:
+    """``"1-3,7"`` → ``["1", "2", "3", "7"]``; ``ValueError`` says which part is wrong."""
+    ids: list[str] = []
+    for part in (p.strip() for p in spec.split(",")):
+        first, dash, last = part.partition("-")
+        if not dash and first.isdigit():
+            ids.append(str(int(first)))
+        elif dash and first.strip().isdigit() and last.strip().isdigit():
+            low, high = int(first), int(last)
+            if low > high:
+                raise ValueError(f"range {part!r} runs backwards")
+            ids.extend(str(i) for i in range(low, high + 1))
+        else:
+            raise ValueError(f"{part!r} is not a statement id or a range such as 1-14")
+    return ids
+
+
+def read_export(path: Path, meta: str | None) -> PolisExport:
+    """Read an export folder and mark ``--meta`` statements; ``ValueError`` on bad input."""
+    from coauthor.interop.polis import read_polis_export, with_meta
+
+    export = read_polis_export(path)
+    if meta is None:
+        return export
+    try:
+        return with_meta(export, parse_statement_ids(meta))
+    except ValueError as error:
+        raise ValueError(f"--meta: {error}") from None
+
 
 @deliberation_app.callback()
 def _deliberation() -> None:
@@ -40,14 +80,15 @@ def analyze_command(
             "(slower; closer to Pol.is's own groups).",
         ),
     ] = False,
+    meta: MetaOption = None,
 ) -> None:
     """Read a Pol.is export, compute opinion groups, and print them."""
     from coauthor.analysis.opinion import analyze
-    from coauthor.interop.polis import PolisImportError, read_polis_export, replay_polis_export
+    from coauthor.interop.polis import replay_polis_export
 
     try:
-        export = read_polis_export(path)
-    except PolisImportError as error:
+        export = read_export(path, meta)
+    except ValueError as error:  # PolisImportError is one: file, line and reason
         Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {error}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     result = (
