@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from scipy.stats import chi2_contingency
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
@@ -21,6 +22,7 @@ from coauthor.analysis.opinion import (
     replay,
 )
 from coauthor.analysis.opinion_pca import (
+    Centred,
     exact_pca,
     power_iteration_pca,
     start_vectors,
@@ -325,6 +327,63 @@ def test_projection_matches_an_independent_dense_computation() -> None:
     reference, _, _ = _reference_pca(matrix.to_dense())
     ours, signs = _aligned(analyze(matrix), reference)
     np.testing.assert_allclose(ours, reference * signs, atol=1e-9)
+
+
+def _zero_imputed_reference(dense: np.ndarray) -> np.ndarray:
+    """Pol.is before 2017-10-21: blanks are 0 in the PCA, the centre is over everyone."""
+    voted = ~np.isnan(dense)
+    filled = np.where(voted, dense, 0.0)
+    center = filled.mean(axis=0)
+    _, vectors = np.linalg.eigh((filled - center).T @ (filled - center))
+    comps = vectors[:, ::-1][:, :2].T
+    projected = np.where(voted, dense - center, 0.0) @ comps.T  # voted cells only
+    return projected * np.sqrt(dense.shape[1] / np.maximum(voted.sum(axis=1), 1))[:, None]
+
+
+def test_zero_imputation_matches_an_independent_dense_computation() -> None:
+    matrix, _ = planted_matrix(missing=0.4, seed=8)
+    reference = _zero_imputed_reference(matrix.to_dense())
+    ours, signs = _aligned(analyze(matrix, imputation="zero"), reference)
+    np.testing.assert_allclose(ours, reference * signs, atol=1e-9)
+    mean_imputed, _ = _aligned(analyze(matrix), reference)
+    assert not np.allclose(np.abs(mean_imputed), np.abs(reference), atol=1e-3)
+
+
+def test_a_shifted_matrix_multiplies_like_its_dense_form() -> None:
+    rng = np.random.default_rng(3)
+    dense = rng.choice([-1.0, 0.0, 1.0], size=(7, 5)) * (rng.random((7, 5)) < 0.6)
+    shift = rng.random(5)
+    shifted = Centred(sp.csr_matrix(dense), shift=shift)
+    full = dense - shift
+    v, u = rng.random(5), rng.random(7)
+    np.testing.assert_allclose(shifted.matvec(v), full @ v)
+    np.testing.assert_allclose(shifted.rmatvec(u), full.T @ u)
+    np.testing.assert_allclose(shifted.gram(), full.T @ full)
+
+
+def test_zero_imputation_exact_pca_matches_power_iteration() -> None:
+    matrix, _ = planted_matrix((25, 25, 10), 30, missing=0.3, seed=4)
+    exact = analyze(matrix, pca_method="exact", imputation="zero")
+    power = analyze(matrix, pca_method="power", imputation="zero")
+    np.testing.assert_allclose(exact.x, power.x, atol=1e-6)
+    np.testing.assert_allclose(exact.y, power.y, atol=1e-6)
+
+
+def test_replay_imputes_zero_before_the_switch_and_the_mean_after() -> None:
+    once, _ = planted_matrix(missing=0.4, seed=9)  # blanks: the imputation matters
+    rows, cols, votes = once.cells()
+    ids = {"participant_ids": once.participant_ids, "statement_ids": once.statement_ids}
+    at = np.full(rows.size, 100.0)
+    before = replay(rows, cols, votes, at, mean_imputation_since=101.0, **ids)
+    after = replay(rows, cols, votes, at, mean_imputation_since=100.0, **ids)
+
+    def positions(result: object) -> dict[str, tuple[float, float]]:
+        data = result.to_dict()  # type: ignore[attr-defined]
+        return {p["id"]: (round(p["x"], 9), round(p["y"], 9)) for p in data["participants"]}
+
+    assert positions(before) == positions(analyze(once, imputation="zero"))
+    assert positions(after) == positions(analyze(once))
+    assert positions(before) != positions(after)
 
 
 def test_exact_pca_matches_power_iteration() -> None:

@@ -49,6 +49,7 @@ from coauthor.analysis.opinion_partners import (
     partner_alignment,
 )
 from coauthor.analysis.opinion_pca import (
+    Centred,
     PcaFit,
     exact_pca,
     power_iteration_pca,
@@ -69,6 +70,7 @@ from coauthor.analysis.opinion_stats import (
 )
 
 __all__ = [
+    "POLIS_MEAN_IMPUTATION_SINCE",
     "BridgingStatement",
     "Consensus",
     "ConsensusStatement",
@@ -95,6 +97,11 @@ GROUP_ITERS = 20
 POLL_SECONDS = 1.0
 MAX_REPLAY_UPDATES = 1000
 PcaMethod = Literal["exact", "power"]
+Imputation = Literal["mean", "zero"]
+# Pol.is imputed missing votes with 0 until commit 90b5b9e62 of 2017-10-21, then with the
+# column mean (its math's history, docs/deliberation.md): replays of older conversations use 0
+# for the updates before it.
+POLIS_MEAN_IMPUTATION_SINCE = 1_508_544_000.0  # 2017-10-21T00:00:00Z
 
 
 @dataclass(frozen=True)
@@ -232,6 +239,7 @@ class _Conversation:
     values: NDArray[np.int8]
     centered: sp.csr_matrix
     center: NDArray[np.float64]
+    pca_input: Centred
     raw_vote_counts: NDArray[np.int64]
     projection_vote_counts: NDArray[np.int64]
 
@@ -240,7 +248,15 @@ class _Conversation:
         return len(self.statement_ids)
 
 
-def _prepare(matrix: VoteMatrix) -> _Conversation:
+def _prepare(matrix: VoteMatrix, imputation: Imputation = "mean") -> _Conversation:
+    """The rating matrix, centred.
+
+    ``centered`` holds ``x − centre`` on the voted cells: the sparsity-aware
+    projection sums over those only. With mean imputation a missing cell is
+    exactly 0 once centred, so it is also the PCA's input; with Pol.is's older
+    zero imputation the centre is the column sum over *all* participants and
+    every missing cell is ``−centre``, which the PCA gets as a shift.
+    """
     rows, all_cols, values = matrix.cells()
     votes_per_statement = np.bincount(all_cols, minlength=matrix.shape[1])
     columns = np.flatnonzero(votes_per_statement > 0)
@@ -252,13 +268,18 @@ def _prepare(matrix: VoteMatrix) -> _Conversation:
     mod_out = np.array([sid in excluded for sid in statement_ids], dtype=bool)
     counts = np.bincount(cols, minlength=columns.size)
     sums = np.bincount(cols, weights=values, minlength=columns.size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        center = np.where(mod_out | (counts == 0), 0.0, sums / np.maximum(counts, 1))
+    divisor = np.maximum(counts if imputation == "mean" else matrix.shape[0], 1)
+    center = np.where(mod_out | (counts == 0), 0.0, sums / divisor)
     active = ~mod_out[cols]
+    shape = (matrix.shape[0], columns.size)
     centered = sp.csr_matrix(
-        (values[active] - center[cols[active]], (rows[active], cols[active])),
-        shape=(matrix.shape[0], columns.size),
+        (values[active] - center[cols[active]], (rows[active], cols[active])), shape=shape
     )
+    if imputation == "mean":
+        pca_input = Centred(centered)
+    else:
+        raw = sp.csr_matrix((values[active], (rows[active], cols[active])), shape=shape)
+        pca_input = Centred(raw.astype(np.float64), shift=center)
     raw_vote_counts = np.bincount(rows, minlength=matrix.shape[0])
     active_vote_counts = np.bincount(rows[active], minlength=matrix.shape[0])
     return _Conversation(
@@ -271,6 +292,7 @@ def _prepare(matrix: VoteMatrix) -> _Conversation:
         values=values,
         centered=centered,
         center=center,
+        pca_input=pca_input,
         raw_vote_counts=raw_vote_counts,
         projection_vote_counts=active_vote_counts + int(mod_out.sum()),
     )
@@ -281,8 +303,8 @@ def _pca(
 ) -> PcaFit:
     starts = start_vectors(conv.n_statements, seed, _previous_comps(conv, previous))
     if method == "power":
-        return power_iteration_pca(conv.centered, conv.center, starts)
-    fit = exact_pca(conv.centered, conv.center, starts, seed=seed)
+        return power_iteration_pca(conv.pca_input, conv.center, starts)
+    fit = exact_pca(conv.pca_input, conv.center, starts, seed=seed)
     fit.comps[:, conv.mod_out] = 0.0
     return fit
 
@@ -419,16 +441,19 @@ def analyze(
     seed: int = 0,
     previous: OpinionResult | None = None,
     pca_method: PcaMethod = "exact",
+    imputation: Imputation = "mean",
 ) -> OpinionResult:
     """Run the Pol.is pipeline on ``matrix`` (see the module docstring).
 
     ``seed`` fixes the PCA start vectors (hence component signs); the result
     is deterministic for a given matrix, seed and ``previous``.
     ``pca_method="power"`` runs Pol.is's literal power iteration instead of
-    the exact eigenvectors (slower; for validation).
+    the exact eigenvectors (slower; for validation). ``imputation="zero"``
+    fills missing votes with 0 before the PCA, as Pol.is did until 2017-10-21
+    (for replaying conversations of that time).
     """
     state = previous.state if previous is not None else None
-    conv = _prepare(matrix)
+    conv = _prepare(matrix, imputation)
     fit = _pca(conv, seed, state, pca_method)
     xy = project_participants(conv.centered, fit.comps, conv.projection_vote_counts)
     in_conv = _in_conv(conv, state)
@@ -607,6 +632,7 @@ def replay(
     batch_seconds: float = POLL_SECONDS,
     max_updates: int | None = MAX_REPLAY_UPDATES,
     seed: int = 0,
+    mean_imputation_since: float | None = None,
 ) -> OpinionResult:
     """Replay a timestamped vote log the way Pol.is computed it: update after update.
 
@@ -619,7 +645,10 @@ def replay(
     the last result. When there are more batches than ``max_updates``,
     consecutive batches are merged evenly to bound the cost (an
     approximation). Moderation is applied from the first update on, since an
-    export does not say when it happened. ``timestamps`` are in seconds.
+    export does not say when it happened. ``timestamps`` are in seconds. An
+    update whose newest vote is older than ``mean_imputation_since`` imputes
+    missing votes with 0, as Pol.is did before
+    :data:`POLIS_MEAN_IMPUTATION_SINCE` (None: the column mean throughout).
     """
     rows = np.asarray(ptpt_idx, dtype=np.int64).reshape(-1)
     cols = np.asarray(stmt_idx, dtype=np.int64).reshape(-1)
@@ -627,7 +656,13 @@ def replay(
     times = np.asarray(timestamps, dtype=np.float64).reshape(-1)
     batch = _replay_batches(times, batch_seconds, max_updates)
     order = np.lexsort((times, rows, cols, batch))
-    rows, cols, values, batch = rows[order], cols[order], values[order], batch[order]
+    rows, cols, values, batch, times = (
+        rows[order],
+        cols[order],
+        values[order],
+        batch[order],
+        times[order],
+    )
     first_seen = np.full(len(participant_ids), rows.size, dtype=np.int64)
     np.minimum.at(first_seen, rows, np.arange(rows.size))
     appearance = np.argsort(first_seen, kind="stable")
@@ -636,8 +671,11 @@ def replay(
     ordered_ids = [participant_ids[i] for i in appearance.tolist()]
     rows = rank[rows]
     ends = [*np.flatnonzero(np.diff(batch)).tolist(), rows.size - 1]
+    newest = np.maximum.accumulate(times) if times.size else times
     result: OpinionResult | None = None
     for end in ends:
+        old_era = mean_imputation_since is not None and newest[end] < mean_imputation_since
+        imputation: Imputation = "zero" if old_era else "mean"
         matrix = VoteMatrix.from_arrays(
             rows[: end + 1],
             cols[: end + 1],
@@ -647,7 +685,7 @@ def replay(
             moderated_out=moderated_out,
             meta=meta,
         )
-        result = analyze(matrix, seed=seed, previous=result)
+        result = analyze(matrix, seed=seed, previous=result, imputation=imputation)
     if result is None:
         empty = VoteMatrix.from_arrays(
             [],

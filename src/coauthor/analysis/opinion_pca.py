@@ -17,6 +17,13 @@ Pol.is stops after 100 iterations, so on a small eigengap it may stop short;
 it also warm-starts from the previous update, so in a live conversation it
 converges over updates to the exact vectors we return. The literal power
 iteration is kept in :func:`power_iteration_pca` to check this (tests).
+
+Before 2017-10-21 Pol.is imputed a missing vote with 0 instead (see
+``docs/deliberation.md``); the centred matrix is then ``V − 1·cᵀ`` with
+``V`` the sparse votes and ``c`` their column sums over *all* participants
+divided by their number: dense, but its products and its covariance
+``VᵀV − n·c·cᵀ`` still come from the sparse ``V``. :class:`Centred` holds
+either form.
 """
 
 from __future__ import annotations
@@ -34,6 +41,47 @@ DENSE_EIGH_MAX_STATEMENTS = 400
 DENSE_PRODUCT_MAX_CELLS = 4_000_000
 TINY_STATEMENTS = 16
 ZERO_EIGENVALUE = 1e-10
+
+
+@dataclass(frozen=True, eq=False)
+class Centred:
+    """The centred rating matrix ``matrix − 1·shiftᵀ`` (``shift`` None: ``matrix`` itself)."""
+
+    matrix: sp.csr_matrix
+    shift: NDArray[np.float64] | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.matrix.shape
+
+    def is_zero(self) -> bool:
+        return not np.any(self.matrix.data) and (self.shift is None or not np.any(self.shift))
+
+    def matvec(self, v: NDArray[np.float64]) -> NDArray[np.float64]:
+        product = self.matrix @ v
+        return product if self.shift is None else product - float(self.shift @ v)
+
+    def rmatvec(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        product = self.matrix.T @ u
+        return product if self.shift is None else product - self.shift * float(u.sum())
+
+    def gram(self) -> NDArray[np.float64]:
+        """``XᵀX``, through a dense product when the matrix is small enough to densify."""
+        x = self.matrix
+        if x.shape[0] * x.shape[1] <= DENSE_PRODUCT_MAX_CELLS:
+            dense = x.toarray()
+            gram = dense.T @ dense
+        else:
+            gram = (x.T @ x).toarray()
+        if self.shift is not None:
+            column_sums = np.asarray(x.sum(axis=0)).ravel()
+            gram -= np.outer(column_sums, self.shift) + np.outer(self.shift, column_sums)
+            gram += x.shape[0] * np.outer(self.shift, self.shift)
+        return gram
+
+
+def as_centred(centred: Centred | sp.csr_matrix) -> Centred:
+    return centred if isinstance(centred, Centred) else Centred(centred)
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,15 +103,7 @@ def start_vectors(
     return rng.random((N_COMPONENTS, n_statements))
 
 
-def _covariance(centered: sp.csr_matrix) -> NDArray[np.float64]:
-    """``XᵀX``, through a dense product when ``X`` is small enough to densify."""
-    if centered.shape[0] * centered.shape[1] <= DENSE_PRODUCT_MAX_CELLS:
-        dense = centered.toarray()
-        return dense.T @ dense
-    return (centered.T @ centered).toarray()
-
-
-def _covariance_eigvecs(centered: sp.csr_matrix, seed: int) -> tuple[NDArray, NDArray]:
+def _covariance_eigvecs(centered: Centred, seed: int) -> tuple[NDArray, NDArray]:
     """Top eigenpairs of ``XᵀX``, largest first.
 
     Few statements: form the covariance and take its top eigenpairs with
@@ -74,23 +114,22 @@ def _covariance_eigvecs(centered: sp.csr_matrix, seed: int) -> tuple[NDArray, ND
     """
     n_statements = centered.shape[1]
     wanted = min(N_COMPONENTS, n_statements)
-    if n_statements <= TINY_STATEMENTS or not np.any(centered.data):
-        return _dense_eigvecs(_covariance(centered), wanted)
+    if n_statements <= TINY_STATEMENTS or centered.is_zero():
+        return _dense_eigvecs(centered.gram(), wanted)
     v0 = np.random.default_rng(seed).random(n_statements)
     if n_statements <= DENSE_EIGH_MAX_STATEMENTS:
-        operator: spla.LinearOperator | NDArray = _covariance(centered)
+        operator: spla.LinearOperator | NDArray = centered.gram()
     else:
-        xt = centered.T.tocsr()
         operator = spla.LinearOperator(
             (n_statements, n_statements),
-            matvec=lambda v: xt @ (centered @ v),
+            matvec=lambda v: centered.rmatvec(centered.matvec(v)),
             dtype=np.float64,
         )
     try:
         values, vectors = spla.eigsh(operator, k=wanted, which="LA", v0=v0, tol=0)
     except (spla.ArpackError, spla.ArpackNoConvergence):
         # Lanczos can break down on a (near) rank-deficient covariance; LAPACK cannot.
-        return _dense_eigvecs(_covariance(centered), wanted)
+        return _dense_eigvecs(centered.gram(), wanted)
     order = np.argsort(values)[::-1]
     return values[order], vectors[:, order].T
 
@@ -101,13 +140,14 @@ def _dense_eigvecs(covariance: NDArray[np.float64], wanted: int) -> tuple[NDArra
 
 
 def exact_pca(
-    centered: sp.csr_matrix,
+    centered: Centred | sp.csr_matrix,
     center: NDArray[np.float64],
     starts: NDArray[np.float64],
     *,
     seed: int = 0,
 ) -> PcaFit:
     """The two components power iteration converges to from ``starts``, computed exactly."""
+    centered = as_centred(centered)
     n_statements = centered.shape[1]
     comps = np.zeros((N_COMPONENTS, n_statements))
     eigenvalues = np.zeros(N_COMPONENTS)
@@ -125,7 +165,7 @@ def exact_pca(
 
 
 def power_iteration_pca(
-    centered: sp.csr_matrix,
+    centered: Centred | sp.csr_matrix,
     center: NDArray[np.float64],
     starts: NDArray[np.float64],
     *,
@@ -136,6 +176,7 @@ def power_iteration_pca(
     Each component: ``v ← XᵀXv / |XᵀXv|`` until the norm repeats exactly or
     ``iters`` runs out; then the component is factored out of every row.
     """
+    centered = as_centred(centered)
     n_statements = centered.shape[1]
     comps = np.zeros((N_COMPONENTS, n_statements))
     eigenvalues = np.zeros(N_COMPONENTS)
@@ -148,19 +189,19 @@ def power_iteration_pca(
 
 
 def _deflated_product(
-    centered: sp.csr_matrix, found: list[NDArray[np.float64]], vector: NDArray[np.float64]
+    centered: Centred, found: list[NDArray[np.float64]], vector: NDArray[np.float64]
 ) -> NDArray[np.float64]:
     """``X'ᵀX'v`` where ``X'`` is ``X`` with the found components projected out of each row."""
     for pc in reversed(found):
         vector = vector - pc * (pc @ vector)
-    product = centered.T @ (centered @ vector)
+    product = centered.rmatvec(centered.matvec(vector))
     for pc in found:
         product = product - pc * (pc @ product)
     return product
 
 
 def _power_iteration(
-    centered: sp.csr_matrix,
+    centered: Centred,
     found: list[NDArray[np.float64]],
     start: NDArray[np.float64],
     iters: int,

@@ -23,7 +23,13 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from coauthor.analysis.opinion import MAX_REPLAY_UPDATES, OpinionResult, analyze, replay
+from coauthor.analysis.opinion import (
+    MAX_REPLAY_UPDATES,
+    POLIS_MEAN_IMPUTATION_SINCE,
+    OpinionResult,
+    analyze,
+    replay,
+)
 from coauthor.analysis.opinion_matrix import VoteMatrix
 
 VOTES = "votes.csv"
@@ -394,7 +400,9 @@ def replay_polis_export(
 ) -> OpinionResult:
     """Recompute the groups along the export's vote history, as Pol.is did (see ``replay``).
 
-    Without a vote log (participants-votes only) this is a single analysis.
+    Updates before :data:`POLIS_MEAN_IMPUTATION_SINCE` impute missing votes
+    with 0, as Pol.is's math did then. Without a vote log (participants-votes
+    only) this is a single analysis.
     """
     log = export.vote_log
     if log is None:
@@ -411,6 +419,7 @@ def replay_polis_export(
         meta=matrix.meta,
         max_updates=max_updates,
         seed=seed,
+        mean_imputation_since=POLIS_MEAN_IMPUTATION_SINCE,
     )
 
 
