@@ -6,8 +6,8 @@ and:
 
 * ``analyze`` run once on the final votes (what ``deliberation analyze`` prints);
 * ``replay``: the vote log replayed update by update as Pol.is computed it
-  (1-second batches, merged down to at most 1000 updates as ``replay`` does by
-  default; ``--max-updates N`` changes the bound, ``0`` replays every batch);
+  (every 1-second batch, as ``replay`` does by default; ``--max-updates N``
+  merges them down to N updates, faster and approximate);
 * red-dwarf 0.4.0 ``run_pipeline``, called as its Pol.is notebooks do: votes
   as red-dwarf's ``Vote`` records, duplicates dropped keeping the most recent
   (``Loader.filter_duplicate_votes``), ``mod_out_statement_ids`` from
@@ -32,12 +32,13 @@ import csv
 import json
 import statistics
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from doc_section import replace_marked_section
 
-from coauthor.analysis.opinion import MAX_REPLAY_UPDATES, adjusted_rand_index, analyze
+from coauthor.analysis.opinion import adjusted_rand_index, analyze
 from coauthor.interop.polis import PolisExport, read_polis_export, replay_polis_export, with_meta
 from coauthor.interop.polis_cli import parse_statement_ids
 
@@ -114,7 +115,7 @@ def compute_row(
     folder: Path,
     *,
     with_replay: bool,
-    max_updates: int | None = MAX_REPLAY_UPDATES,
+    max_updates: int | None = None,
     meta: str = "",
 ) -> Row:
     export: PolisExport = read_polis_export(folder)
@@ -172,31 +173,48 @@ def write_into_doc(table: str, doc: Path = DOC) -> None:
     replace_marked_section(doc, START, END, table)
 
 
+def _size(job: tuple[Path, str]) -> int:
+    """Biggest vote logs first, so that two workers finish together."""
+    return (job[0] / "votes.csv").stat().st_size
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-replay", action="store_true", help="skip the (slow) replay column")
     parser.add_argument(
         "--max-updates",
         type=int,
-        default=MAX_REPLAY_UPDATES,
-        help="merge the replay's 1-second batches down to at most N updates; 0: replay all "
-        f"(default {MAX_REPLAY_UPDATES})",
+        default=None,
+        help="merge the replay's 1-second batches down to at most N updates (default: every "
+        "batch, as Pol.is polled)",
     )
+    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     folders = sorted(p for p in DATA.iterdir() if p.is_dir())
     meta = known_meta()
-    rows = [
-        compute_row(
-            folder,
-            with_replay=not args.no_replay,
-            max_updates=args.max_updates or None,
-            meta=statements,
-        )
+    jobs = [
+        (folder, statements)
         for folder in folders
         for statements in ("", *([meta[folder.name]] if folder.name in meta else []))
     ]
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        futures = {
+            (folder.name, statements): pool.submit(
+                compute_row,
+                folder,
+                with_replay=not args.no_replay,
+                max_updates=args.max_updates,
+                meta=statements,
+            )
+            for folder, statements in sorted(jobs, key=_size, reverse=True)
+        }
+        for (name, statements), future in futures.items():
+            future.add_done_callback(
+                lambda _, n=name, m=statements: print(f"done: {n} {m}".rstrip(), flush=True)
+            )
+        rows = [futures[(folder.name, statements)].result() for folder, statements in jobs]
     table = render(rows)
     print(table)
     if not args.no_write:

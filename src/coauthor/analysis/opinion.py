@@ -20,7 +20,7 @@ as Pol.is does between updates. Departures from Pol.is are listed in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -95,7 +95,6 @@ BASE_K = 100
 BASE_ITERS = 100
 GROUP_ITERS = 20
 POLL_SECONDS = 1.0
-MAX_REPLAY_UPDATES = 1000
 PcaMethod = Literal["exact", "power"]
 Imputation = Literal["mean", "zero"]
 # Pol.is imputed missing votes with 0 until commit 90b5b9e62 of 2017-10-21, then with the
@@ -453,11 +452,19 @@ def analyze(
     (for replaying conversations of that time).
     """
     state = previous.state if previous is not None else None
-    conv = _prepare(matrix, imputation)
-    fit = _pca(conv, seed, state, pca_method)
-    xy = project_participants(conv.centered, fit.comps, conv.projection_vote_counts)
-    in_conv = _in_conv(conv, state)
-    grouping = _cluster(conv, xy, in_conv, state)
+    return _analyze(matrix, seed, state, pca_method, imputation)
+
+
+def _analyze(
+    matrix: VoteMatrix,
+    seed: int,
+    state: OpinionState | None,
+    pca_method: PcaMethod = "exact",
+    imputation: Imputation = "mean",
+) -> OpinionResult:
+    conv, fit, xy, in_conv, grouping = _place_and_cluster(
+        matrix, seed, state, pca_method, imputation
+    )
     raw_counts = _group_counts(conv, grouping)
     group_sizes = np.bincount(
         grouping.group_position[grouping.group_position >= 0], minlength=grouping.group_ids.size
@@ -467,6 +474,30 @@ def analyze(
     return _assemble(
         conv, fit, xy, in_conv, grouping, raw_counts, group_sizes, statement_xy, extremity
     )
+
+
+def _place_and_cluster(
+    matrix: VoteMatrix,
+    seed: int,
+    state: OpinionState | None,
+    pca_method: PcaMethod,
+    imputation: Imputation,
+) -> tuple[_Conversation, PcaFit, NDArray, NDArray, _Grouping]:
+    """PCA, projection, who is in, and the groups: all an update carries to the next."""
+    conv = _prepare(matrix, imputation)
+    fit = _pca(conv, seed, state, pca_method)
+    xy = project_participants(conv.centered, fit.comps, conv.projection_vote_counts)
+    in_conv = _in_conv(conv, state)
+    grouping = _cluster(conv, xy, in_conv, state)
+    return conv, fit, xy, in_conv, grouping
+
+
+def _next_update_state(
+    matrix: VoteMatrix, seed: int, state: OpinionState | None, imputation: Imputation
+) -> OpinionState:
+    """One update's state without its statistics: a replay needs them only at the end."""
+    conv, fit, _, in_conv, grouping = _place_and_cluster(matrix, seed, state, "exact", imputation)
+    return _next_state(conv, fit, in_conv, grouping)
 
 
 def _assemble(
@@ -630,9 +661,10 @@ def replay(
     moderated_out: Iterable[str] = (),
     meta: Iterable[str] = (),
     batch_seconds: float = POLL_SECONDS,
-    max_updates: int | None = MAX_REPLAY_UPDATES,
+    max_updates: int | None = None,
     seed: int = 0,
     mean_imputation_since: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> OpinionResult:
     """Replay a timestamped vote log the way Pol.is computed it: update after update.
 
@@ -642,13 +674,16 @@ def replay(
     closer than ``batch_seconds`` (Pol.is polls for votes every second) form
     one update; each batch is appended in Pol.is's order (statement index,
     then participant index, then time) and analysed with ``previous`` set to
-    the last result. When there are more batches than ``max_updates``,
-    consecutive batches are merged evenly to bound the cost (an
-    approximation). Moderation is applied from the first update on, since an
-    export does not say when it happened. ``timestamps`` are in seconds. An
+    the last result, every batch (the default), or, when ``max_updates`` is
+    given and there are more batches, consecutive batches merged evenly
+    down to that many updates to bound the cost (an approximation).
+    Moderation is applied from the first update on, since an export does not
+    say when it happened. ``timestamps`` are in seconds. An
     update whose newest vote is older than ``mean_imputation_since`` imputes
     missing votes with 0, as Pol.is did before
     :data:`POLIS_MEAN_IMPUTATION_SINCE` (None: the column mean throughout).
+    ``progress(done, total)`` is called before each update. Only the last
+    update computes the statistics (representative statements, consensus…).
     """
     rows = np.asarray(ptpt_idx, dtype=np.int64).reshape(-1)
     cols = np.asarray(stmt_idx, dtype=np.int64).reshape(-1)
@@ -672,8 +707,8 @@ def replay(
     rows = rank[rows]
     ends = [*np.flatnonzero(np.diff(batch)).tolist(), rows.size - 1]
     newest = np.maximum.accumulate(times) if times.size else times
-    result: OpinionResult | None = None
-    for end in ends:
+    state: OpinionState | None = None
+    for position, end in enumerate(ends):
         old_era = mean_imputation_since is not None and newest[end] < mean_imputation_since
         imputation: Imputation = "zero" if old_era else "mean"
         matrix = VoteMatrix.from_arrays(
@@ -685,19 +720,22 @@ def replay(
             moderated_out=moderated_out,
             meta=meta,
         )
-        result = analyze(matrix, seed=seed, previous=result, imputation=imputation)
-    if result is None:
-        empty = VoteMatrix.from_arrays(
-            [],
-            [],
-            [],
-            participant_ids=[],
-            statement_ids=statement_ids,
-            moderated_out=moderated_out,
-            meta=meta,
-        )
-        return analyze(empty, seed=seed)
-    return result
+        if progress is not None:
+            progress(position + 1, len(ends))
+        if position < len(ends) - 1:
+            state = _next_update_state(matrix, seed, state, imputation)
+        else:
+            return _analyze(matrix, seed, state, imputation=imputation)
+    empty = VoteMatrix.from_arrays(
+        [],
+        [],
+        [],
+        participant_ids=[],
+        statement_ids=statement_ids,
+        moderated_out=moderated_out,
+        meta=meta,
+    )
+    return analyze(empty, seed=seed)
 
 
 def _replay_batches(

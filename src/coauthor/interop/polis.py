@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -24,7 +24,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from coauthor.analysis.opinion import (
-    MAX_REPLAY_UPDATES,
     POLIS_MEAN_IMPUTATION_SINCE,
     OpinionResult,
     analyze,
@@ -396,7 +395,11 @@ def read_polis_export(folder: str | Path) -> PolisExport:
 
 
 def replay_polis_export(
-    export: PolisExport, *, seed: int = 0, max_updates: int | None = MAX_REPLAY_UPDATES
+    export: PolisExport,
+    *,
+    seed: int = 0,
+    max_updates: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> OpinionResult:
     """Recompute the groups along the export's vote history, as Pol.is did (see ``replay``).
 
@@ -420,6 +423,7 @@ def replay_polis_export(
         max_updates=max_updates,
         seed=seed,
         mean_imputation_since=POLIS_MEAN_IMPUTATION_SINCE,
+        progress=progress,
     )
 
 

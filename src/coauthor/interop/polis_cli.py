@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -81,6 +84,14 @@ def analyze_command(
         ),
     ] = False,
     meta: MetaOption = None,
+    max_updates: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="With --replay: merge the vote log's 1-second batches down to at most N "
+            "updates (faster, approximate) [default: every batch].",
+        ),
+    ] = None,
 ) -> None:
     """Read a Pol.is export, compute opinion groups, and print them."""
     from coauthor.analysis.opinion import analyze
@@ -91,13 +102,41 @@ def analyze_command(
     except ValueError as error:  # PolisImportError is one: file, line and reason
         Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {error}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    result = (
-        replay_polis_export(export, seed=seed) if replayed else analyze(export.matrix, seed=seed)
-    )
+    if replayed:
+        with _progress(as_json) as advance:
+            result = replay_polis_export(
+                export, seed=seed, max_updates=max_updates, progress=advance
+            )
+    else:
+        result = analyze(export.matrix, seed=seed)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
     _print_summary(Console(), export, result)
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on standard error for the replay's updates (none under --json)."""
+    if quiet:
+        yield lambda done, total: None
+        return
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("replaying updates"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("replay", total=None)
+
+        def advance(done: int, total: int) -> None:
+            if done == 1 or done == total or done % 100 == 0:
+                bar.update(task, completed=done, total=total)
+
+        yield advance
 
 
 def _preview(text: str) -> str:
