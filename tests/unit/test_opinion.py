@@ -349,6 +349,13 @@ def test_zero_imputation_matches_an_independent_dense_computation() -> None:
     assert not np.allclose(np.abs(mean_imputed), np.abs(reference), atol=1e-3)
 
 
+def test_zero_imputation_on_many_statements_uses_lanczos_on_the_shifted_operator() -> None:
+    matrix, _ = planted_matrix((40, 30), 450, missing=0.5, seed=10)  # > 400: no covariance
+    reference = _zero_imputed_reference(matrix.to_dense())
+    ours, signs = _aligned(analyze(matrix, imputation="zero"), reference)
+    np.testing.assert_allclose(ours, reference * signs, atol=1e-8)
+
+
 def test_a_shifted_matrix_multiplies_like_its_dense_form() -> None:
     rng = np.random.default_rng(3)
     dense = rng.choice([-1.0, 0.0, 1.0], size=(7, 5)) * (rng.random((7, 5)) < 0.6)
