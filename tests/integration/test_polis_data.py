@@ -172,6 +172,26 @@ def test_with_its_meta_statements_one_analysis_finds_pol_is_groups(name: str) ->
     assert ari_vs_polis(name, replay_polis_export(marked).group_of()) >= 0.9
 
 
+def test_meta_ids_and_ranges() -> None:
+    assert parse_statement_ids("1-3,7, 9") == ["1", "2", "3", "7", "9"]
+    assert parse_statement_ids("007") == ["7"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        ("", "'' is not a statement id"),
+        ("a", "'a' is not a statement id"),
+        ("1-", "'1-' is not a statement id"),
+        ("-3", "'-3' is not a statement id"),
+        ("4-2", "range '4-2' runs backwards"),
+    ],
+)
+def test_bad_meta_specs_say_which_part_is_wrong(spec: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        parse_statement_ids(spec)
+
+
 def test_meta_must_name_statements_of_the_export() -> None:
     with pytest.raises(ValueError, match="statement 99 is not in the export"):
         with_meta(export("london.youth.policing"), ["1", "99"])
