@@ -162,8 +162,14 @@ def test_statements_wait_for_moderation_when_it_is_strict(
     assert [s["text"] for s in api.get(url, headers=tokens["observer"]).json()] == [
         "Fund a joint lab."
     ]
+    meta = api.post(
+        moderation, json={"decision": "accepted", "meta": True}, headers=tokens["manager"]
+    )
+    assert (meta.json()["moderation"], meta.json()["is_meta"]) == ("accepted", True)
+    meta_rejected = {"decision": "rejected", "meta": True}
+    assert_problem(api.post(moderation, json=meta_rejected, headers=tokens["manager"]), 422, "meta")
     rejected = api.post(moderation, json={"decision": "rejected"}, headers=tokens["manager"])
-    assert rejected.json()["moderation"] == "rejected"
+    assert (rejected.json()["moderation"], rejected.json()["is_meta"]) == ("rejected", False)
     every = api.get(f"{url}?moderation=all", headers=tokens["admin"]).json()
     assert [s["moderation"] for s in every] == ["rejected"]
     assert_problem(

@@ -28,6 +28,7 @@ from coauthor.domain import model as m
 from coauthor.runtime import Runtime
 from coauthor.services import accounts, alliances
 from coauthor.services import deliberation as service
+from coauthor.services.deliberation_results import vote_matrix
 from coauthor.services.inputs import MemberInput, PersonInput
 from tests.e2e.conftest import PASSWORD, World, event_count, login, post_form
 
@@ -338,6 +339,28 @@ def test_a_moderation_decision_can_be_changed(login_as: SignIn, started: Started
     assert post_form(manager, url, {"decision": "accepted"}).status_code == 303
     page = manager.get(f"{started.url}/moderation").text
     assert "First statement." in section(page, "accepted")
+
+
+def test_a_statement_about_the_participants_can_be_meta(
+    login_as: SignIn, started: Started, runtime: Runtime
+) -> None:
+    manager = login_as("manager")
+    first = started.statements[0]
+    url = f"{started.url}/statements/{first}/moderation"
+    assert "Mark as meta" in section(manager.get(f"{started.url}/moderation").text, "accepted")
+    assert post_form(manager, url, {"decision": "accepted", "meta": "true"}).status_code == 303
+    accepted = section(manager.get(f"{started.url}/moderation").text, "accepted")
+    assert '<span class="badge">meta</span> First statement.' in accepted
+    assert "Count as an opinion" in accepted
+    with runtime.uow() as uow:
+        deliberation = uow.get(m.Deliberation, alliance_id=started.alliance_id, id=started.id)
+        assert deliberation is not None
+        matrix = vote_matrix(uow, deliberation)
+    assert first in matrix.meta and first in matrix.moderated_out
+    assert post_form(manager, url, {"decision": "accepted", "meta": "false"}).status_code == 303
+    assert 'badge">meta' not in manager.get(f"{started.url}/moderation").text
+    refused = post_form(manager, url, {"decision": "rejected", "meta": "true"})
+    assert refused.status_code == 422
 
 
 def test_moderating_an_unknown_statement_is_not_found(login_as: SignIn, started: Started) -> None:

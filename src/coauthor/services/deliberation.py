@@ -267,12 +267,21 @@ def do_moderate(
     statement = _statement_at(uow, alliance_id, deliberation_id, statement_id)
     data = inputs.parse(inputs.ModerationInput, payload)
     statement.moderation = m.Moderation(data.decision)
+    if data.meta is not None:
+        statement.is_meta = data.meta
+    elif statement.moderation == m.Moderation.REJECTED:
+        statement.is_meta = False
     eventlog.append(
         uow,
         alliance_id,
         actor,
         "statement.moderated",
-        {"deliberation_id": deliberation_id, "id": statement_id, "decision": data.decision},
+        {
+            "deliberation_id": deliberation_id,
+            "id": statement_id,
+            "decision": data.decision,
+            "meta": statement.is_meta,
+        },
     )
     return statement
 

@@ -175,7 +175,7 @@ def _fingerprint(uow: UnitOfWork, deliberation: m.Deliberation) -> _Fingerprint:
 
     The sum of the values catches a vote changed within the same clock tick
     (simulated time stands still); moderation is summed up by the statements
-    that are not accepted, so swapping two decisions is seen too.
+    that are not accepted or are meta, so swapping two decisions is seen too.
     """
     votes = uow.session.execute(
         sa.select(sa.func.count(), sa.func.max(m.Vote.at), sa.func.sum(m.Vote.value)).where(
@@ -189,8 +189,11 @@ def _fingerprint(uow: UnitOfWork, deliberation: m.Deliberation) -> _Fingerprint:
     )
     total = uow.session.scalar(sa.select(sa.func.count()).where(*where))
     unaccepted = uow.session.execute(
-        sa.select(m.Statement.id, m.Statement.moderation)
-        .where(*where, m.Statement.moderation != m.Moderation.ACCEPTED)
+        sa.select(m.Statement.id, m.Statement.moderation, m.Statement.is_meta)
+        .where(
+            *where,
+            sa.or_(m.Statement.moderation != m.Moderation.ACCEPTED, m.Statement.is_meta),
+        )
         .order_by(m.Statement.id)
     ).all()
     return _Fingerprint(
@@ -198,7 +201,9 @@ def _fingerprint(uow: UnitOfWork, deliberation: m.Deliberation) -> _Fingerprint:
         latest_vote=str(votes[1]),
         value_sum=int(votes[2] or 0),
         statements=total or 0,
-        unaccepted=tuple((sid, str(state)) for sid, state in unaccepted),
+        unaccepted=tuple(
+            (sid, f"{state}{' meta' if is_meta else ''}") for sid, state, is_meta in unaccepted
+        ),
     )
 
 

@@ -219,7 +219,20 @@ class VoteInput(Input):
 
 
 class ModerationInput(Input):
+    """Accept or reject a statement; ``meta`` marks an accepted one as about the participants.
+
+    A meta statement ("I work in R&D") is voted on like any other but kept out
+    of the opinion groups, as Pol.is does; None leaves the flag as it is.
+    """
+
     decision: Literal["accepted", "rejected"]
+    meta: bool | None = None
+
+    @model_validator(mode="after")
+    def _meta_is_accepted(self) -> ModerationInput:
+        if self.meta and self.decision != "accepted":
+            raise ValueError("meta: only an accepted statement can be meta")
+        return self
 
 
 class PromotionInput(Input):

@@ -279,6 +279,8 @@ def moderate(
     uow: UowDep,
 ) -> Response:
     payload = {"decision": values.get("decision", "")}
+    if "meta" in values:
+        payload["meta"] = values.get("meta", "")
     service.do_moderate(uow, actor, alliance_id, deliberation_id, statement_id, payload)
     uow.commit()
     return see_other(f"{_url(alliance_id, deliberation_id, 'moderation')}#{statement_id}")
