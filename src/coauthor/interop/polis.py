@@ -434,20 +434,17 @@ def with_meta(export: PolisExport, statement_ids: Iterable[str]) -> PolisExport:
     "I am between 15 and 19 years old" are voted on but do not place anyone on
     the opinion map), yet its CSV export has no ``is-meta`` column. Without
     it, an analysis of the export mixes those answers into the opinions; this
-    puts the flag back. Raises ``ValueError`` naming the first unknown id.
+    puts the flag back. Raises ``ValueError`` naming the first unknown id given.
     """
     matrix = export.matrix
     known = set(matrix.statement_ids)
-    meta = frozenset(statement_ids)
-    unknown = sorted(meta - known, key=_id_order)
-    if unknown:
-        raise ValueError(f"statement {unknown[0]} is not in the export")
+    given = list(statement_ids)
+    unknown = next((sid for sid in given if sid not in known), None)
+    if unknown is not None:
+        raise ValueError(f"statement {unknown} is not in the export")
+    meta = frozenset(given)
     marked = replace(matrix, moderated_out=matrix.moderated_out | meta, meta=matrix.meta | meta)
     return replace(export, matrix=marked)
-
-
-def _id_order(statement_id: str) -> tuple[int, str]:
-    return (int(statement_id), "") if statement_id.lstrip("-").isdigit() else (0, statement_id)
 
 
 def read_polis_matrix(folder: str | Path) -> VoteMatrix:

@@ -167,7 +167,7 @@ class _Fingerprint(NamedTuple):
     latest_vote: str
     value_sum: int
     statements: int
-    unaccepted: tuple[tuple[str, str], ...]
+    moderated: tuple[tuple[str, str], ...]
 
 
 def _fingerprint(uow: UnitOfWork, deliberation: m.Deliberation) -> _Fingerprint:
@@ -188,7 +188,7 @@ def _fingerprint(uow: UnitOfWork, deliberation: m.Deliberation) -> _Fingerprint:
         m.Statement.deliberation_id == deliberation.id,
     )
     total = uow.session.scalar(sa.select(sa.func.count()).where(*where))
-    unaccepted = uow.session.execute(
+    moderated = uow.session.execute(
         sa.select(m.Statement.id, m.Statement.moderation, m.Statement.is_meta)
         .where(
             *where,
@@ -201,8 +201,8 @@ def _fingerprint(uow: UnitOfWork, deliberation: m.Deliberation) -> _Fingerprint:
         latest_vote=str(votes[1]),
         value_sum=int(votes[2] or 0),
         statements=total or 0,
-        unaccepted=tuple(
-            (sid, f"{state}{' meta' if is_meta else ''}") for sid, state, is_meta in unaccepted
+        moderated=tuple(
+            (sid, f"{state}{' meta' if is_meta else ''}") for sid, state, is_meta in moderated
         ),
     )
 
