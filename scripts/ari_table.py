@@ -48,6 +48,7 @@ DOC = ROOT / "docs" / "deliberation.md"
 META = ROOT / "tests" / "data" / "polis-meta.json"
 START, END = "<!-- ari-table:start -->", "<!-- ari-table:end -->"
 SEED = 0
+GOAL_MEAN = 0.8
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,22 @@ def render(rows: list[Row]) -> str:
         f"| **mean** | | | **{statistics.fmean(r.ours for r in counted):.3f}** "
         f"| **{mean_replayed}** | **{statistics.fmean(r.reddwarf for r in counted):.3f}** |"
     )
+    lines += ["", _verdict("one analysis", [r.ours for r in counted], counted)]
+    if len(replayed) == len(counted):
+        lines.append(_verdict("replayed", replayed, counted))
     return "\n".join(lines)
+
+
+def _verdict(column: str, values: list[float], rows: list[Row]) -> str:
+    """Whether a column meets the goal: mean >= 0.8 and nowhere below red-dwarf."""
+    mean = statistics.fmean(values)
+    below = [r.name for r, v in zip(rows, values, strict=True) if v < r.reddwarf]
+    met = mean >= GOAL_MEAN and not below
+    where = ", ".join(below) if below else "no conversation"
+    return (
+        f"- Ours, {column}: mean {mean:.3f}, below red-dwarf on {where}: "
+        f"the goal is {'met' if met else 'not met'}."
+    )
 
 
 def write_into_doc(table: str, doc: Path = DOC) -> None:

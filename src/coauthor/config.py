@@ -75,7 +75,3 @@ class Settings(BaseSettings):
         path.write_text(key)
         path.chmod(0o600)
         return key
-
-
-def get_settings() -> Settings:
-    return Settings()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +24,11 @@ class Runtime:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.clock)
+
+    @cached_property
+    def secret_key(self) -> str:
+        """The signing key, read (or generated) on first use, not on every request."""
+        return self.settings.resolved_secret_key()
 
     def close(self) -> None:
         self.engine.dispose()

@@ -58,6 +58,7 @@ from coauthor.analysis.opinion_pca import (
     start_vectors,
 )
 from coauthor.analysis.opinion_stats import (
+    META_PRIORITY,
     Consensus,
     ConsensusStatement,
     RepresentativeStatement,
@@ -604,7 +605,7 @@ def _statement_values(
         if i is None:
             out["xy"][sid], out["extremity"][sid] = (0.0, 0.0), 0.0
             meta = sid in matrix.meta
-            out["priority"][sid] = 49.0 if meta else unvoted_priority
+            out["priority"][sid] = META_PRIORITY**2 if meta else unvoted_priority
             out["gac"][sid] = unvoted_gac
             continue
         out["xy"][sid] = (xy_list[i][0], xy_list[i][1])
@@ -707,6 +708,7 @@ def replay(
     rows = rank[rows]
     ends = [*np.flatnonzero(np.diff(batch)).tolist(), rows.size - 1]
     newest = np.maximum.accumulate(times) if times.size else times
+    last_row = np.maximum.accumulate(rows) if rows.size else rows
     state: OpinionState | None = None
     for position, end in enumerate(ends):
         old_era = mean_imputation_since is not None and newest[end] < mean_imputation_since
@@ -715,7 +717,7 @@ def replay(
             rows[: end + 1],
             cols[: end + 1],
             values[: end + 1],
-            participant_ids=ordered_ids[: int(rows[: end + 1].max()) + 1],
+            participant_ids=ordered_ids[: int(last_row[end]) + 1],
             statement_ids=statement_ids,
             moderated_out=moderated_out,
             meta=meta,

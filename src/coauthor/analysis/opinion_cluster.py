@@ -194,7 +194,8 @@ def clean_start(
         label = np.zeros(points.shape[0], dtype=np.int64)
         ids = [int(seed.ids.max()) + 1 if seed.ids.size else 0]
     ids, label = _merge_identical(points, w, ids, label)
-    possible = min(k, np.unique(points, axis=0).shape[0])
+    # Counting distinct points (a row-wise sort) only matters when there are fewer clusters than k.
+    possible = k if len(ids) >= k else min(k, np.unique(points, axis=0).shape[0])
     while True:
         centers = _weighted_means(points, w * (label >= 0), np.maximum(label, 0), len(ids))
         if possible <= len(ids):

@@ -447,11 +447,6 @@ def with_meta(export: PolisExport, statement_ids: Iterable[str]) -> PolisExport:
     return replace(export, matrix=marked)
 
 
-def read_polis_matrix(folder: str | Path) -> VoteMatrix:
-    """The vote matrix of an export folder."""
-    return read_polis_export(folder).matrix
-
-
 def read_polis_groups(folder: str | Path) -> dict[str, int | None]:
     """Pol.is's own ``group-id`` per participant (None = not clustered by Pol.is)."""
     path = Path(folder) / PARTICIPANTS_VOTES

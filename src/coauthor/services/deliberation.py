@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from coauthor import permissions
+from coauthor.analysis.opinion_stats import META_PRIORITY
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.domain.errors import Conflict, NotFound, ValidationFailed
@@ -34,15 +35,12 @@ from coauthor.services.deliberation_results import (
     DeliberationResults,
     DivisiveStatement,
     PartnerBreakdown,
-    divisive_statements,
-    merge_small_partners,
     opinion_of,
     priorities_of,
     results,
     vote_matrix,
 )
 
-META_PRIORITY = 49.0
 SOURCE_PREFIX = "deliberation {deliberation_id}, statement "
 InputT = TypeVar("InputT", bound=BaseModel)
 
@@ -369,7 +367,8 @@ def next_statement(
     if not unvoted:
         return NextStatement(None, 0, len(voted_ids))
     priorities = priorities_of(uow, target.deliberation)
-    weights = [META_PRIORITY if s.is_meta else priorities.get(s.id, 1.0) or 1e-9 for s in unvoted]
+    meta_weight = META_PRIORITY**2
+    weights = [meta_weight if s.is_meta else priorities.get(s.id, 1.0) or 1e-9 for s in unvoted]
     chosen = (rng or random.Random()).choices(unvoted, weights=weights, k=1)[0]
     return NextStatement(chosen, len(unvoted), len(voted_ids))
 
@@ -483,8 +482,6 @@ __all__ = [
     "DeliberationResults",
     "DivisiveStatement",
     "PartnerBreakdown",
-    "divisive_statements",
-    "merge_small_partners",
     "open_deliberation",
     "opinion_of",
     "results",

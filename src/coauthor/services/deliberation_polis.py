@@ -202,11 +202,14 @@ def export_polis(
     bootstrap: bool = False,
 ) -> int:
     """Write the deliberation as a Pol.is export folder; returns the participant count."""
-    if not bootstrap:
-        open_deliberation(uow, actor, alliance_id, deliberation_id, for_edit=True)
-    deliberation = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
-    if deliberation is None:
-        raise ValidationFailed.one("deliberation", "no such deliberation")
+    if bootstrap:
+        found = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
+        if found is None:
+            raise ValidationFailed.one("deliberation", "no such deliberation")
+        deliberation = found
+    else:
+        target = open_deliberation(uow, actor, alliance_id, deliberation_id, for_edit=True)
+        deliberation = target.deliberation
     matrix = vote_matrix(uow, deliberation)
     if matrix.shape[0] < anonymity_threshold:
         raise Conflict(

@@ -52,7 +52,7 @@ class _ClockSigner(TimestampSigner):
 
 def _serializer(runtime: Runtime) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(
-        runtime.settings.resolved_secret_key(),
+        runtime.secret_key,
         salt="session",
         signer=_ClockSigner,
         signer_kwargs={"clock": runtime.clock},
