@@ -349,6 +349,8 @@ class NextStatement:
     statement: m.Statement | None
     remaining: int
     voted: int
+    accepted: tuple[m.Statement, ...]
+    """Every accepted statement, in order (so a page need not list them again)."""
 
 
 def next_statement(
@@ -361,16 +363,18 @@ def next_statement(
     """The next statement for the actor, drawn with probability ∝ Pol.is priority."""
     target = open_deliberation(uow, actor, alliance_id, deliberation_id)
     participant = _participant(uow, target, create=False)
-    accepted = statements(uow, actor, alliance_id, deliberation_id)
+    accepted = tuple(
+        ordered_statements(uow, alliance_id, deliberation_id, moderation=m.Moderation.ACCEPTED)
+    )
     voted_ids = _voted_statement_ids(uow, participant) if participant else set()
     unvoted = [s for s in accepted if s.id not in voted_ids]
     if not unvoted:
-        return NextStatement(None, 0, len(voted_ids))
+        return NextStatement(None, 0, len(voted_ids), accepted)
     priorities = priorities_of(uow, target.deliberation)
     meta_weight = META_PRIORITY**2
     weights = [meta_weight if s.is_meta else priorities.get(s.id, 1.0) or 1e-9 for s in unvoted]
     chosen = (rng or random.Random()).choices(unvoted, weights=weights, k=1)[0]
-    return NextStatement(chosen, len(unvoted), len(voted_ids))
+    return NextStatement(chosen, len(unvoted), len(voted_ids), accepted)
 
 
 def _voted_statement_ids(uow: UnitOfWork, participant: m.Participant) -> set[str]:

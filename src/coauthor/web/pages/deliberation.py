@@ -111,17 +111,16 @@ def _card(
     uow: UnitOfWork, actor: m.Person, target: service.DeliberationAccess, message: str = ""
 ) -> Card:
     deliberation = target.deliberation
-    accepted = service.statements(uow, actor, deliberation.alliance_id, deliberation.id)
-    numbers = statement_numbers([s.id for s in accepted])
     is_open = deliberation.status == m.DeliberationStatus.OPEN
     if not target.can_take_part:
+        accepted = service.statements(uow, actor, deliberation.alliance_id, deliberation.id)
         return Card(False, is_open, None, None, 0, 0, len(accepted), message)
     step = service.next_statement(uow, actor, deliberation.alliance_id, deliberation.id)
+    numbers = statement_numbers([s.id for s in step.accepted])
     statement = step.statement if is_open else None
     number = numbers.get(statement.id) if statement else None
-    return Card(
-        True, is_open, statement, number, step.remaining, step.voted, len(accepted), message
-    )
+    total = len(step.accepted)
+    return Card(True, is_open, statement, number, step.remaining, step.voted, total, message)
 
 
 NOTICES = {
