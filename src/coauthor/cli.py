@@ -36,8 +36,12 @@ from coauthor.domain.model import Person
 from coauthor.interop import archive
 from coauthor.interop.polis_cli import MetaOption, deliberation_app, read_export
 from coauthor.runtime import build_runtime
-from coauthor.services import accounts, alliances, eventlog, inputs
-from coauthor.services.archive import do_import_archive
+from coauthor.services import eventlog, inputs
+from coauthor.services.accounts import inputs as account_inputs
+from coauthor.services.accounts import people, tokens
+from coauthor.services.archive.export import export_alliance
+from coauthor.services.archive.importer import do_import_archive
+from coauthor.services.mechanics import alliances
 
 USAGE_ERROR = 2
 VERIFY_FAILED = 1
@@ -190,7 +194,7 @@ def _read_password() -> str:
 
 
 def _person(uow: UnitOfWork, email: str) -> Person:
-    person = accounts.person_by_email(uow, email)
+    person = people.person_by_email(uow, email)
     if person is None:
         raise NotFound(f"no person with email {email}")
     return person
@@ -252,14 +256,14 @@ def demo(
     ] = False,
 ) -> None:
     """Migrate, seed the demo alliance if absent, print how to sign in, then serve."""
-    from coauthor.services.demo import seed_demo
+    from coauthor.demo.seed import seed_demo
 
     settings = _settings()
     host, port = host or settings.host, port or settings.port
     runtime = build_runtime(settings)
     try:
-        with _progress("Seeding the demo alliance") as report:
-            login = seed_demo(runtime, url=_login_url(host, port), report=report)
+        with _progress("Seeding the demo alliance") as report, runtime.uow() as uow:
+            login = uow.write(seed_demo, url=_login_url(host, port), report=report)
     finally:
         runtime.close()
     state = "seeded" if login.created else "already seeded; the demo password was reset"
@@ -278,11 +282,12 @@ def user_create(
     admin: Annotated[bool, typer.Option("--admin", help="Make them a site administrator.")] = False,
 ) -> None:
     """Create a person; their password is read from standard input (one line)."""
-    data = inputs.parse(inputs.PersonInput, {"email": email, "name": name, "is_admin": admin})
+    data = inputs.parse(
+        account_inputs.PersonInput, {"email": email, "name": name, "is_admin": admin}
+    )
     password = _read_password()
     with _operator_uow() as uow:
-        person = accounts.do_create_person(uow, None, data, password, bootstrap=True)
-        uow.commit()
+        person = uow.write(people.do_create_person, None, data, password, bootstrap=True)
     role = "site administrator" if person.is_admin else "person"
     typer.echo(f"created {role} {person.email} ({person.id})")
 
@@ -295,8 +300,7 @@ def user_set_password(
     password = _read_password()
     with _operator_uow() as uow:
         person = _person(uow, email)
-        accounts.do_set_password(uow, None, person, password, bootstrap=True)
-        uow.commit()
+        uow.write(people.do_set_password, None, person, password, bootstrap=True)
     typer.echo(f"password set for {person.email}")
 
 
@@ -308,8 +312,7 @@ def token_create(
     """Create an API token for a person and print it (only the token, shown once)."""
     with _operator_uow() as uow:
         person = _person(uow, email)
-        _, secret = accounts.do_create_token(uow, person, name)
-        uow.commit()
+        _, secret = uow.write(tokens.do_create_token, person, name)
     typer.echo(secret)
 
 
@@ -355,7 +358,7 @@ def export_command(
 ) -> None:
     """Export one alliance as a coauthor-archive/1 JSON document."""
     with _operator_uow() as uow, _progress(f"Exporting {alliance_id}"):
-        document = archive.export_alliance(uow, None, alliance_id, bootstrap=True)
+        document = export_alliance(uow, None, alliance_id, bootstrap=True)
         text = archive.dumps_archive(document)
     if output is None:
         typer.echo(text, nl=False)
@@ -375,10 +378,9 @@ def import_command(
     try:
         document = archive.loads_archive(file.read_bytes())
         with _operator_uow() as uow, _progress(f"Importing {file.name}") as report:
-            alliance_id, created = do_import_archive(
-                uow, None, document, bootstrap=True, report=report
+            alliance_id, created = uow.write(
+                do_import_archive, None, document, bootstrap=True, report=report
             )
-            uow.commit()
     except CoauthorError as exc:
         raise Failure(error_lines(exc, archive.json_path)) from None
     state = "imported" if created else "already imported; nothing written"
@@ -419,17 +421,16 @@ def deliberation_import(
     meta: MetaOption = None,
 ) -> None:
     """Load a Pol.is export into an alliance as a closed deliberation; prints its id."""
-    from coauthor.services.deliberation_polis import do_import_polis
+    from coauthor.interop.polis_transfer import import_polis
 
     try:
         export = read_export(path, meta)
     except ValueError as error:  # PolisImportError is one: file, line and reason
         raise Failure([f"error: {error}"]) from None
     with _operator_uow() as uow:
-        deliberation = do_import_polis(
-            uow, None, alliance, export, question=question, bootstrap=True
+        deliberation = uow.write(
+            import_polis, None, alliance, export, question=question, bootstrap=True
         )
-        uow.commit()
     typer.echo(deliberation.id)
 
 
@@ -440,7 +441,7 @@ def deliberation_export(
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder to write the CSVs to.")],
 ) -> None:
     """Write a deliberation as a Pol.is export folder (participants renumbered at random)."""
-    from coauthor.services.deliberation_polis import export_polis
+    from coauthor.interop.polis_transfer import export_polis
 
     settings = _settings()
     with _operator_uow() as uow:

@@ -25,8 +25,10 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from coauthor.config import Settings
 from coauthor.domain.model import Role
 from coauthor.runtime import build_runtime
-from coauthor.services import accounts, alliances
-from coauthor.services.inputs import AllianceCreate, MemberInput, PartnerInput, PersonInput
+from coauthor.services.accounts import people
+from coauthor.services.accounts.inputs import PersonInput
+from coauthor.services.mechanics import alliances
+from coauthor.services.mechanics.inputs import AllianceCreate, MemberInput, PartnerInput
 from coauthor.web.app import create_app
 from tests.conftest import require_or_skip
 
@@ -63,7 +65,7 @@ def browser_app(tmp_path: Path) -> Iterator[FastAPI]:
     runtime = build_runtime(settings)
     with runtime.uow() as uow:
         people = {
-            email: accounts.do_create_person(
+            email: people.do_create_person(
                 uow,
                 None,
                 PersonInput(email=email, name=email.split("@")[0].title()),
@@ -92,7 +94,7 @@ def browser_app(tmp_path: Path) -> Iterator[FastAPI]:
             partner = borealis.id if "borealis" in email else aurora.partner_id
             member = MemberInput(email=email, partner_id=partner, role=Role.MEMBER)
             alliances.do_add_member(uow, manager, alliance.id, member)
-        uow.commit()
+        uow.session.commit()
     app = create_app(runtime=runtime)
     try:
         yield app

@@ -22,8 +22,8 @@ from httpx import Response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coauthor.services.mechanics import KINDS
-from coauthor.web.api.mechanics import ROUTES, collection_of
+from coauthor.services.mechanics.registers import KINDS
+from coauthor.web.api.mechanics.items import ROUTES, collection_of
 from tests.e2e.conftest import World as SeededWorld
 from tests.e2e.conftest import csrf_of, login
 

@@ -29,7 +29,7 @@ from test_deliberation_pages import (
 from coauthor.clock import FixedClock
 from coauthor.config import Settings
 from coauthor.runtime import Runtime
-from coauthor.services import accounts
+from coauthor.services.accounts.tokens import do_create_token
 from tests.e2e.conftest import World, csrf_of, login
 
 API = "/api/v1"
@@ -47,10 +47,10 @@ def tokens(runtime: Runtime, world: World) -> dict[str, dict[str, str]]:
     """A bearer header per role."""
     with runtime.uow() as uow:
         made = {
-            role: accounts.do_create_token(uow, person(uow, world.person(role).id), "api")[1]
+            role: do_create_token(uow, person(uow, world.person(role).id), "api")[1]
             for role in ROLES
         }
-        uow.commit()
+        uow.session.commit()
     return {role: {"Authorization": f"Bearer {secret}"} for role, secret in made.items()}
 
 

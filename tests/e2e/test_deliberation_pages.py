@@ -26,10 +26,13 @@ from coauthor.clock import FixedClock
 from coauthor.config import Settings
 from coauthor.domain import model as m
 from coauthor.runtime import Runtime
-from coauthor.services import accounts, alliances
-from coauthor.services import deliberation as service
-from coauthor.services.deliberation_results import vote_matrix
-from coauthor.services.inputs import MemberInput, PersonInput
+from coauthor.services.accounts import people
+from coauthor.services.accounts.inputs import PersonInput
+from coauthor.services.accounts.tokens import do_create_token
+from coauthor.services.deliberation import acts as service
+from coauthor.services.deliberation.results import vote_matrix
+from coauthor.services.mechanics import alliances
+from coauthor.services.mechanics.inputs import MemberInput
 from tests.e2e.conftest import PASSWORD, World, event_count, login, post_form
 
 SignIn = Callable[[str], TestClient]
@@ -102,7 +105,7 @@ def start(
                     uow, manager, alliance_id, created.id, statement.id, {"decision": "accepted"}
                 )
             ids.append(statement.id)
-        uow.commit()
+        uow.session.commit()
     return Started(alliance_id, created.id, ids)
 
 
@@ -115,7 +118,7 @@ def cast(
             clock.advance(timedelta(seconds=1))
             payload = {"statement_id": statement_id, "value": value}
             service.do_vote(uow, voter, started.alliance_id, started.id, payload)
-        uow.commit()
+        uow.session.commit()
 
 
 @dataclass
@@ -137,13 +140,13 @@ def add_people(runtime: Runtime, world: World, partner: str, count: int) -> list
             data = PersonInput(
                 email=f"{partner}{index}@example.org", name=f"{partner} Voter {index}"
             )
-            someone = accounts.do_create_person(uow, None, data, PASSWORD, bootstrap=True)
+            someone = people.do_create_person(uow, None, data, PASSWORD, bootstrap=True)
             member = MemberInput(
                 email=data.email, partner_id=world.partners[partner], role=m.Role.MEMBER
             )
             alliances.do_add_member(uow, manager, world.alliance_id, member)
             added.append(someone)
-        uow.commit()
+        uow.session.commit()
     return added
 
 
@@ -673,10 +676,10 @@ def identities(runtime: Runtime, world: World, crowd: Crowd) -> dict[str, str]:
 def tokens(runtime: Runtime, world: World) -> Iterator[dict[str, str]]:
     with runtime.uow() as uow:
         made = {
-            role: accounts.do_create_token(uow, person(uow, world.person(role).id), "scan")[1]
+            role: do_create_token(uow, person(uow, world.person(role).id), "scan")[1]
             for role in ("admin", "manager", "member", "sponsor", "observer")
         }
-        uow.commit()
+        uow.session.commit()
     yield made
 
 

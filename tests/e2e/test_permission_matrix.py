@@ -49,9 +49,9 @@ from starlette.routing import Mount
 
 from coauthor.domain.model import Person
 from coauthor.runtime import Runtime, build_runtime
-from coauthor.services import deliberation
-from coauthor.services.mechanics import KINDS
-from coauthor.web.api.mechanics import collection_of
+from coauthor.services.deliberation import acts as deliberation
+from coauthor.services.mechanics.registers import KINDS
+from coauthor.web.api.mechanics.items import collection_of
 from tests.e2e.conftest import World as SeededWorld
 from tests.e2e.conftest import csrf_of, event_count, login
 
@@ -483,7 +483,7 @@ def add_deliberation(template: WorldTemplate) -> None:
                 voter = uow.get(Person, id=world.people[role].id)
                 vote = {"statement_id": statements[0].id, "value": 1}
                 deliberation.do_vote(uow, voter, world.alliance_id, created.id, vote)
-            uow.commit()
+            uow.session.commit()
     finally:
         runtime.close()
     world.item_ids |= {"deliberation": created.id, "statement": statements[0].id}

@@ -13,16 +13,19 @@ from coauthor.analysis.opinion import adjusted_rand_index, analyze
 from coauthor.domain import model as m
 from coauthor.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from coauthor.interop.polis import PolisExport, read_polis_export
+from coauthor.interop.polis_transfer import export_polis, import_polis
 from coauthor.runtime import Runtime
-from coauthor.services import accounts, alliances, deliberation
-from coauthor.services.deliberation_polis import do_import_polis, export_polis
-from coauthor.services.inputs import AllianceCreate, MemberInput, PartnerInput, PersonInput
+from coauthor.services.accounts import people
+from coauthor.services.accounts.inputs import PersonInput
+from coauthor.services.deliberation import acts as deliberation
+from coauthor.services.mechanics import alliances
+from coauthor.services.mechanics.inputs import AllianceCreate, MemberInput, PartnerInput
 
 POLIS = Path(__file__).resolve().parents[1] / "data" / "polis"
 
 
 def _person(uow, email: str) -> m.Person:  # type: ignore[no-untyped-def]
-    return accounts.do_create_person(
+    return people.do_create_person(
         uow, None, PersonInput(email=email, name=email.split("@")[0]), None, bootstrap=True
     )
 
@@ -51,7 +54,7 @@ def alliance(runtime: Runtime) -> tuple[str, m.Person, list[m.Person], list[str]
                 MemberInput(email=f"voter{index}@example.org", partner_id=partner.id),
             )
             voters.append(uow.get(m.Person, id=member.person_id))
-        uow.commit()
+        uow.session.commit()
         return created.id, manager, voters, [north.id, south.id]
 
 
@@ -77,7 +80,7 @@ def test_votes_count_once_and_results_follow_partner_lines(runtime: Runtime, all
                 deliberation.do_vote(
                     uow, voter, alliance_id, dl.id, {"statement_id": statement.id, "value": value}
                 )
-        uow.commit()
+        uow.session.commit()
     with runtime.uow() as uow:
         stored = uow.session.scalar(sa.select(sa.func.count()).select_from(m.Vote))
         assert stored == 10 * 8
@@ -138,8 +141,7 @@ def test_polis_import_gives_the_same_groups_and_exports_back(
     alliance_id, manager, _, _ = alliance
     export = read_polis_export(POLIS / "brexit-consensus")
     with runtime.uow() as uow:
-        dl = do_import_polis(uow, manager, alliance_id, export)
-        uow.commit()
+        dl = uow.write(import_polis, manager, alliance_id, export)
     with runtime.uow() as uow:
         stored = deliberation.vote_matrix(
             uow, uow.get(m.Deliberation, alliance_id=alliance_id, id=dl.id)
@@ -172,7 +174,7 @@ def test_a_bad_polis_import_writes_nothing(runtime: Runtime, alliance) -> None: 
     alliance_id, _, voters, _ = alliance
     export = read_polis_export(POLIS / "london.youth.policing")
     with runtime.uow() as uow, pytest.raises(PermissionDenied):
-        do_import_polis(uow, voters[0], alliance_id, export)
+        import_polis(uow, voters[0], alliance_id, export)
     with runtime.uow() as uow:
         assert uow.find(m.Deliberation, alliance_id=alliance_id) == []
         assert uow.session.scalar(sa.select(sa.func.count()).select_from(m.Vote)) == 0
@@ -200,7 +202,7 @@ def test_groups_below_the_anonymity_threshold_are_not_described(
                 deliberation.do_vote(
                     uow, voter, alliance_id, dl.id, {"statement_id": idea.id, "value": value}
                 )
-        uow.commit()
+        uow.session.commit()
     with runtime.uow() as uow:
         open_results = deliberation.results(uow, manager, alliance_id, dl.id, anonymity_threshold=3)
         guarded = deliberation.results(uow, manager, alliance_id, dl.id, anonymity_threshold=5)

@@ -1,4 +1,4 @@
-"""Tables, and the imperative mapping of the domain's dataclasses onto them.
+"""Tables (SQLAlchemy Core); db/mapping.py maps the domain's dataclasses onto them.
 
 Every alliance-scoped table has ``alliance_id`` first in its primary key, so a
 deployment can be distributed by tenant.
@@ -7,7 +7,6 @@ deployment can be distributed by tenant.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import registry
 
 from coauthor.db.types import UTCDateTime, enum_column
 from coauthor.domain import model as m
@@ -57,7 +56,7 @@ login_failures = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("key", sa.String(300), nullable=False, index=True),
-    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False, index=True),
 )
 
 organizations = sa.Table(
@@ -269,6 +268,15 @@ events = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
+chain_heads = sa.Table(
+    "chain_heads",
+    metadata,
+    sa.Column("chain_id", ID, primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+"""The last event of each chain. Its row is the chain's lock: an append locks it first."""
+
 deliberations = sa.Table(
     "deliberations",
     metadata,
@@ -367,42 +375,24 @@ charter_clauses = sa.Table(
     sa.Column("source", sa.String(200), nullable=False, default=""),
 )
 
-MAPPED: dict[type, sa.Table] = {
-    m.Person: people,
-    m.ApiToken: api_tokens,
-    m.Organization: organizations,
-    m.Alliance: alliances,
-    m.Partner: partners,
-    m.Member: members,
-    m.PartnerNote: partner_notes,
-    m.Agreement: agreements,
-    m.Obligation: obligations,
-    m.GovernanceBody: governance_bodies,
-    m.BodySeat: body_seats,
-    m.DecisionRight: decision_rights,
-    m.Meeting: meetings,
-    m.Attendance: attendance,
-    m.Risk: risks,
-    m.RiskShare: risk_shares,
-    m.Contribution: contributions,
-    m.Event: events,
-    m.Deliberation: deliberations,
-    m.Participant: participants,
-    m.Statement: statements,
-    m.Vote: votes,
-    m.Declaration: declarations,
-    m.CharterClause: charter_clauses,
-}
+deliberation_analyses = sa.Table(
+    "deliberation_analyses",
+    metadata,
+    _alliance_fk(),
+    sa.Column("deliberation_id", ID, primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("basis", sa.String(64), nullable=False),
+    sa.Column("previous_state", sa.JSON, nullable=True),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("computed_at", UTCDateTime, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "deliberation_id"], ["deliberations.alliance_id", "deliberations.id"]
+    ),
+)
+"""The last opinion analysis of a deliberation, shared by every server process.
 
-mapper_registry = registry(metadata=metadata)
-_mapped = False
-
-
-def map_domain() -> None:
-    """Map every domain dataclass onto its table, once per process."""
-    global _mapped
-    if _mapped:
-        return
-    for cls, table in MAPPED.items():
-        mapper_registry.map_imperatively(cls, table)
-    _mapped = True
+``state`` is what the next analysis warm-starts from; ``previous_state`` is
+what this one started from, so any process can recompute the same groups for
+``fingerprint`` (the votes and moderation it covers); ``basis`` is a digest of
+``previous_state``.
+"""

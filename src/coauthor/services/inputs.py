@@ -1,16 +1,18 @@
-"""What users may send: one pydantic model per kind of input.
+"""What users may send: the base of every input model, shared field types, and ``parse``.
 
-The web forms, the REST API, the CLI and the archive all validate through
-these models, so a rule is written once. ``parse`` turns pydantic's errors
-into the domain's ``ValidationFailed`` with the path of each bad field.
+Each feature keeps its input models beside its services (for example
+``services/mechanics/inputs.py``). The web forms, the REST API, the CLI and
+the archive all validate through those models, so a rule is written once.
+``parse`` turns pydantic's errors into the domain's ``ValidationFailed`` with
+the path of each bad field.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -20,12 +22,9 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
-    model_validator,
 )
 
-from coauthor.domain import model as m
 from coauthor.domain.errors import FieldError, ValidationFailed
-from coauthor.domain.invariants import risk_share_errors
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -49,199 +48,6 @@ Percent = Annotated[Decimal, Field(gt=0, le=100, decimal_places=2)]
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
-
-
-class PersonInput(Input):
-    email: Email
-    name: Name
-    is_admin: bool = False
-
-
-class OrganizationInput(Input):
-    name: Name
-    description: Text = ""
-
-
-class AllianceInput(Input):
-    name: Name
-    kind: m.AllianceKind
-    stage: m.AllianceStage = m.AllianceStage.FORMING
-    purpose: Text = ""
-
-
-class AllianceCreate(AllianceInput):
-    """A new alliance and the organization of the person who creates it."""
-
-    organization_name: Name
-
-
-class PartnerInput(Input):
-    organization_name: Name
-    joined_on: date | None = None
-    description: Text = ""
-
-
-class MemberInput(Input):
-    email: Email
-    name: Annotated[str, Field(max_length=200)] = ""
-    partner_id: Ref
-    role: m.Role = m.Role.MEMBER
-    title: Annotated[str, Field(max_length=200)] = ""
-
-
-class MemberUpdate(Input):
-    partner_id: Ref
-    role: m.Role
-    title: Annotated[str, Field(max_length=200)] = ""
-
-
-class PartnerNoteInput(Input):
-    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-
-
-class AgreementInput(Input):
-    title: Name
-    kind: m.AgreementKind
-    signed_on: date | None = None
-    effective_on: date | None = None
-    expires_on: date | None = None
-    summary: Text = ""
-
-    @model_validator(mode="after")
-    def _expires_after_start(self) -> AgreementInput:
-        if self.expires_on and self.effective_on and self.expires_on < self.effective_on:
-            raise ValueError("expires_on: must not be before effective_on")
-        return self
-
-
-class ObligationInput(Input):
-    agreement_id: Ref
-    title: Name
-    debtor_partner_id: Ref
-    creditor_partner_id: Ref
-    recurrence: m.Recurrence = m.Recurrence.ONCE
-    first_due_on: date
-    last_due_on: date | None = None
-    description: Text = ""
-
-    @model_validator(mode="after")
-    def _consistent(self) -> ObligationInput:
-        if self.debtor_partner_id == self.creditor_partner_id:
-            raise ValueError("creditor_partner_id: a partner cannot owe itself")
-        if self.last_due_on and self.last_due_on < self.first_due_on:
-            raise ValueError("last_due_on: must not be before first_due_on")
-        if self.recurrence == m.Recurrence.ONCE and self.last_due_on:
-            raise ValueError("last_due_on: a one-off obligation has only first_due_on")
-        return self
-
-
-class SeatInput(Input):
-    member_id: Ref
-    is_chair: bool = False
-
-
-class BodyInput(Input):
-    name: Name
-    kind: m.BodyKind
-    cadence: m.Cadence = m.Cadence.MONTHLY
-    purpose: Text = ""
-    seats: list[SeatInput] = Field(default_factory=list, max_length=500)
-
-
-class DecisionRightInput(Input):
-    body_id: Ref
-    decision_kind: Name
-    rule: m.DecisionRule
-    quorum_percent: int = Field(default=50, ge=1, le=100)
-    description: Text = ""
-
-
-class AttendeeInput(Input):
-    member_id: Ref
-
-
-class MeetingInput(Input):
-    body_id: Ref
-    title: Name
-    starts_at: AwareDateTime
-    agenda: Text = ""
-    notes: Text = ""
-    attendees: list[AttendeeInput] = Field(default_factory=list, max_length=500)
-
-
-class ShareInput(Input):
-    partner_id: Ref
-    percent: Percent
-
-
-class RiskInput(Input):
-    title: Name
-    likelihood: int = Field(ge=1, le=5)
-    impact: int = Field(ge=1, le=5)
-    status: m.RiskStatus = m.RiskStatus.OPEN
-    description: Text = ""
-    mitigation: Text = ""
-    shares: list[ShareInput] = Field(max_length=100)
-
-    @model_validator(mode="after")
-    def _shares_sum_to_hundred(self) -> RiskInput:
-        errors = risk_share_errors(
-            [share.percent for share in self.shares], [share.partner_id for share in self.shares]
-        )
-        if errors:
-            raise ValueError("; ".join(f"{e.field}: {e.message}" for e in errors))
-        return self
-
-
-class ContributionInput(Input):
-    partner_id: Ref
-    kind: m.ContributionKind
-    direction: Literal["in", "value"] = "in"
-    description: Name
-    amount: Money
-    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-    on: date
-
-
-class DeliberationInput(Input):
-    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    description: Text = ""
-    strict_moderation: bool = True
-
-
-class StatementInput(Input):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-
-
-class VoteInput(Input):
-    statement_id: Ref
-    value: Literal[-1, 0, 1]
-
-
-class ModerationInput(Input):
-    """Accept or reject a statement; ``meta`` marks an accepted one as about the participants.
-
-    A meta statement ("I work in R&D") is voted on like any other but kept out
-    of the opinion groups, as Pol.is does; None leaves the flag as it is.
-    """
-
-    decision: Literal["accepted", "rejected"]
-    meta: bool | None = None
-
-    @model_validator(mode="after")
-    def _meta_is_accepted(self) -> ModerationInput:
-        if self.meta and self.decision != "accepted":
-            raise ValueError("meta: only an accepted statement can be meta")
-        return self
-
-
-class PromotionInput(Input):
-    """Make a consensus statement a declaration, or a clause of the charter."""
-
-    target: Literal["declaration", "charter"]
-    rationale: Text = ""
-    body_id: Ref | None = None
-    rule: m.DecisionRule | None = None
 
 
 def _loc_from_message(loc: tuple[str | int, ...], message: str) -> tuple[tuple, str]:

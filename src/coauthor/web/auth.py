@@ -21,7 +21,7 @@ from coauthor.db.uow import UnitOfWork
 from coauthor.domain.errors import NotAuthenticated, PermissionDenied
 from coauthor.domain.model import Person
 from coauthor.runtime import Runtime
-from coauthor.services import accounts
+from coauthor.services.accounts import people, tokens
 
 SESSION_COOKIE = "coauthor_session"
 CSRF_FIELD = "csrf_token"
@@ -133,7 +133,7 @@ def current_person(request: Request, uow: UowDep) -> Person | None:
     """The signed-in person (by API token or session cookie), or None."""
     token = _bearer(request)
     if token is not None:
-        person = accounts.person_for_token(uow, token)
+        person = tokens.person_for_token(uow, token)
         if person is None:
             raise NotAuthenticated("the API token is unknown or revoked")
         request.state.via_token = True
@@ -141,7 +141,7 @@ def current_person(request: Request, uow: UowDep) -> Person | None:
     session = read_session(request)
     if session.person_id is None:
         return None
-    return accounts.person_by_id(uow, session.person_id)
+    return people.person_by_id(uow, session.person_id)
 
 
 ActorDep = Annotated[Person | None, Depends(current_person)]

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from coauthor.domain.errors import CoauthorError, FieldError, ValidationFailed
+from coauthor.domain.errors import Busy, CoauthorError, FieldError, ValidationFailed
 from coauthor.services.inputs import field_errors
 
 PROBLEM_JSON = "application/problem+json"
@@ -40,10 +40,14 @@ async def _coauthor_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CoauthorError)
     if is_api(request):
         errors = getattr(exc, "errors", None)
-        return problem(exc.status, exc.title, exc.detail, errors)
-    from coauthor.web.pages.errors import error_page
+        response = problem(exc.status, exc.title, exc.detail, errors)
+    else:
+        from coauthor.web.pages.errors import error_page
 
-    return error_page(request, exc)
+        response = error_page(request, exc)
+    if isinstance(exc, Busy):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

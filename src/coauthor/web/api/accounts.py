@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from coauthor.services import accounts
+from coauthor.services.accounts import tokens
 from coauthor.web.api.deps import PersonDep
 from coauthor.web.api.schemas import Me, NewToken, Token, TokenCreate
 from coauthor.web.auth import UowDep
@@ -19,7 +19,7 @@ def read_me(person: PersonDep) -> Me:
 
 @router.get("/tokens", response_model=list[Token], tags=["tokens"], summary="My API tokens")
 def list_my_tokens(uow: UowDep, person: PersonDep) -> list[Token]:
-    return [Token.model_validate(token) for token in accounts.list_tokens(uow, person)]
+    return [Token.model_validate(token) for token in tokens.list_tokens(uow, person)]
 
 
 @router.post(
@@ -30,8 +30,7 @@ def list_my_tokens(uow: UowDep, person: PersonDep) -> list[Token]:
     summary="Create an API token (its secret is returned this once)",
 )
 def create_token(data: TokenCreate, uow: UowDep, person: PersonDep) -> NewToken:
-    token, secret = accounts.do_create_token(uow, person, data.name)
-    uow.commit()
+    token, secret = uow.write(tokens.do_create_token, person, data.name)
     return NewToken.model_validate({**Token.model_validate(token).model_dump(), "secret": secret})
 
 
@@ -42,5 +41,4 @@ def create_token(data: TokenCreate, uow: UowDep, person: PersonDep) -> NewToken:
     summary="Revoke an API token",
 )
 def revoke_token(token_id: str, uow: UowDep, person: PersonDep) -> None:
-    accounts.do_revoke_token(uow, person, token_id)
-    uow.commit()
+    uow.write(tokens.do_revoke_token, person, token_id)

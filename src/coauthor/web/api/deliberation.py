@@ -16,19 +16,19 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import Field
 
 from coauthor.domain import model as m
-from coauthor.services import deliberation as service
-from coauthor.services.inputs import (
+from coauthor.reports.opinion_map import group_labels
+from coauthor.services.deliberation import acts as service
+from coauthor.services.deliberation.inputs import (
     DeliberationInput,
-    Input,
     ModerationInput,
     PromotionInput,
     StatementInput,
     VoteInput,
 )
+from coauthor.services.inputs import Input
 from coauthor.web.api.deps import PersonDep, set_location
 from coauthor.web.api.schemas import Output
 from coauthor.web.auth import UowDep, get_runtime
-from coauthor.web.pages.opinion_map import group_labels
 
 router = APIRouter(tags=["deliberations"])
 
@@ -231,8 +231,7 @@ def create_deliberation(
     person: PersonDep,
 ) -> Deliberation:
     """Start a deliberation (managers)."""
-    created = service.do_create_deliberation(uow, person, alliance_id, data)
-    uow.commit()
+    created = uow.write(service.do_create_deliberation, person, alliance_id, data)
     set_location(
         request, response, "read_deliberation", alliance_id=alliance_id, deliberation_id=created.id
     )
@@ -252,8 +251,7 @@ def set_status(
     alliance_id: str, deliberation_id: str, data: StatusInput, uow: UowDep, person: PersonDep
 ) -> Deliberation:
     """Close a deliberation (no more votes or statements) or open it again (managers)."""
-    changed = service.do_set_status(uow, person, alliance_id, deliberation_id, data.status)
-    uow.commit()
+    changed = uow.write(service.do_set_status, person, alliance_id, deliberation_id, data.status)
     return Deliberation.model_validate(changed)
 
 
@@ -276,8 +274,7 @@ def submit_statement(
     alliance_id: str, deliberation_id: str, data: StatementInput, uow: UowDep, person: PersonDep
 ) -> Statement:
     """Write a statement (members, not observers); it is pending when moderation is strict."""
-    statement = service.do_submit_statement(uow, person, alliance_id, deliberation_id, data)
-    uow.commit()
+    statement = uow.write(service.do_submit_statement, person, alliance_id, deliberation_id, data)
     return Statement.model_validate(statement)
 
 
@@ -291,8 +288,9 @@ def moderate_statement(
     person: PersonDep,
 ) -> Statement:
     """Accept or reject a statement (managers); a decision can be changed later."""
-    statement = service.do_moderate(uow, person, alliance_id, deliberation_id, statement_id, data)
-    uow.commit()
+    statement = uow.write(
+        service.do_moderate, person, alliance_id, deliberation_id, statement_id, data
+    )
     return Statement.model_validate(statement)
 
 
@@ -301,8 +299,7 @@ def cast_vote(
     alliance_id: str, deliberation_id: str, data: VoteInput, uow: UowDep, person: PersonDep
 ) -> Vote:
     """Agree (1), disagree (-1) or pass (0); voting again on a statement changes the vote."""
-    vote = service.do_vote(uow, person, alliance_id, deliberation_id, data)
-    uow.commit()
+    vote = uow.write(service.do_vote, person, alliance_id, deliberation_id, data)
     return Vote.model_validate(vote)
 
 
@@ -502,6 +499,5 @@ def promote_statement(
     person: PersonDep,
 ) -> Promoted:
     """Make a statement of the agreed consensus a declaration or a charter clause (managers)."""
-    item = service.do_promote(uow, person, alliance_id, deliberation_id, statement_id, data)
-    uow.commit()
+    item = uow.write(service.do_promote, person, alliance_id, deliberation_id, statement_id, data)
     return Promoted(target=data.target, id=item.id, text=item.text, source=item.source)

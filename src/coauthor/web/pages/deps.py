@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 
 from coauthor import permissions
 from coauthor.domain.model import Person
-from coauthor.services import accounts
+from coauthor.services.accounts import people
 from coauthor.web.auth import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -50,7 +50,7 @@ def viewer_from_session(request: Request) -> Viewer | None:
     if person_id is None:
         return None
     with get_runtime(request).uow() as uow:
-        person = accounts.person_by_id(uow, person_id)
+        person = people.person_by_id(uow, person_id)
         return Viewer.of(person) if person else None
 
 

@@ -14,8 +14,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from coauthor.reports.charts import reciprocity_chart, stack
 from coauthor.web.auth import csrf_token, read_session, write_session
-from coauthor.web.pages.charts import reciprocity_chart, stack
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 SPECIAL_LABELS = {

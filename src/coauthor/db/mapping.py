@@ -1,0 +1,79 @@
+"""The imperative mapping of the domain's dataclasses onto the tables.
+
+Kept apart from db/tables.py so that code needing only the tables (the CLI's
+quick reads, migrations) does not import the ORM.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import registry
+
+from coauthor.db.tables import (
+    agreements,
+    alliances,
+    api_tokens,
+    attendance,
+    body_seats,
+    charter_clauses,
+    contributions,
+    decision_rights,
+    declarations,
+    deliberations,
+    events,
+    governance_bodies,
+    meetings,
+    members,
+    metadata,
+    obligations,
+    organizations,
+    participants,
+    partner_notes,
+    partners,
+    people,
+    risk_shares,
+    risks,
+    statements,
+    votes,
+)
+from coauthor.domain import model as m
+
+MAPPED: dict[type, sa.Table] = {
+    m.Person: people,
+    m.ApiToken: api_tokens,
+    m.Organization: organizations,
+    m.Alliance: alliances,
+    m.Partner: partners,
+    m.Member: members,
+    m.PartnerNote: partner_notes,
+    m.Agreement: agreements,
+    m.Obligation: obligations,
+    m.GovernanceBody: governance_bodies,
+    m.BodySeat: body_seats,
+    m.DecisionRight: decision_rights,
+    m.Meeting: meetings,
+    m.Attendance: attendance,
+    m.Risk: risks,
+    m.RiskShare: risk_shares,
+    m.Contribution: contributions,
+    m.Event: events,
+    m.Deliberation: deliberations,
+    m.Participant: participants,
+    m.Statement: statements,
+    m.Vote: votes,
+    m.Declaration: declarations,
+    m.CharterClause: charter_clauses,
+}
+
+mapper_registry = registry(metadata=metadata)
+_mapped = False
+
+
+def map_domain() -> None:
+    """Map every domain dataclass onto its table, once per process."""
+    global _mapped
+    if _mapped:
+        return
+    for cls, table in MAPPED.items():
+        mapper_registry.map_imperatively(cls, table)
+    _mapped = True

@@ -1,0 +1,51 @@
+"""What people send to a deliberation: questions, statements, votes, moderation, promotion."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import StringConstraints, model_validator
+
+from coauthor.domain import model as m
+from coauthor.services.inputs import Input, Ref, Text
+
+
+class DeliberationInput(Input):
+    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    description: Text = ""
+    strict_moderation: bool = True
+
+
+class StatementInput(Input):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class VoteInput(Input):
+    statement_id: Ref
+    value: Literal[-1, 0, 1]
+
+
+class ModerationInput(Input):
+    """Accept or reject a statement; ``meta`` marks an accepted one as about the participants.
+
+    A meta statement ("I work in R&D") is voted on like any other but kept out
+    of the opinion groups, as Pol.is does; None leaves the flag as it is.
+    """
+
+    decision: Literal["accepted", "rejected"]
+    meta: bool | None = None
+
+    @model_validator(mode="after")
+    def _meta_is_accepted(self) -> ModerationInput:
+        if self.meta and self.decision != "accepted":
+            raise ValueError("meta: only an accepted statement can be meta")
+        return self
+
+
+class PromotionInput(Input):
+    """Make a consensus statement a declaration, or a clause of the charter."""
+
+    target: Literal["declaration", "charter"]
+    rationale: Text = ""
+    body_id: Ref | None = None
+    rule: m.DecisionRule | None = None
