@@ -40,6 +40,6 @@ def build_runtime(
     """Connect to the configured database, bringing its schema up to date first."""
     settings = settings or Settings()
     if migrate_db:
-        migrate.upgrade(settings.database_url)
+        migrate.ensure_current(settings.database_url)
     engine = make_engine(settings.database_url)
     return Runtime(settings, engine, make_session_factory(engine), clock or SystemClock())

@@ -54,7 +54,7 @@ def do_create_person(
 ) -> Person:
     """Create an account. ``bootstrap`` is for the CLI run by the server's operator."""
     if not bootstrap:
-        permissions.manage_people(actor)
+        permissions.require_admin(actor)
     if person_by_email(uow, data.email):
         raise Conflict(f"a person with email {data.email} already exists", ("email",))
     if password is not None:
@@ -88,7 +88,7 @@ def do_set_password(
 ) -> None:
     """Set a password: one's own, or anyone's for an administrator or the operator's CLI."""
     if not bootstrap and (actor is None or (actor.id != person.id and not actor.is_admin)):
-        permissions.manage_people(actor)
+        permissions.require_admin(actor)
     check_password_strength(password)
     person.password_hash = hash_password(password)
     eventlog.append(uow, eventlog.SITE_CHAIN, actor, "person.password_set", {"id": person.id})

@@ -21,7 +21,7 @@ def _digest(token: str) -> str:
 
 def do_create_token(uow: UnitOfWork, actor: Person | None, name: str) -> tuple[ApiToken, str]:
     """A new API token; the secret is returned once and only its hash is stored."""
-    person = permissions.manage_own_tokens(actor)
+    person = permissions.require_signed_in(actor)
     name = name.strip() or "API token"
     if len(name) > 100:
         raise ValidationFailed.one("name", "at most 100 characters")
@@ -41,12 +41,12 @@ def do_create_token(uow: UnitOfWork, actor: Person | None, name: str) -> tuple[A
 
 
 def list_tokens(uow: UnitOfWork, actor: Person | None) -> list[ApiToken]:
-    person = permissions.manage_own_tokens(actor)
+    person = permissions.require_signed_in(actor)
     return uow.find(ApiToken, order_by=ApiToken.created_at, person_id=person.id)
 
 
 def do_revoke_token(uow: UnitOfWork, actor: Person | None, token_id: str) -> ApiToken:
-    person = permissions.manage_own_tokens(actor)
+    person = permissions.require_signed_in(actor)
     token = uow.get(ApiToken, id=token_id)
     if token is None or token.person_id != person.id:
         raise NotFound("no such token")

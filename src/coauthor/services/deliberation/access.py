@@ -12,7 +12,7 @@ from typing import Any
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
-from coauthor.domain.errors import CoauthorError, NotFound
+from coauthor.domain.errors import NotFound
 from coauthor.services.mechanics.alliances import Access, open_alliance, open_for_edit
 
 
@@ -24,11 +24,7 @@ class DeliberationAccess:
     @property
     def can_take_part(self) -> bool:
         """Whether the actor may vote and write statements (members, not observers)."""
-        try:
-            permissions.take_part(self.access.actor, self.access.membership)
-        except CoauthorError:
-            return False
-        return True
+        return permissions.can_take_part(self.access.actor, self.access.membership)
 
 
 def open_deliberation(

@@ -155,7 +155,9 @@ def _participant(
     uow: UnitOfWork, target: DeliberationAccess, *, create: bool
 ) -> m.Participant | None:
     """The acting member's participant record, created on their first act."""
-    membership = permissions.take_part(target.access.actor, target.access.membership)
+    permissions.require_take_part(target.access.actor, target.access.membership)
+    membership = target.access.membership
+    assert membership is not None, "require_take_part refuses non-members"
     deliberation = target.deliberation
     found = uow.find_one(
         m.Participant,
@@ -192,7 +194,7 @@ def _begin_act(
     Checked in that order, so an observer hears "not allowed" before anything else.
     """
     target = open_deliberation(uow, actor, alliance_id, deliberation_id)
-    permissions.take_part(actor, target.access.membership)
+    permissions.require_take_part(actor, target.access.membership)
     _require_open(target.deliberation)
     return target, inputs.parse(model, payload)
 
@@ -249,7 +251,7 @@ def statements(
     """Statements of a deliberation; only managers may list pending or rejected ones."""
     target = open_deliberation(uow, actor, alliance_id, deliberation_id)
     if moderation != m.Moderation.ACCEPTED:
-        permissions.edit_mechanics(actor, target.access.membership)
+        permissions.require_edit_mechanics(actor, target.access.membership)
     criteria = {"moderation": moderation} if moderation is not None else {}
     return ordered_statements(uow, alliance_id, deliberation_id, **criteria)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
-from coauthor.domain.errors import CoauthorError, Conflict, NotFound, ValidationFailed
+from coauthor.domain.errors import Conflict, NotFound, ValidationFailed
 from coauthor.domain.model import (
     Alliance,
     Attendance,
@@ -41,11 +41,7 @@ class Access:
 
     @property
     def can_edit(self) -> bool:
-        try:
-            permissions.edit_mechanics(self.actor, self.membership)
-        except CoauthorError:
-            return False
-        return True
+        return permissions.can_edit_mechanics(self.actor, self.membership)
 
 
 def membership_of(uow: UnitOfWork, person: Person | None, alliance_id: str) -> Member | None:
@@ -61,13 +57,13 @@ def open_alliance(uow: UnitOfWork, actor: Person | None, alliance_id: str) -> Ac
     membership = membership_of(uow, actor, alliance_id) if alliance else None
     if alliance is None:
         raise NotFound("no such alliance")
-    permissions.view_alliance(actor, membership)
+    permissions.require_view_alliance(actor, membership)
     return Access(alliance, actor, membership)
 
 
 def open_for_edit(uow: UnitOfWork, actor: Person | None, alliance_id: str) -> Access:
     access = open_alliance(uow, actor, alliance_id)
-    permissions.edit_mechanics(actor, access.membership)
+    permissions.require_edit_mechanics(actor, access.membership)
     return access
 
 
@@ -78,19 +74,6 @@ def alliances_of(uow: UnitOfWork, actor: Person | None) -> list[Alliance]:
         return uow.find(Alliance, order_by=Alliance.name)
     ids = [member.alliance_id for member in uow.find(Member, person_id=person.id)]
     return uow.find(Alliance, Alliance.id.in_(ids), order_by=Alliance.name) if ids else []
-
-
-def every_alliance(uow: UnitOfWork) -> list[Alliance]:
-    """All alliances, by name: for the operator's CLI, which holds the database anyway.
-
-    Sorted here rather than by the database, whose string order differs between backends.
-    """
-    return sorted(uow.find(Alliance), key=lambda alliance: (alliance.name, alliance.id))
-
-
-def alliance_by_id(uow: UnitOfWork, alliance_id: str) -> Alliance | None:
-    """One alliance, unchecked: for the operator's CLI."""
-    return uow.get(Alliance, id=alliance_id)
 
 
 def find_or_create_organization(uow: UnitOfWork, actor: Person | None, name: str) -> Organization:
@@ -113,7 +96,7 @@ def find_or_create_organization(uow: UnitOfWork, actor: Person | None, name: str
 
 def do_create_alliance(uow: UnitOfWork, actor: Person | None, data: AllianceCreate) -> Alliance:
     """A new alliance whose first partner is the creator's organization, the creator its manager."""
-    permissions.create_alliance(actor)
+    permissions.require_create_alliance(actor)
     assert actor is not None
     alliance = Alliance(
         id=new_id("al"),
@@ -324,7 +307,7 @@ def do_add_partner_note(
     uow: UnitOfWork, actor: Person | None, alliance_id: str, partner_id: str, data: PartnerNoteInput
 ) -> PartnerNote:
     access = open_alliance(uow, actor, alliance_id)
-    permissions.write_partner_notes(actor, access.membership, partner_id)
+    permissions.require_write_partner_notes(actor, access.membership, partner_id)
     assert actor is not None
     note = PartnerNote(
         alliance_id=alliance_id,
@@ -349,7 +332,7 @@ def partner_notes(
     uow: UnitOfWork, actor: Person | None, alliance_id: str, partner_id: str
 ) -> list[PartnerNote]:
     access = open_alliance(uow, actor, alliance_id)
-    permissions.read_partner_notes(actor, access.membership, partner_id)
+    permissions.require_read_partner_notes(actor, access.membership, partner_id)
     return uow.find(
         PartnerNote, order_by=PartnerNote.created_at, alliance_id=alliance_id, partner_id=partner_id
     )

@@ -21,7 +21,6 @@ import sqlalchemy as sa
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
-from coauthor.domain.errors import CoauthorError
 from coauthor.domain.invariants import risk_score
 from coauthor.services.mechanics.alliances import open_alliance, partner_notes
 
@@ -548,11 +547,7 @@ def notes_of_partner(
     notes = partner_notes(uow, actor, alliance_id, partner_id)
     access = open_alliance(uow, actor, alliance_id)
     people = _people(uow, (note.author_person_id for note in notes))
-    try:
-        permissions.write_partner_notes(actor, access.membership, partner_id)
-        can_write = True
-    except CoauthorError:
-        can_write = False
+    can_write = permissions.can_write_partner_notes(actor, access.membership, partner_id)
     return PartnerNotes(
         partner=_refs_by_id(uow, alliance_id)[partner_id],
         notes=[

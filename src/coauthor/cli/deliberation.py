@@ -1,4 +1,4 @@
-"""``coauthor deliberation``: analyse a Pol.is export from the command line."""
+"""``coauthor deliberation``: analyse Pol.is exports, and move them in and out of alliances."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+
+from coauthor.cli.common import Failure, operator_uow, settings
 
 if TYPE_CHECKING:
     from coauthor.analysis.opinion import OpinionResult
@@ -173,3 +175,53 @@ def _print_summary(console: Console, export: PolisExport, result: OpinionResult)
             text = _preview(export.texts.get(c.statement_id, ""))
             consensus.add_row(direction, f"[{c.statement_id}] {text}", f"{c.p_success:.0%}")
     console.print(consensus)
+
+
+@deliberation_app.command("import")
+def deliberation_import(
+    path: Annotated[Path, typer.Argument(help="A Pol.is export folder.")],
+    alliance: Annotated[str, typer.Option("--alliance", help="The alliance to load it into.")],
+    question: Annotated[
+        str | None, typer.Option(help="The question [default: the export's topic].")
+    ] = None,
+    meta: MetaOption = None,
+) -> None:
+    """Load a Pol.is export into an alliance as a closed deliberation; prints its id."""
+    from coauthor.interop.polis_transfer import import_polis
+
+    try:
+        export = read_export(path, meta)
+    except ValueError as error:  # PolisImportError is one: file, line and reason
+        raise Failure([f"error: {error}"]) from None
+    with operator_uow() as uow:
+        deliberation = uow.write(
+            import_polis, None, alliance, export, question=question, bootstrap=True
+        )
+    typer.echo(deliberation.id)
+
+
+@deliberation_app.command("export")
+def deliberation_export(
+    alliance_id: Annotated[str, typer.Argument(help="The alliance's id.")],
+    deliberation_id: Annotated[str, typer.Argument(help="The deliberation's id.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder to write the CSVs to.")],
+) -> None:
+    """Write a deliberation as a Pol.is export folder (participants renumbered at random)."""
+    from coauthor.interop.polis_transfer import export_polis
+
+    current = settings()
+    with operator_uow() as uow:
+        count = export_polis(
+            uow,
+            None,
+            alliance_id,
+            deliberation_id,
+            output,
+            current.anonymity_threshold,
+            bootstrap=True,
+        )
+    typer.echo(f"wrote {count} participants' votes to {output}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(deliberation_app, name="deliberation")
