@@ -106,7 +106,7 @@ def test_item_round_trip(api_client: TestClient, api_world: World, kind_name: st
     location = created.headers["location"]
     assert location.endswith(kind_url(api_world, kind_name, item["id"]))
     assert api_client.get(location, headers=headers).json() == item
-    listed = api_client.get(kind_url(api_world, kind_name), headers=headers).json()
+    listed = api_client.get(kind_url(api_world, kind_name), headers=headers).json()["items"]
     assert item["id"] in [row["id"] for row in listed]
 
     changed = renamed(kind_name, data, "renamed")
@@ -157,10 +157,13 @@ def test_alliance_create_read_update(api_client: TestClient, api_world: World) -
         "id": alliance["id"],
         "created_at": None,
     }
-    members = api_client.get(f"{created.headers['location']}/members", headers=headers).json()
+    members = api_client.get(f"{created.headers['location']}/members", headers=headers).json()[
+        "items"
+    ]
     assert [(m["email"], m["role"]) for m in members] == [("outsider@example.org", "manager")]
     listed = api_client.get(f"{API}/alliances", headers=headers).json()
-    assert [a["id"] for a in listed] == [alliance["id"]]
+    assert [a["id"] for a in listed["items"]] == [alliance["id"]]
+    assert listed["next"] is None
 
 
 def test_partners_expose_their_organization(api_client: TestClient, api_world: World) -> None:
@@ -182,7 +185,9 @@ def test_partners_expose_their_organization(api_client: TestClient, api_world: W
     assert renamed_partner["organization_id"] != partner["organization_id"]
     names = [
         p["organization_name"]
-        for p in api_client.get(alliance_url(api_world, "partners"), headers=headers).json()
+        for p in api_client.get(alliance_url(api_world, "partners"), headers=headers).json()[
+            "items"
+        ]
     ]
     assert names == ["Contoso", "Litware Group", "Northwind"]
 
@@ -219,7 +224,7 @@ def test_partner_notes_are_for_that_partners_members(
     added = api_client.post(own, json=note, headers=api_world.bearer("member"))
     assert added.status_code == 201, added.text
     assert added.json()["body"] == "They are stretched thin."
-    read = api_client.get(own, headers=api_world.bearer("manager")).json()
+    read = api_client.get(own, headers=api_world.bearer("manager")).json()["items"]
     assert "They are stretched thin." in [note["body"] for note in read]
     for role in ("admin", "sponsor", "observer"):
         assert_problem(api_client.get(own, headers=api_world.bearer(role)), 403)
@@ -245,7 +250,7 @@ def test_token_secret_is_shown_once_and_revocation_locks_it_out(
     token = created.json()
     new_headers = {"Authorization": f"Bearer {token['secret']}"}
     assert api_client.get(f"{API}/me", headers=new_headers).json()["email"] == "member@example.org"
-    listed = api_client.get(f"{API}/tokens", headers=new_headers).json()
+    listed = api_client.get(f"{API}/tokens", headers=new_headers).json()["items"]
     assert {t["name"] for t in listed} == {"member token", "ci"}
     assert all("secret" not in t for t in listed)
 
@@ -465,7 +470,8 @@ def test_cookie_writes_without_the_csrf_header_are_refused(
     response = api_client.post(kind_url(api_world, "agreement"), json=data, headers=headers)
     body = assert_problem(response, 403)
     assert "X-CSRF-Token" in body["detail"]
-    titles = [a["title"] for a in api_client.get(kind_url(api_world, "agreement")).json()]
+    listed = api_client.get(kind_url(api_world, "agreement")).json()["items"]
+    titles = [a["title"] for a in listed]
     assert "agreement forged" not in titles
 
 
@@ -541,7 +547,12 @@ def test_kind_routes_use_the_kinds_models(api_client: TestClient, kind_name: str
     assert output == model.removesuffix("Input")
     fields = spec["components"]["schemas"][output]["properties"]
     assert list(fields) == ["id", *KINDS[kind_name].input.model_fields]
-    assert schema_ref(spec["paths"][collection]["get"]["responses"]["200"]["content"]) == output
+    page = schema_ref(spec["paths"][collection]["get"]["responses"]["200"]["content"])
+    items = spec["components"]["schemas"][page]["properties"]["items"]["items"]
+    assert items["$ref"].rsplit("/", 1)[-1] == output
+    assert {"limit", "cursor"} <= {
+        parameter["name"] for parameter in spec["paths"][collection]["get"]["parameters"]
+    }
 
 
 def test_docs_are_served(api_client: TestClient) -> None:

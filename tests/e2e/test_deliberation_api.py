@@ -95,7 +95,7 @@ def test_create_list_and_read(
     assert created.headers["location"].endswith(f"{deliberations(world)}/{body['id']}")
     read = api.get(created.headers["location"], headers=tokens["observer"])
     assert read.json() == body
-    listed = api.get(deliberations(world), headers=tokens["member"]).json()
+    listed = api.get(deliberations(world), headers=tokens["member"]).json()["items"]
     assert [(d["id"], d["statements"], d["participants"]) for d in listed] == [(body["id"], 0, 0)]
 
 
@@ -145,9 +145,9 @@ def test_statements_wait_for_moderation_when_it_is_strict(
     statement = written.json()
     assert statement["moderation"] == "pending"
     assert set(statement) == {"id", "text", "moderation", "is_meta", "created_at"}
-    assert api.get(url, headers=tokens["member"]).json() == []
+    assert api.get(url, headers=tokens["member"]).json() == {"items": [], "next": None}
     assert_problem(api.get(f"{url}?moderation=pending", headers=tokens["member"]), 403)
-    pending = api.get(f"{url}?moderation=pending", headers=tokens["manager"]).json()
+    pending = api.get(f"{url}?moderation=pending", headers=tokens["manager"]).json()["items"]
     assert [s["id"] for s in pending] == [statement["id"]]
 
     moderation = f"{url}/{statement['id']}/moderation"
@@ -159,7 +159,7 @@ def test_statements_wait_for_moderation_when_it_is_strict(
     )
     accepted = api.post(moderation, json={"decision": "accepted"}, headers=tokens["manager"])
     assert accepted.json()["moderation"] == "accepted"
-    assert [s["text"] for s in api.get(url, headers=tokens["observer"]).json()] == [
+    assert [s["text"] for s in api.get(url, headers=tokens["observer"]).json()["items"]] == [
         "Fund a joint lab."
     ]
     meta = api.post(
@@ -170,7 +170,7 @@ def test_statements_wait_for_moderation_when_it_is_strict(
     assert_problem(api.post(moderation, json=meta_rejected, headers=tokens["manager"]), 422, "meta")
     rejected = api.post(moderation, json={"decision": "rejected"}, headers=tokens["manager"])
     assert (rejected.json()["moderation"], rejected.json()["is_meta"]) == ("rejected", False)
-    every = api.get(f"{url}?moderation=all", headers=tokens["admin"]).json()
+    every = api.get(f"{url}?moderation=all", headers=tokens["admin"]).json()["items"]
     assert [s["moderation"] for s in every] == ["rejected"]
     assert_problem(
         api.post(

@@ -23,6 +23,7 @@ from coauthor.services.mechanics.inputs import (
     PartnerInput,
     PartnerNoteInput,
 )
+from coauthor.services.paging import PageRequest
 
 
 @dataclass
@@ -196,4 +197,29 @@ def test_non_members_get_not_found_and_members_cannot_edit(helios: Helios) -> No
             helios.alliance_id,
             "agreement",
             {"title": "NDA", "kind": "nda"},
+        )
+
+
+def test_registers_page_by_cursor_on_both_databases(helios: Helios) -> None:
+    """Meetings page by their start time (a datetime in the cursor), then by id."""
+    body = helios.create("body", {"name": "Steering committee", "kind": "steering_committee"})
+    starts = [f"2026-0{month}-01T09:00:00+00:00" for month in (5, 3, 4, 3, 6)]
+    for number, starts_at in enumerate(starts):
+        helios.create(
+            "meeting", {"body_id": body.id, "title": f"M{number}", "starts_at": starts_at}
+        )
+    seen: list[Any] = []
+    request = PageRequest(limit=2)
+    while True:
+        page = registers.page_items(helios.uow, helios.ann, helios.alliance_id, "meeting", request)
+        seen += page.items
+        if page.next_cursor is None:
+            break
+        request = PageRequest.parse(2, page.next_cursor)
+    assert len(seen) == len(starts) == len({meeting.id for meeting in seen})
+    keys = [(meeting.starts_at, meeting.id) for meeting in seen]
+    assert keys == sorted(keys)
+    with pytest.raises(ValidationFailed):
+        registers.page_items(
+            helios.uow, helios.ann, helios.alliance_id, "meeting", PageRequest(2, ("x", "y"))
         )

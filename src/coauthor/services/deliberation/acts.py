@@ -256,6 +256,37 @@ def statements(
     return ordered_statements(uow, alliance_id, deliberation_id, **criteria)
 
 
+@dataclass(frozen=True)
+class NumberedStatement:
+    """A statement and its place among all of the deliberation's statements (from 1).
+
+    Statements are never deleted and new ones come last, so the number stays
+    the statement's own: lists page by it.
+    """
+
+    number: int
+    statement: m.Statement
+
+
+def numbered_statements(
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    alliance_id: str,
+    deliberation_id: str,
+    moderation: m.Moderation | None = m.Moderation.ACCEPTED,
+) -> list[NumberedStatement]:
+    """Like :func:`statements`, each with its number in the order of writing."""
+    target = open_deliberation(uow, actor, alliance_id, deliberation_id)
+    if moderation != m.Moderation.ACCEPTED:
+        permissions.require_edit_mechanics(actor, target.access.membership)
+    every = ordered_statements(uow, alliance_id, deliberation_id)
+    return [
+        NumberedStatement(number, statement)
+        for number, statement in enumerate(every, start=1)
+        if moderation is None or statement.moderation == moderation
+    ]
+
+
 def do_moderate(
     uow: UnitOfWork,
     actor: m.Person | None,

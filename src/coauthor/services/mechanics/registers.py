@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import BaseModel
 
 from coauthor.db.uow import UnitOfWork
@@ -21,6 +22,7 @@ from coauthor.ids import new_id
 from coauthor.services import eventlog, inputs
 from coauthor.services.mechanics import inputs as mechanics_inputs
 from coauthor.services.mechanics.alliances import open_alliance, open_for_edit
+from coauthor.services.paging import Page, PageRequest, keyset
 
 
 @dataclass(frozen=True)
@@ -305,6 +307,28 @@ def list_items(
     open_alliance(uow, actor, alliance_id)
     return uow.find(
         kind.entity, order_by=getattr(kind.entity, kind.order_by), alliance_id=alliance_id
+    )
+
+
+def page_items(
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    alliance_id: str,
+    kind_name: str,
+    request: PageRequest,
+) -> Page[Any]:
+    """A page of a kind's items, in its natural order (then by id)."""
+    kind = kind_named(kind_name)
+    open_alliance(uow, actor, alliance_id)
+    entity = kind.entity
+    columns = (getattr(entity, kind.order_by), entity.id)
+    statement = sa.select(entity).where(entity.alliance_id == alliance_id)
+    return keyset(
+        uow.session,
+        statement,
+        columns,
+        request,
+        lambda item: (getattr(item, kind.order_by), item.id),
     )
 
 

@@ -21,10 +21,13 @@ import sqlalchemy as sa
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
+from coauthor.domain.errors import NotFound
 from coauthor.domain.invariants import risk_score
 from coauthor.services.mechanics.alliances import open_alliance, partner_notes
+from coauthor.services.paging import Page, PageRequest, keyset
 
 DUE_SOON_DAYS = 30
+MEETINGS_PER_PAGE = 10
 NEXT_MEETINGS = 5
 RECENT_EVENTS = 12
 RECURRENCE_MONTHS = {
@@ -123,8 +126,12 @@ class BodyView:
 @dataclass(frozen=True)
 class Governance:
     bodies: list[BodyView]
-    upcoming: list[MeetingView]
-    past: list[MeetingView]
+    upcoming: Page[MeetingView]
+    """Soonest first."""
+    past: Page[MeetingView]
+    """Latest first."""
+    body_id: str | None = None
+    """The body whose meetings these are; None for every body's."""
 
 
 @dataclass(frozen=True)
@@ -390,17 +397,47 @@ def agreements(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> lis
 
 
 def _meeting_views(
-    uow: UnitOfWork, alliance_id: str, labels: Mapping[str, tuple[str, str]]
+    uow: UnitOfWork,
+    alliance_id: str,
+    labels: Mapping[str, tuple[str, str]],
+    meetings: list[m.Meeting],
 ) -> list[MeetingView]:
     bodies = {b.id: b.name for b in uow.find(m.GovernanceBody, alliance_id=alliance_id)}
     attendance: dict[str, list[str]] = defaultdict(list)
-    for row in uow.find(m.Attendance, alliance_id=alliance_id):
-        attendance[row.meeting_id].append(labels[row.member_id][0])
-    meetings = uow.find(m.Meeting, order_by=m.Meeting.starts_at, alliance_id=alliance_id)
+    ids = [meeting.id for meeting in meetings]
+    if ids:
+        for row in uow.find(
+            m.Attendance, m.Attendance.meeting_id.in_(ids), alliance_id=alliance_id
+        ):
+            attendance[row.meeting_id].append(labels[row.member_id][0])
     return [
         MeetingView(meeting, bodies[meeting.body_id], sorted(attendance[meeting.id]))
         for meeting in meetings
     ]
+
+
+def _meetings(
+    uow: UnitOfWork,
+    alliance_id: str,
+    body_id: str | None,
+    request: PageRequest,
+    *,
+    upcoming: bool,
+) -> Page[m.Meeting]:
+    """Upcoming meetings soonest first, or past ones latest first, paged by start time."""
+    now = uow.clock.now()
+    statement = sa.select(m.Meeting).where(m.Meeting.alliance_id == alliance_id)
+    if body_id is not None:
+        statement = statement.where(m.Meeting.body_id == body_id)
+    if upcoming:
+        columns = (m.Meeting.starts_at, m.Meeting.id)
+        statement = statement.where(m.Meeting.starts_at >= now)
+        return keyset(uow.session, statement, columns, request, lambda x: (x.starts_at, x.id))
+
+    statement = statement.where(m.Meeting.starts_at < now)
+    columns = (m.Meeting.starts_at, m.Meeting.id)
+    key = lambda x: (x.starts_at, x.id)  # noqa: E731
+    return keyset(uow.session, statement, columns, request, key, descending=True)
 
 
 def _seats(
@@ -415,9 +452,26 @@ def _seats(
     return seats
 
 
-def governance(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> Governance:
-    """Bodies with their seats (chair first) and decision rights; meetings split at now."""
+def governance(
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    alliance_id: str,
+    *,
+    body_id: str | None = None,
+    upcoming: PageRequest | None = None,
+    past: PageRequest | None = None,
+) -> Governance:
+    """Bodies with their seats (chair first) and decision rights; meetings split at now.
+
+    Meetings come a page at a time (upcoming soonest first, past latest
+    first), of one body when ``body_id`` is given.
+    """
     open_alliance(uow, actor, alliance_id)
+    if (
+        body_id is not None
+        and uow.get(m.GovernanceBody, alliance_id=alliance_id, id=body_id) is None
+    ):
+        raise NotFound("no such governance body")
     labels = _member_labels(uow, alliance_id, _refs_by_id(uow, alliance_id))
     seats = _seats(uow, alliance_id, labels)
     rights: dict[str, list[m.DecisionRight]] = defaultdict(list)
@@ -428,12 +482,21 @@ def governance(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> Gov
     ):
         rights[right.body_id].append(right)
     bodies = uow.find(m.GovernanceBody, order_by=m.GovernanceBody.name, alliance_id=alliance_id)
-    now = uow.clock.now()
-    meetings = _meeting_views(uow, alliance_id, labels)
+    pages = {
+        when: _meetings(
+            uow, alliance_id, body_id, request or PageRequest(MEETINGS_PER_PAGE), upcoming=when
+        )
+        for when, request in ((True, upcoming), (False, past))
+    }
+    views = {
+        when: Page(_meeting_views(uow, alliance_id, labels, page.items), page.next_cursor)
+        for when, page in pages.items()
+    }
     return Governance(
         bodies=[BodyView(b, seats.get(b.id, []), rights.get(b.id, [])) for b in bodies],
-        upcoming=[view for view in meetings if view.meeting.starts_at >= now],
-        past=[view for view in reversed(meetings) if view.meeting.starts_at < now],
+        upcoming=views[True],
+        past=views[False],
+        body_id=body_id,
     )
 
 
@@ -459,7 +522,7 @@ def risk_register(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> 
         )
         for risk in uow.find(m.Risk, alliance_id=alliance_id)
     ]
-    return sorted(views, key=lambda view: (-view.score, view.risk.title.lower()))
+    return sorted(views, key=lambda view: (-view.score, view.risk.title.lower(), view.risk.id))
 
 
 def share_preview(
@@ -530,11 +593,12 @@ def overview(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> Overv
     return Overview(
         partners=refs,
         counts={label: _count(uow, entity, alliance_id) for label, entity in counted.items()},
-        next_meetings=[
-            view
-            for view in _meeting_views(uow, alliance_id, _member_labels(uow, alliance_id, by_id))
-            if view.meeting.starts_at >= now
-        ][:NEXT_MEETINGS],
+        next_meetings=_meeting_views(
+            uow,
+            alliance_id,
+            _member_labels(uow, alliance_id, by_id),
+            _meetings(uow, alliance_id, None, PageRequest(NEXT_MEETINGS), upcoming=True).items,
+        ),
         due_soon=sorted(due, key=lambda item: item.due_on),
         activity=_recent_activity(uow, alliance_id, RECENT_EVENTS),
     )

@@ -27,6 +27,7 @@ from coauthor.services.deliberation.inputs import (
 )
 from coauthor.services.inputs import Input
 from coauthor.web.api.deps import PersonDep, set_location
+from coauthor.web.api.pagination import Paged, PageDep, paged_list
 from coauthor.web.api.schemas import Output
 from coauthor.web.auth import UowDep, get_runtime
 
@@ -214,11 +215,17 @@ def _deliberation(summary: service.DeliberationSummary) -> DeliberationSummary:
     )
 
 
-@router.get(DELIBERATIONS, response_model=list[DeliberationSummary])
+@router.get(DELIBERATIONS, response_model=Paged[DeliberationSummary])
 def list_deliberations(
-    alliance_id: str, uow: UowDep, person: PersonDep
-) -> list[DeliberationSummary]:
-    return [_deliberation(s) for s in service.summaries(uow, person, alliance_id)]
+    alliance_id: str, request: Request, uow: UowDep, person: PersonDep, page: PageDep
+) -> Paged[DeliberationSummary]:
+    """Newest first."""
+    found = service.summaries(uow, person, alliance_id)
+    return paged_list(request, found, _newest_first, page, _deliberation)
+
+
+def _newest_first(summary: service.DeliberationSummary) -> tuple[float, str]:
+    return (-summary.deliberation.created_at.timestamp(), summary.deliberation.id)
 
 
 @router.post(DELIBERATIONS, response_model=Deliberation, status_code=CREATED)
@@ -255,18 +262,24 @@ def set_status(
     return Deliberation.model_validate(changed)
 
 
-@router.get(STATEMENTS, response_model=list[Statement])
+@router.get(STATEMENTS, response_model=Paged[Statement])
 def list_statements(
     alliance_id: str,
     deliberation_id: str,
+    request: Request,
     uow: UowDep,
     person: PersonDep,
+    page: PageDep,
     moderation: Literal["accepted", "pending", "rejected", "all"] = "accepted",
-) -> list[Statement]:
-    """Accepted statements; managers may ask for pending, rejected or all of them."""
+) -> Paged[Statement]:
+    """Accepted statements in the order they were written; managers may ask for the others."""
     state = None if moderation == "all" else m.Moderation(moderation)
-    found = service.statements(uow, person, alliance_id, deliberation_id, state)
-    return [Statement.model_validate(s) for s in found]
+    found = service.numbered_statements(uow, person, alliance_id, deliberation_id, state)
+    return paged_list(request, found, lambda n: (n.number,), page, _numbered)
+
+
+def _numbered(numbered: service.NumberedStatement) -> Statement:
+    return Statement.model_validate(numbered.statement)
 
 
 @router.post(STATEMENTS, response_model=Statement, status_code=CREATED)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from fastapi import APIRouter, Request, Response, status
 
 from coauthor.services.mechanics import alliances
@@ -15,10 +17,12 @@ from coauthor.services.mechanics.inputs import (
 )
 from coauthor.web.api.deps import PersonDep, set_location
 from coauthor.web.api.mechanics import reads
+from coauthor.web.api.pagination import Paged, PageDep, paged_list
 from coauthor.web.api.schemas import Alliance, Member, Partner, PartnerNote
 from coauthor.web.auth import UowDep
 
 router = APIRouter()
+T = TypeVar("T")
 
 ALLIANCE = "/alliances/{alliance_id}"
 PARTNERS = f"{ALLIANCE}/partners"
@@ -28,10 +32,13 @@ MEMBER = f"{MEMBERS}/{{member_id}}"
 CREATED = status.HTTP_201_CREATED
 
 
-@router.get("/alliances", response_model=list[Alliance], tags=["alliances"])
-def list_alliances(uow: UowDep, person: PersonDep) -> list[Alliance]:
-    """The alliances I belong to (a site administrator sees all)."""
-    return [Alliance.model_validate(a) for a in alliances.alliances_of(uow, person)]
+@router.get("/alliances", response_model=Paged[Alliance], tags=["alliances"])
+def list_alliances(
+    request: Request, uow: UowDep, person: PersonDep, page: PageDep
+) -> Paged[Alliance]:
+    """The alliances I belong to (a site administrator sees all), by name."""
+    found = sorted(alliances.alliances_of(uow, person), key=lambda a: (a.name, a.id))
+    return paged_list(request, found, lambda a: (a.name, a.id), page, Alliance.model_validate)
 
 
 @router.post("/alliances", response_model=Alliance, status_code=CREATED, tags=["alliances"])
@@ -58,9 +65,13 @@ def update_alliance(
     return Alliance.model_validate(alliance)
 
 
-@router.get(PARTNERS, response_model=list[Partner], tags=["partners"])
-def list_partners(alliance_id: str, uow: UowDep, person: PersonDep) -> list[Partner]:
-    return reads.partners(uow, person, alliance_id)
+@router.get(PARTNERS, response_model=Paged[Partner], tags=["partners"])
+def list_partners(
+    alliance_id: str, request: Request, uow: UowDep, person: PersonDep, page: PageDep
+) -> Paged[Partner]:
+    """The partners, by organization name."""
+    found = reads.partners(uow, person, alliance_id)
+    return paged_list(request, found, lambda p: (p.organization_name, p.id), page, _same)
 
 
 @router.post(PARTNERS, response_model=Partner, status_code=CREATED, tags=["partners"])
@@ -91,9 +102,13 @@ def update_partner(
     return reads.partner(uow, person, alliance_id, partner.id)
 
 
-@router.get(MEMBERS, response_model=list[Member], tags=["members"])
-def list_members(alliance_id: str, uow: UowDep, person: PersonDep) -> list[Member]:
-    return reads.members(uow, person, alliance_id)
+@router.get(MEMBERS, response_model=Paged[Member], tags=["members"])
+def list_members(
+    alliance_id: str, request: Request, uow: UowDep, person: PersonDep, page: PageDep
+) -> Paged[Member]:
+    """Every member of every partner, by name."""
+    found = reads.members(uow, person, alliance_id)
+    return paged_list(request, found, reads.member_order, page, _same)
 
 
 @router.post(MEMBERS, response_model=Member, status_code=CREATED, tags=["members"])
@@ -129,13 +144,23 @@ def remove_member(alliance_id: str, member_id: str, uow: UowDep, person: PersonD
     uow.write(alliances.do_remove_member, person, alliance_id, member_id)
 
 
-@router.get(f"{PARTNER}/notes", response_model=list[PartnerNote], tags=["partner notes"])
+@router.get(f"{PARTNER}/notes", response_model=Paged[PartnerNote], tags=["partner notes"])
 def list_partner_notes(
-    alliance_id: str, partner_id: str, uow: UowDep, person: PersonDep
-) -> list[PartnerNote]:
-    """A partner's private notes: only that partner's own members may read them."""
+    alliance_id: str,
+    partner_id: str,
+    request: Request,
+    uow: UowDep,
+    person: PersonDep,
+    page: PageDep,
+) -> Paged[PartnerNote]:
+    """A partner's private notes, oldest first: only that partner's own members may read them."""
     notes = alliances.partner_notes(uow, person, alliance_id, partner_id)
-    return [PartnerNote.model_validate(note) for note in notes]
+    key = lambda note: (note.created_at.isoformat(), note.id)  # noqa: E731
+    return paged_list(request, notes, key, page, PartnerNote.model_validate)
+
+
+def _same(item: T) -> T:
+    return item
 
 
 @router.post(

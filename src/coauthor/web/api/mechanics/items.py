@@ -19,6 +19,7 @@ from coauthor.db.uow import UnitOfWork
 from coauthor.services.mechanics import registers
 from coauthor.services.mechanics.registers import KINDS, Kind
 from coauthor.web.api.deps import PersonDep, set_location
+from coauthor.web.api.pagination import Paged, PageDep, paged
 from coauthor.web.api.schemas import ITEM_MODELS
 from coauthor.web.auth import UowDep
 
@@ -55,9 +56,11 @@ def _endpoints(kind: Kind) -> dict[str, Callable[..., Any]]:
     """The five route functions of one kind, by action."""
     item_input = kind.input
 
-    def list_items(alliance_id: str, uow: UowDep, person: PersonDep) -> list[dict[str, Any]]:
-        found = registers.list_items(uow, person, alliance_id, kind.name)
-        return [_as_output(uow, alliance_id, kind, item) for item in found]
+    def list_items(
+        alliance_id: str, request: Request, uow: UowDep, person: PersonDep, page: PageDep
+    ) -> Paged[dict[str, Any]]:
+        found = registers.page_items(uow, person, alliance_id, kind.name, page)
+        return paged(request, found, lambda item: _as_output(uow, alliance_id, kind, item))
 
     def create_item(
         alliance_id: str,
@@ -100,7 +103,7 @@ def _endpoints(kind: Kind) -> dict[str, Callable[..., Any]]:
 
 def _response_model(action: str, kind: Kind) -> Any:
     output = ITEM_MODELS[kind.name]
-    return {"list": list[output], "delete": None}.get(action, output)  # type: ignore[valid-type]
+    return {"list": Paged[output], "delete": None}.get(action, output)  # type: ignore[valid-type]
 
 
 def _summary(action: str, kind_name: str) -> str:

@@ -39,7 +39,11 @@ def members(uow: UnitOfWork, actor: Person, alliance_id: str) -> list[Member]:
     """Every member of every partner, by name."""
     directory = views.partner_directory(uow, actor, alliance_id)
     rows = [Member.model_validate(member) for view in directory for member in view.members]
-    return sorted(rows, key=lambda member: (member.name.casefold(), member.email))
+    return sorted(rows, key=member_order)
+
+
+def member_order(member: Member) -> tuple[str, str, str]:
+    return (member.name.casefold(), member.email, member.id)
 
 
 def member(uow: UnitOfWork, actor: Person, alliance_id: str, member_id: str) -> Member:

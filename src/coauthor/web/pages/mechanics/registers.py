@@ -14,12 +14,14 @@ from coauthor.domain import model as m
 from coauthor.reports.charts import HUNDRED, Segment, stack
 from coauthor.services.mechanics import views
 from coauthor.services.mechanics.alliances import open_alliance
+from coauthor.services.paging import PageRequest, page_of
 from coauthor.web.auth import UowDep
 from coauthor.web.pages.deps import SignedIn
 from coauthor.web.pages.layout import alliance_page
-from coauthor.web.pages.rendering import render
+from coauthor.web.pages.rendering import page_url, render
 
 router = APIRouter()
+RISKS_PER_PAGE = 25
 
 
 @dataclass(frozen=True)
@@ -64,17 +66,55 @@ def agreements(request: Request, alliance_id: str, actor: SignedIn, uow: UowDep)
 
 
 @router.get("/a/{alliance_id}/governance")
-def governance(request: Request, alliance_id: str, actor: SignedIn, uow: UowDep) -> Response:
+def governance(
+    request: Request,
+    alliance_id: str,
+    actor: SignedIn,
+    uow: UowDep,
+    body: str | None = None,
+    upcoming: str | None = None,
+    past: str | None = None,
+) -> Response:
+    """Bodies, then their meetings a page at a time (``?body=`` for one body's)."""
     access = open_alliance(uow, actor, alliance_id)
-    context = {"governance": views.governance(uow, actor, alliance_id)}
+    found = views.governance(
+        uow,
+        actor,
+        alliance_id,
+        body_id=body or None,
+        upcoming=_page(upcoming, views.MEETINGS_PER_PAGE),
+        past=_page(past, views.MEETINGS_PER_PAGE),
+    )
+    context = {
+        "governance": found,
+        "more_upcoming": page_url(request, "upcoming", found.upcoming.next_cursor),
+        "more_past": page_url(request, "past", found.past.next_cursor),
+    }
     return alliance_page(request, access, "governance.html", "governance", context)
 
 
+def _page(cursor: str | None, size: int) -> PageRequest:
+    return PageRequest.parse(size, cursor or None)
+
+
 @router.get("/a/{alliance_id}/risks")
-def risks(request: Request, alliance_id: str, actor: SignedIn, uow: UowDep) -> Response:
+def risks(
+    request: Request, alliance_id: str, actor: SignedIn, uow: UowDep, after: str | None = None
+) -> Response:
+    """The register, highest score first, a page at a time."""
     access = open_alliance(uow, actor, alliance_id)
-    context = {"risks": views.risk_register(uow, actor, alliance_id)}
+    register = views.risk_register(uow, actor, alliance_id)
+    shown = page_of(register, _risk_order, _page(after, RISKS_PER_PAGE))
+    context = {
+        "risks": shown.items,
+        "total": len(register),
+        "more": page_url(request, "after", shown.next_cursor),
+    }
     return alliance_page(request, access, "risks.html", "risks", context)
+
+
+def _risk_order(view: views.RiskView) -> tuple[int, str, str]:
+    return (-view.score, view.risk.title.lower(), view.risk.id)
 
 
 @router.get("/a/{alliance_id}/risks/share-preview")
