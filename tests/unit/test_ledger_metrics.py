@@ -365,3 +365,39 @@ def test_records_must_be_consistent_with_now_and_their_acts() -> None:
         ledger_metrics([stale], NOW)
     with pytest.raises(ValueError, match="timezone-aware"):
         ledger_metrics(ALLIANCE, datetime(2024, 6, 1))
+
+
+def test_a_word_exactly_at_the_due_date_is_not_after_it() -> None:
+    def noted(at: float) -> CommitmentRecord:
+        return commitment(
+            "n1",
+            A,
+            (B,),
+            cu(Move.REQUEST, 0, "Audit", conditions="signed", due_at=day(10)),
+            pe(Move.PROMISE, 1),
+            pe(Move.PROGRESS_NOTE, at, "still on it"),
+        )
+
+    at_due = ledger_metrics([noted(10)], NOW).silent_lapses
+    assert (at_due.past_due, at_due.lapsed, at_due.current) == (1, 1, 1)
+    after_due = ledger_metrics([noted(10.5)], NOW).silent_lapses
+    assert (after_due.past_due, after_due.lapsed, after_due.current) == (1, 0, 0)
+
+
+def test_withdrawing_after_an_on_time_report_is_the_customers_doing() -> None:
+    # Reported day 8 ≤ due 10; the customer withdraws on day 12 instead of declaring:
+    # not judged for reliability, a cancellation, and a 96-hour declaration wait.
+    withdrawn = commitment(
+        "w1",
+        A,
+        (B,),
+        cu(Move.REQUEST, 0, "Audit", conditions="signed", due_at=day(10)),
+        pe(Move.PROMISE, 1),
+        pe(Move.REPORT_COMPLETION, 8),
+        cu(Move.WITHDRAW, 12),
+    )
+    figures = ledger_metrics([withdrawn], NOW)
+    assert figures.reliability.of == 0
+    assert figures.cancel_rate.to_dict() == {"value": 1.0, "count": 1, "of": 1}
+    assert figures.declaration_waits.answered_hours == (96.0,)
+    assert figures.silent_lapses.past_due == 0

@@ -223,6 +223,24 @@ class Reciprocity:
 
 @dataclass(frozen=True)
 class LedgerMetrics:
+    """The ledger's figures over a set of commitments (or one partner's view of them).
+
+    - ``requests``: conversations opened; ``promises``: of them, those that reached 3.
+    - ``reliability``: promises kept out of promises judged. Kept: fulfilled, the
+      accepted completion report made by the due date in force (or no due date).
+      Broken: reneged; fulfilled on a later report; open or cancelled after the
+      due date, unless in state 4 on a report made in time. Not judged: not yet
+      due, cancelled before due, or a renegotiation waiting for the customer.
+    - ``renege_rate`` / ``cancel_rate``: reneged / cancelled out of ended promises.
+    - ``answer_waits``: stays in state 2 until the party owing the answer moved
+      it on; ``declaration_waits``: stays in state 4 until the customer did.
+    - ``clarity``: requests stating conditions and a due date; counter-offer rounds.
+    - ``candor``: declines and counters per request.
+    - ``silent_lapses``: see ``_lapse``.
+    - ``rework_loops``: 4 → 3 transitions out of completion reports.
+    - ``reciprocity``: requests asked and promises made, customer × performer partner.
+    """
+
     requests: int
     promises: int
     reliability: Ratio
@@ -336,19 +354,17 @@ def _waits(steps: list[_Step], now: datetime, state: State) -> tuple[_Wait, ...]
     return tuple(waits)
 
 
-def _overdue(
-    phase: Phase, state: CommitmentState, last_report: datetime | None, at: datetime
-) -> bool:
-    """Whether a promise in ``phase`` is late at ``at`` on ``state``'s terms.
+def _overdue(state: CommitmentState, last_report: datetime | None, at: datetime) -> bool:
+    """Whether a promise standing as ``state`` is late at ``at``.
 
     A pending renegotiation is not judged; a completion report made by the due
     date and waiting for the customer is not late.
     """
     due = state.terms.due_at if state.terms else None
-    if phase is Phase.RENEGOTIATING or due is None or at <= due:
+    if state.phase is Phase.RENEGOTIATING or due is None or at <= due:
         return False
     reported_in_time = last_report is not None and last_report <= due
-    return not (phase is Phase.REPORTED and reported_in_time)
+    return not (state.phase is Phase.REPORTED and reported_in_time)
 
 
 def _outcome(steps: list[_Step], final: CommitmentState, now: datetime) -> Outcome | None:
@@ -362,10 +378,10 @@ def _outcome(steps: list[_Step], final: CommitmentState, now: datetime) -> Outco
     if final.phase is Phase.RENEGED:
         return "broken"
     if final.phase is Phase.CANCELLED:
-        last = steps[-1]
-        late = _overdue(last.before.phase, last.before, last_report, last.act.at)
+        cancelling = steps[-1]
+        late = _overdue(cancelling.before, last_report, cancelling.act.at)
     else:
-        late = _overdue(final.phase, final, last_report, now)
+        late = _overdue(final, last_report, now)
     return "broken" if late else None
 
 
