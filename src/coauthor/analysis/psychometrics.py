@@ -415,11 +415,11 @@ class RwgArrays:
     n: NDArray[np.int64]
 
 
-def rwg_j_arrays(x: ArrayLike, scale_points: int) -> RwgArrays:
+def rwg_j_arrays(x: ArrayLike, scale_points: int, *, name: str = "x") -> RwgArrays:
     """rwg(j) of every group of a stack ``(..., respondents, items)``."""
     expected = null_variance(scale_points)
-    x = answers(x, ndim=None)
-    check_on_scale(x, scale_points, "x")
+    x = answers(x, name, ndim=None)
+    check_on_scale(x, scale_points, name)
     count, _, variance = column_moments(x)
     answered = count >= 2
     items = answered.sum(axis=-1)
@@ -476,6 +476,7 @@ def rwg(values: ArrayLike, scale_points: int) -> Agreement:
     the 1..``scale_points`` scale.
     """
     x = answers(values, "values", ndim=1)
+    check_on_scale(x, scale(scale_points), "values")
     return _agreement(rwg_j_arrays(x[:, None], scale_points), scale_points)
 
 
@@ -488,7 +489,7 @@ def rwg_j(matrix: ArrayLike, scale_points: int) -> Agreement:
     one item rwg(j) is rwg.
     """
     x = answers(matrix, "matrix")
-    return _agreement(rwg_j_arrays(x, scale_points), scale_points)
+    return _agreement(rwg_j_arrays(x, scale_points, name="matrix"), scale_points)
 
 
 @dataclass(frozen=True, eq=False)
@@ -660,9 +661,10 @@ def nested_icc(values: ArrayLike, groups: Sequence[Hashable]) -> NestedIcc:
     would make them) and are returned as is.
 
     All NaN with fewer than two groups or when no group has two members (no
-    within-group variance to compare with). ICC(2) and F are NaN when the
-    group means are all equal (MSB = 0); F and p are NaN when no one differs
-    from their group (MSW = 0), where ICC(1) = ICC(2) = 1 as the formulas give.
+    within-group variance to compare with). ICC(2) is NaN when the group
+    means are all equal (MSB = 0; F is then 0); F and p are NaN when no one
+    differs from their group (MSW = 0), where ICC(1) = ICC(2) = 1 as the
+    formulas give.
     """
     _, stack = group_stack(values, groups)
     arrays = anova_arrays(stack)
