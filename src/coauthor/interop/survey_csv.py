@@ -25,9 +25,13 @@ MIN_RESPONDENTS = 2
 
 
 class SurveyCsvError(ValueError):
-    """A survey file that cannot be read: ``FILE:LINE: column COL: reason``."""
+    """A survey file that cannot be read: ``FILE:LINE: column COL: reason``.
 
-    def __init__(self, file: str | Path, line: int, column: str | None, reason: str) -> None:
+    Without a column (a file that is not CSV, a row that is too long) the
+    column part is left out; without a line (a file that cannot be opened), the line.
+    """
+
+    def __init__(self, file: str | Path, line: int | None, column: str | None, reason: str) -> None:
         self.file = str(file)
         self.line = line
         self.column = column
@@ -35,7 +39,7 @@ class SurveyCsvError(ValueError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}"
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
         return (
             f"{where}: column {self.column}: {self.reason}"
             if self.column
@@ -141,7 +145,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
                 rows.append((line, row))
                 line = reader.line_num + 1
     except OSError as error:
-        raise SurveyCsvError(path, 0, None, f"cannot be read ({error.strerror})") from None
+        raise SurveyCsvError(path, None, None, f"cannot be read ({error.strerror})") from None
     except UnicodeDecodeError as error:
         raise SurveyCsvError(path, line, None, f"not UTF-8 text ({error.reason})") from None
     except csv.Error as error:
