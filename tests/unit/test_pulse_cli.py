@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -207,3 +209,29 @@ def test_respondents_without_answers_are_left_out_of_the_icc(tmp_path: Path) -> 
     scores = [np.nanmean(row) for row in ANSWERS[:6]]
     assert report["icc1"] == pytest.approx(pm.icc1(scores, GROUPS[:6]))
     assert report["n"] == 7 and not math.isnan(report["alpha"])
+
+
+def test_the_example_in_docs_pulse_md(tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "pulse.md").read_text(encoding="utf-8")
+    example = re.search(
+        r"```csv\n(.*?)```\n\n```console\n\$ coauthor (.*?)\n(.*?)\n```", text, re.S
+    )
+    assert example is not None, "docs/pulse.md lost its pulse stats example"
+    csv_text, command, printed = example.groups()
+    args = shlex.split(command)
+    assert args[:3] == ["pulse", "stats", "pulse.csv"]
+    path = write(tmp_path, csv_text, "pulse.csv")
+    result = CliRunner().invoke(cli(), ["pulse", "stats", str(path), *args[3:]])
+    assert result.exit_code == 0, result.output
+    assert rounded(json.loads(result.stdout)) == json.loads(printed)
+
+
+def rounded(value: object) -> object:
+    """Floats to three places, through lists and objects."""
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, list):
+        return [rounded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    return value
