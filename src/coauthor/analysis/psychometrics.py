@@ -101,15 +101,17 @@ def _check_missing(missing: str) -> None:
 # ---------------------------------------------------------------- moments
 
 
-def _shifted(x: Floats) -> Floats:
-    """Each item minus its first answer, so that an item of equal answers is exactly 0.
+def _first_answers(x: Floats) -> Floats:
+    """Each item's first answer, shape ``(..., 1, items)``; 0 for an item nobody answered.
 
-    Variances do not change under a shift; shifting by an answer rather than by
-    the mean keeps an item without variance at exactly 0 variance.
+    Items are shifted by it before their moments are summed: variances do
+    not change under a shift, and shifting by an answer rather than by the
+    mean keeps an item of equal answers at exactly 0, so its variance is
+    exactly 0 rather than rounding noise.
     """
     present = ~np.isnan(x)
     first = np.take_along_axis(x, np.argmax(present, axis=-2)[..., None, :], axis=-2)
-    return x - np.where(np.isnan(first), 0.0, first)
+    return np.where(np.isnan(first), 0.0, first)
 
 
 def column_moments(x: Floats) -> tuple[NDArray[np.int64], Floats, Floats]:
@@ -119,13 +121,13 @@ def column_moments(x: Floats) -> tuple[NDArray[np.int64], Floats, Floats]:
     """
     present = ~np.isnan(x)
     count = present.sum(axis=-2)
-    first = np.take_along_axis(x, np.argmax(present, axis=-2)[..., None, :], axis=-2)[..., 0, :]
-    shifted = np.where(present, x - first[..., None, :], 0.0)
+    first = _first_answers(x)
+    shifted = np.where(present, x - first, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         shifted_mean = shifted.sum(axis=-2) / count
         deviation = np.where(present, shifted - shifted_mean[..., None, :], 0.0)
         variance = (deviation**2).sum(axis=-2) / (count - 1)
-    return count, shifted_mean + first, np.where(count >= 2, variance, np.nan)
+    return count, shifted_mean + first[..., 0, :], np.where(count >= 2, variance, np.nan)
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,7 +150,7 @@ class PairwiseMoments:
 def pairwise_moments(x: Floats) -> PairwiseMoments:
     """Pairwise-complete covariances and correlations, all pairs at once by matrix products."""
     present = ~np.isnan(x)
-    shifted = np.where(present, _shifted(x), 0.0)
+    shifted = np.where(present, x - _first_answers(x), 0.0)
     weights = present.astype(np.float64)
     shifted_t = np.swapaxes(shifted, -1, -2)
     count = np.swapaxes(weights, -1, -2) @ weights

@@ -161,11 +161,9 @@ class GapArrays:
     tost_p: Floats
 
 
-def _check_test_settings(delta: float, significance: float) -> None:
+def _check_delta(delta: float) -> None:
     if not np.isfinite(delta) or delta <= 0:
         raise ValidationFailed.one("delta", "must be a positive number of scale points")
-    if not 0 < significance < 1:
-        raise ValidationFailed.one("significance", "must lie between 0 and 1")
 
 
 @dataclass(frozen=True, eq=False)
@@ -201,9 +199,9 @@ def _symmetric(
 ) -> Floats:
     """A statistic that is the same for (p, q) and (q, p), computed once per pair.
 
-    ``compute(i, j)`` gets the indices of the pairs i < j of the group axes
-    (the last but one and but two of ``like``); the t distribution is the
-    costly part of a gap, so each unordered pair pays for it once.
+    ``compute(i, j)`` gets the group indices of the pairs i < j (the two axes
+    before the items in ``like``); the t distribution is the costly part of a
+    gap, so each unordered pair pays for it once.
     """
     first, second = np.triu_indices(like.shape[-2], 1)
     values = compute(first, second)
@@ -219,7 +217,7 @@ def gap_arrays(stack: ArrayLike, *, delta: float = DEFAULT_EQUIVALENCE_DELTA) ->
     A smaller group is padded with rows of NaN. See :func:`perception_gap`
     for the statistics and their edge cases.
     """
-    _check_test_settings(delta, DEFAULT_SIGNIFICANCE)
+    _check_delta(delta)
     y = answers(stack, "stack", ndim=None)
     if y.ndim < 3:
         raise ValidationFailed.one("stack", "must be groups × respondents × items")
@@ -229,16 +227,17 @@ def gap_arrays(stack: ArrayLike, *, delta: float = DEFAULT_EQUIVALENCE_DELTA) ->
         t = welch.difference / welch.error
         distance = (np.abs(welch.difference) - delta) / welch.error
     p = _symmetric(lambda i, j: 2 * stdtr(welch.df[..., i, j, :], -np.abs(t[..., i, j, :])), t)
-    # TOST: the larger one-sided p is the one for the bound on the far side of the difference.
+    # TOST: of the two one-sided p-values, the larger is the one against the bound on the
+    # difference's own side, P(T < (|a − b| − delta) / se).
     tost_p = _symmetric(lambda i, j: stdtr(welch.df[..., i, j, :], distance[..., i, j, :]), t)
     ranks = mann_whitney(y)
     groups = y.shape[-3]
     n_a = np.broadcast_to(n[..., :, None, :], t.shape)
     n_b = np.broadcast_to(n[..., None, :, :], t.shape)
-    ranked = (n_a >= 2) & (n_b >= 2) & ~np.eye(groups, dtype=bool)[:, :, None]
+    comparable = (n_a >= 2) & (n_b >= 2) & ~np.eye(groups, dtype=bool)[:, :, None]
 
     def pairs(x: Floats) -> Floats:
-        return np.where(ranked, x, np.nan)
+        return np.where(comparable, x, np.nan)
 
     return GapArrays(
         n_a=n_a,
@@ -332,7 +331,9 @@ def perception_gap(
     the same (U and r are then defined: r = 0). ``equivalent`` is None where
     ``tost_p`` is NaN. Holm adjusts over the items whose p is defined.
     """
-    _check_test_settings(delta, significance)
+    _check_delta(delta)
+    if not 0 < significance < 1:
+        raise ValidationFailed.one("significance", "must lie between 0 and 1")
     a, b = answers(a, "a"), answers(b, "b")
     names = [str(i + 1) for i in range(a.shape[1])] if items is None else list(items)
     if len(names) != a.shape[1]:

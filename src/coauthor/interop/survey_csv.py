@@ -97,18 +97,16 @@ def read_survey_csv(
     check_item_options(items, reverse)
     header, rows = _read_rows(path)
     position = _column_positions(path, header, [group_column, *items])
-    groups, values, lines = [], [], []
+    groups: list[str] = []
+    values: list[list[float]] = []
+    lines: list[int] = []
     for line, row in rows:
         _check_width(path, line, row, header)
         group = row[position[group_column]].strip()
         if not group:
             raise SurveyCsvError(path, line, group_column, "no group given")
-        cells = [row[position[item]] for item in items]
         values.append(
-            [
-                _answer(path, line, item, cell, scale_points)
-                for item, cell in zip(items, cells, strict=True)
-            ]
+            [_answer(path, line, item, row[position[item]], scale_points) for item in items]
         )
         groups.append(group)
         lines.append(line)
