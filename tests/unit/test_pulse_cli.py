@@ -15,7 +15,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from coauthor.analysis import psychometrics as pm
-from coauthor.pulse_cli import pulse_app
+from coauthor.cli.pulse import pulse_app
 
 SURVEY = """id,partner,t1,t2,t3,s1,comment
 1,Nordwerk,4,5,4,2,

@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import enum
 import json
-import math
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from coauthor.analysis.psychometrics import (
-    Missing,
-    ad_index,
-    cronbach_alpha,
-    mcdonald_omega,
-    nested_icc,
-    rwg_j,
-)
-from coauthor.domain.errors import ValidationFailed
-from coauthor.interop.survey_csv import SurveyCsvError, SurveyResponses, read_survey_csv
+from coauthor.cli.common import group as command_group
 
-pulse_app = typer.Typer(help="Pulse survey statistics.", no_args_is_help=True)
+pulse_app = command_group("Pulse survey statistics.")
 
 EXIT_BAD_INPUT = 2
 
@@ -72,6 +60,10 @@ def stats_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Reliability, agreement and ICC of a pulse survey exported as CSV."""
+    from coauthor.analysis.pulse_summary import survey_statistics
+    from coauthor.domain.errors import ValidationFailed
+    from coauthor.interop.survey_csv import SurveyCsvError, read_survey_csv
+
     try:
         responses = read_survey_csv(
             csv,
@@ -85,53 +77,17 @@ def stats_command(
     except ValidationFailed as error:
         field = error.errors[0]
         raise _fail(f"{OPTION_OF_FIELD.get(field.field, field.field)}: {field.message}") from None
-    report = survey_statistics(responses, cast(Missing, missing.value))
+    report = survey_statistics(
+        responses.answers,
+        responses.groups,
+        responses.items,
+        responses.scale_points,
+        missing.value,  # type: ignore[arg-type]
+    )
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, allow_nan=False))
         return
     _print_report(Console(), report)
-
-
-def _number(value: float) -> float | None:
-    """A statistic for JSON: None where it is undefined (NaN)."""
-    return None if math.isnan(value) else value
-
-
-def respondent_scores(answers: np.ndarray) -> np.ndarray:
-    """Each respondent's mean over the items they answered; NaN if they answered none."""
-    answered = (~np.isnan(answers)).sum(axis=1)
-    total = np.where(np.isnan(answers), 0.0, answers).sum(axis=1)
-    return np.divide(total, answered, out=np.full(total.shape, np.nan), where=answered > 0)
-
-
-def survey_statistics(responses: SurveyResponses, missing: Missing) -> dict[str, Any]:
-    """The ``pulse stats`` document: whole-survey reliability and ICC, agreement per group."""
-    answers = responses.answers
-    icc = nested_icc(respondent_scores(answers), responses.groups)
-    one_item = len(responses.items) == 1
-    groups = []
-    for group in dict.fromkeys(responses.groups):
-        rows = answers[[g == group for g in responses.groups]]
-        agreement = rwg_j(rows, responses.scale_points).rwg
-        groups.append(
-            {
-                "group": group,
-                "n": int(rows.shape[0]),
-                "rwg" if one_item else "rwg_j": _number(agreement),
-                "ad": _number(ad_index(rows, responses.scale_points).ad),
-            }
-        )
-    return {
-        "n": int(answers.shape[0]),
-        "items": list(responses.items),
-        "scale_points": responses.scale_points,
-        "missing": missing,
-        "alpha": _number(cronbach_alpha(answers, missing).alpha),
-        "omega": _number(mcdonald_omega(answers, missing).omega),
-        "icc1": _number(icc.icc1),
-        "icc2": _number(icc.icc2),
-        "groups": groups,
-    }
 
 
 def _shown(value: float | None) -> str:
@@ -139,6 +95,8 @@ def _shown(value: float | None) -> str:
 
 
 def _print_report(console: Console, report: dict[str, Any]) -> None:
+    from rich.table import Table
+
     console.print(
         f"{report['n']} respondents, {len(report['items'])} items "
         f"(1–{report['scale_points']}), {len(report['groups'])} groups; "
@@ -157,3 +115,7 @@ def _print_report(console: Console, report: dict[str, Any]) -> None:
             group["group"], str(group["n"]), _shown(group[agreement]), _shown(group["ad"])
         )
     console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(pulse_app, name="pulse")
