@@ -14,6 +14,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 import numpy as np
 import sqlalchemy as sa
 
+from coauthor.analysis.anonymity import merge_small
 from coauthor.analysis.opinion import (
     FaultLineReport,
     OpinionResult,
@@ -244,29 +245,6 @@ def _partner_names(uow: UnitOfWork, alliance_id: str) -> dict[str, str]:
     return dict(rows)
 
 
-def merge_small_partners(
-    partner_by_participant: dict[str, str | None], threshold: int
-) -> tuple[dict[str, str], list[str]]:
-    """Fold partners with fewer than ``threshold`` participants into one "other" bucket.
-
-    Returns the participant → reported label map and the partners withheld
-    altogether (when even the merged bucket is below the threshold).
-    """
-    sizes: dict[str, int] = {}
-    for partner in partner_by_participant.values():
-        if partner is not None:
-            sizes[partner] = sizes.get(partner, 0) + 1
-    small = {partner for partner, size in sizes.items() if size < threshold}
-    merged_size = sum(sizes[partner] for partner in small)
-    withheld = sorted(small) if 0 < merged_size < threshold else []
-    labels: dict[str, str] = {}
-    for participant, partner in partner_by_participant.items():
-        if partner is None or partner in withheld:
-            continue
-        labels[participant] = OTHER_PARTNERS if partner in small else partner
-    return labels, withheld
-
-
 def _partner_breakdown(
     uow: UnitOfWork,
     deliberation: m.Deliberation,
@@ -285,7 +263,7 @@ def _partner_breakdown(
     names = _partner_names(uow, deliberation.alliance_id)
     placed = opinion.group_of() if opinion is not None else {}
     counted = {p.id: p.partner_id for p in participants if placed.get(p.id) is not None}
-    labels, withheld = merge_small_partners(counted, threshold)
+    labels, withheld = merge_small(counted, threshold, OTHER_PARTNERS)
     reported = {p: (names.get(label, label)) for p, label in labels.items()}
     withheld_names = [names.get(w, w) for w in withheld]
     if opinion is None or matrix is None or len(set(reported.values())) < 2:
