@@ -17,7 +17,7 @@ from coauthor.domain.errors import Busy, Conflict
 from coauthor.runtime import Runtime, build_runtime
 from coauthor.services import eventlog
 from coauthor.services.accounts.login import LoginLimits, do_sign_in
-from tests.integration.conftest import PostgresServer
+from tests.pg import PostgresServer
 
 
 def locked() -> sa.exc.OperationalError:
