@@ -399,3 +399,31 @@ def test_others_votes_are_never_returned(
     for path in ("", "/statements", "/results"):
         text = api.get(f"{started.api}{path}", headers=tokens["manager"]).text
         assert world.sponsor.id not in text and world.sponsor.email not in text
+
+
+def test_moderation_in_bulk_is_all_or_nothing(
+    api: TestClient, tokens: dict[str, dict[str, str]], world: World, runtime: Runtime,
+    clock: FixedClock,
+) -> None:  # fmt: skip
+    started = start(runtime, clock, world.manager.id, world.alliance_id, (), strict=True)
+    written = [
+        api.post(f"{started.api}/statements", json={"text": text}, headers=tokens["member"]).json()[
+            "id"
+        ]
+        for text in ("One idea.", "Another idea.")
+    ]
+    batch = f"{started.api}/moderation"
+    unknown = {"decision": "accepted", "statement_ids": [written[0], "st_nope"]}
+    assert_problem(api.post(batch, json=unknown, headers=tokens["manager"]), 422, "statement_ids.1")
+    pending = api.get(f"{started.api}/statements?moderation=pending", headers=tokens["manager"])
+    assert len(pending.json()["items"]) == 2, "nothing was decided"
+    assert_problem(
+        api.post(
+            batch, json={"decision": "accepted", "statement_ids": written}, headers=tokens["member"]
+        ),
+        403,
+    )
+    done = api.post(
+        batch, json={"decision": "accepted", "statement_ids": written}, headers=tokens["manager"]
+    )
+    assert done.status_code == 200 and {s["moderation"] for s in done.json()} == {"accepted"}

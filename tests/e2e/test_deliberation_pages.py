@@ -312,6 +312,45 @@ def test_a_statement_awaits_moderation_when_moderation_is_strict(
     assert current_statement(page) == statement_id
 
 
+def test_managers_statements_need_no_moderation_and_the_queue_is_decided_in_bulk(
+    client: TestClient, world: World, runtime: Runtime, clock: FixedClock
+) -> None:
+    started = start(runtime, clock, world.manager.id, world.alliance_id, (), strict=True)
+    login(client, world.member.email, world.member.password)
+    texts = ("Fund a joint lab.", "Share the test rig.", "Swap engineers for a month.")
+    for text in texts:
+        assert post_form(client, f"{started.url}/statements", {"text": text}).status_code == 303
+    client.cookies.clear()
+    login(client, world.manager.email, world.manager.password)
+    own = post_form(client, f"{started.url}/statements", {"text": "Meet monthly."})
+    assert own.headers["location"].endswith("?written=accepted#write"), "the moderator's own"
+    queue = client.get(f"{started.url}/moderation").text
+    assert "Accept all 3 waiting" in queue
+    ids = dict(
+        (
+            text,
+            re.search(rf'name="s\.(st_[\w-]+)"[^>]*> <label[^>]*>{re.escape(text)}', queue).group(
+                1
+            ),
+        )  # type: ignore[union-attr]
+        for text in texts
+    )
+    before = event_count(runtime)
+    nothing = post_form(client, f"{started.url}/moderation", {"decision": "accepted"})
+    assert "Tick the statements to decide on first." in follow(client, nothing)
+    assert event_count(runtime) == before
+    ticked = {f"s.{ids[texts[0]]}": "on", f"s.{ids[texts[1]]}": "on", "decision": "accepted"}
+    assert post_form(client, f"{started.url}/moderation", ticked).status_code == 303
+    queue = client.get(f"{started.url}/moderation").text
+    assert texts[2] in section(queue, "pending") and texts[0] not in section(queue, "pending")
+    assert event_count(runtime) == before + 2
+    everything = {"all": "pending", "decision": "accepted"}
+    assert post_form(client, f"{started.url}/moderation", everything).status_code == 303
+    queue = client.get(f"{started.url}/moderation").text
+    assert "Nothing is waiting." in queue
+    assert all(text in section(queue, "accepted") for text in (*texts, "Meet monthly."))
+
+
 def test_a_statement_is_in_at_once_without_strict_moderation(
     login_as: SignIn, started: Started
 ) -> None:

@@ -202,7 +202,10 @@ def do_submit_statement(
     deliberation_id: str,
     payload: Any,
 ) -> m.Statement:
-    """A participant's statement; it waits for moderation when moderation is strict."""
+    """A participant's statement; it waits for moderation when moderation is strict.
+
+    A manager's own statement does not wait: managers are the moderators.
+    """
     target, data = _begin_act(
         uow, actor, alliance_id, deliberation_id, deliberation_inputs.StatementInput, payload
     )
@@ -213,14 +216,15 @@ def do_submit_statement(
     )
     if duplicate is not None:
         raise Conflict("this statement has already been written", ("text",))
+    moderated = target.deliberation.strict_moderation and not permissions.can_edit_mechanics(
+        actor, target.access.membership
+    )
     statement = m.Statement(
         alliance_id=alliance_id,
         id=new_id("st"),
         deliberation_id=deliberation_id,
         text=data.text,
-        moderation=(
-            m.Moderation.PENDING if target.deliberation.strict_moderation else m.Moderation.ACCEPTED
-        ),
+        moderation=m.Moderation.PENDING if moderated else m.Moderation.ACCEPTED,
         is_meta=False,
         author_participant_id=participant.id,
         external_id=None,
@@ -294,6 +298,35 @@ def do_moderate(
     open_deliberation(uow, actor, alliance_id, deliberation_id, for_edit=True)
     statement = _statement_at(uow, alliance_id, deliberation_id, statement_id)
     data = inputs.parse(deliberation_inputs.ModerationInput, payload)
+    return _moderate(uow, actor, statement, data)
+
+
+def do_moderate_many(
+    uow: UnitOfWork, actor: m.Person | None, alliance_id: str, deliberation_id: str, payload: Any
+) -> list[m.Statement]:
+    """One decision for several statements; all or none (an unknown id refuses the lot)."""
+    open_deliberation(uow, actor, alliance_id, deliberation_id, for_edit=True)
+    data = inputs.parse(deliberation_inputs.ModerationBatchInput, payload)
+    statements = []
+    for index, statement_id in enumerate(dict.fromkeys(data.statement_ids)):
+        statement = uow.get(m.Statement, alliance_id=alliance_id, id=statement_id)
+        if statement is None or statement.deliberation_id != deliberation_id:
+            raise ValidationFailed.one(("statement_ids", index), "no such statement here")
+        statements.append(statement)
+    return [_moderate(uow, actor, statement, data) for statement in statements]
+
+
+def _moderate(
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    statement: m.Statement,
+    data: deliberation_inputs.ModerationInput,
+) -> m.Statement:
+    alliance_id, deliberation_id, statement_id = (
+        statement.alliance_id,
+        statement.deliberation_id,
+        statement.id,
+    )
     statement.moderation = m.Moderation(data.decision)
     if data.meta is not None:
         statement.is_meta = data.meta

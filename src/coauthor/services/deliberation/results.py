@@ -497,4 +497,3 @@ def _facts(
         "priorities": {sid: float(p) for sid, p in opinion.priorities.items()},
     }
     return facts
-

@@ -19,6 +19,7 @@ from coauthor.reports.deliberation import ResultsDocument
 from coauthor.services.deliberation import acts as service
 from coauthor.services.deliberation.inputs import (
     DeliberationInput,
+    ModerationBatchInput,
     ModerationInput,
     PromotionInput,
     StatementInput,
@@ -189,6 +190,19 @@ def moderate_statement(
         service.do_moderate, person, alliance_id, deliberation_id, statement_id, data
     )
     return Statement.model_validate(statement)
+
+
+@router.post(f"{DELIBERATION}/moderation", response_model=list[Statement])
+def moderate_statements(
+    alliance_id: str,
+    deliberation_id: str,
+    data: ModerationBatchInput,
+    uow: UowDep,
+    person: PersonDep,
+) -> list[Statement]:
+    """One decision for several statements (managers); an unknown id refuses them all."""
+    done = uow.write(service.do_moderate_many, person, alliance_id, deliberation_id, data)
+    return [Statement.model_validate(statement) for statement in done]
 
 
 @router.post(f"{DELIBERATION}/votes", response_model=Vote)

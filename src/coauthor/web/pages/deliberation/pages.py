@@ -247,15 +247,22 @@ def set_status(
 
 @router.get("/a/{alliance_id}/deliberations/{deliberation_id}/moderation")
 def moderation(
-    request: Request, alliance_id: str, deliberation_id: str, actor: SignedIn, uow: UowDep
+    request: Request,
+    alliance_id: str,
+    deliberation_id: str,
+    actor: SignedIn,
+    uow: UowDep,
+    notice: str = "",
 ) -> Response:
     target = service.open_deliberation(uow, actor, alliance_id, deliberation_id)
     every = service.statements(uow, actor, alliance_id, deliberation_id, moderation=None)
     by_state = {state: [s for s in every if s.moderation == state] for state in m.Moderation}
+    notice = "Tick the statements to decide on first." if notice == "none-ticked" else ""
     context = {
         "deliberation": target.deliberation,
         "by_state": by_state,
         "urls": _urls(alliance_id, deliberation_id),
+        "notice": notice,
     }
     return alliance_page(request, target.access, "deliberation_moderation.html", SECTION, context)
 
@@ -276,6 +283,30 @@ def moderate(
         payload["meta"] = values.get("meta", "")
     uow.write(service.do_moderate, actor, alliance_id, deliberation_id, statement_id, payload)
     return see_other(f"{_url(alliance_id, deliberation_id, 'moderation')}#{statement_id}")
+
+
+BULK_PREFIX = "s."
+"""Checkbox names of the moderation queue's bulk form: ``s.<statement id>``."""
+
+
+@router.post("/a/{alliance_id}/deliberations/{deliberation_id}/moderation")
+def moderate_many(
+    alliance_id: str, deliberation_id: str, actor: SignedIn, values: Posted, uow: UowDep
+) -> Response:
+    """Accept (or reject) the ticked statements, or every waiting one with ``all``."""
+    if values.get("all") == "pending":
+        waiting = service.statements(
+            uow, actor, alliance_id, deliberation_id, moderation=m.Moderation.PENDING
+        )
+        ids = [statement.id for statement in waiting]
+    else:
+        ids = [name.removeprefix(BULK_PREFIX) for name in values if name.startswith(BULK_PREFIX)]
+    back = f"{_url(alliance_id, deliberation_id, 'moderation')}"
+    if not ids:
+        return see_other(f"{back}?notice=none-ticked#pending")
+    payload = {"decision": values.get("decision", ""), "statement_ids": ids}
+    uow.write(service.do_moderate_many, actor, alliance_id, deliberation_id, payload)
+    return see_other(f"{back}#pending")
 
 
 # Results.
