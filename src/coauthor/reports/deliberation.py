@@ -160,7 +160,9 @@ def reason_sentence(label: str, direction: str, share: int, others: int | None) 
     """
     verb = "agree" if direction == "agree" else "disagree"
     if others is None:
-        return f"{share}% of group {label} {verb}."
+        if share >= 50:
+            return f"{share}% of group {label} {verb}."
+        return f"More of group {label} {verb} than of everyone else ({share}% of the group)."
     if share >= 50:
         return f"{share}% of group {label} {verb}, against {others}% of everyone else."
     return f"More of group {label} {verb} than of everyone else: {share}% against {others}%."
