@@ -237,3 +237,45 @@ def check_storage(settings: Settings, seeded: Seeded, tally: Tally) -> None:
             assert sorted(releases) == list(range(1, len(releases) + 1)), "no release twice"
     finally:
         runtime.close()
+
+
+def test_parallel_votes_of_one_person_are_upserts(database_url: str) -> None:
+    """Someone's first vote sent from two tabs at once, the same vote twice, and votes on
+    every statement in parallel: each answered 200, one participant, one vote per statement."""
+    settings = Settings(database_url=database_url, secret_key="concurrency")
+    seeded = seed(settings)
+    token = seeded.tokens[0]
+    with served(settings) as base:
+        votes = (
+            f"{base}/api/v1/alliances/{seeded.alliance_id}/deliberations/"
+            f"{seeded.deliberation_id}/votes"
+        )
+        bodies = [
+            {"statement_id": statement, "value": value}
+            for statement in seeded.statements
+            for value in (1, 1, -1)
+        ]
+
+        def send(body: dict[str, object]) -> int:
+            headers = {"Authorization": f"Bearer {token}"}
+            return httpx.post(votes, json=body, headers=headers, timeout=60.0).status_code
+
+        with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+            statuses = list(pool.map(send, bodies))
+    assert statuses == [200] * len(bodies)
+    runtime = build_runtime(settings)
+    try:
+        with runtime.uow() as uow:
+            voted_by = {v.participant_id for v in uow.find(m.Vote, alliance_id=seeded.alliance_id)}
+            votes_stored = len(uow.find(m.Vote, alliance_id=seeded.alliance_id))
+            participants = len(
+                uow.find(
+                    m.Participant,
+                    alliance_id=seeded.alliance_id,
+                    deliberation_id=seeded.deliberation_id,
+                )
+            )
+    finally:
+        runtime.close()
+    assert len(voted_by) == 1 and votes_stored == STATEMENTS
+    assert participants == 2, "the founder, who wrote the statements, and the voter once"
