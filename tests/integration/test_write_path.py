@@ -95,9 +95,11 @@ def test_appends_wait_for_the_chain_head_lock_on_postgresql(
     try:
         append_with_timeout(runtime, "first")
         holder = psycopg.connect(
-            host=postgres_server.host, port=postgres_server.port, user=postgres_server.user,
+            host=postgres_server.host,
+            port=postgres_server.port,
+            user=postgres_server.user,
             dbname=name,
-        )  # fmt: skip
+        )
         holder.execute("SELECT seq FROM chain_heads WHERE chain_id = 'site' FOR UPDATE")
         with pytest.raises(Busy):
             append_with_timeout(runtime, "blocked")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -69,7 +70,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return http_error_page(request, exc.status_code, str(exc.detail))
 
 
+async def _pool_exhausted(request: Request, exc: Exception) -> Response:
+    """Every database connection busy for too long: ask the person to try again, never a 500."""
+    busy = Busy("the server is busy; please try again in a moment", retry_after=2)
+    return await _coauthor_error(request, busy)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CoauthorError, _coauthor_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(sa.exc.TimeoutError, _pool_exhausted)
