@@ -86,7 +86,7 @@ def test_users_passwords_and_tokens(cli: Cli) -> None:
     assert "already exists" in cli.fails(
         "user", "create", "ann@example.org", "--name", "Ann", input="another long one\n"
     )
-    assert "password: must be at least 10 characters" in cli.fails(
+    assert "password: must be at least 12 characters" in cli.fails(
         "user", "create", "bob@example.org", "--name", "Bob", input="short\n"
     )
     assert "error: password:" in cli.fails("user", "create", "bob@example.org", "--name", "B")

@@ -6,7 +6,9 @@ reports, so that the same value is written the same way everywhere.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import functools
+import zoneinfo
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -38,8 +40,24 @@ def format_date(value: date | None) -> str:
     return value.strftime("%d %b %Y").lstrip("0") if value else "—"
 
 
-def format_datetime(value: datetime | None) -> str:
-    return value.strftime("%d %b %Y, %H:%M UTC").lstrip("0") if value else "—"
+def format_datetime(value: datetime | None, zone: str = "UTC") -> str:
+    """A moment as a reader in ``zone`` (an IANA name) reads it, with the zone's abbreviation.
+
+    An unknown zone falls back to UTC rather than failing a page.
+    """
+    if value is None:
+        return "—"
+    local = value.astimezone(_zone(zone))
+    abbreviation = "UTC" if zone == "UTC" else local.tzname() or zone
+    return f"{local:%d %b %Y, %H:%M} {abbreviation}".lstrip("0")
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 def format_number(value: Decimal | int | float) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,6 +39,13 @@ def options(items: Iterable[Any]) -> list[tuple[str, str]]:
     return pairs
 
 
+@jinja2.pass_context
+def local_datetime(context: jinja2.runtime.Context, value: datetime | None) -> str:
+    """A moment in the viewer's time zone (UTC for a visitor who has not signed in)."""
+    viewer = context.get("actor")
+    return format_datetime(value, getattr(viewer, "time_zone", "UTC"))
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
@@ -50,7 +58,7 @@ def _environment() -> jinja2.Environment:
         label=label,
         event_label=event_label,
         date=format_date,
-        datetime=format_datetime,
+        datetime=local_datetime,
         number=format_number,
         percent=format_percent,
         sentence=sentence,
