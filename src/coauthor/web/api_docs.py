@@ -14,6 +14,9 @@ from fastapi.responses import HTMLResponse
 
 router = APIRouter(include_in_schema=False)
 OPENAPI_URL = "/api/openapi.json"
+SWAGGER_URL = "/api/docs"
+REDOC_URL = "/api/redoc"
+DOC_PATHS = (OPENAPI_URL, SWAGGER_URL, REDOC_URL)
 
 SWAGGER_PAGE = f"""<!doctype html>
 <html lang="en">
@@ -48,11 +51,11 @@ REDOC_PAGE = f"""<!doctype html>
 """
 
 
-@router.get("/api/docs")
+@router.get(SWAGGER_URL)
 def swagger_ui() -> HTMLResponse:
     return HTMLResponse(SWAGGER_PAGE)
 
 
-@router.get("/api/redoc")
+@router.get(REDOC_URL)
 def redoc() -> HTMLResponse:
     return HTMLResponse(REDOC_PAGE)

@@ -40,16 +40,7 @@ def do_request_reset(uow: UnitOfWork, email: str, site: Site) -> None:
     )
     if len(recent) >= MAX_OPEN_RESETS:
         return
-    nonce = new_secret()
-    reset = PasswordReset(
-        id=new_id("pr"),
-        person_id=person.id,
-        nonce_hash=digest(nonce),
-        created_at=now,
-        expires_at=now + site.reset_lifetime,
-    )
-    uow.add(reset)
-    link = site.link(f"/password-reset/{site.sign(PURPOSE, reset.id, nonce)}")
+    link = issue_reset(uow, person, site)
     minutes = int(site.reset_lifetime.total_seconds() // 60)
     body = (
         f"Someone asked to reset the password of your Coauthor account ({person.email}).\n\n"
@@ -58,6 +49,20 @@ def do_request_reset(uow: UnitOfWork, email: str, site: Site) -> None:
         "as it is.\n"
     )
     site.outbox.send_after_commit(uow, Message(person.email, "Reset your Coauthor password", body))
+
+
+def issue_reset(uow: UnitOfWork, person: Person, site: Site) -> str:
+    """A new reset for ``person`` and the link that opens it (the link is not stored)."""
+    now, nonce = uow.clock.now(), new_secret()
+    reset = PasswordReset(
+        id=new_id("pr"),
+        person_id=person.id,
+        nonce_hash=digest(nonce),
+        created_at=now,
+        expires_at=now + site.reset_lifetime,
+    )
+    uow.add(reset)
+    return site.link(f"/password-reset/{site.sign(PURPOSE, reset.id, nonce)}")
 
 
 def open_reset(uow: UnitOfWork, site: Site, token: str) -> tuple[PasswordReset, Person]:
