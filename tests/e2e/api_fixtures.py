@@ -106,6 +106,7 @@ def settings_for(database: Path) -> Settings:
         database_url=f"sqlite:///{database}",
         secret_key=SECRET_KEY,
         static_vendor_dir=database.parent / "no-vendor",
+        session_idle_seconds=8 * 3600,
     )
 
 

@@ -17,7 +17,9 @@ gets follows from the policy:
   leaves it untouched, a read never writes.
 
 API routes are called with each role's bearer token; page routes with the
-session cookie of a real sign-in and the form's CSRF token.
+cookie of a session made for that role in the world's template (sessions live
+on the server, so it must exist in every copy of the database) and the form's
+CSRF token.
 """
 
 from __future__ import annotations
@@ -60,8 +62,9 @@ from coauthor.services.mechanics.inputs import MemberInput
 from coauthor.services.mechanics.registers import KINDS
 from coauthor.web.api.mechanics.items import collection_of
 from coauthor.web.api_docs import DOC_PATHS
+from coauthor.web.auth import SESSION_COOKIE, session_cookie
 from tests.e2e.conftest import World as SeededWorld
-from tests.e2e.conftest import csrf_of, event_count, login
+from tests.e2e.conftest import csrf_of, event_count
 
 API = "/api/v1"
 ROLES = ("anonymous", "outsider", "observer", "member", "sponsor", "manager", "admin")
@@ -428,14 +431,14 @@ class Visitor:
 
 
 def sign_in(app: FastAPI, world: World, role: str) -> Visitor:
-    """Sign in through the login form, then read the session's CSRF token from a form page."""
+    """Carry the session made for this role in the world's template (so that it exists in
+    every copy of the database), then read the session's CSRF token from a form page."""
     with TestClient(app, follow_redirects=False) as client:
         if role == "anonymous":
             csrf = csrf_of(client, "/login")
             return Visitor(role, {}, dict(client.cookies), csrf)
-        person = world.people[role]
-        signed_in = login(client, person.email, person.password)
-        assert signed_in.status_code == 303, signed_in.text
+        secret = world.item_ids[f"session-secret-{role}"]
+        client.cookies.set(SESSION_COOKIE, session_cookie(app.state.runtime, secret))
         csrf = csrf_of(client, "/account/tokens")
         return Visitor(role, world.bearer(role), dict(client.cookies), csrf)
 
@@ -565,7 +568,9 @@ def add_account_links(template: WorldTemplate) -> None:
             rules = SessionRules(timedelta(hours=8), timedelta(hours=8))
             for role in world.people:
                 person = uow.get(Person, id=world.people[role].id)
-                session, _ = sessions.start_session(uow, person, Client("192.0.2.1"), rules)
+                _, secret = sessions.start_session(uow, person, Client("192.0.2.1"), rules)
+                session, _ = sessions.start_session(uow, person, Client("192.0.2.2"), rules)
+                world.item_ids[f"session-secret-{role}"] = secret
                 world.item_ids[f"session-{role}"] = session.id
             admin = uow.get(Person, id=world.people["admin"].id)
             dormant = people.do_create_person(

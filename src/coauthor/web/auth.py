@@ -124,6 +124,11 @@ def read_session(request: Request) -> Session:
     return session
 
 
+def session_cookie(runtime: Runtime, secret: str) -> str:
+    """The cookie value that carries a session's secret."""
+    return _serializer(runtime).dumps({"s": secret})
+
+
 def _set_cookie(request: Request, response: Response, payload: dict[str, str]) -> None:
     runtime = get_runtime(request)
     response.set_cookie(
