@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,14 @@ def options(items: Iterable[Any]) -> list[tuple[str, str]]:
     return pairs
 
 
-@jinja2.pass_context
-def local_datetime(context: jinja2.runtime.Context, value: datetime | None) -> str:
+_viewer_zone: ContextVar[str] = ContextVar("viewer_zone", default="UTC")
+"""The time zone of whoever the page being rendered is for (set by ``render``), so that
+macros imported without context show times in it too."""
+
+
+def local_datetime(value: datetime | None) -> str:
     """A moment in the viewer's time zone (UTC for a visitor who has not signed in)."""
-    viewer = context.get("actor")
-    return format_datetime(value, getattr(viewer, "time_zone", "UTC"))
+    return format_datetime(value, _viewer_zone.get())
 
 
 def _environment() -> jinja2.Environment:
@@ -77,8 +81,13 @@ def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
     """Render a template; an anonymous visitor gets a session cookie for their CSRF token."""
-    values = {"actor": getattr(request.state, "viewer", None), **(context or {})}
-    response = templates.TemplateResponse(request, name, values, status_code=status)
+    viewer = getattr(request.state, "viewer", None)
+    values = {"actor": viewer, **(context or {})}
+    zone = _viewer_zone.set(getattr(viewer, "time_zone", "UTC"))
+    try:
+        response = templates.TemplateResponse(request, name, values, status_code=status)
+    finally:
+        _viewer_zone.reset(zone)
     session = read_session(request)
     if session.person_id is None:
         write_session(request, response, session)
