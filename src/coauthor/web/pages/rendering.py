@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from coauthor.reports.charts import reciprocity_chart, stack
 from coauthor.reports.formatting import (
+    describe_browser,
     event_label,
     format_date,
     format_datetime,
@@ -60,6 +61,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(
         label=label,
+        browser=describe_browser,
         event_label=event_label,
         date=format_date,
         datetime=local_datetime,
