@@ -76,3 +76,15 @@ def test_settings_refuse_bad_proxies_and_mail_urls() -> None:
         Settings(smtp_url="http://mail.example")
     assert Settings(public_url="https://coauthor.example/").site_url() == "https://coauthor.example"
     assert Settings(host="0.0.0.0", port=8080).site_url() == "http://0.0.0.0:8080"
+
+
+def test_passwords_from_12_to_128_characters_of_any_kind() -> None:
+    """ASVS 2.1.1, 2.1.2, 2.1.4, 2.1.9: length is the only rule."""
+    from coauthor.domain.errors import ValidationFailed
+    from coauthor.services.accounts.people import check_password_strength
+
+    for accepted in ("twelve chars", "x" * 64, "é" * 128, "🔑 ключ 鍵 clé!!"):
+        check_password_strength(accepted)
+    for refused, reason in (("eleven char", "at least 12"), ("x" * 129, "at most 128")):
+        with pytest.raises(ValidationFailed, match=reason):
+            check_password_strength(refused)
