@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from coauthor.clock import FixedClock
 from coauthor.config import Settings
 from coauthor.db.tables import sessions as sessions_table
-from coauthor.runtime import Runtime
+from coauthor.runtime import Runtime, build_runtime
+from coauthor.web.app import create_app
 from coauthor.web.auth import SESSION_COOKIE
 from tests.e2e.conftest import PASSWORD, World, csrf_of, login, post_form
 
@@ -247,3 +248,20 @@ def test_a_bad_profile_is_refused_by_field(client: TestClient, world: World) -> 
     assert 'id="f-name-error"' in response.text
     assert 'id="f-time_zone-error"' in response.text
     assert "not a time zone we know" in response.text.lower()
+
+
+def test_the_session_cookie_is_httponly_samesite_and_secure_behind_tls(
+    client: TestClient, world: World, settings: Settings, clock: FixedClock
+) -> None:
+    response = login(client, world.member.email, PASSWORD)
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/" in cookie
+    assert "secure" not in cookie.replace("samesite", "")
+    secure_settings = settings.model_copy(update={"secure_cookies": True})
+    runtime = build_runtime(secure_settings, clock=clock)
+    try:
+        with TestClient(create_app(runtime=runtime), base_url="https://testserver") as tls:
+            cookie = login(tls, world.member.email, PASSWORD).headers["set-cookie"].lower()
+            assert "; secure" in cookie
+    finally:
+        runtime.close()

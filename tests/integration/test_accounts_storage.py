@@ -243,3 +243,28 @@ def test_a_reset_link_sets_the_password_once(site: Site, smtp_server: SmtpServer
         with pytest.raises(Conflict):
             uow.write(resets.do_reset_password, runtime.site, token, data)
         assert len(uow.find(PasswordReset)) == 1, "no reset for an unknown address"
+
+
+def test_people_from_before_0003_get_utc_and_stay_active(database_url: str) -> None:
+    from alembic import command
+
+    from coauthor.db import migrate
+    from coauthor.db.engine import make_engine
+
+    config = migrate.alembic_config(database_url)
+    command.upgrade(config, "0002")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO people (id, email, name, password_hash, is_admin, created_at) "
+                "VALUES ('pe_old', 'old@example.org', 'Old', '!', false, '2026-01-01 00:00:00')"
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            row = connection.exec_driver_sql(
+                "SELECT time_zone, deactivated_at FROM people WHERE id = 'pe_old'"
+            ).one()
+        assert tuple(row) == ("UTC", None)
+    finally:
+        engine.dispose()
