@@ -186,7 +186,8 @@ def test_serve_and_demo_hand_the_web_app_to_uvicorn(
 
     served: list[tuple[str, str, int]] = []
 
-    def run(app: object, host: str, port: int) -> None:
+    def run(app: object, host: str, port: int, **options: object) -> None:
+        assert options["proxy_headers"] is False, "uvicorn must not trust X-Forwarded-For"
         served.append((type(app).__name__, host, port))
 
     monkeypatch.setattr(uvicorn, "run", run)
