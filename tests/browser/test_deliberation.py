@@ -64,7 +64,7 @@ def browser_app(tmp_path: Path) -> Iterator[FastAPI]:
     )
     runtime = build_runtime(settings)
     with runtime.uow() as uow:
-        people = {
+        accounts = {
             email: people.do_create_person(
                 uow,
                 None,
@@ -74,7 +74,7 @@ def browser_app(tmp_path: Path) -> Iterator[FastAPI]:
             )
             for email in (MANAGER, *VOTERS)
         }
-        manager = people[MANAGER]
+        manager = accounts[MANAGER]
         alliance = alliances.do_create_alliance(
             uow,
             manager,
