@@ -195,6 +195,13 @@ def test_an_invitation_becomes_a_member_only_when_accepted(
             uow.write(invitations.do_accept_as_new, runtime.site, token, ACCOUNT)
 
 
+def tampered(token: str) -> str:
+    """The token with one character of its signature changed (not the last one, whose
+    low bits base64 may ignore)."""
+    index = len(token) - 10
+    return token[:index] + ("A" if token[index] != "A" else "B") + token[index + 1 :]
+
+
 def test_a_bad_or_expired_link_opens_nothing(site: Site, clock: FixedClock) -> None:
     runtime = site.runtime
     with runtime.uow() as uow:
@@ -202,7 +209,7 @@ def test_a_bad_or_expired_link_opens_nothing(site: Site, clock: FixedClock) -> N
         sent = uow.write(invitations.do_invite, site.ann, site.alliance_id, invite, runtime.site)
         token = sent.link.rsplit("/", 1)[1]
         with pytest.raises(NotFound):
-            invitations.offer(uow, runtime.site, token[:-1] + ("x" if token[-1] != "x" else "y"))
+            invitations.offer(uow, runtime.site, tampered(token))
         clock.advance(runtime.site.invitation_lifetime)
         with pytest.raises(Conflict):
             uow.write(invitations.do_decline, runtime.site, token)
@@ -268,3 +275,12 @@ def test_people_from_before_0003_get_utc_and_stay_active(database_url: str) -> N
         assert tuple(row) == ("UTC", None)
     finally:
         engine.dispose()
+
+
+def test_signing_in_forgets_the_persons_long_dead_sessions(site: Site, clock: FixedClock) -> None:
+    with site.runtime.uow() as uow:
+        old = sign_in(uow, "ann@nordwerk.example")
+        clock.advance(RULES.lifetime * 2 + timedelta(seconds=1))
+        new = sign_in(uow, "ann@nordwerk.example")
+        kept = {session.id for session in uow.find(SignInSession)}
+        assert kept == {new.session_id}, f"{old.session_id} was expired for a whole lifetime"

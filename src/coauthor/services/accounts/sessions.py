@@ -11,7 +11,7 @@ the row itself (``ended_at``, ``ended_because``) is the record.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
@@ -51,8 +51,13 @@ class Live:
 def start_session(
     uow: UnitOfWork, person: Person, client: Client, rules: SessionRules
 ) -> tuple[SignInSession, str]:
-    """A new session for ``person`` (whose credentials were just checked) and its secret."""
+    """A new session for ``person`` (whose credentials were just checked) and its secret.
+
+    The person's sessions that can no longer be used are deleted first, so the
+    table holds each person's live sessions and those of the last ``lifetime``.
+    """
     now, secret = uow.clock.now(), new_secret()
+    _forget_old_sessions(uow, person.id, now - rules.lifetime)
     session = SignInSession(
         id=new_id("se"),
         person_id=person.id,
@@ -65,6 +70,11 @@ def start_session(
     )
     uow.add(session)
     return session, secret
+
+
+def _forget_old_sessions(uow: UnitOfWork, person_id: str, before: datetime) -> None:
+    for old in uow.find(SignInSession, SignInSession.expires_at < before, person_id=person_id):
+        uow.delete(old)
 
 
 def live_session(uow: UnitOfWork, secret: str, rules: SessionRules) -> Live | None:
