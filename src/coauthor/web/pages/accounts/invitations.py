@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain.errors import ValidationFailed
+from coauthor.domain.model import Person
 from coauthor.services.accounts import invitations
 from coauthor.services.accounts.inputs import AccountSetup
 from coauthor.services.inputs import parse
@@ -32,7 +33,7 @@ def _path(token: str) -> str:
 def _offer_page(
     request: Request,
     uow: UnitOfWork,
-    actor: ActorDep,
+    actor: Person | None,
     token: str,
     form: Form | None = None,
     status: int = 200,
