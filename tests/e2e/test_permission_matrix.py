@@ -17,7 +17,9 @@ gets follows from the policy:
   leaves it untouched, a read never writes.
 
 API routes are called with each role's bearer token; page routes with the
-session cookie of a real sign-in and the form's CSRF token.
+cookie of a session made for that role in the world's template (sessions live
+on the server, so it must exist in every copy of the database) and the form's
+CSRF token.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from api_fixtures import (
@@ -49,11 +53,18 @@ from starlette.routing import Mount
 
 from coauthor.domain.model import Person
 from coauthor.runtime import Runtime, build_runtime
+from coauthor.services.accounts import admin as accounts_admin
+from coauthor.services.accounts import invitations, people, resets, sessions
+from coauthor.services.accounts.inputs import PersonInput
+from coauthor.services.accounts.sessions import Client, SessionRules
 from coauthor.services.deliberation import acts as deliberation
+from coauthor.services.mechanics.inputs import MemberInput
 from coauthor.services.mechanics.registers import KINDS
 from coauthor.web.api.mechanics.items import collection_of
+from coauthor.web.api_docs import DOC_PATHS
+from coauthor.web.auth import SESSION_COOKIE, session_cookie
 from tests.e2e.conftest import World as SeededWorld
-from tests.e2e.conftest import csrf_of, event_count, login
+from tests.e2e.conftest import csrf_of, event_count
 
 API = "/api/v1"
 ROLES = ("anonymous", "outsider", "observer", "member", "sponsor", "manager", "admin")
@@ -72,6 +83,7 @@ class Policy(enum.Enum):
     OWN_PARTNER_NOTES = "the partner's own members"
     WRITE_OWN_PARTNER_NOTES = "the partner's own sponsors, managers and members"
     ADMIN = "site administrators"
+    LINK_HOLDER = "whoever holds the link, not signed in as someone else"
     TAKE_PART = "the alliance's sponsors, managers and members (not observers or administrators)"
 
 
@@ -82,6 +94,7 @@ ALLOWED: dict[Policy, frozenset[str]] = {
     Policy.VIEW: frozenset({"observer", "member", "sponsor", "manager", "admin"}),
     Policy.EDIT: frozenset({"manager", "admin"}),
     Policy.ADMIN: frozenset({"admin"}),
+    Policy.LINK_HOLDER: frozenset({"anonymous"}),
     Policy.TAKE_PART: frozenset({"member", "sponsor", "manager"}),
 }
 ALLIANCE_SCOPED = frozenset(
@@ -94,7 +107,9 @@ ALLIANCE_SCOPED = frozenset(
     }
 )
 SUCCESS, SIGN_IN = "success", "sign in"
-SESSION_PATHS = frozenset({"/login", "/logout"})
+SESSION_PATHS = frozenset(
+    {"/login", "/logout", "/invitations/{token}/accept", "/password-reset/{token}"}
+)
 """Where a redirect to the login page is what success looks like."""
 
 
@@ -170,6 +185,31 @@ def new_token(world: World) -> dict[str, Any]:
 
 def credentials(world: World) -> dict[str, Any]:
     return {"email": world.people["outsider"].email, "password": world.people["outsider"].password}
+
+
+def profile(world: World) -> dict[str, Any]:
+    return {"name": "Renamed Person", "time_zone": "Europe/Berlin"}
+
+
+NEW_PASSWORD = "a fresh long password"
+
+
+def password_change(world: World) -> dict[str, Any]:
+    """Every seeded person has the same password, so one body serves every role."""
+    current = world.people["manager"].password
+    return {"current_password": current, "password": NEW_PASSWORD, "password_again": NEW_PASSWORD}
+
+
+def account_setup(world: World) -> dict[str, Any]:
+    return {"name": "Ivy Invitee", "password": NEW_PASSWORD, "password_again": NEW_PASSWORD}
+
+
+def new_password(world: World) -> dict[str, Any]:
+    return {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD}
+
+
+def reset_request(world: World) -> dict[str, Any]:
+    return {"email": world.people["member"].email}
 
 
 def new_deliberation(world: World) -> dict[str, Any]:
@@ -292,6 +332,26 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{ALLIANCE}/members/{{member_id}}"): Rule(Policy.VIEW),
     ("PUT", f"{ALLIANCE}/members/{{member_id}}"): Rule(Policy.EDIT, member_update),
     ("DELETE", f"{ALLIANCE}/members/{{member_id}}"): Rule(Policy.EDIT),
+    ("GET", f"{ALLIANCE}/invitations"): Rule(Policy.EDIT),
+    ("GET", f"{ALLIANCE}/invitations/{{invitation_id}}"): Rule(Policy.EDIT),
+    ("DELETE", f"{ALLIANCE}/invitations/{{invitation_id}}"): Rule(Policy.EDIT),
+    ("POST", f"{PAGE}/invitations/{{invitation_id}}/renew"): Rule(Policy.EDIT),
+    ("POST", f"{PAGE}/invitations/{{invitation_id}}/cancel"): Rule(Policy.EDIT),
+    ("GET", "/invitations/{token}"): Rule(Policy.PUBLIC),
+    ("POST", "/invitations/{token}/accept"): Rule(Policy.LINK_HOLDER, account_setup),
+    ("POST", "/invitations/{token}/decline"): Rule(Policy.PUBLIC),
+    ("GET", "/password-reset"): Rule(Policy.PUBLIC),
+    ("POST", "/password-reset"): Rule(Policy.PUBLIC, reset_request, logged=False),
+    ("GET", "/password-reset/{token}"): Rule(Policy.PUBLIC),
+    ("POST", "/password-reset/{token}"): Rule(Policy.PUBLIC, new_password),
+    ("GET", "/account"): Rule(Policy.SELF),
+    ("POST", "/account/profile"): Rule(Policy.SELF, profile),
+    ("POST", "/account/password"): Rule(Policy.SELF, password_change),
+    ("POST", "/account/sessions/{session_id}/end"): Rule(Policy.SELF, logged=False),
+    ("POST", "/account/sessions/end-others"): Rule(Policy.SELF, logged=False),
+    ("GET", "/admin/people"): Rule(Policy.ADMIN),
+    ("POST", "/admin/people/{person_id}/deactivate"): Rule(Policy.ADMIN),
+    ("POST", "/admin/people/{person_id}/reactivate"): Rule(Policy.ADMIN),
     ("GET", "/login"): Rule(Policy.PUBLIC),
     ("POST", "/login"): Rule(Policy.PUBLIC, credentials, logged=False),
     ("POST", "/logout"): Rule(Policy.PUBLIC, logged=False),
@@ -325,8 +385,7 @@ RULES: dict[tuple[str, str], Rule] = {
 
 def doc_paths(app: FastAPI) -> set[str]:
     """The OpenAPI document and its viewers: public, and not part of the matrix."""
-    urls = (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
-    return {url for url in urls if url}
+    return set(DOC_PATHS)
 
 
 def checked_endpoints(app: FastAPI) -> list[Endpoint]:
@@ -360,6 +419,10 @@ def path_values(world: World, role: str, path: str) -> dict[str, str]:
         "token_id": person.token_id,
         "deliberation_id": world.item_ids["deliberation"],
         "statement_id": world.item_ids["statement"],
+        "invitation_id": world.item_ids["invitation"],
+        "token": world.item_ids["reset_token" if "password-reset" in path else "invitation_token"],
+        "session_id": world.item_ids[f"session-{'manager' if role == 'anonymous' else role}"],
+        "person_id": world.item_ids["dormant" if path.endswith("/reactivate") else "spare"],
     }
     if "{item_id}" in segments:
         collection = segments[segments.index("{item_id}") - 1]
@@ -378,14 +441,14 @@ class Visitor:
 
 
 def sign_in(app: FastAPI, world: World, role: str) -> Visitor:
-    """Sign in through the login form, then read the session's CSRF token from a form page."""
+    """Carry the session made for this role in the world's template (so that it exists in
+    every copy of the database), then read the session's CSRF token from a form page."""
     with TestClient(app, follow_redirects=False) as client:
         if role == "anonymous":
             csrf = csrf_of(client, "/login")
             return Visitor(role, {}, dict(client.cookies), csrf)
-        person = world.people[role]
-        signed_in = login(client, person.email, person.password)
-        assert signed_in.status_code == 303, signed_in.text
+        secret = world.item_ids[f"session-secret-{role}"]
+        client.cookies.set(SESSION_COOKIE, session_cookie(app.state.runtime, secret))
         csrf = csrf_of(client, "/account/tokens")
         return Visitor(role, world.bearer(role), dict(client.cookies), csrf)
 
@@ -499,12 +562,54 @@ def add_deliberation(template: WorldTemplate) -> None:
     world.item_ids |= {"deliberation": created.id, "statement": statements[0].id}
 
 
+def add_account_links(template: WorldTemplate) -> None:
+    """An invitation and a password reset with their links, a second session for everyone
+    (so ending one succeeds), and a deactivated person to reactivate."""
+    world = template.world
+    runtime = build_runtime(settings_for(template.database), migrate_db=False)
+    try:
+        with runtime.uow() as uow:
+            site = runtime.site
+            manager = uow.get(Person, id=world.people["manager"].id)
+            invitee = MemberInput(email="ivy@example.org", partner_id=world.partner_ids["own"])
+            sent = invitations.do_invite(uow, manager, world.alliance_id, invitee, site)
+            spare = people.person_by_email(uow, "spare@example.org")
+            reset_link = resets.issue_reset(uow, spare, site)
+            rules = SessionRules(timedelta(hours=8), timedelta(hours=8))
+            for role in world.people:
+                person = uow.get(Person, id=world.people[role].id)
+                _, secret = sessions.start_session(uow, person, Client("192.0.2.1"), rules)
+                session, _ = sessions.start_session(uow, person, Client("192.0.2.2"), rules)
+                world.item_ids[f"session-secret-{role}"] = secret
+                world.item_ids[f"session-{role}"] = session.id
+            admin = uow.get(Person, id=world.people["admin"].id)
+            dormant = people.do_create_person(
+                uow,
+                None,
+                PersonInput(email="dormant@example.org", name="Dormant"),
+                None,
+                bootstrap=True,
+            )
+            accounts_admin.do_deactivate(uow, admin, dormant.id)
+            uow.session.commit()
+    finally:
+        runtime.close()
+    world.item_ids |= {
+        "invitation": sent.invitation.id,
+        "invitation_token": urlsplit(sent.link).path.rsplit("/", 1)[1],
+        "reset_token": urlsplit(reset_link).path.rsplit("/", 1)[1],
+        "spare": spare.id,
+        "dormant": dormant.id,
+    }
+
+
 @pytest.fixture(scope="session")
 def world_template(
     seeded: tuple[Path, SeededWorld], tmp_path_factory: pytest.TempPathFactory
 ) -> WorldTemplate:
     template = extended_template(seeded, tmp_path_factory.mktemp("matrix-world"))
     add_deliberation(template)
+    add_account_links(template)
     return template
 
 

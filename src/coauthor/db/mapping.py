@@ -22,6 +22,7 @@ from coauthor.db.tables import (
     deliberations,
     events,
     governance_bodies,
+    invitations,
     meetings,
     members,
     metadata,
@@ -30,17 +31,23 @@ from coauthor.db.tables import (
     participants,
     partner_notes,
     partners,
+    password_resets,
     people,
     risk_shares,
     risks,
+    sessions,
     statements,
     votes,
 )
+from coauthor.domain import accounts as acc
 from coauthor.domain import model as m
 
 MAPPED: dict[type, sa.Table] = {
     m.Person: people,
     m.ApiToken: api_tokens,
+    acc.SignInSession: sessions,
+    acc.PasswordReset: password_resets,
+    acc.Invitation: invitations,
     m.Organization: organizations,
     m.Alliance: alliances,
     m.Partner: partners,

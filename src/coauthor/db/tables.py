@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from coauthor.db.types import UTCDateTime, enum_column
+from coauthor.domain import accounts as acc
 from coauthor.domain import model as m
 
 metadata = sa.MetaData(
@@ -38,6 +39,35 @@ people = sa.Table(
     sa.Column("password_hash", sa.String(200), nullable=False),
     sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("time_zone", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("deactivated_at", UTCDateTime, nullable=True),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("person_id", ID, sa.ForeignKey("people.id"), nullable=False, index=True),
+    sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("user_agent", sa.String(200), nullable=False, default=""),
+    sa.Column("address", sa.String(64), nullable=False, default=""),
+    sa.Column("ended_at", UTCDateTime, nullable=True),
+    sa.Column("ended_because", enum_column(acc.SessionEnd), nullable=True),
+)
+"""Server-side sign-in sessions: the cookie carries a secret, this table only its digest."""
+
+password_resets = sa.Table(
+    "password_resets",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("person_id", ID, sa.ForeignKey("people.id"), nullable=False, index=True),
+    sa.Column("nonce_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime, nullable=True),
 )
 
 api_tokens = sa.Table(
@@ -102,6 +132,28 @@ members = sa.Table(
     sa.UniqueConstraint("alliance_id", "person_id", name="uq_members_person"),
     sa.ForeignKeyConstraint(["alliance_id", "partner_id"], ["partners.alliance_id", "partners.id"]),
 )
+
+invitations = sa.Table(
+    "invitations",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("partner_id", ID, nullable=False),
+    sa.Column("role", enum_column(m.Role), nullable=False),
+    sa.Column("invited_by_person_id", ID, sa.ForeignKey("people.id"), nullable=True),
+    sa.Column("nonce_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("status", enum_column(acc.InvitationStatus), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False, default=""),
+    sa.Column("title", sa.String(200), nullable=False, default=""),
+    sa.Column("answered_at", UTCDateTime, nullable=True),
+    sa.Column("person_id", ID, sa.ForeignKey("people.id"), nullable=True),
+    sa.ForeignKeyConstraint(["alliance_id", "partner_id"], ["partners.alliance_id", "partners.id"]),
+    sa.Index("ix_invitations_email", "alliance_id", "email"),
+)
+"""Offers to join an alliance, sent to an email address; the member exists once accepted."""
 
 partner_notes = sa.Table(
     "partner_notes",

@@ -97,6 +97,14 @@ class Person:
     password_hash: str
     is_admin: bool
     created_at: datetime
+    time_zone: str = "UTC"
+    """An IANA zone name; the pages show times in it."""
+    deactivated_at: datetime | None = None
+    """Set by a site administrator: a deactivated person cannot sign in or use a token."""
+
+    @property
+    def active(self) -> bool:
+        return self.deactivated_at is None
 
 
 @dataclass(eq=False)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from coauthor.web.api import accounts, deliberation, mechanics
+from coauthor.web.api import accounts, deliberation, invitations, mechanics
 from coauthor.web.api.deps import signed_in
 from coauthor.web.api.schemas import PROBLEM_RESPONSES
 
 router = APIRouter(dependencies=[Depends(signed_in)], responses=PROBLEM_RESPONSES)
 router.include_router(accounts.router)
 router.include_router(mechanics.router)
+router.include_router(invitations.router)
 router.include_router(deliberation.router)
 
 __all__ = ["router"]

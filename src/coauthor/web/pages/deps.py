@@ -32,10 +32,11 @@ class Viewer:
     id: str
     name: str
     is_admin: bool
+    time_zone: str = "UTC"
 
     @classmethod
     def of(cls, person: Person) -> Viewer:
-        return cls(person.id, person.name, person.is_admin)
+        return cls(person.id, person.name, person.is_admin, person.time_zone)
 
 
 def signed_in(request: Request, actor: ActorDep) -> Person:
