@@ -59,26 +59,86 @@ def verify(
     alliance_id: Annotated[
         str | None, typer.Argument(help="Check only this alliance's chain.")
     ] = None,
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchor",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="Also check the chains against heads printed earlier by --print-heads.",
+        ),
+    ] = None,
+    print_heads: Annotated[
+        bool,
+        typer.Option(
+            "--print-heads",
+            help="When every chain holds, print their heads as JSON on stdout, to keep elsewhere.",
+        ),
+    ] = False,
+    seal: Annotated[
+        bool,
+        typer.Option(
+            "--seal",
+            help="First key every event and head without this server's MAC "
+            "(COAUTHOR_EVENT_LOG_KEY must be set).",
+        ),
+    ] = False,
 ) -> None:
     """Check the hash chains of the event log: every chain, or one alliance's."""
     from coauthor.domain.errors import NotFound
-    from coauthor.services import eventlog
+    from coauthor.services import audit, eventlog
     from coauthor.services.mechanics.directory import alliance_exists
 
+    anchored = _read_anchor(anchor) if anchor else None
     with operator_uow() as uow:
         if alliance_id is not None and not alliance_exists(uow, alliance_id):
             raise NotFound(f"no alliance with id {alliance_id}")
+        if seal:
+            sealed = uow.write(audit.do_seal, None, bootstrap=True)
+            typer.echo(f"sealed {sum(sealed.values())} events in {len(sealed)} chains", err=True)
         chains = [alliance_id] if alliance_id else eventlog.chain_ids(uow)
         reports = [eventlog.verify_chain(uow, chain) for chain in chains]
-    broken = [report for report in reports if not report.ok]
+        checks = audit.check_anchor(uow, anchored, chains) if anchored else []
+        heads = audit.heads_document(uow, chains) if print_heads else None
+    errors = [f"error: chain {r.chain_id}: {r.where}: {r.reason}" for r in reports if not r.ok] + [
+        f"error: chain {c.chain_id}: anchor: {c.problem}" for c in checks if not c.ok
+    ]
+    for line in _ok_lines(reports, checks, keyed=uow.event_key is not None):
+        typer.echo(line, err=print_heads)
+    if errors:
+        raise Failure(errors, VERIFY_FAILED)
+    if heads is not None:
+        import json
+
+        typer.echo(json.dumps(heads, indent=2))
+
+
+def _read_anchor(path: Path) -> object:
+    from coauthor.domain.errors import CoauthorError
+    from coauthor.interop.archive import json_path, loads_json_object
+    from coauthor.services.audit import parse_anchor
+
+    try:
+        return parse_anchor(loads_json_object(path.read_bytes(), "an anchor"))
+    except CoauthorError as exc:
+        raise Failure([f"{path}: {line}" for line in error_lines(exc, json_path)]) from None
+
+
+def _ok_lines(reports: list, checks: list, *, keyed: bool) -> list[str]:
+    anchored = {check.chain_id: check.seq for check in checks if check.ok}
+    lines = []
     for report in reports:
-        if report.ok:
-            typer.echo(f"ok: chain {report.chain_id}: {report.events} events intact")
-    if broken:
-        raise Failure(
-            [f"error: chain {r.chain_id}: event {r.first_broken_seq}: {r.reason}" for r in broken],
-            VERIFY_FAILED,
-        )
+        if not report.ok:
+            continue
+        notes = ["MACs checked"] if keyed else []
+        if report.unchecked_macs:
+            notes.append(f"{report.unchecked_macs} MACs not checked: no key set")
+        if report.chain_id in anchored:
+            notes.append(f"matches the anchor at event {anchored[report.chain_id]}")
+        suffix = "".join(f", {note}" for note in notes)
+        lines.append(f"ok: chain {report.chain_id}: {report.events} events intact{suffix}")
+    return lines
 
 
 def register(app: typer.Typer) -> None:
