@@ -122,7 +122,7 @@ def _read_anchor(path: Path) -> object:
     try:
         return parse_anchor(loads_json_object(path.read_bytes(), "an anchor"))
     except CoauthorError as exc:
-        raise Failure([f"{path}: {line}" for line in error_lines(exc, json_path)]) from None
+        raise Failure(error_lines(exc, lambda loc: f"{path}: {json_path(loc)}")) from None
 
 
 def _ok_lines(reports: list, checks: list, *, keyed: bool) -> list[str]:
