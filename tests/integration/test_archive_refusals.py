@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -536,6 +537,8 @@ FUZZ_EXAMPLES = 120
 def test_a_mutated_archive_is_refused_cleanly_or_imports_and_verifies(
     small_archive: Document, fuzz_runtime: Runtime
 ) -> None:
+    outcomes: Counter[str] = Counter()
+
     @settings(
         max_examples=FUZZ_EXAMPLES,
         deadline=None,
@@ -552,8 +555,11 @@ def test_a_mutated_archive_is_refused_cleanly_or_imports_and_verifies(
                 uow.flush()
             except ValidationFailed as refused:
                 assert refused.errors and all(isinstance(e.loc, tuple) for e in refused.errors)
+                outcomes["refused"] += 1
                 return
+            outcomes["imported"] += 1
             reports = eventlog.verify_all(uow)
             assert all(report.ok for report in reports), reports
 
     imports_or_refuses()
+    assert outcomes["imported"] >= 10 and outcomes["refused"] >= 50, outcomes
