@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from coauthor.clock import Clock
@@ -18,7 +18,10 @@ def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, runtime: Runtime | None = None
 ) -> FastAPI:
     runtime = runtime or build_runtime(settings, clock=clock)
+    from coauthor.web.address import refuse_unstorable_address
+
     app = FastAPI(
+        dependencies=[Depends(refuse_unstorable_address)],
         title="Coauthor",
         version="1",
         docs_url="/api/docs",
