@@ -213,6 +213,21 @@ def test_a_deleted_chain_is_found_by_an_anchor(
     assert f"error: chain {alliance_id}: anchor: the chain no longer exists" in result.stderr
 
 
+def test_an_anchored_chain_the_database_no_longer_knows_is_found(
+    runtime: Runtime, database_url: str, tmp_path: Path
+) -> None:
+    """An alliance deleted with all its rows leaves no trace but in the anchor."""
+    seed_alliance(runtime)
+    anchor = print_heads(database_url, tmp_path)
+    document = json.loads(anchor.read_text())
+    gone = {"chain": "al_GoneWithAllRows", "seq": 12, "hash": "a" * 64}
+    anchor.write_text(json.dumps({**document, "heads": [*document["heads"], gone]}))
+    result = run_verify(database_url, "--anchor", str(anchor))
+    assert result.exit_code == 1
+    assert "error: chain al_GoneWithAllRows: anchor: the chain no longer exists" in result.stderr
+    assert "ok: chain site: 3 events intact, matches the anchor at event 3" in result.stdout
+
+
 def test_print_heads_prints_nothing_for_a_broken_log(runtime: Runtime, database_url: str) -> None:
     alliance_id = seed_alliance(runtime)
     execute(runtime, "UPDATE events SET kind = 'x' WHERE chain_id = :c AND seq = 2", c=alliance_id)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from coauthor.cli.common import VERIFY_FAILED, Failure, error_lines, operator_uow, progress
+
+if TYPE_CHECKING:
+    from coauthor.db.uow import UnitOfWork
+    from coauthor.services.audit import Anchor, AnchorCheck
+    from coauthor.services.eventlog import ChainReport
 
 
 def export_command(
@@ -86,35 +92,55 @@ def verify(
     ] = False,
 ) -> None:
     """Check the hash chains of the event log: every chain, or one alliance's."""
+    anchored = _read_anchor(anchor) if anchor else None
+    with operator_uow() as uow:
+        if seal:
+            _seal(uow)
+        outcome = _check(uow, alliance_id, anchored, print_heads=print_heads)
+    for line in outcome.ok_lines:
+        typer.echo(line, err=print_heads)
+    if outcome.errors:
+        raise Failure(outcome.errors, VERIFY_FAILED)
+    if outcome.heads is not None:
+        import json
+
+        typer.echo(json.dumps(outcome.heads, indent=2))
+
+
+@dataclass
+class _Outcome:
+    ok_lines: list[str]
+    errors: list[str]
+    heads: dict[str, Any] | None
+
+
+def _seal(uow: UnitOfWork) -> None:
+    from coauthor.services.audit import do_seal
+
+    sealed = uow.write(do_seal, None, bootstrap=True)
+    typer.echo(f"sealed {sum(sealed.values())} events in {len(sealed)} chains", err=True)
+
+
+def _check(
+    uow: UnitOfWork, alliance_id: str | None, anchored: Anchor | None, *, print_heads: bool
+) -> _Outcome:
+    """Every chain (or one alliance's), and every chain the anchor records (or that one)."""
     from coauthor.domain.errors import NotFound
     from coauthor.services import audit, eventlog
     from coauthor.services.mechanics.directory import alliance_exists
 
-    anchored = _read_anchor(anchor) if anchor else None
-    with operator_uow() as uow:
-        if alliance_id is not None and not alliance_exists(uow, alliance_id):
-            raise NotFound(f"no alliance with id {alliance_id}")
-        if seal:
-            sealed = uow.write(audit.do_seal, None, bootstrap=True)
-            typer.echo(f"sealed {sum(sealed.values())} events in {len(sealed)} chains", err=True)
-        chains = [alliance_id] if alliance_id else eventlog.chain_ids(uow)
-        reports = [eventlog.verify_chain(uow, chain) for chain in chains]
-        checks = audit.check_anchor(uow, anchored, chains) if anchored else []
-        heads = audit.heads_document(uow, chains) if print_heads else None
-    errors = [f"error: chain {r.chain_id}: {r.where}: {r.reason}" for r in reports if not r.ok] + [
-        f"error: chain {c.chain_id}: anchor: {c.problem}" for c in checks if not c.ok
-    ]
-    for line in _ok_lines(reports, checks, keyed=uow.event_key is not None):
-        typer.echo(line, err=print_heads)
-    if errors:
-        raise Failure(errors, VERIFY_FAILED)
-    if heads is not None:
-        import json
-
-        typer.echo(json.dumps(heads, indent=2))
+    if alliance_id is not None and not alliance_exists(uow, alliance_id):
+        raise NotFound(f"no alliance with id {alliance_id}")
+    chains = [alliance_id] if alliance_id else eventlog.chain_ids(uow)
+    reports = [eventlog.verify_chain(uow, chain) for chain in chains]
+    checks = audit.check_anchor(uow, anchored, [alliance_id] if alliance_id else None)
+    errors = [f"error: chain {r.chain_id}: {r.where}: {r.reason}" for r in reports if not r.ok]
+    errors += [f"error: chain {c.chain_id}: anchor: {c.problem}" for c in checks if not c.ok]
+    heads = audit.heads_document(uow, chains) if print_heads else None
+    return _Outcome(_ok_lines(reports, checks, keyed=uow.event_key is not None), errors, heads)
 
 
-def _read_anchor(path: Path) -> object:
+def _read_anchor(path: Path) -> Anchor:
     from coauthor.domain.errors import CoauthorError
     from coauthor.interop.archive import json_path, loads_json_object
     from coauthor.services.audit import parse_anchor
@@ -125,7 +151,7 @@ def _read_anchor(path: Path) -> object:
         raise Failure(error_lines(exc, lambda loc: f"{path}: {json_path(loc)}")) from None
 
 
-def _ok_lines(reports: list, checks: list, *, keyed: bool) -> list[str]:
+def _ok_lines(reports: list[ChainReport], checks: list[AnchorCheck], *, keyed: bool) -> list[str]:
     anchored = {check.chain_id: check.seq for check in checks if check.ok}
     lines = []
     for report in reports:

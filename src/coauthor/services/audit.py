@@ -108,9 +108,15 @@ def _check_one(uow: UnitOfWork, anchored: AnchoredHead, when: str) -> str | None
 
 
 def check_anchor(
-    uow: UnitOfWork, anchor: Anchor, chain_ids: list[str] | None = None
+    uow: UnitOfWork, anchor: Anchor | None, chain_ids: list[str] | None = None
 ) -> list[AnchorCheck]:
-    """Each anchored chain (of ``chain_ids``, when given) against the stored one."""
+    """Each anchored chain (of ``chain_ids``, when given) against the stored one.
+
+    Without ``chain_ids`` every chain the anchor records is checked, including
+    those the database no longer knows of at all.
+    """
+    if anchor is None:
+        return []
     when = anchor.at.isoformat().replace("+00:00", "Z")
     return [
         AnchorCheck(anchored.chain, anchored.seq, _check_one(uow, anchored, when))

@@ -123,10 +123,10 @@ def _store_head(uow: UnitOfWork, chain_id: str, head: Head) -> None:
     )
 
 
-def _keyed(key: EventKey | None, event_hash_: str) -> dict[str, str | None]:
+def _keyed(key: EventKey | None, digest: str) -> dict[str, str | None]:
     if key is None:
         return {"key_id": None, "mac": None}
-    return {"key_id": key.key_id, "mac": key.event_mac(event_hash_)}
+    return {"key_id": key.key_id, "mac": key.event_mac(digest)}
 
 
 def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payload: dict) -> Event:
