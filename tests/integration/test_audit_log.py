@@ -220,11 +220,11 @@ def test_an_anchored_chain_the_database_no_longer_knows_is_found(
     seed_alliance(runtime)
     anchor = print_heads(database_url, tmp_path)
     document = json.loads(anchor.read_text())
-    gone = {"chain": "al_GoneWithAllRows", "seq": 12, "hash": "a" * 64}
+    gone = {"chain": "al_GoneWithAllRows1", "seq": 12, "hash": "a" * 64}
     anchor.write_text(json.dumps({**document, "heads": [*document["heads"], gone]}))
     result = run_verify(database_url, "--anchor", str(anchor))
     assert result.exit_code == 1
-    assert "error: chain al_GoneWithAllRows: anchor: the chain no longer exists" in result.stderr
+    assert "error: chain al_GoneWithAllRows1: anchor: the chain no longer exists" in result.stderr
     assert "ok: chain site: 3 events intact, matches the anchor at event 3" in result.stdout
 
 
