@@ -38,8 +38,9 @@ from coauthor.services.archive.importer import do_import_archive
 from coauthor.services.deliberation import acts
 from coauthor.services.mechanics import alliances, registers
 from coauthor.services.mechanics.inputs import MemberInput, PartnerNoteInput
-from tests.integration.conftest import INTEGRATION_START, PostgresServer
+from tests.integration.conftest import INTEGRATION_START
 from tests.integration.test_eventlog import seed_alliance
+from tests.pg import PostgresServer
 
 KEY = "a-thirty-two-character-event-key-for-archives"
 Document = dict[str, Any]
