@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     password_reset_minutes: int = Field(
         default=60, ge=5, le=24 * 60, description="How long a password-reset link stays valid."
     )
+    event_log_key: str = Field(
+        default="",
+        description="Secret for the event log's keyed hash (HMAC-SHA256), at least 32 "
+        "characters. Empty: the log is hash-chained without a key.",
+    )
     anonymity_threshold: int = Field(
         default=5, ge=3, le=10, description="Smallest group whose answers are ever reported."
     )
@@ -145,6 +150,15 @@ class Settings(BaseSettings):
         if not url.startswith(("sqlite", "postgresql")):
             raise ValueError("database_url must be an sqlite:// or postgresql+psycopg:// URL")
         return url
+
+    @field_validator("event_log_key")
+    @classmethod
+    def _long_enough(cls, key: str) -> str:
+        from coauthor.eventkey import MIN_KEY_LENGTH
+
+        if key and len(key) < MIN_KEY_LENGTH:
+            raise ValueError(f"needs at least {MIN_KEY_LENGTH} characters (or none)")
+        return key
 
     def resolved_secret_key(self) -> str:
         """The configured key, else one generated once and stored next to the data."""

@@ -18,6 +18,7 @@ from coauthor.config import Settings
 from coauthor.db import migrate
 from coauthor.db.engine import make_engine, make_session_factory
 from coauthor.db.uow import UnitOfWork
+from coauthor.eventkey import EventKey, event_key_from
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -72,7 +73,11 @@ class Runtime:
     )
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, self.clock)
+        return UnitOfWork(self.session_factory, self.clock, event_key=self.event_key)
+
+    @cached_property
+    def event_key(self) -> EventKey | None:
+        return event_key_from(self.settings.event_log_key)
 
     @cached_property
     def secret_key(self) -> str:

@@ -296,6 +296,8 @@ def test_only_the_operator_and_site_admins_move_archives_and_admins_see_nothing_
 texts = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40
 ).filter(str.strip)
+storable = st.characters(codec="utf-8", exclude_characters="\x00")
+"""Any character a database can store: not NUL, not a lone surrogate (the models refuse both)."""
 days = st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31))
 amounts = st.decimals(min_value=0, max_value=Decimal("1e12"), places=2, allow_nan=False)
 
@@ -323,7 +325,7 @@ def alliance_specs(draw: st.DrawFn) -> dict[str, Any]:
             "kind": st.sampled_from(list(m.AgreementKind)),
             "effective_on": days,
             "signed_on": st.none() | days,
-            "summary": st.text(max_size=80),
+            "summary": st.text(storable, max_size=80),
         }
     )
     risk = st.fixed_dictionaries(

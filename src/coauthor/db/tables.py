@@ -318,7 +318,10 @@ events = sa.Table(
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("key_id", sa.String(16), nullable=True),
+    sa.Column("mac", sa.String(64), nullable=True),
 )
+"""``key_id`` and ``mac``: the event's keyed hash (coauthor.eventkey), when the server has a key."""
 
 chain_heads = sa.Table(
     "chain_heads",
@@ -326,6 +329,8 @@ chain_heads = sa.Table(
     sa.Column("chain_id", ID, primary_key=True),
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("key_id", sa.String(16), nullable=True),
+    sa.Column("mac", sa.String(64), nullable=True),
 )
 """The last event of each chain. Its row is the chain's lock: an append locks it first."""
 

@@ -292,6 +292,9 @@ class Event:
     payload: dict = field(default_factory=dict)
     prev_hash: str = ""
     hash: str = ""
+    key_id: str | None = None
+    """The id of the key whose MAC the event carries (coauthor.eventkey); None: unkeyed."""
+    mac: str | None = None
 
 
 class DeliberationStatus(enum.StrEnum):

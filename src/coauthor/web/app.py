@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from coauthor.clock import Clock
@@ -20,7 +20,10 @@ def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, runtime: Runtime | None = None
 ) -> FastAPI:
     runtime = runtime or build_runtime(settings, clock=clock)
+    from coauthor.web.address import refuse_unstorable_address
+
     app = FastAPI(
+        dependencies=[Depends(refuse_unstorable_address)],
         lifespan=_lifespan,
         title="Coauthor",
         version="1",

@@ -22,7 +22,7 @@ from coauthor.domain import model as m
 from coauthor.domain.errors import ValidationFailed
 from coauthor.services import inputs
 from coauthor.services.deliberation.inputs import DeliberationInput, StatementInput, VoteInput
-from coauthor.services.inputs import AwareDateTime, Email, Input, Name, Ref, Text
+from coauthor.services.inputs import AwareDateTime, Email, Input, Name, PublicId, Ref, Text
 from coauthor.services.mechanics import registers
 from coauthor.services.mechanics.inputs import (
     AllianceInput,
@@ -36,12 +36,15 @@ FORMAT = "coauthor-archive/1"
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 Hash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+KeyId = Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
+MAX_SEQ = 2**31 - 1
+"""The largest seq a database column holds."""
 
 
 class Record(Input):
     """An item as the archive holds it: the id it keeps, then its input fields."""
 
-    id: Ref
+    id: PublicId
 
 
 class AllianceRecord(AllianceInput, Record):
@@ -128,15 +131,30 @@ class CharterClauseRecord(Record):
 
 
 class EventRecord(Input):
-    """One event of the alliance's chain, verbatim; its hash covers every field."""
+    """One event of the alliance's chain, verbatim; its hash covers every field but the MAC.
 
-    seq: int = Field(ge=1)
+    ``key_id`` and ``mac``: the keyed hash of the server that wrote or last
+    imported the event (coauthor.eventkey), or null when it had no key.
+    """
+
+    seq: int = Field(ge=1, le=MAX_SEQ)
     at: AwareDateTime
-    actor_id: Ref | None
+    actor_id: PublicId | None
     kind: Annotated[str, Field(min_length=1, max_length=64)]
     payload: dict[str, Any]
     prev_hash: Hash
     hash: Hash
+    key_id: KeyId | None = None
+    mac: Hash | None = None
+
+
+class HeadRecord(Input):
+    """The chain's head where it was exported: its last seq and hash, and their MAC."""
+
+    seq: int = Field(ge=0, le=MAX_SEQ)
+    hash: Hash
+    key_id: KeyId | None = None
+    mac: Hash | None = None
 
 
 def section_of(kind_name: str) -> str:
@@ -176,6 +194,7 @@ ArchiveDocument: type[BaseModel] = create_model(
     declarations=(list[DeclarationRecord], Field(default_factory=list)),
     charter_clauses=(list[CharterClauseRecord], Field(default_factory=list)),
     events=(list[EventRecord], Field(default_factory=list)),
+    head=(HeadRecord | None, None),
 )
 
 SECTIONS: tuple[str, ...] = tuple(name for name in ArchiveDocument.model_fields if name != "format")

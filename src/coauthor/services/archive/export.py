@@ -23,6 +23,7 @@ from coauthor.services.archive.document import (
     DeclarationRecord,
     DeliberationRecord,
     EventRecord,
+    HeadRecord,
     MemberRecord,
     ParticipantRecord,
     PartnerNoteRecord,
@@ -125,6 +126,7 @@ def document_of(uow: UnitOfWork, alliance: m.Alliance, *, private: bool = True) 
     """
     alliance_id = alliance.id
     rows = _Rows(uow, alliance_id, private)
+    events = eventlog.chain_events(uow, alliance_id)
     orgs = _by_ids(uow, m.Organization, {p.organization_id for p in rows.partners})
     people = _by_ids(uow, m.Person, rows.person_ids())
     kinds = {
@@ -150,9 +152,18 @@ def document_of(uow: UnitOfWork, alliance: m.Alliance, *, private: bool = True) 
             ],
             **kinds,
             **_deliberation_sections(rows, people),
-            "events": [_fields(e, EventRecord) for e in eventlog.chain_events(uow, alliance_id)],
+            "events": [_fields(e, EventRecord) for e in events],
+            "head": _fields(_head(uow, alliance_id, events), HeadRecord),
         }
     )
+
+
+def _head(uow: UnitOfWork, alliance_id: str, events: list[m.Event]) -> eventlog.Head:
+    """The stored head; a chain that has none yet ends at its last event."""
+    stored = eventlog.head_of(uow, alliance_id)
+    if stored is not None:
+        return stored
+    return eventlog.Head(events[-1].seq, events[-1].hash) if events else eventlog.EMPTY_HEAD
 
 
 def export_alliance(

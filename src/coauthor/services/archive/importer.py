@@ -187,19 +187,44 @@ def _link_errors(archive: Any) -> list[FieldError]:
     return errors
 
 
-def _chain(archive: Any) -> list[m.Event]:
-    """The archive's events, checked as a chain; a break is reported at its JSON path."""
+def _stated_head(archive: Any) -> eventlog.Head:
+    if archive.head is not None:
+        return eventlog.Head(**archive.head.model_dump())
+    if archive.events:
+        raise ValidationFailed.one(
+            ("head",), "an archive with events states its chain's head (last seq and hash)"
+        )
+    return eventlog.EMPTY_HEAD
+
+
+def _chain(uow: UnitOfWork, archive: Any) -> tuple[list[m.Event], eventlog.Head]:
+    """The archive's events and head, checked as a chain; a break is reported at its JSON path.
+
+    The chain must end where its head says, so events cut off the end are
+    found. MACs under this server's key (an archive it exported) are checked;
+    others cannot be.
+    """
     chain_id = archive.alliance.id
     events = [m.Event(chain_id=chain_id, **record.model_dump()) for record in archive.events]
-    report = eventlog.check_events(chain_id, events)
+    head = _stated_head(archive)
+    report = eventlog.check_events(chain_id, events, head, key=uow.event_key)
     if not report.ok:
-        loc: Loc = ("events", report.events - 1)
-        raise ValidationFailed.one(loc, f"event {report.first_broken_seq}: {report.reason}")
-    return events
+        loc: Loc = ("head",) if report.at_head else ("events", report.events - 1)
+        raise ValidationFailed.one(loc, f"{report.where}: {report.reason}")
+    return events, head
+
+
+KEYED_FIELDS = ("key_id", "mac")
 
 
 def _comparable(document: Any) -> dict[str, Any]:
-    return document.model_dump(mode="json", exclude=SITE_WIDE)
+    """What must match for an archive to be the alliance already here: not MACs (each
+    server keys with its own secret), nor the site-wide details of people and organizations."""
+    data = document.model_dump(mode="json", exclude=SITE_WIDE)
+    for keyed in (*data["events"], data["head"] or {}):
+        for name in KEYED_FIELDS:
+            keyed.pop(name, None)
+    return data
 
 
 def _refuse_if_different(uow: UnitOfWork, existing: m.Alliance, archive: Any) -> None:
@@ -332,7 +357,7 @@ def _write(
     uow: UnitOfWork,
     actor: m.Person | None,
     archive: Any,
-    events: list[m.Event],
+    chain: tuple[list[m.Event], eventlog.Head],
     report: Progress | None,
 ) -> None:
     step = _Steps(report)
@@ -354,7 +379,7 @@ def _write(
     _write_deliberations(uow, alliance_id, archive, people)
     for section in DELIBERATION_SECTIONS:
         step(section)
-    eventlog.write_chain(uow, alliance_id, events)
+    eventlog.write_chain(uow, alliance_id, *chain)
     step("events")
 
 
@@ -380,8 +405,8 @@ def do_import_archive(
     errors = _link_errors(archive)
     if errors:
         raise ValidationFailed(errors)
-    events = _chain(archive)
-    _write(uow, actor, archive, events, report)
+    events, head = _chain(uow, archive)
+    _write(uow, actor, archive, (events, head), report)
     eventlog.append(
         uow,
         eventlog.SITE_CHAIN,

@@ -13,8 +13,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from coauthor import permissions
+from coauthor.domain.errors import FieldError, ValidationFailed
 from coauthor.domain.model import Person
 from coauthor.services.accounts import people
+from coauthor.services.inputs import unstorable_text
 from coauthor.web.auth import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -56,10 +58,17 @@ def viewer_from_session(request: Request) -> Viewer | None:
 
 
 async def posted_form(request: Request) -> dict[str, str]:
-    """The posted text fields, after checking the form's CSRF token."""
+    """The posted text fields, after checking the form's CSRF token.
+
+    A field holding text no database can store (NUL, a lone surrogate) is
+    refused here, whatever the form, with the field's name.
+    """
     data = await request.form()
     values = {name: value for name, value in data.multi_items() if isinstance(value, str)}
     check_csrf(request, values.pop(CSRF_FIELD, None) or request.headers.get(CSRF_HEADER))
+    problems = unstorable_text(values)
+    if problems:
+        raise ValidationFailed([FieldError(loc, reason) for loc, reason in problems])
     return values
 
 
