@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     anonymity_threshold: int = Field(
         default=5, ge=3, le=10, description="Smallest group whose answers are ever reported."
     )
+    pulse_comment_threshold: int = Field(
+        default=10,
+        ge=3,
+        le=100,
+        description="Fewest answers a pulse wave needs before its open comments are shown; "
+        "at least the anonymity threshold.",
+    )
     static_vendor_dir: Path = Field(
         default=Path("node_modules"),
         description="Where npm installed the front-end packages (htmx).",
@@ -62,6 +69,14 @@ class Settings(BaseSettings):
         if not url.startswith(("sqlite", "postgresql")):
             raise ValueError("database_url must be an sqlite:// or postgresql+psycopg:// URL")
         return url
+
+    @field_validator("pulse_comment_threshold")
+    @classmethod
+    def _comments_need_more_people(cls, value: int, info: ValidationInfo) -> int:
+        anonymity = info.data.get("anonymity_threshold")
+        if anonymity is not None and value < anonymity:
+            raise ValueError(f"must be at least the anonymity threshold ({anonymity})")
+        return value
 
     def resolved_secret_key(self) -> str:
         """The configured key, else one generated once and stored next to the data."""
