@@ -235,7 +235,12 @@ def _labels(rows: Sequence[Respondent], threshold: int) -> dict[int, str]:
 def _members(
     rows: Sequence[Respondent], labels: Mapping[int, str], answered: Floats
 ) -> dict[GroupKey, set[int]]:
-    """The respondents of every group, among those who answered (``answered`` per row)."""
+    """The respondents of every group, among those who answered (``answered`` per row).
+
+    A role band that holds all of its partner's respondents is left out: it
+    would show the partner's figures again, and say that nobody of the other
+    band answered.
+    """
     groups: dict[GroupKey, set[int]] = {ALLIANCE: set()}
     for row, label in labels.items():
         if not answered[row]:
@@ -245,7 +250,11 @@ def _members(
         band = rows[row].band
         if band is not None:
             groups.setdefault(GroupKey(label, band), set()).add(row)
-    return groups
+    return {
+        key: members
+        for key, members in groups.items()
+        if key.level != "band" or members != groups[GroupKey(key.partner)]
+    }
 
 
 def _kept(groups: Mapping[GroupKey, set[int]], threshold: int) -> list[GroupKey]:

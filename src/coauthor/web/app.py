@@ -31,10 +31,12 @@ def create_app(
 
     install_error_handlers(app)
     _mount_static(app, runtime)
+    from coauthor.web.api import public_router as public_api_router
     from coauthor.web.api import router as api_router
     from coauthor.web.pages import router as pages_router
 
     app.include_router(api_router, prefix="/api/v1")
+    app.include_router(public_api_router, prefix="/api/v1")
     app.include_router(pages_router)
     return app
 
