@@ -511,10 +511,13 @@ def add_own_item(
     return OwnItem.model_validate(uow.write(items.do_add_item, person, alliance_id, data))
 
 
-@router.post(f"{PULSE}/items/{{item_id}}/retire", response_model=OwnItem)
-def retire_own_item(alliance_id: str, item_id: str, uow: UowDep, person: PersonDep) -> OwnItem:
+@router.post(f"{PULSE}/items/{{pulse_item_id}}/retire", response_model=OwnItem)
+def retire_own_item(
+    alliance_id: str, pulse_item_id: str, uow: UowDep, person: PersonDep
+) -> OwnItem:
     """Stop asking an own question in new waves (managers); past waves keep it."""
-    return OwnItem.model_validate(uow.write(items.do_retire_item, person, alliance_id, item_id))
+    retired = uow.write(items.do_retire_item, person, alliance_id, pulse_item_id)
+    return OwnItem.model_validate(retired)
 
 
 @answer_router.get("/pulse/{token}", response_model=LinkPage)

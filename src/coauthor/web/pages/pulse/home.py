@@ -125,11 +125,13 @@ def add_item(
     )
 
 
-@router.post("/a/{alliance_id}/pulse/items/{item_id}/retire")
-def retire_item(alliance_id: str, item_id: str, actor: PostingPerson, uow: UowDep) -> Response:
+@router.post("/a/{alliance_id}/pulse/items/{pulse_item_id}/retire")
+def retire_item(
+    alliance_id: str, pulse_item_id: str, actor: PostingPerson, uow: UowDep
+) -> Response:
     return write_and_go(
         uow,
-        lambda: items.do_retire_item(uow, actor, alliance_id, item_id),
+        lambda: items.do_retire_item(uow, actor, alliance_id, pulse_item_id),
         pulse_url(alliance_id) + "#own-items",
     )
 

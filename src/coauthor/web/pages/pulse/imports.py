@@ -134,7 +134,7 @@ def where(error: FieldError) -> str:
 
 def _read(text: str | None) -> tuple[CsvTable | None, list[str]]:
     if text is None:
-        return None, ["Choose a CSV file to import."]
+        return None, ["Choose a CSV file to import, or paste its text."]
     if text == "":
         return None, ["The file is not UTF-8 text (save it as CSV, UTF-8)."]
     try:
@@ -152,11 +152,16 @@ def upload(
     uploaded: Uploaded,
     uow: UowDep,
 ) -> Response:
-    """Step 1: read the file and propose a mapping of its columns."""
+    """Step 1: read the file (or the text pasted instead) and propose a mapping of its columns.
+
+    Nothing is stored yet.
+    """
     form = Form({k: v for k, v in values.items() if k in ("title", "closed_on")})
-    table, problems = _read(uploaded)
+    pasted = values.get("pasted", "").strip()
+    text = uploaded if uploaded is not None else (pasted or None)
+    table, problems = _read(text)
     status = 200 if table else 422
-    text = uploaded or ""
+    text = text or ""
     return _page(
         request,
         uow,
