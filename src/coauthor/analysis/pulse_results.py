@@ -301,15 +301,18 @@ def _reliability(
     for key in (key for key in kept if key.level == "partner"):
         rows += sorted(members[key])
         partners += [key.partner] * len(members[key])
-    icc = nested_icc(scores[rows, j], partners)
+    icc1 = icc2 = NAN
+    if len(set(partners)) >= 2:
+        icc = nested_icc(scores[rows, j], partners)
+        icc1, icc2 = icc.icc1, icc.icc2
     return Reliability(
         measure=measure.key,
         n=len(everyone),
         items=len(measure.columns),
         alpha=cronbach_alpha(items).alpha,
         omega=mcdonald_omega(items).omega,
-        icc1=icc.icc1,
-        icc2=icc.icc2,
+        icc1=icc1,
+        icc2=icc2,
     )
 
 
@@ -384,7 +387,7 @@ def wave_figures(
     """
     rows = _canonical(respondents)
     labels = _labels(rows, threshold)
-    width = len(rows[0].answers) if rows else 0
+    width = len(rows[0].answers) if rows else 1 + max(c for m in measures for c in m.columns)
     matrix = np.array([r.answers for r in rows], dtype=np.float64).reshape(len(rows), width)
     scores = respondent_scores(matrix, measures)
     everyone = _members(rows, labels, np.ones(len(rows), dtype=bool))

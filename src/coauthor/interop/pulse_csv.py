@@ -54,7 +54,7 @@ def read_table(text: str) -> CsvTable:
         raise ValidationFailed.one(
             ("csv",), f"the file is larger than {MAX_CHARACTERS:,} characters"
         )
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
     rows: list[tuple[int, list[str]]] = []
     line = 1
     try:
