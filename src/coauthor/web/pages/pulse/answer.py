@@ -53,11 +53,12 @@ def answer_page(request: Request, token: str, uow: UowDep) -> Response:
 
 
 def _payload(values: Mapping[str, str]) -> dict[str, Any]:
-    """Form fields ``answers.<key>`` as the answers; a number stays text if it is not one."""
+    """Form fields ``answers.<key>`` as the answers; a blank one is not an answer, and text
+    that is not a number stays text (so the error says so)."""
     answers: dict[str, Any] = {}
     for name, value in values.items():
         root, _, key = name.partition(".")
-        if root == "answers" and key:
+        if root == "answers" and key and value.strip():
             answers[key] = int(value) if value.strip().isdigit() else value
     return {"answers": answers, "comment": values.get("comment", "")}
 
