@@ -239,7 +239,7 @@ def _members(
 
     A role band that holds all of its partner's respondents is left out: it
     would show the partner's figures again, and say that nobody of the other
-    band answered.
+    band answered. So is "Other partners" when it holds everyone.
     """
     groups: dict[GroupKey, set[int]] = {ALLIANCE: set()}
     for row, label in labels.items():
@@ -250,11 +250,14 @@ def _members(
         band = rows[row].band
         if band is not None:
             groups.setdefault(GroupKey(label, band), set()).add(row)
-    return {
-        key: members
-        for key, members in groups.items()
-        if key.level != "band" or members != groups[GroupKey(key.partner)]
-    }
+    return {key: members for key, members in groups.items() if not _repeats(key, members, groups)}
+
+
+def _repeats(key: GroupKey, members: set[int], groups: Mapping[GroupKey, set[int]]) -> bool:
+    """A band holding all of its partner, or "Other partners" holding everyone, adds nothing."""
+    if key.level == "band":
+        return members == groups[GroupKey(key.partner)]
+    return key.partner == OTHER_PARTNERS and members == groups[ALLIANCE]
 
 
 def _kept(groups: Mapping[GroupKey, set[int]], threshold: int) -> list[GroupKey]:
