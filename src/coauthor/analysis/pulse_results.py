@@ -26,25 +26,28 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
-from scipy import stats
+from scipy.special import stdtrit
 
 from coauthor.analysis.anonymity import merge_small, reportable_groups
 from coauthor.analysis.psychometrics import (
     Floats,
-    ad_index,
+    ad_arrays,
     cronbach_alpha,
     mcdonald_omega,
     nested_icc,
-    rwg_j,
+    rwg_j_arrays,
 )
 from coauthor.analysis.psychometrics_gap import (
     DEFAULT_EQUIVALENCE_DELTA,
     DEFAULT_SIGNIFICANCE,
-    perception_gap,
+    GapArrays,
+    gap_arrays,
 )
+from coauthor.domain.errors import ValidationFailed
 
 OTHER_PARTNERS = "Other partners"
 CONFIDENCE = 0.95
@@ -212,7 +215,7 @@ def mean_interval(values: Floats, confidence: float = CONFIDENCE) -> tuple[float
     mean = float(values.mean()) if n else NAN
     if n < 2:
         return mean, NAN, NAN
-    half = float(stats.t.ppf((1 + confidence) / 2, n - 1) * values.std(ddof=1) / math.sqrt(n))
+    half = float(stdtrit(n - 1, (1 + confidence) / 2) * values.std(ddof=1) / math.sqrt(n))
     return mean, mean - half, mean + half
 
 
@@ -232,10 +235,8 @@ def _labels(rows: Sequence[Respondent], threshold: int) -> dict[int, str]:
     return reported
 
 
-def _members(
-    rows: Sequence[Respondent], labels: Mapping[int, str], answered: Floats
-) -> dict[GroupKey, set[int]]:
-    """The respondents of every group, among those who answered (``answered`` per row).
+def _members(rows: Sequence[Respondent], labels: Mapping[int, str]) -> dict[GroupKey, set[int]]:
+    """The respondents of every group.
 
     A role band that holds all of its partner's respondents is left out: it
     would show the partner's figures again, and say that nobody of the other
@@ -243,8 +244,6 @@ def _members(
     """
     groups: dict[GroupKey, set[int]] = {ALLIANCE: set()}
     for row, label in labels.items():
-        if not answered[row]:
-            continue
         groups[ALLIANCE].add(row)
         groups.setdefault(GroupKey(label), set()).add(row)
         band = rows[row].band
@@ -253,41 +252,83 @@ def _members(
     return {key: members for key, members in groups.items() if not _repeats(key, members, groups)}
 
 
+def _answering(groups: Mapping[GroupKey, set[int]], answered: Floats) -> dict[GroupKey, set[int]]:
+    """The groups among those who answered a measure (``answered`` per row), as above."""
+    rows = set(np.flatnonzero(answered).tolist())
+    narrowed = {key: members & rows for key, members in groups.items()}
+    return {
+        key: members
+        for key, members in narrowed.items()
+        if members and not _repeats(key, members, narrowed)
+    }
+
+
 def _repeats(key: GroupKey, members: set[int], groups: Mapping[GroupKey, set[int]]) -> bool:
     """A band holding all of its partner, or "Other partners" holding everyone, adds nothing."""
     if key.level == "band":
-        return members == groups[GroupKey(key.partner)]
+        # "Other partners" may be gone already (holding everyone): its bands sit in the alliance.
+        return members == groups.get(GroupKey(key.partner), groups.get(ALLIANCE))
     return key.partner == OTHER_PARTNERS and members == groups[ALLIANCE]
 
 
+@lru_cache(maxsize=64)
+def _kept_cached(groups: tuple[tuple[GroupKey, frozenset[int]], ...], threshold: int) -> tuple:
+    return tuple(_kept_uncached(dict(groups), threshold))
+
+
 def _kept(groups: Mapping[GroupKey, set[int]], threshold: int) -> list[GroupKey]:
+    """Reportable groups (the same member sets give the same answer: measures often share)."""
+    signature = tuple((key, frozenset(members)) for key, members in groups.items())
+    return list(_kept_cached(signature, threshold))
+
+
+def _kept_uncached(groups: Mapping[GroupKey, frozenset[int]], threshold: int) -> list[GroupKey]:
     """Reportable groups: the alliance, then partners (largest first), then role bands."""
     partners = sorted(
         (key for key in groups if key.level == "partner"), key=lambda k: (-len(groups[k]), k)
     )
     bands = sorted(key for key in groups if key.level == "band")
-    return reportable_groups(groups, threshold, priority=[ALLIANCE, *partners, *bands])
+    alliance = [ALLIANCE] if ALLIANCE in groups else []
+    return reportable_groups(groups, threshold, priority=[*alliance, *partners, *bands])
 
 
-def _score(
-    measure: Measure, rows: list[int], matrix: Floats, scores: Floats, j: int, scale_points: int
-) -> Score:
-    values = scores[rows, j]
-    values = values[~np.isnan(values)]
-    items = matrix[np.ix_(rows, list(measure.columns))]
-    mean, low, high = mean_interval(values)
-    deviation = ad_index(items, scale_points)
-    return Score(
-        measure=measure.key,
-        n=int(values.size),
-        mean=mean,
-        sd=float(values.std(ddof=1)) if values.size > 1 else NAN,
-        low=low,
-        high=high,
-        rwg=rwg_j(items, scale_points).rwg,
-        ad=deviation.ad,
-        ad_within_ceiling=deviation.within_ceiling,
-    )
+def _scores(
+    measure: Measure,
+    j: int,
+    keys: Sequence[GroupKey],
+    members: Mapping[GroupKey, set[int]],
+    matrix: Floats,
+    scores: Floats,
+    scale_points: int,
+) -> dict[GroupKey, Score]:
+    """The measure's score in each of ``keys``; agreement computed for all groups at once."""
+    if not keys:
+        return {}
+    rows = [sorted(members[key]) for key in keys]
+    stack = np.full((len(keys), max(map(len, rows)), len(measure.columns)), np.nan)
+    for g, group_rows in enumerate(rows):
+        stack[g, : len(group_rows)] = matrix[np.ix_(group_rows, list(measure.columns))]
+    agreement = rwg_j_arrays(stack, scale_points).rwg
+    deviation = ad_arrays(stack).ad
+    ceiling = scale_points / 6
+    found = {}
+    for g, key in enumerate(keys):
+        values = scores[rows[g], j]
+        values = values[~np.isnan(values)]
+        mean, low, high = mean_interval(values)
+        ad = float(deviation[g])
+        found[key] = Score(
+            measure=measure.key,
+            n=int(values.size),
+            mean=mean,
+            sd=float(values.std(ddof=1)) if values.size > 1 else NAN,
+            low=low,
+            high=high,
+            rwg=float(agreement[g]),
+            ad=ad,
+            ad_within_ceiling=None if math.isnan(ad) else ad <= ceiling,
+        )
+    return found
 
 
 def _reliability(
@@ -319,57 +360,88 @@ def _reliability(
     )
 
 
-def _gap(
-    a: GroupKey,
-    b: GroupKey,
+GAP_FIGURES = (
+    "mean_a",
+    "mean_b",
+    "difference",
+    "t",
+    "df",
+    "p",
+    "p_holm",
+    "hedges_g",
+    "rank_biserial",
+    "p_mann_whitney_holm",
+    "tost_p",
+)
+
+
+def _measure_gap(
+    arrays: GapArrays, a: int, b: int, i: int, key: str, significance: float
+) -> MeasureGap:
+    """Item ``i`` of the comparison of group ``a`` with group ``b`` in ``arrays``."""
+    tost_p, p_holm = float(arrays.tost_p[a, b, i]), float(arrays.p_holm[a, b, i])
+    return MeasureGap(
+        measure=key,
+        n_a=int(arrays.n_a[a, b, i]),
+        n_b=int(arrays.n_b[a, b, i]),
+        **{name: float(getattr(arrays, name)[a, b, i]) for name in GAP_FIGURES},
+        equivalent=None if math.isnan(tost_p) else tost_p < significance,
+        significant=None if math.isnan(p_holm) else p_holm < significance,
+    )
+
+
+def _all_agree(verdicts: Sequence[bool | None]) -> bool | None:
+    """True when every measure is equivalent, False when one is not, else None."""
+    if False in verdicts:
+        return False
+    return None if None in verdicts or not verdicts else True
+
+
+def _gaps(
+    partners: Sequence[GroupKey],
     measures: Sequence[Measure],
     scores: Floats,
     kept: Mapping[str, list[GroupKey]],
     everyone: Mapping[GroupKey, set[int]],
     delta: float,
     significance: float,
-) -> PartnerGap | None:
-    """a − b on the measures both partners are reported on; None if there are none.
+) -> tuple[PartnerGap, ...]:
+    """Every two partners, a − b, on the measures both are reported on (Holm over those).
 
-    A respondent without a score on a measure is left out of that measure.
+    The pairs that share the same measures are compared in one ``gap_arrays``
+    call over all their partners; a respondent without a score on a measure
+    is left out of that measure.
     """
-    shared = [j for j, m in enumerate(measures) if a in kept[m.key] and b in kept[m.key]]
-    if not shared:
-        return None
-    rows_a, rows_b = sorted(everyone[a]), sorted(everyone[b])
-    gap = perception_gap(
-        scores[np.ix_(rows_a, shared)],
-        scores[np.ix_(rows_b, shared)],
-        [measures[j].key for j in shared],
-        delta=delta,
-        significance=significance,
-    )
-    return PartnerGap(
-        a=str(a.partner),
-        b=str(b.partner),
-        measures=tuple(
-            MeasureGap(
-                measure=item.item,
-                n_a=item.n_a,
-                n_b=item.n_b,
-                mean_a=item.mean_a,
-                mean_b=item.mean_b,
-                difference=item.difference,
-                t=item.t,
-                df=item.df,
-                p=item.p,
-                p_holm=item.p_holm,
-                hedges_g=item.hedges_g,
-                rank_biserial=item.rank_biserial,
-                p_mann_whitney_holm=item.p_mann_whitney_holm,
-                tost_p=item.tost_p,
-                equivalent=item.equivalent,
-                significant=None if math.isnan(item.p_holm) else item.p_holm < significance,
+    shared_by: dict[tuple[int, ...], list[tuple[int, int]]] = {}
+    for a, b in combinations(range(len(partners)), 2):
+        shared = tuple(
+            j
+            for j, m in enumerate(measures)
+            if partners[a] in kept[m.key] and partners[b] in kept[m.key]
+        )
+        if shared:
+            shared_by.setdefault(shared, []).append((a, b))
+    found: dict[tuple[int, int], PartnerGap] = {}
+    for shared, pairs in shared_by.items():
+        involved = sorted({p for pair in pairs for p in pair})
+        rows = [sorted(everyone[partners[p]]) for p in involved]
+        stack = np.full((len(involved), max(map(len, rows)), len(shared)), np.nan)
+        for g, group_rows in enumerate(rows):
+            stack[g, : len(group_rows)] = scores[np.ix_(group_rows, list(shared))]
+        arrays = gap_arrays(stack, delta=delta)
+        place = {p: g for g, p in enumerate(involved)}
+        for a, b in pairs:
+            items = tuple(
+                _measure_gap(arrays, place[a], place[b], i, measures[j].key, significance)
+                for i, j in enumerate(shared)
             )
-            for item in gap.items
-        ),
-        equivalent=gap.equivalent,
-    )
+            found[(a, b)] = PartnerGap(
+                a=str(partners[a].partner),
+                b=str(partners[b].partner),
+                measures=items,
+                equivalent=_all_agree([item.equivalent for item in items]),
+            )
+    return tuple(found[pair] for pair in sorted(found))
 
 
 def wave_figures(
@@ -393,21 +465,19 @@ def wave_figures(
     width = len(rows[0].answers) if rows else 1 + max(c for m in measures for c in m.columns)
     matrix = np.array([r.answers for r in rows], dtype=np.float64).reshape(len(rows), width)
     scores = respondent_scores(matrix, measures)
-    everyone = _members(rows, labels, np.ones(len(rows), dtype=bool))
+    everyone = _members(rows, labels)
     groups_kept = _kept(everyone, threshold)
-    members = {
-        m.key: _members(rows, labels, ~np.isnan(scores[:, j])) for j, m in enumerate(measures)
-    }
+    members = {m.key: _answering(everyone, ~np.isnan(scores[:, j])) for j, m in enumerate(measures)}
     kept = {m.key: _kept(members[m.key], threshold) for m in measures}
+    per_measure = {
+        m.key: _scores(m, j, kept[m.key], members[m.key], matrix, scores, scale_points)
+        for j, m in enumerate(measures)
+    }
     groups = tuple(
         GroupFigures(
             key=key,
             n=len(everyone[key]),
-            scores={
-                m.key: _score(m, sorted(members[m.key][key]), matrix, scores, j, scale_points)
-                for j, m in enumerate(measures)
-                if key in kept[m.key]
-            },
+            scores={m.key: per_measure[m.key][key] for m in measures if key in kept[m.key]},
         )
         for key in sorted(groups_kept, key=_display_order)
     )
@@ -417,11 +487,8 @@ def wave_figures(
         if ALLIANCE in kept[m.key]
     )
     partners = [key for key in sorted(groups_kept, key=_display_order) if key.level == "partner"]
-    gaps = tuple(
-        gap
-        for a, b in combinations(partners, 2)
-        if (gap := _gap(a, b, measures, scores, kept, everyone, delta, significance)) is not None
-    )
+    _check_significance(significance)
+    gaps = _gaps(partners, measures, scores, kept, everyone, delta, significance)
     return WaveFigures(
         threshold=threshold,
         groups=groups,
@@ -429,6 +496,11 @@ def wave_figures(
         gaps=gaps,
         merged=any(key.partner == OTHER_PARTNERS for key in groups_kept),
     )
+
+
+def _check_significance(significance: float) -> None:
+    if not 0 < significance < 1:
+        raise ValidationFailed.one("significance", "must lie between 0 and 1")
 
 
 def _display_order(key: GroupKey) -> tuple:
