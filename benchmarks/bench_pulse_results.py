@@ -20,6 +20,7 @@ Usage: ``python benchmarks/bench_pulse_results.py [--repeats 7] [--write]``
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -181,7 +182,8 @@ def render(figures: dict[str, float], pages: dict[str, float], repeats: int) -> 
     return "\n".join(
         [
             f"Measured {date.today().isoformat()} on {platform.machine()} {platform.system()}, "
-            f"Python {platform.python_version()}; medians of {repeats} runs.",
+            f"{os.cpu_count()} cores (shared), Python {platform.python_version()}; "
+            f"medians of {repeats} runs.",
             "",
             "| case | size | reference | ours | ours ÷ reference |",
             "| --- | --- | --- | --- | --- |",
