@@ -207,6 +207,14 @@ def new_wave(world: World) -> dict[str, Any]:
     return {"title": "Q2 pulse", "closes_on": (date.today() + timedelta(days=10)).isoformat()}
 
 
+def closing(world: World) -> dict[str, Any]:
+    return {"status": "closed"}
+
+
+def reminder(world: World) -> dict[str, Any]:
+    return {"note": "Five minutes, please."}
+
+
 def new_pulse_item(world: World) -> dict[str, Any]:
     return {"text": "Our joint plans survive contact with reality."}
 
@@ -310,8 +318,8 @@ def pulse_rules() -> dict[tuple[str, str], Rule]:
         ("GET", f"{api}/waves"): Rule(Policy.VIEW),
         ("POST", f"{api}/waves"): running,
         ("GET", f"{api}/{wave}"): Rule(Policy.VIEW),
-        ("POST", f"{api}/{wave}/close"): Rule(Policy.EDIT),
-        ("POST", f"{api}/{wave}/reminders"): Rule(Policy.EDIT),
+        ("POST", f"{api}/{wave}/status"): Rule(Policy.EDIT, closing),
+        ("POST", f"{api}/{wave}/reminders"): Rule(Policy.EDIT, reminder),
         ("GET", f"{api}/{wave}/links"): Rule(Policy.EDIT),
         ("GET", f"{api}/{wave}/results"): Rule(Policy.VIEW),
         ("GET", f"{api}/me"): Rule(Policy.VIEW),
@@ -319,7 +327,7 @@ def pulse_rules() -> dict[tuple[str, str], Rule]:
         ("POST", f"{api}/imports"): Rule(Policy.EDIT, pulse_import),
         ("GET", f"{api}/items"): Rule(Policy.VIEW),
         ("POST", f"{api}/items"): Rule(Policy.EDIT, new_pulse_item),
-        ("POST", f"{api}/items/{{pulse_item_id}}/retire"): Rule(Policy.EDIT),
+        ("DELETE", f"{api}/items/{{pulse_item_id}}"): Rule(Policy.EDIT),
         ("GET", f"{API}/pulse/{{token}}"): Rule(Policy.PUBLIC),
         ("POST", f"{API}/pulse/{{token}}/answers"): Rule(
             Policy.PUBLIC, pulse_answers, logged=False
@@ -332,7 +340,7 @@ def pulse_rules() -> dict[tuple[str, str], Rule]:
         ("GET", f"{page}/{wave}/results.csv"): Rule(Policy.VIEW),
         ("GET", f"{page}/{wave}/links"): Rule(Policy.EDIT),
         ("POST", f"{page}/{wave}/close"): Rule(Policy.EDIT),
-        ("POST", f"{page}/{wave}/remind"): Rule(Policy.EDIT),
+        ("POST", f"{page}/{wave}/remind"): Rule(Policy.EDIT, reminder),
         ("GET", f"{page}/import"): Rule(Policy.EDIT),
         ("POST", f"{page}/import"): Rule(Policy.EDIT, pulse_import_upload, logged=False),
         ("POST", f"{page}/import/map"): Rule(Policy.EDIT, pulse_import_mapped),

@@ -432,6 +432,7 @@ pulse_waves = sa.Table(
     sa.Column("opened_at", UTCDateTime, nullable=False),
     sa.Column("closes_at", UTCDateTime, nullable=False),
     sa.Column("reminded_at", UTCDateTime, nullable=True),
+    sa.Column("reminder_note", sa.String(500), nullable=False, default=""),
 )
 
 pulse_wave_items = sa.Table(

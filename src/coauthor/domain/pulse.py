@@ -34,6 +34,7 @@ SCALE_LABELS = (
     "Strongly agree",
 )
 COMMENT_MAX_LENGTH = 2000
+REMINDER_MAX_LENGTH = 500
 
 
 class Dimension(enum.StrEnum):
@@ -178,6 +179,8 @@ class Wave:
     opened_at: datetime
     closes_at: datetime
     reminded_at: datetime | None = None
+    reminder_note: str = ""
+    """The managers' words with the last reminder, shown to those who have not answered."""
 
     def is_open(self, now: datetime) -> bool:
         return self.opened_at <= now < self.closes_at

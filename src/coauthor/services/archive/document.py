@@ -32,7 +32,7 @@ from coauthor.services.mechanics.inputs import (
     PartnerInput,
     PartnerNoteInput,
 )
-from coauthor.services.pulse.inputs import Comment, CustomItemInput
+from coauthor.services.pulse.inputs import Comment, CustomItemInput, ReminderNote
 
 FORMAT = "coauthor-archive/1"
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -157,6 +157,7 @@ class PulseWaveRecord(Record):
     opened_at: AwareDateTime
     closes_at: AwareDateTime
     reminded_at: AwareDateTime | None = None
+    reminder_note: ReminderNote = ""
     items: list[PulseWaveItemRecord] = Field(min_length=1)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from coauthor.domain.pulse import COMMENT_MAX_LENGTH
+from coauthor.domain.pulse import COMMENT_MAX_LENGTH, REMINDER_MAX_LENGTH
 from coauthor.services.inputs import Input, Name
 
 ItemText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)]
@@ -21,6 +21,23 @@ class WaveInput(Input):
 
     title: Name
     closes_on: date
+
+
+ReminderNote = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=REMINDER_MAX_LENGTH)
+]
+
+
+class ReminderInput(Input):
+    """A reminder to everyone who has not answered yet, with a note from the managers."""
+
+    note: ReminderNote = ""
+
+
+class WaveStatusInput(Input):
+    """Close a running wave now (a closed wave never opens again)."""
+
+    status: Literal["closed"]
 
 
 class CustomItemInput(Input):

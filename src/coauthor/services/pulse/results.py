@@ -14,6 +14,7 @@ threshold of answers, all together, sorted by their text.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -92,7 +93,7 @@ def respondents(
 
 
 class _FiguresCache:
-    """Figures of closed waves, which never change: by wave, threshold and answer count."""
+    """Figures of closed waves (which never change), by wave and a digest of their answers."""
 
     def __init__(self, size: int = 256) -> None:
         self._entries: dict[tuple, WaveFigures] = {}
@@ -127,18 +128,19 @@ def _answer_count(uow: UnitOfWork, wave: Wave) -> int:
 def figures_of(
     uow: UnitOfWork, wave: Wave, items: Sequence[WaveItem], threshold: int
 ) -> WaveFigures:
-    """The figures of a closed wave (computed once per process and kept)."""
-    names = partner_names(uow, wave.alliance_id)
-    key = (
-        wave.alliance_id,
-        wave.id,
-        threshold,
-        _answer_count(uow, wave),
-        tuple(sorted(names.items())),
-    )
+    """The figures of a closed wave, computed once per process for the same answers.
+
+    The key is a digest of what the figures depend on — the answers (in an
+    order of their own), the partners' names, the items and the threshold —
+    so loading the answers is all a repeated view costs.
+    """
+    found = respondents(uow, wave, items, partner_names(uow, wave.alliance_id))
+    content = sorted(repr(r) for r in found)
+    asked = [(i.key, i.dimension, i.reverse) for i in items]
+    digest = hashlib.sha256(repr((content, asked, threshold)).encode()).hexdigest()
+    key = (wave.alliance_id, wave.id, digest)
     cached = _cache.get(key)
     if cached is None:
-        found = respondents(uow, wave, items, names)
         cached = wave_figures(found, measures_of(items), SCALE_POINTS, threshold)
         _cache.put(key, cached)
     return cached

@@ -35,7 +35,7 @@ from coauthor.ids import new_id
 from coauthor.services import eventlog, inputs
 from coauthor.services.mechanics.alliances import open_alliance, open_for_edit
 from coauthor.services.pulse.access import Thresholds, open_wave, partner_names
-from coauthor.services.pulse.inputs import WaveInput
+from coauthor.services.pulse.inputs import ReminderInput, WaveInput
 from coauthor.services.pulse.items import active_items
 from coauthor.services.pulse.links import token_for
 
@@ -146,18 +146,23 @@ def do_close_wave(uow: UnitOfWork, actor: m.Person | None, alliance_id: str, wav
     return wave
 
 
-def do_remind(uow: UnitOfWork, actor: m.Person | None, alliance_id: str, wave_id: str) -> Wave:
-    """Record a reminder to everyone who has not answered yet.
+def do_remind(
+    uow: UnitOfWork, actor: m.Person | None, alliance_id: str, wave_id: str, payload: Any = None
+) -> Wave:
+    """Record a reminder, with an optional note, to everyone who has not answered yet.
 
     Who that is stays inside the service: the manager hands out the same
     links again (a used one thanks its owner and stores nothing), and each
     member who has not answered sees the reminder on their own pulse page.
     """
     wave = open_wave(uow, actor, alliance_id, wave_id, for_edit=True).wave
+    data = inputs.parse(ReminderInput, payload or {})
     now = uow.clock.now()
     _require_running(wave, now)
-    wave.reminded_at = now
-    eventlog.append(uow, alliance_id, actor, "pulse_wave.reminded", {"id": wave_id})
+    wave.reminded_at, wave.reminder_note = now, data.note
+    eventlog.append(
+        uow, alliance_id, actor, "pulse_wave.reminded", {"id": wave_id, "note": data.note}
+    )
     return wave
 
 

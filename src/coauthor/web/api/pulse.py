@@ -21,7 +21,14 @@ from coauthor.domain.pulse import SCALE_LABELS, SCALE_POINTS, CustomItem, Dimens
 from coauthor.interop.pulse_csv import read_table
 from coauthor.services.pulse import answering, imports, items, results, waves
 from coauthor.services.pulse.access import Thresholds, wave_items
-from coauthor.services.pulse.inputs import AnswerInput, CustomItemInput, ImportInput, WaveInput
+from coauthor.services.pulse.inputs import (
+    AnswerInput,
+    CustomItemInput,
+    ImportInput,
+    ReminderInput,
+    WaveInput,
+    WaveStatusInput,
+)
 from coauthor.web.api.deps import PersonDep, set_location
 from coauthor.web.api.pagination import Paged, PageDep, paged_list
 from coauthor.web.api.schemas import Output
@@ -57,14 +64,14 @@ def _number(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
-class Item(Output):
+class PulseItem(Output):
     key: str
     dimension: Dimension | None = Field(description="Null for one of the alliance's own items.")
     text: str
     reverse: bool = Field(description="Agreeing means things are worse; scored 8 − answer.")
 
 
-class OwnItem(Output):
+class PulseOwnItem(Output):
     id: str
     text: str
     reverse: bool
@@ -72,7 +79,7 @@ class OwnItem(Output):
     retired_at: datetime | None
 
 
-class PartnerRate(Output):
+class PulsePartnerRate(Output):
     partner_id: str
     name: str
     invited: int
@@ -81,16 +88,16 @@ class PartnerRate(Output):
     )
 
 
-class Rates(Output):
+class PulseRates(Output):
     threshold: int
     invited: int
     answered: int | None = Field(
         description="Null when it would reveal the counts that are hidden per partner."
     )
-    partners: list[PartnerRate]
+    partners: list[PulsePartnerRate]
 
 
-class Wave(Output):
+class PulseWave(Output):
     id: str
     title: str
     instrument_version: str
@@ -98,22 +105,23 @@ class Wave(Output):
     opened_at: datetime
     closes_at: datetime
     reminded_at: datetime | None
+    reminder_note: str
     is_open: bool
-    rates: Rates
+    rates: PulseRates
 
 
-class WaveDetail(Wave):
-    items: list[Item]
+class PulseWaveDetail(PulseWave):
+    items: list[PulseItem]
 
 
-class Link(Output):
+class PulseLink(Output):
     name: str
     email: str
     partner: str
     url: str
 
 
-class Mine(Output):
+class PulseMine(Output):
     """My own place in the running wave (shown to me only)."""
 
     wave_id: str | None
@@ -121,7 +129,7 @@ class Mine(Output):
     url: str | None = Field(description="My link, while I have not answered.")
 
 
-class ScoreOut(Output):
+class PulseScore(Output):
     measure: str
     n: int
     mean: float | None
@@ -133,15 +141,15 @@ class ScoreOut(Output):
     ad_within_ceiling: bool | None
 
 
-class GroupOut(Output):
+class PulseGroup(Output):
     label: str
     partner: str | None = Field(description="Null for all partners together.")
     role_band: str | None
     n: int
-    scores: list[ScoreOut]
+    scores: list[PulseScore]
 
 
-class ReliabilityOut(Output):
+class PulseReliability(Output):
     measure: str
     n: int
     items: int
@@ -151,7 +159,7 @@ class ReliabilityOut(Output):
     icc2: float | None
 
 
-class MeasureGapOut(Output):
+class PulseMeasureGap(Output):
     measure: str
     n_a: int
     n_b: int
@@ -170,27 +178,27 @@ class MeasureGapOut(Output):
     equivalent: bool | None
 
 
-class GapOut(Output):
+class PulseGap(Output):
     a: str
     b: str
     equivalent: bool | None = Field(description="Whether a and b agree (TOST) on every measure.")
-    measures: list[MeasureGapOut]
+    measures: list[PulseMeasureGap]
 
 
-class MeasureOut(Output):
+class PulseMeasure(Output):
     key: str
     label: str
     items: list[str]
 
 
-class Results(Output):
+class PulseResults(Output):
     wave_id: str
     available: bool = Field(description="False while the wave runs: results come once it closes.")
     anonymity_threshold: int
-    measures: list[MeasureOut]
-    groups: list[GroupOut]
-    reliability: list[ReliabilityOut]
-    gaps: list[GapOut]
+    measures: list[PulseMeasure]
+    groups: list[PulseGroup]
+    reliability: list[PulseReliability]
+    gaps: list[PulseGap]
     merged_partners: bool = Field(description='Whether "Other partners" merges small partners.')
     comments: list[str]
     comments_withheld: bool = Field(
@@ -198,7 +206,7 @@ class Results(Output):
     )
 
 
-class TrendPointOut(Output):
+class PulseTrendPoint(Output):
     wave_id: str
     wave_title: str
     closes_at: datetime
@@ -208,23 +216,23 @@ class TrendPointOut(Output):
     ci_high: float | None
 
 
-class TrendSeriesOut(Output):
+class PulseTrendSeries(Output):
     label: str
     partner: str | None
-    points: list[TrendPointOut]
+    points: list[PulseTrendPoint]
 
 
-class TrendOut(Output):
+class PulseTrend(Output):
     dimension: Dimension
     label: str
-    series: list[TrendSeriesOut]
+    series: list[PulseTrendSeries]
 
 
-class ImportRequest(ImportInput):
+class PulseImportRequest(ImportInput):
     csv: str = Field(description="The survey file, as CSV text with a header row.")
 
 
-class LinkPage(Output):
+class PulseLinkPage(Output):
     """What a pulse link opens: the questions, and whether answers are taken."""
 
     alliance: str
@@ -233,21 +241,21 @@ class LinkPage(Output):
     state: answering.LinkState
     scale_points: int = SCALE_POINTS
     scale: list[str] = Field(default_factory=lambda: list(SCALE_LABELS))
-    items: list[Item]
+    items: list[PulseItem]
 
 
-def _rates(rates: waves.ResponseRates) -> Rates:
-    return Rates(
+def _rates(rates: waves.ResponseRates) -> PulseRates:
+    return PulseRates(
         threshold=rates.threshold,
         invited=rates.invited,
         answered=rates.answered,
-        partners=[PartnerRate.model_validate(p) for p in rates.partners],
+        partners=[PulsePartnerRate.model_validate(p) for p in rates.partners],
     )
 
 
-def _wave(summary: waves.WaveSummary) -> Wave:
+def _wave(summary: waves.WaveSummary) -> PulseWave:
     w = summary.wave
-    return Wave(
+    return PulseWave(
         id=w.id,
         title=w.title,
         instrument_version=w.instrument_version,
@@ -255,6 +263,7 @@ def _wave(summary: waves.WaveSummary) -> Wave:
         opened_at=w.opened_at,
         closes_at=w.closes_at,
         reminded_at=w.reminded_at,
+        reminder_note=w.reminder_note,
         is_open=summary.is_open,
         rates=_rates(summary.rates),
     )
@@ -264,7 +273,7 @@ def _newest_first(summary: waves.WaveSummary) -> tuple[float, str]:
     return (-summary.wave.opened_at.timestamp(), summary.wave.id)
 
 
-@router.get(WAVES, response_model=Paged[Wave])
+@router.get(WAVES, response_model=Paged[PulseWave])
 def list_waves(
     alliance_id: str,
     request: Request,
@@ -272,13 +281,13 @@ def list_waves(
     person: PersonDep,
     page: PageDep,
     limits: ThresholdsDep,
-) -> Paged[Wave]:
+) -> Paged[PulseWave]:
     """Newest first, each with its response rates."""
     found = waves.waves(uow, person, alliance_id, limits.anonymity)
     return paged_list(request, found, _newest_first, page, _wave)
 
 
-@router.post(WAVES, response_model=Wave, status_code=CREATED)
+@router.post(WAVES, response_model=PulseWave, status_code=CREATED)
 def open_wave(
     alliance_id: str,
     data: WaveInput,
@@ -287,37 +296,50 @@ def open_wave(
     uow: UowDep,
     person: PersonDep,
     limits: ThresholdsDep,
-) -> Wave:
+) -> PulseWave:
     """Open a wave now for every member (managers); it closes at the end of `closes_on`, UTC."""
     created = uow.write(waves.do_open_wave, person, alliance_id, data)
     set_location(request, response, "read_wave", alliance_id=alliance_id, wave_id=created.id)
     return _wave(waves.wave_summary(uow, person, alliance_id, created.id, limits.anonymity))
 
 
-@router.get(WAVE, response_model=WaveDetail)
+@router.get(WAVE, response_model=PulseWaveDetail)
 def read_wave(
     alliance_id: str, wave_id: str, uow: UowDep, person: PersonDep, limits: ThresholdsDep
-) -> WaveDetail:
+) -> PulseWaveDetail:
     summary = waves.wave_summary(uow, person, alliance_id, wave_id, limits.anonymity)
     asked = wave_items(uow, summary.wave)
-    return WaveDetail(**dict(_wave(summary)), items=[Item.model_validate(item) for item in asked])
+    return PulseWaveDetail(
+        **dict(_wave(summary)), items=[PulseItem.model_validate(item) for item in asked]
+    )
 
 
-@router.post(f"{WAVE}/close", response_model=Wave)
+@router.post(f"{WAVE}/status", response_model=PulseWave)
 def close_wave(
-    alliance_id: str, wave_id: str, uow: UowDep, person: PersonDep, limits: ThresholdsDep
-) -> Wave:
+    alliance_id: str,
+    wave_id: str,
+    data: WaveStatusInput,
+    uow: UowDep,
+    person: PersonDep,
+    limits: ThresholdsDep,
+) -> PulseWave:
     """Close a running wave now (managers): its links stop working, its results can show."""
     uow.write(waves.do_close_wave, person, alliance_id, wave_id)
     return _wave(waves.wave_summary(uow, person, alliance_id, wave_id, limits.anonymity))
 
 
-@router.post(f"{WAVE}/reminders", response_model=Wave)
+@router.post(f"{WAVE}/reminders", response_model=PulseWave)
 def remind(
-    alliance_id: str, wave_id: str, uow: UowDep, person: PersonDep, limits: ThresholdsDep
-) -> Wave:
-    """Record a reminder (managers); members who have not answered see it on their pulse page."""
-    uow.write(waves.do_remind, person, alliance_id, wave_id)
+    alliance_id: str,
+    wave_id: str,
+    data: ReminderInput,
+    uow: UowDep,
+    person: PersonDep,
+    limits: ThresholdsDep,
+) -> PulseWave:
+    """Record a reminder with an optional note (managers); members who have not answered see
+    it on their Pulse page."""
+    uow.write(waves.do_remind, person, alliance_id, wave_id, data)
     return _wave(waves.wave_summary(uow, person, alliance_id, wave_id, limits.anonymity))
 
 
@@ -325,7 +347,7 @@ def link_url(request: Request, token: str) -> str:
     return str(request.url_for(ANSWER_PAGE, token=token))
 
 
-@router.get(f"{WAVE}/links", response_model=Paged[Link])
+@router.get(f"{WAVE}/links", response_model=Paged[PulseLink])
 def list_links(
     alliance_id: str,
     wave_id: str,
@@ -334,7 +356,7 @@ def list_links(
     person: PersonDep,
     page: PageDep,
     secret: SecretDep,
-) -> Paged[Link]:
+) -> Paged[PulseLink]:
     """Every member's link to a running wave, to send them (managers); never whether it was used."""
     found = waves.links(uow, person, alliance_id, wave_id, secret)
     return paged_list(
@@ -342,7 +364,7 @@ def list_links(
         found,
         lambda link: (link.partner, link.name, link.email),
         page,
-        lambda link: Link(
+        lambda link: PulseLink(
             name=link.name,
             email=link.email,
             partner=link.partner,
@@ -351,20 +373,20 @@ def list_links(
     )
 
 
-@router.get(f"{PULSE}/me", response_model=Mine)
+@router.get(f"{PULSE}/me", response_model=PulseMine)
 def my_invitation(
     alliance_id: str, request: Request, uow: UowDep, person: PersonDep, secret: SecretDep
-) -> Mine:
+) -> PulseMine:
     """Whether I still have the running wave to answer, and my link if so."""
     mine = waves.my_invitation(uow, person, alliance_id, secret)
     if mine is None:
-        return Mine(wave_id=None, answered=False, url=None)
+        return PulseMine(wave_id=None, answered=False, url=None)
     url = link_url(request, mine.token) if mine.token else None
-    return Mine(wave_id=mine.wave.id, answered=mine.answered, url=url)
+    return PulseMine(wave_id=mine.wave.id, answered=mine.answered, url=url)
 
 
-def _score(score: Score) -> ScoreOut:
-    return ScoreOut(
+def _score(score: Score) -> PulseScore:
+    return PulseScore(
         measure=score.measure,
         n=score.n,
         mean=_number(score.mean),
@@ -377,8 +399,8 @@ def _score(score: Score) -> ScoreOut:
     )
 
 
-def _group(key: GroupKey, n: int, scores: dict[str, Score]) -> GroupOut:
-    return GroupOut(
+def _group(key: GroupKey, n: int, scores: dict[str, Score]) -> PulseGroup:
+    return PulseGroup(
         label=key.label,
         partner=key.partner,
         role_band=key.band,
@@ -392,27 +414,27 @@ def _plain(values: dict[str, object]) -> dict[str, object]:
     return {k: _number(v) if isinstance(v, float) else v for k, v in values.items()}
 
 
-def _measure_gap(gap: MeasureGap) -> MeasureGapOut:
-    return MeasureGapOut(**_plain(vars(gap)))
+def _measure_gap(gap: MeasureGap) -> PulseMeasureGap:
+    return PulseMeasureGap(**_plain(vars(gap)))
 
 
-def results_document(found: results.WaveResults) -> Results:
+def results_document(found: results.WaveResults) -> PulseResults:
     figures = found.figures
     measures = [
-        MeasureOut(key=m.key, label=m.label, items=[found.items[c].key for c in m.columns])
+        PulseMeasure(key=m.key, label=m.label, items=[found.items[c].key for c in m.columns])
         for m in found.measures
     ]
-    return Results(
+    return PulseResults(
         wave_id=found.wave.id,
         available=figures is not None,
         anonymity_threshold=found.thresholds.anonymity,
         measures=measures,
         groups=[_group(g.key, g.n, g.scores) for g in figures.groups] if figures else [],
-        reliability=[ReliabilityOut(**_plain(vars(r))) for r in figures.reliability]
+        reliability=[PulseReliability(**_plain(vars(r))) for r in figures.reliability]
         if figures
         else [],
         gaps=[
-            GapOut(
+            PulseGap(
                 a=g.a,
                 b=g.b,
                 equivalent=g.equivalent,
@@ -428,58 +450,66 @@ def results_document(found: results.WaveResults) -> Results:
     )
 
 
-@router.get(f"{WAVE}/results", response_model=Results)
+@router.get(f"{WAVE}/results", response_model=PulseResults)
 def wave_results(
     alliance_id: str, wave_id: str, uow: UowDep, person: PersonDep, limits: ThresholdsDep
-) -> Results:
+) -> PulseResults:
     """The wave's figures, aggregates only, once it has closed; `available` is false before."""
     return results_document(results.wave_results(uow, person, alliance_id, wave_id, limits))
 
 
-@router.get(f"{PULSE}/trend", response_model=list[TrendOut])
+def _trend(d: results.DimensionTrend) -> PulseTrend:
+    return PulseTrend(
+        dimension=d.dimension,
+        label=d.label,
+        series=[
+            PulseTrendSeries(
+                label=s.group.label,
+                partner=s.group.partner,
+                points=[
+                    PulseTrendPoint(
+                        wave_id=p.wave.id,
+                        wave_title=p.wave.title,
+                        closes_at=p.wave.closes_at,
+                        n=p.n,
+                        mean=_number(p.mean),
+                        ci_low=_number(p.low),
+                        ci_high=_number(p.high),
+                    )
+                    for p in s.points
+                ],
+            )
+            for s in d.series
+        ],
+    )
+
+
+@router.get(f"{PULSE}/trend", response_model=Paged[PulseTrend])
 def trend(
-    alliance_id: str, uow: UowDep, person: PersonDep, limits: ThresholdsDep
-) -> list[TrendOut]:
-    """Each dimension across the closed waves, for all partners and for each reported partner."""
-    found = results.trend(uow, person, alliance_id, limits.anonymity)
-    return [
-        TrendOut(
-            dimension=d.dimension,
-            label=d.label,
-            series=[
-                TrendSeriesOut(
-                    label=s.group.label,
-                    partner=s.group.partner,
-                    points=[
-                        TrendPointOut(
-                            wave_id=p.wave.id,
-                            wave_title=p.wave.title,
-                            closes_at=p.wave.closes_at,
-                            n=p.n,
-                            mean=_number(p.mean),
-                            ci_low=_number(p.low),
-                            ci_high=_number(p.high),
-                        )
-                        for p in s.points
-                    ],
-                )
-                for s in d.series
-            ],
-        )
-        for d in found.dimensions
-    ]
+    alliance_id: str,
+    request: Request,
+    uow: UowDep,
+    person: PersonDep,
+    page: PageDep,
+    limits: ThresholdsDep,
+) -> Paged[PulseTrend]:
+    """Each dimension across the closed waves, for all partners and each reported partner,
+    in the instrument's order of the dimensions."""
+    found = results.trend(uow, person, alliance_id, limits.anonymity).dimensions
+    order = {d.dimension: i for i, d in enumerate(found)}
+    return paged_list(request, found, lambda d: (order[d.dimension],), page, _trend)
 
 
-@router.post(f"{PULSE}/imports", response_model=Wave, status_code=CREATED)
+@router.post(f"{PULSE}/imports", response_model=PulseWave, status_code=CREATED)
 def import_wave(
     alliance_id: str,
-    data: ImportRequest,
+    data: PulseImportRequest,
     request: Request,
     response: Response,
     uow: UowDep,
     person: PersonDep,
     limits: ThresholdsDep,
-) -> Wave:
+) -> PulseWave:
     """A wave collected with another tool, as a new closed wave (managers); all or nothing."""
     table = read_table(data.csv)
     payload = data.model_dump(exclude={"csv"})
@@ -490,46 +520,47 @@ def import_wave(
     return _wave(waves.wave_summary(uow, person, alliance_id, created.id, limits.anonymity))
 
 
-@router.get(f"{PULSE}/items", response_model=Paged[OwnItem])
+@router.get(f"{PULSE}/items", response_model=Paged[PulseOwnItem])
 def list_own_items(
     alliance_id: str, request: Request, uow: UowDep, person: PersonDep, page: PageDep
-) -> Paged[OwnItem]:
+) -> Paged[PulseOwnItem]:
     """The alliance's own items, oldest first (retired ones too)."""
     found = items.own_items(uow, person, alliance_id)
-    return paged_list(request, found, _oldest_first, page, OwnItem.model_validate)
+    return paged_list(request, found, _oldest_first, page, PulseOwnItem.model_validate)
 
 
 def _oldest_first(item: CustomItem) -> tuple[str, str]:
     return (item.created_at.isoformat(), item.id)
 
 
-@router.post(f"{PULSE}/items", response_model=OwnItem, status_code=CREATED)
+@router.post(f"{PULSE}/items", response_model=PulseOwnItem, status_code=CREATED)
 def add_own_item(
     alliance_id: str, data: CustomItemInput, uow: UowDep, person: PersonDep
-) -> OwnItem:
+) -> PulseOwnItem:
     """Add a question of the alliance's own to the waves opened from now on (managers)."""
-    return OwnItem.model_validate(uow.write(items.do_add_item, person, alliance_id, data))
+    return PulseOwnItem.model_validate(uow.write(items.do_add_item, person, alliance_id, data))
 
 
-@router.post(f"{PULSE}/items/{{pulse_item_id}}/retire", response_model=OwnItem)
+@router.delete(f"{PULSE}/items/{{pulse_item_id}}", status_code=status.HTTP_204_NO_CONTENT)
 def retire_own_item(
     alliance_id: str, pulse_item_id: str, uow: UowDep, person: PersonDep
-) -> OwnItem:
-    """Stop asking an own question in new waves (managers); past waves keep it."""
-    retired = uow.write(items.do_retire_item, person, alliance_id, pulse_item_id)
-    return OwnItem.model_validate(retired)
+) -> Response:
+    """Retire an own question (managers): new waves stop asking it; waves that asked it keep it,
+    and the list still shows it, with ``retired_at``."""
+    uow.write(items.do_retire_item, person, alliance_id, pulse_item_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@answer_router.get("/pulse/{token}", response_model=LinkPage)
-def read_link(token: str, uow: UowDep, secret: SecretDep) -> LinkPage:
+@answer_router.get("/pulse/{token}", response_model=PulseLinkPage)
+def read_link(token: str, uow: UowDep, secret: SecretDep) -> PulseLinkPage:
     """What a pulse link asks; no sign-in (the link is the credential)."""
     view = answering.open_link(uow, secret, token)
-    return LinkPage(
+    return PulseLinkPage(
         alliance=view.alliance.name,
         wave=view.wave.title,
         closes_at=view.wave.closes_at,
         state=view.state,
-        items=[Item.model_validate(item) for item in view.items],
+        items=[PulseItem.model_validate(item) for item in view.items],
     )
 
 

@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("opened_at", coauthor.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("closes_at", coauthor.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("reminded_at", coauthor.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminder_note", sa.String(length=500), nullable=False),
         sa.ForeignKeyConstraint(
             ["alliance_id"], ["alliances.id"], name=op.f("fk_pulse_waves_alliance_id_alliances")
         ),

@@ -215,6 +215,10 @@ def close_wave(alliance_id: str, wave_id: str, actor: PostingPerson, uow: UowDep
 
 
 @router.post("/a/{alliance_id}/pulse/waves/{wave_id}/remind")
-def remind(alliance_id: str, wave_id: str, actor: PostingPerson, uow: UowDep) -> Response:
-    uow.write(lambda _: waves.do_remind(uow, actor, alliance_id, wave_id))
+def remind(
+    alliance_id: str, wave_id: str, actor: SignedIn, values: Posted, uow: UowDep
+) -> Response:
+    """Record a reminder (and its note) for everyone who has not answered yet."""
+    payload = {"note": values.get("note", "")}
+    uow.write(lambda _: waves.do_remind(uow, actor, alliance_id, wave_id, payload))
     return see_other(pulse_url(alliance_id, "waves", wave_id, "links") + "?reminded=1")
