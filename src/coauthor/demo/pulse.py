@@ -133,6 +133,7 @@ WAVES = (
     (363, "Pulse 5 — new year"),
 )
 WAVE_DAYS = 14
+REMINDER_NOTE = "A few minutes, please: the steering committee reads the results together."
 ANSWER_RATE = 0.85
 RUNNING_ANSWER_RATE = 0.55
 PERSON_SD, PERSON_DIMENSION_SD, ITEM_SD = 0.45, 0.35, 0.55
@@ -202,7 +203,8 @@ def _open_wave(seeder: _Seeder, number: int, title: str, day: int) -> None:
 
 def _remind(seeder: _Seeder, number: int) -> None:
     wave_id = seeder.items[f"pulse-wave-{number}"]
-    waves.do_remind(seeder.uow, seeder.people["jonas"], seeder.alliance_id, wave_id)
+    note = {"note": REMINDER_NOTE}
+    waves.do_remind(seeder.uow, seeder.people["jonas"], seeder.alliance_id, wave_id, note)
 
 
 @dataclass(frozen=True)

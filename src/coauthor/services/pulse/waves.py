@@ -34,7 +34,7 @@ from coauthor.domain.pulse import (
 from coauthor.ids import new_id
 from coauthor.services import eventlog, inputs
 from coauthor.services.mechanics.alliances import open_alliance, open_for_edit
-from coauthor.services.pulse.access import Thresholds, open_wave, partner_names
+from coauthor.services.pulse.access import open_wave, partner_names
 from coauthor.services.pulse.inputs import ReminderInput, WaveInput
 from coauthor.services.pulse.items import active_items
 from coauthor.services.pulse.links import token_for
@@ -291,5 +291,3 @@ def my_invitation(
     token = None if invitation.answered else token_for(secret_key, invitation)
     return MyInvitation(wave, invitation.answered, token)
 
-
-__all__ = ["Thresholds"]
