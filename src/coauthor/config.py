@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
@@ -105,6 +105,13 @@ class Settings(BaseSettings):
         description="How often the results worker looks for new votes on SQLite (PostgreSQL "
         "wakes it at once).",
     )
+    pulse_comment_threshold: int = Field(
+        default=10,
+        ge=3,
+        le=100,
+        description="Fewest answers a pulse wave needs before its open comments are shown; "
+        "at least the anonymity threshold.",
+    )
     static_vendor_dir: Path = Field(
         default=Path("node_modules"),
         description="Where npm installed the front-end packages (htmx).",
@@ -159,6 +166,14 @@ class Settings(BaseSettings):
         if key and len(key) < MIN_KEY_LENGTH:
             raise ValueError(f"needs at least {MIN_KEY_LENGTH} characters (or none)")
         return key
+
+    @field_validator("pulse_comment_threshold")
+    @classmethod
+    def _comments_need_more_people(cls, value: int, info: ValidationInfo) -> int:
+        anonymity = info.data.get("anonymity_threshold")
+        if anonymity is not None and value < anonymity:
+            raise ValueError(f"must be at least the anonymity threshold ({anonymity})")
+        return value
 
     def resolved_secret_key(self) -> str:
         """The configured key, else one generated once and stored next to the data."""

@@ -28,7 +28,7 @@ import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,6 +52,7 @@ from httpx import Response
 from starlette.routing import Mount
 
 from coauthor.domain.model import Person
+from coauthor.domain.pulse import STANDARD_ITEMS, WaveInvitation
 from coauthor.runtime import Runtime, build_runtime
 from coauthor.services.accounts import admin as accounts_admin
 from coauthor.services.accounts import invitations, people, resets, sessions
@@ -60,6 +61,9 @@ from coauthor.services.accounts.sessions import Client, SessionRules
 from coauthor.services.deliberation import acts as deliberation
 from coauthor.services.mechanics.inputs import MemberInput
 from coauthor.services.mechanics.registers import KINDS
+from coauthor.services.pulse import items as pulse_items
+from coauthor.services.pulse import waves as pulse_waves
+from coauthor.services.pulse.links import token_for
 from coauthor.web.api.mechanics.items import collection_of
 from coauthor.web.api_docs import DOC_PATHS
 from coauthor.web.auth import SESSION_COOKIE, session_cookie
@@ -120,6 +124,8 @@ class Rule:
     """A valid body for a write; None for writes that take none (delete, revoke)."""
     logged: bool = True
     """Whether a successful write appends to the event log (signing in and out do not)."""
+    outcome: str = "success"
+    """What an allowed role gets from the seeded world (opening a wave while one runs: 409)."""
 
 
 NOTE_WRITERS = frozenset({"member", "sponsor", "manager"})
@@ -138,9 +144,9 @@ def allowed(policy: Policy, role: str, world: World) -> bool:
     return role in ALLOWED[policy]
 
 
-def expected(policy: Policy, role: str, world: World) -> str:
+def expected(policy: Policy, role: str, world: World, outcome: str = SUCCESS) -> str:
     if allowed(policy, role, world):
-        return SUCCESS
+        return outcome
     if role == "anonymous":
         return SIGN_IN
     if role == "outsider" and policy in ALLIANCE_SCOPED:
@@ -244,6 +250,47 @@ def promotion(world: World) -> dict[str, Any]:
     return {"target": "charter"}
 
 
+def new_wave(world: World) -> dict[str, Any]:
+    return {"title": "Q2 pulse", "closes_on": (date.today() + timedelta(days=10)).isoformat()}
+
+
+def closing(world: World) -> dict[str, Any]:
+    return {"status": "closed"}
+
+
+def reminder(world: World) -> dict[str, Any]:
+    return {"note": "Five minutes, please."}
+
+
+def new_pulse_item(world: World) -> dict[str, Any]:
+    return {"text": "Our joint plans survive contact with reality."}
+
+
+def pulse_answers(world: World) -> dict[str, Any]:
+    return {"answers": {item.key: 5 for item in STANDARD_ITEMS}, "comment": "Fine."}
+
+
+def pulse_answer_form(world: World) -> dict[str, Any]:
+    return {f"answers.{item.key}": "5" for item in STANDARD_ITEMS}
+
+
+IMPORTED_CSV = "respondent,partner,to1,to2,to3\n" + "".join(
+    f"r{i},{'Northwind' if i % 2 else 'Contoso'},{i % 7 + 1},4,3\n" for i in range(6)
+)
+
+
+def pulse_import(world: World) -> dict[str, Any]:
+    return {"title": "Imported", "closed_on": "2025-06-30", "csv": IMPORTED_CSV}
+
+
+def pulse_import_upload(world: World) -> dict[str, Any]:
+    return {"title": "Imported", "closed_on": "2025-06-30", "pasted": IMPORTED_CSV}
+
+
+def pulse_import_mapped(world: World) -> dict[str, Any]:
+    return {"title": "Imported", "closed_on": "2025-06-30", "csv": IMPORTED_CSV}
+
+
 def item_body(kind_name: str) -> Body:
     return lambda world: valid_input(kind_name, world, "matrix")
 
@@ -305,6 +352,49 @@ def deliberation_rules() -> dict[tuple[str, str], Rule]:
         ),
         ("GET", f"{page}/{one}/results"): Rule(Policy.VIEW),
         ("POST", f"{page}/{one}/statements/{statement}/promote"): Rule(Policy.EDIT, promotion),
+    }
+
+
+def pulse_rules() -> dict[tuple[str, str], Rule]:
+    """The pulse: everyone in the alliance reads waves and results; managers open, close and
+    remind, see the links, import and add questions; a link answers without any sign-in (and
+    writes no event, which would date the answer)."""
+    api = f"{API}/alliances/{{alliance_id}}/pulse"
+    page = "/a/{alliance_id}/pulse"
+    wave = "waves/{wave_id}"
+    running = Rule(Policy.EDIT, new_wave, outcome="409")
+    return {
+        ("GET", f"{api}/waves"): Rule(Policy.VIEW),
+        ("POST", f"{api}/waves"): running,
+        ("GET", f"{api}/{wave}"): Rule(Policy.VIEW),
+        ("POST", f"{api}/{wave}/status"): Rule(Policy.EDIT, closing),
+        ("POST", f"{api}/{wave}/reminders"): Rule(Policy.EDIT, reminder),
+        ("GET", f"{api}/{wave}/links"): Rule(Policy.EDIT),
+        ("GET", f"{api}/{wave}/results"): Rule(Policy.VIEW),
+        ("GET", f"{api}/me"): Rule(Policy.VIEW),
+        ("GET", f"{api}/trend"): Rule(Policy.VIEW),
+        ("POST", f"{api}/imports"): Rule(Policy.EDIT, pulse_import),
+        ("GET", f"{api}/items"): Rule(Policy.VIEW),
+        ("POST", f"{api}/items"): Rule(Policy.EDIT, new_pulse_item),
+        ("DELETE", f"{api}/items/{{pulse_item_id}}"): Rule(Policy.EDIT),
+        ("GET", f"{API}/pulse/{{token}}"): Rule(Policy.PUBLIC),
+        ("POST", f"{API}/pulse/{{token}}/answers"): Rule(
+            Policy.PUBLIC, pulse_answers, logged=False
+        ),
+        ("GET", page): Rule(Policy.VIEW),
+        ("POST", f"{page}/waves"): running,
+        ("POST", f"{page}/items"): Rule(Policy.EDIT, new_pulse_item),
+        ("POST", f"{page}/items/{{pulse_item_id}}/retire"): Rule(Policy.EDIT),
+        ("GET", f"{page}/{wave}"): Rule(Policy.VIEW),
+        ("GET", f"{page}/{wave}/results.csv"): Rule(Policy.VIEW),
+        ("GET", f"{page}/{wave}/links"): Rule(Policy.EDIT),
+        ("POST", f"{page}/{wave}/close"): Rule(Policy.EDIT),
+        ("POST", f"{page}/{wave}/remind"): Rule(Policy.EDIT, reminder),
+        ("GET", f"{page}/import"): Rule(Policy.EDIT),
+        ("POST", f"{page}/import"): Rule(Policy.EDIT, pulse_import_upload, logged=False),
+        ("POST", f"{page}/import/map"): Rule(Policy.EDIT, pulse_import_mapped),
+        ("GET", "/pulse/{token}"): Rule(Policy.PUBLIC),
+        ("POST", "/pulse/{token}"): Rule(Policy.PUBLIC, pulse_answer_form, logged=False),
     }
 
 
@@ -380,6 +470,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{PAGE}/contributions"): Rule(Policy.VIEW),
     **kind_rules(),
     **deliberation_rules(),
+    **pulse_rules(),
 }
 
 
@@ -407,6 +498,13 @@ def form_fields(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
     return fields
 
 
+def token_kind(path: str) -> str:
+    """Which link a route's ``{token}`` is: a pulse link, a password reset or an invitation."""
+    if "/pulse/" in path:
+        return "pulse_token"
+    return "reset_token" if "password-reset" in path else "invitation_token"
+
+
 def path_values(world: World, role: str, path: str) -> dict[str, str]:
     """Real ids for a route's path parameters; items and members are ones nothing depends on."""
     person = world.people["manager" if role == "anonymous" else role]
@@ -420,9 +518,11 @@ def path_values(world: World, role: str, path: str) -> dict[str, str]:
         "deliberation_id": world.item_ids["deliberation"],
         "statement_id": world.item_ids["statement"],
         "invitation_id": world.item_ids["invitation"],
-        "token": world.item_ids["reset_token" if "password-reset" in path else "invitation_token"],
+        "token": world.item_ids[token_kind(path)],
         "session_id": world.item_ids[f"session-{'manager' if role == 'anonymous' else role}"],
         "person_id": world.item_ids["dormant" if path.endswith("/reactivate") else "spare"],
+        "wave_id": world.item_ids["wave"],
+        "pulse_item_id": world.item_ids["pulse_item"],
     }
     if "{item_id}" in segments:
         collection = segments[segments.index("{item_id}") - 1]
@@ -516,7 +616,7 @@ def check(sandbox: Sandbox, visitor: Visitor, world: World, endpoint: Endpoint) 
     rule = RULES.get((endpoint.method, endpoint.path))
     if rule is None:
         return "no rule declared"
-    want = expected(rule.policy, visitor.role, world)
+    want = expected(rule.policy, visitor.role, world, rule.outcome)
     with sandbox.database_for(endpoint.method) as runtime:
         before = event_count(runtime)
         response = send(sandbox.app, visitor, world, endpoint, rule)
@@ -603,6 +703,27 @@ def add_account_links(template: WorldTemplate) -> None:
     }
 
 
+def add_pulse(template: WorldTemplate) -> None:
+    """A running wave (opened now, on the app's own clock), an own question added after it
+    (so the wave does not ask it), and the member's link to the wave."""
+    world = template.world
+    runtime = build_runtime(settings_for(template.database), migrate_db=False)
+    try:
+        with runtime.uow() as uow:
+            manager = uow.get(Person, id=world.people["manager"].id)
+            wave = pulse_waves.do_open_wave(uow, manager, world.alliance_id, new_wave(world))
+            question = {"text": "We celebrate what we achieve together."}
+            item = pulse_items.do_add_item(uow, manager, world.alliance_id, question)
+            member = world.people["member"].id
+            invitation = uow.find_one(WaveInvitation, wave_id=wave.id, person_id=member)
+            assert invitation is not None
+            token = token_for(runtime.secret_key, invitation)
+            uow.session.commit()
+    finally:
+        runtime.close()
+    world.item_ids |= {"wave": wave.id, "pulse_item": item.id, "pulse_token": token}
+
+
 @pytest.fixture(scope="session")
 def world_template(
     seeded: tuple[Path, SeededWorld], tmp_path_factory: pytest.TempPathFactory
@@ -610,6 +731,7 @@ def world_template(
     template = extended_template(seeded, tmp_path_factory.mktemp("matrix-world"))
     add_deliberation(template)
     add_account_links(template)
+    add_pulse(template)
     return template
 
 

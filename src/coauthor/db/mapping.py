@@ -33,6 +33,12 @@ from coauthor.db.tables import (
     partners,
     password_resets,
     people,
+    pulse_comments,
+    pulse_custom_items,
+    pulse_invitations,
+    pulse_responses,
+    pulse_wave_items,
+    pulse_waves,
     risk_shares,
     risks,
     sessions,
@@ -41,6 +47,7 @@ from coauthor.db.tables import (
 )
 from coauthor.domain import accounts as acc
 from coauthor.domain import model as m
+from coauthor.domain import pulse as p
 
 MAPPED: dict[type, sa.Table] = {
     m.Person: people,
@@ -70,6 +77,12 @@ MAPPED: dict[type, sa.Table] = {
     m.Vote: votes,
     m.Declaration: declarations,
     m.CharterClause: charter_clauses,
+    p.CustomItem: pulse_custom_items,
+    p.Wave: pulse_waves,
+    p.WaveItem: pulse_wave_items,
+    p.WaveInvitation: pulse_invitations,
+    p.Response: pulse_responses,
+    p.Comment: pulse_comments,
 }
 
 mapper_registry = registry(metadata=metadata)

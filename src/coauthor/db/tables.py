@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from coauthor.db.types import UTCDateTime, enum_column
 from coauthor.domain import accounts as acc
 from coauthor.domain import model as m
+from coauthor.domain import pulse as pulse_model
 
 metadata = sa.MetaData(
     naming_convention={
@@ -453,3 +454,97 @@ deliberation_releases = sa.Table(
 ``cut_at`` is the time of the last vote it includes; ``state`` is the analysis
 state the next release warm-starts from; ``facts`` is what may be shown.
 """
+
+
+def _wave_fk() -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        ["alliance_id", "wave_id"], ["pulse_waves.alliance_id", "pulse_waves.id"]
+    )
+
+
+PULSE_TEXT = sa.String(500)
+WITHOUT_ROWID = {"sqlite_with_rowid": False}
+"""Stored in primary-key order (random ids) on SQLite, so no hidden rowid keeps the order
+in which answers arrived (docs/pulse.md, "Privacy")."""
+
+pulse_custom_items = sa.Table(
+    "pulse_custom_items",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("text", PULSE_TEXT, nullable=False),
+    sa.Column("reverse", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("retired_at", UTCDateTime, nullable=True),
+)
+
+pulse_waves = sa.Table(
+    "pulse_waves",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("instrument_version", sa.String(32), nullable=False),
+    sa.Column("source", enum_column(pulse_model.WaveSource), nullable=False),
+    sa.Column("opened_at", UTCDateTime, nullable=False),
+    sa.Column("closes_at", UTCDateTime, nullable=False),
+    sa.Column("reminded_at", UTCDateTime, nullable=True),
+    sa.Column("reminder_note", sa.String(500), nullable=False, default=""),
+)
+
+pulse_wave_items = sa.Table(
+    "pulse_wave_items",
+    metadata,
+    _alliance_fk(),
+    sa.Column("wave_id", ID, primary_key=True),
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("dimension", enum_column(pulse_model.Dimension), nullable=True),
+    sa.Column("text", PULSE_TEXT, nullable=False),
+    sa.Column("reverse", sa.Boolean, nullable=False),
+    _wave_fk(),
+)
+"""The items a wave asked, frozen when it opened."""
+
+pulse_invitations = sa.Table(
+    "pulse_invitations",
+    metadata,
+    _alliance_fk(),
+    sa.Column("wave_id", ID, primary_key=True),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("person_id", ID, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("partner_id", ID, nullable=False),
+    sa.Column("role_band", enum_column(pulse_model.RoleBand), nullable=False),
+    sa.Column("answered", sa.Boolean, nullable=False, default=False),
+    _wave_fk(),
+    sa.ForeignKeyConstraint(["alliance_id", "partner_id"], ["partners.alliance_id", "partners.id"]),
+    sa.UniqueConstraint("alliance_id", "wave_id", "person_id", name="uq_pulse_invitations_person"),
+)
+"""Who was asked and whether they answered: never when, never what."""
+
+pulse_responses = sa.Table(
+    "pulse_responses",
+    metadata,
+    _alliance_fk(),
+    sa.Column("wave_id", ID, primary_key=True),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("partner_id", ID, nullable=False),
+    sa.Column("role_band", enum_column(pulse_model.RoleBand), nullable=True),
+    sa.Column("answers", sa.JSON, nullable=False),
+    _wave_fk(),
+    sa.ForeignKeyConstraint(["alliance_id", "partner_id"], ["partners.alliance_id", "partners.id"]),
+    **WITHOUT_ROWID,
+)
+"""One person's answers: no person, no invitation, no time."""
+
+pulse_comments = sa.Table(
+    "pulse_comments",
+    metadata,
+    _alliance_fk(),
+    sa.Column("wave_id", ID, primary_key=True),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    _wave_fk(),
+    **WITHOUT_ROWID,
+)
+"""Open comments, kept apart from the answers and from every partner."""

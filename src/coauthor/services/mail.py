@@ -3,7 +3,7 @@
 ``Outbox.send_after_commit(uow, message)`` registers the delivery as an
 after-commit step of the unit of work (``uow.after_commit``), so a write that
 rolls back, or loses a race and runs again, sends nothing extra. The delivery
-itself runs on a thread of its own: a page never waits for the mail server,
+itself runs on a thread of its own (one, draining a queue): a page never waits for the mail server,
 and how long a request takes does not tell whether an email went out (a
 password reset asked for an unknown address sends none).
 
@@ -16,9 +16,11 @@ sent, and the people who would get one are shown the link instead.
 from __future__ import annotations
 
 import logging
+import queue
 import smtplib
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -30,6 +32,10 @@ from coauthor.db.uow import UnitOfWork
 log = logging.getLogger(__name__)
 DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 TIMEOUT_SECONDS = 20
+IDLE_SECONDS = 2.0
+"""How long the delivery thread waits for more email before it ends."""
+BATCH_SIZE = 100
+"""Most emails sent over one connection."""
 
 
 @dataclass(frozen=True)
@@ -88,12 +94,19 @@ def compose(message: Message, sender: str, at: datetime) -> EmailMessage:
 
 
 class Outbox:
-    """Sends email through the configured SMTP server, or nowhere when there is none."""
+    """Sends email through the configured SMTP server, or nowhere when there is none.
+
+    Deliveries go through one queue drained by one thread, which sends what
+    has gathered over a single connection: a wave of pulse links to fifty
+    members is one SMTP session, not fifty at once (which servers refuse).
+    """
 
     def __init__(self, smtp_url: str, sender: str) -> None:
         self.server = SmtpServer.from_url(smtp_url) if smtp_url else None
         self.sender = sender
-        self._threads: list[threading.Thread] = []
+        self._queue: queue.Queue[EmailMessage] = queue.Queue()
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
 
     @property
     def enabled(self) -> bool:
@@ -108,22 +121,63 @@ class Outbox:
         return True
 
     def _dispatch(self, email: EmailMessage) -> None:
-        thread = threading.Thread(target=self.deliver, args=(email,), name="coauthor-mail")
-        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
+        with self._lock:
+            self._queue.put(email)
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._drain, name="coauthor-mail")
+                self._worker.daemon = True
+                self._worker.start()
 
-    def deliver(self, email: EmailMessage) -> None:
-        """Hand one email to the server; a failure is logged (the page already answered)."""
+    def _next_batch(self) -> list[EmailMessage]:
+        """What is queued, waiting a moment for more; empty (and the worker gone) when idle."""
+        try:
+            batch = [self._queue.get(timeout=IDLE_SECONDS)]
+        except queue.Empty:
+            with self._lock:
+                if self._queue.empty():
+                    self._worker = None
+                    return []
+            return self._next_batch()
+        while len(batch) < BATCH_SIZE:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _drain(self) -> None:
+        while batch := self._next_batch():
+            try:
+                self.deliver(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    def deliver(self, emails: list[EmailMessage]) -> None:
+        """Hand emails to the server over one connection; failures are logged (pages answered)."""
         assert self.server is not None
         try:
             with self.server.connect() as connection:
                 if self.server.username:
                     connection.login(self.server.username, self.server.password)
-                connection.send_message(email)
+                for email in emails:
+                    self._send_one(connection, email)
         except (OSError, smtplib.SMTPException) as exc:
-            log.error("could not send email %r to %s: %s", email["Subject"], email["To"], exc)
+            log.error("could not reach the mail server for %d email(s): %s", len(emails), exc)
+
+    @staticmethod
+    def _send_one(connection: smtplib.SMTP, email: EmailMessage) -> None:
+        try:
+            connection.send_message(email)
+        except smtplib.SMTPRecipientsRefused as exc:
+            log.error("the mail server refused %s for %r: %s", email["To"], email["Subject"], exc)
 
     def wait(self, timeout: float = TIMEOUT_SECONDS) -> None:
         """Wait for the deliveries under way (a CLI command about to exit, a test)."""
-        for thread in list(self._threads):
-            thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        with self._queue.all_tasks_done:
+            while self._queue.unfinished_tasks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._queue.all_tasks_done.wait(remaining)

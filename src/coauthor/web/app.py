@@ -39,6 +39,7 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     _mount_static(app, runtime)
     from coauthor.services.accounts.people import dummy_hash
+    from coauthor.web.api import public_router as public_api_router
     from coauthor.web.api import router as api_router
     from coauthor.web.api_docs import router as docs_router
     from coauthor.web.pages import router as pages_router
@@ -46,6 +47,7 @@ def create_app(
     dummy_hash()
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(docs_router)
+    app.include_router(public_api_router, prefix="/api/v1")
     app.include_router(pages_router)
     return app
 

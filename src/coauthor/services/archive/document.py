@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints, create_model
 
 from coauthor.domain import model as m
+from coauthor.domain import pulse as pulse_model
 from coauthor.domain.errors import ValidationFailed
 from coauthor.services import inputs
 from coauthor.services.deliberation.inputs import DeliberationInput, StatementInput, VoteInput
@@ -31,6 +32,7 @@ from coauthor.services.mechanics.inputs import (
     PartnerInput,
     PartnerNoteInput,
 )
+from coauthor.services.pulse.inputs import Comment, CustomItemInput, ReminderNote
 
 FORMAT = "coauthor-archive/1"
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -130,6 +132,54 @@ class CharterClauseRecord(Record):
     source: Source = ""
 
 
+class PulseItemRecord(CustomItemInput, Record):
+    """An item the alliance added to its pulse."""
+
+    created_at: AwareDateTime
+    retired_at: AwareDateTime | None = None
+
+
+ItemKey = Annotated[str, Field(min_length=1, max_length=40)]
+ItemText = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class PulseWaveItemRecord(Input):
+    """An item as the wave asked it (frozen when the wave opened)."""
+
+    key: ItemKey
+    position: int = Field(ge=1)
+    dimension: pulse_model.Dimension | None = None
+    text: ItemText
+    reverse: bool = False
+
+
+class PulseWaveRecord(Record):
+    title: Name
+    instrument_version: Annotated[str, Field(min_length=1, max_length=32)]
+    source: pulse_model.WaveSource
+    opened_at: AwareDateTime
+    closes_at: AwareDateTime
+    reminded_at: AwareDateTime | None = None
+    reminder_note: ReminderNote = ""
+    items: list[PulseWaveItemRecord] = Field(min_length=1)
+
+
+class PulseResponseRecord(Record):
+    """One set of answers: partner and role band, never a person (operator's archive only)."""
+
+    wave_id: Ref
+    partner_id: Ref
+    role_band: pulse_model.RoleBand | None = None
+    answers: dict[ItemKey, Annotated[int, Field(ge=1, le=pulse_model.SCALE_POINTS)]]
+
+
+class PulseCommentRecord(Record):
+    """An open comment, linked to no answer (operator's archive only)."""
+
+    wave_id: Ref
+    text: Annotated[Comment, Field(min_length=1)]
+
+
 class EventRecord(Input):
     """One event of the alliance's chain, verbatim; its hash covers every field but the MAC.
 
@@ -193,6 +243,10 @@ ArchiveDocument: type[BaseModel] = create_model(
     votes=(list[VoteRecord], Field(default_factory=list)),
     declarations=(list[DeclarationRecord], Field(default_factory=list)),
     charter_clauses=(list[CharterClauseRecord], Field(default_factory=list)),
+    pulse_items=(list[PulseItemRecord], Field(default_factory=list)),
+    pulse_waves=(list[PulseWaveRecord], Field(default_factory=list)),
+    pulse_responses=(list[PulseResponseRecord], Field(default_factory=list)),
+    pulse_comments=(list[PulseCommentRecord], Field(default_factory=list)),
     events=(list[EventRecord], Field(default_factory=list)),
     head=(HeadRecord | None, None),
 )

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
+from coauthor.domain import pulse as pulse_model
 from coauthor.domain.errors import NotFound
 from coauthor.services import eventlog
 from coauthor.services.archive.document import (
@@ -29,6 +30,11 @@ from coauthor.services.archive.document import (
     PartnerNoteRecord,
     PartnerRecord,
     PersonRecord,
+    PulseCommentRecord,
+    PulseItemRecord,
+    PulseResponseRecord,
+    PulseWaveItemRecord,
+    PulseWaveRecord,
     StatementRecord,
     VoteRecord,
     section_of,
@@ -118,11 +124,40 @@ def _deliberation_sections(rows: _Rows, people: dict[str, m.Person]) -> dict[str
     }
 
 
+def _pulse_sections(uow: UnitOfWork, alliance_id: str, private: bool) -> dict[str, list]:
+    """The pulse: own items and waves always; answers and comments in the operator's archive.
+
+    No invitation is ever exported: who was asked and who answered stays in
+    the database it was recorded in (docs/pulse.md, "Archive").
+    """
+    items: dict[str, list[pulse_model.WaveItem]] = {}
+    for item in uow.find(pulse_model.WaveItem, alliance_id=alliance_id):
+        items.setdefault(item.wave_id, []).append(item)
+
+    def wave(w: pulse_model.Wave) -> dict[str, Any]:
+        asked = sorted(items.get(w.id, []), key=lambda item: item.position)
+        return _fields(w, PulseWaveRecord, items=[_fields(i, PulseWaveItemRecord) for i in asked])
+
+    responses = _by_id(uow, pulse_model.Response, alliance_id) if private else []
+    comments = _by_id(uow, pulse_model.Comment, alliance_id) if private else []
+    return {
+        "pulse_items": [
+            _fields(i, PulseItemRecord) for i in _by_id(uow, pulse_model.CustomItem, alliance_id)
+        ],
+        "pulse_waves": [wave(w) for w in _by_id(uow, pulse_model.Wave, alliance_id)],
+        "pulse_responses": [
+            _fields(r, PulseResponseRecord, answers=dict(sorted(r.answers.items())))
+            for r in responses
+        ],
+        "pulse_comments": [_fields(c, PulseCommentRecord) for c in comments],
+    }
+
+
 def document_of(uow: UnitOfWork, alliance: m.Alliance, *, private: bool = True) -> Any:
     """The archive of ``alliance`` as it is stored now (no permission check).
 
     ``private`` adds what only the operator's archive holds: partners' private
-    notes, deliberation votes and who took part.
+    notes, deliberation votes and who took part, pulse answers and comments.
     """
     alliance_id = alliance.id
     rows = _Rows(uow, alliance_id, private)
@@ -152,6 +187,7 @@ def document_of(uow: UnitOfWork, alliance: m.Alliance, *, private: bool = True) 
             ],
             **kinds,
             **_deliberation_sections(rows, people),
+            **_pulse_sections(uow, alliance_id, private),
             "events": [_fields(e, EventRecord) for e in events],
             "head": _fields(_head(uow, alliance_id, events), HeadRecord),
         }

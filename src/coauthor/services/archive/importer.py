@@ -23,6 +23,7 @@ from typing import Any
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
+from coauthor.domain import pulse as pulse_model
 from coauthor.domain.errors import Conflict, FieldError, Loc, ValidationFailed
 from coauthor.services import eventlog
 from coauthor.services.accounts.inputs import PersonInput
@@ -43,12 +44,14 @@ DELIBERATION_SECTIONS = (
     "declarations",
     "charter_clauses",
 )
+PULSE_SECTIONS = ("pulse_items", "pulse_waves", "pulse_responses", "pulse_comments")
 ID_SECTIONS = (
     "partners",
     "members",
     "partner_notes",
     *map(section_of, registers.KINDS),
     *(section for section in DELIBERATION_SECTIONS if section != "votes"),
+    *PULSE_SECTIONS,
 )
 """Sections whose items keep an id, unique within the section."""
 
@@ -178,10 +181,36 @@ def _ballot(vote: Any) -> Hashable:
     return (vote.participant_id, vote.statement_id)
 
 
+def _pulse_link_errors(archive: Any) -> list[FieldError]:
+    """Answers and comments belong to a wave of the archive; answers only to its items."""
+    waves = _ids(archive.pulse_waves)
+    errors = [
+        *_listed(archive.pulse_responses, "pulse_responses", "wave_id", waves, "pulse_waves"),
+        *_listed(archive.pulse_comments, "pulse_comments", "wave_id", waves, "pulse_waves"),
+        *_listed(
+            archive.pulse_responses,
+            "pulse_responses",
+            "partner_id",
+            _ids(archive.partners),
+            "partners",
+        ),
+    ]
+    asked = {wave.id: {item.key for item in wave.items} for wave in archive.pulse_waves}
+    for index, wave in enumerate(archive.pulse_waves):
+        errors += _under(("pulse_waves", index), _unique(wave.items, "items", "key"))
+    for index, response in enumerate(archive.pulse_responses):
+        for key in response.answers:
+            if response.wave_id in asked and key not in asked[response.wave_id]:
+                loc = ("pulse_responses", index, "answers", key)
+                errors.append(FieldError(loc, "is not an item of its wave"))
+    return errors
+
+
 def _link_errors(archive: Any) -> list[FieldError]:
     """What the input models cannot see: duplicates and links between sections."""
     emails = {person.email for person in archive.people}
     errors = _mechanics_link_errors(archive, emails) + _deliberation_link_errors(archive, emails)
+    errors += _pulse_link_errors(archive)
     for section in ID_SECTIONS:
         errors += _unique(getattr(archive, section), section, "id")
     return errors
@@ -341,6 +370,23 @@ def _write_deliberations(
     uow.flush()
 
 
+def _write_pulse(uow: UnitOfWork, alliance_id: str, archive: Any) -> None:
+    """The pulse as archived; there are no invitations to write (they are never exported)."""
+    scope = {"alliance_id": alliance_id}
+    uow.add_all(pulse_model.CustomItem(**scope, **i.model_dump()) for i in archive.pulse_items)
+    for wave in archive.pulse_waves:
+        uow.add(pulse_model.Wave(**scope, **wave.model_dump(exclude={"items"})))
+        uow.flush()
+        uow.add_all(
+            pulse_model.WaveItem(**scope, wave_id=wave.id, **item.model_dump())
+            for item in wave.items
+        )
+    uow.flush()
+    uow.add_all(pulse_model.Response(**scope, **r.model_dump()) for r in archive.pulse_responses)
+    uow.add_all(pulse_model.Comment(**scope, **c.model_dump()) for c in archive.pulse_comments)
+    uow.flush()
+
+
 class _Steps:
     """Reports each finished section of the archive to ``report``."""
 
@@ -378,6 +424,9 @@ def _write(
         step(section_of(name))
     _write_deliberations(uow, alliance_id, archive, people)
     for section in DELIBERATION_SECTIONS:
+        step(section)
+    _write_pulse(uow, alliance_id, archive)
+    for section in PULSE_SECTIONS:
         step(section)
     eventlog.write_chain(uow, alliance_id, *chain)
     step("events")
