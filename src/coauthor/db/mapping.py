@@ -15,9 +15,13 @@ from coauthor.db.tables import (
     api_tokens,
     attendance,
     body_seats,
+    calendar_feeds,
     charter_clauses,
+    commitment_parties,
+    commitments,
     contributions,
     decision_rights,
+    declaration_positions,
     declarations,
     deliberations,
     events,
@@ -25,6 +29,7 @@ from coauthor.db.tables import (
     meetings,
     members,
     metadata,
+    obligation_assignments,
     obligations,
     organizations,
     participants,
@@ -33,9 +38,11 @@ from coauthor.db.tables import (
     people,
     risk_shares,
     risks,
+    speech_acts,
     statements,
     votes,
 )
+from coauthor.domain import commitments as c
 from coauthor.domain import model as m
 
 MAPPED: dict[type, sa.Table] = {
@@ -63,6 +70,12 @@ MAPPED: dict[type, sa.Table] = {
     m.Vote: votes,
     m.Declaration: declarations,
     m.CharterClause: charter_clauses,
+    c.Commitment: commitments,
+    c.CommitmentParty: commitment_parties,
+    c.Act: speech_acts,
+    c.DeclarationPosition: declaration_positions,
+    c.ObligationAssignment: obligation_assignments,
+    c.CalendarFeed: calendar_feeds,
 }
 
 mapper_registry = registry(metadata=metadata)

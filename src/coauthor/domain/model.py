@@ -366,6 +366,9 @@ class Declaration:
     declared_by_person_id: str | None
     dissent: str = ""
     source: str = ""
+    decision_right_id: str | None = None
+    meeting_id: str | None = None
+    quorum_percent: int | None = None
 
 
 @dataclass(eq=False)
