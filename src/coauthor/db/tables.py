@@ -385,7 +385,13 @@ charter_clauses = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("added_at", UTCDateTime, nullable=False),
     sa.Column("source", sa.String(200), nullable=False, default=""),
+    sa.Column("repealed_by_declaration_id", ID, nullable=True),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "repealed_by_declaration_id"],
+        ["declarations.alliance_id", "declarations.id"],
+    ),
 )
+"""A clause is in force until a declaration repeals it (``repealed_by_declaration_id``)."""
 
 deliberation_analyses = sa.Table(
     "deliberation_analyses",

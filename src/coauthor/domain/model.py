@@ -380,3 +380,4 @@ class CharterClause:
     text: str
     added_at: datetime
     source: str = ""
+    repealed_by_declaration_id: str | None = None

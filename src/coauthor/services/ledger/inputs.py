@@ -116,8 +116,9 @@ class DeclarationInput(Input):
 
     ``positions`` lists every seated member once: for, against or abstain if
     they attended, absent if not; ``reason`` is their dissent in their own
-    words (required when against). ``charter`` adds the text to the charter;
-    ``waives`` names obligation periods (commitments) the declaration releases.
+    words (required when against). ``charter`` adds the text to the charter,
+    ``repeals`` names clauses it takes out of force, and ``waives`` names
+    obligation periods (commitments) it releases.
     """
 
     text: Said
@@ -127,6 +128,7 @@ class DeclarationInput(Input):
     meeting_id: Ref
     positions: list[PositionInput] = Field(default_factory=list, max_length=500)
     charter: bool = False
+    repeals: list[Ref] = Field(default_factory=list, max_length=100)
     waives: list[Ref] = Field(default_factory=list, max_length=100)
 
 

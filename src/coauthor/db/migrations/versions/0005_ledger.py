@@ -359,9 +359,25 @@ def upgrade() -> None:
             ["alliance_id", "meeting_id"],
             ["alliance_id", "id"],
         )
+    with op.batch_alter_table("charter_clauses", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("repealed_by_declaration_id", sa.String(length=40), nullable=True)
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_charter_clauses_alliance_id_repealed_by_declaration_id_declarations"),
+            "declarations",
+            ["alliance_id", "repealed_by_declaration_id"],
+            ["alliance_id", "id"],
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("charter_clauses", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_charter_clauses_alliance_id_repealed_by_declaration_id_declarations"),
+            type_="foreignkey",
+        )
+        batch_op.drop_column("repealed_by_declaration_id")
     with op.batch_alter_table("declarations", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_declarations_alliance_id_meeting_id_meetings"), type_="foreignkey"
