@@ -222,21 +222,21 @@ def act_payload(commitment_id: str, seq: int, act: SpeechAct) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class _Sides:
+class Sides:
     customer: m.Member
     performers: tuple[m.Member, ...]
 
 
-def _sides(uow: UnitOfWork, alliance_id: str, me: m.Member, data: OpenInput) -> _Sides:
+def _sides(uow: UnitOfWork, alliance_id: str, me: m.Member, data: OpenInput) -> Sides:
     def named(person_id: str, loc: Loc) -> m.Member:
         return participant(uow, alliance_id, person_id, loc)
 
     asked = [named(pid, ("performer_ids", i)) for i, pid in enumerate(data.performer_ids)]
     if data.move == "request":
-        return _Sides(me, tuple(asked))
+        return Sides(me, tuple(asked))
     assert data.customer_id is not None
     customer = named(data.customer_id, ("customer_id",))
-    return _Sides(customer, (me, *(p for p in asked if p.person_id != me.person_id)))
+    return Sides(customer, (me, *(p for p in asked if p.person_id != me.person_id)))
 
 
 def _setting(uow: UnitOfWork, alliance_id: str, data: OpenInput) -> tuple[str | None, str | None]:
@@ -272,7 +272,7 @@ def new_commitment(
     )
 
 
-def party_rows(commitment: Commitment, sides: _Sides) -> list[CommitmentParty]:
+def party_rows(commitment: Commitment, sides: Sides) -> list[CommitmentParty]:
     rows = [
         CommitmentParty(
             commitment.alliance_id,

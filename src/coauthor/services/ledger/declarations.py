@@ -38,6 +38,7 @@ from coauthor.domain.errors import FieldError, NotFound, ValidationFailed
 from coauthor.ids import new_id
 from coauthor.services import eventlog, inputs
 from coauthor.services.ledger.inputs import DeclarationInput, PositionInput
+from coauthor.services.ledger.obligations import period_status
 from coauthor.services.mechanics.alliances import open_alliance
 from coauthor.services.paging import Page, PageRequest, keyset
 
@@ -452,3 +453,134 @@ def charter(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> Charte
         for c in clauses
     ]
     return Charter([v for v in views if v.repealed_by is None], [v for v in views if v.repealed_by])
+
+
+# ------------------------------------------------------------ the form
+
+
+@dataclass(frozen=True)
+class Seat:
+    member_id: str
+    name: str
+    partner: str
+    attended: bool | None
+    """None until a meeting is chosen."""
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the form to record a declaration offers, once a body (and a meeting) is chosen."""
+
+    bodies: list[tuple[str, str]]
+    body: m.GovernanceBody | None
+    rights: list[m.DecisionRight]
+    meetings: list[m.Meeting]
+    meeting: m.Meeting | None
+    seats: list[Seat]
+    clauses: list[m.CharterClause]
+    late_periods: list[Commitment]
+    can_record: bool
+
+
+def setup(
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    alliance_id: str,
+    body_id: str | None,
+    meeting_id: str | None,
+) -> Setup:
+    """The choices of the declaration form: the body's rights, past meetings and seats."""
+    access = open_alliance(uow, actor, alliance_id)
+    bodies = uow.find(m.GovernanceBody, order_by=m.GovernanceBody.name, alliance_id=alliance_id)
+    body = next((b for b in bodies if b.id == body_id), None)
+    if body_id and body is None:
+        raise ValidationFailed.one("body_id", "no such governance body in this alliance")
+    now = uow.clock.now()
+    rights = meetings = []
+    seats: list[Seat] = []
+    meeting = None
+    if body is not None:
+        rights = uow.find(
+            m.DecisionRight,
+            order_by=m.DecisionRight.decision_kind,
+            alliance_id=alliance_id,
+            body_id=body.id,
+        )
+        meetings = uow.find(
+            m.Meeting,
+            m.Meeting.starts_at <= now,
+            order_by=m.Meeting.starts_at.desc(),
+            alliance_id=alliance_id,
+            body_id=body.id,
+        )
+        meeting = next((x for x in meetings if x.id == meeting_id), None)
+        seats = _seats(uow, alliance_id, body.id, meeting)
+    seated = any(
+        access.membership is not None and s.member_id == access.membership.id for s in seats
+    )
+    late = [
+        c
+        for c in uow.find(
+            Commitment,
+            Commitment.obligation_id.is_not(None),
+            Commitment.waived_by_declaration_id.is_(None),
+            order_by=Commitment.period_due_on,
+            alliance_id=alliance_id,
+        )
+        if period_status(c, None, now) == "late"
+    ]
+    return Setup(
+        bodies=[(b.id, b.name) for b in bodies],
+        body=body,
+        rights=rights,
+        meetings=meetings,
+        meeting=meeting,
+        seats=seats,
+        clauses=uow.find(
+            m.CharterClause,
+            m.CharterClause.repealed_by_declaration_id.is_(None),
+            order_by=m.CharterClause.added_at,
+            alliance_id=alliance_id,
+        ),
+        late_periods=late,
+        can_record=permissions.can_record_declaration(actor, access.membership, seated),
+    )
+
+
+def _seats(
+    uow: UnitOfWork, alliance_id: str, body_id: str, meeting: m.Meeting | None
+) -> list[Seat]:
+    seat_ids = {s.member_id for s in uow.find(m.BodySeat, alliance_id=alliance_id, body_id=body_id)}
+    members = (
+        {x.id: x for x in uow.find(m.Member, m.Member.id.in_(seat_ids), alliance_id=alliance_id)}
+        if seat_ids
+        else {}
+    )
+    names = _names_of_members(uow, alliance_id, seat_ids)
+    partners = dict(
+        uow.session.execute(
+            sa.select(m.Partner.id, m.Organization.name)
+            .join(m.Organization, m.Organization.id == m.Partner.organization_id)
+            .where(m.Partner.alliance_id == alliance_id)
+        ).all()
+    )
+    present = (
+        {
+            a.member_id
+            for a in uow.find(m.Attendance, alliance_id=alliance_id, meeting_id=meeting.id)
+        }
+        if meeting
+        else set()
+    )
+    return sorted(
+        (
+            Seat(
+                mid,
+                names.get(mid, "?"),
+                partners.get(members[mid].partner_id, "") if mid in members else "",
+                (mid in present) if meeting else None,
+            )
+            for mid in seat_ids
+        ),
+        key=lambda seat: (seat.partner, seat.name),
+    )

@@ -104,6 +104,20 @@ def _partner_names(uow: UnitOfWork, partner_ids: Iterable[str]) -> dict[str, str
     return {key: value for key, value in rows}
 
 
+def partner_refs(uow: UnitOfWork, alliance_id: str) -> list[mechanics_views.PartnerRef]:
+    """The alliance's partners by organization name; ``index`` picks each one's colour."""
+    rows = uow.session.execute(
+        sa.select(m.Partner.id, m.Organization.name)
+        .join(m.Organization, m.Organization.id == m.Partner.organization_id)
+        .where(m.Partner.alliance_id == alliance_id)
+    ).all()
+    named = sorted(rows, key=lambda row: (row[1].lower(), row[0]))
+    return [
+        mechanics_views.PartnerRef(partner_id, name, index)
+        for index, (partner_id, name) in enumerate(named)
+    ]
+
+
 def _alliance_names(uow: UnitOfWork, alliance_ids: Iterable[str]) -> dict[str, str]:
     ids = set(alliance_ids)
     if not ids:
@@ -311,13 +325,13 @@ def ledger(
         query=query,
         partners=choices.partners,
         bodies=choices.bodies,
-        members=_takers(uow, alliance_id, viewer),
+        members=takers(uow, alliance_id, viewer),
         meetings=_meeting_choices(uow, alliance_id),
         can_take_part=permissions.can_take_part(actor, access.membership),
     )
 
 
-def _takers(
+def takers(
     uow: UnitOfWork, alliance_id: str, except_person: str | None
 ) -> list[mechanics_views.Choice]:
     """Members who take part (not observers), with their partner, by name."""

@@ -1,0 +1,137 @@
+"""Declarations: the log, recording one (a body, a meeting, each seat's position), the charter.
+
+Recording works without JavaScript in two steps: choose the body and the
+meeting (a plain GET form), then the decision right, the text and every
+seated member's position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from coauthor.db.uow import UnitOfWork
+from coauthor.domain import model as m
+from coauthor.domain.errors import ValidationFailed
+from coauthor.reports.formatting import format_date, label
+from coauthor.services.ledger import declarations as service
+from coauthor.services.ledger.inputs import DeclarationInput
+from coauthor.services.mechanics.alliances import open_alliance
+from coauthor.services.paging import PageRequest
+from coauthor.web.auth import UowDep
+from coauthor.web.pages.deps import Posted, SignedIn
+from coauthor.web.pages.forms import Form, to_payload
+from coauthor.web.pages.layout import alliance_page
+from coauthor.web.pages.rendering import page_url, see_other
+
+router = APIRouter()
+SECTION = "ledger"
+PER_PAGE = 20
+
+
+@router.get("/a/{alliance_id}/declarations")
+def declarations_log(
+    request: Request, alliance_id: str, actor: SignedIn, uow: UowDep, cursor: str | None = None
+) -> Response:
+    access = open_alliance(uow, actor, alliance_id)
+    page = service.declarations(uow, actor, alliance_id, PageRequest.parse(PER_PAGE, cursor))
+    context = {
+        "page": page,
+        "next_url": page_url(request, "cursor", page.next_cursor),
+        "ledger_tab": "declarations",
+    }
+    return alliance_page(request, access, "declarations.html", SECTION, context)
+
+
+def _form_page(
+    request: Request,
+    uow: UnitOfWork,
+    actor: m.Person,
+    alliance_id: str,
+    body_id: str | None,
+    meeting_id: str | None,
+    form: Form | None = None,
+    status: int = 200,
+) -> Response:
+    access = open_alliance(uow, actor, alliance_id)
+    ready = service.setup(uow, actor, alliance_id, body_id, meeting_id)
+    values = {"body_id": body_id or "", "meeting_id": meeting_id or ""}
+    for index, seat in enumerate(ready.seats):
+        values[f"positions.{index}.member_id"] = seat.member_id
+        if seat.attended is False:
+            values[f"positions.{index}.position"] = "absent"
+    context = {
+        "ready": ready,
+        "form": form or Form(values),
+        "meeting_choices": [
+            (x.id, f"{x.title} ({format_date(x.starts_at.date())})") for x in ready.meetings
+        ],
+        "right_choices": [
+            (r.id, f"{r.decision_kind} — {label(r.rule).lower()}, quorum {r.quorum_percent}%")
+            for r in ready.rights
+        ],
+        "ledger_tab": "declarations",
+    }
+    return alliance_page(request, access, "declaration_form.html", SECTION, context, status)
+
+
+@router.get("/a/{alliance_id}/declarations/new")
+def new_declaration(
+    request: Request,
+    alliance_id: str,
+    actor: SignedIn,
+    uow: UowDep,
+    body_id: str | None = None,
+    meeting_id: str | None = None,
+) -> Response:
+    return _form_page(request, uow, actor, alliance_id, body_id or None, meeting_id or None)
+
+
+def _declaration_payload(values: Mapping[str, str]) -> dict[str, Any]:
+    fields = {k: v for k, v in values.items() if not k.startswith(("repeal.", "waive."))}
+    payload, _ = to_payload(fields, DeclarationInput)
+    payload["charter"] = bool(values.get("charter"))
+    payload["repeals"] = [v for k, v in values.items() if k.startswith("repeal.") and v]
+    payload["waives"] = [v for k, v in values.items() if k.startswith("waive.") and v]
+    return payload
+
+
+@router.post("/a/{alliance_id}/declarations")
+def declare(
+    request: Request, alliance_id: str, actor: SignedIn, values: Posted, uow: UowDep
+) -> Response:
+    payload = _declaration_payload(values)
+    try:
+        made = uow.write(service.do_declare, actor, alliance_id, payload)
+    except ValidationFailed as exc:
+        form = Form(dict(values)).failed(exc.errors, DeclarationInput.model_fields)
+        return _form_page(
+            request,
+            uow,
+            actor,
+            alliance_id,
+            values.get("body_id") or None,
+            values.get("meeting_id") or None,
+            form,
+            status=exc.status,
+        )
+    return see_other(f"/a/{alliance_id}/declarations/{made.id}")
+
+
+@router.get("/a/{alliance_id}/declarations/{declaration_id}")
+def one_declaration(
+    request: Request, alliance_id: str, declaration_id: str, actor: SignedIn, uow: UowDep
+) -> Response:
+    access = open_alliance(uow, actor, alliance_id)
+    view = service.declaration(uow, actor, alliance_id, declaration_id)
+    context = {"view": view, "ledger_tab": "declarations"}
+    return alliance_page(request, access, "declaration.html", SECTION, context)
+
+
+@router.get("/a/{alliance_id}/charter")
+def charter(request: Request, alliance_id: str, actor: SignedIn, uow: UowDep) -> Response:
+    access = open_alliance(uow, actor, alliance_id)
+    context = {"charter": service.charter(uow, actor, alliance_id), "ledger_tab": "charter"}
+    return alliance_page(request, access, "charter.html", SECTION, context)
