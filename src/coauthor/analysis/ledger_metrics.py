@@ -370,7 +370,9 @@ def _waits(
     """Each stay in 2 or 4: answered when the party who owed the answer moved it on.
 
     A stay ended by the other party (an asker withdrawing in state 2) had no
-    answer and is left out; a stay that has not ended is returned apart, as
+    answer and is left out, and so is an answer given at the very moment of
+    the question (an obligation's period enters the ledger asked and promised
+    at once: nobody waited); a stay that has not ended is returned apart, as
     (since, state, who owes the answer).
     """
     answered: list[AnsweredWait] = []
@@ -379,8 +381,9 @@ def _waits(
         before, after = each.before.state, each.after.state
         if started is not None and after is not before:
             since, state, answerer = started
-            if each.act.party is answerer:
-                answered.append(AnsweredWait(state, answerer, _hours(since, each.act.at)))
+            waited = _hours(since, each.act.at)
+            if each.act.party is answerer and waited > 0:
+                answered.append(AnsweredWait(state, answerer, waited))
             started = None
         if after in WAITING_STATES and after is not before:
             started = (each.act.at, after, ANSWERER[each.after.phase])

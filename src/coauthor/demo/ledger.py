@@ -87,8 +87,8 @@ STORIES: tuple[Story, ...] = (
     Story("site-access", "amara", ("renee",), "Site access for the leaching skid installation",
           "Badges for three lab staff and a bay with power", 190, (
               Said(181, "renee", "promise"),
-              Said(188, "renee", "renegotiate", {"text": "The fire inspection moved to the 200th "
-                                                 "day; we cannot open the bay before it.",
+              Said(188, "renee", "renegotiate", {"text": "The fire inspection moved by two weeks; "
+                                                 "we cannot open the bay before it.",
                                                  "due_on": 205}),
               Said(189, "amara", "accept", {"text": "Understood — thank you for saying so early."}),
               Said(203, "renee", "report_completion", {"text": "Bay 4 is yours."}),
@@ -153,8 +153,8 @@ STORIES: tuple[Story, ...] = (
           "A number Nordwerk finance signs off", 380, ()),
     Story("lithium-pack", "jonas", ("priya",), "Lithium recovery data pack",
           "All runs since the scale-up, with reagent use", 372, (
-              Said(366, "priya", "counter_offer", {"text": "The last two runs finish on the 380th "
-                                                   "day.", "due_on": 385}),
+              Said(366, "priya", "counter_offer", {"text": "The last two runs finish early next "
+                                                   "month.", "due_on": 385}),
           )),
     Story("apprentice-plan", "renee", ("katrin",), "Placement plan for next year's apprentices",
           "Four places, sites and mentors named", 400, (

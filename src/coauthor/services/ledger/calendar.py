@@ -119,6 +119,7 @@ def _dues(uow: UnitOfWork, person_id: str) -> list[Due]:
         .where(
             CommitmentParty.person_id == person_id,
             Commitment.state.not_in([int(s) for s in TERMINAL_STATES]),
+            Commitment.waived_by_declaration_id.is_(None),
             sa.or_(Commitment.due_at.is_not(None), Commitment.reply_by.is_not(None)),
         )
     ).all()

@@ -372,6 +372,8 @@ def do_move(
     target = open_commitment(uow, actor, alliance_id, commitment_id)
     side = side_to_act(target, actor)
     assert actor is not None
+    if target.commitment.waived_by_declaration_id is not None:
+        raise Conflict("this obligation period was waived by a declaration; it takes no more moves")
     data = inputs.parse(MoveInput, payload)
     fields = {
         "text": data.text,

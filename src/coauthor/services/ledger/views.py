@@ -39,6 +39,11 @@ from coauthor.services.paging import Page, PageRequest, keyset
 
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 TERMINAL = sorted(int(state) for state in TERMINAL_STATES)
+STILL_OPEN = sa.and_(
+    Commitment.state.not_in(TERMINAL), Commitment.waived_by_declaration_id.is_(None)
+)
+"""Open: not closed by a move, and not released by a declaration (a waived obligation period)."""
+CLOSED = sa.or_(Commitment.state.in_(TERMINAL), Commitment.waived_by_declaration_id.is_not(None))
 DUE_WINDOWS = {"week": timedelta(days=7), "month": timedelta(days=30)}
 
 
@@ -69,6 +74,7 @@ class Row:
         c = self.commitment
         return (
             c.is_open
+            and c.waived_by_declaration_id is None
             and c.due_at is not None
             and c.due_at < self.now
             and c.phase is not Phase.REPORTED
@@ -184,13 +190,13 @@ def _mine_statement(person_id: str, which: MineFilter) -> tuple[sa.Select[Any], 
         )
         .where(CommitmentParty.person_id == person_id)
     )
-    is_open = Commitment.state.not_in(TERMINAL)
+    is_open = STILL_OPEN
     due = sa.func.coalesce(Commitment.due_at, sa.literal(FAR_FUTURE, UTCDateTime()))
     if which == "waiting":
         statement = statement.where(is_open, Commitment.awaits == CommitmentParty.side)
         return statement, (Commitment.last_move_at, Commitment.id), False
     if which == "closed":
-        statement = statement.where(Commitment.state.in_(TERMINAL))
+        statement = statement.where(CLOSED)
         return statement, (Commitment.last_move_at, Commitment.id), True
     side = Party.PERFORMER if which == "owe" else Party.CUSTOMER
     statement = statement.where(is_open, CommitmentParty.side == side)
@@ -232,7 +238,7 @@ def waiting_count(uow: UnitOfWork, person_id: str) -> int:
         )
         .where(
             CommitmentParty.person_id == person_id,
-            Commitment.state.not_in(TERMINAL),
+            STILL_OPEN,
             Commitment.awaits == CommitmentParty.side,
         )
     )
@@ -264,19 +270,17 @@ def _filtered(
         )
         statement = statement.where(Commitment.id.in_(parties))
     states = {
-        "open": Commitment.state.not_in(TERMINAL),
-        "waiting": Commitment.awaits.is_not(None),
-        "promised": Commitment.state == int(State.PROMISED),
-        "reported": Commitment.state == int(State.REPORTED_COMPLETE),
-        "closed": Commitment.state.in_(TERMINAL),
+        "open": STILL_OPEN,
+        "waiting": sa.and_(STILL_OPEN, Commitment.awaits.is_not(None)),
+        "promised": sa.and_(STILL_OPEN, Commitment.state == int(State.PROMISED)),
+        "reported": sa.and_(STILL_OPEN, Commitment.state == int(State.REPORTED_COMPLETE)),
+        "closed": CLOSED,
     }
     if query.state in states:
         statement = statement.where(states[query.state])
     if query.due == "overdue":
         statement = statement.where(
-            Commitment.state.not_in(TERMINAL),
-            Commitment.phase != Phase.REPORTED,
-            Commitment.due_at < now,
+            STILL_OPEN, Commitment.phase != Phase.REPORTED, Commitment.due_at < now
         )
     elif query.due in DUE_WINDOWS:
         statement = statement.where(
@@ -391,7 +395,7 @@ def _setting(uow: UnitOfWork, c: Commitment) -> str:
 
 
 def _my_moves(target: Target, actor: m.Person | None, state: CommitmentState) -> tuple[Move, ...]:
-    if actor is None:
+    if actor is None or target.commitment.waived_by_declaration_id is not None:
         return ()
     side = target.side_of(actor.id)
     if side is None or not permissions.can_act_as(
