@@ -39,11 +39,17 @@ from coauthor.services.paging import Page, PageRequest, keyset
 
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 TERMINAL = sorted(int(state) for state in TERMINAL_STATES)
-STILL_OPEN = sa.and_(
-    Commitment.state.not_in(TERMINAL), Commitment.waived_by_declaration_id.is_(None)
-)
-"""Open: not closed by a move, and not released by a declaration (a waived obligation period)."""
-CLOSED = sa.or_(Commitment.state.in_(TERMINAL), Commitment.waived_by_declaration_id.is_not(None))
+
+
+def still_open() -> sa.ColumnElement[bool]:
+    """Open: not closed by a move, nor released by a declaration (a waived obligation period)."""
+    return sa.and_(Commitment.state.not_in(TERMINAL), Commitment.waived_by_declaration_id.is_(None))
+
+
+def closed() -> sa.ColumnElement[bool]:
+    return sa.or_(Commitment.state.in_(TERMINAL), Commitment.waived_by_declaration_id.is_not(None))
+
+
 DUE_WINDOWS = {"week": timedelta(days=7), "month": timedelta(days=30)}
 
 
@@ -190,13 +196,13 @@ def _mine_statement(person_id: str, which: MineFilter) -> tuple[sa.Select[Any], 
         )
         .where(CommitmentParty.person_id == person_id)
     )
-    is_open = STILL_OPEN
+    is_open = still_open()
     due = sa.func.coalesce(Commitment.due_at, sa.literal(FAR_FUTURE, UTCDateTime()))
     if which == "waiting":
         statement = statement.where(is_open, Commitment.awaits == CommitmentParty.side)
         return statement, (Commitment.last_move_at, Commitment.id), False
     if which == "closed":
-        statement = statement.where(CLOSED)
+        statement = statement.where(closed())
         return statement, (Commitment.last_move_at, Commitment.id), True
     side = Party.PERFORMER if which == "owe" else Party.CUSTOMER
     statement = statement.where(is_open, CommitmentParty.side == side)
@@ -238,7 +244,7 @@ def waiting_count(uow: UnitOfWork, person_id: str) -> int:
         )
         .where(
             CommitmentParty.person_id == person_id,
-            STILL_OPEN,
+            still_open(),
             Commitment.awaits == CommitmentParty.side,
         )
     )
@@ -270,17 +276,17 @@ def _filtered(
         )
         statement = statement.where(Commitment.id.in_(parties))
     states = {
-        "open": STILL_OPEN,
-        "waiting": sa.and_(STILL_OPEN, Commitment.awaits.is_not(None)),
-        "promised": sa.and_(STILL_OPEN, Commitment.state == int(State.PROMISED)),
-        "reported": sa.and_(STILL_OPEN, Commitment.state == int(State.REPORTED_COMPLETE)),
-        "closed": CLOSED,
+        "open": still_open(),
+        "waiting": sa.and_(still_open(), Commitment.awaits.is_not(None)),
+        "promised": sa.and_(still_open(), Commitment.state == int(State.PROMISED)),
+        "reported": sa.and_(still_open(), Commitment.state == int(State.REPORTED_COMPLETE)),
+        "closed": closed(),
     }
     if query.state in states:
         statement = statement.where(states[query.state])
     if query.due == "overdue":
         statement = statement.where(
-            STILL_OPEN, Commitment.phase != Phase.REPORTED, Commitment.due_at < now
+            still_open(), Commitment.phase != Phase.REPORTED, Commitment.due_at < now
         )
     elif query.due in DUE_WINDOWS:
         statement = statement.where(
