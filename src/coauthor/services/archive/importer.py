@@ -27,6 +27,7 @@ from coauthor.domain.errors import Conflict, FieldError, Loc, ValidationFailed
 from coauthor.services import eventlog
 from coauthor.services.accounts.inputs import PersonInput
 from coauthor.services.accounts.people import do_create_person, person_by_email
+from coauthor.services.archive import ledger
 from coauthor.services.archive.document import SECTIONS, parse_archive, section_of
 from coauthor.services.archive.export import document_of
 from coauthor.services.mechanics import registers
@@ -49,6 +50,7 @@ ID_SECTIONS = (
     "partner_notes",
     *map(section_of, registers.KINDS),
     *(section for section in DELIBERATION_SECTIONS if section != "votes"),
+    "commitments",
 )
 """Sections whose items keep an id, unique within the section."""
 
@@ -182,6 +184,7 @@ def _link_errors(archive: Any) -> list[FieldError]:
     """What the input models cannot see: duplicates and links between sections."""
     emails = {person.email for person in archive.people}
     errors = _mechanics_link_errors(archive, emails) + _deliberation_link_errors(archive, emails)
+    errors += ledger.link_errors(archive, emails)
     for section in ID_SECTIONS:
         errors += _unique(getattr(archive, section), section, "id")
     return errors
@@ -308,10 +311,11 @@ def _write_deliberations(
         m.Declaration(
             **scope,
             declared_by_person_id=_person_id(people, d.declared_by_email),
-            **d.model_dump(exclude={"declared_by_email"}),
+            **d.model_dump(exclude={"declared_by_email", "positions"}),
         )
         for d in archive.declarations
     )
+    uow.flush()
     uow.add_all(m.CharterClause(**scope, **c.model_dump()) for c in archive.charter_clauses)
     uow.flush()
 
@@ -354,6 +358,9 @@ def _write(
     _write_deliberations(uow, alliance_id, archive, people)
     for section in DELIBERATION_SECTIONS:
         step(section)
+    ledger.write_ledger(uow, alliance_id, archive, people)
+    step("obligation_assignments")
+    step("commitments")
     eventlog.write_chain(uow, alliance_id, events)
     step("events")
 

@@ -1,0 +1,389 @@
+"""The commitment ledger in ``coauthor-archive/1``: exporting it, checking it, importing it.
+
+Export writes each commitment with its parties and its speech acts in order
+(people by email); nothing derived is written. Import replays every
+commitment's acts through the same transition table as the services
+(``coauthor.domain.ledger``), so an archive holding a move the table does
+not allow is refused whole, the error naming that act's JSON path; the
+cache and the figures' facts are then derived from the replayed acts and
+written in bulk, one statement per table.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+
+from coauthor.analysis.ledger_metrics import summarize
+from coauthor.db.tables import (
+    commitment_parties,
+    commitments,
+    declaration_positions,
+    ledger_facts,
+    ledger_waits,
+    obligation_assignments,
+    speech_acts,
+)
+from coauthor.db.uow import UnitOfWork
+from coauthor.domain import model as m
+from coauthor.domain.errors import FieldError, ValidationFailed
+from coauthor.domain.ledger import CommitmentState, MoveNotAllowed, Party, SpeechAct, step
+from coauthor.services.ledger.facts import fact_values, wait_values
+
+COMMITMENT_COLUMNS = (
+    "id",
+    "body_id",
+    "meeting_id",
+    "obligation_id",
+    "period_due_on",
+    "waived_by_declaration_id",
+)
+ACT_COLUMNS = ("move", "party", "at", "text", "conditions", "due_at", "reply_by", "evidence")
+
+
+# ------------------------------------------------------------------- export
+
+
+def person_ids(uow: UnitOfWork, alliance_id: str) -> set[str]:
+    """Everyone the ledger of an alliance names: parties, speakers, obligations' people."""
+    queries = (
+        sa.select(commitment_parties.c.person_id).where(
+            commitment_parties.c.alliance_id == alliance_id
+        ),
+        sa.select(speech_acts.c.actor_person_id).where(speech_acts.c.alliance_id == alliance_id),
+        sa.select(obligation_assignments.c.performer_person_id).where(
+            obligation_assignments.c.alliance_id == alliance_id
+        ),
+        sa.select(obligation_assignments.c.customer_person_id).where(
+            obligation_assignments.c.alliance_id == alliance_id
+        ),
+    )
+    return {row[0] for query in queries for row in uow.session.execute(query.distinct())}
+
+
+def _positions(uow: UnitOfWork, alliance_id: str) -> dict[str, list[dict[str, Any]]]:
+    rows = uow.session.execute(
+        sa.select(
+            declaration_positions.c.declaration_id,
+            declaration_positions.c.member_id,
+            declaration_positions.c.position,
+            declaration_positions.c.reason,
+        ).where(declaration_positions.c.alliance_id == alliance_id)
+    )
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for declaration_id, member_id, position, reason in rows:
+        found[declaration_id].append(
+            {"member_id": member_id, "position": position, "reason": reason}
+        )
+    for positions in found.values():
+        positions.sort(key=lambda p: p["member_id"])
+    return found
+
+
+def declaration_extras(uow: UnitOfWork, alliance_id: str) -> dict[str, dict[str, Any]]:
+    """Declaration id → its positions, for the declarations section."""
+    return {key: {"positions": value} for key, value in _positions(uow, alliance_id).items()}
+
+
+def assignment_records(
+    uow: UnitOfWork, alliance_id: str, emails: dict[str, str]
+) -> list[dict[str, Any]]:
+    rows = uow.session.execute(
+        sa.select(obligation_assignments)
+        .where(obligation_assignments.c.alliance_id == alliance_id)
+        .order_by(obligation_assignments.c.obligation_id)
+    )
+    return [
+        {
+            "obligation_id": row.obligation_id,
+            "performer_email": emails[row.performer_person_id],
+            "customer_email": emails[row.customer_person_id],
+            "assigned_at": row.assigned_at,
+        }
+        for row in rows
+    ]
+
+
+def commitment_records(
+    uow: UnitOfWork, alliance_id: str, emails: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Every commitment by id, its parties (customer first, then by email) and acts by seq."""
+    session = uow.session
+    parties: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in session.execute(
+        sa.select(commitment_parties).where(commitment_parties.c.alliance_id == alliance_id)
+    ):
+        parties[row.commitment_id].append(
+            {"email": emails[row.person_id], "side": row.side, "partner_id": row.partner_id}
+        )
+    acts: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    act_query = (
+        sa.select(speech_acts)
+        .where(speech_acts.c.alliance_id == alliance_id)
+        .order_by(speech_acts.c.commitment_id, speech_acts.c.seq)
+    )
+    for row in session.execute(act_query):
+        act = {name: getattr(row, name) for name in ACT_COLUMNS}
+        act["evidence"] = act["evidence"] or []
+        act["actor_email"] = emails[row.actor_person_id]
+        acts[row.commitment_id].append(act)
+    records = []
+    query = sa.select(*(commitments.c[name] for name in COMMITMENT_COLUMNS)).where(
+        commitments.c.alliance_id == alliance_id
+    )
+    for row in sorted(session.execute(query), key=lambda r: r.id):
+        record = {name: getattr(row, name) for name in COMMITMENT_COLUMNS}
+        record["parties"] = sorted(
+            parties[row.id], key=lambda p: (p["side"] != Party.CUSTOMER, p["email"])
+        )
+        record["acts"] = acts[row.id]
+        records.append(record)
+    return records
+
+
+# ------------------------------------------------------------- link checks
+
+
+def _unknown(value: Any, known: set[Any], loc: tuple, where: str) -> list[FieldError]:
+    if value is None or value in known:
+        return []
+    return [FieldError(loc, f"{value!r} is not in {where}")]
+
+
+def link_errors(archive: Any, emails: set[str]) -> list[FieldError]:
+    """The ledger's links to the rest of the archive, and its own rules about parties."""
+    ids = {
+        name: {item.id for item in getattr(archive, name)}
+        for name in ("partners", "members", "bodies", "meetings", "obligations", "declarations")
+    }
+    rights = {item.id for item in archive.decision_rights}
+    errors: list[FieldError] = []
+    for i, d in enumerate(archive.declarations):
+        errors += _unknown(
+            d.decision_right_id, rights, ("declarations", i, "decision_right_id"), "decision_rights"
+        )
+        errors += _unknown(
+            d.meeting_id, ids["meetings"], ("declarations", i, "meeting_id"), "meetings"
+        )
+        for j, p in enumerate(d.positions):
+            loc = ("declarations", i, "positions", j, "member_id")
+            errors += _unknown(p.member_id, ids["members"], loc, "members")
+    for i, c in enumerate(archive.charter_clauses):
+        loc = ("charter_clauses", i, "repealed_by_declaration_id")
+        errors += _unknown(c.repealed_by_declaration_id, ids["declarations"], loc, "declarations")
+    assigned = Counter(a.obligation_id for a in archive.obligation_assignments)
+    for i, a in enumerate(archive.obligation_assignments):
+        where = ("obligation_assignments", i)
+        errors += _unknown(
+            a.obligation_id, ids["obligations"], (*where, "obligation_id"), "obligations"
+        )
+        if assigned[a.obligation_id] > 1:
+            errors.append(FieldError((*where, "obligation_id"), "is assigned more than once"))
+        errors += _unknown(a.performer_email, emails, (*where, "performer_email"), "people")
+        errors += _unknown(a.customer_email, emails, (*where, "customer_email"), "people")
+    periods = Counter(
+        (c.obligation_id, c.period_due_on) for c in archive.commitments if c.obligation_id
+    )
+    for i, c in enumerate(archive.commitments):
+        errors += _commitment_links(i, c, ids, emails, periods)
+    return errors
+
+
+def _commitment_links(
+    index: int, c: Any, ids: dict[str, set[str]], emails: set[str], periods: Counter
+) -> list[FieldError]:
+    where = ("commitments", index)
+    errors = []
+    for field, section in (
+        ("body_id", "bodies"),
+        ("meeting_id", "meetings"),
+        ("obligation_id", "obligations"),
+        ("waived_by_declaration_id", "declarations"),
+    ):
+        errors += _unknown(getattr(c, field), ids[section], (*where, field), section)
+    if c.obligation_id and periods[(c.obligation_id, c.period_due_on)] > 1:
+        errors.append(FieldError((*where, "period_due_on"), "this period appears more than once"))
+    sides = Counter(p.side for p in c.parties)
+    if sides[Party.CUSTOMER] != 1:
+        errors.append(FieldError((*where, "parties"), "a commitment has exactly one customer"))
+    if not sides[Party.PERFORMER]:
+        errors.append(FieldError((*where, "parties"), "a commitment needs a performer"))
+    seen: set[str] = set()
+    for j, p in enumerate(c.parties):
+        errors += _unknown(p.email, emails, (*where, "parties", j, "email"), "people")
+        errors += _unknown(
+            p.partner_id, ids["partners"], (*where, "parties", j, "partner_id"), "partners"
+        )
+        if p.email in seen:
+            errors.append(FieldError((*where, "parties", j, "email"), "is a party twice"))
+        seen.add(p.email)
+    for j, act in enumerate(c.acts):
+        if act.actor_email not in emails:
+            loc = (*where, "acts", j, "actor_email")
+            errors.append(FieldError(loc, f"{act.actor_email!r} is not in people"))
+    return errors
+
+
+# ------------------------------------------------------------------ import
+
+
+def _replayed(
+    index: int, record: Any, people: dict[str, str]
+) -> tuple[list[SpeechAct], CommitmentState]:
+    """The commitment's acts through the transition table; a refusal names the act's path."""
+    state = CommitmentState()
+    acts = []
+    for j, act in enumerate(record.acts):
+        where = ("commitments", index, "acts", j)
+        try:
+            speech = SpeechAct(
+                move=act.move,
+                party=act.party,
+                actor_id=people[act.actor_email],
+                at=act.at,
+                text=act.text,
+                conditions=act.conditions,
+                due_at=act.due_at,
+                reply_by=act.reply_by,
+                evidence=tuple(act.evidence),
+            )
+            state = step(state, speech)
+        except MoveNotAllowed as exc:
+            raise ValidationFailed.one((*where, "move"), exc.detail) from None
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                [FieldError((*where, *_archive_loc(e.loc)), e.message) for e in exc.errors]
+            ) from None
+        acts.append(speech)
+    return acts, state
+
+
+def _archive_loc(loc: tuple) -> tuple:
+    return ("actor_email",) if loc == ("actor_id",) else loc
+
+
+class _Rows:
+    """The rows of every ledger table, gathered to be written one statement per table."""
+
+    def __init__(self) -> None:
+        self.commitments: list[dict[str, Any]] = []
+        self.parties: list[dict[str, Any]] = []
+        self.acts: list[dict[str, Any]] = []
+        self.facts: list[dict[str, Any]] = []
+        self.waits: list[dict[str, Any]] = []
+
+    def add(
+        self,
+        alliance_id: str,
+        record: Any,
+        acts: list[SpeechAct],
+        state: CommitmentState,
+        people: dict[str, str],
+    ) -> None:
+        customer = next(p for p in record.parties if p.side == Party.CUSTOMER)
+        terms = state.terms
+        assert state.last_move_at is not None
+        self.commitments.append(
+            {
+                "alliance_id": alliance_id,
+                **{name: getattr(record, name) for name in COMMITMENT_COLUMNS},
+                "what": acts[0].text,
+                "customer_partner_id": customer.partner_id,
+                "opened_at": acts[0].at,
+                "phase": state.phase,
+                "state": int(state.state),
+                "awaits": state.phase.awaits,
+                "conditions": terms.conditions if terms else "",
+                "due_at": terms.due_at if terms else None,
+                "reply_by": state.reply_by,
+                "last_move_at": state.last_move_at,
+                "moves": state.moves_made,
+            }
+        )
+        for p in record.parties:
+            self.parties.append(
+                {
+                    "alliance_id": alliance_id,
+                    "commitment_id": record.id,
+                    "person_id": people[p.email],
+                    "side": p.side,
+                    "partner_id": p.partner_id,
+                }
+            )
+        for seq, (act, speech) in enumerate(zip(record.acts, acts, strict=True), start=1):
+            self.acts.append(
+                {
+                    "alliance_id": alliance_id,
+                    "commitment_id": record.id,
+                    "seq": seq,
+                    "move": act.move,
+                    "party": act.party,
+                    "actor_person_id": speech.actor_id,
+                    "at": act.at,
+                    "text": act.text,
+                    "conditions": act.conditions,
+                    "due_at": act.due_at,
+                    "reply_by": act.reply_by,
+                    "evidence": list(act.evidence) or None,
+                }
+            )
+        performers = sorted({p.partner_id for p in record.parties if p.side == Party.PERFORMER})
+        facts = summarize(
+            acts,
+            alliance_id=alliance_id,
+            commitment_id=record.id,
+            customer_partner_id=customer.partner_id,
+            performer_partner_ids=performers,
+        )
+        assert facts is not None
+        self.facts.append(fact_values(facts))
+        self.waits += wait_values(facts)
+
+
+def _insert(uow: UnitOfWork, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        uow.session.execute(sa.insert(table), rows)
+
+
+def write_ledger(
+    uow: UnitOfWork, alliance_id: str, archive: Any, people: dict[str, m.Person]
+) -> None:
+    """Assignments, positions and commitments, after the rest of the alliance is written."""
+    ids = {email: person.id for email, person in people.items()}
+    _insert(
+        uow,
+        obligation_assignments,
+        [
+            {
+                "alliance_id": alliance_id,
+                "obligation_id": a.obligation_id,
+                "performer_person_id": ids[a.performer_email],
+                "customer_person_id": ids[a.customer_email],
+                "assigned_at": a.assigned_at,
+            }
+            for a in archive.obligation_assignments
+        ],
+    )
+    _insert(
+        uow,
+        declaration_positions,
+        [
+            {"alliance_id": alliance_id, "declaration_id": d.id, **p.model_dump()}
+            for d in archive.declarations
+            for p in d.positions
+        ],
+    )
+    rows = _Rows()
+    for index, record in enumerate(archive.commitments):
+        acts, state = _replayed(index, record, ids)
+        rows.add(alliance_id, record, acts, state, ids)
+    for table, found in (
+        (commitments, rows.commitments),
+        (commitment_parties, rows.parties),
+        (speech_acts, rows.acts),
+        (ledger_facts, rows.facts),
+        (ledger_waits, rows.waits),
+    ):
+        _insert(uow, table, found)
