@@ -47,9 +47,12 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from starlette.routing import Mount
 
-from coauthor.domain.model import Person
+from coauthor.domain.model import Member, Person
 from coauthor.runtime import Runtime, build_runtime
 from coauthor.services.deliberation import acts as deliberation
+from coauthor.services.ledger import calendar, declarations
+from coauthor.services.ledger import commitments as ledger
+from coauthor.services.mechanics import registers
 from coauthor.services.mechanics.registers import KINDS
 from coauthor.web.api.mechanics.items import collection_of
 from tests.e2e.conftest import World as SeededWorld
@@ -73,6 +76,8 @@ class Policy(enum.Enum):
     WRITE_OWN_PARTNER_NOTES = "the partner's own sponsors, managers and members"
     ADMIN = "site administrators"
     TAKE_PART = "the alliance's sponsors, managers and members (not observers or administrators)"
+    PARTIES = "the commitment's customer and performers (the seeded one: member asks sponsor)"
+    DECLARE = "the body's seated members (manager, sponsor), the alliance's managers, admins"
 
 
 ALLOWED: dict[Policy, frozenset[str]] = {
@@ -83,6 +88,8 @@ ALLOWED: dict[Policy, frozenset[str]] = {
     Policy.EDIT: frozenset({"manager", "admin"}),
     Policy.ADMIN: frozenset({"admin"}),
     Policy.TAKE_PART: frozenset({"member", "sponsor", "manager"}),
+    Policy.PARTIES: frozenset({"member", "sponsor"}),
+    Policy.DECLARE: frozenset({"manager", "sponsor", "admin"}),
 }
 ALLIANCE_SCOPED = frozenset(
     {
@@ -91,6 +98,8 @@ ALLIANCE_SCOPED = frozenset(
         Policy.OWN_PARTNER_NOTES,
         Policy.WRITE_OWN_PARTNER_NOTES,
         Policy.TAKE_PART,
+        Policy.PARTIES,
+        Policy.DECLARE,
     }
 )
 SUCCESS, SIGN_IN = "success", "sign in"
@@ -196,6 +205,38 @@ def promotion(world: World) -> dict[str, Any]:
     return {"target": "charter"}
 
 
+def new_request(world: World) -> dict[str, Any]:
+    return {"move": "request", "what": "Matrix ask", "performer_ids": [world.item_ids["spare"]]}
+
+
+def progress_note(world: World) -> dict[str, Any]:
+    return {"move": "progress_note", "text": "Still on it."}
+
+
+def handover(world: World) -> dict[str, Any]:
+    member = world.people["member"].id
+    return {"person_id": member, "to_person_id": world.item_ids["spare"]}
+
+
+def assignment(world: World) -> dict[str, Any]:
+    return {"performer_id": world.people["member"].id, "customer_id": world.people["sponsor"].id}
+
+
+def declaration(world: World) -> dict[str, Any]:
+    """The matrix right (majority, quorum 50 %) at the matrix meeting, which the manager
+    attended and the sponsor did not."""
+    return {
+        "text": "Meet monthly.",
+        "body_id": world.item_ids["body"],
+        "decision_right_id": world.item_ids["matrix_right"],
+        "meeting_id": world.item_ids["matrix_meeting"],
+        "positions": [
+            {"member_id": world.people["manager"].member_id, "position": "for"},
+            {"member_id": world.people["sponsor"].member_id, "position": "absent"},
+        ],
+    }
+
+
 def item_body(kind_name: str) -> Body:
     return lambda world: valid_input(kind_name, world, "matrix")
 
@@ -258,6 +299,54 @@ def deliberation_rules() -> dict[tuple[str, str], Rule]:
     }
 
 
+def ledger_rules() -> dict[tuple[str, str], Rule]:
+    """The ledger on the API and the pages: everyone in the alliance reads it; members who
+    take part ask and offer; only a commitment's parties make its moves; managers hand a
+    party's place over and name obligations' people; a body's seated members and the
+    managers record its declarations; anyone signed in has their own commitments and feed."""
+    api = f"{API}/alliances/{{alliance_id}}"
+    page = "/a/{alliance_id}"
+    one = "{commitment_id}"
+    return {
+        ("GET", f"{API}/me/commitments"): Rule(Policy.SELF),
+        ("GET", f"{API}/me/ledger-figures"): Rule(Policy.SELF),
+        ("POST", f"{API}/me/calendar-feed"): Rule(Policy.SELF),
+        ("DELETE", f"{API}/me/calendar-feed"): Rule(Policy.SELF),
+        ("GET", f"{api}/commitments"): Rule(Policy.VIEW),
+        ("POST", f"{api}/commitments"): Rule(Policy.TAKE_PART, new_request),
+        ("GET", f"{api}/commitments/{one}"): Rule(Policy.VIEW),
+        ("POST", f"{api}/commitments/{one}/moves"): Rule(Policy.PARTIES, progress_note),
+        ("POST", f"{api}/commitments/{one}/reassign"): Rule(Policy.EDIT, handover),
+        ("GET", f"{api}/ledger-figures"): Rule(Policy.VIEW),
+        ("GET", f"{api}/obligation-periods"): Rule(Policy.VIEW),
+        ("PUT", f"{api}/obligations/{{obligation_id}}/assignment"): Rule(Policy.EDIT, assignment),
+        ("GET", f"{api}/declarations"): Rule(Policy.VIEW),
+        ("POST", f"{api}/declarations"): Rule(Policy.DECLARE, declaration),
+        ("GET", f"{api}/declarations/{{declaration_id}}"): Rule(Policy.VIEW),
+        ("GET", f"{api}/charter"): Rule(Policy.VIEW),
+        ("GET", "/commitments"): Rule(Policy.SELF),
+        ("GET", "/commitments/figures"): Rule(Policy.SELF),
+        ("POST", "/commitments/calendar"): Rule(Policy.SELF),
+        ("POST", "/commitments/calendar/revoke"): Rule(Policy.SELF),
+        ("GET", "/calendar/{token}.ics"): Rule(Policy.PUBLIC),
+        ("GET", f"{page}/ledger"): Rule(Policy.VIEW),
+        ("POST", f"{page}/ledger"): Rule(Policy.TAKE_PART, new_request),
+        ("GET", f"{page}/ledger/{one}"): Rule(Policy.VIEW),
+        ("POST", f"{page}/ledger/{one}/moves"): Rule(Policy.PARTIES, progress_note),
+        ("POST", f"{page}/ledger/{one}/reassign"): Rule(Policy.EDIT, handover),
+        ("GET", f"{page}/ledger/figures"): Rule(Policy.VIEW),
+        ("GET", f"{page}/ledger/obligations"): Rule(Policy.VIEW),
+        ("POST", f"{page}/ledger/obligations/{{obligation_id}}/assign"): Rule(
+            Policy.EDIT, assignment
+        ),
+        ("GET", f"{page}/declarations"): Rule(Policy.VIEW),
+        ("GET", f"{page}/declarations/new"): Rule(Policy.VIEW),
+        ("POST", f"{page}/declarations"): Rule(Policy.DECLARE, declaration),
+        ("GET", f"{page}/declarations/{{declaration_id}}"): Rule(Policy.VIEW),
+        ("GET", f"{page}/charter"): Rule(Policy.VIEW),
+    }
+
+
 ALLIANCE = f"{API}/alliances/{{alliance_id}}"
 PAGE = "/a/{alliance_id}"
 RULES: dict[tuple[str, str], Rule] = {
@@ -310,6 +399,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{PAGE}/contributions"): Rule(Policy.VIEW),
     **kind_rules(),
     **deliberation_rules(),
+    **ledger_rules(),
 }
 
 
@@ -330,7 +420,10 @@ def form_fields(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
         name = f"{prefix}{key}"
         if isinstance(value, list):
             for index, row in enumerate(value):
-                fields |= form_fields(row, f"{name}.{index}.")
+                if isinstance(row, dict):
+                    fields |= form_fields(row, f"{name}.{index}.")
+                else:
+                    fields[f"{name}.{index}"] = str(row)
         elif value is True:
             fields[name] = "on"
         elif value is not None and value is not False:
@@ -350,6 +443,10 @@ def path_values(world: World, role: str, path: str) -> dict[str, str]:
         "token_id": person.token_id,
         "deliberation_id": world.item_ids["deliberation"],
         "statement_id": world.item_ids["statement"],
+        "commitment_id": world.item_ids["commitment"],
+        "declaration_id": world.item_ids["declaration"],
+        "obligation_id": world.item_ids["obligation"],
+        "token": world.item_ids["feed_token"],
     }
     if "{item_id}" in segments:
         collection = segments[segments.index("{item_id}") - 1]
@@ -489,12 +586,74 @@ def add_deliberation(template: WorldTemplate) -> None:
     world.item_ids |= {"deliberation": created.id, "statement": statements[0].id}
 
 
+def add_ledger(template: WorldTemplate) -> None:
+    """A request from the member to the sponsor, a right and a meeting for the matrix's
+    declarations and one declaration, and a calendar feed for everyone (so that stopping
+    one is always a write)."""
+    world = template.world
+    runtime = build_runtime(settings_for(template.database), migrate_db=False)
+    try:
+        with runtime.uow() as uow:
+            manager = uow.get(Person, id=world.people["manager"].id)
+            member = uow.get(Person, id=world.people["member"].id)
+            spare = uow.get(Member, alliance_id=world.alliance_id, id=world.deletable_ids["member"])
+            assert spare is not None
+            asked = ledger.do_open_commitment(
+                uow,
+                member,
+                world.alliance_id,
+                {
+                    "move": "request",
+                    "what": "Matrix",
+                    "performer_ids": [world.people["sponsor"].id],
+                },
+            )
+            right = registers.do_create_item(
+                uow,
+                manager,
+                world.alliance_id,
+                "decision_right",
+                {"body_id": world.item_ids["body"], "decision_kind": "Matrix", "rule": "majority"},
+            )
+            meeting = registers.do_create_item(
+                uow,
+                manager,
+                world.alliance_id,
+                "meeting",
+                {
+                    "body_id": world.item_ids["body"],
+                    "title": "Matrix meeting",
+                    "starts_at": "2026-02-10T09:00:00Z",
+                    "attendees": [{"member_id": world.people["manager"].member_id}],
+                },
+            )
+            world.item_ids |= {
+                "spare": spare.person_id,
+                "matrix_right": right.id,
+                "matrix_meeting": meeting.id,
+            }
+            made = declarations.do_declare(uow, manager, world.alliance_id, declaration(world))
+            tokens = {
+                role: calendar.do_create_feed(uow, uow.get(Person, id=world.people[role].id))[1]
+                for role in SIGNED_IN_ROLES
+            }
+            uow.session.commit()
+    finally:
+        runtime.close()
+    world.item_ids |= {
+        "commitment": asked.id,
+        "declaration": made.id,
+        "feed_token": tokens["member"],
+    }
+
+
 @pytest.fixture(scope="session")
 def world_template(
     seeded: tuple[Path, SeededWorld], tmp_path_factory: pytest.TempPathFactory
 ) -> WorldTemplate:
     template = extended_template(seeded, tmp_path_factory.mktemp("matrix-world"))
     add_deliberation(template)
+    add_ledger(template)
     return template
 
 

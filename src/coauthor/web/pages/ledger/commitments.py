@@ -101,7 +101,7 @@ def _open_payload(values: Mapping[str, str]) -> dict[str, Any]:
         name: values[name].strip() for name in OPEN_FIELDS if values.get(name, "").strip()
     }
     payload["performer_ids"] = [
-        value for name, value in values.items() if name.startswith("performer.") and value
+        value for name, value in values.items() if name.startswith("performer_ids.") and value
     ]
     return payload
 

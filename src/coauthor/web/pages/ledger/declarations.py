@@ -90,11 +90,12 @@ def new_declaration(
 
 
 def _declaration_payload(values: Mapping[str, str]) -> dict[str, Any]:
-    fields = {k: v for k, v in values.items() if not k.startswith(("repeal.", "waive."))}
+    lists = ("repeals.", "waives.")
+    fields = {k: v for k, v in values.items() if not k.startswith(lists)}
     payload, _ = to_payload(fields, DeclarationInput)
     payload["charter"] = bool(values.get("charter"))
-    payload["repeals"] = [v for k, v in values.items() if k.startswith("repeal.") and v]
-    payload["waives"] = [v for k, v in values.items() if k.startswith("waive.") and v]
+    for name in lists:
+        payload[name.rstrip(".")] = [v for k, v in values.items() if k.startswith(name) and v]
     return payload
 
 
