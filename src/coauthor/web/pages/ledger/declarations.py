@@ -8,14 +8,17 @@ seated member's position.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
-from coauthor.domain.errors import ValidationFailed
+from coauthor.domain.errors import Conflict, NotFound, ValidationFailed
 from coauthor.reports.formatting import format_date, label
+from coauthor.services.deliberation import acts as deliberation_service
+from coauthor.services.deliberation.inputs import PromotionInput
 from coauthor.services.ledger import declarations as service
 from coauthor.services.ledger.inputs import DeclarationInput
 from coauthor.services.mechanics.alliances import open_alliance
@@ -45,6 +48,30 @@ def declarations_log(
     return alliance_page(request, access, "declarations.html", SECTION, context)
 
 
+@dataclass(frozen=True)
+class Promoting:
+    """A deliberation's consensus statement that the declaration will declare."""
+
+    deliberation_id: str
+    statement: m.Statement
+
+
+def _promoting(
+    uow: UnitOfWork,
+    actor: m.Person,
+    alliance_id: str,
+    deliberation_id: str | None,
+    statement_id: str | None,
+) -> Promoting | None:
+    if not deliberation_id or not statement_id:
+        return None
+    deliberation_service.open_deliberation(uow, actor, alliance_id, deliberation_id)
+    statement = uow.get(m.Statement, alliance_id=alliance_id, id=statement_id)
+    if statement is None or statement.deliberation_id != deliberation_id:
+        raise NotFound("no such statement in this deliberation")
+    return Promoting(deliberation_id, statement)
+
+
 def _form_page(
     request: Request,
     uow: UnitOfWork,
@@ -54,6 +81,7 @@ def _form_page(
     meeting_id: str | None,
     form: Form | None = None,
     status: int = 200,
+    promoting: Promoting | None = None,
 ) -> Response:
     access = open_alliance(uow, actor, alliance_id)
     ready = service.setup(uow, actor, alliance_id, body_id, meeting_id)
@@ -65,6 +93,7 @@ def _form_page(
     context = {
         "ready": ready,
         "form": form or Form(values),
+        "promoting": promoting,
         "meeting_choices": [
             (x.id, f"{x.title} ({format_date(x.starts_at.date())})") for x in ready.meetings
         ],
@@ -85,8 +114,15 @@ def new_declaration(
     uow: UowDep,
     body_id: str | None = None,
     meeting_id: str | None = None,
+    deliberation_id: str | None = None,
+    statement_id: str | None = None,
 ) -> Response:
-    return _form_page(request, uow, actor, alliance_id, body_id or None, meeting_id or None)
+    """Step by step: the body and meeting, then the right, the text and the positions. With
+    ``deliberation_id`` and ``statement_id`` it declares that consensus statement."""
+    promoting = _promoting(uow, actor, alliance_id, deliberation_id, statement_id)
+    return _form_page(
+        request, uow, actor, alliance_id, body_id or None, meeting_id or None, promoting=promoting
+    )
 
 
 def _declaration_payload(values: Mapping[str, str]) -> dict[str, Any]:
@@ -99,14 +135,45 @@ def _declaration_payload(values: Mapping[str, str]) -> dict[str, Any]:
     return payload
 
 
+def _record(
+    uow: UnitOfWork,
+    actor: m.Person,
+    alliance_id: str,
+    payload: dict[str, Any],
+    promoting: Promoting | None,
+) -> m.Declaration:
+    """A body's declaration; a deliberation's statement is promoted through the same path."""
+    if promoting is None:
+        return uow.write(service.do_declare, actor, alliance_id, payload)
+    promotion = {k: v for k, v in payload.items() if k in PromotionInput.model_fields}
+    made = uow.write(
+        deliberation_service.do_promote,
+        actor,
+        alliance_id,
+        promoting.deliberation_id,
+        promoting.statement.id,
+        promotion | {"target": "declaration"},
+    )
+    assert isinstance(made, m.Declaration)
+    return made
+
+
 @router.post("/a/{alliance_id}/declarations")
 def declare(
     request: Request, alliance_id: str, actor: SignedIn, values: Posted, uow: UowDep
 ) -> Response:
-    payload = _declaration_payload(values)
+    promoting = _promoting(
+        uow, actor, alliance_id, values.get("deliberation_id"), values.get("statement_id")
+    )
+    fields = {k: v for k, v in values.items() if k not in ("deliberation_id", "statement_id")}
+    if promoting is not None:
+        fields["text"] = promoting.statement.text
+    payload = _declaration_payload(fields)
     try:
-        made = uow.write(service.do_declare, actor, alliance_id, payload)
-    except ValidationFailed as exc:
+        made = _record(uow, actor, alliance_id, payload, promoting)
+    except (ValidationFailed, Conflict) as exc:
+        if not exc.errors:
+            raise
         form = Form(dict(values)).failed(exc.errors, DeclarationInput.model_fields)
         return _form_page(
             request,
@@ -117,6 +184,7 @@ def declare(
             values.get("meeting_id") or None,
             form,
             status=exc.status,
+            promoting=promoting,
         )
     return see_other(f"/a/{alliance_id}/declarations/{made.id}")
 
