@@ -148,3 +148,35 @@ def test_a_declaration_adds_to_the_charter_and_repeals_a_clause(world: World) ->
     with pytest.raises(ValidationFailed) as caught:
         declare(world, "ann", declared(world, repeals=[clause.clause.id]))
     assert caught.value.errors[0].loc == ("repeals", 0)
+
+
+def test_a_consensus_statement_is_promoted_through_the_same_path_once(world: World) -> None:
+    from coauthor.services.deliberation import acts as deliberation
+
+    uow, alliance_id = world.uow, world.alliance_id
+    started = deliberation.do_create_deliberation(
+        uow, world.ann, alliance_id, {"question": "Where next?", "strict_moderation": False}
+    )
+    texts = ("Publish yields monthly.", "Close the Hamburg site.")
+    said = [
+        deliberation.do_submit_statement(uow, world.ann, alliance_id, started.id, {"text": text})
+        for text in texts
+    ]
+    for who in ("ann", "bob", "lee", "nina"):
+        vote = {"statement_id": said[0].id, "value": 1}
+        deliberation.do_vote(uow, world.people[who], alliance_id, started.id, vote)
+    incomplete = {"target": "declaration", "body_id": world.items["body"]}
+    with pytest.raises(ValidationFailed) as caught:
+        deliberation.do_promote(uow, world.ann, alliance_id, started.id, said[0].id, incomplete)
+    assert caught.value.errors[0].loc == ("decision_right_id",)
+    payload = declared(world) | {"target": "declaration"}
+    del payload["text"]
+    made = deliberation.do_promote(uow, world.ann, alliance_id, started.id, said[0].id, payload)
+    assert made.text == "Publish yields monthly."
+    assert made.source == f"deliberation {started.id}, statement {said[0].id}"
+    view = declarations.declaration(uow, world.ann, alliance_id, made.id)
+    assert view.decision_kind == "Budget" and view.tally is not None
+    from coauthor.domain.errors import Conflict
+
+    with pytest.raises(Conflict, match="already a declaration"):
+        deliberation.do_promote(uow, world.ann, alliance_id, started.id, said[0].id, payload)
