@@ -40,6 +40,8 @@ def _due_event(due: Due, base_url: str, stamp: datetime) -> Event:
         event.add("dtend", due.at)
     role = "You owe" if due.side is Party.PERFORMER else "Owed to you"
     what = "Reply by" if due.kind == "reply_by" else role
+    if not c.is_open:
+        what = c.phase.label.capitalize()
     event.add("summary", f"{what}: {c.what}")
     link = f"{base_url}/a/{c.alliance_id}/ledger/{c.id}"
     event.add("description", f"{due.alliance}\n{c.phase.label}\n{link}")

@@ -3,9 +3,10 @@
 The URL carries a random token; only its SHA-256 is stored, so the database
 cannot hand it out again. A person has at most one feed at a time: making a
 new one revokes the old, and a revoked (or unknown) token is simply not found.
-The feed lists the open commitments the person is a party to (their due
-dates, and the reply-by date a commit-to-commit promised), and the meetings
-of every alliance they belong to from a quarter ago on.
+The feed lists the commitments the person is a party to — the due dates of
+open ones, the reply-by date a commit-to-commit promised, and the due dates
+of closed ones from a quarter ago on, marked as closed — and the meetings of
+every alliance they belong to from a quarter ago on.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from coauthor.domain.ledger import TERMINAL_STATES, Party
 from coauthor.ids import new_id
 from coauthor.services import eventlog
 
+TERMINAL = [int(state) for state in TERMINAL_STATES]
 FEED_PREFIX = "cal_"
 MEETINGS_SINCE = timedelta(days=90)
+"""How far back the feed reaches for meetings and closed commitments."""
 
 
 def _digest(token: str) -> str:
@@ -106,7 +109,8 @@ def _alliance_names(uow: UnitOfWork, ids: set[str]) -> dict[str, str]:
     return {key: name for key, name in rows}
 
 
-def _dues(uow: UnitOfWork, person_id: str) -> list[Due]:
+def _dues(uow: UnitOfWork, person_id: str, since: datetime) -> list[Due]:
+    """Open commitments' due and reply-by dates; closed ones' due dates from ``since`` on."""
     rows = uow.session.execute(
         sa.select(Commitment, CommitmentParty.side)
         .join(
@@ -118,9 +122,12 @@ def _dues(uow: UnitOfWork, person_id: str) -> list[Due]:
         )
         .where(
             CommitmentParty.person_id == person_id,
-            Commitment.state.not_in([int(s) for s in TERMINAL_STATES]),
             Commitment.waived_by_declaration_id.is_(None),
-            sa.or_(Commitment.due_at.is_not(None), Commitment.reply_by.is_not(None)),
+            sa.or_(
+                sa.and_(Commitment.state.not_in(TERMINAL), Commitment.due_at.is_not(None)),
+                Commitment.reply_by.is_not(None),
+                Commitment.due_at >= since,
+            ),
         )
     ).all()
     names = _alliance_names(uow, {c.alliance_id for c, _ in rows})
@@ -166,4 +173,4 @@ def calendar_for_token(uow: UnitOfWork, token: str) -> Calendar:
     if person is None:
         raise NotFound("no such calendar")
     since = uow.clock.now() - MEETINGS_SINCE
-    return Calendar(person, _dues(uow, person.id), _meetings(uow, person.id, since))
+    return Calendar(person, _dues(uow, person.id, since), _meetings(uow, person.id, since))
