@@ -31,6 +31,7 @@ from typing import Any, Literal
 import numpy as np
 
 from coauthor.domain.ledger import (
+    PHASE_STATES,
     CommitmentState,
     Move,
     Party,
@@ -344,50 +345,13 @@ class CommitmentFacts:
     answered: tuple[AnsweredWait, ...]
 
 
-@dataclass(frozen=True)
-class _Step:
-    act: SpeechAct
-    before: CommitmentState
-    after: CommitmentState
-
-
-def _hours(start: datetime, end: datetime) -> float:
-    return (end - start).total_seconds() / SECONDS_PER_HOUR
-
-
-def _steps(acts: Sequence[SpeechAct]) -> list[_Step]:
-    steps, state = [], CommitmentState()
+def _states(acts: Sequence[SpeechAct]) -> list[CommitmentState]:
+    """The state after each act."""
+    states, state = [], CommitmentState()
     for act in acts:
-        after = step(state, act)
-        steps.append(_Step(act, state, after))
-        state = after
-    return steps
-
-
-def _waits(
-    steps: list[_Step],
-) -> tuple[list[AnsweredWait], tuple[datetime, State, Party] | None]:
-    """Each stay in 2 or 4: answered when the party who owed the answer moved it on.
-
-    A stay ended by the other party (an asker withdrawing in state 2) had no
-    answer and is left out, and so is an answer given at the very moment of
-    the question (an obligation's period enters the ledger asked and promised
-    at once: nobody waited); a stay that has not ended is returned apart, as
-    (since, state, who owes the answer).
-    """
-    answered: list[AnsweredWait] = []
-    started: tuple[datetime, State, Party] | None = None
-    for each in steps:
-        before, after = each.before.state, each.after.state
-        if started is not None and after is not before:
-            since, state, answerer = started
-            waited = _hours(since, each.act.at)
-            if each.act.party is answerer and waited > 0:
-                answered.append(AnsweredWait(state, answerer, waited))
-            started = None
-        if after in WAITING_STATES and after is not before:
-            started = (each.act.at, after, ANSWERER[each.after.phase])
-    return answered, started
+        state = step(state, act)
+        states.append(state)
+    return states
 
 
 def _late_after(state: CommitmentState, last_report: datetime | None) -> datetime | None:
@@ -406,11 +370,12 @@ def _late_after(state: CommitmentState, last_report: datetime | None) -> datetim
 
 
 def _judgement(
-    steps: list[_Step], final: CommitmentState
+    final: CommitmentState,
+    before_final: CommitmentState,
+    last_act: SpeechAct,
+    last_report: datetime | None,
 ) -> tuple[Outcome | None, datetime | None]:
     """(outcome of a closed promise, moment an open one turns late); see ``reliability``."""
-    reports = [each.act.at for each in steps if each.act.move is Move.REPORT_COMPLETION]
-    last_report = reports[-1] if reports else None
     if final.phase is Phase.FULFILLED:
         due = final.terms.due_at if final.terms else None
         on_time = due is None or (last_report is not None and last_report <= due)
@@ -418,62 +383,76 @@ def _judgement(
     if final.phase is Phase.RENEGED:
         return "broken", None
     if final.phase is Phase.CANCELLED:
-        cancelling = steps[-1]
-        late_after = _late_after(cancelling.before, last_report)
-        late = late_after is not None and cancelling.act.at > late_after
+        late_after = _late_after(before_final, last_report)
+        late = late_after is not None and last_act.at > late_after
         return ("broken" if late else None), None
     return None, _late_after(final, last_report)
 
 
-@dataclass(frozen=True)
-class _Stays:
-    """Silent lapses over the stays in state 3 that ended, and the current stay's facts."""
+class _Fold:
+    """One pass over a commitment's acts and the state after each, gathering its facts.
 
-    lapsed_before: bool = False
-    past_due_before: bool = False
-    due_in_3: datetime | None = None
-    renegotiating: bool = False
-    spoke_in_3: datetime | None = None
+    Waits: each stay in state 2 or 4 is answered when the party who owed the
+    answer moves it on; a stay ended by the other party (an asker withdrawing
+    in state 2) had no answer and is left out, and so is an answer given at
+    the very moment of the question (an obligation's period enters the ledger
+    asked and promised at once: nobody waited); a stay that has not ended is
+    kept apart as (since, state, who owes the answer).
 
-
-def _stays_in_3(steps: list[_Step], final: CommitmentState) -> _Stays:
-    """Whether a due date passed in state 3 and the performer said nothing after it.
-
-    Each stay in state 3 is judged on the due date in force when it ends (by
-    the move that leaves 3, or ``now``): past due if that date is before the
-    end; lapsed if, besides, no completion report, renegotiation, renege or
-    progress note came from the performer after it, unless the stay ends with a
-    renegotiation waiting for the customer's answer.
+    Silent lapses: each stay in state 3 is judged on the due date in force
+    when it ends (by the move that leaves 3, or ``now``): past due if that date
+    is before the end; lapsed if, besides, no completion report,
+    renegotiation, renege or progress note came from the performer after it,
+    unless the stay ends with a renegotiation waiting for the customer's
+    answer. The stays that ended are judged here; the current one is left to
+    ``now`` (``due_in_3``, ``renegotiating``, ``spoke_in_3``).
     """
-    lapsed = past_due = False
-    spoke: datetime | None = None
-    for each in steps:
-        in_3 = each.before.state is State.PROMISED
-        if not in_3:
-            spoke = None
-            continue
-        if each.act.party is Party.PERFORMER and each.act.move in SPEAKING_UP:
-            spoke = each.act.at
-        if each.after.state is not State.PROMISED:
-            due = each.before.terms.due_at if each.before.terms else None
-            if due is not None and each.act.at > due:
-                past_due = True
-                waiting_for_customer = each.before.phase is Phase.RENEGOTIATING
-                lapsed |= not waiting_for_customer and not (spoke is not None and spoke > due)
-    if final.state is not State.PROMISED:
-        return _Stays(lapsed, past_due)
-    due = final.terms.due_at if final.terms else None
-    return _Stays(lapsed, past_due, due, final.phase is Phase.RENEGOTIATING, spoke)
 
+    def __init__(self) -> None:
+        self.counts: Counter[Move] = Counter()
+        self.candid: Counter[tuple[Party, bool]] = Counter()
+        self.last_report: datetime | None = None
+        self.answered: list[AnsweredWait] = []
+        self.waiting: tuple[datetime, State, Party] | None = None
+        self.lapsed = self.past_due = False
+        self.spoke: datetime | None = None
 
-def _candid(acts: Sequence[SpeechAct], move_is_decline: bool, party: Party) -> int:
-    return sum(
-        1
-        for act in acts
-        if act.party is party
-        and act.move in CANDID_MOVES
-        and (act.move is Move.DECLINE) == move_is_decline
-    )
+    def add(self, act: SpeechAct, before: CommitmentState, after: CommitmentState) -> None:
+        move = act.move
+        self.counts[move] += 1
+        if move is Move.REPORT_COMPLETION:
+            self.last_report = act.at
+        if move in CANDID_MOVES:
+            self.candid[(act.party, move is Move.DECLINE)] += 1
+        was, now = PHASE_STATES[before.phase], PHASE_STATES[after.phase]
+        if was is not now:
+            self._wait_ends(act, now, after.phase)
+        if was is State.PROMISED:
+            self._in_3(act, before, now)
+        else:
+            self.spoke = None
+
+    def _wait_ends(self, act: SpeechAct, now: State, phase: Phase) -> None:
+        if self.waiting is not None:
+            since, state, answerer = self.waiting
+            waited = (act.at - since).total_seconds() / SECONDS_PER_HOUR
+            if act.party is answerer and waited > 0:
+                self.answered.append(AnsweredWait(state, answerer, waited))
+            self.waiting = None
+        if now in WAITING_STATES:
+            self.waiting = (act.at, now, ANSWERER[phase])
+
+    def _in_3(self, act: SpeechAct, before: CommitmentState, now: State) -> None:
+        if act.party is Party.PERFORMER and act.move in SPEAKING_UP:
+            self.spoke = act.at
+        if now is State.PROMISED:
+            return
+        due = before.terms.due_at if before.terms else None
+        if due is not None and act.at > due:
+            self.past_due = True
+            waiting_for_customer = before.phase is Phase.RENEGOTIATING
+            spoke_after = self.spoke is not None and self.spoke > due
+            self.lapsed |= not waiting_for_customer and not spoke_after
 
 
 def summarize(
@@ -483,17 +462,27 @@ def summarize(
     commitment_id: str,
     customer_partner_id: str,
     performer_partner_ids: Sequence[str],
+    states: Sequence[CommitmentState] | None = None,
 ) -> CommitmentFacts | None:
-    """The facts of one commitment from its acts (in time order); None if not opened yet."""
+    """The facts of one commitment from its acts (in time order); None if not opened yet.
+
+    ``states``, when the caller replayed the acts already, is the state after
+    each act; the acts are not folded again.
+    """
     if not acts:
         return None
-    steps = _steps(acts)
-    final = steps[-1].after
-    moves = Counter(each.act.move for each in steps)
-    promised = bool(final.entries(State.PROMISED))
-    outcome, broken_after = _judgement(steps, final) if promised else (None, None)
-    answered, waiting = _waits(steps)
-    stays = _stays_in_3(steps, final)
+    states = _states(acts) if states is None else states
+    fold, before = _Fold(), CommitmentState()
+    for act, after in zip(acts, states, strict=True):
+        fold.add(act, before, after)
+        before = after
+    final = states[-1]
+    before_final = states[-2] if len(states) > 1 else CommitmentState()
+    promised = any(PHASE_STATES[visit.phase] is State.PROMISED for visit in final.path)
+    judged = _judgement(final, before_final, acts[-1], fold.last_report)
+    outcome, broken_after = judged if promised else (None, None)
+    in_3 = PHASE_STATES[final.phase] is State.PROMISED
+    waiting = fold.waiting
     return CommitmentFacts(
         alliance_id=alliance_id,
         commitment_id=commitment_id,
@@ -507,22 +496,22 @@ def summarize(
         ended=final.state if promised and final.is_terminal else None,
         outcome=outcome,
         broken_after=broken_after,
-        counter_offers=moves[Move.COUNTER_OFFER],
-        reports=moves[Move.REPORT_COMPLETION],
-        rework_loops=moves[Move.DECLARE_NOT_SATISFIED],
-        customer_declines=_candid(acts, True, Party.CUSTOMER),
-        performer_declines=_candid(acts, True, Party.PERFORMER),
-        customer_counters=_candid(acts, False, Party.CUSTOMER),
-        performer_counters=_candid(acts, False, Party.PERFORMER),
-        lapsed_before=stays.lapsed_before,
-        past_due_before=stays.past_due_before,
-        due_in_3=stays.due_in_3,
-        renegotiating=stays.renegotiating,
-        spoke_in_3=stays.spoke_in_3,
+        counter_offers=fold.counts[Move.COUNTER_OFFER],
+        reports=fold.counts[Move.REPORT_COMPLETION],
+        rework_loops=fold.counts[Move.DECLARE_NOT_SATISFIED],
+        customer_declines=fold.candid[(Party.CUSTOMER, True)],
+        performer_declines=fold.candid[(Party.PERFORMER, True)],
+        customer_counters=fold.candid[(Party.CUSTOMER, False)],
+        performer_counters=fold.candid[(Party.PERFORMER, False)],
+        lapsed_before=fold.lapsed,
+        past_due_before=fold.past_due,
+        due_in_3=(final.terms.due_at if final.terms else None) if in_3 else None,
+        renegotiating=in_3 and final.phase is Phase.RENEGOTIATING,
+        spoke_in_3=fold.spoke if in_3 else None,
         waiting_since=waiting[0] if waiting else None,
         waiting_state=waiting[1] if waiting else None,
         waiting_answerer=waiting[2] if waiting else None,
-        answered=tuple(answered),
+        answered=tuple(fold.answered),
     )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from coauthor.domain.errors import Conflict, PermissionDenied, ValidationFailed
@@ -573,24 +573,27 @@ def step(state: CommitmentState, act: SpeechAct, roster: Roster | None = None) -
     Acts come in time order; ``roster``, when given, says who may speak for
     each party.
     """
-    if state.last_move_at is not None and act.at < state.last_move_at:
-        raise ValidationFailed.one(
-            "at", f"is earlier than the previous move ({state.last_move_at.isoformat()})"
-        )
-    _check_speaker(act, roster)
-    target = next_phase(state.phase, act.move, act.party)
+    last = state.last_move_at
+    if last is not None and act.at < last:
+        raise ValidationFailed.one("at", f"is earlier than the previous move ({last.isoformat()})")
+    if roster is not None:
+        _check_speaker(act, roster)
+    target = _TARGETS.get((state.phase, act.move, act.party))
+    if target is None:
+        raise MoveNotAllowed(state.phase, act.move, act.party)
     terms, proposal = _new_terms(state, act)
     moved = target is not state.phase
-    return replace(
-        state,
-        phase=target,
-        opened_by=act.move if act.move in OPENING_MOVES else state.opened_by,
-        terms=terms,
-        proposal=proposal if target in _PROPOSAL_PHASES else None,
-        reply_by=_reply_by(state, act, moved),
-        path=(*state.path, Visit(target, act.at)) if moved else state.path,
-        last_move_at=act.at,
-        moves_made=state.moves_made + 1,
+    # Built directly rather than with dataclasses.replace: an archive import folds a
+    # million acts, and this is its inner loop.
+    return CommitmentState(
+        target,
+        act.move if act.move in OPENING_MOVES else state.opened_by,
+        terms,
+        proposal if target in _PROPOSAL_PHASES else None,
+        _reply_by(state, act, moved),
+        (*state.path, Visit(target, act.at)) if moved else state.path,
+        act.at,
+        state.moves_made + 1,
     )
 
 

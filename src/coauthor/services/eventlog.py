@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from coauthor.db.bulk import insert_rows
 from coauthor.db.tables import chain_heads
+from coauthor.db.tables import events as events_table
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain.model import Event, Person
 
@@ -124,11 +126,18 @@ def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payl
     return event
 
 
-def write_chain(uow: UnitOfWork, chain_id: str, events: list[Event]) -> None:
-    """Store a whole chain that was checked already (an archive's), and its head."""
-    if events:
-        rows = [{name: getattr(e, name) for name in Event.__dataclass_fields__} for e in events]
-        uow.session.execute(sa.insert(Event), rows)
+EVENT_COLUMNS = tuple(Event.__dataclass_fields__)
+
+
+def write_chain(uow: UnitOfWork, chain_id: str, events: Sequence[Any]) -> None:
+    """Store a whole chain that was checked already (an archive's), and its head.
+
+    ``events`` are ``Event``s or any objects with the same attributes; they are
+    written in bulk (``db/bulk.py``), the same values an ``Event`` row holds.
+    """
+    uow.flush()
+    rows = (tuple(getattr(e, name) for name in EVENT_COLUMNS) for e in events)
+    insert_rows(uow.session, events_table, EVENT_COLUMNS, rows)
     lock_head(uow, chain_id)
     last = events[-1] if events else None
     set_head(uow, chain_id, Head(last.seq, last.hash) if last else EMPTY_HEAD)

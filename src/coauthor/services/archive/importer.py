@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
@@ -190,10 +192,27 @@ def _link_errors(archive: Any) -> list[FieldError]:
     return errors
 
 
-def _chain(archive: Any) -> list[m.Event]:
+@dataclass(frozen=True, slots=True)
+class _ChainEvent:
+    """An archive's event as the chain check and the bulk insert read it (not an ORM row)."""
+
+    chain_id: str
+    seq: int
+    at: datetime
+    actor_id: str | None
+    kind: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+def _chain(archive: Any) -> list[_ChainEvent]:
     """The archive's events, checked as a chain; a break is reported at its JSON path."""
     chain_id = archive.alliance.id
-    events = [m.Event(chain_id=chain_id, **record.model_dump()) for record in archive.events]
+    events = [
+        _ChainEvent(chain_id, r.seq, r.at, r.actor_id, r.kind, r.payload, r.prev_hash, r.hash)
+        for r in archive.events
+    ]
     report = eventlog.check_events(chain_id, events)
     if not report.ok:
         loc: Loc = ("events", report.events - 1)
@@ -336,7 +355,7 @@ def _write(
     uow: UnitOfWork,
     actor: m.Person | None,
     archive: Any,
-    events: list[m.Event],
+    events: list[_ChainEvent],
     report: Progress | None,
 ) -> None:
     step = _Steps(report)

@@ -16,7 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from coauthor.analysis.ledger_metrics import summarize
+from coauthor.analysis.ledger_metrics import FACT_COLUMNS, summarize
+from coauthor.db.bulk import insert_rows
 from coauthor.db.tables import (
     commitment_parties,
     commitments,
@@ -231,159 +232,185 @@ def _commitment_links(
 
 def _replayed(
     index: int, record: Any, people: dict[str, str]
-) -> tuple[list[SpeechAct], CommitmentState]:
-    """The commitment's acts through the transition table; a refusal names the act's path."""
+) -> tuple[list[SpeechAct], list[CommitmentState]]:
+    """The commitment's acts through the transition table, and the state after each; a
+    refusal names the act's JSON path."""
     state = CommitmentState()
-    acts = []
+    acts, states = [], []
     for j, act in enumerate(record.acts):
-        where = ("commitments", index, "acts", j)
         try:
             speech = SpeechAct(
-                move=act.move,
-                party=act.party,
-                actor_id=people[act.actor_email],
-                at=act.at,
-                text=act.text,
-                conditions=act.conditions,
-                due_at=act.due_at,
-                reply_by=act.reply_by,
-                evidence=tuple(act.evidence),
+                act.move,
+                act.party,
+                people[act.actor_email],
+                act.at,
+                act.text,
+                act.conditions,
+                act.due_at,
+                act.reply_by,
+                tuple(act.evidence),
             )
             state = step(state, speech)
         except MoveNotAllowed as exc:
-            raise ValidationFailed.one((*where, "move"), exc.detail) from None
+            loc = ("commitments", index, "acts", j, "move")
+            raise ValidationFailed.one(loc, exc.detail) from None
         except ValidationFailed as exc:
+            where = ("commitments", index, "acts", j)
             raise ValidationFailed(
                 [FieldError((*where, *_archive_loc(e.loc)), e.message) for e in exc.errors]
             ) from None
         acts.append(speech)
-    return acts, state
+        states.append(state)
+    return acts, states
 
 
 def _archive_loc(loc: tuple) -> tuple:
     return ("actor_email",) if loc == ("actor_id",) else loc
 
 
-class _Rows:
-    """The rows of every ledger table, gathered to be written one statement per table."""
+COMMITMENT_ROW = (
+    "alliance_id",
+    *COMMITMENT_COLUMNS,
+    "what",
+    "customer_partner_id",
+    "opened_at",
+    "phase",
+    "state",
+    "awaits",
+    "conditions",
+    "due_at",
+    "reply_by",
+    "last_move_at",
+    "moves",
+)
+PARTY_ROW = ("alliance_id", "commitment_id", "person_id", "side", "partner_id")
+ACT_ROW = (
+    "alliance_id",
+    "commitment_id",
+    "seq",
+    "move",
+    "party",
+    "actor_person_id",
+    "at",
+    "text",
+    "conditions",
+    "due_at",
+    "reply_by",
+    "evidence",
+)
+WAIT_ROW = ("alliance_id", "commitment_id", "ordinal", "state", "answerer", "hours")
+ASSIGNMENT_ROW = (
+    "alliance_id",
+    "obligation_id",
+    "performer_person_id",
+    "customer_person_id",
+    "assigned_at",
+)
+POSITION_ROW = ("alliance_id", "declaration_id", "member_id", "position", "reason")
 
-    def __init__(self) -> None:
-        self.commitments: list[dict[str, Any]] = []
-        self.parties: list[dict[str, Any]] = []
-        self.acts: list[dict[str, Any]] = []
-        self.facts: list[dict[str, Any]] = []
-        self.waits: list[dict[str, Any]] = []
+
+class _Rows:
+    """The rows of every ledger table, as tuples, to be written one bulk insert per table."""
+
+    def __init__(self, alliance_id: str) -> None:
+        self.alliance_id = alliance_id
+        self.commitments: list[tuple] = []
+        self.parties: list[tuple] = []
+        self.acts: list[tuple] = []
+        self.facts: list[tuple] = []
+        self.waits: list[tuple] = []
 
     def add(
         self,
-        alliance_id: str,
         record: Any,
         acts: list[SpeechAct],
-        state: CommitmentState,
+        states: list[CommitmentState],
         people: dict[str, str],
     ) -> None:
+        alliance_id, commitment_id = self.alliance_id, record.id
         customer = next(p for p in record.parties if p.side == Party.CUSTOMER)
+        state = states[-1]
         terms = state.terms
-        assert state.last_move_at is not None
         self.commitments.append(
-            {
-                "alliance_id": alliance_id,
-                **{name: getattr(record, name) for name in COMMITMENT_COLUMNS},
-                "what": acts[0].text,
-                "customer_partner_id": customer.partner_id,
-                "opened_at": acts[0].at,
-                "phase": state.phase,
-                "state": int(state.state),
-                "awaits": state.phase.awaits,
-                "conditions": terms.conditions if terms else "",
-                "due_at": terms.due_at if terms else None,
-                "reply_by": state.reply_by,
-                "last_move_at": state.last_move_at,
-                "moves": state.moves_made,
-            }
+            (
+                alliance_id,
+                *(getattr(record, name) for name in COMMITMENT_COLUMNS),
+                acts[0].text,
+                customer.partner_id,
+                acts[0].at,
+                state.phase,
+                int(state.state),
+                state.phase.awaits,
+                terms.conditions if terms else "",
+                terms.due_at if terms else None,
+                state.reply_by,
+                state.last_move_at,
+                state.moves_made,
+            )
         )
-        for p in record.parties:
-            self.parties.append(
-                {
-                    "alliance_id": alliance_id,
-                    "commitment_id": record.id,
-                    "person_id": people[p.email],
-                    "side": p.side,
-                    "partner_id": p.partner_id,
-                }
+        self.parties += [
+            (alliance_id, commitment_id, people[p.email], p.side, p.partner_id)
+            for p in record.parties
+        ]
+        self.acts += [
+            (
+                alliance_id,
+                commitment_id,
+                seq,
+                a.move,
+                a.party,
+                a.actor_id,
+                a.at,
+                a.text,
+                a.conditions,
+                a.due_at,
+                a.reply_by,
+                list(a.evidence) or None,
             )
-        for seq, (act, speech) in enumerate(zip(record.acts, acts, strict=True), start=1):
-            self.acts.append(
-                {
-                    "alliance_id": alliance_id,
-                    "commitment_id": record.id,
-                    "seq": seq,
-                    "move": act.move,
-                    "party": act.party,
-                    "actor_person_id": speech.actor_id,
-                    "at": act.at,
-                    "text": act.text,
-                    "conditions": act.conditions,
-                    "due_at": act.due_at,
-                    "reply_by": act.reply_by,
-                    "evidence": list(act.evidence) or None,
-                }
-            )
+            for seq, a in enumerate(acts, start=1)
+        ]
         performers = sorted({p.partner_id for p in record.parties if p.side == Party.PERFORMER})
         facts = summarize(
             acts,
             alliance_id=alliance_id,
-            commitment_id=record.id,
+            commitment_id=commitment_id,
             customer_partner_id=customer.partner_id,
             performer_partner_ids=performers,
+            states=states,
         )
         assert facts is not None
-        self.facts.append(fact_values(facts))
-        self.waits += wait_values(facts)
-
-
-def _insert(uow: UnitOfWork, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        uow.session.execute(sa.insert(table), rows)
+        self.facts.append(tuple(fact_values(facts).values()))
+        self.waits += [tuple(row[name] for name in WAIT_ROW) for row in wait_values(facts)]
 
 
 def write_ledger(
     uow: UnitOfWork, alliance_id: str, archive: Any, people: dict[str, m.Person]
 ) -> None:
-    """Assignments, positions and commitments, after the rest of the alliance is written."""
+    """Assignments, positions and commitments, after the rest of the alliance is written.
+
+    Every commitment is replayed first, so a refused act writes nothing; then
+    each table is written in one bulk insert (``db/bulk.py``).
+    """
     ids = {email: person.id for email, person in people.items()}
-    _insert(
-        uow,
-        obligation_assignments,
-        [
-            {
-                "alliance_id": alliance_id,
-                "obligation_id": a.obligation_id,
-                "performer_person_id": ids[a.performer_email],
-                "customer_person_id": ids[a.customer_email],
-                "assigned_at": a.assigned_at,
-            }
-            for a in archive.obligation_assignments
-        ],
-    )
-    _insert(
-        uow,
-        declaration_positions,
-        [
-            {"alliance_id": alliance_id, "declaration_id": d.id, **p.model_dump()}
-            for d in archive.declarations
-            for p in d.positions
-        ],
-    )
-    rows = _Rows()
+    rows = _Rows(alliance_id)
     for index, record in enumerate(archive.commitments):
-        acts, state = _replayed(index, record, ids)
-        rows.add(alliance_id, record, acts, state, ids)
-    for table, found in (
-        (commitments, rows.commitments),
-        (commitment_parties, rows.parties),
-        (speech_acts, rows.acts),
-        (ledger_facts, rows.facts),
-        (ledger_waits, rows.waits),
-    ):
-        _insert(uow, table, found)
+        acts, states = _replayed(index, record, ids)
+        rows.add(record, acts, states, ids)
+    uow.flush()
+    session = uow.session
+    assignments = [
+        (alliance_id, a.obligation_id, ids[a.performer_email], ids[a.customer_email], a.assigned_at)
+        for a in archive.obligation_assignments
+    ]
+    positions = [
+        (alliance_id, d.id, p.member_id, p.position, p.reason)
+        for d in archive.declarations
+        for p in d.positions
+    ]
+    insert_rows(session, obligation_assignments, ASSIGNMENT_ROW, assignments)
+    insert_rows(session, declaration_positions, POSITION_ROW, positions)
+    insert_rows(session, commitments, COMMITMENT_ROW, rows.commitments)
+    insert_rows(session, commitment_parties, PARTY_ROW, rows.parties)
+    insert_rows(session, speech_acts, ACT_ROW, rows.acts)
+    insert_rows(session, ledger_facts, FACT_COLUMNS, rows.facts)
+    insert_rows(session, ledger_waits, WAIT_ROW, rows.waits)
