@@ -17,10 +17,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
@@ -192,8 +191,7 @@ def _link_errors(archive: Any) -> list[FieldError]:
     return errors
 
 
-@dataclass(frozen=True, slots=True)
-class _ChainEvent:
+class _ChainEvent(NamedTuple):
     """An archive's event as the chain check and the bulk insert read it (not an ORM row)."""
 
     chain_id: str
