@@ -11,11 +11,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
 from coauthor import permissions
+from coauthor.db.tables import commitment_parties
 from coauthor.db.types import UTCDateTime
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
@@ -140,25 +141,44 @@ def _alliance_names(uow: UnitOfWork, alliance_ids: Iterable[str]) -> dict[str, s
     return {key: value for key, value in rows}
 
 
+class _Party(NamedTuple):
+    alliance_id: str
+    commitment_id: str
+    person_id: str
+    side: Party
+    partner_id: str
+
+
+def _parties_of(uow: UnitOfWork, commitments: Sequence[Commitment]) -> dict[tuple, list[_Party]]:
+    """The parties of these commitments, read as plain rows (a page may hold hundreds)."""
+    keys = {(c.alliance_id, c.id) for c in commitments}
+    query = sa.select(
+        commitment_parties.c.alliance_id,
+        commitment_parties.c.commitment_id,
+        commitment_parties.c.person_id,
+        commitment_parties.c.side,
+        commitment_parties.c.partner_id,
+    ).where(commitment_parties.c.commitment_id.in_({c.id for c in commitments}))
+    found: dict[tuple, list[_Party]] = defaultdict(list)
+    for row in uow.session.execute(query):
+        party = _Party(*row)
+        if (party.alliance_id, party.commitment_id) in keys:
+            found[(party.alliance_id, party.commitment_id)].append(party)
+    return found
+
+
 def rows_of(uow: UnitOfWork, commitments: Sequence[Commitment], viewer_id: str | None) -> list[Row]:
     """The commitments with their parties' names, in the order given."""
     if not commitments:
         return []
-    parties: dict[tuple[str, str], list[CommitmentParty]] = defaultdict(list)
-    keys = {(c.alliance_id, c.id) for c in commitments}
-    for party in uow.find(
-        CommitmentParty,
-        CommitmentParty.commitment_id.in_({c.id for c in commitments}),
-    ):
-        if (party.alliance_id, party.commitment_id) in keys:
-            parties[(party.alliance_id, party.commitment_id)].append(party)
+    parties = _parties_of(uow, commitments)
     every = [p for rows in parties.values() for p in rows]
     names = _names(uow, (p.person_id for p in every))
     partners = _partner_names(uow, (p.partner_id for p in every))
     alliances = _alliance_names(uow, (c.alliance_id for c in commitments))
     now = uow.clock.now()
 
-    def ref(party: CommitmentParty) -> PersonRef:
+    def ref(party: _Party) -> PersonRef:
         return PersonRef(
             party.person_id,
             names.get(party.person_id, "a former member"),
