@@ -31,10 +31,19 @@ FOCUS = "focus@bench.example"
 # A story: the moves after the opening request, as (party, move, extra fields, days later).
 STORIES: tuple[tuple[float, tuple[tuple[str, str, dict[str, Any], float], ...]], ...] = (
     (
-        0.55,
+        0.30,
         (
             ("performer", "promise", {}, 1),
             ("performer", "report_completion", {}, 8),
+            ("customer", "declare_satisfied", {}, 1),
+        ),
+    ),
+    (
+        0.25,
+        (
+            ("performer", "promise", {}, 1),
+            ("performer", "progress_note", {"text": "On track."}, 4),
+            ("performer", "report_completion", {}, 4),
             ("customer", "declare_satisfied", {}, 1),
         ),
     ),
@@ -194,7 +203,7 @@ def build(commitment_count: int, focus_open: int, *, seed: int = 10, events: boo
     people, members, emails = _people()
     partner_of = {m["email"]: m["partner_id"] for m in members}
     weights = [weight for weight, _ in STORIES]
-    open_story = STORIES[7][1]
+    open_story = next(moves for _, moves in STORIES if moves and moves[-1][1] == "progress_note")
     commitments = []
     span = 365 * 24 * 60
     for number in range(commitment_count):

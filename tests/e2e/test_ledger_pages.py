@@ -305,3 +305,51 @@ def test_waiting_count_is_in_the_header(client: TestClient, world: World, runtim
     assert 'title="waiting on your answer">2<' in client.get("/").text
     with runtime.uow() as uow:
         assert len(uow.find(Commitment, alliance_id=world.alliance_id)) == 2
+
+
+def test_a_body_declares_a_deliberations_consensus_through_the_declaration_form(
+    client: TestClient, world: World, runtime: Runtime, clock: FixedClock
+) -> None:
+    from coauthor.services.deliberation import acts as deliberation
+
+    with runtime.uow() as uow:
+        manager = uow.get(m.Person, id=world.manager.id)
+        started = deliberation.do_create_deliberation(
+            uow, manager, world.alliance_id, {"question": "Next?", "strict_moderation": False}
+        )
+        said = deliberation.do_submit_statement(
+            uow, manager, world.alliance_id, started.id, {"text": "Publish a joint roadmap."}
+        )
+        for role in ("manager", "member", "sponsor"):
+            voter = uow.get(m.Person, id=world.person(role).id)
+            vote = {"statement_id": said.id, "value": 1}
+            deliberation.do_vote(uow, voter, world.alliance_id, started.id, vote)
+        right = registers.do_create_item(
+            uow,
+            manager,
+            world.alliance_id,
+            "decision_right",
+            {"body_id": world.items["body"], "decision_kind": "Roadmaps", "rule": "majority"},
+        )
+        uow.session.commit()
+    clock.set(datetime(2026, 3, 11, tzinfo=UTC))
+    sign_in(client, world, "manager")
+    base = f"/a/{world.alliance_id}/declarations"
+    promoting = {"deliberation_id": started.id, "statement_id": said.id}
+    chosen = promoting | {"body_id": world.items["body"], "meeting_id": world.items["meeting"]}
+    form = client.get(f"{base}/new", params=chosen).text
+    assert "Publish a joint roadmap." in form and 'name="text"' not in form
+    data = chosen | {
+        "decision_right_id": right.id,
+        "positions.0.member_id": world.members["manager"],
+        "positions.0.position": "for",
+        "positions.1.member_id": world.members["sponsor"],
+        "positions.1.position": "absent",
+    }
+    made = post_form(client, base, data)
+    assert made.status_code == 303, made.text
+    page = client.get(made.headers["location"]).text
+    assert "Publish a joint roadmap." in page and "a deliberation&#39;s consensus" in page
+    again = post_form(client, base, data)
+    assert again.status_code == 409
+    assert "already a declaration" in again.text

@@ -625,16 +625,44 @@ def wait_rows(facts: CommitmentFacts) -> list[dict[str, Any]]:
     ]
 
 
+FLOAT_FACTS = (
+    "opened_at",
+    "last_move_at",
+    "broken_after",
+    "due_in_3",
+    "spoke_in_3",
+    "waiting_since",
+)
+FLAG_FACTS = ("explicit", "promised", "lapsed_before", "past_due_before", "renegotiating")
+INT_FACTS = (
+    "ended",
+    "waiting_state",
+    "counter_offers",
+    "reports",
+    "rework_loops",
+    "customer_declines",
+    "performer_declines",
+    "customer_counters",
+    "performer_counters",
+)
+
+
 def _floats(values: Sequence[Any]) -> np.ndarray:
-    return np.array([np.nan if v is None else v for v in values], dtype=float)
+    """None becomes NaN (numpy's own conversion, in C)."""
+    return np.array(values, dtype=float)
 
 
 def _ints(values: Sequence[Any]) -> np.ndarray:
-    return np.array([0 if v is None else v for v in values], dtype=np.int64)
+    """None becomes 0."""
+    return np.nan_to_num(np.array(values, dtype=float), nan=0).astype(np.int64)
 
 
 def _flags(values: Sequence[Any]) -> np.ndarray:
-    return np.array([bool(v) for v in values], dtype=bool)
+    return np.array(values, dtype=bool)
+
+
+def _equals(values: Sequence[Any], wanted: str) -> np.ndarray:
+    return np.array(values, dtype=object) == wanted if values else np.zeros(0, dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -671,63 +699,51 @@ class FactsTable:
     def from_rows(
         cls, fact_rows: Sequence[Sequence[Any]], wait_rows: Sequence[Sequence[Any]]
     ) -> FactsTable:
-        """Build from tuples in ``FACT_COLUMNS`` and ``WAIT_COLUMNS`` order (database rows)."""
+        """Build from tuples in ``FACT_COLUMNS`` and ``WAIT_COLUMNS`` order (database rows).
+
+        Each column is converted by numpy in one call (None becomes NaN, 0 or
+        False); the partners of each row are resolved once per distinct
+        combination, not once per row.
+        """
         columns_of_rows = list(zip(*fact_rows, strict=True)) or [()] * len(FACT_COLUMNS)
         raw = dict(zip(FACT_COLUMNS, columns_of_rows, strict=True))
-        performer_sets = [tuple(text.split()) for text in raw["performer_partner_ids"]]
-        partner_ids = tuple(
-            sorted({*raw["customer_partner_id"], *(p for ids in performer_sets for p in ids)})
+        customers, customer_of = np.unique(
+            np.array(raw["customer_partner_id"], dtype=object), return_inverse=True
         )
+        combos, combo_of = np.unique(
+            np.array(raw["performer_partner_ids"], dtype=object), return_inverse=True
+        )
+        combo_sets = [tuple(text.split()) for text in combos.tolist()]
+        partner_ids = tuple(sorted({*customers.tolist(), *(p for ids in combo_sets for p in ids)}))
         index = {partner: i for i, partner in enumerate(partner_ids)}
-        performers = np.zeros((len(performer_sets), len(partner_ids)), dtype=bool)
-        for row, ids in enumerate(performer_sets):
-            performers[row, [index[p] for p in ids]] = True
+        combo_rows = np.zeros((len(combo_sets), len(partner_ids)), dtype=bool)
+        for row, ids in enumerate(combo_sets):
+            combo_rows[row, [index[p] for p in ids]] = True
+        customer_index = np.array([index[p] for p in customers.tolist()], dtype=np.int64)
         columns = {
-            "opened_at": _floats(raw["opened_at"]),
-            "last_move_at": _floats(raw["last_move_at"]),
-            "opened_by_customer": np.array(
-                [v == Party.CUSTOMER.value for v in raw["opener"]], dtype=bool
-            ),
-            "explicit": _flags(raw["explicit"]),
-            "promised": _flags(raw["promised"]),
-            "ended": _ints(raw["ended"]),
-            "outcome": np.array([OUTCOME_CODES[v] for v in raw["outcome"]], dtype=np.int8),
-            "broken_after": _floats(raw["broken_after"]),
-            "lapsed_before": _flags(raw["lapsed_before"]),
-            "past_due_before": _flags(raw["past_due_before"]),
-            "due_in_3": _floats(raw["due_in_3"]),
-            "renegotiating": _flags(raw["renegotiating"]),
-            "spoke_in_3": _floats(raw["spoke_in_3"]),
-            "waiting_since": _floats(raw["waiting_since"]),
-            "waiting_state": _ints(raw["waiting_state"]),
-            "waiting_by_customer": np.array(
-                [v == Party.CUSTOMER.value for v in raw["waiting_answerer"]], dtype=bool
-            ),
-            **{
-                name: _ints(raw[name])
-                for name in (
-                    "counter_offers",
-                    "reports",
-                    "rework_loops",
-                    "customer_declines",
-                    "performer_declines",
-                    "customer_counters",
-                    "performer_counters",
-                )
-            },
+            "opened_by_customer": _equals(raw["opener"], Party.CUSTOMER.value),
+            "outcome": (_equals(raw["outcome"], "kept") + 2 * _equals(raw["outcome"], "broken")),
+            "waiting_by_customer": _equals(raw["waiting_answerer"], Party.CUSTOMER.value),
+            **{name: _floats(raw[name]) for name in FLOAT_FACTS},
+            **{name: _flags(raw[name]) for name in FLAG_FACTS},
+            **{name: _ints(raw[name]) for name in INT_FACTS},
         }
-        row_of = {cid: i for i, cid in enumerate(raw["commitment_id"])}
-        waits = list(wait_rows)
+        ids = np.array(raw["commitment_id"], dtype=object)
+        order = np.argsort(ids, kind="stable")
+        waits = list(zip(*wait_rows, strict=True)) or [(), (), (), ()]
+        positions = np.searchsorted(ids[order], np.array(waits[0], dtype=object))
         return cls(
             alliance_ids=np.array(raw["alliance_id"], dtype=object),
             partner_ids=partner_ids,
-            customer=np.array([index[p] for p in raw["customer_partner_id"]], dtype=np.int64),
-            performers=performers,
+            customer=customer_index[customer_of].reshape(-1) if len(customers) else _ints(()),
+            performers=combo_rows[combo_of.reshape(-1)]
+            if len(combos)
+            else np.zeros((0, len(partner_ids)), dtype=bool),
             columns=columns,
-            wait_row=np.array([row_of[w[0]] for w in waits], dtype=np.int64),
-            wait_state=np.array([w[1] for w in waits], dtype=np.int64),
-            wait_by_customer=np.array([w[2] == Party.CUSTOMER.value for w in waits], dtype=bool),
-            wait_hours=np.array([w[3] for w in waits], dtype=float),
+            wait_row=order[positions].astype(np.int64) if len(waits[0]) else _ints(()),
+            wait_state=_ints(waits[1]),
+            wait_by_customer=_equals(waits[2], Party.CUSTOMER.value),
+            wait_hours=_floats(waits[3]),
         )
 
     @classmethod
@@ -817,7 +833,7 @@ def _reliability(table: FactsTable, sides: _Sides, now: float) -> tuple[Ratio, R
 
 
 def _hours_list(values: np.ndarray) -> tuple[float, ...]:
-    return tuple(float(v) for v in values)
+    return tuple(values.tolist())
 
 
 def _waits_in(table: FactsTable, sides: _Sides, now: float, state: State) -> Waits:

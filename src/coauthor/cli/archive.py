@@ -39,11 +39,11 @@ def import_command(
 ) -> None:
     """Import a coauthor-archive/1 document; print the alliance's id."""
     from coauthor.domain.errors import CoauthorError
-    from coauthor.interop.archive import json_path, loads_archive
+    from coauthor.interop.archive import json_path
     from coauthor.services.archive.importer import do_import_archive
 
     try:
-        document = loads_archive(file.read_bytes())
+        document = file.read_bytes()  # read straight into the models (parse_archive)
         with operator_uow() as uow, progress(f"Importing {file.name}") as report:
             alliance_id, created = uow.write(
                 do_import_archive, None, document, bootstrap=True, report=report

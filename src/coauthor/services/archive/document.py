@@ -17,7 +17,7 @@ import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, create_model
+from pydantic import BaseModel, Field, StringConstraints, ValidationError, create_model
 
 from coauthor.domain import model as m
 from coauthor.domain.declarations import Position
@@ -251,8 +251,34 @@ ArchiveDocument: type[BaseModel] = create_model(
 SECTIONS: tuple[str, ...] = tuple(name for name in ArchiveDocument.model_fields if name != "format")
 
 
+def decode_json(raw: str | bytes) -> dict[str, Any]:
+    """The JSON object in ``raw``, or ValidationFailed saying where the JSON breaks."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise ValidationFailed.one((), f"not valid JSON at {where}: {exc.msg}") from None
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed.one((), f"not UTF-8 text (byte {exc.start})") from None
+    if not isinstance(data, dict):
+        raise ValidationFailed.one((), "an archive is a JSON object")
+    return data
+
+
 def parse_archive(data: Any) -> Any:
-    """Validate a decoded archive through the input models; errors carry JSON paths."""
+    """Validate an archive through the input models; errors carry JSON paths.
+
+    ``data`` is the decoded document, or its JSON text: then pydantic reads the
+    text straight into the models, without building the document as Python
+    objects first (a million-act archive would take gigabytes twice). Only when
+    that fails is the text decoded, to report each problem as the dict path
+    does.
+    """
+    if isinstance(data, str | bytes):
+        try:
+            return ArchiveDocument.model_validate_json(data)
+        except ValidationError:
+            data = decode_json(data)
     if not isinstance(data, dict):
         raise ValidationFailed.one((), "an archive is a JSON object")
     if data.get("format") != FORMAT:

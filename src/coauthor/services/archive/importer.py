@@ -385,12 +385,14 @@ def _write(
 def do_import_archive(
     uow: UnitOfWork,
     actor: m.Person | None,
-    document: dict[str, Any],
+    document: dict[str, Any] | str | bytes,
     *,
     bootstrap: bool = False,
     report: Progress | None = None,
 ) -> tuple[str, bool]:
     """Import an archive: ``(alliance id, True)``, or ``(id, False)`` when already here.
+
+    ``document`` is the decoded archive or its JSON text (see ``parse_archive``).
 
     Only the operator (``bootstrap``, the CLI) or a site administrator may import.
     """

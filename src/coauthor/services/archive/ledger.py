@@ -383,19 +383,20 @@ class _Rows:
         self.waits += [tuple(row[name] for name in WAIT_ROW) for row in wait_values(facts)]
 
 
+CHUNK = 20_000
+"""Commitments replayed and written per round: bounds the rows held in memory at once."""
+
+
 def write_ledger(
     uow: UnitOfWork, alliance_id: str, archive: Any, people: dict[str, m.Person]
 ) -> None:
     """Assignments, positions and commitments, after the rest of the alliance is written.
 
-    Every commitment is replayed first, so a refused act writes nothing; then
-    each table is written in one bulk insert (``db/bulk.py``).
+    Commitments are replayed and written a chunk at a time, each table in one
+    bulk insert per chunk (``db/bulk.py``); a refused act anywhere rolls the
+    whole import back, since it is one transaction.
     """
     ids = {email: person.id for email, person in people.items()}
-    rows = _Rows(alliance_id)
-    for index, record in enumerate(archive.commitments):
-        acts, states = _replayed(index, record, ids)
-        rows.add(record, acts, states, ids)
     uow.flush()
     session = uow.session
     assignments = [
@@ -409,8 +410,14 @@ def write_ledger(
     ]
     insert_rows(session, obligation_assignments, ASSIGNMENT_ROW, assignments)
     insert_rows(session, declaration_positions, POSITION_ROW, positions)
-    insert_rows(session, commitments, COMMITMENT_ROW, rows.commitments)
-    insert_rows(session, commitment_parties, PARTY_ROW, rows.parties)
-    insert_rows(session, speech_acts, ACT_ROW, rows.acts)
-    insert_rows(session, ledger_facts, FACT_COLUMNS, rows.facts)
-    insert_rows(session, ledger_waits, WAIT_ROW, rows.waits)
+    records = archive.commitments
+    for start in range(0, len(records), CHUNK):
+        rows = _Rows(alliance_id)
+        for index in range(start, min(start + CHUNK, len(records))):
+            acts, states = _replayed(index, records[index], ids)
+            rows.add(records[index], acts, states, ids)
+        insert_rows(session, commitments, COMMITMENT_ROW, rows.commitments)
+        insert_rows(session, commitment_parties, PARTY_ROW, rows.parties)
+        insert_rows(session, speech_acts, ACT_ROW, rows.acts)
+        insert_rows(session, ledger_facts, FACT_COLUMNS, rows.facts)
+        insert_rows(session, ledger_waits, WAIT_ROW, rows.waits)
