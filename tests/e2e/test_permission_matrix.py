@@ -51,7 +51,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from starlette.routing import Mount
 
-from coauthor.domain.model import Person
+from coauthor.domain.model import Member, Person
 from coauthor.domain.pulse import STANDARD_ITEMS, WaveInvitation
 from coauthor.runtime import Runtime, build_runtime
 from coauthor.services.accounts import admin as accounts_admin
@@ -59,6 +59,9 @@ from coauthor.services.accounts import invitations, people, resets, sessions
 from coauthor.services.accounts.inputs import PersonInput
 from coauthor.services.accounts.sessions import Client, SessionRules
 from coauthor.services.deliberation import acts as deliberation
+from coauthor.services.ledger import calendar, declarations
+from coauthor.services.ledger import commitments as ledger
+from coauthor.services.mechanics import registers
 from coauthor.services.mechanics.inputs import MemberInput
 from coauthor.services.mechanics.registers import KINDS
 from coauthor.services.pulse import items as pulse_items
@@ -89,6 +92,8 @@ class Policy(enum.Enum):
     ADMIN = "site administrators"
     LINK_HOLDER = "whoever holds the link, not signed in as someone else"
     TAKE_PART = "the alliance's sponsors, managers and members (not observers or administrators)"
+    PARTIES = "the commitment's customer and performers (the seeded one: member asks sponsor)"
+    DECLARE = "the body's seated members (manager, sponsor), the alliance's managers, admins"
 
 
 ALLOWED: dict[Policy, frozenset[str]] = {
@@ -100,6 +105,8 @@ ALLOWED: dict[Policy, frozenset[str]] = {
     Policy.ADMIN: frozenset({"admin"}),
     Policy.LINK_HOLDER: frozenset({"anonymous"}),
     Policy.TAKE_PART: frozenset({"member", "sponsor", "manager"}),
+    Policy.PARTIES: frozenset({"member", "sponsor"}),
+    Policy.DECLARE: frozenset({"manager", "sponsor", "admin"}),
 }
 ALLIANCE_SCOPED = frozenset(
     {
@@ -108,6 +115,8 @@ ALLIANCE_SCOPED = frozenset(
         Policy.OWN_PARTNER_NOTES,
         Policy.WRITE_OWN_PARTNER_NOTES,
         Policy.TAKE_PART,
+        Policy.PARTIES,
+        Policy.DECLARE,
     }
 )
 SUCCESS, SIGN_IN = "success", "sign in"
@@ -291,6 +300,42 @@ def pulse_import_mapped(world: World) -> dict[str, Any]:
     return {"title": "Imported", "closed_on": "2025-06-30", "csv": IMPORTED_CSV}
 
 
+def new_request(world: World) -> dict[str, Any]:
+    return {
+        "move": "request",
+        "what": "Matrix ask",
+        "performer_ids": [world.item_ids["ledger_spare"]],
+    }
+
+
+def progress_note(world: World) -> dict[str, Any]:
+    return {"move": "progress_note", "text": "Still on it."}
+
+
+def handover(world: World) -> dict[str, Any]:
+    member = world.people["member"].id
+    return {"person_id": member, "to_person_id": world.item_ids["ledger_spare"]}
+
+
+def assignment(world: World) -> dict[str, Any]:
+    return {"performer_id": world.people["member"].id, "customer_id": world.people["sponsor"].id}
+
+
+def declaration(world: World) -> dict[str, Any]:
+    """The matrix right (majority, quorum 50 %) at the matrix meeting, which the manager
+    attended and the sponsor did not."""
+    return {
+        "text": "Meet monthly.",
+        "body_id": world.item_ids["body"],
+        "decision_right_id": world.item_ids["matrix_right"],
+        "meeting_id": world.item_ids["matrix_meeting"],
+        "positions": [
+            {"member_id": world.people["manager"].member_id, "position": "for"},
+            {"member_id": world.people["sponsor"].member_id, "position": "absent"},
+        ],
+    }
+
+
 def item_body(kind_name: str) -> Body:
     return lambda world: valid_input(kind_name, world, "matrix")
 
@@ -398,6 +443,54 @@ def pulse_rules() -> dict[tuple[str, str], Rule]:
     }
 
 
+def ledger_rules() -> dict[tuple[str, str], Rule]:
+    """The ledger on the API and the pages: everyone in the alliance reads it; members who
+    take part ask and offer; only a commitment's parties make its moves; managers hand a
+    party's place over and name obligations' people; a body's seated members and the
+    managers record its declarations; anyone signed in has their own commitments and feed."""
+    api = f"{API}/alliances/{{alliance_id}}"
+    page = "/a/{alliance_id}"
+    one = "{commitment_id}"
+    return {
+        ("GET", f"{API}/me/commitments"): Rule(Policy.SELF),
+        ("GET", f"{API}/me/ledger-figures"): Rule(Policy.SELF),
+        ("POST", f"{API}/me/calendar-feed"): Rule(Policy.SELF),
+        ("DELETE", f"{API}/me/calendar-feed"): Rule(Policy.SELF),
+        ("GET", f"{api}/commitments"): Rule(Policy.VIEW),
+        ("POST", f"{api}/commitments"): Rule(Policy.TAKE_PART, new_request),
+        ("GET", f"{api}/commitments/{one}"): Rule(Policy.VIEW),
+        ("POST", f"{api}/commitments/{one}/moves"): Rule(Policy.PARTIES, progress_note),
+        ("POST", f"{api}/commitments/{one}/reassign"): Rule(Policy.EDIT, handover),
+        ("GET", f"{api}/ledger-figures"): Rule(Policy.VIEW),
+        ("GET", f"{api}/obligation-periods"): Rule(Policy.VIEW),
+        ("PUT", f"{api}/obligations/{{obligation_id}}/assignment"): Rule(Policy.EDIT, assignment),
+        ("GET", f"{api}/declarations"): Rule(Policy.VIEW),
+        ("POST", f"{api}/declarations"): Rule(Policy.DECLARE, declaration),
+        ("GET", f"{api}/declarations/{{declaration_id}}"): Rule(Policy.VIEW),
+        ("GET", f"{api}/charter"): Rule(Policy.VIEW),
+        ("GET", "/commitments"): Rule(Policy.SELF),
+        ("GET", "/commitments/figures"): Rule(Policy.SELF),
+        ("POST", "/commitments/calendar"): Rule(Policy.SELF),
+        ("POST", "/commitments/calendar/revoke"): Rule(Policy.SELF),
+        ("GET", "/calendar/{token}.ics"): Rule(Policy.PUBLIC),
+        ("GET", f"{page}/ledger"): Rule(Policy.VIEW),
+        ("POST", f"{page}/ledger"): Rule(Policy.TAKE_PART, new_request),
+        ("GET", f"{page}/ledger/{one}"): Rule(Policy.VIEW),
+        ("POST", f"{page}/ledger/{one}/moves"): Rule(Policy.PARTIES, progress_note),
+        ("POST", f"{page}/ledger/{one}/reassign"): Rule(Policy.EDIT, handover),
+        ("GET", f"{page}/ledger/figures"): Rule(Policy.VIEW),
+        ("GET", f"{page}/ledger/obligations"): Rule(Policy.VIEW),
+        ("POST", f"{page}/ledger/obligations/{{obligation_id}}/assign"): Rule(
+            Policy.EDIT, assignment
+        ),
+        ("GET", f"{page}/declarations"): Rule(Policy.VIEW),
+        ("GET", f"{page}/declarations/new"): Rule(Policy.VIEW),
+        ("POST", f"{page}/declarations"): Rule(Policy.DECLARE, declaration),
+        ("GET", f"{page}/declarations/{{declaration_id}}"): Rule(Policy.VIEW),
+        ("GET", f"{page}/charter"): Rule(Policy.VIEW),
+    }
+
+
 ALLIANCE = f"{API}/alliances/{{alliance_id}}"
 PAGE = "/a/{alliance_id}"
 RULES: dict[tuple[str, str], Rule] = {
@@ -471,6 +564,7 @@ RULES: dict[tuple[str, str], Rule] = {
     **kind_rules(),
     **deliberation_rules(),
     **pulse_rules(),
+    **ledger_rules(),
 }
 
 
@@ -490,7 +584,10 @@ def form_fields(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
         name = f"{prefix}{key}"
         if isinstance(value, list):
             for index, row in enumerate(value):
-                fields |= form_fields(row, f"{name}.{index}.")
+                if isinstance(row, dict):
+                    fields |= form_fields(row, f"{name}.{index}.")
+                else:
+                    fields[f"{name}.{index}"] = str(row)
         elif value is True:
             fields[name] = "on"
         elif value is not None and value is not False:
@@ -502,6 +599,8 @@ def token_kind(path: str) -> str:
     """Which link a route's ``{token}`` is: a pulse link, a password reset or an invitation."""
     if "/pulse/" in path:
         return "pulse_token"
+    if path.startswith("/calendar/"):
+        return "feed_token"
     return "reset_token" if "password-reset" in path else "invitation_token"
 
 
@@ -523,6 +622,9 @@ def path_values(world: World, role: str, path: str) -> dict[str, str]:
         "person_id": world.item_ids["dormant" if path.endswith("/reactivate") else "spare"],
         "wave_id": world.item_ids["wave"],
         "pulse_item_id": world.item_ids["pulse_item"],
+        "commitment_id": world.item_ids["commitment"],
+        "declaration_id": world.item_ids["declaration"],
+        "obligation_id": world.item_ids["obligation"],
     }
     if "{item_id}" in segments:
         collection = segments[segments.index("{item_id}") - 1]
@@ -703,6 +805,67 @@ def add_account_links(template: WorldTemplate) -> None:
     }
 
 
+def add_ledger(template: WorldTemplate) -> None:
+    """A request from the member to the sponsor, a right and a meeting for the matrix's
+    declarations and one declaration, and a calendar feed for everyone (so that stopping
+    one is always a write)."""
+    world = template.world
+    runtime = build_runtime(settings_for(template.database), migrate_db=False)
+    try:
+        with runtime.uow() as uow:
+            manager = uow.get(Person, id=world.people["manager"].id)
+            member = uow.get(Person, id=world.people["member"].id)
+            spare = uow.get(Member, alliance_id=world.alliance_id, id=world.deletable_ids["member"])
+            assert spare is not None
+            asked = ledger.do_open_commitment(
+                uow,
+                member,
+                world.alliance_id,
+                {
+                    "move": "request",
+                    "what": "Matrix",
+                    "performer_ids": [world.people["sponsor"].id],
+                },
+            )
+            right = registers.do_create_item(
+                uow,
+                manager,
+                world.alliance_id,
+                "decision_right",
+                {"body_id": world.item_ids["body"], "decision_kind": "Matrix", "rule": "majority"},
+            )
+            meeting = registers.do_create_item(
+                uow,
+                manager,
+                world.alliance_id,
+                "meeting",
+                {
+                    "body_id": world.item_ids["body"],
+                    "title": "Matrix meeting",
+                    "starts_at": "2026-02-10T09:00:00Z",
+                    "attendees": [{"member_id": world.people["manager"].member_id}],
+                },
+            )
+            world.item_ids |= {
+                "ledger_spare": spare.person_id,
+                "matrix_right": right.id,
+                "matrix_meeting": meeting.id,
+            }
+            made = declarations.do_declare(uow, manager, world.alliance_id, declaration(world))
+            tokens = {
+                role: calendar.do_create_feed(uow, uow.get(Person, id=world.people[role].id))[1]
+                for role in SIGNED_IN_ROLES
+            }
+            uow.session.commit()
+    finally:
+        runtime.close()
+    world.item_ids |= {
+        "commitment": asked.id,
+        "declaration": made.id,
+        "feed_token": tokens["member"],
+    }
+
+
 def add_pulse(template: WorldTemplate) -> None:
     """A running wave (opened now, on the app's own clock), an own question added after it
     (so the wave does not ask it), and the member's link to the wave."""
@@ -732,6 +895,7 @@ def world_template(
     add_deliberation(template)
     add_account_links(template)
     add_pulse(template)
+    add_ledger(template)
     return template
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from coauthor.domain.model import Event
 from coauthor.eventkey import EventKey, event_key_from, key_id_of
-from coauthor.interop.archive import nesting_depth
+from coauthor.services.archive.jsontext import nesting_depth
 from coauthor.services.eventlog import Head, check_events, event_hash
 from coauthor.services.inputs import unstorable_text
 from tests.unit.test_domain_events import CHAIN, chain

@@ -45,11 +45,11 @@ def import_command(
 ) -> None:
     """Import a coauthor-archive/1 document; print the alliance's id."""
     from coauthor.domain.errors import CoauthorError
-    from coauthor.interop.archive import json_path, loads_archive
+    from coauthor.interop.archive import json_path
     from coauthor.services.archive.importer import do_import_archive
 
     try:
-        document = loads_archive(file.read_bytes())
+        document = file.read_bytes()  # read straight into the models (parse_archive)
         with operator_uow() as uow, progress(f"Importing {file.name}") as report:
             alliance_id, created = uow.write(
                 do_import_archive, None, document, bootstrap=True, report=report
@@ -142,11 +142,12 @@ def _check(
 
 def _read_anchor(path: Path) -> Anchor:
     from coauthor.domain.errors import CoauthorError
-    from coauthor.interop.archive import json_path, loads_json_object
+    from coauthor.interop.archive import json_path
+    from coauthor.services.archive.jsontext import decode_json
     from coauthor.services.audit import parse_anchor
 
     try:
-        return parse_anchor(loads_json_object(path.read_bytes(), "an anchor"))
+        return parse_anchor(decode_json(path.read_bytes(), "an anchor"))
     except CoauthorError as exc:
         raise Failure(error_lines(exc, lambda loc: f"{path}: {json_path(loc)}")) from None
 

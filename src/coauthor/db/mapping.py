@@ -15,9 +15,13 @@ from coauthor.db.tables import (
     api_tokens,
     attendance,
     body_seats,
+    calendar_feeds,
     charter_clauses,
+    commitment_parties,
+    commitments,
     contributions,
     decision_rights,
+    declaration_positions,
     declarations,
     deliberations,
     events,
@@ -26,6 +30,7 @@ from coauthor.db.tables import (
     meetings,
     members,
     metadata,
+    obligation_assignments,
     obligations,
     organizations,
     participants,
@@ -42,10 +47,12 @@ from coauthor.db.tables import (
     risk_shares,
     risks,
     sessions,
+    speech_acts,
     statements,
     votes,
 )
 from coauthor.domain import accounts as acc
+from coauthor.domain import commitments as c
 from coauthor.domain import model as m
 from coauthor.domain import pulse as p
 
@@ -83,6 +90,12 @@ MAPPED: dict[type, sa.Table] = {
     p.WaveInvitation: pulse_invitations,
     p.Response: pulse_responses,
     p.Comment: pulse_comments,
+    c.Commitment: commitments,
+    c.CommitmentParty: commitment_parties,
+    c.Act: speech_acts,
+    c.DeclarationPosition: declaration_positions,
+    c.ObligationAssignment: obligation_assignments,
+    c.CalendarFeed: calendar_feeds,
 }
 
 mapper_registry = registry(metadata=metadata)

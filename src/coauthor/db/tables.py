@@ -10,8 +10,10 @@ import sqlalchemy as sa
 
 from coauthor.db.types import UTCDateTime, enum_column
 from coauthor.domain import accounts as acc
+from coauthor.domain import ledger
 from coauthor.domain import model as m
 from coauthor.domain import pulse as pulse_model
+from coauthor.domain.declarations import Position
 
 metadata = sa.MetaData(
     naming_convention={
@@ -419,10 +421,20 @@ declarations = sa.Table(
     sa.Column("declared_by_person_id", ID, sa.ForeignKey("people.id"), nullable=True),
     sa.Column("dissent", sa.Text, nullable=False, default=""),
     sa.Column("source", sa.String(200), nullable=False, default=""),
+    sa.Column("decision_right_id", ID, nullable=True),
+    sa.Column("meeting_id", ID, nullable=True),
+    sa.Column("quorum_percent", sa.Integer, nullable=True),
     sa.ForeignKeyConstraint(
         ["alliance_id", "body_id"], ["governance_bodies.alliance_id", "governance_bodies.id"]
     ),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "decision_right_id"], ["decision_rights.alliance_id", "decision_rights.id"]
+    ),
+    sa.ForeignKeyConstraint(["alliance_id", "meeting_id"], ["meetings.alliance_id", "meetings.id"]),
 )
+"""A decision declared by a governance body under one of its decision rights, at one of its
+meetings (``decision_right_id``, ``meeting_id``, the quorum then in force; positions in
+``declaration_positions``), or by the partners jointly from a deliberation's consensus."""
 
 charter_clauses = sa.Table(
     "charter_clauses",
@@ -432,7 +444,13 @@ charter_clauses = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("added_at", UTCDateTime, nullable=False),
     sa.Column("source", sa.String(200), nullable=False, default=""),
+    sa.Column("repealed_by_declaration_id", ID, nullable=True),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "repealed_by_declaration_id"],
+        ["declarations.alliance_id", "declarations.id"],
+    ),
 )
+"""A clause is in force until a declaration repeals it (``repealed_by_declaration_id``)."""
 
 deliberation_releases = sa.Table(
     "deliberation_releases",
@@ -548,3 +566,179 @@ pulse_comments = sa.Table(
     **WITHOUT_ROWID,
 )
 """Open comments, kept apart from the answers and from every partner."""
+
+# The commitment ledger (docs/ledger.md). A commitment's speech acts are its
+# truth, one immutable row each; the phase, terms and facts kept beside it are
+# derived from them in the same write as every act.
+
+commitments = sa.Table(
+    "commitments",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("what", sa.Text, nullable=False),
+    sa.Column("customer_partner_id", ID, nullable=False),
+    sa.Column("body_id", ID, nullable=True),
+    sa.Column("meeting_id", ID, nullable=True),
+    sa.Column("obligation_id", ID, nullable=True),
+    sa.Column("period_due_on", sa.Date, nullable=True),
+    sa.Column("waived_by_declaration_id", ID, nullable=True),
+    sa.Column("opened_at", UTCDateTime, nullable=False),
+    sa.Column("phase", enum_column(ledger.Phase), nullable=False),
+    sa.Column("state", sa.SmallInteger, nullable=False),
+    sa.Column("awaits", enum_column(ledger.Party), nullable=True),
+    sa.Column("conditions", sa.Text, nullable=False, default=""),
+    sa.Column("due_at", UTCDateTime, nullable=True),
+    sa.Column("reply_by", UTCDateTime, nullable=True),
+    sa.Column("last_move_at", UTCDateTime, nullable=False),
+    sa.Column("moves", sa.Integer, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "customer_partner_id"], ["partners.alliance_id", "partners.id"]
+    ),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "body_id"], ["governance_bodies.alliance_id", "governance_bodies.id"]
+    ),
+    sa.ForeignKeyConstraint(["alliance_id", "meeting_id"], ["meetings.alliance_id", "meetings.id"]),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "obligation_id"], ["obligations.alliance_id", "obligations.id"]
+    ),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "waived_by_declaration_id"],
+        ["declarations.alliance_id", "declarations.id"],
+    ),
+    sa.UniqueConstraint(
+        "alliance_id", "obligation_id", "period_due_on", name="uq_commitments_period"
+    ),
+    sa.Index("ix_commitments_opened", "alliance_id", "opened_at", "id"),
+    sa.Index("ix_commitments_state", "alliance_id", "state", "due_at"),
+)
+"""``what`` is the opening act's text; ``phase`` … ``moves`` are derived from the acts."""
+
+commitment_parties = sa.Table(
+    "commitment_parties",
+    metadata,
+    _alliance_fk(),
+    sa.Column("commitment_id", ID, primary_key=True),
+    sa.Column("person_id", ID, sa.ForeignKey("people.id"), primary_key=True),
+    sa.Column("side", enum_column(ledger.Party), nullable=False),
+    sa.Column("partner_id", ID, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "commitment_id"], ["commitments.alliance_id", "commitments.id"]
+    ),
+    sa.ForeignKeyConstraint(["alliance_id", "partner_id"], ["partners.alliance_id", "partners.id"]),
+    sa.Index("ix_commitment_parties_person", "person_id", "alliance_id", "commitment_id"),
+)
+"""The customer and the performers (co-performers of a joint commitment) of each commitment."""
+
+speech_acts = sa.Table(
+    "speech_acts",
+    metadata,
+    _alliance_fk(),
+    sa.Column("commitment_id", ID, primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("move", enum_column(ledger.Move), nullable=False),
+    sa.Column("party", enum_column(ledger.Party), nullable=False),
+    sa.Column("actor_person_id", ID, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("text", sa.Text, nullable=False, default=""),
+    sa.Column("conditions", sa.Text, nullable=True),
+    sa.Column("due_at", UTCDateTime, nullable=True),
+    sa.Column("reply_by", UTCDateTime, nullable=True),
+    sa.Column("evidence", sa.JSON(none_as_null=True), nullable=True),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "commitment_id"], ["commitments.alliance_id", "commitments.id"]
+    ),
+)
+"""Each move of a commitment, numbered from 1; never updated or deleted."""
+
+ledger_facts = sa.Table(
+    "ledger_facts",
+    metadata,
+    _alliance_fk(),
+    sa.Column("commitment_id", ID, primary_key=True),
+    sa.Column("customer_partner_id", ID, nullable=False),
+    sa.Column("performer_partner_ids", sa.Text, nullable=False),
+    sa.Column("opened_at", sa.Double, nullable=False),
+    sa.Column("last_move_at", sa.Double, nullable=False),
+    sa.Column("opener", sa.String(16), nullable=False),
+    sa.Column("explicit", sa.SmallInteger, nullable=False),
+    sa.Column("promised", sa.SmallInteger, nullable=False),
+    sa.Column("ended", sa.SmallInteger, nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=True),
+    sa.Column("broken_after", sa.Double, nullable=True),
+    sa.Column("counter_offers", sa.Integer, nullable=False),
+    sa.Column("reports", sa.Integer, nullable=False),
+    sa.Column("rework_loops", sa.Integer, nullable=False),
+    sa.Column("customer_declines", sa.Integer, nullable=False),
+    sa.Column("performer_declines", sa.Integer, nullable=False),
+    sa.Column("customer_counters", sa.Integer, nullable=False),
+    sa.Column("performer_counters", sa.Integer, nullable=False),
+    sa.Column("lapsed_before", sa.SmallInteger, nullable=False),
+    sa.Column("past_due_before", sa.SmallInteger, nullable=False),
+    sa.Column("due_in_3", sa.Double, nullable=True),
+    sa.Column("renegotiating", sa.SmallInteger, nullable=False),
+    sa.Column("spoke_in_3", sa.Double, nullable=True),
+    sa.Column("waiting_since", sa.Double, nullable=True),
+    sa.Column("waiting_state", sa.SmallInteger, nullable=True),
+    sa.Column("waiting_answerer", sa.String(16), nullable=True),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "commitment_id"], ["commitments.alliance_id", "commitments.id"]
+    ),
+)
+"""What the figures need from each commitment (``analysis.ledger_metrics.FACT_COLUMNS``),
+derived from its acts: moments in seconds since the epoch, flags as 0 or 1."""
+
+ledger_waits = sa.Table(
+    "ledger_waits",
+    metadata,
+    _alliance_fk(),
+    sa.Column("commitment_id", ID, primary_key=True),
+    sa.Column("ordinal", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("state", sa.SmallInteger, nullable=False),
+    sa.Column("answerer", sa.String(16), nullable=False),
+    sa.Column("hours", sa.Double, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "commitment_id"], ["commitments.alliance_id", "commitments.id"]
+    ),
+)
+"""The answered waits in states 2 and 4 of each commitment, derived from its acts."""
+
+declaration_positions = sa.Table(
+    "declaration_positions",
+    metadata,
+    _alliance_fk(),
+    sa.Column("declaration_id", ID, primary_key=True),
+    sa.Column("member_id", ID, primary_key=True),
+    sa.Column("position", enum_column(Position), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "declaration_id"], ["declarations.alliance_id", "declarations.id"]
+    ),
+    sa.ForeignKeyConstraint(["alliance_id", "member_id"], ["members.alliance_id", "members.id"]),
+)
+"""Each seated member's position on a body's declaration; ``reason`` is dissent in their words."""
+
+obligation_assignments = sa.Table(
+    "obligation_assignments",
+    metadata,
+    _alliance_fk(),
+    sa.Column("obligation_id", ID, primary_key=True),
+    sa.Column("performer_person_id", ID, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("customer_person_id", ID, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("assigned_at", UTCDateTime, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "obligation_id"], ["obligations.alliance_id", "obligations.id"]
+    ),
+)
+"""Who performs an obligation for the debtor partner, and its counterpart at the creditor."""
+
+calendar_feeds = sa.Table(
+    "calendar_feeds",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("person_id", ID, sa.ForeignKey("people.id"), nullable=False, index=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+)
+"""A person's private iCalendar feed URL; only the token's SHA-256 is kept."""

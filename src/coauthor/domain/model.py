@@ -377,6 +377,9 @@ class Declaration:
     declared_by_person_id: str | None
     dissent: str = ""
     source: str = ""
+    decision_right_id: str | None = None
+    meeting_id: str | None = None
+    quorum_percent: int | None = None
 
 
 @dataclass(eq=False)
@@ -388,3 +391,4 @@ class CharterClause:
     text: str
     added_at: datetime
     source: str = ""
+    repealed_by_declaration_id: str | None = None

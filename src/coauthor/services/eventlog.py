@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +31,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from coauthor.db.bulk import insert_rows
 from coauthor.db.tables import alliances, chain_heads, people
+from coauthor.db.tables import events as events_table
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain.model import Event, Person
 from coauthor.eventkey import EventKey
@@ -164,17 +166,21 @@ def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payl
     return event
 
 
-def write_chain(uow: UnitOfWork, chain_id: str, events: list[Event], head: Head) -> None:
+EVENT_COLUMNS = tuple(Event.__dataclass_fields__)
+
+
+def write_chain(uow: UnitOfWork, chain_id: str, events: Sequence[Any], head: Head) -> None:
     """Store a whole chain and its head, both checked already (an archive's).
 
-    With a key, every event and the head are keyed with it: the importing
-    operator vouches for the chain as it was checked. Without one, they keep
-    the MACs they came with, so an archive moves between servers without a key
-    byte for byte.
+    ``events`` are ``Event``s or any objects with the same attributes, written
+    in bulk (``db/bulk.py``). With a key, every event and the head are keyed
+    with it: the importing operator vouches for the chain as it was checked.
+    Without one, they keep the MACs they came with, so an archive moves
+    between servers without a key byte for byte.
     """
-    if events:
-        rows = [_row(uow.event_key, event) for event in events]
-        uow.session.execute(sa.insert(Event), rows)
+    uow.flush()
+    rows = (_row(uow.event_key, event) for event in events)
+    insert_rows(uow.session, events_table, EVENT_COLUMNS, rows)
     lock_head(uow, chain_id)
     if uow.event_key is None:
         _store_head(uow, chain_id, head)
@@ -182,9 +188,12 @@ def write_chain(uow: UnitOfWork, chain_id: str, events: list[Event], head: Head)
         set_head(uow, chain_id, head.seq, head.hash)
 
 
-def _row(key: EventKey | None, event: Event) -> dict[str, Any]:
-    row = {name: getattr(event, name) for name in Event.__dataclass_fields__}
-    return row | _keyed(key, event.hash) if key is not None else row
+def _row(key: EventKey | None, event: Any) -> tuple[Any, ...]:
+    """An event's values in ``EVENT_COLUMNS`` order, keyed with ``key`` when there is one."""
+    if key is None:
+        return tuple(getattr(event, name) for name in EVENT_COLUMNS)
+    keyed = _keyed(key, event.hash)
+    return tuple(keyed[name] if name in keyed else getattr(event, name) for name in EVENT_COLUMNS)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from coauthor.domain import model as m
 from coauthor.domain import pulse as pulse_model
 from coauthor.domain.errors import NotFound
 from coauthor.services import eventlog
+from coauthor.services.archive import ledger
 from coauthor.services.archive.document import (
     FORMAT,
     AllianceRecord,
@@ -104,7 +105,9 @@ class _Rows:
         }
 
 
-def _deliberation_sections(rows: _Rows, people: dict[str, m.Person]) -> dict[str, list]:
+def _deliberation_sections(
+    rows: _Rows, people: dict[str, m.Person], extras: dict[str, dict[str, Any]]
+) -> dict[str, list]:
     def email(person_id: str | None) -> str | None:
         return people[person_id].email if person_id in people else None
 
@@ -117,7 +120,12 @@ def _deliberation_sections(rows: _Rows, people: dict[str, m.Person]) -> dict[str
         "statements": [_fields(s, StatementRecord) for s in rows.statements],
         "votes": [_fields(v, VoteRecord) for v in rows.votes],
         "declarations": [
-            _fields(d, DeclarationRecord, declared_by_email=email(d.declared_by_person_id))
+            _fields(
+                d,
+                DeclarationRecord,
+                declared_by_email=email(d.declared_by_person_id),
+                positions=extras.get(d.id, {}).get("positions", []),
+            )
             for d in rows.declarations
         ],
         "charter_clauses": [_fields(c, CharterClauseRecord) for c in rows.charter_clauses],
@@ -163,7 +171,8 @@ def document_of(uow: UnitOfWork, alliance: m.Alliance, *, private: bool = True) 
     rows = _Rows(uow, alliance_id, private)
     events = eventlog.chain_events(uow, alliance_id)
     orgs = _by_ids(uow, m.Organization, {p.organization_id for p in rows.partners})
-    people = _by_ids(uow, m.Person, rows.person_ids())
+    people = _by_ids(uow, m.Person, rows.person_ids() | ledger.person_ids(uow, alliance_id))
+    emails = {person_id: person.email for person_id, person in people.items()}
     kinds = {
         section_of(name): _kind_items(uow, alliance_id, kind)
         for name, kind in registers.KINDS.items()
@@ -186,7 +195,9 @@ def document_of(uow: UnitOfWork, alliance: m.Alliance, *, private: bool = True) 
                 for n in rows.notes
             ],
             **kinds,
-            **_deliberation_sections(rows, people),
+            **_deliberation_sections(rows, people, ledger.declaration_extras(uow, alliance_id)),
+            "obligation_assignments": ledger.assignment_records(uow, alliance_id, emails),
+            "commitments": ledger.commitment_records(uow, alliance_id, emails),
             **_pulse_sections(uow, alliance_id, private),
             "events": [_fields(e, EventRecord) for e in events],
             "head": _fields(_head(uow, alliance_id, events), HeadRecord),

@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
@@ -28,6 +29,7 @@ from coauthor.domain.errors import Conflict, FieldError, Loc, ValidationFailed
 from coauthor.services import eventlog
 from coauthor.services.accounts.inputs import PersonInput
 from coauthor.services.accounts.people import do_create_person, person_by_email
+from coauthor.services.archive import ledger
 from coauthor.services.archive.document import SECTIONS, parse_archive, section_of
 from coauthor.services.archive.export import document_of
 from coauthor.services.mechanics import registers
@@ -52,6 +54,7 @@ ID_SECTIONS = (
     *map(section_of, registers.KINDS),
     *(section for section in DELIBERATION_SECTIONS if section != "votes"),
     *PULSE_SECTIONS,
+    "commitments",
 )
 """Sections whose items keep an id, unique within the section."""
 
@@ -211,6 +214,7 @@ def _link_errors(archive: Any) -> list[FieldError]:
     emails = {person.email for person in archive.people}
     errors = _mechanics_link_errors(archive, emails) + _deliberation_link_errors(archive, emails)
     errors += _pulse_link_errors(archive)
+    errors += ledger.link_errors(archive, emails)
     for section in ID_SECTIONS:
         errors += _unique(getattr(archive, section), section, "id")
     return errors
@@ -226,7 +230,22 @@ def _stated_head(archive: Any) -> eventlog.Head:
     return eventlog.EMPTY_HEAD
 
 
-def _chain(uow: UnitOfWork, archive: Any) -> tuple[list[m.Event], eventlog.Head]:
+class _ChainEvent(NamedTuple):
+    """An archive's event as the chain check and the bulk insert read it (not an ORM row)."""
+
+    chain_id: str
+    seq: int
+    at: datetime
+    actor_id: str | None
+    kind: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+    key_id: str | None
+    mac: str | None
+
+
+def _chain(uow: UnitOfWork, archive: Any) -> tuple[list[_ChainEvent], eventlog.Head]:
     """The archive's events and head, checked as a chain; a break is reported at its JSON path.
 
     The chain must end where its head says, so events cut off the end are
@@ -234,7 +253,21 @@ def _chain(uow: UnitOfWork, archive: Any) -> tuple[list[m.Event], eventlog.Head]
     others cannot be.
     """
     chain_id = archive.alliance.id
-    events = [m.Event(chain_id=chain_id, **record.model_dump()) for record in archive.events]
+    events = [
+        _ChainEvent(
+            chain_id,
+            r.seq,
+            r.at,
+            r.actor_id,
+            r.kind,
+            r.payload,
+            r.prev_hash,
+            r.hash,
+            r.key_id,
+            r.mac,
+        )
+        for r in archive.events
+    ]
     head = _stated_head(archive)
     report = eventlog.check_events(chain_id, events, head, key=uow.event_key)
     if not report.ok:
@@ -362,10 +395,11 @@ def _write_deliberations(
         m.Declaration(
             **scope,
             declared_by_person_id=_person_id(people, d.declared_by_email),
-            **d.model_dump(exclude={"declared_by_email"}),
+            **d.model_dump(exclude={"declared_by_email", "positions"}),
         )
         for d in archive.declarations
     )
+    uow.flush()
     uow.add_all(m.CharterClause(**scope, **c.model_dump()) for c in archive.charter_clauses)
     uow.flush()
 
@@ -403,7 +437,7 @@ def _write(
     uow: UnitOfWork,
     actor: m.Person | None,
     archive: Any,
-    chain: tuple[list[m.Event], eventlog.Head],
+    chain: tuple[list[_ChainEvent], eventlog.Head],
     report: Progress | None,
 ) -> None:
     step = _Steps(report)
@@ -428,6 +462,9 @@ def _write(
     _write_pulse(uow, alliance_id, archive)
     for section in PULSE_SECTIONS:
         step(section)
+    ledger.write_ledger(uow, alliance_id, archive, people)
+    step("obligation_assignments")
+    step("commitments")
     eventlog.write_chain(uow, alliance_id, *chain)
     step("events")
 
@@ -435,12 +472,14 @@ def _write(
 def do_import_archive(
     uow: UnitOfWork,
     actor: m.Person | None,
-    document: dict[str, Any],
+    document: dict[str, Any] | str | bytes,
     *,
     bootstrap: bool = False,
     report: Progress | None = None,
 ) -> tuple[str, bool]:
     """Import an archive: ``(alliance id, True)``, or ``(id, False)`` when already here.
+
+    ``document`` is the decoded archive or its JSON text (see ``parse_archive``).
 
     Only the operator (``bootstrap``, the CLI) or a site administrator may import.
     """

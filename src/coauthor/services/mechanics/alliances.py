@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
+from coauthor.domain.commitments import DeclarationPosition
 from coauthor.domain.errors import Conflict, NotFound, ValidationFailed
 from coauthor.domain.model import (
     Alliance,
@@ -312,6 +313,11 @@ def do_remove_member(
         raise Conflict("the alliance needs at least one manager")
     if uow.find(Attendance, alliance_id=alliance_id, member_id=member_id):
         raise Conflict("this member attended meetings; change their role to observer instead")
+    if uow.find(DeclarationPosition, alliance_id=alliance_id, member_id=member_id):
+        raise Conflict(
+            "this member's position is recorded on a declaration; "
+            "change their role to observer instead"
+        )
     for seat in uow.find(BodySeat, alliance_id=alliance_id, member_id=member_id):
         uow.delete(seat)
     uow.delete(member)

@@ -17,10 +17,12 @@ from coauthor.domain.errors import FieldError, ValidationFailed
 from coauthor.domain.model import Person
 from coauthor.services.accounts import people
 from coauthor.services.inputs import unstorable_text
+from coauthor.services.ledger import views as ledger_views
 from coauthor.web.auth import (
     CSRF_FIELD,
     CSRF_HEADER,
     ActorDep,
+    UowDep,
     check_csrf,
     get_runtime,
     read_session,
@@ -29,21 +31,25 @@ from coauthor.web.auth import (
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who the page header greets: plain values, still there after the database session ends."""
+    """Who the page header greets: plain values, still there after the database session ends.
+
+    ``waiting`` counts the commitments waiting on their answer (the header's notice).
+    """
 
     id: str
     name: str
     is_admin: bool
     time_zone: str = "UTC"
+    waiting: int = 0
 
     @classmethod
-    def of(cls, person: Person) -> Viewer:
-        return cls(person.id, person.name, person.is_admin, person.time_zone)
+    def of(cls, person: Person, waiting: int = 0) -> Viewer:
+        return cls(person.id, person.name, person.is_admin, person.time_zone, waiting)
 
 
-def signed_in(request: Request, actor: ActorDep) -> Person:
+def signed_in(request: Request, actor: ActorDep, uow: UowDep) -> Person:
     person = permissions.require_signed_in(actor)
-    request.state.viewer = Viewer.of(person)
+    request.state.viewer = Viewer.of(person, ledger_views.waiting_count(uow, person.id))
     return person
 
 

@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from coauthor.reports import ledger as ledger_formatting
 from coauthor.reports.charts import reciprocity_chart, stack
 from coauthor.reports.formatting import (
     describe_browser,
@@ -72,6 +73,7 @@ def _environment() -> jinja2.Environment:
         stack=stack,
         reciprocity_chart=reciprocity_chart,
     )
+    env.filters.update(ledger_formatting.FILTERS)
     env.globals["csrf_token"] = csrf_token
     return env
 

@@ -2,7 +2,7 @@
 and comments (without rowid on SQLite), the alliance's own items
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-29 16:01:04.420743
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import coauthor.db.types
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
