@@ -9,7 +9,7 @@ allowed there; a move by someone who is not a party is a 403.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import Field
@@ -17,6 +17,7 @@ from pydantic import Field
 from coauthor.domain import model as m
 from coauthor.domain.declarations import Position
 from coauthor.domain.ledger import Move, Party, Phase
+from coauthor.services import inputs
 from coauthor.services.ledger import calendar, declarations, figures, obligations, views
 from coauthor.services.ledger import commitments as service
 from coauthor.services.ledger.inputs import (
@@ -30,6 +31,7 @@ from coauthor.services.ledger.inputs import (
 )
 from coauthor.services.paging import Page
 from coauthor.web.api.deps import PersonDep, set_location
+from coauthor.web.api.ledger_figures import AllianceFiguresOut, FiguresOut
 from coauthor.web.api.pagination import Paged, PageDep, paged, paged_list
 from coauthor.web.api.schemas import Output
 from coauthor.web.auth import UowDep, get_runtime
@@ -189,10 +191,10 @@ def my_commitments(
     return _rows(request, views.my_commitments(uow, person, which, page))
 
 
-@router.get("/me/ledger-figures")
-def my_figures(uow: UowDep, person: PersonDep) -> dict[str, Any]:
+@router.get("/me/ledger-figures", response_model=FiguresOut)
+def my_figures(uow: UowDep, person: PersonDep) -> FiguresOut:
     """My own figures (docs/ledger.md, "Metrics"); nobody else can read them."""
-    return figures.my_figures(uow, person).to_dict()
+    return FiguresOut.model_validate(figures.my_figures(uow, person).to_dict())
 
 
 class FeedOut(Output):
@@ -234,7 +236,8 @@ def list_commitments(
     body_id: str | None = None,
 ) -> Paged[CommitmentOut]:
     """The alliance's commitments, newest first, filtered by partner, state, due date and body."""
-    query = LedgerQuery(partner_id=partner_id, state=state, due=due, body_id=body_id)
+    given = {"partner_id": partner_id, "state": state, "due": due, "body_id": body_id}
+    query = inputs.parse(LedgerQuery, {name: value for name, value in given.items() if value})
     return _rows(request, views.ledger(uow, person, alliance_id, query, page).rows)
 
 
@@ -289,15 +292,16 @@ def reassign(
     return _conversation(views.conversation(uow, person, alliance_id, commitment_id))
 
 
-@router.get(f"{ALLIANCE}/ledger-figures")
+@router.get(f"{ALLIANCE}/ledger-figures", response_model=AllianceFiguresOut)
 def alliance_figures(
     alliance_id: str,
     uow: UowDep,
     person: PersonDep,
     period: Literal["quarter", "month"] = "quarter",
-) -> dict[str, Any]:
+) -> AllianceFiguresOut:
     """The alliance's figures, each partner's, and per period opened (docs/ledger.md)."""
-    return figures.alliance_figures(uow, person, alliance_id, period=period).to_dict()
+    found = figures.alliance_figures(uow, person, alliance_id, period=period)
+    return AllianceFiguresOut.model_validate(found.to_dict())
 
 
 # -------------------------------------------------------------- obligations
