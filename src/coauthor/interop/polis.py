@@ -24,9 +24,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from coauthor.analysis.opinion import (
-    POLIS_MEAN_IMPUTATION_SINCE,
+    CURRENT,
     OpinionResult,
+    PolisMath,
     analyze,
+    polis_math_at,
     replay,
 )
 from coauthor.analysis.opinion_matrix import VoteMatrix
@@ -394,22 +396,44 @@ def read_polis_export(folder: str | Path) -> PolisExport:
     )
 
 
+def export_math(export: PolisExport, era: PolisMath | None = None) -> PolisMath:
+    """The version of Pol.is's math behind an export's groups.
+
+    ``era`` when given; else the one in force at the export's last vote (the
+    last update Pol.is computed); without a vote log, today's.
+    """
+    if era is not None:
+        return era
+    log = export.vote_log
+    if log is None or log.seconds.size == 0:
+        return CURRENT
+    return polis_math_at(float(log.seconds.max()))
+
+
+def analyze_polis_export(
+    export: PolisExport, *, seed: int = 0, era: PolisMath | None = None
+) -> OpinionResult:
+    """One analysis of the final votes with the math of the export's era (:func:`export_math`)."""
+    return analyze(export.matrix, seed=seed, math=export_math(export, era))
+
+
 def replay_polis_export(
     export: PolisExport,
     *,
     seed: int = 0,
     max_updates: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    era: PolisMath | None = None,
 ) -> OpinionResult:
     """Recompute the groups along the export's vote history, as Pol.is did (see ``replay``).
 
-    Updates before :data:`POLIS_MEAN_IMPUTATION_SINCE` impute missing votes
-    with 0, as Pol.is's math did then. Without a vote log (participants-votes
-    only) this is a single analysis.
+    Each update follows the math Pol.is ran at its time, or ``era`` throughout
+    when given. Without a vote log (participants-votes only) this is
+    :func:`analyze_polis_export`.
     """
     log = export.vote_log
     if log is None:
-        return analyze(export.matrix, seed=seed)
+        return analyze_polis_export(export, seed=seed, era=era)
     matrix = export.matrix
     return replay(
         log.ptpt_idx,
@@ -422,7 +446,7 @@ def replay_polis_export(
         meta=matrix.meta,
         max_updates=max_updates,
         seed=seed,
-        mean_imputation_since=POLIS_MEAN_IMPUTATION_SINCE,
+        math=era,
         progress=progress,
     )
 

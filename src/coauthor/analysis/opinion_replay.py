@@ -1,0 +1,246 @@
+"""Replaying a conversation's vote log the way Pol.is computed it: update after update.
+
+Pol.is groups are path-dependent (warm-started PCA and k-means, sticky
+inclusion, the k-smoother), so the groups of a finished conversation depend
+on its history, not only on its final votes. :func:`replay` recomputes that
+history with the math Pol.is ran at the time of each update.
+
+It gives exactly the result of calling
+:func:`~coauthor.analysis.opinion.analyze` after every batch with the previous
+result, but does not rebuild anything per update: the votes are kept up to
+date vote by vote (:class:`~coauthor.analysis.opinion_votes.LiveVotes`, exact
+integers), the PCA warm-starts from the last components (as Pol.is's does), the
+base k-means carries distance bounds from one update to the next so that
+only participants whose nearest cluster may have changed are measured again
+(:class:`~coauthor.analysis.opinion_cluster.TrackedAssignment`), and the
+statistics are computed once, at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from coauthor.analysis.opinion_cluster import Clustering, TrackedAssignment, WarmStart
+from coauthor.analysis.opinion_era import PolisMath, polis_math_at
+from coauthor.analysis.opinion_matrix import VoteMatrix
+from coauthor.analysis.opinion_result import OpinionResult, analyze, analyze_from_state
+from coauthor.analysis.opinion_update import Prior, cluster, next_prior, place, state_of
+from coauthor.analysis.opinion_votes import LiveVotes, RatingVotes, rating_votes
+
+POLL_SECONDS = 1.0
+EraRule = PolisMath | Callable[[float], PolisMath] | None
+
+
+def replay(
+    ptpt_idx: ArrayLike,
+    stmt_idx: ArrayLike,
+    vote: ArrayLike,
+    timestamps: ArrayLike,
+    *,
+    participant_ids: Sequence[str],
+    statement_ids: Sequence[str],
+    moderated_out: Iterable[str] = (),
+    meta: Iterable[str] = (),
+    batch_seconds: float = POLL_SECONDS,
+    max_updates: int | None = None,
+    seed: int = 0,
+    math: EraRule = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> OpinionResult:
+    """Replay a timestamped vote log the way Pol.is computed it, update after update.
+
+    Votes closer than ``batch_seconds`` (Pol.is polls for votes every second)
+    form one update; each batch is appended in Pol.is's order (statement
+    index, then participant index, then time) and analysed with the previous
+    update as ``previous``: every batch (the default), or, when
+    ``max_updates`` is given and there are more batches, consecutive batches
+    merged evenly down to that many updates (an approximation). Moderation
+    applies from the first update on, since an export does not say when it
+    happened. ``timestamps`` are in seconds (UTC).
+
+    ``math`` says which version of Pol.is's math each update follows: None
+    (the default) the one in force at the update's newest vote
+    (:func:`~coauthor.analysis.opinion_era.polis_math_at`); a
+    :class:`PolisMath` that one throughout; or a function of the update's
+    time. ``progress(done, total)`` is called before each update. Only the
+    last update computes the statistics (representative statements, consensus…).
+    """
+    era_of = _era_rule(math)
+    rows = np.asarray(ptpt_idx, dtype=np.int64).reshape(-1)
+    cols = np.asarray(stmt_idx, dtype=np.int64).reshape(-1)
+    values = np.asarray(vote).reshape(-1)
+    times = np.asarray(timestamps, dtype=np.float64).reshape(-1)
+    excluded = frozenset(str(s) for s in moderated_out) | frozenset(str(s) for s in meta)
+    if rows.size == 0:
+        empty = VoteMatrix.from_arrays(
+            [],
+            [],
+            [],
+            participant_ids=[],
+            statement_ids=statement_ids,
+            moderated_out=moderated_out,
+            meta=meta,
+        )
+        return analyze(empty, seed=seed, math=era_of(0.0))
+    batch = _replay_batches(times, batch_seconds, max_updates)
+    order = np.lexsort((times, rows, cols, batch))
+    rows, cols, values, batch, times = (a[order] for a in (rows, cols, values, batch, times))
+    ordered_ids, rows = _rows_by_appearance(rows, participant_ids)
+    ends = [*np.flatnonzero(np.diff(batch)).tolist(), rows.size - 1]
+    newest = np.maximum.accumulate(times)
+    last_row = np.maximum.accumulate(rows)
+    live = LiveVotes(list(statement_ids), excluded)
+    bounds = BaseBounds()
+    prior: Prior | None = None
+    begin = 0
+    for position, end in enumerate(ends):
+        era = era_of(float(newest[end]))
+        if progress is not None:
+            progress(position + 1, len(ends))
+        if position == len(ends) - 1:
+            break
+        live.add(rows[begin : end + 1], cols[begin : end + 1], values[begin : end + 1])
+        begin = end + 1
+        votes = (
+            live.snapshot()
+            if live.within(era)
+            else _capped(
+                rows, cols, values, end, ordered_ids, statement_ids, moderated_out, meta, era
+            )
+        )
+        placement = place(votes, era, prior, seed)
+        grouping = cluster(placement.xy, placement.in_conv, era, prior, bounds)
+        prior = next_prior(votes.statement_ids, placement, grouping)
+    matrix = VoteMatrix.from_arrays(
+        rows,
+        cols,
+        values,
+        participant_ids=ordered_ids[: int(last_row[-1]) + 1],
+        statement_ids=statement_ids,
+        moderated_out=moderated_out,
+        meta=meta,
+    )
+    state = state_of(prior, ordered_ids[: prior.in_conv.size]) if prior is not None else None
+    return analyze_from_state(matrix, seed=seed, state=state, math=era)
+
+
+def _era_rule(math: EraRule) -> Callable[[float], PolisMath]:
+    if math is None:
+        return polis_math_at
+    if isinstance(math, PolisMath):
+        return lambda _: math
+    return math
+
+
+def _rows_by_appearance(
+    rows: NDArray[np.int64], participant_ids: Sequence[str]
+) -> tuple[list[str], NDArray[np.int64]]:
+    """Participants renumbered in order of first appearance in the (sorted) log."""
+    first_seen = np.full(len(participant_ids), rows.size, dtype=np.int64)
+    np.minimum.at(first_seen, rows, np.arange(rows.size))
+    appearance = np.argsort(first_seen, kind="stable")
+    rank = np.empty_like(appearance)
+    rank[appearance] = np.arange(appearance.size)
+    return [participant_ids[i] for i in appearance.tolist()], rank[rows]
+
+
+def _capped(
+    rows: NDArray[np.int64],
+    cols: NDArray[np.int64],
+    values: NDArray,
+    end: int,
+    ordered_ids: list[str],
+    statement_ids: Sequence[str],
+    moderated_out: Iterable[str],
+    meta: Iterable[str],
+    era: PolisMath,
+) -> RatingVotes:
+    """The votes so far, built from scratch, when Pol.is's conversation caps leave some out."""
+    prefix = slice(0, end + 1)
+    matrix = VoteMatrix.from_arrays(
+        rows[prefix],
+        cols[prefix],
+        values[prefix],
+        participant_ids=ordered_ids[: int(rows[prefix].max()) + 1],
+        statement_ids=statement_ids,
+        moderated_out=moderated_out,
+        meta=meta,
+    )
+    return rating_votes(matrix, era)
+
+
+def _replay_batches(
+    times: NDArray[np.float64], batch_seconds: float, max_updates: int | None
+) -> NDArray[np.int64]:
+    """Batch number of each vote: a new batch after a pause longer than ``batch_seconds``."""
+    order = np.argsort(times, kind="stable")
+    sorted_batch = np.concatenate([[0], np.cumsum(np.diff(times[order]) > batch_seconds)])
+    n_batches = int(sorted_batch[-1]) + 1
+    if max_updates is not None and n_batches > max_updates:
+        sorted_batch = sorted_batch // int(np.ceil(n_batches / max_updates))
+    batch = np.empty_like(sorted_batch)
+    batch[order] = sorted_batch
+    return batch
+
+
+class BaseBounds:
+    """Carries the base k-means' distance bounds from one update to the next.
+
+    After an update it remembers, for every in-conversation participant, the
+    place it was clustered at, its cluster and the bounds (see
+    :class:`TrackedAssignment`), and the final centres. At the next update a
+    participant who moved by ``Δ`` and whose (warm-started) cluster centre
+    moved by ``δ`` keeps an upper bound larger by ``Δ + δ`` and a lower bound
+    smaller by ``Δ`` plus the largest move of any centre (triangle
+    inequality). New participants, and every participant after a warm start
+    that split clusters off, are measured afresh.
+    """
+
+    def __init__(self) -> None:
+        self._rows: NDArray[np.int64] | None = None
+        self._points = np.zeros((0, 2))
+        self._tracked: TrackedAssignment | None = None
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._centers = np.zeros((0, 2))
+
+    def start(
+        self, points: NDArray[np.float64], in_rows: NDArray[np.int64], start: WarmStart | None
+    ) -> TrackedAssignment:
+        tracked = TrackedAssignment.unknown(points.shape[0])
+        if start is None or start.split or self._rows is None or self._tracked is None:
+            return tracked
+        at = np.searchsorted(in_rows, self._rows)
+        if at.size and (at[-1] >= in_rows.size or not np.array_equal(in_rows[at], self._rows)):
+            return tracked
+        label = start.label[at]
+        if np.any(label < 0):
+            return tracked
+        moved = self._points - points[at]
+        moved_by = np.sqrt(moved[:, 0] * moved[:, 0] + moved[:, 1] * moved[:, 1])
+        id_position = np.searchsorted(self._ids, start.ids)
+        if np.any(self._ids[np.minimum(id_position, self._ids.size - 1)] != start.ids):
+            return tracked
+        centre_gap = start.centers - self._centers[id_position]
+        centre_moved = np.sqrt(centre_gap[:, 0] ** 2 + centre_gap[:, 1] ** 2)
+        own_gap = start.centers[label] - self._centers[self._tracked.position]
+        own_moved = np.sqrt(own_gap[:, 0] ** 2 + own_gap[:, 1] ** 2)
+        tracked.position[at] = label
+        tracked.upper[at] = self._tracked.upper + moved_by + own_moved
+        tracked.lower[at] = self._tracked.lower - moved_by - centre_moved.max()
+        return tracked
+
+    def finish(
+        self,
+        points: NDArray[np.float64],
+        in_rows: NDArray[np.int64],
+        base: Clustering,
+        tracked: TrackedAssignment | None,
+    ) -> None:
+        self._rows = in_rows
+        self._points = points
+        self._tracked = tracked
+        self._ids = base.ids
+        self._centers = base.centers
