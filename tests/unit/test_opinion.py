@@ -378,9 +378,8 @@ def test_covariance_from_counts_and_from_cells_equals_the_dense_one(mean_imputed
     center[zeroed] = 0.0
     filled[:, zeroed] = 0.0
     expected = (filled - center).T @ (filled - center)
-    sums = votes.column_sums.astype(float)
     from_counts = dense_covariance(
-        votes.cross, center, sums, zeroed, n_rows=votes.n_rows, mean_imputed=mean_imputed
+        votes.cross, center, zeroed, n_rows=votes.n_rows, mean_imputed=mean_imputed
     )
     one_hot = one_hot_cells(votes.indptr, votes.codes, votes.n_cols)
     from_cells = operator_covariance(one_hot, center, zeroed, mean_imputed=mean_imputed)
@@ -430,7 +429,6 @@ def test_exact_pca_gives_power_iteration_signs_for_the_start_vector() -> None:
     covariance = dense_covariance(
         votes.cross,
         center,
-        votes.column_sums.astype(float),
         no_zeroed,
         n_rows=votes.n_rows,
         mean_imputed=True,

@@ -127,11 +127,9 @@ def _weighted_means(
 ) -> NDArray[np.float64]:
     """Weighted mean of each cluster's points (0 for a cluster without weight)."""
     totals = np.bincount(labels, weights=weights, minlength=k)
-    sums = np.bincount(
-        np.stack([2 * labels, 2 * labels + 1], axis=1).ravel(),
-        weights=(points * weights[:, None]).ravel(),
-        minlength=2 * k,
-    ).reshape(k, 2)
+    sums = np.empty((k, 2))
+    sums[:, 0] = np.bincount(labels, weights=weights * points[:, 0], minlength=k)
+    sums[:, 1] = np.bincount(labels, weights=weights * points[:, 1], minlength=k)
     return np.divide(sums, totals[:, None], out=np.zeros((k, 2)), where=totals[:, None] > 0)
 
 
@@ -236,22 +234,29 @@ def kmeans(
     weights: NDArray[np.float64] | None = None,
     max_iters: int,
     tracked: TrackedAssignment | None = None,
+    labels: NDArray[np.int64] | None = None,
 ) -> Clustering:
     """Lloyd's k-means from the given centres, stopping as Pol.is does.
 
     At most ``max_iters + 1`` steps; stops early once no sorted centre moved
-    0.01 or more. With ``tracked`` (bounds valid for ``centers``), points whose
-    centre cannot have changed are not measured again, and the bounds are
-    left valid for the returned clustering; the result is the same.
+    0.01 or more. ``labels``, when given, are the clusters of every point
+    that ``centers`` are the weighted means of (a warm start's): if the
+    first assignment gives them back, the centres stay as they are and
+    k-means stops there, as the full step would. With ``tracked`` (bounds
+    valid for ``centers``), points whose centre cannot have changed are not
+    measured again, and the bounds are left valid for the returned
+    clustering; the result is the same.
     """
     w = np.ones(points.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
     current = centers
     for remaining in range(max_iters, -1, -1):
-        if tracked is None:
-            labels = nearest_center(points, current)
-        else:
-            labels = tracked.assign(points, current)
-        step, kept = _recentre(points, w, ids, labels)
+        assigned = (
+            nearest_center(points, current) if tracked is None else tracked.assign(points, current)
+        )
+        if labels is not None and np.array_equal(assigned, labels):
+            return _sorted_by_id(Clustering(ids=ids, centers=current, labels=labels), tracked)
+        labels = None
+        step, kept = _recentre(points, w, ids, assigned)
         if tracked is not None:
             gap = step.centers - current[kept]
             shift = np.zeros(kept.size)
@@ -260,23 +265,22 @@ def kmeans(
         if remaining == 0 or _same_clustering(current, step.centers):
             break
         ids, current = step.ids, step.centers
-    clustering, rank = _sorted_by_id(step)
-    if tracked is not None:
-        tracked.reorder(rank)
-    return clustering
+    return _sorted_by_id(step, tracked)
 
 
-def _sorted_by_id(clustering: Clustering) -> tuple[Clustering, NDArray[np.int64]]:
-    """The clustering with its clusters in id order, and each old position's new one."""
-    order = np.argsort(clustering.ids, kind="stable")
+def _sorted_by_id(clustering: Clustering, tracked: TrackedAssignment | None) -> Clustering:
+    """The clustering with its clusters in id order (and the bounds following them)."""
+    ids = clustering.ids
+    if ids.size < 2 or bool((ids[1:] > ids[:-1]).all()):
+        return clustering
+    order = np.argsort(ids, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
-    sorted_clustering = Clustering(
-        ids=clustering.ids[order],
-        centers=clustering.centers[order],
-        labels=rank[clustering.labels],
+    if tracked is not None:
+        tracked.reorder(rank)
+    return Clustering(
+        ids=ids[order], centers=clustering.centers[order], labels=rank[clustering.labels]
     )
-    return sorted_clustering, rank
 
 
 def fresh_start(points: NDArray[np.float64], k: int) -> tuple[NDArray[np.int64], NDArray]:
@@ -327,21 +331,88 @@ def warm_start(
     ``min(k, distinct points)`` clusters.
     """
     w = np.ones(points.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
-    present = np.bincount(label[label >= 0], minlength=seed_ids.size) > 0
-    if present.any():
+    assigned = label >= 0
+    present = np.bincount(label[assigned], minlength=seed_ids.size) > 0
+    if present.all():
+        ids = seed_ids.tolist()
+    elif present.any():
         position = np.cumsum(present) - 1
-        label = np.where(label >= 0, position[np.maximum(label, 0)], -1)
-        ids = [int(i) for i in seed_ids[present].tolist()]
+        label = np.where(assigned, position[np.maximum(label, 0)], -1)
+        ids = seed_ids[present].tolist()
     else:
         label = np.zeros(points.shape[0], dtype=np.int64)
+        assigned = np.ones(points.shape[0], dtype=bool)
         ids = [int(seed_ids.max()) + 1 if seed_ids.size else 0]
-    ids, label = _merge_identical(points, w, ids, label)
-    # Counting distinct points (a row-wise sort) only matters when there are fewer clusters than k.
-    possible = k if len(ids) >= k else min(k, np.unique(points, axis=0).shape[0])
+    centers = _weighted_means(points, w * assigned, np.maximum(label, 0), len(ids))
+    if _has_duplicate_rows(centers):
+        ids, label = _merge_identical(
+            centers, np.bincount(label[assigned], minlength=len(ids)), ids, label
+        )
+        centers = _weighted_means(points, w * (label >= 0), np.maximum(label, 0), len(ids))
+    if len(ids) >= k:
+        return WarmStart(np.asarray(ids, dtype=np.int64), centers, label, False)
+    return _split_off(points, w, ids, label, min(k, np.unique(points, axis=0).shape[0]))
+
+
+def settled_warm_starts(
+    points: NDArray[np.float64],
+    weights: NDArray[np.float64] | None,
+    starts: dict[int, tuple[NDArray[np.int64], NDArray[np.int64]]],
+) -> dict[int, Clustering]:
+    """The k-means of each warm start that its first assignment would leave as it is.
+
+    ``starts`` maps k to (each point's position in the previous clustering,
+    the previous ids, sorted). A warm start in which every point has a
+    cluster, every previous cluster is present, no two centres coincide and
+    there are at least k clusters has centres that are its clusters' weighted
+    means (:func:`warm_start`); if every point's nearest centre is its own
+    cluster's, k-means (:func:`kmeans`) stops at once with that clustering.
+    Those are returned, computed together for all k (the same numbers as one
+    by one); any other k is left to :func:`warm_start` and :func:`kmeans`.
+    """
+    w = np.ones(points.shape[0]) if weights is None else weights
+    candidates = [
+        (k, label, ids)
+        for k, (label, ids) in starts.items()
+        if ids.size >= k and label.size and bool((label >= 0).all())
+    ]
+    if not candidates:
+        return {}
+    widths = np.array([ids.size for _, _, ids in candidates])
+    offsets = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    stacked = np.concatenate(
+        [label + offset for (_, label, _), offset in zip(candidates, offsets, strict=True)]
+    )
+    repeated_points = np.tile(points, (len(candidates), 1))
+    centers = _weighted_means(
+        repeated_points, np.tile(w, len(candidates)), stacked, int(widths.sum())
+    )
+    present = np.bincount(stacked, minlength=int(widths.sum())) > 0
+    squared = squared_distances(points, centers)
+    settled: dict[int, Clustering] = {}
+    for (k, label, ids), offset, width in zip(
+        candidates, offsets.tolist(), widths.tolist(), strict=True
+    ):
+        block = slice(offset, offset + width)
+        if not present[block].all() or _has_duplicate_rows(centers[block]):
+            continue
+        if np.array_equal(np.argmin(squared[:, block], axis=1), label):
+            settled[k] = Clustering(ids=ids, centers=centers[block], labels=label)
+    return settled
+
+
+def _split_off(
+    points: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    ids: list[int],
+    label: NDArray[np.int64],
+    wanted: int,
+) -> WarmStart:
+    """Split off the point farthest from every centre (the last one on ties) until ``wanted``."""
     split = False
     while True:
-        centers = _weighted_means(points, w * (label >= 0), np.maximum(label, 0), len(ids))
-        if possible <= len(ids):
+        centers = _weighted_means(points, weights * (label >= 0), np.maximum(label, 0), len(ids))
+        if wanted <= len(ids):
             break
         nearest = squared_distances(points, centers).min(axis=1)
         outlier = int(nearest.size - 1 - np.argmax(nearest[::-1]))
@@ -369,7 +440,7 @@ def _seed_labels(names: Sequence[Hashable], seed: ClusterSeed) -> NDArray[np.int
 
 
 def _merge_identical(
-    points: NDArray[np.float64], weights: NDArray[np.float64], ids: list[int], label: NDArray
+    centers: NDArray[np.float64], counts: NDArray[np.int64], ids: list[int], label: NDArray
 ) -> tuple[list[int], NDArray[np.int64]]:
     """Pol.is ``uniqify-clusters``: clusters whose centres coincide become one.
 
@@ -377,10 +448,6 @@ def _merge_identical(
     one on a tie).
     """
     assigned = label >= 0
-    centers = _weighted_means(points, weights * assigned, np.maximum(label, 0), len(ids))
-    if not _has_duplicate_rows(centers):
-        return ids, label
-    counts = np.bincount(label[assigned], minlength=len(ids))
     kept_of: dict[tuple[float, float], int] = {}
     target = np.arange(len(ids))
     kept_ids: list[int] = []
@@ -415,29 +482,45 @@ def silhouette(
     labels: NDArray[np.int64],
     distances: NDArray[np.float64] | None = None,
 ) -> float:
-    """Mean silhouette over points (unweighted); a member of a singleton cluster scores 0.
-
-    ``distances`` (between the points) can be given when several clusterings
-    of the same points are scored.
-    """
-    n_clusters = int(labels.max()) + 1 if labels.size else 0
-    if n_clusters < 2:
-        return 0.0
+    """Mean silhouette over points (unweighted); a member of a singleton cluster scores 0."""
     if distances is None:
         distances = point_distances(points)
-    n = labels.size
-    one_hot = np.zeros((n, n_clusters))
-    one_hot[np.arange(n), labels] = 1.0
-    sizes = np.bincount(labels, minlength=n_clusters).astype(np.float64)
+    return silhouettes(distances, [labels])[0]
+
+
+def silhouettes(
+    distances: NDArray[np.float64], labelings: Sequence[NDArray[np.int64]]
+) -> list[float]:
+    """The silhouette of several clusterings of the same points, from their distances.
+
+    Each is the mean over points of ``(b − a) / max(a, b)``, ``a`` the mean
+    distance to the rest of the point's cluster, ``b`` the smallest mean
+    distance to another cluster; a member of a singleton cluster scores 0, a
+    clustering with fewer than two clusters 0. All clusterings are scored in
+    one pass: their clusters side by side, one column each.
+    """
+    scored = [i for i, labels in enumerate(labelings) if labels.size and labels.max() >= 1]
+    result = [0.0] * len(labelings)
+    if not scored:
+        return result
+    widths = np.array([int(labelings[i].max()) + 1 for i in scored])
+    offsets = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    columns = np.stack([labelings[i] + offset for i, offset in zip(scored, offsets, strict=True)])
+    n = distances.shape[0]
+    one_hot = np.zeros((n, int(widths.sum())))
+    points = np.arange(n)
+    one_hot[points, columns] = 1.0  # one row of column indices per clustering
+    sizes = one_hot.sum(axis=0)
     sums = distances @ one_hot
-    own_sum = sums[np.arange(n), labels]
-    own_size = sizes[labels]
-    a = np.divide(own_sum, own_size - 1, out=np.zeros(n), where=own_size > 1)
+    own_sum = sums[points, columns]
+    own_size = sizes[columns]
+    a = np.divide(own_sum, own_size - 1, out=np.zeros(own_sum.shape), where=own_size > 1)
     mean_to = sums / np.maximum(sizes, 1.0)
-    mean_to[np.arange(n), labels] = np.inf
-    mean_to[:, sizes == 0] = np.inf
-    b = mean_to.min(axis=1)
+    mean_to[points, columns] = np.inf
+    b = np.minimum.reduceat(mean_to, offsets, axis=1).T
     denominator = np.maximum(a, b)
-    scores = np.divide(b - a, denominator, out=np.zeros(n), where=denominator > 0)
+    scores = np.divide(b - a, denominator, out=np.zeros(a.shape), where=denominator > 0)
     scores[own_size <= 1] = 0.0
-    return float(scores.mean())
+    for i, value in zip(scored, scores.mean(axis=1).tolist(), strict=True):
+        result[i] = value
+    return result

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from math import sqrt
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,6 +42,7 @@ GRAM_MAX_STATEMENTS = 400
 DENSE_PRODUCT_MAX_CELLS = 4_000_000
 TINY_STATEMENTS = 16
 ZERO_EIGENVALUE = 1e-10
+DEFLATE_ONCE_ABOVE_ITERS = 20
 VOTE_CODES = 3  # disagree, pass, agree: code = 3·column + vote + 1
 
 
@@ -91,7 +93,7 @@ def cross_counts(
 
 
 def one_hot_cells(
-    indptr: NDArray[np.int64], codes: NDArray[np.int64], n_cols: int
+    indptr: NDArray[np.int32], codes: NDArray[np.int32], n_cols: int
 ) -> sp.csr_matrix:
     """The one-hot cell matrix: a 1 at ``(i, 3·j + vote + 1)`` for every vote."""
     n_rows = indptr.size - 1
@@ -122,7 +124,6 @@ class Covariance:
 def dense_covariance(
     cross: CrossCounts,
     center: NDArray[np.float64],
-    column_sums: NDArray[np.float64],
     zeroed: NDArray[np.bool_],
     *,
     n_rows: int,
@@ -132,19 +133,19 @@ def dense_covariance(
 
     Mean imputation: a missing cell is 0 once centred, so ``XᵀX[j, k] =
     vv − c_k·vm[j, k] − c_j·vm[k, j] + c_j·c_k·mm``. Zero imputation: every
-    cell is ``x − c`` (a blank is ``−c``), so ``XᵀX = vv − c·sᵀ − s·cᵀ + n·c·cᵀ``
-    with ``s`` the column sums. Zeroed (moderated) columns hold 0 for everyone.
+    cell is ``x − c`` (a blank is ``−c``) with ``c`` the column sums over all
+    ``n`` participants, so ``XᵀX = vv − n·c·cᵀ``. Zeroed (moderated) columns
+    hold 0 for everyone.
     """
     if mean_imputed:
-        shifted = cross.vm * center[None, :]
-        gram = cross.vv - shifted - shifted.T + np.outer(center, center) * cross.mm
+        shifted = cross.vm * center
+        gram = cross.vv - shifted
+        gram -= shifted.T
+        both = np.multiply.outer(center, center)
+        both *= cross.mm
+        gram += both
     else:
-        gram = (
-            cross.vv
-            - np.outer(column_sums, center)
-            - np.outer(center, column_sums)
-            + n_rows * np.outer(center, center)
-        )
+        gram = cross.vv - n_rows * np.multiply.outer(center, center)
     gram[zeroed] = 0.0
     gram[:, zeroed] = 0.0
     return Covariance(size=center.size, dense=gram, apply=gram.__matmul__)
@@ -277,49 +278,68 @@ def power_iteration_pca(
 
     Each component: ``v ← XᵀXv / |XᵀXv|`` until the norm repeats exactly or
     ``iters`` runs out (``iters + 1`` products at most); then the component
-    is factored out of every row.
+    is factored out of every row (``factor-matrix``: ``row − (row·pc / pc·pc)·pc``),
+    which turns ``XᵀX`` into ``(I − P)·XᵀX·(I − P)`` with ``P`` the projector on
+    ``pc``; a component of norm 0 leaves the rows as they are.
     """
     n_statements = covariance.size
     comps = np.zeros((N_COMPONENTS, n_statements))
     eigenvalues = np.zeros(N_COMPONENTS)
-    found: list[NDArray[np.float64]] = []
+    found: list[tuple[NDArray[np.float64], float]] = []
     for i in range(min(N_COMPONENTS, n_rows, n_statements)):
-        vector, eigval = _power_iteration(covariance, found, starts[i], iters)
-        comps[i], eigenvalues[i] = vector, eigval
-        found.append(vector)
+        product = _deflated(covariance, found, once=iters > DEFLATE_ONCE_ABOVE_ITERS)
+        comps[i], eigenvalues[i] = _power_iteration(product, starts[i], iters)
+        norm2 = float(comps[i] @ comps[i])
+        if norm2 > 0:
+            found.append((comps[i], norm2))
     return PcaFit(center=center, comps=comps, eigenvalues=eigenvalues)
 
 
-def _deflated_product(
-    covariance: Covariance, found: list[NDArray[np.float64]], vector: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """``X'ᵀX'v`` where ``X'`` is ``X`` with the found components projected out of each row.
+Product = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 
-    Pol.is subtracts ``(row·pc / pc·pc)·pc`` from every row (``factor-matrix``);
-    a component of norm 0 leaves the rows as they are.
+
+def _deflated(
+    covariance: Covariance, found: list[tuple[NDArray[np.float64], float]], *, once: bool
+) -> Product:
+    """``v ↦ X'ᵀX'v`` where ``X'`` has the ``found`` components factored out of every row.
+
+    With ``P`` the projector on a component, ``X'ᵀX' = (I − P)·XᵀX·(I − P)``:
+    the vector is deflated at every product, or (``once``, for a dense
+    covariance and many iterations) the covariance itself, once.
     """
-    for pc in reversed(found):
-        norm2 = float(pc @ pc)
-        if norm2 > 0:
+    if not found:
+        return covariance.apply
+    if once and covariance.dense is not None:
+        dense = covariance.dense
+        for pc, norm2 in found:
+            along = dense @ pc
+            dense = (
+                dense
+                - np.multiply.outer(along, pc / norm2)
+                - np.multiply.outer(pc / norm2, along)
+                + np.multiply.outer(pc, pc) * (float(pc @ along) / (norm2 * norm2))
+            )
+        return dense.__matmul__
+    apply = covariance.apply
+
+    def deflated_apply(vector: NDArray[np.float64]) -> NDArray[np.float64]:
+        for pc, norm2 in reversed(found):
             vector = vector - pc * (float(pc @ vector) / norm2)
-    product = covariance.apply(vector)
-    for pc in found:
-        norm2 = float(pc @ pc)
-        if norm2 > 0:
+        product = apply(vector)
+        for pc, norm2 in found:
             product = product - pc * (float(pc @ product) / norm2)
-    return product
+        return product
+
+    return deflated_apply
 
 
 def _power_iteration(
-    covariance: Covariance,
-    found: list[NDArray[np.float64]],
-    start: NDArray[np.float64],
-    iters: int,
+    apply: Product, start: NDArray[np.float64], iters: int
 ) -> tuple[NDArray[np.float64], float]:
     vector, last_eigval, eigval = start.astype(np.float64), 0.0, 0.0
     for remaining in range(iters, -1, -1):
-        product = _deflated_product(covariance, found, vector)
-        eigval = float(np.sqrt(product @ product))
+        product = apply(vector)
+        eigval = sqrt(product @ product)
         vector = product / eigval if eigval > 0 else product
         if remaining == 0 or eigval == last_eigval:
             break

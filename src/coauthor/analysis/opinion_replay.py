@@ -212,24 +212,21 @@ class BaseBounds:
         tracked = TrackedAssignment.unknown(points.shape[0])
         if start is None or start.split or self._rows is None or self._tracked is None:
             return tracked
-        at = np.searchsorted(in_rows, self._rows)
-        if at.size and (at[-1] >= in_rows.size or not np.array_equal(in_rows[at], self._rows)):
+        at = _positions_of(self._rows, in_rows)
+        if at is None:
             return tracked
         label = start.label[at]
-        if np.any(label < 0):
+        if (label < 0).any():
             return tracked
-        moved = self._points - points[at]
-        moved_by = np.sqrt(moved[:, 0] * moved[:, 0] + moved[:, 1] * moved[:, 1])
-        id_position = np.searchsorted(self._ids, start.ids)
-        if np.any(self._ids[np.minimum(id_position, self._ids.size - 1)] != start.ids):
+        id_position = _positions_of(start.ids, self._ids)
+        if id_position is None:
             return tracked
-        centre_gap = start.centers - self._centers[id_position]
-        centre_moved = np.sqrt(centre_gap[:, 0] ** 2 + centre_gap[:, 1] ** 2)
-        own_gap = start.centers[label] - self._centers[self._tracked.position]
-        own_moved = np.sqrt(own_gap[:, 0] ** 2 + own_gap[:, 1] ** 2)
+        moved = _lengths(self._points - points[at])
+        centre_moved = _lengths(start.centers - self._centers[id_position])
+        own_moved = _lengths(start.centers[label] - self._centers[self._tracked.position])
         tracked.position[at] = label
-        tracked.upper[at] = self._tracked.upper + moved_by + own_moved
-        tracked.lower[at] = self._tracked.lower - moved_by - centre_moved.max()
+        tracked.upper[at] = self._tracked.upper + moved + own_moved
+        tracked.lower[at] = self._tracked.lower - moved - centre_moved.max()
         return tracked
 
     def finish(
@@ -244,3 +241,17 @@ class BaseBounds:
         self._tracked = tracked
         self._ids = base.ids
         self._centers = base.centers
+
+
+def _positions_of(wanted: NDArray[np.int64], within: NDArray[np.int64]) -> NDArray[np.int64] | None:
+    """Where each of ``wanted`` is in the sorted ``within`` (None if one is missing)."""
+    if wanted.size == within.size and np.array_equal(wanted, within):
+        return np.arange(wanted.size)
+    at = np.searchsorted(within, wanted)
+    if at.size and (at[-1] >= within.size or not np.array_equal(within[at], wanted)):
+        return None
+    return at
+
+
+def _lengths(vectors: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.sqrt(vectors[:, 0] * vectors[:, 0] + vectors[:, 1] * vectors[:, 1])

@@ -32,7 +32,8 @@ from coauthor.analysis.opinion_cluster import (
     fresh_start,
     kmeans,
     point_distances,
-    silhouette,
+    settled_warm_starts,
+    silhouettes,
     warm_start,
 )
 from coauthor.analysis.opinion_era import PolisMath
@@ -75,13 +76,12 @@ class GroupSeed:
     base_ids: NDArray[np.int64]
     base_group: NDArray[np.int64]
 
-    def labels(self, base_ids: NDArray[np.int64]) -> NDArray[np.int64]:
-        """Group position of each of ``base_ids`` in this clustering (-1: not in it)."""
-        at = np.searchsorted(self.base_ids, base_ids)
-        inside = at < self.base_ids.size
-        found = np.zeros(base_ids.size, dtype=bool)
-        found[inside] = self.base_ids[at[inside]] == base_ids[inside]
-        return np.where(found, self.base_group[np.minimum(at, self.base_ids.size - 1)], -1)
+    def lookup(self, base_ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+        """Where each of ``base_ids`` is in ``self.base_ids`` (clipped), and whether it is there."""
+        if self.base_ids.size == 0:
+            return np.zeros(base_ids.size, dtype=np.int64), np.zeros(base_ids.size, dtype=bool)
+        at = np.minimum(np.searchsorted(self.base_ids, base_ids), self.base_ids.size - 1)
+        return at, self.base_ids[at] == base_ids
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,7 +155,6 @@ def place(
         covariance = dense_covariance(
             votes.cross,
             center,
-            votes.column_sums.astype(np.float64),
             zeroed,
             n_rows=votes.n_rows,
             mean_imputed=mean_imputed,
@@ -165,7 +164,7 @@ def place(
     starts = start_vectors(votes.n_cols, seed, _previous_comps(votes.statement_ids, prior))
     if pca_method == "power":
         fit = power_iteration_pca(covariance, center, starts, n_rows=votes.n_rows, iters=PCA_ITERS)
-    elif prior is not None and math.pca_iters < PCA_ITERS:
+    elif prior is not None:
         fit = power_iteration_pca(
             covariance, center, starts, n_rows=votes.n_rows, iters=math.pca_iters
         )
@@ -185,6 +184,10 @@ def _previous_comps(statement_ids: Sequence[str], prior: Prior | None) -> NDArra
     """Previous components aligned on today's statements, new ones padded with 1 (Pol.is)."""
     if prior is None:
         return None
+    if len(prior.pca_statement_ids) == len(statement_ids) and all(
+        a is b or a == b for a, b in zip(prior.pca_statement_ids, statement_ids, strict=True)
+    ):
+        return prior.pca_comps
     position = {sid: i for i, sid in enumerate(prior.pca_statement_ids)}
     at = np.array([position.get(sid, -1) for sid in statement_ids], dtype=np.int64)
     comps = np.ones((prior.pca_comps.shape[0], len(statement_ids)))
@@ -225,14 +228,12 @@ def cluster(
         group_position[in_rows] = 0
         return Grouping(group_position, np.zeros(1, np.int64), base, in_rows, {}, 1, {}, None)
     clusterings = _group_clusterings(base, math, prior)
-    distances = point_distances(base.centers)
-    silhouettes = {k: silhouette(base.centers, c.labels, distances) for k, c in clusterings.items()}
-    k, smoother = _choose_k(silhouettes, prior, math.k_buffer)
+    scores = silhouettes(point_distances(base.centers), [c.labels for c in clusterings.values()])
+    by_k = dict(zip(clusterings, scores, strict=True))
+    k, smoother = _choose_k(by_k, prior, math.k_buffer)
     chosen = clusterings[k]
     group_position[in_rows] = chosen.labels[base.labels]
-    return Grouping(
-        group_position, chosen.ids, base, in_rows, clusterings, k, silhouettes, smoother
-    )
+    return Grouping(group_position, chosen.ids, base, in_rows, clusterings, k, by_k, smoother)
 
 
 def _base_clusters(
@@ -252,7 +253,14 @@ def _base_clusters(
     else:
         ids, centers = fresh_start(points, math.base_k)
     tracked = tracker.start(points, in_rows, start) if tracker is not None else None
-    base = kmeans(points, ids, centers, max_iters=math.base_iters, tracked=tracked)
+    base = kmeans(
+        points,
+        ids,
+        centers,
+        max_iters=math.base_iters,
+        tracked=tracked,
+        labels=_warm_labels(start),
+    )
     if tracker is not None:
         tracker.finish(points, in_rows, base, tracked)
     return base
@@ -261,31 +269,67 @@ def _base_clusters(
 def _group_clusterings(
     base: Clustering, math: PolisMath, prior: Prior | None
 ) -> dict[int, Clustering]:
+    """Weighted k-means of the base clusters for every k tried, each warm-started."""
     weights = base.sizes.astype(np.float64) if math.weighted_groups else None
+    ks = range(2, math.max_group_k(base.ids.size) + 1)
+    seeds = {k: prior.groups[k] for k in ks if prior is not None and k in prior.groups}
+    labels = _seed_labels(seeds, base.ids)
+    settled = settled_warm_starts(
+        base.centers, weights, {k: (labels[k], seed.ids) for k, seed in seeds.items()}
+    )
     clusterings: dict[int, Clustering] = {}
-    for k in range(2, math.max_group_k(base.ids.size) + 1):
-        seed = prior.groups.get(k) if prior is not None else None
-        if seed is not None:
-            start = warm_start(base.centers, seed.labels(base.ids), seed.ids, k, weights=weights)
+    for k in ks:
+        if k in settled:
+            clusterings[k] = settled[k]
+            continue
+        start = None
+        if k in seeds:
+            start = warm_start(base.centers, labels[k], seeds[k].ids, k, weights=weights)
             ids, centers = start.ids, start.centers
         else:
             ids, centers = fresh_start(base.centers, k)
         clusterings[k] = kmeans(
-            base.centers, ids, centers, weights=weights, max_iters=math.group_iters
+            base.centers,
+            ids,
+            centers,
+            weights=weights,
+            max_iters=math.group_iters,
+            labels=_warm_labels(start),
         )
     return clusterings
 
 
-def _choose_k(
-    silhouettes: dict[int, float], prior: Prior | None, buffer: int
-) -> tuple[int, KSmoother]:
+def _seed_labels(
+    seeds: dict[int, GroupSeed], base_ids: NDArray[np.int64]
+) -> dict[int, NDArray[np.int64]]:
+    """Each seed's group position of every current base cluster (-1: not in it)."""
+    labels: dict[int, NDArray[np.int64]] = {}
+    shared: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]] | None = None
+    for k, seed in seeds.items():
+        if shared is None or not (
+            shared[0] is seed.base_ids or np.array_equal(shared[0], seed.base_ids)
+        ):
+            at, found = seed.lookup(base_ids)
+            shared = (seed.base_ids, at, found)
+        labels[k] = np.where(shared[2], seed.base_group[shared[1]], -1)
+    return labels
+
+
+def _warm_labels(start: WarmStart | None) -> NDArray[np.int64] | None:
+    """A warm start's labels when its centres are the means of every point's cluster."""
+    if start is None or start.split or (start.label < 0).any():
+        return None
+    return start.label
+
+
+def _choose_k(scores: dict[int, float], prior: Prior | None, buffer: int) -> tuple[int, KSmoother]:
     """Argmax silhouette (ties → larger k, as Clojure's max-key), then the smoother."""
-    this_k = max(silhouettes, key=lambda k: (silhouettes[k], k))
+    this_k = max(scores, key=lambda k: (scores[k], k))
     if prior is not None and prior.smoother is not None:
         smoother = prior.smoother.update(this_k, buffer)
     else:
         smoother = KSmoother.first(this_k)
-    k = smoother.smoothed_k if smoother.smoothed_k in silhouettes else this_k
+    k = smoother.smoothed_k if smoother.smoothed_k in scores else this_k
     return k, smoother
 
 

@@ -40,8 +40,8 @@ class RatingVotes:
     n_rows: int
     statement_ids: list[str]
     excluded: NDArray[np.bool_]
-    indptr: NDArray[np.int64]
-    codes: NDArray[np.int64]
+    indptr: NDArray[np.int32]
+    codes: NDArray[np.int32]
     row_counts: NDArray[np.int64]
     row_excluded_counts: NDArray[np.int64]
     column_counts: NDArray[np.int64]
@@ -55,7 +55,7 @@ class RatingVotes:
     def cells(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int8]]:
         """(row, column, vote) of every vote, sorted by row then column."""
         rows = np.repeat(np.arange(self.n_rows, dtype=np.int64), np.diff(self.indptr))
-        cols, vote_code = np.divmod(self.codes, VOTE_CODES)
+        cols, vote_code = np.divmod(self.codes.astype(np.int64), VOTE_CODES)
         return rows, cols, (vote_code - 1).astype(np.int8)
 
 
@@ -87,7 +87,7 @@ def rating_votes(matrix: VoteMatrix, math: PolisMath) -> RatingVotes:
     excluded_ids = matrix.moderated_out | matrix.meta
     excluded = np.array([sid in excluded_ids for sid in statement_ids], dtype=bool)
     n_cols = columns.size
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    indptr = np.zeros(n_rows + 1, dtype=np.int32)
     np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
     cross = (
         cross_counts(rows, cols, values, (n_rows, n_cols))
@@ -99,7 +99,7 @@ def rating_votes(matrix: VoteMatrix, math: PolisMath) -> RatingVotes:
         statement_ids=statement_ids,
         excluded=excluded,
         indptr=indptr,
-        codes=VOTE_CODES * cols + values.astype(np.int64) + 1,
+        codes=(VOTE_CODES * cols + values.astype(np.int64) + 1).astype(np.int32),
         row_counts=np.bincount(rows, minlength=n_rows),
         row_excluded_counts=np.bincount(rows[excluded[cols]], minlength=n_rows),
         column_counts=np.bincount(cols, minlength=n_cols),
@@ -121,8 +121,9 @@ class LiveVotes:
         self._all_excluded = np.array([sid in excluded_ids for sid in statement_ids], dtype=bool)
         self._column_of = np.full(len(statement_ids), -1, dtype=np.int64)
         self._columns = np.zeros(0, dtype=np.int64)
-        self._indptr = np.zeros(1, dtype=np.int64)
-        self._codes = np.zeros(0, dtype=np.int64)
+        self._indptr = np.zeros(1, dtype=np.int32)
+        self._codes_buffer = np.zeros(1024, dtype=np.int32)
+        self._n_votes = 0
         self._row_counts = np.zeros(0, dtype=np.int64)
         self._row_excluded = np.zeros(0, dtype=np.int64)
         self._column_counts = np.zeros(0, dtype=np.int64)
@@ -152,6 +153,10 @@ class LiveVotes:
         ):
             self._add_one(row, statement, int(vote))
 
+    @property
+    def _codes(self) -> NDArray[np.int32]:
+        return self._codes_buffer[: self._n_votes]
+
     def _add_one(self, row: int, statement: int, vote: int) -> None:
         if row >= self.n_rows:
             added = row + 1 - self.n_rows
@@ -162,31 +167,41 @@ class LiveVotes:
         if column < 0:
             column = self._insert_column(statement)
         lo, hi = int(self._indptr[row]), int(self._indptr[row + 1])
-        segment = self._codes[lo:hi]
-        at = lo + int(np.searchsorted(segment, VOTE_CODES * column))
-        code = VOTE_CODES * column + vote + 1
-        present = at < hi and self._codes[at] // VOTE_CODES == column
-        old_vote = int(self._codes[at]) % VOTE_CODES - 1 if present else 0
+        codes = self._codes
+        at = lo + int(np.searchsorted(codes[lo:hi], VOTE_CODES * column))
+        present = at < hi and int(codes[at]) // VOTE_CODES == column
+        old_vote = int(codes[at]) % VOTE_CODES - 1 if present else 0
         if self._cross is not None:
-            others = np.concatenate(
-                [segment[: at - lo], segment[at - lo + (1 if present else 0) :]]
-            )
+            others = np.concatenate([codes[lo:at], codes[at + 1 if present else at : hi]])
             self._update_cross(column, others, old_vote, vote, newly_voted=not present)
         if present:
-            self._codes[at] = code
+            codes[at] = VOTE_CODES * column + vote + 1
         else:
-            self._codes = np.insert(self._codes, at, code)
+            self._insert_code(at, VOTE_CODES * column + vote + 1)
             self._indptr[row + 1 :] += 1
             self._row_counts[row] += 1
             self._row_excluded[row] += int(self._all_excluded[statement])
             self._column_counts[column] += 1
         self._column_sums[column] += vote - old_vote
 
+    def _insert_code(self, at: int, code: int) -> None:
+        """Insert one cell code at ``at``, growing the buffer by doubling when it is full."""
+        n = self._n_votes
+        if n == self._codes_buffer.size:
+            self._codes_buffer = np.concatenate(
+                [self._codes_buffer, np.zeros_like(self._codes_buffer)]
+            )
+        buffer = self._codes_buffer
+        buffer[at + 1 : n + 1] = buffer[at:n]
+        buffer[at] = code
+        self._n_votes = n + 1
+
     def _insert_column(self, statement: int) -> int:
         column = int(np.searchsorted(self._columns, statement))
         self._columns = np.insert(self._columns, column, statement)
         self._column_of[self._columns[column:]] = np.arange(column, self._columns.size)
-        self._codes[self._codes >= VOTE_CODES * column] += VOTE_CODES
+        codes = self._codes
+        codes[codes >= VOTE_CODES * column] += VOTE_CODES
         self._column_counts = np.insert(self._column_counts, column, 0)
         self._column_sums = np.insert(self._column_sums, column, 0)
         if self._cross is not None and self._columns.size > GRAM_MAX_STATEMENTS:
@@ -213,14 +228,15 @@ class LiveVotes:
         cols, other_code = np.divmod(others, VOTE_CODES)
         other_votes = (other_code - 1).astype(np.float64)
         change = float(new - old)
-        voted_change = 1.0 if newly_voted else 0.0
-        vv[column, cols] += change * other_votes
-        vv[cols, column] += change * other_votes
-        vv[column, column] += float(new * new - old * old)
-        vm[column, cols] += change
-        vm[cols, column] += voted_change * other_votes
-        vm[column, column] += change
+        if change:
+            along = change * other_votes
+            vv[column, cols] += along
+            vv[cols, column] += along
+            vv[column, column] += float(new * new - old * old)
+            vm[column, cols] += change
+            vm[column, column] += change
         if newly_voted:
+            vm[cols, column] += other_votes
             mm[column, cols] += 1.0
             mm[cols, column] += 1.0
             mm[column, column] += 1.0
