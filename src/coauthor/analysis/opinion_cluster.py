@@ -467,14 +467,16 @@ def _merge_identical(
 
 
 def _has_duplicate_rows(centers: NDArray[np.float64]) -> bool:
-    """Whether two rows are equal, as Python floats compare them (-0.0 == 0.0, NaN != NaN)."""
+    """Whether two rows are equal (as Python floats compare: -0.0 == 0.0)."""
     rows = centers.tolist()
-    return len(set(map(tuple, rows))) < len(rows) or any(x != x for row in rows for x in row)
+    return len(set(map(tuple, rows))) < len(rows)
 
 
 def point_distances(points: NDArray[np.float64]) -> NDArray[np.float64]:
     """Euclidean distances between every two points."""
-    return np.sqrt(squared_distances(points, points))
+    return np.hypot(
+        points[:, 0, None] - points[None, :, 0], points[:, 1, None] - points[None, :, 1]
+    )
 
 
 def silhouette(

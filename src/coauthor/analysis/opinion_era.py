@@ -19,11 +19,27 @@ modelled (it samples participants at random; see ``docs/deliberation.md``).
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from typing import Literal
 
 Imputation = Literal["zero", "mean"]
+
+
+def _seconds(when: float | str | date | datetime) -> float:
+    if isinstance(when, datetime):
+        moment = when if when.tzinfo else when.replace(tzinfo=UTC)
+        return moment.timestamp()
+    if isinstance(when, date):
+        return datetime(when.year, when.month, when.day, tzinfo=UTC).timestamp()
+    if isinstance(when, str):
+        return _seconds(datetime.fromisoformat(when))
+    if not math.isfinite(float(when)):
+        raise ValueError(f"not a time: {when!r}")
+    return float(when)
 
 
 @dataclass(frozen=True)
@@ -61,7 +77,7 @@ class PolisMath:
     @property
     def since_seconds(self) -> float:
         """``since`` as a UTC timestamp in seconds (midnight of the commit's date)."""
-        return datetime.fromisoformat(self.since).replace(tzinfo=UTC).timestamp()
+        return _seconds(self.since)
 
     def max_group_k(self, n_base_clusters: int) -> int:
         """Largest k tried for groups (Pol.is ``max-k-fn`` of the era)."""
@@ -182,26 +198,60 @@ POLIS_HISTORY: tuple[PolisMath, ...] = _history()
 CURRENT: PolisMath = POLIS_HISTORY[-1]
 
 
+_STARTS = tuple(era.since_seconds for era in POLIS_HISTORY)
+
+
 def polis_math_at(when: float | str | date | datetime | None) -> PolisMath:
     """The era in force at ``when`` (UTC seconds, an ISO date or a date); None: the current one."""
     if when is None:
         return CURRENT
-    seconds = _seconds(when)
-    chosen = POLIS_HISTORY[0]
-    for era in POLIS_HISTORY:
-        if era.since_seconds <= seconds:
-            chosen = era
-    return chosen
+    return POLIS_HISTORY[max(bisect_right(_STARTS, _seconds(when)) - 1, 0)]
 
 
-def _seconds(when: float | str | date | datetime) -> float:
-    if isinstance(when, datetime):
-        moment = when if when.tzinfo else when.replace(tzinfo=UTC)
-        return moment.timestamp()
-    if isinstance(when, date):
-        return datetime(when.year, when.month, when.day, tzinfo=UTC).timestamp()
-    if isinstance(when, str):
-        return _seconds(datetime.fromisoformat(when))
-    if not math.isfinite(float(when)):
-        raise ValueError(f"not a time: {when!r}")
-    return float(when)
+@dataclass(frozen=True)
+class EraRule:
+    """One group-moving aspect of the math whose history is followed: the fields it covers."""
+
+    name: str
+    fields: tuple[str, ...]
+
+    def changes(self) -> tuple[PolisMath, ...]:
+        """The eras that changed one of this rule's fields (their ``since`` and ``commit``)."""
+        return tuple(
+            later
+            for earlier, later in pairwise(POLIS_HISTORY)
+            if any(getattr(earlier, f) != getattr(later, f) for f in self.fields)
+        )
+
+    def as_today(self, math: PolisMath) -> PolisMath:
+        """``math`` with this rule's fields as they are today."""
+        return replace(math, **{f: getattr(CURRENT, f) for f in self.fields})
+
+    def differs_from_today(self, start: float, end: float) -> bool:
+        """Whether an era in force from ``start`` to ``end`` (seconds) differs here from today."""
+        first = polis_math_at(start)
+        return any(
+            self.as_today(era) != era
+            for era in POLIS_HISTORY
+            if era is first or start < era.since_seconds <= end
+        )
+
+
+ERA_RULES: tuple[EraRule, ...] = (
+    EraRule("moderated statements count towards the 7 votes", ("in_conv_counts_moderated",)),
+    EraRule("moderated statements zeroed in the PCA", ("zero_moderated",)),
+    EraRule("missing votes imputed with 0", ("imputation",)),
+    EraRule("sparsity-aware projection", ("sparse_projection",)),
+    EraRule("10 power iterations per update", ("pca_iters",)),
+    EraRule("50 base clusters", ("base_k",)),
+    EraRule("base k-means iterations", ("base_iters",)),
+    EraRule("the range of k", ("max_k", "k_offset", "base_clusters_per_k")),
+    EraRule("the k-smoother", ("k_buffer",)),
+    EraRule("group k-means weighted by base-cluster size", ("weighted_groups",)),
+    EraRule("conversation caps", ("max_participants", "max_statements")),
+)
+
+
+def history_without(rule: EraRule) -> Callable[[float], PolisMath]:
+    """The dated history with ``rule``'s fields as they are today at every date."""
+    return lambda when: rule.as_today(polis_math_at(when))

@@ -184,9 +184,7 @@ def _previous_comps(statement_ids: Sequence[str], prior: Prior | None) -> NDArra
     """Previous components aligned on today's statements, new ones padded with 1 (Pol.is)."""
     if prior is None:
         return None
-    if len(prior.pca_statement_ids) == len(statement_ids) and all(
-        a is b or a == b for a, b in zip(prior.pca_statement_ids, statement_ids, strict=True)
-    ):
+    if prior.pca_statement_ids == tuple(statement_ids):
         return prior.pca_comps
     position = {sid: i for i, sid in enumerate(prior.pca_statement_ids)}
     at = np.array([position.get(sid, -1) for sid in statement_ids], dtype=np.int64)

@@ -121,6 +121,7 @@ class LiveVotes:
         self._all_excluded = np.array([sid in excluded_ids for sid in statement_ids], dtype=bool)
         self._column_of = np.full(len(statement_ids), -1, dtype=np.int64)
         self._columns = np.zeros(0, dtype=np.int64)
+        self._column_ids: list[str] = []
         self._indptr = np.zeros(1, dtype=np.int32)
         self._codes_buffer = np.zeros(1024, dtype=np.int32)
         self._n_votes = 0
@@ -199,6 +200,7 @@ class LiveVotes:
     def _insert_column(self, statement: int) -> int:
         column = int(np.searchsorted(self._columns, statement))
         self._columns = np.insert(self._columns, column, statement)
+        self._column_ids = [self._all_ids[c] for c in self._columns.tolist()]
         self._column_of[self._columns[column:]] = np.arange(column, self._columns.size)
         codes = self._codes
         codes[codes >= VOTE_CODES * column] += VOTE_CODES
@@ -245,7 +247,7 @@ class LiveVotes:
         """The current votes (arrays shared with this object: use before the next :meth:`add`)."""
         return RatingVotes(
             n_rows=self.n_rows,
-            statement_ids=[self._all_ids[c] for c in self._columns.tolist()],
+            statement_ids=self._column_ids,
             excluded=self._all_excluded[self._columns],
             indptr=self._indptr,
             codes=self._codes,
