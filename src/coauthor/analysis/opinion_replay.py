@@ -31,7 +31,7 @@ from coauthor.analysis.opinion_update import Prior, cluster, next_prior, place, 
 from coauthor.analysis.opinion_votes import LiveVotes, RatingVotes, rating_votes
 
 POLL_SECONDS = 1.0
-EraRule = PolisMath | Callable[[float], PolisMath] | None
+MathRule = PolisMath | Callable[[float], PolisMath] | None
 
 
 def replay(
@@ -47,7 +47,7 @@ def replay(
     batch_seconds: float = POLL_SECONDS,
     max_updates: int | None = None,
     seed: int = 0,
-    math: EraRule = None,
+    math: MathRule = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> OpinionResult:
     """Replay a timestamped vote log the way Pol.is computed it, update after update.
@@ -127,7 +127,7 @@ def replay(
     return analyze_from_state(matrix, seed=seed, state=state, math=era)
 
 
-def _era_rule(math: EraRule) -> Callable[[float], PolisMath]:
+def _era_rule(math: MathRule) -> Callable[[float], PolisMath]:
     if math is None:
         return polis_math_at
     if isinstance(math, PolisMath):

@@ -423,17 +423,20 @@ def replay_polis_export(
     seed: int = 0,
     max_updates: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-    era: PolisMath | None = None,
+    era: PolisMath | Callable[[float], PolisMath] | None = None,
 ) -> OpinionResult:
     """Recompute the groups along the export's vote history, as Pol.is did (see ``replay``).
 
-    Each update follows the math Pol.is ran at its time, or ``era`` throughout
-    when given. Without a vote log (participants-votes only) this is
-    :func:`analyze_polis_export`.
+    Each update follows the math Pol.is ran at its time, or ``era``: one
+    version throughout, or a function of the update's time. Without a vote
+    log (participants-votes only) this is one analysis with ``era`` (a
+    version) or the current math.
     """
     log = export.vote_log
     if log is None:
-        return analyze_polis_export(export, seed=seed, era=era)
+        return analyze_polis_export(
+            export, seed=seed, era=era if isinstance(era, PolisMath) else None
+        )
     matrix = export.matrix
     return replay(
         log.ptpt_idx,
