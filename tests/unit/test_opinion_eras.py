@@ -21,7 +21,7 @@ from coauthor.analysis.opinion import (
     replay,
 )
 from coauthor.analysis.opinion_era import ERA_RULES, history_without
-from coauthor.analysis.opinion_replay import _replay_batches, _rows_by_appearance
+from coauthor.analysis.opinion_replay import update_matrices
 from coauthor.analysis.opinion_votes import LiveVotes, rating_votes
 
 FAST = settings(max_examples=25, deadline=None, database=None)
@@ -113,17 +113,38 @@ def test_a_rule_held_at_today_s_values() -> None:
 # ---------------------------------------------------------------- who is in the conversation
 
 
-def test_moderated_statements_counted_as_votes_only_in_their_window() -> None:
-    # Ten moderated statements: between a557a15a and acd818c9 (2017) Pol.is counted their
-    # zeroed cells as votes, so one real vote was enough to be in the conversation.
+def _one_vote_among_moderated() -> tuple[VoteMatrix, int]:
+    """Ten moderated statements, and a participant with one real vote."""
     rows = [[1.0] * 12 for _ in range(20)]
     rows.append([1.0] + [np.nan] * 11)
-    moderated = [f"s{j}" for j in range(2, 12)]
-    matrix = _dense(rows, moderated_out=moderated)
-    lone = matrix.participant_ids.index("p20")
+    matrix = _dense(rows, moderated_out=[f"s{j}" for j in range(2, 12)])
+    return matrix, matrix.participant_ids.index("p20")
+
+
+def test_moderated_statements_counted_as_votes_only_in_their_window() -> None:
+    # Between a557a15a and acd818c9 (2017) Pol.is counted the zeroed cells of moderated
+    # statements as votes, so one real vote was enough to be in the conversation.
+    matrix, lone = _one_vote_among_moderated()
     assert analyze(matrix, math=polis_math_at("2017-06-01")).in_conv[lone]
     assert not analyze(matrix, math=polis_math_at("2017-11-01")).in_conv[lone]
     assert not analyze(matrix, math=polis_math_at("2016-06-01")).in_conv[lone]
+
+
+def test_until_october_2017_the_math_knew_only_moderations_since_february() -> None:
+    # Moderations older than b46d1593 (2017-02-27) were not in the saved list, and a
+    # conversation loaded all of them only from 6a119cf7 (2017-10-29).
+    matrix, lone = _one_vote_among_moderated()
+    early = polis_math_at("2016-12-01").since_seconds
+    late = polis_math_at("2017-05-01").since_seconds
+    moderated_early = dict.fromkeys(matrix.moderated_out, early)
+    june = polis_math_at("2017-06-01")
+    assert not analyze(matrix, math=june, moderated_at=moderated_early).in_conv[lone]
+    assert analyze(
+        matrix, math=june, moderated_at=dict.fromkeys(matrix.moderated_out, late)
+    ).in_conv[lone]
+    october = polis_math_at("2017-10-30")
+    assert october.commit == "6a119cf7"
+    assert analyze(matrix, math=october, moderated_at=moderated_early).in_conv[lone]
 
 
 def test_caps_keep_the_first_participants_and_statements() -> None:
@@ -218,26 +239,16 @@ def _history(n_participants: int, n_statements: int, days: tuple[str, str], seed
 
 def _update_by_update(log: dict, math: object = None) -> object:
     """The reference: analyze(previous=...) after every 1-second batch, as replay defines it."""
-    rows, cols, votes, times = (
-        np.asarray(log[k]) for k in ("ptpt_idx", "stmt_idx", "vote", "timestamps")
-    )
-    batch = _replay_batches(times, 1.0, None)
-    order = np.lexsort((times, rows, cols, batch))
-    rows, cols, votes, batch, times = (a[order] for a in (rows, cols, votes, batch, times))
-    ids, rows = _rows_by_appearance(rows, log["participant_ids"])
     previous = None
-    for end in [*np.flatnonzero(np.diff(batch)).tolist(), rows.size - 1]:
-        matrix = VoteMatrix.from_arrays(
-            rows[: end + 1],
-            cols[: end + 1],
-            votes[: end + 1],
-            participant_ids=ids[: int(rows[: end + 1].max()) + 1],
-            statement_ids=log["statement_ids"],
-            moderated_out=log["moderated_out"],
+    matrices = update_matrices(**{k: v for k, v in log.items() if k != "moderated_at"})
+    for matrix, newest in matrices:
+        era = math(newest) if callable(math) else math
+        previous = analyze(
+            matrix,
+            previous=previous,
+            math=era or polis_math_at(newest),
+            moderated_at=log.get("moderated_at"),
         )
-        era = math(float(times[: end + 1].max())) if callable(math) else math
-        era = polis_math_at(float(times[: end + 1].max())) if era is None else era
-        previous = analyze(matrix, previous=previous, math=era)
     return previous
 
 
@@ -247,6 +258,16 @@ def test_replay_equals_analysing_after_every_batch_across_eras() -> None:
     log = _history(45, 14, ("2017-02-01", "2018-01-25"), seed=3)
     fast = replay(**log)
     assert fast.to_dict() == _update_by_update(log).to_dict()
+
+
+def test_replay_equals_analysing_after_every_batch_with_moderation_times() -> None:
+    log = _history(45, 14, ("2017-02-01", "2018-01-25"), seed=7)
+    moderated = log["moderated_out"]
+    when = polis_math_at("2017-02-27").since_seconds
+    log["moderated_at"] = {s: when + (DAY if s in moderated[:3] else -DAY) for s in moderated}
+    fast = replay(**log)
+    assert fast.to_dict() == _update_by_update(log).to_dict()
+    assert fast.to_dict() != replay(**{**log, "moderated_at": None}).to_dict()
 
 
 def test_replay_equals_analysing_after_every_batch_with_today_s_math() -> None:
@@ -307,10 +328,11 @@ def _assert_same_votes(kept: object, built: object) -> None:
         "indptr",
         "codes",
         "row_counts",
-        "row_excluded_counts",
+        "row_zeroable_counts",
         "column_counts",
         "column_sums",
         "excluded",
+        "zeroable",
     ):
         np.testing.assert_array_equal(getattr(kept, name), getattr(built, name), err_msg=name)
     assert kept.statement_ids == built.statement_ids  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from itertools import pairwise
@@ -51,7 +51,9 @@ class PolisMath:
     from the last update's components (we compute the converged vectors
     exactly where it is 100, see :mod:`coauthor.analysis.opinion_pca`).
     ``max_participants``/``max_statements`` are Pol.is's conversation caps
-    (0: none). The number of groups tried is
+    (0: none). ``moderation_known_since``: the moderated-out statements the
+    math knew of are those moderated on or after that date (None: all). The
+    number of groups tried is
     ``min(max_k, max(2, k_offset + n_base_clusters // base_clusters_per_k))``.
     """
 
@@ -73,6 +75,7 @@ class PolisMath:
     weighted_groups: bool
     max_participants: int
     max_statements: int
+    moderation_known_since: str | None
 
     @property
     def since_seconds(self) -> float:
@@ -108,6 +111,7 @@ _FIRST = PolisMath(
     weighted_groups=False,
     max_participants=0,
     max_statements=0,
+    moderation_known_since=None,
 )
 
 _CHANGES: tuple[tuple[str, str, str, dict[str, object]], ...] = (
@@ -153,8 +157,15 @@ _CHANGES: tuple[tuple[str, str, str, dict[str, object]], ...] = (
         "a557a15a",
         "moderated-out and meta statements are zeroed for everyone before the PCA (b68ca8b6, "
         "2017-02-27; they survive from one update to the next only since a557a15a), so they "
-        "also count as votes towards the in-conversation threshold",
-        {"zero_moderated": True, "in_conv_counts_moderated": True},
+        "also count as votes towards the in-conversation threshold. The math learns of a "
+        "moderation by polling for new ones (at start-up, those of the last 10 days): only "
+        "moderations since its list was first saved (b46d1593, 2017-02-27; reloaded since "
+        "2f96213d) are known",
+        {
+            "zero_moderated": True,
+            "in_conv_counts_moderated": True,
+            "moderation_known_since": "2017-02-27",
+        },
     ),
     ("2017-04-14", "32988e40", "100 base clusters", {"base_k": 100}),
     (
@@ -162,6 +173,12 @@ _CHANGES: tuple[tuple[str, str, str, dict[str, object]], ...] = (
         "90b5b9e6",
         "missing votes imputed with the column mean instead of 0",
         {"imputation": "mean"},
+    ),
+    (
+        "2017-10-29",
+        "6a119cf7",
+        "every moderation is known: a conversation loads all of them when it starts",
+        {"moderation_known_since": None},
     ),
     (
         "2017-10-31",
@@ -240,6 +257,7 @@ class EraRule:
 ERA_RULES: tuple[EraRule, ...] = (
     EraRule("moderated statements count towards the 7 votes", ("in_conv_counts_moderated",)),
     EraRule("moderated statements zeroed in the PCA", ("zero_moderated",)),
+    EraRule("moderations known to the math", ("moderation_known_since",)),
     EraRule("missing votes imputed with 0", ("imputation",)),
     EraRule("sparsity-aware projection", ("sparse_projection",)),
     EraRule("10 power iterations per update", ("pca_iters",)),
@@ -250,6 +268,19 @@ ERA_RULES: tuple[EraRule, ...] = (
     EraRule("group k-means weighted by base-cluster size", ("weighted_groups",)),
     EraRule("conversation caps", ("max_participants", "max_statements")),
 )
+
+
+def known_moderation(
+    math: PolisMath, moderated: frozenset[str], moderated_at: Mapping[str, float] | None
+) -> frozenset[str]:
+    """The moderated statements ``math`` knew of, given when each was moderated (seconds).
+
+    Without times (or a statement without one) a moderation counts as known.
+    """
+    if math.moderation_known_since is None or moderated_at is None:
+        return moderated
+    since = _seconds(math.moderation_known_since)
+    return frozenset(s for s in moderated if moderated_at.get(s, since) >= since)
 
 
 def history_without(rule: EraRule) -> Callable[[float], PolisMath]:

@@ -18,17 +18,17 @@ statistics are computed once, at the end.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from coauthor.analysis.opinion_cluster import Clustering, TrackedAssignment, WarmStart
-from coauthor.analysis.opinion_era import PolisMath, polis_math_at
+from coauthor.analysis.opinion_era import PolisMath, known_moderation, polis_math_at
 from coauthor.analysis.opinion_matrix import VoteMatrix
 from coauthor.analysis.opinion_result import OpinionResult, analyze, analyze_from_state
 from coauthor.analysis.opinion_update import Prior, cluster, next_prior, place, state_of
-from coauthor.analysis.opinion_votes import LiveVotes, RatingVotes, rating_votes
+from coauthor.analysis.opinion_votes import LiveVotes, rating_votes
 
 POLL_SECONDS = 1.0
 MathRule = PolisMath | Callable[[float], PolisMath] | None
@@ -48,6 +48,7 @@ def replay(
     max_updates: int | None = None,
     seed: int = 0,
     math: MathRule = None,
+    moderated_at: Mapping[str, float] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> OpinionResult:
     """Replay a timestamped vote log the way Pol.is computed it, update after update.
@@ -65,7 +66,9 @@ def replay(
     (the default) the one in force at the update's newest vote
     (:func:`~coauthor.analysis.opinion_era.polis_math_at`); a
     :class:`PolisMath` that one throughout; or a function of the update's
-    time. ``progress(done, total)`` is called before each update. Only the
+    time. ``moderated_at`` (seconds) says when moderated statements were
+    moderated, for the eras in which Pol.is's math knew of some moderations
+    only. ``progress(done, total)`` is called before each update. Only the
     last update computes the statistics (representative statements, consensus…).
     """
     era_of = _era_rule(math)
@@ -93,6 +96,18 @@ def replay(
     newest = np.maximum.accumulate(times)
     last_row = np.maximum.accumulate(rows)
     live = LiveVotes(list(statement_ids), excluded)
+
+    def prefix_matrix(end: int) -> VoteMatrix:
+        return VoteMatrix.from_arrays(
+            rows[: end + 1],
+            cols[: end + 1],
+            values[: end + 1],
+            participant_ids=ordered_ids[: int(last_row[end]) + 1],
+            statement_ids=statement_ids,
+            moderated_out=moderated_out,
+            meta=meta,
+        )
+
     bounds = BaseBounds()
     prior: Prior | None = None
     begin = 0
@@ -104,27 +119,62 @@ def replay(
             break
         live.add(rows[begin : end + 1], cols[begin : end + 1], values[begin : end + 1])
         begin = end + 1
-        votes = (
-            live.snapshot()
-            if live.within(era)
-            else _capped(
-                rows, cols, values, end, ordered_ids, statement_ids, moderated_out, meta, era
-            )
-        )
+        live.know(known_moderation(era, excluded, moderated_at))
+        if live.within(era):
+            votes = live.snapshot()
+        else:  # Pol.is's caps leave votes out: build them from scratch
+            votes = rating_votes(prefix_matrix(end), era, moderated_at)
         placement = place(votes, era, prior, seed)
         grouping = cluster(placement.xy, placement.in_conv, era, prior, bounds)
         prior = next_prior(votes.statement_ids, placement, grouping)
-    matrix = VoteMatrix.from_arrays(
-        rows,
-        cols,
-        values,
-        participant_ids=ordered_ids[: int(last_row[-1]) + 1],
-        statement_ids=statement_ids,
-        moderated_out=moderated_out,
-        meta=meta,
-    )
     state = state_of(prior, ordered_ids[: prior.in_conv.size]) if prior is not None else None
-    return analyze_from_state(matrix, seed=seed, state=state, math=era)
+    return analyze_from_state(
+        prefix_matrix(rows.size - 1), seed=seed, state=state, math=era, moderated_at=moderated_at
+    )
+
+
+def update_matrices(
+    ptpt_idx: ArrayLike,
+    stmt_idx: ArrayLike,
+    vote: ArrayLike,
+    timestamps: ArrayLike,
+    *,
+    participant_ids: Sequence[str],
+    statement_ids: Sequence[str],
+    moderated_out: Iterable[str] = (),
+    meta: Iterable[str] = (),
+    batch_seconds: float = POLL_SECONDS,
+    max_updates: int | None = None,
+) -> Iterator[tuple[VoteMatrix, float]]:
+    """The matrix of every update of :func:`replay`, with its newest vote's time.
+
+    ``replay`` gives the result of ``analyze(matrix, previous=...)`` run on
+    these in turn, each with the math of its time; this is that definition,
+    spelled out (and far slower), for checking.
+    """
+    rows = np.asarray(ptpt_idx, dtype=np.int64).reshape(-1)
+    cols = np.asarray(stmt_idx, dtype=np.int64).reshape(-1)
+    values = np.asarray(vote).reshape(-1)
+    times = np.asarray(timestamps, dtype=np.float64).reshape(-1)
+    if rows.size == 0:
+        return
+    batch = _replay_batches(times, batch_seconds, max_updates)
+    order = np.lexsort((times, rows, cols, batch))
+    rows, cols, values, batch, times = (a[order] for a in (rows, cols, values, batch, times))
+    ordered_ids, rows = _rows_by_appearance(rows, participant_ids)
+    newest = np.maximum.accumulate(times)
+    last_row = np.maximum.accumulate(rows)
+    for end in [*np.flatnonzero(np.diff(batch)).tolist(), rows.size - 1]:
+        matrix = VoteMatrix.from_arrays(
+            rows[: end + 1],
+            cols[: end + 1],
+            values[: end + 1],
+            participant_ids=ordered_ids[: int(last_row[end]) + 1],
+            statement_ids=statement_ids,
+            moderated_out=moderated_out,
+            meta=meta,
+        )
+        yield matrix, float(newest[end])
 
 
 def _era_rule(math: MathRule) -> Callable[[float], PolisMath]:
@@ -145,31 +195,6 @@ def _rows_by_appearance(
     rank = np.empty_like(appearance)
     rank[appearance] = np.arange(appearance.size)
     return [participant_ids[i] for i in appearance.tolist()], rank[rows]
-
-
-def _capped(
-    rows: NDArray[np.int64],
-    cols: NDArray[np.int64],
-    values: NDArray,
-    end: int,
-    ordered_ids: list[str],
-    statement_ids: Sequence[str],
-    moderated_out: Iterable[str],
-    meta: Iterable[str],
-    era: PolisMath,
-) -> RatingVotes:
-    """The votes so far, built from scratch, when Pol.is's conversation caps leave some out."""
-    prefix = slice(0, end + 1)
-    matrix = VoteMatrix.from_arrays(
-        rows[prefix],
-        cols[prefix],
-        values[prefix],
-        participant_ids=ordered_ids[: int(rows[prefix].max()) + 1],
-        statement_ids=statement_ids,
-        moderated_out=moderated_out,
-        meta=meta,
-    )
-    return rating_votes(matrix, era)
 
 
 def _replay_batches(

@@ -8,6 +8,7 @@ statement projections and routing priorities.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,6 +161,7 @@ def analyze(
     previous: OpinionResult | None = None,
     pca_method: PcaMethod = "exact",
     math: PolisMath = CURRENT,
+    moderated_at: Mapping[str, float] | None = None,
 ) -> OpinionResult:
     """Run the Pol.is pipeline on ``matrix`` (see :mod:`coauthor.analysis.opinion`).
 
@@ -169,9 +171,18 @@ def analyze(
     :func:`~coauthor.analysis.opinion_era.polis_math_at` gives the one of a
     date). ``pca_method="power"`` runs Pol.is's literal power iteration
     (100 iterations) instead of the exact eigenvectors (slower; for validation).
+    ``moderated_at`` (seconds) says when moderated statements were moderated,
+    for the eras in which Pol.is's math knew of some moderations only.
     """
     state = previous.state if previous is not None else None
-    return analyze_from_state(matrix, seed=seed, state=state, pca_method=pca_method, math=math)
+    return analyze_from_state(
+        matrix,
+        seed=seed,
+        state=state,
+        pca_method=pca_method,
+        math=math,
+        moderated_at=moderated_at,
+    )
 
 
 def analyze_from_state(
@@ -181,9 +192,10 @@ def analyze_from_state(
     state: OpinionState | None,
     math: PolisMath,
     pca_method: PcaMethod = "exact",
+    moderated_at: Mapping[str, float] | None = None,
 ) -> OpinionResult:
     """:func:`analyze` with the previous update given by its state alone."""
-    votes = rating_votes(matrix, math)
+    votes = rating_votes(matrix, math, moderated_at)
     prior = prior_from_state(state, matrix.participant_ids[: votes.n_rows]) if state else None
     placement = place(votes, math, prior, seed, pca_method)
     grouping = cluster(placement.xy, placement.in_conv, math, prior)

@@ -146,7 +146,7 @@ def place(
     pca_method: PcaMethod = "exact",
 ) -> Placement:
     """Centre, PCA, projection and inclusion, as Pol.is's math of ``math``'s era did them."""
-    zeroed = votes.excluded & math.zero_moderated
+    zeroed = votes.zeroable & math.zero_moderated
     mean_imputed = math.imputation == "mean"
     divisor = np.maximum(votes.column_counts if mean_imputed else votes.n_rows, 1)
     center = np.where(zeroed | (votes.column_counts == 0), 0.0, votes.column_sums / divisor)
@@ -173,7 +173,7 @@ def place(
     fit.comps[:, zeroed] = 0.0
     scale_counts = votes.row_counts
     if math.zero_moderated:
-        scale_counts = votes.row_counts - votes.row_excluded_counts + int(zeroed.sum())
+        scale_counts = votes.row_counts - votes.row_zeroable_counts + int(zeroed.sum())
     xy = project_participants(one_hot, fit, zeroed, scale_counts, sparse=math.sparse_projection)
     in_conv_counts = scale_counts if math.in_conv_counts_moderated else votes.row_counts
     in_conv = _in_conv(in_conv_counts, votes.n_cols, prior)

@@ -13,12 +13,13 @@ exactly what :func:`~coauthor.analysis.opinion.analyze` computes from scratch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from coauthor.analysis.opinion_era import PolisMath
+from coauthor.analysis.opinion_era import PolisMath, known_moderation
 from coauthor.analysis.opinion_matrix import VoteMatrix
 from coauthor.analysis.opinion_pca import (
     GRAM_MAX_STATEMENTS,
@@ -34,16 +35,20 @@ class RatingVotes:
 
     ``codes`` (CSR with ``indptr``) holds ``3·column + vote + 1`` for every
     vote, sorted by row then column. ``excluded`` marks moderated-out and meta
-    statements. ``cross`` is None above ``GRAM_MAX_STATEMENTS`` columns.
+    statements; ``zeroable`` those of them the math knew of (see
+    :func:`~coauthor.analysis.opinion_era.known_moderation`), with each row's
+    votes on them in ``row_zeroable_counts``. ``cross`` is None above
+    ``GRAM_MAX_STATEMENTS`` columns.
     """
 
     n_rows: int
     statement_ids: list[str]
     excluded: NDArray[np.bool_]
+    zeroable: NDArray[np.bool_]
     indptr: NDArray[np.int32]
     codes: NDArray[np.int32]
     row_counts: NDArray[np.int64]
-    row_excluded_counts: NDArray[np.int64]
+    row_zeroable_counts: NDArray[np.int64]
     column_counts: NDArray[np.int64]
     column_sums: NDArray[np.int64]
     cross: CrossCounts | None
@@ -59,13 +64,17 @@ class RatingVotes:
         return rows, cols, (vote_code - 1).astype(np.int8)
 
 
-def rating_votes(matrix: VoteMatrix, math: PolisMath) -> RatingVotes:
+def rating_votes(
+    matrix: VoteMatrix, math: PolisMath, moderated_at: Mapping[str, float] | None = None
+) -> RatingVotes:
     """The votes Pol.is's math of ``math``'s era counts: statements with a vote, caps applied.
 
     Pol.is builds its matrix from votes, so statements nobody voted on are
     not in it. Its conversation caps keep the first ``max_participants``
     participants and the first ``max_statements`` statements (here in matrix
-    order; Pol.is took them in the order votes arrived).
+    order; Pol.is took them in the order votes arrived). ``moderated_at``
+    (seconds) says when each moderated statement was moderated, for the eras
+    in which the math knew of some moderations only.
     """
     rows, all_cols, values = matrix.cells()
     n_rows = (
@@ -85,7 +94,9 @@ def rating_votes(matrix: VoteMatrix, math: PolisMath) -> RatingVotes:
     rows, cols, values = rows[kept], cols[kept], values[kept]
     statement_ids = [matrix.statement_ids[c] for c in columns.tolist()]
     excluded_ids = matrix.moderated_out | matrix.meta
+    known = known_moderation(math, excluded_ids, moderated_at)
     excluded = np.array([sid in excluded_ids for sid in statement_ids], dtype=bool)
+    zeroable = np.array([sid in known for sid in statement_ids], dtype=bool)
     n_cols = columns.size
     indptr = np.zeros(n_rows + 1, dtype=np.int32)
     np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
@@ -98,10 +109,11 @@ def rating_votes(matrix: VoteMatrix, math: PolisMath) -> RatingVotes:
         n_rows=n_rows,
         statement_ids=statement_ids,
         excluded=excluded,
+        zeroable=zeroable,
         indptr=indptr,
         codes=(VOTE_CODES * cols + values.astype(np.int64) + 1).astype(np.int32),
         row_counts=np.bincount(rows, minlength=n_rows),
-        row_excluded_counts=np.bincount(rows[excluded[cols]], minlength=n_rows),
+        row_zeroable_counts=np.bincount(rows[zeroable[cols]], minlength=n_rows),
         column_counts=np.bincount(cols, minlength=n_cols),
         column_sums=np.bincount(cols, weights=values, minlength=n_cols).astype(np.int64),
         cross=cross,
@@ -119,6 +131,8 @@ class LiveVotes:
     def __init__(self, statement_ids: list[str], excluded_ids: frozenset[str]) -> None:
         self._all_ids = statement_ids
         self._all_excluded = np.array([sid in excluded_ids for sid in statement_ids], dtype=bool)
+        self._all_zeroable = self._all_excluded.copy()
+        self._zeroable_ids: frozenset[str] = excluded_ids
         self._column_of = np.full(len(statement_ids), -1, dtype=np.int64)
         self._columns = np.zeros(0, dtype=np.int64)
         self._column_ids: list[str] = []
@@ -126,7 +140,7 @@ class LiveVotes:
         self._codes_buffer = np.zeros(1024, dtype=np.int32)
         self._n_votes = 0
         self._row_counts = np.zeros(0, dtype=np.int64)
-        self._row_excluded = np.zeros(0, dtype=np.int64)
+        self._row_zeroable = np.zeros(0, dtype=np.int64)
         self._column_counts = np.zeros(0, dtype=np.int64)
         self._column_sums = np.zeros(0, dtype=np.int64)
         self._cross: CrossCounts | None = CrossCounts(
@@ -140,6 +154,16 @@ class LiveVotes:
     @property
     def n_cols(self) -> int:
         return int(self._columns.size)
+
+    def know(self, zeroable_ids: frozenset[str]) -> None:
+        """The moderated statements the math knows of from now on (a recount when they change)."""
+        if zeroable_ids == self._zeroable_ids:
+            return
+        self._zeroable_ids = zeroable_ids
+        self._all_zeroable = np.array([sid in zeroable_ids for sid in self._all_ids], dtype=bool)
+        rows = np.repeat(np.arange(self.n_rows), np.diff(self._indptr))
+        on_zeroable = self._all_zeroable[self._columns][self._codes // VOTE_CODES]
+        self._row_zeroable = np.bincount(rows[on_zeroable], minlength=self.n_rows)
 
     def within(self, math: PolisMath) -> bool:
         """Whether ``math``'s conversation caps leave every row and column in."""
@@ -163,7 +187,7 @@ class LiveVotes:
             added = row + 1 - self.n_rows
             self._indptr = np.append(self._indptr, np.repeat(self._indptr[-1], added))
             self._row_counts = np.append(self._row_counts, np.zeros(added, dtype=np.int64))
-            self._row_excluded = np.append(self._row_excluded, np.zeros(added, dtype=np.int64))
+            self._row_zeroable = np.append(self._row_zeroable, np.zeros(added, dtype=np.int64))
         column = int(self._column_of[statement])
         if column < 0:
             column = self._insert_column(statement)
@@ -181,7 +205,7 @@ class LiveVotes:
             self._insert_code(at, VOTE_CODES * column + vote + 1)
             self._indptr[row + 1 :] += 1
             self._row_counts[row] += 1
-            self._row_excluded[row] += int(self._all_excluded[statement])
+            self._row_zeroable[row] += int(self._all_zeroable[statement])
             self._column_counts[column] += 1
         self._column_sums[column] += vote - old_vote
 
@@ -249,10 +273,11 @@ class LiveVotes:
             n_rows=self.n_rows,
             statement_ids=self._column_ids,
             excluded=self._all_excluded[self._columns],
+            zeroable=self._all_zeroable[self._columns],
             indptr=self._indptr,
             codes=self._codes,
             row_counts=self._row_counts,
-            row_excluded_counts=self._row_excluded,
+            row_zeroable_counts=self._row_zeroable,
             column_counts=self._column_counts,
             column_sums=self._column_sums,
             cross=self._cross,

@@ -87,7 +87,10 @@ class PolisExport:
     """What an export folder holds, validated.
 
     ``vote_log`` is the timestamped log (None when the votes were rebuilt
-    from ``participants-votes.csv``, which has no history).
+    from ``participants-votes.csv``, which has no history). ``statement_times``
+    are the comments' timestamps in seconds (empty when ``comments.csv`` has
+    none): the export does not say when a comment was moderated, so the
+    analysis takes the time it was written.
     """
 
     matrix: VoteMatrix
@@ -96,6 +99,7 @@ class PolisExport:
     summary: dict[str, str] = field(default_factory=dict)
     votes_source: Literal["votes.csv", "participants-votes.csv"] = "votes.csv"
     vote_log: VoteLog | None = None
+    statement_times: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,7 @@ class _Comments:
     texts: dict[str, str]
     moderated_out: frozenset[str]
     meta: frozenset[str]
+    times: dict[str, float]
 
 
 def _read_comments(path: Path) -> _Comments:
@@ -221,7 +226,16 @@ def _read_comments(path: Path) -> _Comments:
         )
         | meta,
         meta=frozenset(meta),
+        times=_comment_times(table, statement_ids),
     )
+
+
+def _comment_times(table: _Table, statement_ids: list[str]) -> dict[str, float]:
+    """Each comment's ``timestamp`` (milliseconds in the file) in seconds; none without one."""
+    if "timestamp" not in table.header:
+        return {}
+    stamps = _int_values(table, "timestamp")
+    return dict(zip(statement_ids, (stamps / 1000.0).tolist(), strict=True))
 
 
 def _sorted_ids(ids: set[str]) -> list[str]:
@@ -393,6 +407,7 @@ def read_polis_export(folder: str | Path) -> PolisExport:
         summary=_read_summary(folder / SUMMARY),
         votes_source=source,
         vote_log=log,
+        statement_times=dict(comments.times) if comments else {},
     )
 
 
@@ -414,7 +429,12 @@ def analyze_polis_export(
     export: PolisExport, *, seed: int = 0, era: PolisMath | None = None
 ) -> OpinionResult:
     """One analysis of the final votes with the math of the export's era (:func:`export_math`)."""
-    return analyze(export.matrix, seed=seed, math=export_math(export, era))
+    return analyze(
+        export.matrix,
+        seed=seed,
+        math=export_math(export, era),
+        moderated_at=export.statement_times or None,
+    )
 
 
 def replay_polis_export(
@@ -450,6 +470,7 @@ def replay_polis_export(
         max_updates=max_updates,
         seed=seed,
         math=era,
+        moderated_at=export.statement_times or None,
         progress=progress,
     )
 
