@@ -14,10 +14,19 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from coauthor.analysis.opinion import VoteMatrix, adjusted_rand_index, analyze
+from coauthor.analysis.opinion import (
+    CURRENT,
+    VoteMatrix,
+    adjusted_rand_index,
+    analyze,
+    polis_math_at,
+)
+from coauthor.analysis.opinion_replay import update_matrices
 from coauthor.interop.polis import (
     PolisExport,
     PolisImportError,
+    analyze_polis_export,
+    export_math,
     read_polis_export,
     read_polis_groups,
     replay_polis_export,
@@ -205,6 +214,47 @@ def test_meta_statements_survive_a_write_and_read(tmp_path: Path) -> None:
     assert second.matrix.moderated_out == first.matrix.moderated_out
 
 
+def test_an_export_s_era_is_that_of_its_last_vote() -> None:
+    brexit = export("brexit-consensus")  # voted July to August 2017
+    assert export_math(brexit) is polis_math_at("2017-08-05")
+    assert export_math(brexit).imputation == "zero" and export_math(brexit).base_k == 100
+    assert export_math(export("london.youth.policing")) is CURRENT  # 2022-07-27
+    assert export_math(brexit, CURRENT) is CURRENT
+    one = analyze_polis_export(brexit)
+    assert one.group_of() == analyze(brexit.matrix, math=polis_math_at("2017-08-05")).group_of()
+
+
+def test_comment_times_are_read_in_seconds() -> None:
+    times = export("canadian-electoral-reform").statement_times
+    assert times["161"] == pytest.approx(1483908221.702)  # comments.csv: 1483908221702 ms
+    assert set(times) == set(export("canadian-electoral-reform").matrix.statement_ids)
+
+
+def test_replay_of_an_export_equals_analysing_after_every_batch() -> None:
+    marked = export_with_meta("london.youth.policing")
+    log, matrix = marked.vote_log, marked.matrix
+    assert log is not None
+    previous = None
+    for update, newest in update_matrices(
+        log.ptpt_idx,
+        log.stmt_idx,
+        log.vote,
+        log.seconds,
+        participant_ids=matrix.participant_ids,
+        statement_ids=matrix.statement_ids,
+        moderated_out=matrix.moderated_out,
+        meta=matrix.meta,
+    ):
+        previous = analyze(
+            update,
+            previous=previous,
+            math=polis_math_at(newest),
+            moderated_at=marked.statement_times,
+        )
+    assert previous is not None
+    assert replay_polis_export(marked).to_dict() == previous.to_dict()
+
+
 # ---------------------------------------------------------------- red-dwarf
 
 
@@ -316,6 +366,29 @@ def test_cli_meta_errors_say_what_is_wrong(spec: str, message: str) -> None:
     failed = CliRunner().invoke(cli(), ["deliberation", "analyze", str(folder), "--meta", spec])
     assert failed.exit_code == 2
     assert failed.stderr.strip() == message
+
+
+def test_cli_follows_the_export_s_era_or_the_one_given() -> None:
+    folder = DATA / "brexit-consensus"
+    runner = CliRunner()
+    dated = runner.invoke(cli(), ["deliberation", "analyze", str(folder), "--json"])
+    today = runner.invoke(
+        cli(), ["deliberation", "analyze", str(folder), "--era", "2024-01-01", "--json"]
+    )
+    assert dated.exit_code == 0 and today.exit_code == 0, dated.output + today.output
+    groups = {p["id"]: p["group"] for p in json.loads(dated.stdout)["participants"]}
+    assert groups == analyze_polis_export(export("brexit-consensus")).group_of()
+    later = {p["id"]: p["group"] for p in json.loads(today.stdout)["participants"]}
+    assert later == analyze(export("brexit-consensus").matrix).group_of()
+    assert later != groups
+
+
+@pytest.mark.parametrize("era", ["2017-13-01", "last week", "2017"])
+def test_cli_era_must_be_a_date(era: str) -> None:
+    folder = DATA / "london.youth.policing"
+    failed = CliRunner().invoke(cli(), ["deliberation", "analyze", str(folder), "--era", era])
+    assert failed.exit_code == 2
+    assert failed.stderr.strip() == f"error: --era: {era!r} is not a date such as 2016-05-01"
 
 
 def test_cli_summary_and_errors(tmp_path: Path) -> None:

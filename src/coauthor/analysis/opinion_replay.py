@@ -19,6 +19,7 @@ statistics are computed once, at the end.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -72,64 +73,41 @@ def replay(
     last update computes the statistics (representative statements, consensus…).
     """
     era_of = _era_rule(math)
-    rows = np.asarray(ptpt_idx, dtype=np.int64).reshape(-1)
-    cols = np.asarray(stmt_idx, dtype=np.int64).reshape(-1)
-    values = np.asarray(vote).reshape(-1)
-    times = np.asarray(timestamps, dtype=np.float64).reshape(-1)
+    log = _ordered_log(
+        ptpt_idx, stmt_idx, vote, timestamps, participant_ids, batch_seconds, max_updates
+    )
+    matrix_of = _prefix_matrices(log, statement_ids, moderated_out, meta)
+    if not log.ends:
+        return analyze(matrix_of(-1), seed=seed, math=era_of(0.0))
     excluded = frozenset(str(s) for s in moderated_out) | frozenset(str(s) for s in meta)
-    if rows.size == 0:
-        empty = VoteMatrix.from_arrays(
-            [],
-            [],
-            [],
-            participant_ids=[],
-            statement_ids=statement_ids,
-            moderated_out=moderated_out,
-            meta=meta,
-        )
-        return analyze(empty, seed=seed, math=era_of(0.0))
-    batch = _replay_batches(times, batch_seconds, max_updates)
-    order = np.lexsort((times, rows, cols, batch))
-    rows, cols, values, batch, times = (a[order] for a in (rows, cols, values, batch, times))
-    ordered_ids, rows = _rows_by_appearance(rows, participant_ids)
-    ends = [*np.flatnonzero(np.diff(batch)).tolist(), rows.size - 1]
-    newest = np.maximum.accumulate(times)
-    last_row = np.maximum.accumulate(rows)
+    known: dict[str | None, frozenset[str]] = {}
     live = LiveVotes(list(statement_ids), excluded)
-
-    def prefix_matrix(end: int) -> VoteMatrix:
-        return VoteMatrix.from_arrays(
-            rows[: end + 1],
-            cols[: end + 1],
-            values[: end + 1],
-            participant_ids=ordered_ids[: int(last_row[end]) + 1],
-            statement_ids=statement_ids,
-            moderated_out=moderated_out,
-            meta=meta,
-        )
-
     bounds = BaseBounds()
     prior: Prior | None = None
     begin = 0
-    for position, end in enumerate(ends):
-        era = era_of(float(newest[end]))
+    for position, end in enumerate(log.ends[:-1]):
+        era = era_of(float(log.newest[end]))
         if progress is not None:
-            progress(position + 1, len(ends))
-        if position == len(ends) - 1:
-            break
-        live.add(rows[begin : end + 1], cols[begin : end + 1], values[begin : end + 1])
+            progress(position + 1, len(log.ends))
+        live.add(log.rows[begin : end + 1], log.cols[begin : end + 1], log.values[begin : end + 1])
         begin = end + 1
-        live.know(known_moderation(era, excluded, moderated_at))
+        if era.moderation_known_since not in known:
+            known[era.moderation_known_since] = known_moderation(era, excluded, moderated_at)
+        live.know(known[era.moderation_known_since])
         if live.within(era):
             votes = live.snapshot()
         else:  # Pol.is's caps leave votes out: build them from scratch
-            votes = rating_votes(prefix_matrix(end), era, moderated_at)
+            votes = rating_votes(matrix_of(end), era, moderated_at)
         placement = place(votes, era, prior, seed)
         grouping = cluster(placement.xy, placement.in_conv, era, prior, bounds)
         prior = next_prior(votes.statement_ids, placement, grouping)
-    state = state_of(prior, ordered_ids[: prior.in_conv.size]) if prior is not None else None
+    last = log.ends[-1]
+    era = era_of(float(log.newest[last]))
+    if progress is not None:
+        progress(len(log.ends), len(log.ends))
+    state = state_of(prior, log.participant_ids[: prior.in_conv.size]) if prior else None
     return analyze_from_state(
-        prefix_matrix(rows.size - 1), seed=seed, state=state, math=era, moderated_at=moderated_at
+        matrix_of(last), seed=seed, state=state, math=era, moderated_at=moderated_at
     )
 
 
@@ -152,29 +130,83 @@ def update_matrices(
     these in turn, each with the math of its time; this is that definition,
     spelled out (and far slower), for checking.
     """
+    log = _ordered_log(
+        ptpt_idx, stmt_idx, vote, timestamps, participant_ids, batch_seconds, max_updates
+    )
+    matrix_of = _prefix_matrices(log, statement_ids, moderated_out, meta)
+    for end in log.ends:
+        yield matrix_of(end), float(log.newest[end])
+
+
+@dataclass(frozen=True, eq=False)
+class _OrderedLog:
+    """A vote log in Pol.is's order: by batch, then statement, participant and time.
+
+    Rows are renumbered by first appearance; ``ends`` is the last vote of
+    each update; ``newest`` and ``last_row`` are running maxima.
+    """
+
+    rows: NDArray[np.int64]
+    cols: NDArray[np.int64]
+    values: NDArray
+    newest: NDArray[np.float64]
+    last_row: NDArray[np.int64]
+    ends: list[int]
+    participant_ids: list[str]
+
+
+def _ordered_log(
+    ptpt_idx: ArrayLike,
+    stmt_idx: ArrayLike,
+    vote: ArrayLike,
+    timestamps: ArrayLike,
+    participant_ids: Sequence[str],
+    batch_seconds: float,
+    max_updates: int | None,
+) -> _OrderedLog:
     rows = np.asarray(ptpt_idx, dtype=np.int64).reshape(-1)
     cols = np.asarray(stmt_idx, dtype=np.int64).reshape(-1)
     values = np.asarray(vote).reshape(-1)
     times = np.asarray(timestamps, dtype=np.float64).reshape(-1)
     if rows.size == 0:
-        return
+        return _OrderedLog(rows, cols, values, times, rows, [], [])
     batch = _replay_batches(times, batch_seconds, max_updates)
     order = np.lexsort((times, rows, cols, batch))
     rows, cols, values, batch, times = (a[order] for a in (rows, cols, values, batch, times))
     ordered_ids, rows = _rows_by_appearance(rows, participant_ids)
-    newest = np.maximum.accumulate(times)
-    last_row = np.maximum.accumulate(rows)
-    for end in [*np.flatnonzero(np.diff(batch)).tolist(), rows.size - 1]:
-        matrix = VoteMatrix.from_arrays(
-            rows[: end + 1],
-            cols[: end + 1],
-            values[: end + 1],
-            participant_ids=ordered_ids[: int(last_row[end]) + 1],
+    return _OrderedLog(
+        rows=rows,
+        cols=cols,
+        values=values,
+        newest=np.maximum.accumulate(times),
+        last_row=np.maximum.accumulate(rows),
+        ends=[*np.flatnonzero(np.diff(batch)).tolist(), rows.size - 1],
+        participant_ids=ordered_ids,
+    )
+
+
+def _prefix_matrices(
+    log: _OrderedLog,
+    statement_ids: Sequence[str],
+    moderated_out: Iterable[str],
+    meta: Iterable[str],
+) -> Callable[[int], VoteMatrix]:
+    """The matrix of the votes up to the ``end``-th (none for -1)."""
+    moderated, metas = list(moderated_out), list(meta)
+
+    def matrix_of(end: int) -> VoteMatrix:
+        n_rows = int(log.last_row[end]) + 1 if end >= 0 else 0
+        return VoteMatrix.from_arrays(
+            log.rows[: end + 1],
+            log.cols[: end + 1],
+            log.values[: end + 1],
+            participant_ids=log.participant_ids[:n_rows],
             statement_ids=statement_ids,
-            moderated_out=moderated_out,
-            meta=meta,
+            moderated_out=moderated,
+            meta=metas,
         )
-        yield matrix, float(newest[end])
+
+    return matrix_of
 
 
 def _era_rule(math: MathRule) -> Callable[[float], PolisMath]:
