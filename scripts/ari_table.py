@@ -191,9 +191,16 @@ def rules_to_check(folder: Path) -> list[EraRule]:
     return [rule for rule in ERA_RULES if _can_matter(rule, export, first, last)]
 
 
+MODERATION_FIELDS = {"in_conv_counts_moderated", "zero_moderated", "moderation_known_since"}
+
+
 def _can_matter(rule: EraRule, export: PolisExport, first: float, last: float) -> bool:
+    """Whether the rule differs from today in the conversation's dates, for its data."""
     if not rule.differs_from_today(first, last):
         return False
+    matrix = export.matrix
+    if MODERATION_FIELDS & set(rule.fields):
+        return bool(matrix.moderated_out | matrix.meta)
     if rule.fields == ("max_participants", "max_statements"):
         rows, cols = export.matrix.shape
         smallest = min(e.max_statements for e in rule.changes() if e.max_statements)
