@@ -284,7 +284,7 @@ def render_rules(rows: list[Row]) -> list[str]:
         "| --- | " + " | ".join("---" for _ in names) + " | --- |",
     ]
     variants = [(DATED, "every rule, as dated"), (TODAY, "today's math throughout")]
-    variants += [(rule.name, f"today's {_rule_label(rule)}") for rule in ERA_RULES]
+    variants += [(rule.name, f"{_rule_label(rule)} as today") for rule in ERA_RULES]
     for variant, label in variants:
         scores = [r.replayed.get(variant, r.replayed[DATED]) for r in rows]
         cells = [

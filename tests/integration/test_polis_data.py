@@ -38,23 +38,26 @@ from coauthor.interop.polis_cli import deliberation_app, parse_statement_ids
 DATA = Path(__file__).parents[1] / "data" / "polis"
 CONVERSATIONS = sorted(p.name for p in DATA.iterdir() if p.is_dir())
 
-# ARI of one analysis of the final votes vs Pol.is's group-id, a little under what we reach
-# (see docs/deliberation.md). Pol.is's groups depend on the conversation's history. london's
-# floor is low as exported: the export does not say its statements 1-14 were meta.
+# ARI vs Pol.is's group-id over every participant Pol.is grouped (ours ungrouped: one more
+# group), a little under what docs/deliberation.md measures. One analysis of the final votes
+# uses the math of the export's last vote; Pol.is's groups depend on the conversation's
+# history. london's floor is low as exported: the export does not say 1-14 were meta.
 ONE_ANALYSIS_ARI_FLOOR = {
     "15-per-hour-seattle": 0.5,
-    "brexit-consensus": 0.5,
+    "brexit-consensus": 0.75,
     "canadian-electoral-reform": 0.15,
     "london.youth.policing": -0.05,
     "scoop-hivemind.biodiversity": 0.95,
     "vtaiwan.uberx": 0.9,
 }
-# Replaying the history (every 1-second batch, with the imputation Pol.is ran at the time)
-# recovers what one analysis cannot, a little under what we reach (docs/deliberation.md).
+# Replaying the history (every 1-second batch, each update with the math of its date)
+# recovers what one analysis cannot. brexit's floor was 0.85 and canadian's 0.99 before the
+# replay followed every dated rule (docs/deliberation.md: 0.845 and 0.964 now).
 REPLAY_ARI_FLOOR = {
     "15-per-hour-seattle": 0.85,
-    "brexit-consensus": 0.85,
-    "canadian-electoral-reform": 0.99,
+    "brexit-consensus": 0.8,
+    "canadian-electoral-reform": 0.95,
+    "vtaiwan.uberx": 0.9,
 }
 
 
@@ -78,10 +81,12 @@ def export_with_meta(name: str) -> PolisExport:
 
 
 def ari_vs_polis(name: str, ours: dict[str, int | None]) -> float:
+    """ARI over every participant Pol.is grouped, ours ungrouped counting as one group."""
     polis = export(name).groups
-    common = [p for p, g in polis.items() if g is not None and ours.get(p) is not None]
-    assert len(common) >= 0.9 * sum(g is not None for g in polis.values())
-    return adjusted_rand_index([polis[p] for p in common], [ours[p] for p in common])
+    grouped = [p for p, g in polis.items() if g is not None]
+    mine = [ours.get(p) for p in grouped]
+    assert sum(g is not None for g in mine) >= 0.9 * len(grouped)  # coverage
+    return adjusted_rand_index([polis[p] for p in grouped], [-1 if g is None else g for g in mine])
 
 
 def cells(matrix: VoteMatrix) -> dict[tuple[str, str], int]:
@@ -154,7 +159,7 @@ def test_read_write_read_round_trip(name: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", CONVERSATIONS)
 def test_one_analysis_agrees_with_pol_is_groups(name: str) -> None:
-    result = analyze(export(name).matrix)
+    result = analyze_polis_export(export(name))
     assert ari_vs_polis(name, result.group_of()) >= ONE_ANALYSIS_ARI_FLOOR[name]
 
 
@@ -173,12 +178,14 @@ def test_every_meta_annotation_names_a_conversation_and_its_reason() -> None:
 
 @pytest.mark.parametrize("name", sorted(META))
 def test_with_its_meta_statements_one_analysis_finds_pol_is_groups(name: str) -> None:
-    as_exported = ari_vs_polis(name, analyze(export(name).matrix).group_of())
+    as_exported = ari_vs_polis(name, analyze_polis_export(export(name)).group_of())
     marked = export_with_meta(name)
     assert marked.matrix.meta == frozenset(parse_statement_ids(META[name]))
-    with_its_meta = ari_vs_polis(name, analyze(marked.matrix).group_of())
+    with_its_meta = ari_vs_polis(name, analyze_polis_export(marked).group_of())
     assert with_its_meta >= 0.95 > as_exported
-    assert ari_vs_polis(name, replay_polis_export(marked).group_of()) >= 0.9
+    # The replay runs Pol.is's 100 power iterations from the previous components, which do
+    # not converge in london's first updates; it ends with 2 groups (docs/deliberation.md).
+    assert ari_vs_polis(name, replay_polis_export(marked).group_of()) >= 0.55
 
 
 def test_meta_ids_and_ranges() -> None:

@@ -255,17 +255,17 @@ class EraRule:
 
 
 ERA_RULES: tuple[EraRule, ...] = (
-    EraRule("moderated statements count towards the 7 votes", ("in_conv_counts_moderated",)),
+    EraRule("moderated statements counted as votes", ("in_conv_counts_moderated",)),
     EraRule("moderated statements zeroed in the PCA", ("zero_moderated",)),
     EraRule("moderations known to the math", ("moderation_known_since",)),
-    EraRule("missing votes imputed with 0", ("imputation",)),
-    EraRule("sparsity-aware projection", ("sparse_projection",)),
-    EraRule("10 power iterations per update", ("pca_iters",)),
-    EraRule("50 base clusters", ("base_k",)),
+    EraRule("imputation of missing votes", ("imputation",)),
+    EraRule("projection", ("sparse_projection",)),
+    EraRule("power iterations per update", ("pca_iters",)),
+    EraRule("number of base clusters", ("base_k",)),
     EraRule("base k-means iterations", ("base_iters",)),
-    EraRule("the range of k", ("max_k", "k_offset", "base_clusters_per_k")),
-    EraRule("the k-smoother", ("k_buffer",)),
-    EraRule("group k-means weighted by base-cluster size", ("weighted_groups",)),
+    EraRule("range of k", ("max_k", "k_offset", "base_clusters_per_k")),
+    EraRule("k-smoother", ("k_buffer",)),
+    EraRule("group weights", ("weighted_groups",)),
     EraRule("conversation caps", ("max_participants", "max_statements")),
 )
 
