@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from coauthor.analysis.opinion_cluster import (
@@ -147,30 +148,8 @@ def place(
 ) -> Placement:
     """Centre, PCA, projection and inclusion, as Pol.is's math of ``math``'s era did them."""
     zeroed = votes.zeroable & math.zero_moderated
-    mean_imputed = math.imputation == "mean"
-    divisor = np.maximum(votes.column_counts if mean_imputed else votes.n_rows, 1)
-    center = np.where(zeroed | (votes.column_counts == 0), 0.0, votes.column_sums / divisor)
     one_hot = one_hot_cells(votes.indptr, votes.codes, votes.n_cols)
-    if votes.cross is not None:
-        covariance = dense_covariance(
-            votes.cross,
-            center,
-            zeroed,
-            n_rows=votes.n_rows,
-            mean_imputed=mean_imputed,
-        )
-    else:
-        covariance = operator_covariance(one_hot, center, zeroed, mean_imputed=mean_imputed)
-    starts = start_vectors(votes.n_cols, seed, _previous_comps(votes.statement_ids, prior))
-    if pca_method == "power":
-        fit = power_iteration_pca(covariance, center, starts, n_rows=votes.n_rows, iters=PCA_ITERS)
-    elif prior is not None:
-        fit = power_iteration_pca(
-            covariance, center, starts, n_rows=votes.n_rows, iters=math.pca_iters
-        )
-    else:
-        fit = exact_pca(covariance, center, starts, n_rows=votes.n_rows, seed=seed)
-    fit.comps[:, zeroed] = 0.0
+    fit = _pca(votes, one_hot, zeroed, math, prior, seed, pca_method)
     scale_counts = votes.row_counts
     if math.zero_moderated:
         scale_counts = votes.row_counts - votes.row_zeroable_counts + int(zeroed.sum())
@@ -178,6 +157,35 @@ def place(
     in_conv_counts = scale_counts if math.in_conv_counts_moderated else votes.row_counts
     in_conv = _in_conv(in_conv_counts, votes.n_cols, prior)
     return Placement(fit=fit, xy=xy, in_conv=in_conv, zeroed=zeroed)
+
+
+def _pca(
+    votes: RatingVotes,
+    one_hot: sp.csr_matrix,
+    zeroed: NDArray[np.bool_],
+    math: PolisMath,
+    prior: Prior | None,
+    seed: int,
+    pca_method: PcaMethod,
+) -> PcaFit:
+    """Exact components for a first analysis; Pol.is's power iteration from the previous ones."""
+    mean_imputed = math.imputation == "mean"
+    divisor = np.maximum(votes.column_counts if mean_imputed else votes.n_rows, 1)
+    center = np.where(zeroed | (votes.column_counts == 0), 0.0, votes.column_sums / divisor)
+    if votes.cross is not None:
+        covariance = dense_covariance(
+            votes.cross, center, zeroed, n_rows=votes.n_rows, mean_imputed=mean_imputed
+        )
+    else:
+        covariance = operator_covariance(one_hot, center, zeroed, mean_imputed=mean_imputed)
+    starts = start_vectors(votes.n_cols, seed, _previous_comps(votes.statement_ids, prior))
+    iters = PCA_ITERS if pca_method == "power" else math.pca_iters
+    if pca_method == "power" or prior is not None:
+        fit = power_iteration_pca(covariance, center, starts, n_rows=votes.n_rows, iters=iters)
+    else:
+        fit = exact_pca(covariance, center, starts, n_rows=votes.n_rows, seed=seed)
+    fit.comps[:, zeroed] = 0.0
+    return fit
 
 
 def _previous_comps(statement_ids: Sequence[str], prior: Prior | None) -> NDArray | None:
