@@ -117,10 +117,13 @@ _ARRAYS = ("ptpt_idx", "stmt_idx", "vote", "timestamps")
 
 def update_by_update(log: dict[str, Any], math: PolisMath | None) -> OpinionResult | None:
     """The baseline: rebuild the matrix and ``analyze(previous=...)`` after every batch."""
+    history = {k: v for k, v in log.items() if k != "moderated_at"}
     previous = None
-    for matrix, newest in update_matrices(**log):
+    for matrix, newest in update_matrices(**history):
         era = math if math is not None else polis_math_at(newest)
-        previous = analyze(matrix, previous=previous, math=era)
+        previous = analyze(
+            matrix, previous=previous, math=era, moderated_at=log.get("moderated_at")
+        )
     return previous
 
 
@@ -165,20 +168,11 @@ def compare_on_prefix(log: dict[str, Any], math: PolisMath | None, n_updates: in
 
 
 def export_log(name: str) -> dict[str, Any]:
-    from coauthor.interop.polis import read_polis_export
+    """An export's vote log as ``replay``'s arguments, with its comments' times."""
+    from coauthor.interop.polis import read_polis_export, vote_history
 
     export = read_polis_export(DATA / name)
-    assert export.vote_log is not None
-    log = export.vote_log
-    return {
-        "ptpt_idx": log.ptpt_idx,
-        "stmt_idx": log.stmt_idx,
-        "vote": log.vote,
-        "timestamps": log.seconds,
-        "participant_ids": export.matrix.participant_ids,
-        "statement_ids": export.matrix.statement_ids,
-        "moderated_out": export.matrix.moderated_out | export.matrix.meta,
-    }
+    return {**vote_history(export), "moderated_at": export.statement_times}
 
 
 def render(rows: list[dict], prefix: int) -> str:

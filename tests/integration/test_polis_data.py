@@ -30,6 +30,7 @@ from coauthor.interop.polis import (
     read_polis_export,
     read_polis_groups,
     replay_polis_export,
+    vote_history,
     with_meta,
     write_polis_export,
 )
@@ -239,19 +240,8 @@ def test_comment_times_are_read_in_seconds() -> None:
 
 def test_replay_of_an_export_equals_analysing_after_every_batch() -> None:
     marked = export_with_meta("london.youth.policing")
-    log, matrix = marked.vote_log, marked.matrix
-    assert log is not None
     previous = None
-    for update, newest in update_matrices(
-        log.ptpt_idx,
-        log.stmt_idx,
-        log.vote,
-        log.seconds,
-        participant_ids=matrix.participant_ids,
-        statement_ids=matrix.statement_ids,
-        moderated_out=matrix.moderated_out,
-        meta=matrix.meta,
-    ):
+    for update, newest in update_matrices(**vote_history(marked)):
         previous = analyze(
             update,
             previous=previous,

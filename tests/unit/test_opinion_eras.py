@@ -23,6 +23,7 @@ from coauthor.analysis.opinion import (
 from coauthor.analysis.opinion_era import ERA_RULES, history_without
 from coauthor.analysis.opinion_replay import update_matrices
 from coauthor.analysis.opinion_votes import LiveVotes, rating_votes
+from tests.unit.test_opinion import dense_matrix
 
 FAST = settings(max_examples=25, deadline=None, database=None)
 DAY = 86_400.0
@@ -117,7 +118,7 @@ def _one_vote_among_moderated() -> tuple[VoteMatrix, int]:
     """Ten moderated statements, and a participant with one real vote."""
     rows = [[1.0] * 12 for _ in range(20)]
     rows.append([1.0] + [np.nan] * 11)
-    matrix = _dense(rows, moderated_out=[f"s{j}" for j in range(2, 12)])
+    matrix = dense_matrix(rows, moderated_out=[f"s{j}" for j in range(2, 12)])
     return matrix, matrix.participant_ids.index("p20")
 
 
@@ -148,7 +149,7 @@ def test_until_october_2017_the_math_knew_only_moderations_since_february() -> N
 
 
 def test_caps_keep_the_first_participants_and_statements() -> None:
-    matrix = _dense([[1.0, -1.0, 0.0, 1.0]] * 5)
+    matrix = dense_matrix([[1.0, -1.0, 0.0, 1.0]] * 5)
     capped = rating_votes(matrix, replace(CURRENT, max_participants=3, max_statements=2))
     assert capped.n_rows == 3 and capped.statement_ids == ["s0", "s1"]
     result = analyze(matrix, math=replace(CURRENT, max_participants=3))
@@ -183,8 +184,8 @@ def test_ten_power_iterations_from_the_last_components_as_pol_is_ran_them() -> N
         dense[rng.random(dense.shape) < 0.3] = np.nan
         dense[:, 0] = 1.0
     era = polis_math_at("2016-01-01")
-    first = analyze(_dense(earlier.tolist()), math=era)
-    second = analyze(_dense(later.tolist()), previous=first, math=era)
+    first = analyze(dense_matrix(earlier.tolist()), math=era)
+    second = analyze(dense_matrix(later.tolist()), previous=first, math=era)
     assert first.state is not None and second.state is not None
     filled = np.nan_to_num(later, nan=0.0)
     expected = _polis_power_iteration(filled, first.state.pca_comps, era.pca_iters)
@@ -198,7 +199,7 @@ def test_before_october_2014_the_projection_was_the_plain_pca_one() -> None:
     dense = rng.choice([-1.0, 0.0, 1.0], size=(25, 6))
     dense[rng.random(dense.shape) < 0.4] = np.nan
     dense[:, 0] = 1.0
-    matrix = _dense(dense.tolist())
+    matrix = dense_matrix(dense.tolist())
     filled = np.nan_to_num(dense, nan=0.0)
     centered = filled - filled.mean(axis=0)
     result = analyze(matrix, math=polis_math_at("2014-09-01"))
@@ -397,19 +398,3 @@ def test_silhouettes_of_several_clusterings_at_once(seed: int) -> None:
     together = oc.silhouettes(distances, labelings)
     alone = [oc.silhouettes(distances, [labels])[0] for labels in labelings]
     assert together == pytest.approx(alone, abs=1e-12)
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def _dense(rows: list[list[float]], **kwargs: object) -> VoteMatrix:
-    dense = np.asarray(rows, dtype=float)
-    r, c = np.nonzero(~np.isnan(dense))
-    return VoteMatrix.from_arrays(
-        r,
-        c,
-        dense[r, c].astype(int),
-        participant_ids=[f"p{i}" for i in range(dense.shape[0])],
-        statement_ids=[f"s{j}" for j in range(dense.shape[1])],
-        **kwargs,  # type: ignore[arg-type]
-    )

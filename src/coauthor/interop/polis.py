@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -452,27 +452,35 @@ def replay_polis_export(
     log (participants-votes only) this is one analysis with ``era`` (a
     version) or the current math.
     """
-    log = export.vote_log
-    if log is None:
+    if export.vote_log is None:
         return analyze_polis_export(
             export, seed=seed, era=era if isinstance(era, PolisMath) else None
         )
-    matrix = export.matrix
     return replay(
-        log.ptpt_idx,
-        log.stmt_idx,
-        log.vote,
-        log.seconds,
-        participant_ids=matrix.participant_ids,
-        statement_ids=matrix.statement_ids,
-        moderated_out=matrix.moderated_out,
-        meta=matrix.meta,
+        **vote_history(export),
         max_updates=max_updates,
         seed=seed,
         math=era,
         moderated_at=export.statement_times or None,
         progress=progress,
     )
+
+
+def vote_history(export: PolisExport) -> dict[str, Any]:
+    """The export's vote log as the arguments of ``replay`` and ``update_matrices``."""
+    log, matrix = export.vote_log, export.matrix
+    if log is None:
+        raise ValueError("the export has no vote log (votes.csv)")
+    return {
+        "ptpt_idx": log.ptpt_idx,
+        "stmt_idx": log.stmt_idx,
+        "vote": log.vote,
+        "timestamps": log.seconds,
+        "participant_ids": matrix.participant_ids,
+        "statement_ids": matrix.statement_ids,
+        "moderated_out": matrix.moderated_out,
+        "meta": matrix.meta,
+    }
 
 
 def with_meta(export: PolisExport, statement_ids: Iterable[str]) -> PolisExport:
