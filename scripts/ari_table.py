@@ -48,6 +48,7 @@ from doc_section import replace_marked_section
 
 from coauthor.analysis.opinion import CURRENT, PolisMath, adjusted_rand_index
 from coauthor.analysis.opinion_era import ERA_RULES, EraRule, history_without
+from coauthor.cli.deliberation import parse_statement_ids
 from coauthor.interop.polis import (
     PolisExport,
     analyze_polis_export,
@@ -55,7 +56,6 @@ from coauthor.interop.polis import (
     replay_polis_export,
     with_meta,
 )
-from coauthor.interop.polis_cli import parse_statement_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "polis"

@@ -28,8 +28,9 @@ from coauthor.config import Settings
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain.model import Person, Role
 from coauthor.runtime import build_runtime
-from coauthor.services import accounts, alliances, mechanics
-from coauthor.services.inputs import MemberInput
+from coauthor.services.accounts import tokens
+from coauthor.services.mechanics import alliances, registers
+from coauthor.services.mechanics.inputs import MemberInput
 from coauthor.web.app import create_app
 from tests.e2e.conftest import World as SeededWorld
 
@@ -101,10 +102,15 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
 
 
 def settings_for(database: Path) -> Settings:
+    """The smallest anonymity threshold allowed (3), so that the seeded deliberation's three
+    voters make a results release and its consensus can be promoted."""
     return Settings(
         database_url=f"sqlite:///{database}",
         secret_key=SECRET_KEY,
         static_vendor_dir=database.parent / "no-vendor",
+        anonymity_threshold=3,
+        results_worker="inline",
+        session_idle_seconds=8 * 3600,
     )
 
 
@@ -134,7 +140,7 @@ def app_on_copy(template: WorldTemplate, folder: Path) -> Iterator[FastAPI]:
 def _someone(uow: UnitOfWork, seeded: SeededWorld, role: str) -> Someone:
     person = seeded.person(role)
     actor = uow.get(Person, id=person.id)
-    token, secret = accounts.do_create_token(uow, actor, f"{role} token")
+    token, secret = tokens.do_create_token(uow, actor, f"{role} token")
     member_id = seeded.members.get(role)
     return Someone(person.id, person.email, person.password, secret, token.id, member_id)
 
@@ -143,7 +149,7 @@ def _add_spares(uow: UnitOfWork, manager: Person, world: World) -> None:
     world.deletable_ids = dict(world.item_ids)
     for kind_name in SPARE_KINDS:
         spare = valid_input(kind_name, world, "spare")
-        item = mechanics.do_create_item(uow, manager, world.alliance_id, kind_name, spare)
+        item = registers.do_create_item(uow, manager, world.alliance_id, kind_name, spare)
         world.deletable_ids[kind_name] = item.id
     spare_member = MemberInput(
         email="spare@example.org", partner_id=world.partner_ids["own"], role=Role.MEMBER
@@ -163,7 +169,7 @@ def extend(database: Path, seeded: SeededWorld) -> World:
             partners = {"own": seeded.partners["northwind"], "other": seeded.partners["contoso"]}
             world = World(seeded.alliance_id, partners, people, dict(seeded.items))
             _add_spares(uow, uow.get(Person, id=seeded.manager.id), world)
-            uow.commit()
+            uow.session.commit()
     finally:
         runtime.close()
     return world

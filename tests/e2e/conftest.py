@@ -34,13 +34,15 @@ from coauthor.config import Settings
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain.model import Person, Role
 from coauthor.runtime import Runtime, build_runtime
-from coauthor.services import accounts, alliances, eventlog, mechanics
-from coauthor.services.inputs import (
+from coauthor.services import eventlog
+from coauthor.services.accounts import people
+from coauthor.services.accounts.inputs import PersonInput
+from coauthor.services.mechanics import alliances, registers
+from coauthor.services.mechanics.inputs import (
     AllianceCreate,
     MemberInput,
     PartnerInput,
     PartnerNoteInput,
-    PersonInput,
 )
 from coauthor.web.app import create_app
 
@@ -89,6 +91,7 @@ def _settings(database: Path) -> Settings:
         static_vendor_dir=REPO_ROOT / "node_modules",
         login_max_attempts=3,
         login_window_seconds=300,
+        results_worker="inline",
     )
 
 
@@ -96,7 +99,7 @@ def _person(uow: UnitOfWork, role: str, *, admin: bool = False) -> Person:
     data = PersonInput(
         email=f"{role}@example.org", name=f"{role.capitalize()} Person", is_admin=admin
     )
-    return accounts.do_create_person(uow, None, data, PASSWORD, bootstrap=True)
+    return people.do_create_person(uow, None, data, PASSWORD, bootstrap=True)
 
 
 def _seed_items(
@@ -110,7 +113,7 @@ def _seed_items(
     north, contoso = partners["northwind"], partners["contoso"]
 
     def create(kind: str, payload: dict) -> str:
-        return mechanics.do_create_item(uow, manager, alliance_id, kind, payload).id
+        return registers.do_create_item(uow, manager, alliance_id, kind, payload).id
 
     items: dict[str, str] = {}
     items["agreement"] = create(
@@ -243,7 +246,7 @@ def _seed(runtime: Runtime) -> World:
             partners["northwind"],
             PartnerNoteInput(body="Northwind only: our walk-away price."),
         )
-        uow.commit()
+        uow.session.commit()
     return World(
         alliance.id,
         partners,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from api_fixtures import (
@@ -22,8 +23,8 @@ from httpx import Response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coauthor.services.mechanics import KINDS
-from coauthor.web.api.mechanics import ROUTES, collection_of
+from coauthor.services.mechanics.registers import KINDS
+from coauthor.web.api.mechanics.items import ROUTES, collection_of
 from tests.e2e.conftest import World as SeededWorld
 from tests.e2e.conftest import csrf_of, login
 
@@ -106,7 +107,7 @@ def test_item_round_trip(api_client: TestClient, api_world: World, kind_name: st
     location = created.headers["location"]
     assert location.endswith(kind_url(api_world, kind_name, item["id"]))
     assert api_client.get(location, headers=headers).json() == item
-    listed = api_client.get(kind_url(api_world, kind_name), headers=headers).json()
+    listed = api_client.get(kind_url(api_world, kind_name), headers=headers).json()["items"]
     assert item["id"] in [row["id"] for row in listed]
 
     changed = renamed(kind_name, data, "renamed")
@@ -157,10 +158,13 @@ def test_alliance_create_read_update(api_client: TestClient, api_world: World) -
         "id": alliance["id"],
         "created_at": None,
     }
-    members = api_client.get(f"{created.headers['location']}/members", headers=headers).json()
+    members = api_client.get(f"{created.headers['location']}/members", headers=headers).json()[
+        "items"
+    ]
     assert [(m["email"], m["role"]) for m in members] == [("outsider@example.org", "manager")]
     listed = api_client.get(f"{API}/alliances", headers=headers).json()
-    assert [a["id"] for a in listed] == [alliance["id"]]
+    assert [a["id"] for a in listed["items"]] == [alliance["id"]]
+    assert listed["next"] is None
 
 
 def test_partners_expose_their_organization(api_client: TestClient, api_world: World) -> None:
@@ -182,33 +186,48 @@ def test_partners_expose_their_organization(api_client: TestClient, api_world: W
     assert renamed_partner["organization_id"] != partner["organization_id"]
     names = [
         p["organization_name"]
-        for p in api_client.get(alliance_url(api_world, "partners"), headers=headers).json()
+        for p in api_client.get(alliance_url(api_world, "partners"), headers=headers).json()[
+            "items"
+        ]
     ]
     assert names == ["Contoso", "Litware Group", "Northwind"]
 
 
 def test_member_lifecycle(api_client: TestClient, api_world: World) -> None:
+    """Adding a member by email invites them; they are a member once they accept."""
     headers = api_world.bearer("manager")
     data = {
         "email": "new@example.org",
         "partner_id": api_world.partner_ids["other"],
         "role": "sponsor",
     }
-    added = api_client.post(alliance_url(api_world, "members"), json=data, headers=headers)
-    assert added.status_code == 201, added.text
-    member = added.json()
-    assert (member["email"], member["role"], member["name"]) == (
-        "new@example.org",
-        "sponsor",
-        "new",
+    invited = api_client.post(alliance_url(api_world, "members"), json=data, headers=headers)
+    assert invited.status_code == 202, invited.text
+    assert invited.json()["status"] == "pending"
+    assert "name" not in invited.json() and "person_id" not in invited.json()
+
+    path = urlsplit(invited.json()["link"]).path
+    token = csrf_of(api_client, path)
+    form = {
+        "name": "Nia New",
+        "password": "a long new password",
+        "password_again": "a long new password",
+    }
+    accepted = api_client.post(
+        f"{path}/accept", data=form | {"csrf_token": token}, follow_redirects=False
     )
+    assert accepted.status_code == 303, accepted.text
+    members = api_client.get(alliance_url(api_world, "members"), headers=headers).json()["items"]
+    member = next(m for m in members if m["email"] == "new@example.org")
+    assert (member["role"], member["name"]) == ("sponsor", "Nia New")
+    location = alliance_url(api_world, "members", member["id"])
 
     update = {"partner_id": api_world.partner_ids["own"], "role": "observer", "title": "Counsel"}
-    updated = api_client.put(added.headers["location"], json=update, headers=headers)
+    updated = api_client.put(location, json=update, headers=headers)
     assert {key: updated.json()[key] for key in update} == update
 
-    assert api_client.delete(added.headers["location"], headers=headers).status_code == 204
-    assert_problem(api_client.get(added.headers["location"], headers=headers), 404)
+    assert api_client.delete(location, headers=headers).status_code == 204
+    assert_problem(api_client.get(location, headers=headers), 404)
 
 
 def test_partner_notes_are_for_that_partners_members(
@@ -219,7 +238,7 @@ def test_partner_notes_are_for_that_partners_members(
     added = api_client.post(own, json=note, headers=api_world.bearer("member"))
     assert added.status_code == 201, added.text
     assert added.json()["body"] == "They are stretched thin."
-    read = api_client.get(own, headers=api_world.bearer("manager")).json()
+    read = api_client.get(own, headers=api_world.bearer("manager")).json()["items"]
     assert "They are stretched thin." in [note["body"] for note in read]
     for role in ("admin", "sponsor", "observer"):
         assert_problem(api_client.get(own, headers=api_world.bearer(role)), 403)
@@ -245,7 +264,7 @@ def test_token_secret_is_shown_once_and_revocation_locks_it_out(
     token = created.json()
     new_headers = {"Authorization": f"Bearer {token['secret']}"}
     assert api_client.get(f"{API}/me", headers=new_headers).json()["email"] == "member@example.org"
-    listed = api_client.get(f"{API}/tokens", headers=new_headers).json()
+    listed = api_client.get(f"{API}/tokens", headers=new_headers).json()["items"]
     assert {t["name"] for t in listed} == {"member token", "ci"}
     assert all("secret" not in t for t in listed)
 
@@ -465,7 +484,8 @@ def test_cookie_writes_without_the_csrf_header_are_refused(
     response = api_client.post(kind_url(api_world, "agreement"), json=data, headers=headers)
     body = assert_problem(response, 403)
     assert "X-CSRF-Token" in body["detail"]
-    titles = [a["title"] for a in api_client.get(kind_url(api_world, "agreement")).json()]
+    listed = api_client.get(kind_url(api_world, "agreement")).json()["items"]
+    titles = [a["title"] for a in listed]
     assert "agreement forged" not in titles
 
 
@@ -541,8 +561,35 @@ def test_kind_routes_use_the_kinds_models(api_client: TestClient, kind_name: str
     assert output == model.removesuffix("Input")
     fields = spec["components"]["schemas"][output]["properties"]
     assert list(fields) == ["id", *KINDS[kind_name].input.model_fields]
-    assert schema_ref(spec["paths"][collection]["get"]["responses"]["200"]["content"]) == output
+    page = schema_ref(spec["paths"][collection]["get"]["responses"]["200"]["content"])
+    items = spec["components"]["schemas"][page]["properties"]["items"]["items"]
+    assert items["$ref"].rsplit("/", 1)[-1] == output
+    assert {"limit", "cursor"} <= {
+        parameter["name"] for parameter in spec["paths"][collection]["get"]["parameters"]
+    }
 
 
 def test_docs_are_served(api_client: TestClient) -> None:
     assert "swagger" in api_client.get("/api/docs").text.lower()
+
+
+def test_a_write_that_keeps_losing_its_race_is_a_503_with_retry_after(
+    api_client: TestClient, api_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from coauthor.services.mechanics import registers
+
+    def locked(*args: object, **kwargs: object) -> None:
+        raise sa.exc.OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(registers, "do_create_item", locked)
+    data = valid_input("agreement", api_world, "contended")
+    response = api_client.post(
+        kind_url(api_world, "agreement"), json=data, headers=api_world.bearer("manager")
+    )
+    body = assert_problem(response, 503)
+    assert response.headers["retry-after"] == "1"
+    assert "try again" in body["detail"]

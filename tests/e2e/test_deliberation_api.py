@@ -29,7 +29,7 @@ from test_deliberation_pages import (
 from coauthor.clock import FixedClock
 from coauthor.config import Settings
 from coauthor.runtime import Runtime
-from coauthor.services import accounts
+from coauthor.services.accounts.tokens import do_create_token
 from tests.e2e.conftest import World, csrf_of, login
 
 API = "/api/v1"
@@ -47,10 +47,10 @@ def tokens(runtime: Runtime, world: World) -> dict[str, dict[str, str]]:
     """A bearer header per role."""
     with runtime.uow() as uow:
         made = {
-            role: accounts.do_create_token(uow, person(uow, world.person(role).id), "api")[1]
+            role: do_create_token(uow, person(uow, world.person(role).id), "api")[1]
             for role in ROLES
         }
-        uow.commit()
+        uow.session.commit()
     return {role: {"Authorization": f"Bearer {secret}"} for role, secret in made.items()}
 
 
@@ -95,7 +95,7 @@ def test_create_list_and_read(
     assert created.headers["location"].endswith(f"{deliberations(world)}/{body['id']}")
     read = api.get(created.headers["location"], headers=tokens["observer"])
     assert read.json() == body
-    listed = api.get(deliberations(world), headers=tokens["member"]).json()
+    listed = api.get(deliberations(world), headers=tokens["member"]).json()["items"]
     assert [(d["id"], d["statements"], d["participants"]) for d in listed] == [(body["id"], 0, 0)]
 
 
@@ -145,9 +145,9 @@ def test_statements_wait_for_moderation_when_it_is_strict(
     statement = written.json()
     assert statement["moderation"] == "pending"
     assert set(statement) == {"id", "text", "moderation", "is_meta", "created_at"}
-    assert api.get(url, headers=tokens["member"]).json() == []
+    assert api.get(url, headers=tokens["member"]).json() == {"items": [], "next": None}
     assert_problem(api.get(f"{url}?moderation=pending", headers=tokens["member"]), 403)
-    pending = api.get(f"{url}?moderation=pending", headers=tokens["manager"]).json()
+    pending = api.get(f"{url}?moderation=pending", headers=tokens["manager"]).json()["items"]
     assert [s["id"] for s in pending] == [statement["id"]]
 
     moderation = f"{url}/{statement['id']}/moderation"
@@ -159,7 +159,7 @@ def test_statements_wait_for_moderation_when_it_is_strict(
     )
     accepted = api.post(moderation, json={"decision": "accepted"}, headers=tokens["manager"])
     assert accepted.json()["moderation"] == "accepted"
-    assert [s["text"] for s in api.get(url, headers=tokens["observer"]).json()] == [
+    assert [s["text"] for s in api.get(url, headers=tokens["observer"]).json()["items"]] == [
         "Fund a joint lab."
     ]
     meta = api.post(
@@ -170,7 +170,7 @@ def test_statements_wait_for_moderation_when_it_is_strict(
     assert_problem(api.post(moderation, json=meta_rejected, headers=tokens["manager"]), 422, "meta")
     rejected = api.post(moderation, json={"decision": "rejected"}, headers=tokens["manager"])
     assert (rejected.json()["moderation"], rejected.json()["is_meta"]) == ("rejected", False)
-    every = api.get(f"{url}?moderation=all", headers=tokens["admin"]).json()
+    every = api.get(f"{url}?moderation=all", headers=tokens["admin"]).json()["items"]
     assert [s["moderation"] for s in every] == ["rejected"]
     assert_problem(
         api.post(
@@ -211,8 +211,9 @@ def test_vote_change_and_next(
         assert step["statement"]["id"] != chosen
         assert (step["remaining"], step["voted"]) == (2, 1)
     results = api.get(f"{started.api}/results", headers=member).json()
-    # The manager, who wrote the statements, takes part too.
-    assert results["votes"] == 1 and results["participants"] == 2
+    # One voter (and the manager, who wrote the statements): fewer than the threshold of 3.
+    assert results["release"] is None
+    assert results["votes"] is None and results["participants"] is None
     for statement_id in started.statements:
         api.post(votes, json={"statement_id": statement_id, "value": 0}, headers=member)
     done = api.get(f"{started.api}/next", headers=member).json()
@@ -275,10 +276,12 @@ def test_results_before_any_vote(
     api: TestClient, started: Started, tokens: dict[str, dict[str, str]]
 ) -> None:
     results = api.get(f"{started.api}/results", headers=tokens["observer"]).json()
-    assert results["votes"] == 0 and results["participants"] == 1  # the author
+    assert results["release"] is None and results["anonymity_threshold"] == 3
+    assert results["votes"] is None and results["participants"] is None
     assert results["points"] == [] and results["groups"] == [] and results["k"] is None
-    assert results["consensus"] == {"agree": [], "disagree": []}
-    assert len(results["statements"]) == 3
+    assert results["consensus_agree"] == [] and results["consensus_disagree"] == []
+    assert [s["number"] for s in results["statements"]] == [1, 2, 3]
+    assert all(s["voters"] is None for s in results["statements"])
     assert results["partners"]["alignment"] is None
 
 
@@ -293,12 +296,15 @@ def test_results_show_groups_consensus_and_partner_lines(
     assert [g["label"] for g in groups] == ["A", "B"]
     assert sorted(g["size"] for g in groups) == [5, 5]
     for group in groups:
-        assert group["representative"]
-        for rep in group["representative"]:
-            assert rep["percent"] == 100.0 and rep["text"] in CROWD_TEXTS
-    agree = [c["text"] for c in results["consensus"]["agree"]]
+        assert group["reasons"]
+        for reason in group["reasons"]:
+            assert reason["percent"] == 100 and reason["text"] in CROWD_TEXTS
+            assert reason["others_percent"] == 0 and reason["voters"] == 5
+            assert reason["sentence"].startswith(f"100% of group {group['label']} ")
+    agree = [c["text"] for c in results["consensus_agree"]]
     assert agree == [EVERYONE_SAYS]
-    assert results["consensus"]["agree"][0]["percent"] == 100.0
+    assert results["consensus_agree"][0]["percent"] == 100
+    assert results["consensus_agree"][0]["voters"] == 10
     gic = {s["text"]: s["group_informed_consensus"] for s in results["statements"]}
     assert gic[EVERYONE_SAYS] == max(gic.values())
     divisive = {d["text"] for d in results["divisive"]}
@@ -306,13 +312,13 @@ def test_results_show_groups_consensus_and_partner_lines(
     partners = results["partners"]
     alignment = partners["alignment"]
     assert sorted(alignment["partners"]) == ["Contoso", "Northwind"]
-    assert sorted(cell for row in alignment["table"] for cell in row) == [0, 0, 5, 5]
+    assert sorted(cell for row in alignment["rows"] for cell in row["counts"]) == [0, 0, 5, 5]
     assert alignment["cramers_v"] == pytest.approx(1.0)
     assert alignment["p_value"] < 0.05 and alignment["follows_partner_lines"] is True
     assert alignment["summary"].startswith("Opinion groups follow partner lines")
     assert [b["text"] for b in partners["bridging"]] == [EVERYONE_SAYS]
     assert {f["text"] for f in partners["fault_lines"]} == {*NORTH_SAYS, *CONTOSO_SAYS}
-    assert partners["withheld"] == [] and partners["anonymity_threshold"] == 3
+    assert "withheld" not in partners and results["anonymity_threshold"] == 3
 
 
 def test_results_carry_no_ids_of_people(
@@ -376,7 +382,7 @@ def test_the_openapi_document_lists_the_routes(api: TestClient) -> None:
     assert set(paths[base]) == {"get", "post"}
     assert set(paths[f"{base}/{{deliberation_id}}/results"]) == {"get"}
     results = paths[f"{base}/{{deliberation_id}}/results"]["get"]["responses"]["200"]
-    assert results["content"]["application/json"]["schema"]["$ref"].endswith("/Results")
+    assert results["content"]["application/json"]["schema"]["$ref"].endswith("/ResultsDocument")
 
 
 def test_others_votes_are_never_returned(
@@ -393,3 +399,47 @@ def test_others_votes_are_never_returned(
     for path in ("", "/statements", "/results"):
         text = api.get(f"{started.api}{path}", headers=tokens["manager"]).text
         assert world.sponsor.id not in text and world.sponsor.email not in text
+
+
+def test_moderation_in_bulk_is_all_or_nothing(
+    api: TestClient,
+    tokens: dict[str, dict[str, str]],
+    world: World,
+    runtime: Runtime,
+    clock: FixedClock,
+) -> None:
+    started = start(runtime, clock, world.manager.id, world.alliance_id, (), strict=True)
+    written = [
+        api.post(f"{started.api}/statements", json={"text": text}, headers=tokens["member"]).json()[
+            "id"
+        ]
+        for text in ("One idea.", "Another idea.")
+    ]
+    batch = f"{started.api}/moderation"
+    unknown = {"decision": "accepted", "statement_ids": [written[0], "st_nope"]}
+    assert_problem(api.post(batch, json=unknown, headers=tokens["manager"]), 422, "statement_ids.1")
+    pending = api.get(f"{started.api}/statements?moderation=pending", headers=tokens["manager"])
+    assert len(pending.json()["items"]) == 2, "nothing was decided"
+    assert_problem(
+        api.post(
+            batch, json={"decision": "accepted", "statement_ids": written}, headers=tokens["member"]
+        ),
+        403,
+    )
+    done = api.post(
+        batch, json={"decision": "accepted", "statement_ids": written}, headers=tokens["manager"]
+    )
+    assert done.status_code == 200 and {s["moderation"] for s in done.json()} == {"accepted"}
+
+
+def test_results_carry_an_etag_and_a_poll_with_it_is_a_304(
+    api: TestClient, crowd: Crowd, tokens: dict[str, dict[str, str]]
+) -> None:
+    url = f"{crowd.started.api}/results"
+    first = api.get(url, headers=tokens["member"])
+    etag = first.headers["etag"]
+    assert etag == f'"{first.json()["version"]}"'
+    again = api.get(url, headers=tokens["member"] | {"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["etag"] == etag and again.content == b""
+    stale = api.get(url, headers=tokens["member"] | {"If-None-Match": '"r0-open"'})
+    assert stale.status_code == 200 and stale.json() == first.json()

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
 from fastapi.testclient import TestClient
 
+from coauthor.domain.model import Person
+from coauthor.runtime import Runtime
+from coauthor.services.mechanics import registers
 from tests.e2e.conftest import World, post_form
 
 SignIn = Callable[[str], TestClient]
@@ -200,3 +206,43 @@ def test_ids_are_unique_and_every_control_is_labelled(
     assert len(parser.ids) == len(set(parser.ids))
     unlabelled = [c for c in parser.controls if c not in parser.label_targets]
     assert unlabelled == []
+
+
+def test_governance_pages_its_meetings_and_filters_them_by_body(
+    login_as: SignIn, world: World, runtime: Runtime
+) -> None:
+    """Sixty meetings of two bodies: a page shows ten of each kind, and links to the rest."""
+    with runtime.uow() as uow:
+        manager = uow.get(Person, id=world.manager.id)
+        second = registers.do_create_item(
+            uow,
+            manager,
+            world.alliance_id,
+            "body",
+            {"name": "Working group", "kind": "working_group"},
+        )
+        now = runtime.clock.now()
+        for number in range(60):
+            body_id = second.id if number % 2 else world.items["body"]
+            starts_at = now + timedelta(days=number - 30, hours=1)
+            meeting = {"body_id": body_id, "title": f"Meeting {number:02}", "starts_at": starts_at}
+            registers.do_create_item(uow, manager, world.alliance_id, "meeting", meeting)
+        uow.session.commit()
+    client = login_as("member")
+    base = f"/a/{world.alliance_id}/governance"
+    first = client.get(base).text
+    assert first.count('class="card meeting"') == 20
+    assert "Later meetings" in first and "Earlier meetings" in first
+    shown: list[str] = []
+    url: str | None = base
+    while url:
+        page = client.get(url).text
+        shown += re.findall(r'id="(mt_[^"]+)-title"', page.split('id="past"')[0])
+        found = re.search(r'href="([^"]+)#upcoming">Later meetings', page)
+        url = html.unescape(found.group(1)) if found else None
+    assert len(shown) == len(set(shown)) == 30 + 1  # the seeded March meeting is upcoming too
+    one_body = client.get(f"{base}?body={second.id}").text
+    titles = re.findall(r'-title">Meeting (\d+)<', one_body)
+    assert titles and all(int(number) % 2 for number in titles)
+    assert client.get(f"{base}?body=gb_nope").status_code == 404
+    assert client.get(f"{base}?past=garbage").status_code == 422

@@ -9,9 +9,15 @@ import pytest
 
 from coauthor.domain.errors import FieldError
 from coauthor.domain.model import Obligation, Recurrence
-from coauthor.services.inputs import RiskInput
-from coauthor.services.views import PartnerRef, PartnerTotals, ShareView, UnitTotals, next_due
-from coauthor.web.pages.charts import reciprocity_chart, stack
+from coauthor.reports.charts import reciprocity_chart, stack
+from coauthor.services.mechanics.inputs import RiskInput
+from coauthor.services.mechanics.views import (
+    PartnerRef,
+    PartnerTotals,
+    ShareView,
+    UnitTotals,
+    next_due,
+)
 from coauthor.web.pages.forms import (
     Form,
     Rows,

@@ -20,14 +20,21 @@ from hypothesis import strategies as st
 from coauthor.config import Settings
 from coauthor.db import migrate
 from coauthor.db.tables import metadata
+from coauthor.demo import pulse as demo_pulse
+from coauthor.demo import seed as demo
+from coauthor.demo.seed import seed_demo
 from coauthor.domain import model as m
 from coauthor.domain.errors import Conflict, PermissionDenied, ValidationFailed
 from coauthor.interop import archive
 from coauthor.runtime import Runtime, build_runtime
-from coauthor.services import accounts, alliances, demo, eventlog, mechanics
-from coauthor.services.archive import do_import_archive
-from coauthor.services.demo import seed_demo
-from coauthor.services.inputs import AllianceCreate, PartnerInput, PersonInput
+from coauthor.services import eventlog
+from coauthor.services.accounts import people
+from coauthor.services.accounts.inputs import PersonInput
+from coauthor.services.archive.document import SECTIONS
+from coauthor.services.archive.export import export_alliance
+from coauthor.services.archive.importer import do_import_archive
+from coauthor.services.mechanics import alliances, registers
+from coauthor.services.mechanics.inputs import AllianceCreate, PartnerInput
 
 END_OF_DEMO = datetime(2026, 6, 30, 18, 0, tzinfo=UTC)
 OpenRuntime = Callable[[str], Runtime]
@@ -35,22 +42,20 @@ OpenRuntime = Callable[[str], Runtime]
 
 def export_text(runtime: Runtime, alliance_id: str) -> str:
     with runtime.uow() as uow:
-        document = archive.export_alliance(uow, None, alliance_id, bootstrap=True)
+        document = export_alliance(uow, None, alliance_id, bootstrap=True)
         return archive.dumps_archive(document)
 
 
 def import_text(runtime: Runtime, text: str) -> tuple[str, bool]:
     with runtime.uow() as uow:
-        result = do_import_archive(uow, None, archive.loads_archive(text), bootstrap=True)
-        uow.commit()
+        result = uow.write(do_import_archive, None, archive.loads_archive(text), bootstrap=True)
         return result
 
 
 def refusal(runtime: Runtime, text: str) -> list[tuple[str, str]]:
     """The (JSON path, reason) of each problem in a refused archive."""
     with runtime.uow() as uow, pytest.raises(ValidationFailed) as caught:
-        do_import_archive(uow, None, archive.loads_archive(text), bootstrap=True)
-        uow.commit()
+        uow.write(do_import_archive, None, archive.loads_archive(text), bootstrap=True)
     return [(archive.json_path(error.loc), error.message) for error in caught.value.errors]
 
 
@@ -67,8 +72,7 @@ def row_counts(runtime: Runtime) -> dict[str, int]:
 def add_person(runtime: Runtime, email: str, is_admin: bool = False) -> m.Person:
     with runtime.uow() as uow:
         data = PersonInput(email=email, name=email.split("@")[0], is_admin=is_admin)
-        person = accounts.do_create_person(uow, None, data, None, bootstrap=True)
-        uow.commit()
+        person = uow.write(people.do_create_person, None, data, None, bootstrap=True)
         return person
 
 
@@ -92,7 +96,8 @@ def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
     runtime = build_runtime(Settings(database_url=f"sqlite:///{path}"))
     try:
-        login = seed_demo(runtime, end=END_OF_DEMO)
+        with runtime.uow() as uow:
+            login = uow.write(seed_demo, end=END_OF_DEMO)
         return export_text(runtime, login.alliance_id)
     finally:
         runtime.close()
@@ -101,12 +106,16 @@ def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_the_demo_archive_holds_the_whole_alliance(demo_archive: str) -> None:
     document = json.loads(demo_archive)
     assert document["format"] == "coauthor-archive/1"
-    assert list(document) == ["format", *archive.SECTIONS]
+    assert list(document) == ["format", *SECTIONS]
     assert len(document["partners"]) == len(demo.PARTNERS)
     assert len(document["deliberations"]) == 1
     assert len(document["votes"]) > 50
-    assert sorted(p["email"] for p in document["people"]) == sorted(p.email for p in demo.PEOPLE)
-    assert len(document["members"]) == len(demo.PEOPLE)
+    everyone = [*demo.PEOPLE, *demo_pulse.TEAM]
+    assert sorted(p["email"] for p in document["people"]) == sorted(p.email for p in everyone)
+    assert len(document["members"]) == len(everyone)
+    assert len(document["pulse_waves"]) == len(demo_pulse.WAVES)
+    assert len(document["pulse_responses"]) > 100 and document["pulse_comments"]
+    assert "invitation" not in demo_archive and "person" not in str(document["pulse_responses"])
     assert all(set(person) == {"email", "name"} for person in document["people"])
     assert "password" not in demo_archive
     assert all(sum(Decimal(s["percent"]) for s in r["shares"]) == 100 for r in document["risks"])
@@ -206,6 +215,21 @@ CORRUPTIONS = {
         "$.participants[0].partner_id",
         "is not in partners",
     ),
+    "pulse answer to an item its wave did not ask": (
+        lambda document: document["pulse_responses"][0]["answers"].update(zz1=4),
+        "$.pulse_responses[0].answers.zz1",
+        "is not an item of its wave",
+    ),
+    "pulse answer off the scale": (
+        lambda document: document["pulse_responses"][0]["answers"].update(to1=8),
+        "$.pulse_responses[0].answers.to1",
+        "less than or equal to 7",
+    ),
+    "pulse comment of an unknown wave": (
+        _set("pulse_comments.0.wave_id", "pw_unknown"),
+        "$.pulse_comments[0].wave_id",
+        "is not in pulse_waves",
+    ),
     "duplicate id": (
         lambda document: document["risks"][1].update(id=document["risks"][0]["id"]),
         "$.risks[1].id",
@@ -254,13 +278,13 @@ def test_people_are_matched_by_email_and_missing_ones_cannot_sign_in(
     existing = add_person(runtime, "leah.cardinal@redcedar-metals.example")
     import_text(runtime, demo_archive)
     with runtime.uow() as uow:
-        leah = accounts.person_by_email(uow, existing.email)
+        leah = people.person_by_email(uow, existing.email)
         assert leah is not None and leah.id == existing.id
         assert uow.find_one(m.Member, person_id=leah.id) is not None
-        jonas = accounts.person_by_email(uow, "jonas.brandt@nordwerk.example")
+        jonas = people.person_by_email(uow, "jonas.brandt@nordwerk.example")
         assert jonas is not None
-        assert not accounts.password_matches(jonas.password_hash, "")
-        assert jonas.password_hash == accounts.UNUSABLE_PASSWORD
+        assert not people.password_matches(jonas.password_hash, "")
+        assert jonas.password_hash == people.UNUSABLE_PASSWORD
 
 
 def test_only_the_operator_and_site_admins_move_archives_and_admins_see_nothing_private(
@@ -271,17 +295,19 @@ def test_only_the_operator_and_site_admins_move_archives_and_admins_see_nothing_
     admin = add_person(runtime, "root@example.org", is_admin=True)
     member = add_person(runtime, "eve@example.org")
     with runtime.uow() as uow:
-        by_admin = archive.export_alliance(uow, admin, alliance_id).model_dump(mode="json")
+        by_admin = export_alliance(uow, admin, alliance_id).model_dump(mode="json")
         with pytest.raises(PermissionDenied):
-            archive.export_alliance(uow, member, alliance_id)
+            export_alliance(uow, member, alliance_id)
         with pytest.raises(PermissionDenied):
             do_import_archive(uow, member, json.loads(demo_archive))
     full = json.loads(demo_archive)
     assert full["partner_notes"] and full["votes"]
+    assert full["pulse_responses"] and full["pulse_comments"]
     assert by_admin["partner_notes"] == by_admin["votes"] == []
+    assert by_admin["pulse_responses"] == by_admin["pulse_comments"] == []
     assert all(participant["email"] is None for participant in by_admin["participants"])
     assert [p | {"email": None} for p in full["participants"]] == by_admin["participants"]
-    private = {"partner_notes", "votes", "participants"}
+    private = {"partner_notes", "votes", "participants", "pulse_responses", "pulse_comments"}
     assert {k: v for k, v in by_admin.items() if k not in private} == {
         k: v for k, v in full.items() if k not in private
     }
@@ -292,6 +318,8 @@ def test_only_the_operator_and_site_admins_move_archives_and_admins_see_nothing_
 texts = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40
 ).filter(str.strip)
+storable = st.characters(codec="utf-8", exclude_characters="\x00")
+"""Any character a database can store: not NUL, not a lone surrogate (the models refuse both)."""
 days = st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31))
 amounts = st.decimals(min_value=0, max_value=Decimal("1e12"), places=2, allow_nan=False)
 
@@ -319,7 +347,7 @@ def alliance_specs(draw: st.DrawFn) -> dict[str, Any]:
             "kind": st.sampled_from(list(m.AgreementKind)),
             "effective_on": days,
             "signed_on": st.none() | days,
-            "summary": st.text(max_size=80),
+            "summary": st.text(storable, max_size=80),
         }
     )
     risk = st.fixed_dictionaries(
@@ -355,7 +383,7 @@ def alliance_specs(draw: st.DrawFn) -> dict[str, Any]:
 def build_alliance(runtime: Runtime, spec: dict[str, Any]) -> str:
     with runtime.uow() as uow:
         data = PersonInput(email="ann@example.org", name="Ann")
-        ann = accounts.do_create_person(uow, None, data, None, bootstrap=True)
+        ann = people.do_create_person(uow, None, data, None, bootstrap=True)
         create = AllianceCreate(name=spec["name"], kind="consortium", organization_name="P0")
         alliance_id = alliances.do_create_alliance(uow, ann, create).id
         partner_ids = [uow.find(m.Partner, alliance_id=alliance_id)[0].id]
@@ -364,7 +392,7 @@ def build_alliance(runtime: Runtime, spec: dict[str, Any]) -> str:
             partner_ids.append(alliances.do_add_partner(uow, ann, alliance_id, data).id)
 
         def create_item(kind: str, payload: dict[str, Any]) -> None:
-            mechanics.do_create_item(uow, ann, alliance_id, kind, payload)
+            registers.do_create_item(uow, ann, alliance_id, kind, payload)
 
         for agreement, duration in zip(spec["agreements"], spec["durations"], strict=False):
             expires = agreement["effective_on"] + timedelta(days=duration)
@@ -375,7 +403,7 @@ def build_alliance(runtime: Runtime, spec: dict[str, Any]) -> str:
         for contribution in spec["contributions"]:
             partner = partner_ids[contribution.pop("partner")]
             create_item("contribution", contribution | {"partner_id": partner})
-        uow.commit()
+        uow.session.commit()
         return alliance_id
 
 

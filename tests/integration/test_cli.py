@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from coauthor.cli import app
 from coauthor.config import Settings
+from coauthor.demo.seed import ALLIANCE_NAME
 from coauthor.runtime import build_runtime
-from coauthor.services import accounts
-from coauthor.services.demo import ALLIANCE_NAME
+from coauthor.services.accounts import people
 
 COAUTHOR = Path(sys.executable).with_name("coauthor")
 
@@ -57,7 +57,7 @@ def password_of(database_url: str, email: str) -> str:
     runtime = build_runtime(Settings(database_url=database_url))
     try:
         with runtime.uow() as uow:
-            person = accounts.person_by_email(uow, email)
+            person = people.person_by_email(uow, email)
             assert person is not None
             return person.password_hash
     finally:
@@ -82,11 +82,11 @@ def test_users_passwords_and_tokens(cli: Cli) -> None:
     )
     assert "site administrator ann@example.org" in created
     stored = password_of(cli.database_url, "ann@example.org")
-    assert accounts.password_matches(stored, "correct horse battery")
+    assert people.password_matches(stored, "correct horse battery")
     assert "already exists" in cli.fails(
         "user", "create", "ann@example.org", "--name", "Ann", input="another long one\n"
     )
-    assert "password: must be at least 10 characters" in cli.fails(
+    assert "password: must be at least 12 characters" in cli.fails(
         "user", "create", "bob@example.org", "--name", "Bob", input="short\n"
     )
     assert "error: password:" in cli.fails("user", "create", "bob@example.org", "--name", "B")
@@ -96,7 +96,7 @@ def test_users_passwords_and_tokens(cli: Cli) -> None:
     assert "--name" in cli.fails("user", "create", "bob@example.org", input="long enough pw\n")
     cli.ok("user", "set-password", "ann@example.org", input="a brand new password\n")
     stored = password_of(cli.database_url, "ann@example.org")
-    assert accounts.password_matches(stored, "a brand new password")
+    assert people.password_matches(stored, "a brand new password")
     assert "no person with email" in cli.fails(
         "user", "set-password", "nobody@example.org", input="a brand new password\n"
     )
@@ -110,8 +110,8 @@ def test_demo_seeds_once_and_gives_a_new_password_each_run(cli: Cli) -> None:
     assert first["email"] == second["email"] == "jonas.brandt@nordwerk.example"
     assert first["password"] != second["password"]
     stored = password_of(cli.database_url, first["email"])
-    assert accounts.password_matches(stored, second["password"])
-    assert not accounts.password_matches(stored, first["password"])
+    assert people.password_matches(stored, second["password"])
+    assert not people.password_matches(stored, first["password"])
     [alliance] = json.loads(cli.ok("alliance", "list", "--json"))
     assert alliance["name"] == ALLIANCE_NAME
     assert (alliance["kind"], alliance["stage"]) == ("joint_venture", "operating")
@@ -186,7 +186,8 @@ def test_serve_and_demo_hand_the_web_app_to_uvicorn(
 
     served: list[tuple[str, str, int]] = []
 
-    def run(app: object, host: str, port: int) -> None:
+    def run(app: object, host: str, port: int, **options: object) -> None:
+        assert options["proxy_headers"] is False, "uvicorn must not trust X-Forwarded-For"
         served.append((type(app).__name__, host, port))
 
     monkeypatch.setattr(uvicorn, "run", run)

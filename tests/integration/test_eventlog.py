@@ -9,8 +9,11 @@ from typer.testing import CliRunner
 from coauthor.cli import app
 from coauthor.domain import model as m
 from coauthor.runtime import Runtime
-from coauthor.services import accounts, alliances, eventlog, mechanics
-from coauthor.services.inputs import AllianceCreate, PartnerInput, PersonInput
+from coauthor.services import eventlog
+from coauthor.services.accounts import people
+from coauthor.services.accounts.inputs import PersonInput
+from coauthor.services.mechanics import alliances, registers
+from coauthor.services.mechanics.inputs import AllianceCreate, PartnerInput
 
 
 def event_count(runtime: Runtime, chain_id: str) -> int:
@@ -22,14 +25,14 @@ def seed_alliance(runtime: Runtime) -> str:
     """An alliance with a few writes: its chain has 7 events."""
     with runtime.uow() as uow:
         data = PersonInput(email="ann@nordwerk.example", name="Ann")
-        ann = accounts.do_create_person(uow, None, data, None, bootstrap=True)
+        ann = people.do_create_person(uow, None, data, None, bootstrap=True)
         create = AllianceCreate(name="Helios", kind="joint_venture", organization_name="Nordwerk")
         alliance = alliances.do_create_alliance(uow, ann, create)
         alliances.do_add_partner(uow, ann, alliance.id, PartnerInput(organization_name="Lab"))
         for title in ("NDA", "MOU", "JV agreement"):
             payload = {"title": title, "kind": "other"}
-            mechanics.do_create_item(uow, ann, alliance.id, "agreement", payload)
-        uow.commit()
+            registers.do_create_item(uow, ann, alliance.id, "agreement", payload)
+        uow.session.commit()
         return alliance.id
 
 
@@ -42,12 +45,11 @@ def test_every_write_appends_one_event_to_its_chain(runtime: Runtime) -> None:
     assert event_count(runtime, alliance_id) == 7
     assert event_count(runtime, eventlog.SITE_CHAIN) == 3  # a person, two organizations
     with runtime.uow() as uow:
-        ann = accounts.person_by_email(uow, "ann@nordwerk.example")
+        ann = people.person_by_email(uow, "ann@nordwerk.example")
         [agreement, *_] = uow.find(m.Agreement, alliance_id=alliance_id)
         changed = {"title": "NDA (signed)", "kind": "nda"}
-        mechanics.do_update_item(uow, ann, alliance_id, "agreement", agreement.id, changed)
-        mechanics.do_delete_item(uow, ann, alliance_id, "agreement", agreement.id)
-        uow.commit()
+        uow.write(registers.do_update_item, ann, alliance_id, "agreement", agreement.id, changed)
+        uow.write(registers.do_delete_item, ann, alliance_id, "agreement", agreement.id)
     with runtime.uow() as uow:
         events = eventlog.chain_events(uow, alliance_id)
         assert [e.kind for e in events[-2:]] == ["agreement.updated", "agreement.deleted"]

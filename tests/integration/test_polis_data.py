@@ -22,6 +22,7 @@ from coauthor.analysis.opinion import (
     polis_math_at,
 )
 from coauthor.analysis.opinion_replay import update_matrices
+from coauthor.cli.deliberation import deliberation_app, parse_statement_ids
 from coauthor.interop.polis import (
     PolisExport,
     PolisImportError,
@@ -34,7 +35,6 @@ from coauthor.interop.polis import (
     with_meta,
     write_polis_export,
 )
-from coauthor.interop.polis_cli import deliberation_app, parse_statement_ids
 
 DATA = Path(__file__).parents[1] / "data" / "polis"
 CONVERSATIONS = sorted(p.name for p in DATA.iterdir() if p.is_dir())

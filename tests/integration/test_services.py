@@ -13,14 +13,17 @@ from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from coauthor.runtime import Runtime
-from coauthor.services import accounts, alliances, eventlog, mechanics
-from coauthor.services.inputs import (
+from coauthor.services import eventlog
+from coauthor.services.accounts import people
+from coauthor.services.accounts.inputs import PersonInput
+from coauthor.services.mechanics import alliances, registers
+from coauthor.services.mechanics.inputs import (
     AllianceCreate,
     MemberInput,
     PartnerInput,
     PartnerNoteInput,
-    PersonInput,
 )
+from coauthor.services.paging import PageRequest
 
 
 @dataclass
@@ -36,12 +39,12 @@ class Helios:
     red_cedar: str
 
     def create(self, kind: str, payload: dict) -> Any:
-        return mechanics.do_create_item(self.uow, self.ann, self.alliance_id, kind, payload)
+        return registers.do_create_item(self.uow, self.ann, self.alliance_id, kind, payload)
 
 
 def person(uow: UnitOfWork, email: str, is_admin: bool = False) -> m.Person:
     data = PersonInput(email=email, name=email.split("@")[0].title(), is_admin=is_admin)
-    return accounts.do_create_person(uow, None, data, None, bootstrap=True)
+    return people.do_create_person(uow, None, data, None, bootstrap=True)
 
 
 @pytest.fixture
@@ -57,7 +60,7 @@ def helios(runtime: Runtime) -> Iterator[Helios]:
         bob_membership = alliances.do_add_member(uow, ann, alliance.id, member)
         bob = uow.get(m.Person, id=bob_membership.person_id)
         assert bob is not None
-        uow.commit()
+        uow.session.commit()
         yield Helios(uow, alliance.id, ann, bob, admin, nordwerk.id, red_cedar.id)
 
 
@@ -104,7 +107,7 @@ def test_risk_shares_sum_to_hundred_over_partners_of_the_alliance(helios: Helios
         helios.create("risk", risk((helios.nordwerk, "60"), ("pa_elsewhere", "40")))
     assert caught.value.errors[0].loc == ("shares", 1, "partner_id")
     created = helios.create("risk", risk((helios.nordwerk, "66.67"), (helios.red_cedar, "33.33")))
-    shares = mechanics.children_of(helios.uow, helios.alliance_id, "risk", created.id)["shares"]
+    shares = registers.children_of(helios.uow, helios.alliance_id, "risk", created.id)["shares"]
     assert sum(share.percent for share in shares) == 100
 
 
@@ -149,7 +152,7 @@ def test_items_in_use_cannot_be_deleted(helios: Helios) -> None:
     )
 
     def delete(kind: str, item_id: str) -> None:
-        mechanics.do_delete_item(helios.uow, helios.ann, helios.alliance_id, kind, item_id)
+        registers.do_delete_item(helios.uow, helios.ann, helios.alliance_id, kind, item_id)
 
     with pytest.raises(Conflict, match="still has obligations"):
         delete("agreement", agreement.id)
@@ -158,7 +161,7 @@ def test_items_in_use_cannot_be_deleted(helios: Helios) -> None:
     delete("obligation", obligation.id)
     delete("agreement", agreement.id)
     with pytest.raises(NotFound):
-        mechanics.get_item(helios.uow, helios.alliance_id, "agreement", agreement.id)
+        registers.get_item(helios.uow, helios.alliance_id, "agreement", agreement.id)
     with pytest.raises(Conflict, match="at least one manager"):
         alliances.do_remove_member(helios.uow, helios.ann, helios.alliance_id, membership.id)
 
@@ -188,10 +191,35 @@ def test_non_members_get_not_found_and_members_cannot_edit(helios: Helios) -> No
     with pytest.raises(NotFound):
         alliances.open_alliance(helios.uow, stranger, helios.alliance_id)
     with pytest.raises(PermissionDenied):
-        mechanics.do_create_item(
+        registers.do_create_item(
             helios.uow,
             helios.bob,
             helios.alliance_id,
             "agreement",
             {"title": "NDA", "kind": "nda"},
+        )
+
+
+def test_registers_page_by_cursor_on_both_databases(helios: Helios) -> None:
+    """Meetings page by their start time (a datetime in the cursor), then by id."""
+    body = helios.create("body", {"name": "Steering committee", "kind": "steering_committee"})
+    starts = [f"2026-0{month}-01T09:00:00+00:00" for month in (5, 3, 4, 3, 6)]
+    for number, starts_at in enumerate(starts):
+        helios.create(
+            "meeting", {"body_id": body.id, "title": f"M{number}", "starts_at": starts_at}
+        )
+    seen: list[Any] = []
+    request = PageRequest(limit=2)
+    while True:
+        page = registers.page_items(helios.uow, helios.ann, helios.alliance_id, "meeting", request)
+        seen += page.items
+        if page.next_cursor is None:
+            break
+        request = PageRequest.parse(2, page.next_cursor)
+    assert len(seen) == len(starts) == len({meeting.id for meeting in seen})
+    keys = [(meeting.starts_at, meeting.id) for meeting in seen]
+    assert keys == sorted(keys)
+    with pytest.raises(ValidationFailed):
+        registers.page_items(
+            helios.uow, helios.ann, helios.alliance_id, "meeting", PageRequest(2, ("x", "y"))
         )

@@ -12,7 +12,7 @@ import typer
 
 from coauthor.cli import app
 from coauthor.config import Settings
-from coauthor.interop.archive import archive_schema_json
+from coauthor.services.archive.document import archive_schema_json
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

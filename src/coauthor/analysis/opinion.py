@@ -44,7 +44,12 @@ from coauthor.analysis.opinion_partners import (
     partner_alignment,
 )
 from coauthor.analysis.opinion_replay import POLL_SECONDS, replay
-from coauthor.analysis.opinion_result import GroupSummary, OpinionResult, analyze
+from coauthor.analysis.opinion_result import (
+    GroupSummary,
+    OpinionResult,
+    analyze,
+    analyze_from_state,
+)
 from coauthor.analysis.opinion_stats import (
     Consensus,
     ConsensusStatement,
@@ -70,6 +75,7 @@ __all__ = [
     "VoteMatrix",
     "adjusted_rand_index",
     "analyze",
+    "analyze_from_state",
     "bridging_and_fault_lines",
     "partner_alignment",
     "polis_math_at",

@@ -188,13 +188,13 @@ def analyze(
 def analyze_from_state(
     matrix: VoteMatrix,
     *,
-    seed: int,
-    state: OpinionState | None,
-    math: PolisMath,
+    seed: int = 0,
+    state: OpinionState | None = None,
+    math: PolisMath = CURRENT,
     pca_method: PcaMethod = "exact",
     moderated_at: Mapping[str, float] | None = None,
 ) -> OpinionResult:
-    """:func:`analyze` with the previous update given by its state alone."""
+    """:func:`analyze` with the previous update given by its state alone (stored, say)."""
     votes = rating_votes(matrix, math, moderated_at)
     prior = prior_from_state(state, matrix.participant_ids[: votes.n_rows]) if state else None
     placement = place(votes, math, prior, seed, pca_method)

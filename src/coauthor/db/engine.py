@@ -1,4 +1,12 @@
-"""Engines and sessions for SQLite (WAL, foreign keys on) and PostgreSQL."""
+"""Engines and sessions for SQLite (WAL, foreign keys on) and PostgreSQL.
+
+On SQLite the driver's own transaction handling is switched off and SQLAlchemy
+emits ``BEGIN`` itself, so that a write can start with ``BEGIN IMMEDIATE``:
+it then takes the database's write lock before reading anything, waits for it
+up to the busy timeout, and never fails half-way because another writer
+committed in between (which a deferred ``BEGIN`` upgraded to a write would).
+Reads keep the plain deferred ``BEGIN`` and never wait for writers (WAL).
+"""
 
 from __future__ import annotations
 
@@ -9,16 +17,32 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from coauthor.db.tables import map_domain
+BUSY_TIMEOUT_MS = 5000
+POOL_SIZE = 10
+POOL_OVERFLOW = 30
+"""With the pool's size this covers the 40 threads a server runs request handlers on."""
+POOL_TIMEOUT_SECONDS = 10
+WRITE_OPTION = "coauthor_write"
+"""Execution option that makes a transaction on SQLite begin with ``BEGIN IMMEDIATE``."""
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def _sqlite_begin(connection: sa.Connection) -> None:
+    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -28,12 +52,27 @@ def make_engine(url: str) -> sa.Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False},
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+            pool_timeout=POOL_TIMEOUT_SECONDS,
+        )
+        sa.event.listen(engine, "connect", _sqlite_connect)
+        sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
+    )
 
 
 def make_session_factory(engine: sa.Engine) -> sessionmaker[Session]:
+    from coauthor.db.mapping import map_domain
+
     map_domain()
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)

@@ -1,26 +1,94 @@
-"""The unit of work: one transaction, committed explicitly or rolled back."""
+"""The unit of work: one transaction per write, committed in one place.
+
+``uow.write(service, actor, ...)`` is the write path of the whole application:
+request handlers, the CLI and the archive import all go through it. It runs
+the service in a fresh transaction (``BEGIN IMMEDIATE`` on SQLite), commits
+once, then runs the after-commit steps the service registered (notifications
+go there, as Zulip's ``do_*`` actions write and then notify). A write that
+loses a race with another one — a lock wait that timed out, a deadlock, a
+serialization failure, two inserts of the same unique row — is rolled back and
+run again from the start a bounded number of times, then refused with
+``Busy`` (503) or ``Conflict`` (409). Nothing is half-written either way.
+
+Reads need no ceremony: leaving the ``with`` block rolls back whatever was
+not committed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import random
+import time
+from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from coauthor.clock import Clock, SystemClock
+from coauthor.db.engine import WRITE_OPTION
+from coauthor.domain.errors import Busy, Conflict
+from coauthor.eventkey import EventKey
 
 T = TypeVar("T")
+P = ParamSpec("P")
+
+MAX_ATTEMPTS = 6
+FIRST_BACKOFF_SECONDS = 0.01
+BUSY_RETRY_AFTER_SECONDS = 1
+
+_RACE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+"""PostgreSQL: serialization failure, deadlock detected, lock not available."""
+_UNIQUE_SQLSTATE = "23505"
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+
+
+def _sqlstate(exc: sa.exc.DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
+def lost_race(exc: sa.exc.DBAPIError) -> bool:
+    """Whether running the same write again could succeed: it collided with another one."""
+    state = _sqlstate(exc)
+    if state is not None:
+        return state in _RACE_SQLSTATES or state == _UNIQUE_SQLSTATE
+    message = str(exc.orig).lower()
+    if isinstance(exc, sa.exc.IntegrityError):
+        return "unique constraint failed" in message
+    return isinstance(exc, sa.exc.OperationalError) and message.startswith(_SQLITE_BUSY)
+
+
+def refusal(exc: sa.exc.DBAPIError) -> Busy | Conflict:
+    """What to tell the person when a write kept losing its race."""
+    if isinstance(exc, sa.exc.IntegrityError):
+        return Conflict("someone changed the same thing at the same moment; please try again")
+    return Busy(
+        "the alliance is busy with other changes; please try again in a moment",
+        retry_after=BUSY_RETRY_AFTER_SECONDS,
+    )
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with full jitter, so colliding writers spread out."""
+    return random.uniform(0, FIRST_BACKOFF_SECONDS * 2**attempt)
 
 
 class UnitOfWork:
-    """Wraps a session; leaving the block without ``commit()`` rolls everything back."""
+    """Wraps a session; leaving the block without committing rolls everything back."""
 
-    def __init__(self, session_factory: sessionmaker[Session], clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        clock: Clock | None = None,
+        *,
+        event_key: EventKey | None = None,
+    ) -> None:
         self._session_factory = session_factory
         self.clock: Clock = clock or SystemClock()
+        self.event_key = event_key
+        """The event log's keyed-hash secret (coauthor.eventkey), when the server has one."""
         self.session: Session
+        self._after_commit: list[Callable[[], None]] = []
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
@@ -35,11 +103,52 @@ class UnitOfWork:
         self.session.rollback()
         self.session.close()
 
-    def commit(self) -> None:
-        self.session.commit()
+    def write(
+        self,
+        service: Callable[Concatenate[UnitOfWork, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``service(self, *args, **kwargs)`` as one transaction; see the module docstring."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                self._begin_write()
+                result = service(self, *args, **kwargs)
+                self.session.commit()
+            except sa.exc.DBAPIError as exc:
+                self._discard()
+                if not lost_race(exc):
+                    raise
+                if attempt == MAX_ATTEMPTS:
+                    raise refusal(exc) from None
+                time.sleep(backoff_seconds(attempt))
+                continue
+            except BaseException:
+                self._discard()
+                raise
+            self._run_after_commit()
+            return result
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def rollback(self) -> None:
+    def after_commit(self, step: Callable[[], None]) -> None:
+        """Run ``step`` once the current write has committed (never if it rolls back)."""
+        self._after_commit.append(step)
+
+    def _begin_write(self) -> None:
         self.session.rollback()
+        self._after_commit.clear()
+        if self.session.get_bind().dialect.name == "sqlite":
+            self.session.connection(execution_options={WRITE_OPTION: True})
+
+    def _discard(self) -> None:
+        self.session.rollback()
+        self._after_commit.clear()
+
+    def _run_after_commit(self) -> None:
+        steps, self._after_commit = self._after_commit, []
+        for step in steps:
+            step()
 
     def add(self, entity: object) -> None:
         self.session.add(entity)

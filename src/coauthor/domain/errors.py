@@ -71,3 +71,14 @@ class Conflict(CoauthorError):
 class TooManyAttempts(CoauthorError):
     status = 429
     title = "Too many attempts"
+
+
+class Busy(CoauthorError):
+    """A write kept colliding with others; the person may simply try again."""
+
+    status = 503
+    title = "Busy"
+
+    def __init__(self, detail: str, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -1,16 +1,21 @@
-"""What users may send: one pydantic model per kind of input.
+"""What users may send: the base of every input model, shared field types, and ``parse``.
 
-The web forms, the REST API, the CLI and the archive all validate through
-these models, so a rule is written once. ``parse`` turns pydantic's errors
-into the domain's ``ValidationFailed`` with the path of each bad field.
+Each feature keeps its input models beside its services (for example
+``services/mechanics/inputs.py``). The web forms, the REST API, the CLI and
+the archive all validate through those models, so a rule is written once.
+``parse`` turns pydantic's errors into the domain's ``ValidationFailed`` with
+the path of each bad field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
-from datetime import date, datetime
+import re
+import types
+import typing
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -22,17 +27,36 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from coauthor.domain import model as m
 from coauthor.domain.errors import FieldError, ValidationFailed
-from coauthor.domain.invariants import risk_share_errors
+from coauthor.ids import ID_PATTERN
 
 M = TypeVar("M", bound=BaseModel)
+Path = tuple[str | int, ...]
+
+RESERVED_IDS = frozenset({"site"})
+"""Names the application uses itself: ``site`` is the event log's site-wide chain."""
 
 
 def _aware(value: datetime) -> datetime:
+    """An aware time, in UTC: the same instant always reads, stores and hashes the same."""
     if value.tzinfo is None:
         raise ValueError("needs a time zone (for example 2026-03-01T09:00:00Z)")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+def _public_id(value: str) -> str:
+    if value in RESERVED_IDS:
+        raise ValueError(f"{value!r} is reserved")
+    if not ID_PATTERN.match(value):
+        raise ValueError(
+            "is not an id: ids are a 2 to 4 letter prefix, '_' and 16 letters, digits, "
+            "'-' or '_' (for example al_WBgWfJD9pT5Vk9KV)"
+        )
     return value
 
 
@@ -41,207 +65,106 @@ Text = Annotated[str, Field(max_length=10_000)]
 Ref = Annotated[str, Field(min_length=1, max_length=40)]
 Email = Annotated[EmailStr, AfterValidator(lambda value: value.lower()), Field(max_length=254)]
 AwareDateTime = Annotated[datetime, AfterValidator(_aware)]
+PublicId = Annotated[str, AfterValidator(_public_id)]
+"""An id the application could have made (``coauthor.ids``): what an archive may bring in."""
 MAX_AMOUNT = Decimal("1e12")
 """Amounts stay within 15 significant digits, which every backend stores exactly."""
 Money = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=2)]
 Percent = Annotated[Decimal, Field(gt=0, le=100, decimal_places=2)]
 
 
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL (PostgreSQL's text cannot hold it) and lone surrogates (not Unicode, not UTF-8)."""
 
 
-class PersonInput(Input):
-    email: Email
-    name: Name
-    is_admin: bool = False
+def _strings(value: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
+    """Every string in a JSON-like value (dict keys too), with its path."""
+    stack: list[tuple[Path, Any]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            yield where, item
+        elif isinstance(item, Mapping):
+            for key, child in item.items():
+                if isinstance(key, str):
+                    yield where, key
+                stack.append(((*where, str(key)), child))
+        elif isinstance(item, list | tuple):
+            stack.extend(((*where, index), child) for index, child in enumerate(item))
 
 
-class OrganizationInput(Input):
-    name: Name
-    description: Text = ""
+def _unstorable_reason(text: str) -> str | None:
+    found = UNSTORABLE.search(text)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "contains a NUL character (\\u0000), which text may not hold"
+    return f"is not valid Unicode: it holds a lone surrogate (\\u{ord(found.group()):04x})"
 
 
-class AllianceInput(Input):
-    name: Name
-    kind: m.AllianceKind
-    stage: m.AllianceStage = m.AllianceStage.FORMING
-    purpose: Text = ""
+def unstorable_text(value: Any) -> list[tuple[Path, str]]:
+    """Where ``value`` holds text no database can store, and why, in document order."""
+    problems = []
+    for path, text in _strings(value):
+        reason = _unstorable_reason(text)
+        if reason is not None:
+            problems.append((path, reason))
+    return sorted(problems, key=lambda problem: [str(part) for part in problem[0]])
 
 
-class AllianceCreate(AllianceInput):
-    """A new alliance and the organization of the person who creates it."""
-
-    organization_name: Name
+_TIME_TYPES = (date, datetime)
 
 
-class PartnerInput(Input):
-    organization_name: Name
-    joined_on: date | None = None
-    description: Text = ""
+def _is_time_field(annotation: Any) -> bool:
+    """A ``date`` or ``datetime`` field, also optional or annotated."""
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_is_time_field(arg) for arg in typing.get_args(annotation))
+    return isinstance(annotation, type) and issubclass(annotation, _TIME_TYPES)
 
 
-class MemberInput(Input):
-    email: Email
-    name: Annotated[str, Field(max_length=200)] = ""
-    partner_id: Ref
-    role: m.Role = m.Role.MEMBER
-    title: Annotated[str, Field(max_length=200)] = ""
-
-
-class MemberUpdate(Input):
-    partner_id: Ref
-    role: m.Role
-    title: Annotated[str, Field(max_length=200)] = ""
-
-
-class PartnerNoteInput(Input):
-    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-
-
-class AgreementInput(Input):
-    title: Name
-    kind: m.AgreementKind
-    signed_on: date | None = None
-    effective_on: date | None = None
-    expires_on: date | None = None
-    summary: Text = ""
-
-    @model_validator(mode="after")
-    def _expires_after_start(self) -> AgreementInput:
-        if self.expires_on and self.effective_on and self.expires_on < self.effective_on:
-            raise ValueError("expires_on: must not be before effective_on")
-        return self
-
-
-class ObligationInput(Input):
-    agreement_id: Ref
-    title: Name
-    debtor_partner_id: Ref
-    creditor_partner_id: Ref
-    recurrence: m.Recurrence = m.Recurrence.ONCE
-    first_due_on: date
-    last_due_on: date | None = None
-    description: Text = ""
-
-    @model_validator(mode="after")
-    def _consistent(self) -> ObligationInput:
-        if self.debtor_partner_id == self.creditor_partner_id:
-            raise ValueError("creditor_partner_id: a partner cannot owe itself")
-        if self.last_due_on and self.last_due_on < self.first_due_on:
-            raise ValueError("last_due_on: must not be before first_due_on")
-        if self.recurrence == m.Recurrence.ONCE and self.last_due_on:
-            raise ValueError("last_due_on: a one-off obligation has only first_due_on")
-        return self
-
-
-class SeatInput(Input):
-    member_id: Ref
-    is_chair: bool = False
-
-
-class BodyInput(Input):
-    name: Name
-    kind: m.BodyKind
-    cadence: m.Cadence = m.Cadence.MONTHLY
-    purpose: Text = ""
-    seats: list[SeatInput] = Field(default_factory=list, max_length=500)
-
-
-class DecisionRightInput(Input):
-    body_id: Ref
-    decision_kind: Name
-    rule: m.DecisionRule
-    quorum_percent: int = Field(default=50, ge=1, le=100)
-    description: Text = ""
-
-
-class AttendeeInput(Input):
-    member_id: Ref
-
-
-class MeetingInput(Input):
-    body_id: Ref
-    title: Name
-    starts_at: AwareDateTime
-    agenda: Text = ""
-    notes: Text = ""
-    attendees: list[AttendeeInput] = Field(default_factory=list, max_length=500)
-
-
-class ShareInput(Input):
-    partner_id: Ref
-    percent: Percent
-
-
-class RiskInput(Input):
-    title: Name
-    likelihood: int = Field(ge=1, le=5)
-    impact: int = Field(ge=1, le=5)
-    status: m.RiskStatus = m.RiskStatus.OPEN
-    description: Text = ""
-    mitigation: Text = ""
-    shares: list[ShareInput] = Field(max_length=100)
-
-    @model_validator(mode="after")
-    def _shares_sum_to_hundred(self) -> RiskInput:
-        errors = risk_share_errors(
-            [share.percent for share in self.shares], [share.partner_id for share in self.shares]
+def _numbers_for_times(model: type[BaseModel], data: Mapping[str, Any]) -> list[InitErrorDetails]:
+    """pydantic reads 1700000000 as a date; a person never means a number there."""
+    return [
+        InitErrorDetails(
+            type=PydanticCustomError(
+                "time_not_text", "a date or time is written as text (2026-03-01), not a number"
+            ),
+            loc=(name,),
+            input=data[name],
         )
-        if errors:
-            raise ValueError("; ".join(f"{e.field}: {e.message}" for e in errors))
-        return self
+        for name, info in model.model_fields.items()
+        if isinstance(data.get(name), int | float) and _is_time_field(info.annotation)
+    ]
 
 
-class ContributionInput(Input):
-    partner_id: Ref
-    kind: m.ContributionKind
-    direction: Literal["in", "value"] = "in"
-    description: Name
-    amount: Money
-    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-    on: date
+class Input(BaseModel):
+    """The base of every input model: unknown fields refused, text that can be stored.
 
-
-class DeliberationInput(Input):
-    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    description: Text = ""
-    strict_moderation: bool = True
-
-
-class StatementInput(Input):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-
-
-class VoteInput(Input):
-    statement_id: Ref
-    value: Literal[-1, 0, 1]
-
-
-class ModerationInput(Input):
-    """Accept or reject a statement; ``meta`` marks an accepted one as about the participants.
-
-    A meta statement ("I work in R&D") is voted on like any other but kept out
-    of the opinion groups, as Pol.is does; None leaves the flag as it is.
+    Before any field is read, the raw input is checked once for what no field
+    type should ever let through: NUL characters and lone surrogates anywhere
+    (PostgreSQL refuses NUL in text, and neither can be written as UTF-8) and
+    numbers where a date or time is expected.
     """
 
-    decision: Literal["accepted", "rejected"]
-    meta: bool | None = None
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
-    @model_validator(mode="after")
-    def _meta_is_accepted(self) -> ModerationInput:
-        if self.meta and self.decision != "accepted":
-            raise ValueError("meta: only an accepted statement can be meta")
-        return self
-
-
-class PromotionInput(Input):
-    """Make a consensus statement a declaration, or a clause of the charter."""
-
-    target: Literal["declaration", "charter"]
-    rationale: Text = ""
-    body_id: Ref | None = None
-    rule: m.DecisionRule | None = None
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        errors = [
+            InitErrorDetails(
+                type=PydanticCustomError("unstorable_text", reason), loc=path, input=""
+            )
+            for path, reason in unstorable_text(data)
+        ]
+        errors += _numbers_for_times(cls, data)
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return data
 
 
 def _loc_from_message(loc: tuple[str | int, ...], message: str) -> tuple[tuple, str]:

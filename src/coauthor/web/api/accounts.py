@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
-from coauthor.services import accounts
+from coauthor.services.accounts import tokens
 from coauthor.web.api.deps import PersonDep
+from coauthor.web.api.pagination import Paged, PageDep, paged_list
 from coauthor.web.api.schemas import Me, NewToken, Token, TokenCreate
 from coauthor.web.auth import UowDep
 
@@ -17,9 +18,12 @@ def read_me(person: PersonDep) -> Me:
     return Me.model_validate(person)
 
 
-@router.get("/tokens", response_model=list[Token], tags=["tokens"], summary="My API tokens")
-def list_my_tokens(uow: UowDep, person: PersonDep) -> list[Token]:
-    return [Token.model_validate(token) for token in accounts.list_tokens(uow, person)]
+@router.get("/tokens", response_model=Paged[Token], tags=["tokens"], summary="My API tokens")
+def list_my_tokens(request: Request, uow: UowDep, person: PersonDep, page: PageDep) -> Paged[Token]:
+    """Oldest first."""
+    mine = tokens.list_tokens(uow, person)
+    key = lambda token: (token.created_at.isoformat(), token.id)  # noqa: E731
+    return paged_list(request, mine, key, page, Token.model_validate)
 
 
 @router.post(
@@ -30,8 +34,7 @@ def list_my_tokens(uow: UowDep, person: PersonDep) -> list[Token]:
     summary="Create an API token (its secret is returned this once)",
 )
 def create_token(data: TokenCreate, uow: UowDep, person: PersonDep) -> NewToken:
-    token, secret = accounts.do_create_token(uow, person, data.name)
-    uow.commit()
+    token, secret = uow.write(tokens.do_create_token, person, data.name)
     return NewToken.model_validate({**Token.model_validate(token).model_dump(), "secret": secret})
 
 
@@ -42,5 +45,4 @@ def create_token(data: TokenCreate, uow: UowDep, person: PersonDep) -> NewToken:
     summary="Revoke an API token",
 )
 def revoke_token(token_id: str, uow: UowDep, person: PersonDep) -> None:
-    accounts.do_revoke_token(uow, person, token_id)
-    uow.commit()
+    uow.write(tokens.do_revoke_token, person, token_id)

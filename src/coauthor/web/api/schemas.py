@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from coauthor.domain import model as m
 from coauthor.services.inputs import Input
-from coauthor.services.mechanics import KINDS, Kind
+from coauthor.services.mechanics.registers import KINDS, Kind
 
 
 class Output(BaseModel):

@@ -1,22 +1,18 @@
-"""The HTML pages: server-rendered, working without JavaScript, smoother with htmx."""
+"""The HTML pages: server-rendered, working without JavaScript, smoother with htmx.
+
+One package per feature (accounts, mechanics, deliberation, ledger, pulse); each exposes a
+``router``. Shared helpers (forms, the form-post flow, rendering, layout,
+error pages) sit at this level.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from coauthor.web.pages import (
-    alliance,
-    deliberation,
-    home,
-    items,
-    partners,
-    registers,
-    session,
-    tokens,
-)
+from coauthor.web.pages import accounts, deliberation, ledger, mechanics, pulse
 
 router = APIRouter(include_in_schema=False)
-for _module in (session, home, alliance, partners, registers, items, tokens, deliberation):
-    router.include_router(_module.router)
+for _feature in (accounts, mechanics, deliberation, ledger, pulse):
+    router.include_router(_feature.router)
 
 __all__ = ["router"]

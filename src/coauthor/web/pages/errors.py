@@ -24,11 +24,13 @@ HEADINGS = {
     409: "That clashes with what is already there",
     422: "Please check what you entered",
     429: "Too many attempts",
+    503: "Busy for a moment",
 }
 EXPLANATIONS = {
     403: "Your role in this alliance does not allow it. An alliance manager can help.",
     404: "It may have been removed, or you may not have access to it.",
     429: "Wait a few minutes before trying again.",
+    503: "Nothing was saved. Send the form again in a moment.",
 }
 
 
@@ -45,11 +47,10 @@ def return_path(request: Request) -> str:
 
 def sign_in_required(request: Request) -> Response:
     if session_expired(request):
-        from coauthor.web.pages.session import login_page
+        from coauthor.web.pages.accounts.session import login_page
 
-        return login_page(
-            request, next_path=return_path(request), notice="Your session expired.", status=401
-        )
+        notice = "Your session expired. Please sign in again."
+        return login_page(request, next_path=return_path(request), notice=notice, status=401)
     return see_other(f"/login?next={quote(return_path(request), safe='/')}")
 
 

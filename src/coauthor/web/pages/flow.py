@@ -1,4 +1,4 @@
-"""The life of a form post: call the service, commit, redirect — or show the form again."""
+"""The life of a form post: run the service as one write, redirect — or show the form again."""
 
 from __future__ import annotations
 
@@ -42,25 +42,22 @@ def submit(
     success: Callable[[T], str],
     rerender: Callable[[Form, int], Response],
 ) -> Response:
-    """Run ``action`` on the payload; commit and redirect, or show the errors by their fields.
+    """Run ``action`` on the payload as one write and redirect, or show the errors by their fields.
 
     Errors that belong to no field (a conflict such as "it still has
     obligations") propagate and become an error page.
     """
     try:
-        result = action(submission.payload)
+        result = uow.write(lambda _: action(submission.payload))
     except (ValidationFailed, Conflict) as exc:
         if not exc.errors:
             raise
-        uow.rollback()
         form = submission.form.failed(exc.errors, submission.known, submission.index_maps)
         return rerender(form, exc.status)
-    uow.commit()
     return see_other(success(result))
 
 
-def commit_and_go(uow: UnitOfWork, action: Callable[[], object], path: str) -> Response:
-    """Run a write that takes no form (delete, revoke), commit it and redirect."""
-    action()
-    uow.commit()
+def write_and_go(uow: UnitOfWork, action: Callable[[], object], path: str) -> Response:
+    """Run a write that takes no form (delete, revoke) and redirect."""
+    uow.write(lambda _: action())
     return see_other(path)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from coauthor.services.alliances import Access
+from coauthor.services.mechanics.alliances import Access
 from coauthor.web.pages.rendering import render
 
 SECTIONS = (
@@ -17,6 +17,8 @@ SECTIONS = (
     ("risks", "Risks", "/risks"),
     ("contributions", "Contributions", "/contributions"),
     ("deliberations", "Deliberations", "/deliberations"),
+    ("ledger", "Ledger", "/ledger"),
+    ("pulse", "Pulse", "/pulse"),
 )
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
-from decimal import Decimal
+from contextvars import ContextVar
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,61 +14,21 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from coauthor.reports import ledger as ledger_formatting
+from coauthor.reports.charts import reciprocity_chart, stack
+from coauthor.reports.formatting import (
+    describe_browser,
+    event_label,
+    format_date,
+    format_datetime,
+    format_number,
+    format_percent,
+    label,
+    sentence,
+)
 from coauthor.web.auth import csrf_token, read_session, write_session
-from coauthor.web.pages.charts import reciprocity_chart, stack
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-SPECIAL_LABELS = {
-    "mou": "MOU",
-    "jv_agreement": "JV agreement",
-    "jv_board": "JV board",
-    "sow": "SOW",
-    "nda": "NDA",
-    "ip": "IP",
-    "ad_hoc": "Ad hoc",
-    "in": "Contributed",
-    "value": "Value received",
-}
-
-
-def label(value: Any) -> str:
-    """An enum value as words: ``joint_venture`` → ``Joint venture``."""
-    text = str(getattr(value, "value", value))
-    return SPECIAL_LABELS.get(text, text.replace("_", " ").capitalize())
-
-
-def event_label(kind: str) -> str:
-    """``partner_note.added`` → ``Partner note added``."""
-    return label(kind.replace(".", " "))
-
-
-def format_date(value: date | None) -> str:
-    return value.strftime("%d %b %Y").lstrip("0") if value else "—"
-
-
-def format_datetime(value: datetime | None) -> str:
-    return value.strftime("%d %b %Y, %H:%M UTC").lstrip("0") if value else "—"
-
-
-def format_number(value: Decimal | int | float) -> str:
-    """Thousands separated by thin spaces, decimals only when there are any."""
-    number = Decimal(value)
-    text = f"{number:,.2f}".removesuffix(".00")
-    return text.replace(",", "\u202f")
-
-
-def format_percent(value: Decimal | int | float) -> str:
-    return f"{format_number(value)}%"
-
-
-def sentence(text: str) -> str:
-    """A service's lower-case message as a sentence: first letter up, a full stop."""
-    text = str(text).strip()
-    if not text:
-        return text
-    if text.split(" ", 1)[0].isalpha():
-        text = text[0].upper() + text[1:]
-    return text if text[-1] in ".!?" else text + "."
 
 
 def options(items: Iterable[Any]) -> list[tuple[str, str]]:
@@ -82,6 +42,16 @@ def options(items: Iterable[Any]) -> list[tuple[str, str]]:
     return pairs
 
 
+_viewer_zone: ContextVar[str] = ContextVar("viewer_zone", default="UTC")
+"""The time zone of whoever the page being rendered is for (set by ``render``), so that
+macros imported without context show times in it too."""
+
+
+def local_datetime(value: datetime | None) -> str:
+    """A moment in the viewer's time zone (UTC for a visitor who has not signed in)."""
+    return format_datetime(value, _viewer_zone.get())
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
@@ -92,9 +62,10 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(
         label=label,
+        browser=describe_browser,
         event_label=event_label,
         date=format_date,
-        datetime=format_datetime,
+        datetime=local_datetime,
         number=format_number,
         percent=format_percent,
         sentence=sentence,
@@ -102,6 +73,7 @@ def _environment() -> jinja2.Environment:
         stack=stack,
         reciprocity_chart=reciprocity_chart,
     )
+    env.filters.update(ledger_formatting.FILTERS)
     env.globals["csrf_token"] = csrf_token
     return env
 
@@ -113,8 +85,13 @@ def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
     """Render a template; an anonymous visitor gets a session cookie for their CSRF token."""
-    values = {"actor": getattr(request.state, "viewer", None), **(context or {})}
-    response = templates.TemplateResponse(request, name, values, status_code=status)
+    viewer = getattr(request.state, "viewer", None)
+    values = {"actor": viewer, **(context or {})}
+    zone = _viewer_zone.set(getattr(viewer, "time_zone", "UTC"))
+    try:
+        response = templates.TemplateResponse(request, name, values, status_code=status)
+    finally:
+        _viewer_zone.reset(zone)
     session = read_session(request)
     if session.person_id is None:
         write_session(request, response, session)
@@ -133,6 +110,14 @@ def safe_next(value: str | None) -> str:
     if parts.scheme or parts.netloc or any(ord(char) < 32 for char in value):
         return "/"
     return value
+
+
+def page_url(request: Request, parameter: str, cursor: str | None) -> str | None:
+    """This page's URL with ``parameter`` set to ``cursor`` (the link to a list's next page)."""
+    if cursor is None:
+        return None
+    url = request.url.include_query_params(**{parameter: cursor})
+    return f"{url.path}?{url.query}"
 
 
 def is_partial(request: Request, target: str) -> bool:

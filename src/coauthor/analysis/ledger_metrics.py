@@ -1,0 +1,1002 @@
+"""What the commitment ledger says about an alliance: reliability, responsiveness, clarity, …
+
+Pure functions over plain records: a commitment's acts and derived state, the
+partners on each side, and the moment the figures are taken (``now``). The
+definitions are in the docstrings below and in docs/ledger.md, "Metrics".
+
+Conventions that hold for every figure:
+
+- A *request* is any conversation that has been opened, by a request or by an
+  offer; a *promise* is a commitment that reached state 3.
+- Declining, countering and renegotiating never count against anyone: no
+  figure has them in a failure count, and a promise whose renegotiation waits
+  for the customer's answer is not judged.
+- A ratio with nothing to divide by is ``None``, never 0.
+- In one partner's view, a figure about one side's conduct (a performer's
+  reliability, a customer's cancellations, whoever owed an answer) counts
+  only what that partner did on that side; a figure about a conversation as a
+  whole (requests, counter-offer rounds, rework loops, reciprocity) counts
+  every conversation the partner takes part in.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import numpy as np
+
+from coauthor.domain.ledger import (
+    PHASE_STATES,
+    CommitmentState,
+    Move,
+    Party,
+    Phase,
+    SpeechAct,
+    State,
+    replay,
+    step,
+)
+
+Period = Literal["month", "quarter"]
+Outcome = Literal["kept", "broken"]
+
+SECONDS_PER_HOUR = 3600.0
+# Moves by which a performer speaks up about a promise; one after the due date
+# means the due date did not pass in silence.
+SPEAKING_UP = frozenset({Move.REPORT_COMPLETION, Move.RENEGOTIATE, Move.RENEGE, Move.PROGRESS_NOTE})
+CANDID_MOVES = frozenset({Move.DECLINE, Move.COUNTER_OFFER, Move.COUNTER})
+# Who owes the answer while a commitment waits in state 2 or 4.
+ANSWERER = {
+    Phase.REQUESTED: Party.PERFORMER,
+    Phase.OFFERED: Party.CUSTOMER,
+    Phase.REPORTED: Party.CUSTOMER,
+}
+OPENER = {Move.REQUEST: Party.CUSTOMER, Move.OFFER: Party.PERFORMER}
+WAITING_STATES = frozenset({State.WAITING_FOR_ANSWER, State.REPORTED_COMPLETE})
+
+
+@dataclass(frozen=True)
+class CommitmentRecord:
+    """One commitment as the metrics see it.
+
+    A joint commitment lists every co-performer's partner; each of them is on
+    the performer side of every figure.
+    """
+
+    alliance_id: str
+    commitment_id: str
+    customer_partner_id: str
+    performer_partner_ids: tuple[str, ...]
+    acts: tuple[SpeechAct, ...]
+    state: CommitmentState
+
+    @classmethod
+    def from_acts(
+        cls,
+        *,
+        alliance_id: str,
+        commitment_id: str,
+        customer_partner_id: str,
+        performer_partner_ids: Sequence[str],
+        acts: Sequence[SpeechAct],
+    ) -> CommitmentRecord:
+        return cls(
+            alliance_id=alliance_id,
+            commitment_id=commitment_id,
+            customer_partner_id=customer_partner_id,
+            performer_partner_ids=tuple(performer_partner_ids),
+            acts=tuple(acts),
+            state=replay(acts),
+        )
+
+    def partners(self, party: Party) -> frozenset[str]:
+        if party is Party.CUSTOMER:
+            return frozenset({self.customer_partner_id})
+        return frozenset(self.performer_partner_ids)
+
+
+# ---------------------------------------------------------------- result types
+
+
+def _share(count: int, of: int) -> float | None:
+    return count / of if of else None
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """``count`` out of ``of``; ``value`` is None when ``of`` is 0."""
+
+    count: int
+    of: int
+
+    @property
+    def value(self) -> float | None:
+        return _share(self.count, self.of)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "count": self.count, "of": self.of}
+
+
+@dataclass(frozen=True)
+class Waits:
+    """Hours waited for an answer: waits that ended in one, and waits still open at ``now``."""
+
+    answered_hours: tuple[float, ...]
+    waiting_hours: tuple[float, ...]
+
+    @property
+    def median_hours(self) -> float | None:
+        return float(np.median(self.answered_hours)) if self.answered_hours else None
+
+    @property
+    def p90_hours(self) -> float | None:
+        """90th percentile, linear between order statistics (numpy's default)."""
+        return float(np.percentile(self.answered_hours, 90)) if self.answered_hours else None
+
+    @property
+    def longest_waiting_hours(self) -> float | None:
+        return max(self.waiting_hours) if self.waiting_hours else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "answered": len(self.answered_hours),
+            "median_hours": self.median_hours,
+            "p90_hours": self.p90_hours,
+            "currently_waiting": len(self.waiting_hours),
+            "longest_waiting_hours": self.longest_waiting_hours,
+        }
+
+
+@dataclass(frozen=True)
+class Clarity:
+    """Requests stating conditions of satisfaction and a due date; counter-offer rounds."""
+
+    explicit: Ratio
+    counter_offers: int
+    requests: int
+
+    @property
+    def counter_offers_per_request(self) -> float | None:
+        return _share(self.counter_offers, self.requests)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "explicit": self.explicit.to_dict(),
+            "requests": self.requests,
+            "counter_offers": self.counter_offers,
+            "counter_offers_per_request": self.counter_offers_per_request,
+        }
+
+
+@dataclass(frozen=True)
+class Candor:
+    """Declines and counters (counter-offers and counters) per request: healthy, not failure."""
+
+    declines: int
+    counters: int
+    requests: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "declines": self.declines,
+            "counters": self.counters,
+            "declines_per_request": _share(self.declines, self.requests),
+            "counters_per_request": _share(self.counters, self.requests),
+        }
+
+
+@dataclass(frozen=True)
+class SilentLapses:
+    """Promises whose due date passed in state 3 with the performer silent after it."""
+
+    lapsed: int
+    current: int
+    past_due: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.lapsed,
+            "current": self.current,
+            "past_due": self.past_due,
+            "share_of_past_due": _share(self.lapsed, self.past_due),
+        }
+
+
+@dataclass(frozen=True)
+class Reciprocity:
+    """Partner × partner counts; row = customer partner, column = performer partner."""
+
+    partner_ids: tuple[str, ...]
+    asked: tuple[tuple[int, ...], ...]
+    promised: tuple[tuple[int, ...], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "partners": list(self.partner_ids),
+            "asked": [list(row) for row in self.asked],
+            "promised": [list(row) for row in self.promised],
+        }
+
+
+@dataclass(frozen=True)
+class LedgerMetrics:
+    """The ledger's figures over a set of commitments (or one partner's view of them).
+
+    - ``requests``: conversations opened; ``promises``: of them, those that reached 3.
+    - ``reliability``: promises kept out of promises judged. Kept: fulfilled, the
+      accepted completion report made by the due date in force (or no due date).
+      Broken: reneged; fulfilled on a later report; open or cancelled after the
+      due date, unless in state 4 on a report made in time. Not judged: not yet
+      due, cancelled before due, or a renegotiation waiting for the customer.
+    - ``renege_rate`` / ``cancel_rate``: reneged / cancelled out of ended promises.
+    - ``answer_waits``: stays in state 2 until the party owing the answer moved
+      it on; ``declaration_waits``: stays in state 4 until the customer did.
+    - ``clarity``: requests stating conditions and a due date; counter-offer rounds.
+    - ``candor``: declines and counters per request.
+    - ``silent_lapses``: see ``_lapse``.
+    - ``rework_loops``: 4 → 3 transitions out of completion reports.
+    - ``reciprocity``: requests asked and promises made, customer × performer partner.
+    """
+
+    requests: int
+    promises: int
+    reliability: Ratio
+    renege_rate: Ratio
+    cancel_rate: Ratio
+    answer_waits: Waits
+    declaration_waits: Waits
+    clarity: Clarity
+    candor: Candor
+    silent_lapses: SilentLapses
+    rework_loops: Ratio
+    reciprocity: Reciprocity
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready figures; the keys are documented in docs/ledger.md, "Metrics"."""
+        return {
+            "requests": self.requests,
+            "promises": self.promises,
+            "reliability": self.reliability.to_dict(),
+            "renege_rate": self.renege_rate.to_dict(),
+            "cancel_rate": self.cancel_rate.to_dict(),
+            "responsiveness": {
+                "answer": self.answer_waits.to_dict(),
+                "declaration": self.declaration_waits.to_dict(),
+            },
+            "clarity": self.clarity.to_dict(),
+            "candor": self.candor.to_dict(),
+            "silent_lapses": self.silent_lapses.to_dict(),
+            "rework_loops": self.rework_loops.to_dict(),
+            "reciprocity": self.reciprocity.to_dict(),
+        }
+
+
+# ------------------------------------------------------- per-commitment facts
+#
+# The figures are computed in two stages. ``summarize`` folds one commitment's
+# acts into ``CommitmentFacts``: everything the figures need that does not
+# depend on the moment they are taken (an answered wait, how a promise ended,
+# when an open promise becomes late). Services store these facts beside each
+# commitment, recomputed in the same write as every move, so figures over a
+# large ledger never replay acts. ``FactsTable`` holds many commitments'
+# facts as columns, and the aggregation resolves what depends on ``now``
+# (waits still open, promises still open past their due date, silence in
+# state 3) with array arithmetic.
+
+
+@dataclass(frozen=True)
+class AnsweredWait:
+    """A stay in state 2 or 4 that the party owing the answer ended, and its length."""
+
+    state: State
+    answerer: Party
+    hours: float
+
+
+@dataclass(frozen=True)
+class CommitmentFacts:
+    """What the figures need from one opened commitment; nothing here depends on ``now``.
+
+    - ``outcome`` is the judgement of a closed promise ("kept", "broken" or None:
+      not judged); ``broken_after`` is the moment after which an open promise is
+      late (None: it cannot become late as it stands).
+    - ``lapsed_before`` / ``past_due_before`` cover the stays in state 3 that
+      ended; the current stay, if any, is described by ``due_in_3`` (the due date
+      in force, None when not in 3 or without one), ``renegotiating`` and
+      ``spoke_in_3`` (the performer's last completion report, renegotiation,
+      renege or note in this stay).
+    - ``waiting_since`` / ``waiting_state`` / ``waiting_answerer``: a stay in 2
+      or 4 still waiting for an answer.
+    """
+
+    alliance_id: str
+    commitment_id: str
+    customer_partner_id: str
+    performer_partner_ids: tuple[str, ...]
+    opened_at: datetime
+    last_move_at: datetime
+    opener: Party
+    explicit: bool
+    promised: bool
+    ended: State | None
+    outcome: Outcome | None
+    broken_after: datetime | None
+    counter_offers: int
+    reports: int
+    rework_loops: int
+    customer_declines: int
+    performer_declines: int
+    customer_counters: int
+    performer_counters: int
+    lapsed_before: bool
+    past_due_before: bool
+    due_in_3: datetime | None
+    renegotiating: bool
+    spoke_in_3: datetime | None
+    waiting_since: datetime | None
+    waiting_state: State | None
+    waiting_answerer: Party | None
+    answered: tuple[AnsweredWait, ...]
+
+
+def _states(acts: Sequence[SpeechAct]) -> list[CommitmentState]:
+    """The state after each act."""
+    states, state = [], CommitmentState()
+    for act in acts:
+        state = step(state, act)
+        states.append(state)
+    return states
+
+
+def _late_after(state: CommitmentState, last_report: datetime | None) -> datetime | None:
+    """After which moment a promise standing as ``state`` is late (None: it is not judged).
+
+    A pending renegotiation is not judged; a completion report made by the due
+    date and waiting for the customer is not late.
+    """
+    due = state.terms.due_at if state.terms else None
+    if state.phase is Phase.RENEGOTIATING or due is None:
+        return None
+    reported_in_time = last_report is not None and last_report <= due
+    if state.phase is Phase.REPORTED and reported_in_time:
+        return None
+    return due
+
+
+def _judgement(
+    final: CommitmentState,
+    before_final: CommitmentState,
+    last_act: SpeechAct,
+    last_report: datetime | None,
+) -> tuple[Outcome | None, datetime | None]:
+    """(outcome of a closed promise, moment an open one turns late); see ``reliability``."""
+    if final.phase is Phase.FULFILLED:
+        due = final.terms.due_at if final.terms else None
+        on_time = due is None or (last_report is not None and last_report <= due)
+        return ("kept" if on_time else "broken"), None
+    if final.phase is Phase.RENEGED:
+        return "broken", None
+    if final.phase is Phase.CANCELLED:
+        late_after = _late_after(before_final, last_report)
+        late = late_after is not None and last_act.at > late_after
+        return ("broken" if late else None), None
+    return None, _late_after(final, last_report)
+
+
+class _Fold:
+    """One pass over a commitment's acts and the state after each, gathering its facts.
+
+    Waits: each stay in state 2 or 4 is answered when the party who owed the
+    answer moves it on; a stay ended by the other party (an asker withdrawing
+    in state 2) had no answer and is left out, and so is an answer given at
+    the very moment of the question (an obligation's period enters the ledger
+    asked and promised at once: nobody waited); a stay that has not ended is
+    kept apart as (since, state, who owes the answer).
+
+    Silent lapses: each stay in state 3 is judged on the due date in force
+    when it ends (by the move that leaves 3, or ``now``): past due if that date
+    is before the end; lapsed if, besides, no completion report,
+    renegotiation, renege or progress note came from the performer after it,
+    unless the stay ends with a renegotiation waiting for the customer's
+    answer. The stays that ended are judged here; the current one is left to
+    ``now`` (``due_in_3``, ``renegotiating``, ``spoke_in_3``).
+    """
+
+    def __init__(self) -> None:
+        self.counts: Counter[Move] = Counter()
+        self.candid: Counter[tuple[Party, bool]] = Counter()
+        self.last_report: datetime | None = None
+        self.answered: list[AnsweredWait] = []
+        self.waiting: tuple[datetime, State, Party] | None = None
+        self.lapsed = self.past_due = False
+        self.spoke: datetime | None = None
+
+    def add(self, act: SpeechAct, before: CommitmentState, after: CommitmentState) -> None:
+        move = act.move
+        self.counts[move] += 1
+        if move is Move.REPORT_COMPLETION:
+            self.last_report = act.at
+        if move in CANDID_MOVES:
+            self.candid[(act.party, move is Move.DECLINE)] += 1
+        was, now = PHASE_STATES[before.phase], PHASE_STATES[after.phase]
+        if was is not now:
+            self._wait_ends(act, now, after.phase)
+        if was is State.PROMISED:
+            self._in_3(act, before, now)
+        else:
+            self.spoke = None
+
+    def _wait_ends(self, act: SpeechAct, now: State, phase: Phase) -> None:
+        if self.waiting is not None:
+            since, state, answerer = self.waiting
+            waited = (act.at - since).total_seconds() / SECONDS_PER_HOUR
+            if act.party is answerer and waited > 0:
+                self.answered.append(AnsweredWait(state, answerer, waited))
+            self.waiting = None
+        if now in WAITING_STATES:
+            self.waiting = (act.at, now, ANSWERER[phase])
+
+    def _in_3(self, act: SpeechAct, before: CommitmentState, now: State) -> None:
+        if act.party is Party.PERFORMER and act.move in SPEAKING_UP:
+            self.spoke = act.at
+        if now is State.PROMISED:
+            return
+        due = before.terms.due_at if before.terms else None
+        if due is not None and act.at > due:
+            self.past_due = True
+            waiting_for_customer = before.phase is Phase.RENEGOTIATING
+            spoke_after = self.spoke is not None and self.spoke > due
+            self.lapsed |= not waiting_for_customer and not spoke_after
+
+
+def summarize(
+    acts: Sequence[SpeechAct],
+    *,
+    alliance_id: str,
+    commitment_id: str,
+    customer_partner_id: str,
+    performer_partner_ids: Sequence[str],
+    states: Sequence[CommitmentState] | None = None,
+) -> CommitmentFacts | None:
+    """The facts of one commitment from its acts (in time order); None if not opened yet.
+
+    ``states``, when the caller replayed the acts already, is the state after
+    each act; the acts are not folded again.
+    """
+    if not acts:
+        return None
+    states = _states(acts) if states is None else states
+    fold, before = _Fold(), CommitmentState()
+    for act, after in zip(acts, states, strict=True):
+        fold.add(act, before, after)
+        before = after
+    final = states[-1]
+    before_final = states[-2] if len(states) > 1 else CommitmentState()
+    promised = any(PHASE_STATES[visit.phase] is State.PROMISED for visit in final.path)
+    judged = _judgement(final, before_final, acts[-1], fold.last_report)
+    outcome, broken_after = judged if promised else (None, None)
+    in_3 = PHASE_STATES[final.phase] is State.PROMISED
+    waiting = fold.waiting
+    return CommitmentFacts(
+        alliance_id=alliance_id,
+        commitment_id=commitment_id,
+        customer_partner_id=customer_partner_id,
+        performer_partner_ids=tuple(performer_partner_ids),
+        opened_at=acts[0].at,
+        last_move_at=acts[-1].at,
+        opener=OPENER[acts[0].move],
+        explicit=acts[0].terms.is_explicit,
+        promised=promised,
+        ended=final.state if promised and final.is_terminal else None,
+        outcome=outcome,
+        broken_after=broken_after,
+        counter_offers=fold.counts[Move.COUNTER_OFFER],
+        reports=fold.counts[Move.REPORT_COMPLETION],
+        rework_loops=fold.counts[Move.DECLARE_NOT_SATISFIED],
+        customer_declines=fold.candid[(Party.CUSTOMER, True)],
+        performer_declines=fold.candid[(Party.PERFORMER, True)],
+        customer_counters=fold.candid[(Party.CUSTOMER, False)],
+        performer_counters=fold.candid[(Party.PERFORMER, False)],
+        lapsed_before=fold.lapsed,
+        past_due_before=fold.past_due,
+        due_in_3=(final.terms.due_at if final.terms else None) if in_3 else None,
+        renegotiating=in_3 and final.phase is Phase.RENEGOTIATING,
+        spoke_in_3=fold.spoke if in_3 else None,
+        waiting_since=waiting[0] if waiting else None,
+        waiting_state=waiting[1] if waiting else None,
+        waiting_answerer=waiting[2] if waiting else None,
+        answered=tuple(fold.answered),
+    )
+
+
+def facts_of_record(record: CommitmentRecord) -> CommitmentFacts | None:
+    """The facts of a record, after checking its state is what its acts add up to."""
+    if record.acts and replay(record.acts) != record.state:
+        raise ValueError(
+            f"commitment {record.commitment_id}: its state is not what its acts add up to"
+        )
+    return summarize(
+        record.acts,
+        alliance_id=record.alliance_id,
+        commitment_id=record.commitment_id,
+        customer_partner_id=record.customer_partner_id,
+        performer_partner_ids=record.performer_partner_ids,
+    )
+
+
+# ----------------------------------------------------------------- the table
+
+FACT_COLUMNS: tuple[str, ...] = (
+    "alliance_id",
+    "commitment_id",
+    "customer_partner_id",
+    "performer_partner_ids",
+    "opened_at",
+    "last_move_at",
+    "opener",
+    "explicit",
+    "promised",
+    "ended",
+    "outcome",
+    "broken_after",
+    "counter_offers",
+    "reports",
+    "rework_loops",
+    "customer_declines",
+    "performer_declines",
+    "customer_counters",
+    "performer_counters",
+    "lapsed_before",
+    "past_due_before",
+    "due_in_3",
+    "renegotiating",
+    "spoke_in_3",
+    "waiting_since",
+    "waiting_state",
+    "waiting_answerer",
+)
+"""The flat form of ``CommitmentFacts`` (``fact_row``): partner ids joined by spaces,
+moments as seconds since the epoch (UTC), states as numbers, parties and outcomes
+as their names, flags as 0 or 1; None stays None."""
+
+WAIT_COLUMNS: tuple[str, ...] = ("commitment_id", "state", "answerer", "hours")
+"""The flat form of an ``AnsweredWait`` (``wait_rows``), with its commitment's id."""
+
+OUTCOME_CODES = {None: 0, "kept": 1, "broken": 2}
+
+
+def _seconds(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def _name(value: enum.Enum | None) -> Any:
+    return None if value is None else value.value
+
+
+def fact_row(facts: CommitmentFacts) -> dict[str, Any]:
+    """``facts`` as plain values keyed by ``FACT_COLUMNS`` (what a database row holds)."""
+    return {
+        "alliance_id": facts.alliance_id,
+        "commitment_id": facts.commitment_id,
+        "customer_partner_id": facts.customer_partner_id,
+        "performer_partner_ids": " ".join(facts.performer_partner_ids),
+        "opened_at": _seconds(facts.opened_at),
+        "last_move_at": _seconds(facts.last_move_at),
+        "opener": facts.opener.value,
+        "explicit": int(facts.explicit),
+        "promised": int(facts.promised),
+        "ended": int(facts.ended) if facts.ended is not None else None,
+        "outcome": facts.outcome,
+        "broken_after": _seconds(facts.broken_after),
+        "counter_offers": facts.counter_offers,
+        "reports": facts.reports,
+        "rework_loops": facts.rework_loops,
+        "customer_declines": facts.customer_declines,
+        "performer_declines": facts.performer_declines,
+        "customer_counters": facts.customer_counters,
+        "performer_counters": facts.performer_counters,
+        "lapsed_before": int(facts.lapsed_before),
+        "past_due_before": int(facts.past_due_before),
+        "due_in_3": _seconds(facts.due_in_3),
+        "renegotiating": int(facts.renegotiating),
+        "spoke_in_3": _seconds(facts.spoke_in_3),
+        "waiting_since": _seconds(facts.waiting_since),
+        "waiting_state": int(facts.waiting_state) if facts.waiting_state is not None else None,
+        "waiting_answerer": _name(facts.waiting_answerer),
+    }
+
+
+def wait_rows(facts: CommitmentFacts) -> list[dict[str, Any]]:
+    """The answered waits of ``facts`` keyed by ``WAIT_COLUMNS``, in the order they ended."""
+    return [
+        {
+            "commitment_id": facts.commitment_id,
+            "state": int(wait.state),
+            "answerer": wait.answerer.value,
+            "hours": wait.hours,
+        }
+        for wait in facts.answered
+    ]
+
+
+FLOAT_FACTS = (
+    "opened_at",
+    "last_move_at",
+    "broken_after",
+    "due_in_3",
+    "spoke_in_3",
+    "waiting_since",
+)
+FLAG_FACTS = ("explicit", "promised", "lapsed_before", "past_due_before", "renegotiating")
+INT_FACTS = (
+    "ended",
+    "waiting_state",
+    "counter_offers",
+    "reports",
+    "rework_loops",
+    "customer_declines",
+    "performer_declines",
+    "customer_counters",
+    "performer_counters",
+)
+
+
+def _floats(values: Sequence[Any]) -> np.ndarray:
+    """None becomes NaN (numpy's own conversion, in C)."""
+    return np.array(values, dtype=float)
+
+
+def _ints(values: Sequence[Any]) -> np.ndarray:
+    """None becomes 0."""
+    return np.nan_to_num(np.array(values, dtype=float), nan=0).astype(np.int64)
+
+
+def _flags(values: Sequence[Any]) -> np.ndarray:
+    return np.array(values, dtype=bool)
+
+
+def _equals(values: Sequence[Any], wanted: str) -> np.ndarray:
+    return np.array(values, dtype=object) == wanted if values else np.zeros(0, dtype=bool)
+
+
+@dataclass(frozen=True)
+class FactsTable:
+    """Many commitments' facts as columns (numpy arrays), ready to aggregate.
+
+    Rows are commitments; ``partner_ids`` (sorted) index the partner columns:
+    ``customer`` holds the customer partner's index and ``performers`` says,
+    per row and partner, whether that partner is on the performer side. Times
+    are seconds since the epoch (NaN for none). The answered waits are a table
+    of their own, each pointing at its commitment's row.
+    """
+
+    alliance_ids: np.ndarray
+    partner_ids: tuple[str, ...]
+    customer: np.ndarray
+    performers: np.ndarray
+    columns: dict[str, np.ndarray]
+    wait_row: np.ndarray
+    wait_state: np.ndarray
+    wait_by_customer: np.ndarray
+    wait_hours: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.alliance_ids)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.__dict__["columns"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @classmethod
+    def from_rows(
+        cls, fact_rows: Sequence[Sequence[Any]], wait_rows: Sequence[Sequence[Any]]
+    ) -> FactsTable:
+        """Build from tuples in ``FACT_COLUMNS`` and ``WAIT_COLUMNS`` order (database rows).
+
+        Each column is converted by numpy in one call (None becomes NaN, 0 or
+        False); the partners of each row are resolved once per distinct
+        combination, not once per row.
+        """
+        columns_of_rows = list(zip(*fact_rows, strict=True)) or [()] * len(FACT_COLUMNS)
+        raw = dict(zip(FACT_COLUMNS, columns_of_rows, strict=True))
+        customers, customer_of = np.unique(
+            np.array(raw["customer_partner_id"], dtype=object), return_inverse=True
+        )
+        combos, combo_of = np.unique(
+            np.array(raw["performer_partner_ids"], dtype=object), return_inverse=True
+        )
+        combo_sets = [tuple(text.split()) for text in combos.tolist()]
+        partner_ids = tuple(sorted({*customers.tolist(), *(p for ids in combo_sets for p in ids)}))
+        index = {partner: i for i, partner in enumerate(partner_ids)}
+        combo_rows = np.zeros((len(combo_sets), len(partner_ids)), dtype=bool)
+        for row, ids in enumerate(combo_sets):
+            combo_rows[row, [index[p] for p in ids]] = True
+        customer_index = np.array([index[p] for p in customers.tolist()], dtype=np.int64)
+        columns = {
+            "opened_by_customer": _equals(raw["opener"], Party.CUSTOMER.value),
+            "outcome": (_equals(raw["outcome"], "kept") + 2 * _equals(raw["outcome"], "broken")),
+            "waiting_by_customer": _equals(raw["waiting_answerer"], Party.CUSTOMER.value),
+            **{name: _floats(raw[name]) for name in FLOAT_FACTS},
+            **{name: _flags(raw[name]) for name in FLAG_FACTS},
+            **{name: _ints(raw[name]) for name in INT_FACTS},
+        }
+        ids = np.array(raw["commitment_id"], dtype=object)
+        order = np.argsort(ids, kind="stable")
+        waits = list(zip(*wait_rows, strict=True)) or [(), (), (), ()]
+        positions = np.searchsorted(ids[order], np.array(waits[0], dtype=object))
+        return cls(
+            alliance_ids=np.array(raw["alliance_id"], dtype=object),
+            partner_ids=partner_ids,
+            customer=customer_index[customer_of].reshape(-1) if len(customers) else _ints(()),
+            performers=combo_rows[combo_of.reshape(-1)]
+            if len(combos)
+            else np.zeros((0, len(partner_ids)), dtype=bool),
+            columns=columns,
+            wait_row=order[positions].astype(np.int64) if len(waits[0]) else _ints(()),
+            wait_state=_ints(waits[1]),
+            wait_by_customer=_equals(waits[2], Party.CUSTOMER.value),
+            wait_hours=_floats(waits[3]),
+        )
+
+    @classmethod
+    def of(cls, facts: Iterable[CommitmentFacts]) -> FactsTable:
+        every = list(facts)
+        rows = [tuple(fact_row(each).values()) for each in every]
+        waits = [tuple(row.values()) for each in every for row in wait_rows(each)]
+        return cls.from_rows(rows, waits)
+
+    def take(self, mask: np.ndarray) -> FactsTable:
+        """The rows where ``mask`` holds (and their waits); the partner columns stay as they are."""
+        new_row = np.cumsum(mask) - 1
+        kept_waits = mask[self.wait_row] if len(self.wait_row) else np.zeros(0, dtype=bool)
+        return FactsTable(
+            alliance_ids=self.alliance_ids[mask],
+            partner_ids=self.partner_ids,
+            customer=self.customer[mask],
+            performers=self.performers[mask],
+            columns={name: values[mask] for name, values in self.columns.items()},
+            wait_row=new_row[self.wait_row[kept_waits]],
+            wait_state=self.wait_state[kept_waits],
+            wait_by_customer=self.wait_by_customer[kept_waits],
+            wait_hours=self.wait_hours[kept_waits],
+        )
+
+    def periods(self, period: Period) -> np.ndarray:
+        """Each row's period of opening (UTC): '2024-03' or '2024-Q1'."""
+        seconds = np.floor(self.opened_at).astype(np.int64)
+        months = seconds.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
+        years, month = months // 12 + 1970, months % 12 + 1
+        if period == "month":
+            labels = [f"{y}-{m:02d}" for y, m in zip(years.tolist(), month.tolist(), strict=True)]
+        else:
+            labels = [
+                f"{y}-Q{(m - 1) // 3 + 1}"
+                for y, m in zip(years.tolist(), month.tolist(), strict=True)
+            ]
+        return np.array(labels, dtype=object)
+
+
+# ---------------------------------------------------------------- aggregation
+
+
+@dataclass(frozen=True)
+class _Sides:
+    """Which rows count on each side: every row, or those where one partner stands there."""
+
+    customer: np.ndarray
+    performer: np.ndarray
+
+    @classmethod
+    def of(cls, table: FactsTable, partner_id: str | None) -> _Sides:
+        if partner_id is None:
+            every = np.ones(len(table), dtype=bool)
+            return cls(every, every)
+        if partner_id not in table.partner_ids:
+            none = np.zeros(len(table), dtype=bool)
+            return cls(none, none)
+        column = table.partner_ids.index(partner_id)
+        return cls(table.customer == column, table.performers[:, column].copy())
+
+    def of_party(self, by_customer: np.ndarray) -> np.ndarray:
+        return np.where(by_customer, self.customer, self.performer)
+
+
+def _count(mask: np.ndarray) -> int:
+    return int(np.count_nonzero(mask))
+
+
+def _total(values: np.ndarray, mask: np.ndarray) -> int:
+    return int(values[mask].sum())
+
+
+def _reliability(table: FactsTable, sides: _Sides, now: float) -> tuple[Ratio, Ratio, Ratio]:
+    """(reliability, renege rate) on the performer side; cancel rate on the customer side."""
+    promised = table.promised
+    late_now = now > table.broken_after  # NaN (never late) compares False
+    outcome = np.where(table.outcome != 0, table.outcome, np.where(late_now, 2, 0))
+    performing = sides.performer & promised
+    ended = table.ended != 0
+    asking_ended = sides.customer & promised & ended
+    return (
+        Ratio(_count(performing & (outcome == 1)), _count(performing & (outcome != 0))),
+        Ratio(_count(performing & (table.ended == int(State.RENEGED))), _count(performing & ended)),
+        Ratio(_count(asking_ended & (table.ended == int(State.CANCELLED))), _count(asking_ended)),
+    )
+
+
+def _hours_list(values: np.ndarray) -> tuple[float, ...]:
+    return tuple(values.tolist())
+
+
+def _waits_in(table: FactsTable, sides: _Sides, now: float, state: State) -> Waits:
+    """The waits in ``state`` where the party who owed the answer is on the view's side."""
+    rows = table.wait_row
+    side = np.where(table.wait_by_customer, sides.customer[rows], sides.performer[rows])
+    answered = table.wait_hours[side & (table.wait_state == int(state))]
+    waiting = (table.waiting_state == int(state)) & sides.of_party(table.waiting_by_customer)
+    hours = (now - table.waiting_since[waiting]) / SECONDS_PER_HOUR
+    return Waits(_hours_list(answered), _hours_list(hours))
+
+
+def _clarity_and_candor(table: FactsTable, sides: _Sides) -> tuple[Clarity, Candor]:
+    involved = sides.customer | sides.performer
+    opened_by_view = involved & sides.of_party(table.opened_by_customer)
+    requests = _count(involved)
+    by_customer, by_performer = involved & sides.customer, involved & sides.performer
+    declines = _total(table.customer_declines, by_customer) + _total(
+        table.performer_declines, by_performer
+    )
+    counters = _total(table.customer_counters, by_customer) + _total(
+        table.performer_counters, by_performer
+    )
+    clarity = Clarity(
+        explicit=Ratio(_count(opened_by_view & table.explicit), _count(opened_by_view)),
+        counter_offers=_total(table.counter_offers, involved),
+        requests=requests,
+    )
+    return clarity, Candor(declines=declines, counters=counters, requests=requests)
+
+
+def _silent_lapses(table: FactsTable, sides: _Sides, now: float) -> SilentLapses:
+    performing = sides.performer & table.promised
+    past_due_now = now > table.due_in_3
+    spoke_after = table.spoke_in_3 > table.due_in_3
+    lapsed_now = past_due_now & ~table.renegotiating & ~spoke_after
+    return SilentLapses(
+        lapsed=_count(performing & (table.lapsed_before | lapsed_now)),
+        current=_count(performing & lapsed_now),
+        past_due=_count(performing & (table.past_due_before | past_due_now)),
+    )
+
+
+def _reciprocity(table: FactsTable, sides: _Sides) -> Reciprocity:
+    involved = sides.customer | sides.performer
+    size = len(table.partner_ids)
+    customers = np.zeros((len(table), size), dtype=np.int64)
+    customers[np.arange(len(table)), table.customer] = 1
+    performers = table.performers.astype(np.int64)
+
+    def matrix(mask: np.ndarray) -> np.ndarray:
+        return customers[mask].T @ performers[mask]
+
+    asked = matrix(involved & table.opened_by_customer)
+    promised = matrix(involved & table.promised)
+    present = (customers[involved].sum(axis=0) + performers[involved].sum(axis=0)) > 0
+    keep = np.flatnonzero(present)
+    ids = tuple(table.partner_ids[i] for i in keep)
+
+    def square(values: np.ndarray) -> tuple[tuple[int, ...], ...]:
+        return tuple(tuple(int(v) for v in values[row, keep]) for row in keep)
+
+    return Reciprocity(partner_ids=ids, asked=square(asked), promised=square(promised))
+
+
+def table_metrics(
+    table: FactsTable, now: datetime, *, partner_id: str | None = None
+) -> LedgerMetrics:
+    """The figures over every row of ``table`` as at ``now``; with ``partner_id``, its view."""
+    if now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    moment = now.timestamp()
+    if len(table) and float(np.nanmax(table.last_move_at)) > moment:
+        raise ValueError(f"some commitments have acts after now ({now})")
+    sides = _Sides.of(table, partner_id)
+    involved = sides.customer | sides.performer
+    reliability, renege_rate, cancel_rate = _reliability(table, sides, moment)
+    clarity, candor = _clarity_and_candor(table, sides)
+    return LedgerMetrics(
+        requests=_count(involved),
+        promises=_count(involved & table.promised),
+        reliability=reliability,
+        renege_rate=renege_rate,
+        cancel_rate=cancel_rate,
+        answer_waits=_waits_in(table, sides, moment, State.WAITING_FOR_ANSWER),
+        declaration_waits=_waits_in(table, sides, moment, State.REPORTED_COMPLETE),
+        clarity=clarity,
+        candor=candor,
+        silent_lapses=_silent_lapses(table, sides, moment),
+        rework_loops=Ratio(_total(table.rework_loops, involved), _total(table.reports, involved)),
+        reciprocity=_reciprocity(table, sides),
+    )
+
+
+def table_by_partner(table: FactsTable, now: datetime) -> dict[str, LedgerMetrics]:
+    """Each partner's view (see the module docstring), for every partner in ``table``."""
+    return {partner: table_metrics(table, now, partner_id=partner) for partner in table.partner_ids}
+
+
+def table_by_period(
+    table: FactsTable, now: datetime, period: Period = "month", *, partner_id: str | None = None
+) -> dict[str, LedgerMetrics]:
+    """The figures of the commitments opened in each period (UTC), oldest period first."""
+    labels = table.periods(period)
+    return {
+        key: table_metrics(table.take(labels == key), now, partner_id=partner_id)
+        for key in sorted(set(labels.tolist()))
+    }
+
+
+def table_by_alliance(table: FactsTable, now: datetime) -> dict[str, LedgerMetrics]:
+    return {
+        key: table_metrics(table.take(table.alliance_ids == key), now)
+        for key in sorted(set(table.alliance_ids.tolist()))
+    }
+
+
+# ------------------------------------------------------------------ public API
+
+
+def _table(records: Iterable[CommitmentRecord], now: datetime) -> FactsTable:
+    if now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    facts = []
+    for record in records:
+        if record.acts and record.acts[-1].at > now:
+            raise ValueError(f"commitment {record.commitment_id} has acts after now ({now})")
+        summary = facts_of_record(record)
+        if summary is not None:
+            facts.append(summary)
+    return FactsTable.of(facts)
+
+
+def ledger_metrics(
+    records: Iterable[CommitmentRecord], now: datetime, *, partner_id: str | None = None
+) -> LedgerMetrics:
+    """The figures over ``records`` as at ``now``; with ``partner_id``, that partner's view."""
+    return table_metrics(_table(records, now), now, partner_id=partner_id)
+
+
+def by_alliance(records: Iterable[CommitmentRecord], now: datetime) -> dict[str, LedgerMetrics]:
+    return table_by_alliance(_table(records, now), now)
+
+
+def by_partner(records: Iterable[CommitmentRecord], now: datetime) -> dict[str, LedgerMetrics]:
+    """Each partner's view (see the module docstring), for every partner in ``records``."""
+    return table_by_partner(_table(records, now), now)
+
+
+def period_of(moment: datetime, period: Period) -> str:
+    """'2024-03' (month) or '2024-Q1' (quarter), in UTC."""
+    utc = moment.astimezone(UTC)
+    if period == "month":
+        return f"{utc.year}-{utc.month:02d}"
+    return f"{utc.year}-Q{(utc.month - 1) // 3 + 1}"
+
+
+def by_period(
+    records: Iterable[CommitmentRecord],
+    now: datetime,
+    period: Period = "month",
+    *,
+    partner_id: str | None = None,
+) -> dict[str, LedgerMetrics]:
+    """The figures of the commitments opened in each period (UTC), oldest period first."""
+    return table_by_period(_table(records, now), now, period, partner_id=partner_id)

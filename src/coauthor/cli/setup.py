@@ -1,0 +1,111 @@
+"""Setting up and serving: ``init``, ``migrate``, ``serve`` and ``demo``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from coauthor.cli.common import progress, settings, shown_url
+
+if TYPE_CHECKING:
+    from coauthor.config import Settings
+
+HostOption = Annotated[
+    str | None, typer.Option(help="Address to bind to [default: COAUTHOR_HOST or 127.0.0.1].")
+]
+PortOption = Annotated[
+    int | None,
+    typer.Option(min=1, max=65535, help="Port to listen on [default: COAUTHOR_PORT or 8000]."),
+]
+
+
+def _migrate() -> None:
+    from coauthor.db import migrate
+
+    url = settings().database_url
+    migrate.upgrade(url)
+    typer.echo(f"{shown_url(url)} is at schema revision {migrate.current_revision(url)}")
+
+
+def init() -> None:
+    """Create the database, or bring its schema up to date."""
+    _migrate()
+
+
+def migrate() -> None:
+    """Bring the database's schema up to date (the same as init)."""
+    _migrate()
+
+
+def _serve(current: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from coauthor.web.app import create_app
+
+    # Proxy headers are read by the app itself, and only from COAUTHOR_TRUSTED_PROXIES
+    # (web/client.py); uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1.
+    uvicorn.run(create_app(current), host=host, port=port, proxy_headers=False, server_header=False)
+
+
+def serve(host: HostOption = None, port: PortOption = None) -> None:
+    """Serve the web application and the API with uvicorn."""
+    current = settings()
+    _serve(current, host or current.host, port or current.port)
+
+
+def worker() -> None:
+    """Publish deliberation results as votes arrive, for servers run with
+    COAUTHOR_RESULTS_WORKER=external (one worker serves them all); stop with Ctrl-C."""
+    import threading
+
+    from coauthor.runtime import build_runtime
+    from coauthor.worker import ResultsWorker
+
+    runtime = build_runtime(settings())
+    stop = threading.Event()
+    typer.echo(f"results worker on {shown_url(runtime.settings.database_url)}", err=True)
+    try:
+        ResultsWorker(runtime).run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        runtime.close()
+
+
+def _login_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{shown}:{port}/"
+
+
+def demo(
+    host: HostOption = None,
+    port: PortOption = None,
+    seed_only: Annotated[
+        bool, typer.Option("--seed-only", help="Seed and print the login, but do not serve.")
+    ] = False,
+) -> None:
+    """Migrate, seed the demo alliance if absent, print how to sign in, then serve."""
+    from coauthor.demo.seed import seed_demo
+    from coauthor.runtime import build_runtime
+
+    current = settings()
+    host, port = host or current.host, port or current.port
+    runtime = build_runtime(current)
+    try:
+        with runtime.uow() as uow, progress("Seeding the demo alliance") as report:
+            login = uow.write(seed_demo, url=_login_url(host, port), report=report)
+    finally:
+        runtime.close()
+    state = "seeded" if login.created else "already seeded; the demo password was reset"
+    typer.echo(f"Demo alliance {state}.")
+    typer.echo(f"Sign in at {login.url}")
+    typer.echo(f"  email:    {login.email}")
+    typer.echo(f"  password: {login.password}")
+    if not seed_only:
+        _serve(current, host, port)
+
+
+def register(app: typer.Typer) -> None:
+    for command in (init, migrate, serve, worker, demo):
+        app.command()(command)

@@ -1,0 +1,1 @@
+"""Presentation shared by pages, the API and exports: SVG charts, the opinion map, view models."""

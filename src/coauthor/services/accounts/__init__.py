@@ -1,0 +1,1 @@
+"""Accounts: people, passwords, signing in and API tokens."""

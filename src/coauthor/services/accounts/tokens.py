@@ -1,0 +1,66 @@
+"""API tokens: the secret is shown once, only its hash is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from coauthor import permissions
+from coauthor.db.uow import UnitOfWork
+from coauthor.domain.errors import NotFound, ValidationFailed
+from coauthor.domain.model import ApiToken, Person
+from coauthor.ids import new_id
+from coauthor.services import eventlog
+
+TOKEN_PREFIX = "cat_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def do_create_token(uow: UnitOfWork, actor: Person | None, name: str) -> tuple[ApiToken, str]:
+    """A new API token; the secret is returned once and only its hash is stored."""
+    person = permissions.require_signed_in(actor)
+    name = name.strip() or "API token"
+    if len(name) > 100:
+        raise ValidationFailed.one("name", "at most 100 characters")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        id=new_id("tk"),
+        person_id=person.id,
+        name=name,
+        token_hash=_digest(secret),
+        created_at=uow.clock.now(),
+    )
+    uow.add(token)
+    eventlog.append(
+        uow, eventlog.SITE_CHAIN, actor, "token.created", {"id": token.id, "person": person.id}
+    )
+    return token, secret
+
+
+def list_tokens(uow: UnitOfWork, actor: Person | None) -> list[ApiToken]:
+    person = permissions.require_signed_in(actor)
+    return uow.find(ApiToken, order_by=ApiToken.created_at, person_id=person.id)
+
+
+def do_revoke_token(uow: UnitOfWork, actor: Person | None, token_id: str) -> ApiToken:
+    person = permissions.require_signed_in(actor)
+    token = uow.get(ApiToken, id=token_id)
+    if token is None or token.person_id != person.id:
+        raise NotFound("no such token")
+    if token.revoked_at is None:
+        token.revoked_at = uow.clock.now()
+        eventlog.append(uow, eventlog.SITE_CHAIN, actor, "token.revoked", {"id": token.id})
+    return token
+
+
+def person_for_token(uow: UnitOfWork, secret: str) -> Person | None:
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = uow.find_one(ApiToken, token_hash=_digest(secret))
+    if token is None or token.revoked_at is not None:
+        return None
+    person = uow.get(Person, id=token.person_id)
+    return person if person is not None and person.active else None

@@ -1,0 +1,1 @@
+"""The alliance archive, coauthor-archive/1: its document, export and import."""

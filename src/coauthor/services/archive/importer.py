@@ -1,0 +1,509 @@
+"""Importing an alliance archive (``coauthor-archive/1``): all or nothing, and idempotent.
+
+The document is validated through the same input models and reference checks
+as the services, and its event chain is checked, before anything is kept; a
+problem raises ValidationFailed whose locations are JSON paths into the
+document (``("risks", 3, "shares")`` is ``$.risks[3].shares``). The caller
+commits, so a refused archive leaves the database as it was.
+
+Ids in the archive are kept; people are matched by email (and created without
+a usable password when missing), organizations by name. The alliance's own
+chain is copied verbatim, so export → import → export gives the same bytes;
+the import itself is recorded in the site chain.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from operator import attrgetter
+from typing import Any, NamedTuple
+
+from coauthor import permissions
+from coauthor.db.uow import UnitOfWork
+from coauthor.domain import model as m
+from coauthor.domain import pulse as pulse_model
+from coauthor.domain.errors import Conflict, FieldError, Loc, ValidationFailed
+from coauthor.services import eventlog
+from coauthor.services.accounts.inputs import PersonInput
+from coauthor.services.accounts.people import do_create_person, person_by_email
+from coauthor.services.archive import ledger
+from coauthor.services.archive.document import SECTIONS, parse_archive, section_of
+from coauthor.services.archive.export import document_of
+from coauthor.services.mechanics import registers
+from coauthor.services.mechanics.alliances import find_or_create_organization, partner_in
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``report(what, done, total)`` while long work advances."""
+
+DELIBERATION_SECTIONS = (
+    "deliberations",
+    "participants",
+    "statements",
+    "votes",
+    "declarations",
+    "charter_clauses",
+)
+PULSE_SECTIONS = ("pulse_items", "pulse_waves", "pulse_responses", "pulse_comments")
+ID_SECTIONS = (
+    "partners",
+    "members",
+    "partner_notes",
+    *map(section_of, registers.KINDS),
+    *(section for section in DELIBERATION_SECTIONS if section != "votes"),
+    *PULSE_SECTIONS,
+    "commitments",
+)
+"""Sections whose items keep an id, unique within the section."""
+
+SITE_WIDE = {"people", "organizations"}
+"""Sections matched by email or name, whose details the target site may hold differently."""
+
+
+def report_step(report: Progress | None, what: str, done: int, total: int) -> None:
+    if report is not None:
+        report(what, done, total)
+
+
+def _under(prefix: Loc, errors: Sequence[FieldError]) -> list[FieldError]:
+    return [FieldError(prefix + error.loc, error.message) for error in errors]
+
+
+@contextmanager
+def _located(*prefix: str | int) -> Iterator[None]:
+    """Re-raise a service's ValidationFailed or Conflict with locations under ``prefix``."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        raise ValidationFailed(_under(prefix, exc.errors)) from None
+    except Conflict as exc:
+        loc = exc.errors[0].loc if exc.errors else ()
+        raise ValidationFailed.one(prefix + loc, exc.detail) from None
+
+
+Key = Callable[[Any], Hashable]
+
+
+def _duplicates(items: Sequence[Any], section: str, field: str, key: Key) -> list[FieldError]:
+    """Items whose ``key`` another item shares (a key of None is never a duplicate)."""
+    counts = Counter(key(item) for item in items)
+    return [
+        FieldError((section, index, field), f"{getattr(item, field)!r} appears more than once")
+        for index, item in enumerate(items)
+        if key(item) is not None and counts[key(item)] > 1
+    ]
+
+
+def _unique(items: Sequence[Any], section: str, field: str) -> list[FieldError]:
+    return _duplicates(items, section, field, attrgetter(field))
+
+
+def _listed(
+    items: Sequence[Any],
+    section: str,
+    field: str,
+    known: set[Any],
+    where: str,
+    *,
+    per_deliberation: bool = False,
+) -> list[FieldError]:
+    """Items whose ``field`` (when set) is not among ``known``, optionally per deliberation."""
+    errors = []
+    for index, item in enumerate(items):
+        value = getattr(item, field)
+        key = (item.deliberation_id, value) if per_deliberation else value
+        if value is not None and key not in known:
+            errors.append(FieldError((section, index, field), f"{value!r} is not in {where}"))
+    return errors
+
+
+def _ids(items: Sequence[Any]) -> set[str]:
+    return {item.id for item in items}
+
+
+def _in_deliberation(items: Sequence[Any]) -> set[tuple[str, str]]:
+    return {(item.deliberation_id, item.id) for item in items}
+
+
+def _mechanics_link_errors(archive: Any, emails: set[str]) -> list[FieldError]:
+    organizations = {org.name for org in archive.organizations}
+    errors = [
+        *_unique(archive.organizations, "organizations", "name"),
+        *_unique(archive.people, "people", "email"),
+        *_unique(archive.partners, "partners", "organization_name"),
+        *_unique(archive.members, "members", "email"),
+        *_listed(archive.partners, "partners", "organization_name", organizations, "organizations"),
+        *_listed(archive.members, "members", "email", emails, "people"),
+        *_listed(archive.partner_notes, "partner_notes", "author_email", emails, "people"),
+    ]
+    if archive.members and all(member.role != m.Role.MANAGER for member in archive.members):
+        errors.append(FieldError(("members",), "the alliance needs at least one manager"))
+    return errors
+
+
+def _deliberation_link_errors(archive: Any, emails: set[str]) -> list[FieldError]:
+    deliberations = _ids(archive.deliberations)
+    participants = _in_deliberation(archive.participants)
+    statements = _in_deliberation(archive.statements)
+    their_participants = "its deliberation's participants"
+    # (section, field, the values it may take, where they are listed, per deliberation)
+    rules = (
+        ("participants", "deliberation_id", deliberations, "deliberations", False),
+        ("participants", "email", emails, "people", False),
+        ("participants", "partner_id", _ids(archive.partners), "partners", False),
+        ("statements", "deliberation_id", deliberations, "deliberations", False),
+        ("statements", "author_participant_id", participants, their_participants, True),
+        ("votes", "participant_id", participants, their_participants, True),
+        ("votes", "statement_id", statements, "its deliberation's statements", True),
+        ("declarations", "body_id", _ids(archive.bodies), "bodies", False),
+        ("declarations", "declared_by_email", emails, "people", False),
+    )
+    errors = [
+        error
+        for section, field, known, where, scoped in rules
+        for error in _listed(
+            getattr(archive, section), section, field, known, where, per_deliberation=scoped
+        )
+    ]
+    return [
+        *errors,
+        *_duplicates(archive.participants, "participants", "email", _seat),
+        *_duplicates(archive.votes, "votes", "statement_id", _ballot),
+    ]
+
+
+def _seat(participant: Any) -> Hashable:
+    """A person takes part in a deliberation once."""
+    return (participant.deliberation_id, participant.email) if participant.email else None
+
+
+def _ballot(vote: Any) -> Hashable:
+    """A participant has one current vote per statement."""
+    return (vote.participant_id, vote.statement_id)
+
+
+def _pulse_link_errors(archive: Any) -> list[FieldError]:
+    """Answers and comments belong to a wave of the archive; answers only to its items."""
+    waves = _ids(archive.pulse_waves)
+    errors = [
+        *_listed(archive.pulse_responses, "pulse_responses", "wave_id", waves, "pulse_waves"),
+        *_listed(archive.pulse_comments, "pulse_comments", "wave_id", waves, "pulse_waves"),
+        *_listed(
+            archive.pulse_responses,
+            "pulse_responses",
+            "partner_id",
+            _ids(archive.partners),
+            "partners",
+        ),
+    ]
+    asked = {wave.id: {item.key for item in wave.items} for wave in archive.pulse_waves}
+    for index, wave in enumerate(archive.pulse_waves):
+        errors += _under(("pulse_waves", index), _unique(wave.items, "items", "key"))
+    for index, response in enumerate(archive.pulse_responses):
+        for key in response.answers:
+            if response.wave_id in asked and key not in asked[response.wave_id]:
+                loc = ("pulse_responses", index, "answers", key)
+                errors.append(FieldError(loc, "is not an item of its wave"))
+    return errors
+
+
+def _link_errors(archive: Any) -> list[FieldError]:
+    """What the input models cannot see: duplicates and links between sections."""
+    emails = {person.email for person in archive.people}
+    errors = _mechanics_link_errors(archive, emails) + _deliberation_link_errors(archive, emails)
+    errors += _pulse_link_errors(archive)
+    errors += ledger.link_errors(archive, emails)
+    for section in ID_SECTIONS:
+        errors += _unique(getattr(archive, section), section, "id")
+    return errors
+
+
+def _stated_head(archive: Any) -> eventlog.Head:
+    if archive.head is not None:
+        return eventlog.Head(**archive.head.model_dump())
+    if archive.events:
+        raise ValidationFailed.one(
+            ("head",), "an archive with events states its chain's head (last seq and hash)"
+        )
+    return eventlog.EMPTY_HEAD
+
+
+class _ChainEvent(NamedTuple):
+    """An archive's event as the chain check and the bulk insert read it (not an ORM row)."""
+
+    chain_id: str
+    seq: int
+    at: datetime
+    actor_id: str | None
+    kind: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+    key_id: str | None
+    mac: str | None
+
+
+def _chain(uow: UnitOfWork, archive: Any) -> tuple[list[_ChainEvent], eventlog.Head]:
+    """The archive's events and head, checked as a chain; a break is reported at its JSON path.
+
+    The chain must end where its head says, so events cut off the end are
+    found. MACs under this server's key (an archive it exported) are checked;
+    others cannot be.
+    """
+    chain_id = archive.alliance.id
+    events = [
+        _ChainEvent(
+            chain_id,
+            r.seq,
+            r.at,
+            r.actor_id,
+            r.kind,
+            r.payload,
+            r.prev_hash,
+            r.hash,
+            r.key_id,
+            r.mac,
+        )
+        for r in archive.events
+    ]
+    head = _stated_head(archive)
+    report = eventlog.check_events(chain_id, events, head, key=uow.event_key)
+    if not report.ok:
+        loc: Loc = ("head",) if report.at_head else ("events", report.events - 1)
+        raise ValidationFailed.one(loc, f"{report.where}: {report.reason}")
+    return events, head
+
+
+KEYED_FIELDS = ("key_id", "mac")
+
+
+def _comparable(document: Any) -> dict[str, Any]:
+    """What must match for an archive to be the alliance already here: not MACs (each
+    server keys with its own secret), nor the site-wide details of people and organizations."""
+    data = document.model_dump(mode="json", exclude=SITE_WIDE)
+    for keyed in (*data["events"], data["head"] or {}):
+        for name in KEYED_FIELDS:
+            keyed.pop(name, None)
+    return data
+
+
+def _refuse_if_different(uow: UnitOfWork, existing: m.Alliance, archive: Any) -> None:
+    if _comparable(document_of(uow, existing)) != _comparable(archive):
+        raise Conflict(
+            f"alliance {existing.id} already exists here with different content; "
+            "nothing was imported",
+            ("alliance", "id"),
+        )
+
+
+def _people(uow: UnitOfWork, actor: m.Person | None, archive: Any) -> dict[str, m.Person]:
+    people: dict[str, m.Person] = {}
+    for index, record in enumerate(archive.people):
+        person = person_by_email(uow, record.email)
+        if person is None:
+            with _located("people", index):
+                data = PersonInput(email=record.email, name=record.name)
+                person = do_create_person(uow, actor, data, None, bootstrap=True)
+        people[record.email] = person
+    return people
+
+
+def _organizations(uow: UnitOfWork, actor: m.Person | None, archive: Any) -> dict[str, str]:
+    ids: dict[str, str] = {}
+    for record in archive.organizations:
+        is_new = uow.find_one(m.Organization, name=record.name) is None
+        organization = find_or_create_organization(uow, actor, record.name)
+        if is_new:
+            organization.description = record.description
+        ids[record.name] = organization.id
+    return ids
+
+
+def _write_alliance(uow: UnitOfWork, archive: Any) -> str:
+    uow.add(m.Alliance(**archive.alliance.model_dump()))
+    uow.flush()
+    return archive.alliance.id
+
+
+def _write_partners(uow: UnitOfWork, alliance_id: str, archive: Any, orgs: dict[str, str]) -> None:
+    for record in archive.partners:
+        values = record.model_dump(exclude={"organization_name"})
+        organization_id = orgs[record.organization_name]
+        uow.add(m.Partner(alliance_id=alliance_id, organization_id=organization_id, **values))
+    uow.flush()
+
+
+def _write_members(
+    uow: UnitOfWork, alliance_id: str, archive: Any, people: dict[str, m.Person]
+) -> None:
+    for index, record in enumerate(archive.members):
+        with _located("members", index):
+            partner_in(uow, alliance_id, record.partner_id)
+        values = record.model_dump(exclude={"email"})
+        uow.add(m.Member(alliance_id=alliance_id, person_id=people[record.email].id, **values))
+    uow.flush()
+
+
+def _write_notes(
+    uow: UnitOfWork, alliance_id: str, archive: Any, people: dict[str, m.Person]
+) -> None:
+    for index, note in enumerate(archive.partner_notes):
+        with _located("partner_notes", index):
+            partner_in(uow, alliance_id, note.partner_id)
+        values = note.model_dump(exclude={"author_email"})
+        author_id = people[note.author_email].id
+        uow.add(m.PartnerNote(alliance_id=alliance_id, author_person_id=author_id, **values))
+    uow.flush()
+
+
+def _write_items(uow: UnitOfWork, alliance_id: str, kind: registers.Kind, records: list) -> None:
+    nested = {children.field for children in kind.children}
+    for index, record in enumerate(records):
+        errors = registers.reference_errors(uow, alliance_id, kind, record)
+        if errors:
+            raise ValidationFailed(_under((section_of(kind.name), index), errors))
+        uow.add(kind.entity(alliance_id=alliance_id, **record.model_dump(exclude=nested)))
+        uow.flush()
+        registers.replace_children(uow, alliance_id, kind, record.id, record)
+    uow.flush()
+
+
+def _person_id(people: dict[str, m.Person], email: str | None) -> str | None:
+    return people[email].id if email else None
+
+
+def _write_deliberations(
+    uow: UnitOfWork, alliance_id: str, archive: Any, people: dict[str, m.Person]
+) -> None:
+    """Deliberations and what hangs on them; their links were checked in the document."""
+    scope = {"alliance_id": alliance_id}
+    uow.add_all(m.Deliberation(**scope, **d.model_dump()) for d in archive.deliberations)
+    uow.flush()
+    uow.add_all(
+        m.Participant(
+            **scope, person_id=_person_id(people, p.email), **p.model_dump(exclude={"email"})
+        )
+        for p in archive.participants
+    )
+    uow.flush()
+    uow.add_all(m.Statement(**scope, **s.model_dump()) for s in archive.statements)
+    uow.flush()
+    uow.add_all(m.Vote(**scope, **v.model_dump()) for v in archive.votes)
+    uow.add_all(
+        m.Declaration(
+            **scope,
+            declared_by_person_id=_person_id(people, d.declared_by_email),
+            **d.model_dump(exclude={"declared_by_email", "positions"}),
+        )
+        for d in archive.declarations
+    )
+    uow.flush()
+    uow.add_all(m.CharterClause(**scope, **c.model_dump()) for c in archive.charter_clauses)
+    uow.flush()
+
+
+def _write_pulse(uow: UnitOfWork, alliance_id: str, archive: Any) -> None:
+    """The pulse as archived; there are no invitations to write (they are never exported)."""
+    scope = {"alliance_id": alliance_id}
+    uow.add_all(pulse_model.CustomItem(**scope, **i.model_dump()) for i in archive.pulse_items)
+    for wave in archive.pulse_waves:
+        uow.add(pulse_model.Wave(**scope, **wave.model_dump(exclude={"items"})))
+        uow.flush()
+        uow.add_all(
+            pulse_model.WaveItem(**scope, wave_id=wave.id, **item.model_dump())
+            for item in wave.items
+        )
+    uow.flush()
+    uow.add_all(pulse_model.Response(**scope, **r.model_dump()) for r in archive.pulse_responses)
+    uow.add_all(pulse_model.Comment(**scope, **c.model_dump()) for c in archive.pulse_comments)
+    uow.flush()
+
+
+class _Steps:
+    """Reports each finished section of the archive to ``report``."""
+
+    def __init__(self, report: Progress | None) -> None:
+        self.report = report
+        self.done = 0
+
+    def __call__(self, section: str) -> None:
+        self.done += 1
+        report_step(self.report, f"imported {section}", self.done, len(SECTIONS))
+
+
+def _write(
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    archive: Any,
+    chain: tuple[list[_ChainEvent], eventlog.Head],
+    report: Progress | None,
+) -> None:
+    step = _Steps(report)
+    alliance_id = _write_alliance(uow, archive)
+    step("alliance")
+    organizations = _organizations(uow, actor, archive)
+    step("organizations")
+    people = _people(uow, actor, archive)
+    step("people")
+    _write_partners(uow, alliance_id, archive, organizations)
+    step("partners")
+    _write_members(uow, alliance_id, archive, people)
+    step("members")
+    _write_notes(uow, alliance_id, archive, people)
+    step("partner_notes")
+    for name, kind in registers.KINDS.items():
+        _write_items(uow, alliance_id, kind, getattr(archive, section_of(name)))
+        step(section_of(name))
+    _write_deliberations(uow, alliance_id, archive, people)
+    for section in DELIBERATION_SECTIONS:
+        step(section)
+    _write_pulse(uow, alliance_id, archive)
+    for section in PULSE_SECTIONS:
+        step(section)
+    ledger.write_ledger(uow, alliance_id, archive, people)
+    step("obligation_assignments")
+    step("commitments")
+    eventlog.write_chain(uow, alliance_id, *chain)
+    step("events")
+
+
+def do_import_archive(
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    document: dict[str, Any] | str | bytes,
+    *,
+    bootstrap: bool = False,
+    report: Progress | None = None,
+) -> tuple[str, bool]:
+    """Import an archive: ``(alliance id, True)``, or ``(id, False)`` when already here.
+
+    ``document`` is the decoded archive or its JSON text (see ``parse_archive``).
+
+    Only the operator (``bootstrap``, the CLI) or a site administrator may import.
+    """
+    if not bootstrap:
+        permissions.require_admin(actor)
+    archive = parse_archive(document)
+    existing = uow.get(m.Alliance, id=archive.alliance.id)
+    if existing is not None:
+        _refuse_if_different(uow, existing, archive)
+        return existing.id, False
+    errors = _link_errors(archive)
+    if errors:
+        raise ValidationFailed(errors)
+    events, head = _chain(uow, archive)
+    _write(uow, actor, archive, (events, head), report)
+    eventlog.append(
+        uow,
+        eventlog.SITE_CHAIN,
+        actor,
+        "alliance.imported",
+        {
+            "id": archive.alliance.id,
+            "events": len(events),
+            "last_hash": events[-1].hash if events else eventlog.GENESIS,
+        },
+    )
+    return archive.alliance.id, True

@@ -1,0 +1,1 @@
+"""Deliberations: statements, votes, moderation, routing, results and Pol.is transfer."""

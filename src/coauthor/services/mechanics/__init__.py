@@ -1,0 +1,1 @@
+"""The mechanics: alliances, partners, members, and the registers (agreements to contributions)."""
