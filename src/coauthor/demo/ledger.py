@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from coauthor.config import Settings
 from coauthor.domain import model as m
 from coauthor.domain.commitments import Commitment
 from coauthor.domain.declarations import Tally, quorum_refusal
 from coauthor.services.deliberation import acts as deliberation_service
+from coauthor.services.deliberation import results
 from coauthor.services.ledger import commitments as ledger
 from coauthor.services.ledger import declarations, obligations
 
@@ -494,21 +496,24 @@ def _declare(seeder: _Seeder, spec: tuple) -> None:
     declarations.do_declare(uow, seeder.people["jonas"], alliance_id, payload)
 
 
+THRESHOLD = Settings.model_fields["anonymity_threshold"].default
+"""The default anonymity threshold: the demo publishes its results as a default site would."""
+
+
 def _promote(seeder: _Seeder) -> None:
-    """The deliberation's strongest consensus statement goes into the charter."""
+    """The released consensus's first statement goes into the charter."""
     uow, alliance_id = seeder.uow, seeder.alliance_id
     deliberation_id = seeder.items.get("deliberation")
     if deliberation_id is None:
         return
-    target = deliberation_service.open_deliberation(
-        uow, seeder.people["jonas"], alliance_id, deliberation_id
-    )
-    opinion = deliberation_service.opinion_of(uow, target.deliberation)
-    agreed = [c.statement_id for c in opinion.consensus.agree] if opinion else []
+    jonas = seeder.people["jonas"]
+    release = results.do_release(uow, jonas, alliance_id, deliberation_id, THRESHOLD)
+    agreed = release.facts["consensus"]["agree"] if release is not None else []
     if not agreed:
         return
+    strongest = agreed[0]["statement_id"]
     deliberation_service.do_promote(
-        uow, seeder.people["jonas"], alliance_id, deliberation_id, agreed[0], {"target": "charter"}
+        uow, seeder.people["jonas"], alliance_id, deliberation_id, strongest, {"target": "charter"}
     )
 
 

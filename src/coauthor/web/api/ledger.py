@@ -32,7 +32,7 @@ from coauthor.services.paging import Page
 from coauthor.web.api.deps import PersonDep, set_location
 from coauthor.web.api.pagination import Paged, PageDep, paged, paged_list
 from coauthor.web.api.schemas import Output
-from coauthor.web.auth import UowDep
+from coauthor.web.auth import UowDep, get_runtime
 
 router = APIRouter(tags=["ledger"])
 
@@ -249,7 +249,8 @@ def open_commitment(
 ) -> ConversationOut:
     """Ask (``move: request``, naming ``performer_ids``) or offer (``move: offer``, naming
     ``customer_id``): members who take part, not observers."""
-    created = uow.write(service.do_open_commitment, person, alliance_id, data)
+    site = get_runtime(request).site
+    created = uow.write(service.do_open_commitment, person, alliance_id, data, site)
     set_location(
         request, response, "read_commitment", alliance_id=alliance_id, commitment_id=created.id
     )
@@ -266,10 +267,16 @@ def read_commitment(
 
 @router.post(f"{COMMITMENT}/moves", response_model=ConversationOut, status_code=CREATED)
 def make_move(
-    alliance_id: str, commitment_id: str, data: MoveInput, uow: UowDep, person: PersonDep
+    alliance_id: str,
+    commitment_id: str,
+    data: MoveInput,
+    request: Request,
+    uow: UowDep,
+    person: PersonDep,
 ) -> ConversationOut:
     """One move by one of the parties (docs/ledger.md, "Moves")."""
-    uow.write(service.do_move, person, alliance_id, commitment_id, data)
+    site = get_runtime(request).site
+    uow.write(service.do_move, person, alliance_id, commitment_id, data, site)
     return _conversation(views.conversation(uow, person, alliance_id, commitment_id))
 
 
