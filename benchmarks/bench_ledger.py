@@ -99,7 +99,9 @@ def child_import(archive_path: str, database: str) -> dict:
 
 def run_child(archive_path: Path, database: Path) -> dict:
     command = [sys.executable, __file__, "--child", str(archive_path), str(database)]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"the import failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

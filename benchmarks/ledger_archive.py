@@ -18,12 +18,12 @@ from typing import Any
 from coauthor.services import eventlog
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
-ALLIANCE = "al_benchmarkLedger01"
+ALLIANCE = "al_benchmarkLedger1"
 PARTNERS = (
     "pa_benchAurora00001",
-    "pa_benchBorealis0001",
-    "pa_benchCirrus000001",
-    "pa_benchDelta0000001",
+    "pa_benchBorealis001",
+    "pa_benchCirrus00001",
+    "pa_benchDelta000001",
 )
 PEOPLE_PER_PARTNER = 50
 FOCUS = "focus@bench.example"
@@ -98,7 +98,7 @@ def _people() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
             role = "manager" if n == 0 and p_index == 0 else "member"
             members.append(
                 {
-                    "id": f"me_bench{p_index}{n:03d}xxxxxxx"[:20],
+                    "id": f"me_bench{p_index}{n:03d}xxxxxxx"[:19],
                     "partner_id": partner,
                     "role": role,
                     "title": "",
@@ -237,8 +237,20 @@ def build(commitment_count: int, focus_open: int, *, seed: int = 10, events: boo
         ],
         "members": members,
         "commitments": commitments,
-        "events": _events(commitments) if events else [],
+        **_chain_of(_events(commitments) if events else []),
     }
+
+
+def _chain_of(events: list[dict]) -> dict:
+    """The events and the head they end at, as an export writes them."""
+    last = events[-1] if events else None
+    head = {
+        "seq": last["seq"] if last else 0,
+        "hash": last["hash"] if last else eventlog.GENESIS,
+        "key_id": None,
+        "mac": None,
+    }
+    return {"events": events, "head": head}
 
 
 def act_count(document: dict) -> int:
