@@ -19,8 +19,9 @@ from typing import Any, NoReturn
 
 from coauthor.domain.errors import ValidationFailed
 
-MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
-"""The largest archive read: a decade of a busy alliance is a few tens of megabytes."""
+MAX_DOCUMENT_BYTES = 1024 * 1024 * 1024
+"""The largest archive read: a busy alliance's decade is tens of megabytes; the ledger's
+benchmark (a million speech acts, each with its event) is about 700 MB."""
 MAX_DEPTH = 32
 """The deepest nesting of objects and arrays: an archive needs 6, an event's payload a few more."""
 MAX_DIGITS = 300
