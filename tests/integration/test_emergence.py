@@ -355,3 +355,24 @@ def test_experiment_refusals_name_their_field(world: World) -> None:
         )
     assert caught.value.errors[0].loc == ("experiment_id",)
     assert written(world) == before
+
+
+def test_the_figures_need_no_signed_in_person(world: World) -> None:
+    from coauthor.services.emergence.facts import alliance_metrics
+
+    first = raise_twist(world, "bob")
+    raise_twist(world, "ann", title="Plant fire")
+    world.later(3)
+    link(world, "ann", first.id, "commitment", world.ask("ann", ["bob"]).id)
+    link(world, "ann", first.id, "meeting", world.items["meeting"])
+    surface(world)
+    world.later(24 * 31)
+    got = alliance_metrics(world.uow, world.alliance_id)
+    assert got.plot_twists == 2 and got.with_response == 1
+    assert got.median_hours_to_first_response == 4.0  # 3 h later, and 1 h to ask
+    assert got.by_partner == {
+        world.partners["nordwerk"]: 1,
+        world.partners["red_cedar"]: 1,
+        world.partners["lakeshore"]: 0,
+    }
+    assert len(got.tensions_open_past_limit) == 1
