@@ -542,6 +542,32 @@ def emergence_rules() -> dict[tuple[str, str], Rule]:
         ("GET", f"{api}/learnings"): Rule(Policy.VIEW),
         ("POST", f"{api}/learnings"): Rule(Policy.TAKE_PART, lambda w: {"text": "Matrix"}),
         ("GET", f"{api}/emergence-figures"): Rule(Policy.VIEW),
+        **emergence_page_rules(),
+    }
+
+
+def emergence_page_rules() -> dict[tuple[str, str], Rule]:
+    page = "/a/{alliance_id}"
+    log = f"{page}/emergence"
+    twist = f"{log}/plot-twists/{{plot_twist_id}}"
+    tension = f"{log}/tensions/{{tension_id}}"
+    experiment = f"{log}/experiments/{{experiment_id}}"
+    return {
+        ("GET", log): Rule(Policy.VIEW),
+        ("POST", f"{log}/plot-twists"): Rule(Policy.TAKE_PART, new_plot_twist),
+        ("GET", twist): Rule(Policy.VIEW),
+        ("POST", f"{twist}/links"): Rule(Policy.TAKE_PART, twist_link),
+        ("POST", f"{twist}/resolve"): Rule(Policy.TAKE_PART, lambda w: {"resolution": "Met"}),
+        ("POST", f"{log}/tensions"): Rule(Policy.TAKE_PART, new_tension),
+        ("GET", tension): Rule(Policy.VIEW),
+        ("POST", f"{tension}/steps"): Rule(Policy.TAKE_PART, lambda w: {"to": "engaged"}),
+        ("POST", f"{log}/experiments"): Rule(Policy.TAKE_PART, new_experiment),
+        ("GET", experiment): Rule(Policy.VIEW),
+        ("POST", f"{experiment}/steps"): Rule(Policy.TAKE_PART, lambda w: {"to": "running"}),
+        ("POST", f"{log}/learnings"): Rule(Policy.TAKE_PART, lambda w: {"text": "Matrix"}),
+        ("GET", f"{page}/story"): Rule(Policy.VIEW),
+        ("GET", f"{page}/story.md"): Rule(Policy.VIEW),
+        ("GET", f"{page}/story.pdf"): Rule(Policy.VIEW),
     }
 
 

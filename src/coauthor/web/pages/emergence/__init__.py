@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from coauthor.web.pages.emergence import log, things
+from coauthor.web.pages.emergence import log, story, things
 
 router = APIRouter()
-for _module in (log, things):
+for _module in (log, things, story):
     router.include_router(_module.router)
 
 __all__ = ["router"]
