@@ -126,14 +126,16 @@ def test_the_story_in_quarters_holds_what_each_quarter_lived(world: World) -> No
     first, second = told.chapters
     assert [e.kind.value for e in first.entries] == [
         "kept",
-        "charter",
         "declaration",
         "plot_twist",
     ]
-    declared = first.entries[2]
+    declared = first.entries[1]
     assert declared.ref == ids["declaration"]
-    assert "Dissent — Bob (abstain): “Too early to tell”" in declared.details
-    twist = first.entries[3]
+    assert declared.details == [
+        "Written into the charter.",
+        "Dissent — Bob (abstain): “Too early to tell”",
+    ]
+    twist = first.entries[2]
     assert twist.details[1:] == [
         "Answered by the commitment: Sort the foil at the gate",
         "Answered by the experiment: Gate sorting halves the stops",
@@ -180,7 +182,7 @@ def test_the_story_by_stage_and_for_whom(world: World) -> None:
         world.uow, world.ann, world.alliance_id, 5, chaptering=story.Chaptering.STAGE
     )
     assert [c.title.split(" (")[0] for c in told.chapters] == ["Forming", "Operating"]
-    assert len(told.chapters[0].entries) == 9  # the four of March and the five of April
+    assert len(told.chapters[0].entries) == 8  # the three of March and the five of April
     assert [e.title for e in told.chapters[1].entries] == ["Operating is calmer"]
     with pytest.raises(NotFound):
         story.operator_story(world.uow, "al_AAAAAAAAAAAAAAAA", 5)

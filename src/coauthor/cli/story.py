@@ -35,10 +35,9 @@ def story(
     from coauthor.reports import story as report
     from coauthor.services.story import Chaptering, operator_story
 
-    with progress("Composing the story") as report_step:
+    with progress("Composing the story") as report_step, operator_uow() as uow:
         report_step("Composing the story", 0, 2)
-        with operator_uow() as uow:
-            told = operator_story(uow, alliance_id, settings().anonymity_threshold, Chaptering(by))
+        told = operator_story(uow, alliance_id, settings().anonymity_threshold, Chaptering(by))
         report_step("Rendering the PDF" if fmt == "pdf" else "Writing Markdown", 1, 2)
         if fmt == "pdf":
             output.write_bytes(report.to_pdf(told))

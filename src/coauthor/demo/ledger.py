@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from coauthor.config import Settings
 from coauthor.domain import model as m
 from coauthor.domain.commitments import Commitment
 from coauthor.domain.declarations import Tally, quorum_refusal
 from coauthor.services.deliberation import acts as deliberation_service
+from coauthor.services.deliberation import results as deliberation_results
 from coauthor.services.ledger import commitments as ledger
 from coauthor.services.ledger import declarations, obligations
 
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
     from coauthor.demo.seed import _Seeder
 
 EVIDENCE = "https://helios-jv.example/shared/"
+DEMO_THRESHOLD = Settings.model_fields["anonymity_threshold"].default
+"""The default anonymity threshold: the demo releases its deliberation under it."""
 
 
 @dataclass(frozen=True)
@@ -495,16 +499,18 @@ def _declare(seeder: _Seeder, spec: tuple) -> None:
 
 
 def _promote(seeder: _Seeder) -> None:
-    """The deliberation's strongest consensus statement goes into the charter."""
+    """The deliberation's strongest consensus statement, as released, goes into the charter
+    (only a released consensus may be promoted)."""
     uow, alliance_id = seeder.uow, seeder.alliance_id
     deliberation_id = seeder.items.get("deliberation")
     if deliberation_id is None:
         return
-    target = deliberation_service.open_deliberation(
-        uow, seeder.people["jonas"], alliance_id, deliberation_id
+    release = deliberation_results.do_release(
+        uow, seeder.people["jonas"], alliance_id, deliberation_id, DEMO_THRESHOLD
     )
-    opinion = deliberation_service.opinion_of(uow, target.deliberation)
-    agreed = [c.statement_id for c in opinion.consensus.agree] if opinion else []
+    agreed = (
+        [item["statement_id"] for item in release.facts["consensus"]["agree"]] if release else []
+    )
     if not agreed:
         return
     deliberation_service.do_promote(

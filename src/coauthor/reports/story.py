@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -154,7 +155,8 @@ def to_markdown(story: Story) -> str:
     a = story.alliance
     lines = [f"# The story of {a.name}", ""]
     if a.purpose:
-        lines += [f"*{a.purpose}*", ""]
+        lines += [f"> {line}" if line.strip() else ">" for line in a.purpose.splitlines()]
+        lines.append("")
     lines += [
         f"Composed on {format_date(story.composed_at.date())}, in chapters by "
         f"{story.chaptering.value}.",
@@ -208,7 +210,12 @@ def to_html(story: Story) -> str:
     )
 
 
-def to_pdf(story: Story) -> bytes:
+def pdf_document(story: Story) -> Any:
+    """WeasyPrint's laid-out document (its ``pages``; ``write_pdf()`` gives the bytes)."""
     from weasyprint import HTML
 
-    return HTML(string=to_html(story)).write_pdf()
+    return HTML(string=to_html(story)).render()
+
+
+def to_pdf(story: Story) -> bytes:
+    return pdf_document(story).write_pdf()

@@ -49,6 +49,7 @@ from coauthor.domain.pulse import DIMENSION_LABELS, SCALE_POINTS, Dimension, Wav
 from coauthor.services import eventlog
 from coauthor.services.deliberation import results as deliberation_results
 from coauthor.services.emergence.facts import alliance_metrics
+from coauthor.services.ledger.declarations import DECLARATION_SOURCE
 from coauthor.services.mechanics.alliances import open_alliance
 from coauthor.services.pulse import results as pulse_results
 from coauthor.services.pulse.access import wave_items
@@ -84,6 +85,8 @@ ENTRY_LABELS = {
     EntryKind.DELIBERATION: "Deliberation",
     EntryKind.PULSE: "Pulse",
 }
+DECLARATION_PREFIX = DECLARATION_SOURCE.split("{")[0]
+"""How a charter clause added by a declaration names its source ("declaration de_…")."""
 KEPT_PHASES = frozenset({Phase.FULFILLED})
 BROKEN_PHASES = frozenset({Phase.RENEGED})
 """A promise broken is a renege; a withdrawal or a decline is part of keeping one's word."""
@@ -152,9 +155,12 @@ def partner_labels(uow: UnitOfWork, alliance_id: str) -> dict[str, str]:
 
 
 def _charter_entries(uow: UnitOfWork, alliance_id: str) -> list[Entry]:
+    """Clauses written into the charter directly or from a deliberation; a declaration's
+    clause is told with the declaration."""
     return [
         Entry(c.added_at, EntryKind.CHARTER, c.text, ref=c.id)
         for c in uow.find(m.CharterClause, alliance_id=alliance_id)
+        if not c.source.startswith(DECLARATION_PREFIX)
     ]
 
 
@@ -165,9 +171,15 @@ def _declaration_entries(uow: UnitOfWork, alliance_id: str, members: dict[str, s
             said = f": “{p.reason}”" if p.reason else ""
             name = members.get(p.member_id, "A member")
             dissent.setdefault(p.declaration_id, []).append(f"{name} ({p.position.value}){said}")
+    chartered = {
+        c.source.removeprefix(DECLARATION_PREFIX)
+        for c in uow.find(m.CharterClause, alliance_id=alliance_id)
+    }
     entries = []
     for d in uow.find(m.Declaration, alliance_id=alliance_id):
         details = [d.rationale] if d.rationale else []
+        if d.id in chartered:
+            details.append("Written into the charter.")
         details += [f"Dissent — {line}" for line in sorted(dissent.get(d.id, []))]
         if d.dissent:
             details.append(f"Dissent — {d.dissent}")
