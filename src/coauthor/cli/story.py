@@ -44,7 +44,9 @@ def story(
         else:
             output.write_text(report.to_markdown(told), encoding="utf-8")
         report_step("Done", 2, 2)
-    err_console().print(f"Wrote {len(told.chapters)} chapters, {told.entries} entries, to {output}")
+    chapters = len(told.chapters)
+    plural = "" if chapters == 1 else "s"
+    err_console().print(f"Wrote {chapters} chapter{plural}, {told.entries} entries, to {output}")
 
 
 def register(app: typer.Typer) -> None:
