@@ -107,7 +107,7 @@ def spread(counts: Sequence[int]) -> float | None:
     total = sum(counts)
     if len(counts) < 2 or total == 0:
         return None
-    entropy = -sum(c / total * math.log(c / total) for c in counts if c)
+    entropy = abs(sum(c / total * math.log(c / total) for c in counts if c))
     return entropy / math.log(len(counts))
 
 
