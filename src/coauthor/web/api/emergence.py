@@ -7,12 +7,11 @@ refusals name their field (docs/emergence.md, "Bad input").
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
+from coauthor.analysis.emergence_metrics import EmergenceMetrics
 from coauthor.domain.emergence import (
     EmergenceLink,
     Experiment,
@@ -323,8 +322,8 @@ def record_learning(
     return _learning(uow.write(learnings.do_record_learning, person, alliance_id, data))
 
 
-@router.get(f"{ALLIANCE}/emergence-figures")
-def emergence_figures(alliance_id: str, uow: UowDep, person: PersonDep) -> dict[str, Any]:
+@router.get(f"{ALLIANCE}/emergence-figures", response_model=EmergenceMetrics)
+def emergence_figures(alliance_id: str, uow: UowDep, person: PersonDep) -> EmergenceMetrics:
     """The figures of docs/emergence.md ("Metrics"), for everyone in the alliance."""
     open_alliance(uow, person, alliance_id)
-    return asdict(facts.alliance_metrics(uow, alliance_id))
+    return facts.alliance_metrics(uow, alliance_id)
