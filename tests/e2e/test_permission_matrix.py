@@ -59,6 +59,7 @@ from coauthor.services.accounts import invitations, people, resets, sessions
 from coauthor.services.accounts.inputs import PersonInput
 from coauthor.services.accounts.sessions import Client, SessionRules
 from coauthor.services.deliberation import acts as deliberation
+from coauthor.services.emergence import experiments, plot_twists, tensions
 from coauthor.services.ledger import calendar, declarations
 from coauthor.services.ledger import commitments as ledger
 from coauthor.services.mechanics import registers
@@ -491,6 +492,85 @@ def ledger_rules() -> dict[tuple[str, str], Rule]:
     }
 
 
+def new_plot_twist(world: World) -> dict[str, Any]:
+    return {"title": "Matrix surprise", "kind": "surprise", "severity": "low"}
+
+
+def twist_link(world: World) -> dict[str, Any]:
+    return {"target_kind": "commitment", "target_id": world.item_ids["commitment"]}
+
+
+def tension_link(world: World) -> dict[str, Any]:
+    return {"target_kind": "meeting", "target_id": world.item_ids["matrix_meeting"]}
+
+
+def new_tension(world: World) -> dict[str, Any]:
+    return {"about": "Matrix friction", "partner_ids": sorted(world.partner_ids.values())[:2]}
+
+
+def new_experiment(world: World) -> dict[str, Any]:
+    return {
+        "hypothesis": "A weekly call helps",
+        "action": "Call on Mondays",
+        "signal": "Lead time",
+        "review_on": "2099-01-01",
+    }
+
+
+def emergence_rules() -> dict[tuple[str, str], Rule]:
+    """Emergence on the API and the pages: everyone in the alliance reads it; members who
+    take part raise plot twists, name tensions, run experiments, record learnings, link."""
+    api = f"{API}/alliances/{{alliance_id}}"
+    twist = f"{api}/plot-twists/{{plot_twist_id}}"
+    tension = f"{api}/tensions/{{tension_id}}"
+    experiment = f"{api}/experiments/{{experiment_id}}"
+    return {
+        ("GET", f"{api}/plot-twists"): Rule(Policy.VIEW),
+        ("POST", f"{api}/plot-twists"): Rule(Policy.TAKE_PART, new_plot_twist),
+        ("GET", twist): Rule(Policy.VIEW),
+        ("POST", f"{twist}/resolve"): Rule(Policy.TAKE_PART, lambda w: {"resolution": "Met"}),
+        ("POST", f"{twist}/links"): Rule(Policy.TAKE_PART, twist_link),
+        ("GET", f"{api}/tensions"): Rule(Policy.VIEW),
+        ("POST", f"{api}/tensions"): Rule(Policy.TAKE_PART, new_tension),
+        ("GET", tension): Rule(Policy.VIEW),
+        ("POST", f"{tension}/steps"): Rule(Policy.TAKE_PART, lambda w: {"to": "engaged"}),
+        ("POST", f"{tension}/links"): Rule(Policy.TAKE_PART, tension_link),
+        ("GET", f"{api}/experiments"): Rule(Policy.VIEW),
+        ("POST", f"{api}/experiments"): Rule(Policy.TAKE_PART, new_experiment),
+        ("GET", experiment): Rule(Policy.VIEW),
+        ("POST", f"{experiment}/steps"): Rule(Policy.TAKE_PART, lambda w: {"to": "running"}),
+        ("GET", f"{api}/learnings"): Rule(Policy.VIEW),
+        ("POST", f"{api}/learnings"): Rule(Policy.TAKE_PART, lambda w: {"text": "Matrix"}),
+        ("GET", f"{api}/emergence-figures"): Rule(Policy.VIEW),
+        **emergence_page_rules(),
+    }
+
+
+def emergence_page_rules() -> dict[tuple[str, str], Rule]:
+    page = "/a/{alliance_id}"
+    log = f"{page}/emergence"
+    twist = f"{log}/plot-twists/{{plot_twist_id}}"
+    tension = f"{log}/tensions/{{tension_id}}"
+    experiment = f"{log}/experiments/{{experiment_id}}"
+    return {
+        ("GET", log): Rule(Policy.VIEW),
+        ("POST", f"{log}/plot-twists"): Rule(Policy.TAKE_PART, new_plot_twist),
+        ("GET", twist): Rule(Policy.VIEW),
+        ("POST", f"{twist}/links"): Rule(Policy.TAKE_PART, twist_link),
+        ("POST", f"{twist}/resolve"): Rule(Policy.TAKE_PART, lambda w: {"resolution": "Met"}),
+        ("POST", f"{log}/tensions"): Rule(Policy.TAKE_PART, new_tension),
+        ("GET", tension): Rule(Policy.VIEW),
+        ("POST", f"{tension}/steps"): Rule(Policy.TAKE_PART, lambda w: {"to": "engaged"}),
+        ("POST", f"{log}/experiments"): Rule(Policy.TAKE_PART, new_experiment),
+        ("GET", experiment): Rule(Policy.VIEW),
+        ("POST", f"{experiment}/steps"): Rule(Policy.TAKE_PART, lambda w: {"to": "running"}),
+        ("POST", f"{log}/learnings"): Rule(Policy.TAKE_PART, lambda w: {"text": "Matrix"}),
+        ("GET", f"{page}/story"): Rule(Policy.VIEW),
+        ("GET", f"{page}/story.md"): Rule(Policy.VIEW),
+        ("GET", f"{page}/story.pdf"): Rule(Policy.VIEW),
+    }
+
+
 ALLIANCE = f"{API}/alliances/{{alliance_id}}"
 PAGE = "/a/{alliance_id}"
 RULES: dict[tuple[str, str], Rule] = {
@@ -565,6 +645,7 @@ RULES: dict[tuple[str, str], Rule] = {
     **deliberation_rules(),
     **pulse_rules(),
     **ledger_rules(),
+    **emergence_rules(),
 }
 
 
@@ -625,6 +706,9 @@ def path_values(world: World, role: str, path: str) -> dict[str, str]:
         "commitment_id": world.item_ids["commitment"],
         "declaration_id": world.item_ids["declaration"],
         "obligation_id": world.item_ids["obligation"],
+        "plot_twist_id": world.item_ids.get("plot_twist", ""),
+        "tension_id": world.item_ids.get("tension", ""),
+        "experiment_id": world.item_ids.get("experiment", ""),
     }
     if "{item_id}" in segments:
         collection = segments[segments.index("{item_id}") - 1]
@@ -887,6 +971,28 @@ def add_pulse(template: WorldTemplate) -> None:
     world.item_ids |= {"wave": wave.id, "pulse_item": item.id, "pulse_token": token}
 
 
+def add_emergence(template: WorldTemplate) -> None:
+    """A plot twist and a tension raised by the member, and a planned experiment."""
+    world = template.world
+    runtime = build_runtime(settings_for(template.database), migrate_db=False)
+    try:
+        with runtime.uow() as uow:
+            member = uow.get(Person, id=world.people["member"].id)
+            twist = plot_twists.do_raise_plot_twist(
+                uow, member, world.alliance_id, new_plot_twist(world)
+            )
+            tension = tensions.do_surface_tension(
+                uow, member, world.alliance_id, new_tension(world)
+            )
+            experiment = experiments.do_propose_experiment(
+                uow, member, world.alliance_id, new_experiment(world)
+            )
+            uow.session.commit()
+    finally:
+        runtime.close()
+    world.item_ids |= {"plot_twist": twist.id, "tension": tension.id, "experiment": experiment.id}
+
+
 @pytest.fixture(scope="session")
 def world_template(
     seeded: tuple[Path, SeededWorld], tmp_path_factory: pytest.TempPathFactory
@@ -896,6 +1002,7 @@ def world_template(
     add_account_links(template)
     add_pulse(template)
     add_ledger(template)
+    add_emergence(template)
     return template
 
 

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import typer
 
-from coauthor.cli import accounts, alliances, archive, deliberation, ledger, pulse, setup
+from coauthor.cli import (
+    accounts,
+    alliances,
+    archive,
+    deliberation,
+    ledger,
+    pulse,
+    setup,
+    story,
+)
 from coauthor.cli.common import OperatorGroup
 
 app = typer.Typer(
@@ -20,7 +29,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for _commands in (setup, accounts, alliances, archive, deliberation, ledger, pulse):
+for _commands in (setup, accounts, alliances, archive, deliberation, ledger, pulse, story):
     _commands.register(app)
 
 __all__ = ["app"]

@@ -24,9 +24,12 @@ from coauthor.db.tables import (
     declaration_positions,
     declarations,
     deliberations,
+    emergence_links,
     events,
+    experiments,
     governance_bodies,
     invitations,
+    learnings,
     meetings,
     members,
     metadata,
@@ -38,6 +41,7 @@ from coauthor.db.tables import (
     partners,
     password_resets,
     people,
+    plot_twists,
     pulse_comments,
     pulse_custom_items,
     pulse_invitations,
@@ -49,10 +53,14 @@ from coauthor.db.tables import (
     sessions,
     speech_acts,
     statements,
+    tension_partners,
+    tension_steps,
+    tensions,
     votes,
 )
 from coauthor.domain import accounts as acc
 from coauthor.domain import commitments as c
+from coauthor.domain import emergence as em
 from coauthor.domain import model as m
 from coauthor.domain import pulse as p
 
@@ -96,6 +104,13 @@ MAPPED: dict[type, sa.Table] = {
     c.DeclarationPosition: declaration_positions,
     c.ObligationAssignment: obligation_assignments,
     c.CalendarFeed: calendar_feeds,
+    em.PlotTwist: plot_twists,
+    em.Tension: tensions,
+    em.TensionPartner: tension_partners,
+    em.TensionStep: tension_steps,
+    em.Experiment: experiments,
+    em.Learning: learnings,
+    em.EmergenceLink: emergence_links,
 }
 
 mapper_registry = registry(metadata=metadata)

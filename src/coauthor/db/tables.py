@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from coauthor.db.types import UTCDateTime, enum_column
 from coauthor.domain import accounts as acc
-from coauthor.domain import ledger
+from coauthor.domain import emergence, ledger
 from coauthor.domain import model as m
 from coauthor.domain import pulse as pulse_model
 from coauthor.domain.declarations import Position
@@ -742,3 +742,110 @@ calendar_feeds = sa.Table(
     sa.Column("revoked_at", UTCDateTime, nullable=True),
 )
 """A person's private iCalendar feed URL; only the token's SHA-256 is kept."""
+
+plot_twists = sa.Table(
+    "plot_twists",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("kind", enum_column(emergence.PlotTwistKind), nullable=False),
+    sa.Column("severity", enum_column(emergence.Severity), nullable=False),
+    sa.Column("occurred_on", sa.Date, nullable=False),
+    sa.Column("raised_at", UTCDateTime, nullable=False),
+    sa.Column("raised_by_person_id", ID, sa.ForeignKey("people.id"), nullable=True),
+    sa.Column("raised_by_partner_id", ID, nullable=True),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("resolved_at", UTCDateTime, nullable=True),
+    sa.Column("resolution", sa.Text, nullable=False, default=""),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "raised_by_partner_id"], ["partners.alliance_id", "partners.id"]
+    ),
+    sa.Index("ix_plot_twists_raised", "alliance_id", "raised_at", "id"),
+)
+
+tensions = sa.Table(
+    "tensions",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("about", sa.String(200), nullable=False),
+    sa.Column("state", enum_column(emergence.TensionState), nullable=False),
+    sa.Column("surfaced_at", UTCDateTime, nullable=False),
+    sa.Column("surfaced_by_person_id", ID, sa.ForeignKey("people.id"), nullable=True),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("engaged_at", UTCDateTime, nullable=True),
+    sa.Column("closed_at", UTCDateTime, nullable=True),
+    sa.Column("outcome", sa.Text, nullable=False, default=""),
+    sa.Index("ix_tensions_surfaced", "alliance_id", "surfaced_at", "id"),
+)
+
+tension_partners = sa.Table(
+    "tension_partners",
+    metadata,
+    _alliance_fk(),
+    sa.Column("tension_id", ID, primary_key=True),
+    sa.Column("partner_id", ID, primary_key=True),
+    sa.ForeignKeyConstraint(["alliance_id", "tension_id"], ["tensions.alliance_id", "tensions.id"]),
+    sa.ForeignKeyConstraint(["alliance_id", "partner_id"], ["partners.alliance_id", "partners.id"]),
+)
+
+tension_steps = sa.Table(
+    "tension_steps",
+    metadata,
+    _alliance_fk(),
+    sa.Column("tension_id", ID, primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("state", enum_column(emergence.TensionState), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("person_id", ID, sa.ForeignKey("people.id"), nullable=True),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.ForeignKeyConstraint(["alliance_id", "tension_id"], ["tensions.alliance_id", "tensions.id"]),
+)
+
+experiments = sa.Table(
+    "experiments",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("hypothesis", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("signal", sa.Text, nullable=False),
+    sa.Column("review_on", sa.Date, nullable=False),
+    sa.Column("state", enum_column(emergence.ExperimentState), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by_person_id", ID, sa.ForeignKey("people.id"), nullable=True),
+    sa.Column("started_at", UTCDateTime, nullable=True),
+    sa.Column("closed_at", UTCDateTime, nullable=True),
+    sa.Column("result", sa.Text, nullable=False, default=""),
+    sa.Column("adjustment", sa.Text, nullable=False, default=""),
+    sa.Index("ix_experiments_created", "alliance_id", "created_at", "id"),
+)
+
+learnings = sa.Table(
+    "learnings",
+    metadata,
+    _alliance_fk(),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("source", enum_column(emergence.LearningSource), nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("recorded_by_person_id", ID, sa.ForeignKey("people.id"), nullable=True),
+    sa.Column("experiment_id", ID, nullable=True),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "experiment_id"], ["experiments.alliance_id", "experiments.id"]
+    ),
+    sa.Index("ix_learnings_recorded", "alliance_id", "recorded_at", "id"),
+)
+
+emergence_links = sa.Table(
+    "emergence_links",
+    metadata,
+    _alliance_fk(),
+    sa.Column("source_id", ID, primary_key=True),
+    sa.Column("target_kind", enum_column(emergence.LinkKind), primary_key=True),
+    sa.Column("target_id", ID, primary_key=True),
+    sa.Column("linked_at", UTCDateTime, nullable=False),
+    sa.Column("linked_by_person_id", ID, sa.ForeignKey("people.id"), nullable=True),
+    sa.Index("ix_emergence_links_target", "alliance_id", "target_id"),
+)

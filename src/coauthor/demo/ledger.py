@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from coauthor.demo.seed import _Seeder
 
 EVIDENCE = "https://helios-jv.example/shared/"
+DEMO_THRESHOLD = Settings.model_fields["anonymity_threshold"].default
+"""The default anonymity threshold: the demo releases its deliberation under it."""
 
 
 @dataclass(frozen=True)
@@ -496,10 +498,6 @@ def _declare(seeder: _Seeder, spec: tuple) -> None:
     declarations.do_declare(uow, seeder.people["jonas"], alliance_id, payload)
 
 
-THRESHOLD = Settings.model_fields["anonymity_threshold"].default
-"""The default anonymity threshold: the demo publishes its results as a default site would."""
-
-
 def _promote(seeder: _Seeder) -> None:
     """The released consensus's first statement goes into the charter."""
     uow, alliance_id = seeder.uow, seeder.alliance_id
@@ -507,7 +505,7 @@ def _promote(seeder: _Seeder) -> None:
     if deliberation_id is None:
         return
     jonas = seeder.people["jonas"]
-    release = results.do_release(uow, jonas, alliance_id, deliberation_id, THRESHOLD)
+    release = results.do_release(uow, jonas, alliance_id, deliberation_id, DEMO_THRESHOLD)
     agreed = release.facts["consensus"]["agree"] if release is not None else []
     if not agreed:
         return

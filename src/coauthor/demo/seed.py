@@ -27,6 +27,7 @@ from typing import Any
 
 from coauthor.clock import Clock, FixedClock
 from coauthor.db.uow import UnitOfWork
+from coauthor.demo.emergence import plan_emergence
 from coauthor.demo.ledger import plan_ledger
 from coauthor.demo.pulse import plan_pulse
 from coauthor.domain import model as m
@@ -690,6 +691,7 @@ PLANS = (
     _plan_deliberation,
     plan_ledger,
     plan_pulse,
+    plan_emergence,
 )
 
 

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, ValidationError, create_model
 
+from coauthor.domain import emergence
 from coauthor.domain import model as m
 from coauthor.domain import pulse as pulse_model
 from coauthor.domain.declarations import Position
@@ -249,6 +250,77 @@ class PulseCommentRecord(Record):
     text: Annotated[Comment, Field(min_length=1)]
 
 
+class PlotTwistRecord(Record):
+    """A plot twist; who raised it by email, their partner by id."""
+
+    title: Name
+    kind: emergence.PlotTwistKind
+    severity: emergence.Severity
+    occurred_on: date
+    raised_at: AwareDateTime
+    raised_by_email: PersonEmail | None = None
+    raised_by_partner_id: Ref | None = None
+    description: Text = ""
+    resolved_at: AwareDateTime | None = None
+    resolution: Text = ""
+
+
+class TensionStepRecord(Input):
+    seq: int = Field(ge=1, le=MAX_SEQ)
+    state: emergence.TensionState
+    at: AwareDateTime
+    by_email: PersonEmail | None = None
+    note: Text = ""
+
+
+class TensionRecord(Record):
+    """A tension between partners, with every step of its course (the first: surfaced)."""
+
+    about: Name
+    state: emergence.TensionState
+    surfaced_at: AwareDateTime
+    surfaced_by_email: PersonEmail | None = None
+    description: Text = ""
+    engaged_at: AwareDateTime | None = None
+    closed_at: AwareDateTime | None = None
+    outcome: Text = ""
+    partner_ids: list[Ref] = Field(min_length=1, max_length=50)
+    steps: list[TensionStepRecord] = Field(min_length=1)
+
+
+class ExperimentRecord(Record):
+    hypothesis: Text
+    action: Text
+    signal: Text
+    review_on: date
+    state: emergence.ExperimentState
+    created_at: AwareDateTime
+    created_by_email: PersonEmail | None = None
+    started_at: AwareDateTime | None = None
+    closed_at: AwareDateTime | None = None
+    result: Text = ""
+    adjustment: Text = ""
+
+
+class LearningRecord(Record):
+    text: Text
+    source: emergence.LearningSource
+    recorded_at: AwareDateTime
+    recorded_by_email: PersonEmail | None = None
+    experiment_id: Ref | None = None
+
+
+class EmergenceLinkRecord(Input):
+    """A plot twist or tension (``source_id``) linked to a commitment, declaration,
+    experiment or meeting of the archive."""
+
+    source_id: Ref
+    target_kind: emergence.LinkKind
+    target_id: Ref
+    linked_at: AwareDateTime
+    linked_by_email: PersonEmail | None = None
+
+
 class EventRecord(Input):
     """One event of the alliance's chain, verbatim; its hash covers every field but the MAC.
 
@@ -318,6 +390,11 @@ ArchiveDocument: type[BaseModel] = create_model(
     pulse_waves=(list[PulseWaveRecord], Field(default_factory=list)),
     pulse_responses=(list[PulseResponseRecord], Field(default_factory=list)),
     pulse_comments=(list[PulseCommentRecord], Field(default_factory=list)),
+    plot_twists=(list[PlotTwistRecord], Field(default_factory=list)),
+    tensions=(list[TensionRecord], Field(default_factory=list)),
+    experiments=(list[ExperimentRecord], Field(default_factory=list)),
+    learnings=(list[LearningRecord], Field(default_factory=list)),
+    emergence_links=(list[EmergenceLinkRecord], Field(default_factory=list)),
     events=(list[EventRecord], Field(default_factory=list)),
     head=(HeadRecord | None, None),
 )

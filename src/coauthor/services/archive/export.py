@@ -16,7 +16,7 @@ from coauthor.domain import model as m
 from coauthor.domain import pulse as pulse_model
 from coauthor.domain.errors import NotFound
 from coauthor.services import eventlog
-from coauthor.services.archive import ledger
+from coauthor.services.archive import emergence, ledger
 from coauthor.services.archive.document import (
     FORMAT,
     AllianceRecord,
@@ -171,7 +171,8 @@ def document_of(uow: UnitOfWork, alliance: m.Alliance, *, private: bool = True) 
     rows = _Rows(uow, alliance_id, private)
     events = eventlog.chain_events(uow, alliance_id)
     orgs = _by_ids(uow, m.Organization, {p.organization_id for p in rows.partners})
-    people = _by_ids(uow, m.Person, rows.person_ids() | ledger.person_ids(uow, alliance_id))
+    referenced = ledger.person_ids(uow, alliance_id) | emergence.person_ids(uow, alliance_id)
+    people = _by_ids(uow, m.Person, rows.person_ids() | referenced)
     emails = {person_id: person.email for person_id, person in people.items()}
     kinds = {
         section_of(name): _kind_items(uow, alliance_id, kind)
@@ -199,6 +200,7 @@ def document_of(uow: UnitOfWork, alliance: m.Alliance, *, private: bool = True) 
             "obligation_assignments": ledger.assignment_records(uow, alliance_id, emails),
             "commitments": ledger.commitment_records(uow, alliance_id, emails),
             **_pulse_sections(uow, alliance_id, private),
+            **emergence.records(uow, alliance_id, emails),
             "events": [_fields(e, EventRecord) for e in events],
             "head": _fields(_head(uow, alliance_id, events), HeadRecord),
         }

@@ -29,7 +29,7 @@ from coauthor.domain.errors import Conflict, FieldError, Loc, ValidationFailed
 from coauthor.services import eventlog
 from coauthor.services.accounts.inputs import PersonInput
 from coauthor.services.accounts.people import do_create_person, person_by_email
-from coauthor.services.archive import ledger
+from coauthor.services.archive import emergence, ledger
 from coauthor.services.archive.document import SECTIONS, parse_archive, section_of
 from coauthor.services.archive.export import document_of
 from coauthor.services.mechanics import registers
@@ -55,6 +55,10 @@ ID_SECTIONS = (
     *(section for section in DELIBERATION_SECTIONS if section != "votes"),
     *PULSE_SECTIONS,
     "commitments",
+    "plot_twists",
+    "tensions",
+    "experiments",
+    "learnings",
 )
 """Sections whose items keep an id, unique within the section."""
 
@@ -215,6 +219,7 @@ def _link_errors(archive: Any) -> list[FieldError]:
     errors = _mechanics_link_errors(archive, emails) + _deliberation_link_errors(archive, emails)
     errors += _pulse_link_errors(archive)
     errors += ledger.link_errors(archive, emails)
+    errors += emergence.link_errors(archive, emails)
     for section in ID_SECTIONS:
         errors += _unique(getattr(archive, section), section, "id")
     return errors
@@ -465,6 +470,9 @@ def _write(
     ledger.write_ledger(uow, alliance_id, archive, people)
     step("obligation_assignments")
     step("commitments")
+    emergence.write(uow, alliance_id, archive, people)
+    for section in emergence.SECTIONS:
+        step(section)
     eventlog.write_chain(uow, alliance_id, *chain)
     step("events")
 

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from coauthor.web.api import accounts, deliberation, invitations, ledger, mechanics, pulse
+from coauthor.web.api import (
+    accounts,
+    deliberation,
+    emergence,
+    invitations,
+    ledger,
+    mechanics,
+    pulse,
+)
 from coauthor.web.api.deps import signed_in
 from coauthor.web.api.schemas import PROBLEM_RESPONSES
 
@@ -21,6 +29,7 @@ router.include_router(invitations.router)
 router.include_router(deliberation.router)
 router.include_router(pulse.router)
 router.include_router(ledger.router)
+router.include_router(emergence.router)
 
 public_router = APIRouter(responses=PROBLEM_RESPONSES)
 """Routes that need no sign-in: a pulse link is its own credential."""

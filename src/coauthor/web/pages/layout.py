@@ -1,4 +1,5 @@
-"""The frame shared by every page of one alliance: its name, its tabs, who may edit."""
+"""The frame shared by every page of one alliance: its name, its tabs, who may edit, and
+the quick "Raise a plot twist" form."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from coauthor import permissions
+from coauthor.domain.emergence import PlotTwistKind, Severity
 from coauthor.services.mechanics.alliances import Access
 from coauthor.web.pages.rendering import render
 
@@ -19,6 +22,8 @@ SECTIONS = (
     ("deliberations", "Deliberations", "/deliberations"),
     ("ledger", "Ledger", "/ledger"),
     ("pulse", "Pulse", "/pulse"),
+    ("emergence", "Emergence", "/emergence"),
+    ("story", "Story", "/story"),
 )
 
 
@@ -37,5 +42,8 @@ def alliance_page(
         "base": base,
         "section": section,
         "sections": [(key, title, base + suffix) for key, title, suffix in SECTIONS],
+        "can_raise_plot_twist": permissions.can_take_part(access.actor, access.membership),
+        "plot_twist_kinds": list(PlotTwistKind),
+        "severities": list(Severity),
     }
     return render(request, template, frame | context, status=status)

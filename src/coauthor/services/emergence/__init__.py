@@ -1,0 +1,1 @@
+"""Emergence: plot twists, tensions, experiments, learnings and their links (docs/emergence.md)."""
