@@ -138,7 +138,7 @@ AGREEMENTS = (
      "offtake and exit."),
     ("sow1", 40, "SOW 1: Black-Mass Pilot Line", m.AgreementKind.SOW, 2,
      "Build and run a 2,000 t/yr discharge-and-shred pilot line at the Red Cedar site."),
-    ("sow2", 150, "SOW 2: Leaching Process Scale-Up", m.AgreementKind.SOW, 2,
+    ("sow2", 150, "SOW 2: Leaching Process Scale-Up", m.AgreementKind.SOW, 3,
      "Move the low-temperature leaching process from bench to a 50 kg/day pilot reactor."),
 )
 
@@ -160,7 +160,7 @@ OBLIGATIONS = (
     ("sow2", 152, "Quarterly research progress report", LAKESHORE, NORDWERK,
      m.Recurrence.QUARTERLY, 240, 2, "Yields, reagent use and scale-up risks, in plain terms."),
     ("mou", 22, "Apprenticeship places for community members", NORDWERK, RED_CEDAR,
-     m.Recurrence.YEARLY, 180, 5, "Four paid apprenticeships a year at Nordwerk plants."),
+     m.Recurrence.YEARLY, 180, 4, "Four paid apprenticeships a year at Nordwerk plants."),
     ("nda", 3, "Return or destroy confidential material", LAKESHORE, NORDWERK,
      m.Recurrence.ONCE, 2 + 3 * 365, None, "At the end of the NDA term, with a written record."),
 )
