@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0007"
 """The newest migration's revision (tests/unit/test_migrations.py keeps it true)."""
 
 
@@ -49,7 +49,9 @@ def current_revision(url: str) -> str | None:
         engine.dispose()
 
 
-def ensure_current(url: str) -> None:
-    """Migrate ``url`` to the newest schema unless it is there already."""
-    if current_revision(url) != HEAD_REVISION:
-        upgrade(url)
+def ensure_current(url: str) -> bool:
+    """Migrate ``url`` to the newest schema unless it is there already; True when it migrated."""
+    if current_revision(url) == HEAD_REVISION:
+        return False
+    upgrade(url)
+    return True

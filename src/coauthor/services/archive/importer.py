@@ -241,10 +241,17 @@ def _write_alliance(uow: UnitOfWork, archive: Any) -> str:
 
 
 def _write_partners(uow: UnitOfWork, alliance_id: str, archive: Any, orgs: dict[str, str]) -> None:
+    colours: list[int] = []
     for record in archive.partners:
-        values = record.model_dump(exclude={"organization_name"})
+        values = record.model_dump(exclude={"organization_name", "colour"})
         organization_id = orgs[record.organization_name]
-        uow.add(m.Partner(alliance_id=alliance_id, organization_id=organization_id, **values))
+        colour = m.first_free_colour(colours) if record.colour is None else record.colour
+        colours.append(colour)
+        uow.add(
+            m.Partner(
+                alliance_id=alliance_id, organization_id=organization_id, colour=colour, **values
+            )
+        )
     uow.flush()
 
 
