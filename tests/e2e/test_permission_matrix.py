@@ -273,6 +273,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{ALLIANCE}/partners"): Rule(Policy.EDIT, new_partner),
     ("GET", f"{ALLIANCE}/partners/{{partner_id}}"): Rule(Policy.VIEW),
     ("PUT", f"{ALLIANCE}/partners/{{partner_id}}"): Rule(Policy.EDIT, partner_update),
+    ("DELETE", f"{ALLIANCE}/partners/{{partner_id}}"): Rule(Policy.EDIT),
     ("GET", f"{ALLIANCE}/partners/{{partner_id}}/notes"): Rule(Policy.OWN_PARTNER_NOTES),
     ("POST", f"{ALLIANCE}/partners/{{partner_id}}/notes"): Rule(
         Policy.WRITE_OWN_PARTNER_NOTES, new_note
@@ -282,6 +283,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{ALLIANCE}/members/{{member_id}}"): Rule(Policy.VIEW),
     ("PUT", f"{ALLIANCE}/members/{{member_id}}"): Rule(Policy.EDIT, member_update),
     ("DELETE", f"{ALLIANCE}/members/{{member_id}}"): Rule(Policy.EDIT),
+    ("GET", f"{API}/search"): Rule(Policy.SIGNED_IN),
+    ("GET", f"{ALLIANCE}/search"): Rule(Policy.VIEW),
+    ("GET", f"{ALLIANCE}/history/{{kind}}/{{item_id}}"): Rule(Policy.VIEW),
     ("GET", "/login"): Rule(Policy.PUBLIC),
     ("POST", "/login"): Rule(Policy.PUBLIC, credentials, logged=False),
     ("POST", "/logout"): Rule(Policy.PUBLIC, logged=False),
@@ -296,6 +300,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{PAGE}/partners"): Rule(Policy.VIEW),
     ("POST", f"{PAGE}/partners"): Rule(Policy.EDIT, new_partner),
     ("POST", f"{PAGE}/partners/{{partner_id}}"): Rule(Policy.EDIT, partner_update),
+    ("POST", f"{PAGE}/partners/{{partner_id}}/remove"): Rule(Policy.EDIT),
     ("POST", f"{PAGE}/members"): Rule(Policy.EDIT, new_member),
     ("POST", f"{PAGE}/members/{{member_id}}"): Rule(Policy.EDIT, member_update),
     ("POST", f"{PAGE}/members/{{member_id}}/remove"): Rule(Policy.EDIT),
@@ -308,6 +313,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{PAGE}/risks"): Rule(Policy.VIEW),
     ("GET", f"{PAGE}/risks/share-preview"): Rule(Policy.VIEW),
     ("GET", f"{PAGE}/contributions"): Rule(Policy.VIEW),
+    ("GET", "/search"): Rule(Policy.SIGNED_IN),
+    ("GET", f"{PAGE}/search"): Rule(Policy.VIEW),
+    ("GET", f"{PAGE}/history/{{kind}}/{{item_id}}"): Rule(Policy.VIEW),
     **kind_rules(),
     **deliberation_rules(),
 }
@@ -338,8 +346,12 @@ def form_fields(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
     return fields
 
 
-def path_values(world: World, role: str, path: str) -> dict[str, str]:
-    """Real ids for a route's path parameters; items and members are ones nothing depends on."""
+def path_values(world: World, role: str, path: str, method: str = "GET") -> dict[str, str]:
+    """Real ids for a route's path parameters; items and members are ones nothing depends on.
+
+    Removing a partner takes the spare partner that nothing names; a history
+    is asked of the seeded risk.
+    """
     person = world.people["manager" if role == "anonymous" else role]
     kinds = {collection_of(kind_name): kind_name for kind_name in KINDS}
     segments = path.split("/")
@@ -351,7 +363,14 @@ def path_values(world: World, role: str, path: str) -> dict[str, str]:
         "deliberation_id": world.item_ids["deliberation"],
         "statement_id": world.item_ids["statement"],
     }
-    if "{item_id}" in segments:
+    removes_partner = path.endswith("/partners/{partner_id}/remove") or (
+        method == "DELETE" and path.endswith("/partners/{partner_id}")
+    )
+    if removes_partner:
+        values["partner_id"] = world.deletable_ids["partner"]
+    if "{kind}" in segments:
+        values |= {"kind": "risk", "item_id": world.item_ids["risk"]}
+    elif "{item_id}" in segments:
         collection = segments[segments.index("{item_id}") - 1]
         values["item_id"] = world.deletable_ids[kinds[collection]]
     return values
@@ -413,7 +432,9 @@ class Sandbox:
 
 
 def send(app: FastAPI, visitor: Visitor, world: World, endpoint: Endpoint, rule: Rule) -> Response:
-    path = endpoint.path.format(**path_values(world, visitor.role, endpoint.path))
+    path = endpoint.path.format(
+        **path_values(world, visitor.role, endpoint.path, endpoint.method)
+    )
     body = rule.body(world) if rule.body else {}
     client = TestClient(
         app, follow_redirects=False, cookies=visitor.cookies, raise_server_exceptions=False

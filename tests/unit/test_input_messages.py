@@ -1,4 +1,4 @@
-"""Input errors read as plain instructions, the same in a form, the API and the CLI (issue 9, 6–7)."""
+"""Input errors read as plain instructions, alike in forms, API and CLI (issue 9, 6–7)."""
 
 from __future__ import annotations
 

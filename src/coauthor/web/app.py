@@ -30,6 +30,9 @@ def create_app(
     from coauthor.web.errors import install_error_handlers
 
     install_error_handlers(app)
+    from coauthor.web.anchors import AnchorRedirects
+
+    app.add_middleware(AnchorRedirects)
     _mount_static(app, runtime)
     from coauthor.web.api import router as api_router
     from coauthor.web.pages import router as pages_router

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coauthor.domain.errors import Busy, CoauthorError, FieldError, ValidationFailed
@@ -64,7 +64,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if is_api(request):
         return problem(exc.status_code, str(exc.detail), str(exc.detail))
-    from coauthor.web.pages.errors import http_error_page
+    from coauthor.web.pages.errors import form_page_of, http_error_page
+
+    if exc.status_code == 405 and request.method == "GET":
+        return RedirectResponse(form_page_of(request), status_code=303)
 
     return http_error_page(request, exc.status_code, str(exc.detail))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from coauthor.web.api import accounts, deliberation, mechanics
+from coauthor.web.api import accounts, deliberation, mechanics, search
 from coauthor.web.api.deps import signed_in
 from coauthor.web.api.schemas import PROBLEM_RESPONSES
 
@@ -17,5 +17,6 @@ router = APIRouter(dependencies=[Depends(signed_in)], responses=PROBLEM_RESPONSE
 router.include_router(accounts.router)
 router.include_router(mechanics.router)
 router.include_router(deliberation.router)
+router.include_router(search.router)
 
 __all__ = ["router"]

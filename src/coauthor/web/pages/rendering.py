@@ -23,6 +23,8 @@ from coauthor.reports.formatting import (
     sentence,
 )
 from coauthor.web.auth import csrf_token, read_session, write_session
+from coauthor.web.pages.links import item_url
+from coauthor.web.pages.notices import clear_notice, pending_notice
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -59,6 +61,7 @@ def _environment() -> jinja2.Environment:
         reciprocity_chart=reciprocity_chart,
     )
     env.globals["csrf_token"] = csrf_token
+    env.globals["item_url"] = item_url
     return env
 
 
@@ -68,9 +71,17 @@ templates = Jinja2Templates(env=_environment())
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
-    """Render a template; an anonymous visitor gets a session cookie for their CSRF token."""
-    values = {"actor": getattr(request.state, "viewer", None), **(context or {})}
+    """Render a template; an anonymous visitor gets a session cookie for their CSRF token.
+
+    A full page also shows (once) the notice a form left before redirecting here.
+    """
+    values = {
+        "actor": getattr(request.state, "viewer", None),
+        "notice_left": pending_notice(request),
+        **(context or {}),
+    }
     response = templates.TemplateResponse(request, name, values, status_code=status)
+    clear_notice(request, response)
     session = read_session(request)
     if session.person_id is None:
         write_session(request, response, session)
