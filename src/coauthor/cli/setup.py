@@ -22,9 +22,16 @@ PortOption = Annotated[
 
 def _migrate() -> None:
     from coauthor.db import migrate
+    from coauthor.runtime import build_missing_index, build_runtime
 
     url = settings().database_url
     migrate.upgrade(url)
+    runtime = build_runtime(settings(), migrate_db=False)
+    try:
+        if build_missing_index(runtime):
+            typer.echo("Built the search index of the existing alliances.", err=True)
+    finally:
+        runtime.close()
     typer.echo(f"{shown_url(url)} is at schema revision {migrate.current_revision(url)}")
 
 
