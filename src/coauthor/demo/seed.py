@@ -113,6 +113,24 @@ PEOPLE = (
                LAKESHORE, m.Role.MEMBER, "Doctoral Researcher"),
     PersonSeed("tomas", "tomas.rivera@lakeshore-university.example", "Dr. Tomás Rivera",
                LAKESHORE, m.Role.MEMBER, "Postdoctoral Fellow"),
+    # Six voters per partner: more than the anonymity threshold (5), so the deliberation's
+    # partner breakdown (fault lines, bridging statements) is shown with nothing withheld.
+    PersonSeed("lukas", "lukas.meyer@nordwerk.example", "Lukas Meyer", NORDWERK,
+               m.Role.MEMBER, "Procurement Lead"),
+    PersonSeed("anja", "anja.koehler@nordwerk.example", "Anja Köhler", NORDWERK,
+               m.Role.MEMBER, "Quality Manager"),
+    PersonSeed("stefan", "stefan.wolf@nordwerk.example", "Stefan Wolf", NORDWERK,
+               m.Role.MEMBER, "Plant Manager"),
+    PersonSeed("daniel", "daniel.morin@redcedar-metals.example", "Daniel Morin", RED_CEDAR,
+               m.Role.MEMBER, "Safety Coordinator"),
+    PersonSeed("theresa", "theresa.linklater@redcedar-metals.example", "Theresa Linklater",
+               RED_CEDAR, m.Role.MEMBER, "Environmental Officer"),
+    PersonSeed("kevin", "kevin.quill@redcedar-metals.example", "Kevin Quill", RED_CEDAR,
+               m.Role.MEMBER, "Apprenticeship Coordinator"),
+    PersonSeed("hannah", "hannah.park@lakeshore-university.example", "Dr. Hannah Park",
+               LAKESHORE, m.Role.MEMBER, "Research Scientist"),
+    PersonSeed("omar", "omar.haddad@lakeshore-university.example", "Omar Haddad", LAKESHORE,
+               m.Role.MEMBER, "Lab Technician"),
 )
 # fmt: on
 
@@ -247,6 +265,8 @@ CONTRIBUTIONS = (
      (300,)),
 )
 
+LEANING_KEPT = 0.85
+"""How often a voter votes as their partner leans (else at random): partner lines show."""
 QUESTION = "How should Helios share the value created by improvements to the process?"
 
 # Deliberation statements: author, text, how each partner's people lean (agree 1, disagree -1,
@@ -652,7 +672,7 @@ def _moderate(seeder: _Seeder, index: int, accepted: bool) -> None:
 
 def _vote(seeder: _Seeder, voter: PersonSeed, index: int, leanings: tuple[int, ...]) -> None:
     lean = leanings[PARTNERS.index(voter.partner)]
-    value = lean if seeder.rng.random() < 0.75 else seeder.rng.choice((-1, 0, 1))
+    value = lean if seeder.rng.random() < LEANING_KEPT else seeder.rng.choice((-1, 0, 1))
     deliberation_service.do_vote(
         seeder.uow,
         seeder.people[voter.key],
