@@ -33,7 +33,8 @@ help:
 venv:
 	@$(UV) --version >/dev/null 2>&1 || \
 		PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
+	$(BIN)/python -m compileall -q src
 
 assets: $(HTMX_JS)
 

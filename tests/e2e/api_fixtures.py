@@ -102,10 +102,13 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
 
 
 def settings_for(database: Path) -> Settings:
+    """The smallest anonymity threshold allowed (3), so that the seeded deliberation's three
+    voters make a results release and its consensus can be promoted."""
     return Settings(
         database_url=f"sqlite:///{database}",
         secret_key=SECRET_KEY,
         static_vendor_dir=database.parent / "no-vendor",
+        anonymity_threshold=3,
     )
 
 

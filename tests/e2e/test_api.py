@@ -557,3 +557,25 @@ def test_kind_routes_use_the_kinds_models(api_client: TestClient, kind_name: str
 
 def test_docs_are_served(api_client: TestClient) -> None:
     assert "swagger" in api_client.get("/api/docs").text.lower()
+
+
+def test_a_write_that_keeps_losing_its_race_is_a_503_with_retry_after(
+    api_client: TestClient, api_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from coauthor.services.mechanics import registers
+
+    def locked(*args: object, **kwargs: object) -> None:
+        raise sa.exc.OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(registers, "do_create_item", locked)
+    data = valid_input("agreement", api_world, "contended")
+    response = api_client.post(
+        kind_url(api_world, "agreement"), json=data, headers=api_world.bearer("manager")
+    )
+    body = assert_problem(response, 503)
+    assert response.headers["retry-after"] == "1"
+    assert "try again" in body["detail"]

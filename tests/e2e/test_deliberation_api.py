@@ -211,8 +211,9 @@ def test_vote_change_and_next(
         assert step["statement"]["id"] != chosen
         assert (step["remaining"], step["voted"]) == (2, 1)
     results = api.get(f"{started.api}/results", headers=member).json()
-    # The manager, who wrote the statements, takes part too.
-    assert results["votes"] == 1 and results["participants"] == 2
+    # One voter (and the manager, who wrote the statements): fewer than the threshold of 3.
+    assert results["release"] is None
+    assert results["votes"] is None and results["participants"] is None
     for statement_id in started.statements:
         api.post(votes, json={"statement_id": statement_id, "value": 0}, headers=member)
     done = api.get(f"{started.api}/next", headers=member).json()
@@ -275,10 +276,12 @@ def test_results_before_any_vote(
     api: TestClient, started: Started, tokens: dict[str, dict[str, str]]
 ) -> None:
     results = api.get(f"{started.api}/results", headers=tokens["observer"]).json()
-    assert results["votes"] == 0 and results["participants"] == 1  # the author
+    assert results["release"] is None and results["anonymity_threshold"] == 3
+    assert results["votes"] is None and results["participants"] is None
     assert results["points"] == [] and results["groups"] == [] and results["k"] is None
-    assert results["consensus"] == {"agree": [], "disagree": []}
-    assert len(results["statements"]) == 3
+    assert results["consensus_agree"] == [] and results["consensus_disagree"] == []
+    assert [s["number"] for s in results["statements"]] == [1, 2, 3]
+    assert all(s["voters"] is None for s in results["statements"])
     assert results["partners"]["alignment"] is None
 
 
@@ -293,12 +296,15 @@ def test_results_show_groups_consensus_and_partner_lines(
     assert [g["label"] for g in groups] == ["A", "B"]
     assert sorted(g["size"] for g in groups) == [5, 5]
     for group in groups:
-        assert group["representative"]
-        for rep in group["representative"]:
-            assert rep["percent"] == 100.0 and rep["text"] in CROWD_TEXTS
-    agree = [c["text"] for c in results["consensus"]["agree"]]
+        assert group["reasons"]
+        for reason in group["reasons"]:
+            assert reason["percent"] == 100 and reason["text"] in CROWD_TEXTS
+            assert reason["others_percent"] == 0 and reason["voters"] == 5
+            assert reason["sentence"].startswith(f"100% of group {group['label']} ")
+    agree = [c["text"] for c in results["consensus_agree"]]
     assert agree == [EVERYONE_SAYS]
-    assert results["consensus"]["agree"][0]["percent"] == 100.0
+    assert results["consensus_agree"][0]["percent"] == 100
+    assert results["consensus_agree"][0]["voters"] == 10
     gic = {s["text"]: s["group_informed_consensus"] for s in results["statements"]}
     assert gic[EVERYONE_SAYS] == max(gic.values())
     divisive = {d["text"] for d in results["divisive"]}
@@ -306,13 +312,13 @@ def test_results_show_groups_consensus_and_partner_lines(
     partners = results["partners"]
     alignment = partners["alignment"]
     assert sorted(alignment["partners"]) == ["Contoso", "Northwind"]
-    assert sorted(cell for row in alignment["table"] for cell in row) == [0, 0, 5, 5]
+    assert sorted(cell for row in alignment["rows"] for cell in row["counts"]) == [0, 0, 5, 5]
     assert alignment["cramers_v"] == pytest.approx(1.0)
     assert alignment["p_value"] < 0.05 and alignment["follows_partner_lines"] is True
     assert alignment["summary"].startswith("Opinion groups follow partner lines")
     assert [b["text"] for b in partners["bridging"]] == [EVERYONE_SAYS]
     assert {f["text"] for f in partners["fault_lines"]} == {*NORTH_SAYS, *CONTOSO_SAYS}
-    assert partners["withheld"] == [] and partners["anonymity_threshold"] == 3
+    assert "withheld" not in partners and results["anonymity_threshold"] == 3
 
 
 def test_results_carry_no_ids_of_people(
@@ -376,7 +382,7 @@ def test_the_openapi_document_lists_the_routes(api: TestClient) -> None:
     assert set(paths[base]) == {"get", "post"}
     assert set(paths[f"{base}/{{deliberation_id}}/results"]) == {"get"}
     results = paths[f"{base}/{{deliberation_id}}/results"]["get"]["responses"]["200"]
-    assert results["content"]["application/json"]["schema"]["$ref"].endswith("/Results")
+    assert results["content"]["application/json"]["schema"]["$ref"].endswith("/ResultsDocument")
 
 
 def test_others_votes_are_never_returned(
@@ -393,3 +399,31 @@ def test_others_votes_are_never_returned(
     for path in ("", "/statements", "/results"):
         text = api.get(f"{started.api}{path}", headers=tokens["manager"]).text
         assert world.sponsor.id not in text and world.sponsor.email not in text
+
+
+def test_moderation_in_bulk_is_all_or_nothing(
+    api: TestClient, tokens: dict[str, dict[str, str]], world: World, runtime: Runtime,
+    clock: FixedClock,
+) -> None:  # fmt: skip
+    started = start(runtime, clock, world.manager.id, world.alliance_id, (), strict=True)
+    written = [
+        api.post(f"{started.api}/statements", json={"text": text}, headers=tokens["member"]).json()[
+            "id"
+        ]
+        for text in ("One idea.", "Another idea.")
+    ]
+    batch = f"{started.api}/moderation"
+    unknown = {"decision": "accepted", "statement_ids": [written[0], "st_nope"]}
+    assert_problem(api.post(batch, json=unknown, headers=tokens["manager"]), 422, "statement_ids.1")
+    pending = api.get(f"{started.api}/statements?moderation=pending", headers=tokens["manager"])
+    assert len(pending.json()["items"]) == 2, "nothing was decided"
+    assert_problem(
+        api.post(
+            batch, json={"decision": "accepted", "statement_ids": written}, headers=tokens["member"]
+        ),
+        403,
+    )
+    done = api.post(
+        batch, json={"decision": "accepted", "statement_ids": written}, headers=tokens["manager"]
+    )
+    assert done.status_code == 200 and {s["moderation"] for s in done.json()} == {"accepted"}

@@ -312,6 +312,45 @@ def test_a_statement_awaits_moderation_when_moderation_is_strict(
     assert current_statement(page) == statement_id
 
 
+def test_managers_statements_need_no_moderation_and_the_queue_is_decided_in_bulk(
+    client: TestClient, world: World, runtime: Runtime, clock: FixedClock
+) -> None:
+    started = start(runtime, clock, world.manager.id, world.alliance_id, (), strict=True)
+    login(client, world.member.email, world.member.password)
+    texts = ("Fund a joint lab.", "Share the test rig.", "Swap engineers for a month.")
+    for text in texts:
+        assert post_form(client, f"{started.url}/statements", {"text": text}).status_code == 303
+    client.cookies.clear()
+    login(client, world.manager.email, world.manager.password)
+    own = post_form(client, f"{started.url}/statements", {"text": "Meet monthly."})
+    assert own.headers["location"].endswith("?written=accepted#write"), "the moderator's own"
+    queue = client.get(f"{started.url}/moderation").text
+    assert "Accept all 3 waiting" in queue
+    ids = dict(
+        (
+            text,
+            re.search(rf'name="s\.(st_[\w-]+)"[^>]*> <label[^>]*>{re.escape(text)}', queue).group(
+                1
+            ),
+        )  # type: ignore[union-attr]
+        for text in texts
+    )
+    before = event_count(runtime)
+    nothing = post_form(client, f"{started.url}/moderation", {"decision": "accepted"})
+    assert "Tick the statements to decide on first." in follow(client, nothing)
+    assert event_count(runtime) == before
+    ticked = {f"s.{ids[texts[0]]}": "on", f"s.{ids[texts[1]]}": "on", "decision": "accepted"}
+    assert post_form(client, f"{started.url}/moderation", ticked).status_code == 303
+    queue = client.get(f"{started.url}/moderation").text
+    assert texts[2] in section(queue, "pending") and texts[0] not in section(queue, "pending")
+    assert event_count(runtime) == before + 2
+    everything = {"all": "pending", "decision": "accepted"}
+    assert post_form(client, f"{started.url}/moderation", everything).status_code == 303
+    queue = client.get(f"{started.url}/moderation").text
+    assert "Nothing is waiting." in queue
+    assert all(text in section(queue, "accepted") for text in (*texts, "Meet monthly."))
+
+
 def test_a_statement_is_in_at_once_without_strict_moderation(
     login_as: SignIn, started: Started
 ) -> None:
@@ -416,7 +455,7 @@ def test_next_statement_never_repeats_a_voted_one(
 def test_a_vote_can_be_changed(
     login_as: SignIn, started: Started, runtime: Runtime, clock: FixedClock, world: World
 ) -> None:
-    """The last vote counts, even when it comes within the same clock tick as the first."""
+    """The last vote counts; results show it with the next release (three more people)."""
     first = started.statements[0]
     for someone in (world.manager.id, world.sponsor.id):
         cast(runtime, clock, someone, started, {first: 1})
@@ -426,10 +465,15 @@ def test_a_vote_can_be_changed(
     agree = section(member.get(f"{started.url}/results").text, "consensus")
     assert "First statement." in agree.split("Most disagree")[0]
     assert "100% agree" in agree
+    clock.advance(timedelta(seconds=1))
     assert post_form(member, vote_url, {"statement_id": first, "value": "-1"}).status_code == 303
+    unchanged = section(member.get(f"{started.url}/results").text, "consensus")
+    assert unchanged == agree, "one changed vote alone never shows"
+    for someone in add_people(runtime, world, "contoso", 2):
+        cast(runtime, clock, someone.id, started, {first: -1})
     results = member.get(f"{started.url}/results").text
     assert "First statement." not in section(results, "consensus").split("Most disagree")[0]
-    assert '<dd id="vote-count">3</dd>' in results
+    assert '<dd id="vote-count">5</dd>' in results
     assert "You have voted on every statement" not in member.get(started.url).text
 
 
@@ -527,11 +571,21 @@ def test_a_closed_deliberation_takes_no_votes(
 # Results.
 
 
-def test_results_say_when_there_are_no_votes(login_as: SignIn, started: Started) -> None:
-    results = login_as("member").get(f"{started.url}/results").text
-    assert "No votes yet" in results
-    assert '<dd id="vote-count">0</dd>' in results
-    assert "<svg" not in results
+def test_results_wait_for_the_threshold_of_voters(
+    login_as: SignIn, started: Started, runtime: Runtime, clock: FixedClock, world: World
+) -> None:
+    """Nothing of the votes shows before three people voted: no counts, no map, no shares."""
+    member = login_as("member")
+    for number, someone in enumerate((world.manager.id, world.sponsor.id)):
+        page = member.get(f"{started.url}/results").text
+        assert "Not enough votes yet" in page
+        assert '<dd id="vote-count">—</dd>' in page and '<dd id="participant-count">—</dd>' in page
+        assert "<svg" not in page and "% agree" not in page
+        cast(runtime, clock, someone, started, {started.statements[number]: 1})
+    cast(runtime, clock, world.member.id, started, {started.statements[0]: -1})
+    page = member.get(f"{started.url}/results").text
+    assert "Not enough votes yet" not in page and "<svg" in page
+    assert '<dd id="vote-count">3</dd>' in page
 
 
 def test_results_show_groups_consensus_and_partner_lines(
@@ -547,7 +601,7 @@ def test_results_show_groups_consensus_and_partner_lines(
     assert svg.count('class="centre-ring series-') == 2
     assert "Group A" in page and "Group B" in page
     groups = section(page, "groups")
-    assert "100% of group A agree" in groups or "100% of group A disagree" in groups
+    assert re.search(r"100% of group A (agree|disagree), against 0% of everyone else", groups)
     consensus = section(page, "consensus")
     assert EVERYONE_SAYS in consensus.split("Most disagree")[0]
     divisive = section(page, "divisive")
@@ -563,11 +617,11 @@ def test_results_show_groups_consensus_and_partner_lines(
     assert 'class="promote"' not in page
 
 
-def test_small_partners_are_merged_or_withheld(
+def test_small_partners_are_merged_and_never_named_as_left_out(
     login_as: SignIn, started: Started, runtime: Runtime, clock: FixedClock, world: World
 ) -> None:
-    """Threshold 3: two Northwind and one Contoso voter are merged into one "other" bucket,
-    which leaves nothing to compare; a third Northwind voter leaves Contoso's one withheld."""
+    """Threshold 3: two Northwind and one Contoso voter merge into one "other" bucket, which
+    leaves nothing to compare; with three Northwind voters Contoso's one is left out silently."""
     everyone_agrees = dict.fromkeys(started.statements, 1)
     for someone in (world.manager.id, world.member.id, world.sponsor.id):
         cast(runtime, clock, someone, started, everyone_agrees)
@@ -575,12 +629,12 @@ def test_small_partners_are_merged_or_withheld(
     partners = section(member.get(f"{started.url}/results").text, "partners")
     assert "alignment-table" not in partners
     assert "at least two partners with 3 or more participants" in partners
-    assert "Left out" not in partners
-    third = add_people(runtime, world, "northwind", 1)[0]
-    cast(runtime, clock, third.id, started, everyone_agrees)
-    partners = section(member.get(f"{started.url}/results").text, "partners")
-    assert "Left out to protect anonymity: Contoso" in partners
-    assert "Northwind" not in partners.split("Left out")[1]
+    for someone in add_people(runtime, world, "northwind", 3):
+        cast(runtime, clock, someone.id, started, everyone_agrees)
+    page = member.get(f"{started.url}/results").text
+    assert '<dd id="vote-count">18</dd>' in page, "a new release: three more people voted"
+    partners = section(page, "partners")
+    assert "Left out" not in partners and "Contoso" not in partners
     assert "alignment-table" not in partners
 
 
@@ -595,12 +649,15 @@ def test_the_results_poll_and_answer_204_when_nothing_changed(
     headers = {"HX-Request": "true", "HX-Target": "results"}
     same = member.get(f"{started.url}/results?v={version}", headers=headers)
     assert same.status_code == 204
-    cast(runtime, clock, world.sponsor.id, started, {started.statements[0]: 1})
+    for someone in (world.sponsor.id, world.manager.id):
+        cast(runtime, clock, someone, started, {started.statements[0]: 1})
+        assert member.get(f"{started.url}/results?v={version}", headers=headers).status_code == 204
+    cast(runtime, clock, world.member.id, started, {started.statements[0]: 1})
     changed = member.get(f"{started.url}/results?v={version}", headers=headers)
     assert changed.status_code == 200
     assert changed.text.lstrip().startswith('<div id="results"')
     assert "<html" not in changed.text
-    assert '<dd id="vote-count">1</dd>' in changed.text
+    assert '<dd id="vote-count">3</dd>' in changed.text
     assert f"?v={version}" not in changed.text
 
 

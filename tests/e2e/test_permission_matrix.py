@@ -188,6 +188,14 @@ def moderation_decision(world: World) -> dict[str, Any]:
     return {"decision": "rejected"}
 
 
+def batch_moderation(world: World) -> dict[str, Any]:
+    return {"decision": "rejected", "statement_ids": [world.item_ids["statement"]]}
+
+
+def ticked_moderation(world: World) -> dict[str, Any]:
+    return {"decision": "rejected", f"s.{world.item_ids['statement']}": "on"}
+
+
 def new_vote(world: World) -> dict[str, Any]:
     return {"statement_id": world.item_ids["statement"], "value": -1}
 
@@ -239,6 +247,7 @@ def deliberation_rules() -> dict[tuple[str, str], Rule]:
         ("POST", f"{api}/{one}/statements/{statement}/moderation"): Rule(
             Policy.EDIT, moderation_decision
         ),
+        ("POST", f"{api}/{one}/moderation"): Rule(Policy.EDIT, batch_moderation),
         ("POST", f"{api}/{one}/votes"): Rule(Policy.TAKE_PART, new_vote),
         ("GET", f"{api}/{one}/next"): Rule(Policy.TAKE_PART),
         ("GET", f"{api}/{one}/results"): Rule(Policy.VIEW),
@@ -250,6 +259,7 @@ def deliberation_rules() -> dict[tuple[str, str], Rule]:
         ("POST", f"{page}/{one}/statements"): Rule(Policy.TAKE_PART, new_statement),
         ("POST", f"{page}/{one}/status"): Rule(Policy.EDIT, deliberation_status),
         ("GET", f"{page}/{one}/moderation"): Rule(Policy.EDIT),
+        ("POST", f"{page}/{one}/moderation"): Rule(Policy.EDIT, ticked_moderation),
         ("POST", f"{page}/{one}/statements/{statement}/moderation"): Rule(
             Policy.EDIT, moderation_decision
         ),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,15 +17,14 @@ from coauthor.demo import seed as demo
 from coauthor.domain import model as m
 from coauthor.runtime import build_runtime
 from coauthor.services.accounts import people
-from coauthor.services.deliberation import acts as deliberation
-from coauthor.services.deliberation.results import DeliberationResults
+from coauthor.services.deliberation import results
 
 END_OF_DEMO = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def demo_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[DeliberationResults, dict]:
-    """The results of the demo's deliberation, and its statements' texts by id."""
+def released(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, str]]:
+    """The facts of the demo deliberation's release, and its statements' texts by id."""
     path = Path(tmp_path_factory.mktemp("demo")) / "demo.sqlite3"
     runtime = build_runtime(Settings(database_url=f"sqlite:///{path}"))
     try:
@@ -33,10 +33,16 @@ def demo_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[Deliberation
         with runtime.uow() as uow:
             jonas = people.person_by_email(uow, login.email)
             [started] = uow.find(m.Deliberation, alliance_id=login.alliance_id)
-            found = deliberation.results(
-                uow, jonas, login.alliance_id, started.id, DEFAULT_THRESHOLD
+            texts = {s.id: s.text for s in uow.find(m.Statement, alliance_id=login.alliance_id)}
+            release = uow.write(
+                results.do_release,
+                jonas,
+                login.alliance_id,
+                started.id,
+                DEFAULT_THRESHOLD,
             )
-            return found, {sid: s.text for sid, s in found.statements.items()}
+            assert release is not None
+            return release.facts, texts
     finally:
         runtime.close()
 
@@ -48,24 +54,23 @@ def test_every_demo_partner_has_more_voters_than_the_threshold() -> None:
 
 
 def test_the_partner_breakdown_is_shown_whole(
-    demo_results: tuple[DeliberationResults, dict],
+    released: tuple[dict[str, Any], dict[str, str]],
 ) -> None:
-    results = demo_results[0]
-    assert results.partners.withheld == []
-    assert results.undescribed_groups == frozenset()
-    alignment = results.partners.alignment
+    facts, _ = released
+    alignment = facts["partners"]["alignment"]
     assert alignment is not None
-    assert sorted(alignment.partners) == sorted(demo.PARTNERS)
-    assert min(alignment.table.sum(axis=0)) >= DEFAULT_THRESHOLD
+    assert len(alignment["partners"]) == len(demo.PARTNERS)
+    assert results.OTHER_PARTNERS not in alignment["partners"]
+    assert all(cell is not None for row in alignment["table"] for cell in row)
+    assert all(group["size"] is not None for group in facts["groups"])
 
 
 def test_the_groups_follow_partner_lines_with_a_fault_line_and_a_bridge(
-    demo_results: tuple[DeliberationResults, dict],
+    released: tuple[dict[str, Any], dict[str, str]],
 ) -> None:
-    results, texts = demo_results
-    assert results.partners.follows_partner_lines
-    lines = results.partners.lines
-    assert lines is not None
-    assert [texts[f.statement_id] for f in lines.fault_lines]
-    bridging = [texts[b.statement_id] for b in lines.bridging]
+    facts, texts = released
+    partners = facts["partners"]
+    assert partners["alignment"]["follows_partner_lines"]
+    assert partners["fault_lines"]
+    bridging = [texts[item["statement_id"]] for item in partners["bridging"]]
     assert "Every improvement is explained to plant staff before it goes live." in bridging

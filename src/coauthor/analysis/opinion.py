@@ -85,6 +85,7 @@ __all__ = [
     "VoteMatrix",
     "adjusted_rand_index",
     "analyze",
+    "analyze_from_state",
     "bridging_and_fault_lines",
     "partner_alignment",
     "replay",
@@ -454,6 +455,13 @@ def analyze(
     """
     state = previous.state if previous is not None else None
     return _analyze(matrix, seed, state, pca_method, imputation)
+
+
+def analyze_from_state(
+    matrix: VoteMatrix, *, seed: int = 0, state: OpinionState | None = None
+) -> OpinionResult:
+    """:func:`analyze` with the previous update given by its state alone (stored, say)."""
+    return _analyze(matrix, seed, state)
 
 
 def _analyze(

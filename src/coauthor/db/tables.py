@@ -377,26 +377,25 @@ charter_clauses = sa.Table(
     sa.Column("source", sa.String(200), nullable=False, default=""),
 )
 
-deliberation_analyses = sa.Table(
-    "deliberation_analyses",
+deliberation_releases = sa.Table(
+    "deliberation_releases",
     metadata,
     _alliance_fk(),
     sa.Column("deliberation_id", ID, primary_key=True),
-    sa.Column("fingerprint", sa.String(64), nullable=False),
-    sa.Column("basis", sa.String(64), nullable=False),
-    sa.Column("previous_state", sa.JSON, nullable=True),
-    sa.Column("state", sa.JSON, nullable=False),
-    sa.Column("computed_at", UTCDateTime, nullable=False),
+    sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("released_at", UTCDateTime, nullable=False),
+    sa.Column("cut_at", UTCDateTime, nullable=False),
+    sa.Column("threshold", sa.SmallInteger, nullable=False),
+    sa.Column("state", sa.JSON, nullable=True),
+    sa.Column("facts", sa.JSON, nullable=False),
     sa.ForeignKeyConstraint(
         ["alliance_id", "deliberation_id"], ["deliberations.alliance_id", "deliberations.id"]
     ),
 )
-"""The last opinion analysis of a deliberation, shared by every server process.
+"""A deliberation's published results (services/deliberation/results.py), newest = highest.
 
-``state`` is what the next analysis warm-starts from; ``previous_state`` is
-what this one started from, so any process can recompute the same groups for
-``fingerprint`` (the votes and moderation it covers); ``basis`` is a digest of
-``previous_state``.
+``cut_at`` is the time of the last vote it includes; ``state`` is the analysis
+state the next release warm-starts from; ``facts`` is what may be shown.
 """
 
 search_entries = sa.Table(

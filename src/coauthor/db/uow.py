@@ -103,8 +103,8 @@ class UnitOfWork:
     ) -> T:
         """Run ``service(self, *args, **kwargs)`` as one transaction; see the module docstring."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            self._begin_write()
             try:
+                self._begin_write()
                 result = service(self, *args, **kwargs)
                 self.session.commit()
             except sa.exc.DBAPIError as exc:

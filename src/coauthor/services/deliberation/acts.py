@@ -31,13 +31,9 @@ from coauthor.services.deliberation.access import (
     ordered_statements,
 )
 from coauthor.services.deliberation.results import (
-    OTHER_PARTNERS,
-    DeliberationResults,
-    DivisiveStatement,
-    PartnerBreakdown,
     opinion_of,
-    priorities_of,
-    results,
+    released_consensus,
+    released_priorities,
     vote_matrix,
 )
 from coauthor.services.mechanics.alliances import open_alliance, open_for_edit
@@ -206,7 +202,10 @@ def do_submit_statement(
     deliberation_id: str,
     payload: Any,
 ) -> m.Statement:
-    """A participant's statement; it waits for moderation when moderation is strict."""
+    """A participant's statement; it waits for moderation when moderation is strict.
+
+    A manager's own statement does not wait: managers are the moderators.
+    """
     target, data = _begin_act(
         uow, actor, alliance_id, deliberation_id, deliberation_inputs.StatementInput, payload
     )
@@ -217,14 +216,15 @@ def do_submit_statement(
     )
     if duplicate is not None:
         raise Conflict("this statement has already been written", ("text",))
+    moderated = target.deliberation.strict_moderation and not permissions.can_edit_mechanics(
+        actor, target.access.membership
+    )
     statement = m.Statement(
         alliance_id=alliance_id,
         id=new_id("st"),
         deliberation_id=deliberation_id,
         text=data.text,
-        moderation=(
-            m.Moderation.PENDING if target.deliberation.strict_moderation else m.Moderation.ACCEPTED
-        ),
+        moderation=m.Moderation.PENDING if moderated else m.Moderation.ACCEPTED,
         is_meta=False,
         author_participant_id=participant.id,
         external_id=None,
@@ -298,6 +298,35 @@ def do_moderate(
     open_deliberation(uow, actor, alliance_id, deliberation_id, for_edit=True)
     statement = _statement_at(uow, alliance_id, deliberation_id, statement_id)
     data = inputs.parse(deliberation_inputs.ModerationInput, payload)
+    return _moderate(uow, actor, statement, data)
+
+
+def do_moderate_many(
+    uow: UnitOfWork, actor: m.Person | None, alliance_id: str, deliberation_id: str, payload: Any
+) -> list[m.Statement]:
+    """One decision for several statements; all or none (an unknown id refuses the lot)."""
+    open_deliberation(uow, actor, alliance_id, deliberation_id, for_edit=True)
+    data = inputs.parse(deliberation_inputs.ModerationBatchInput, payload)
+    statements = []
+    for index, statement_id in enumerate(dict.fromkeys(data.statement_ids)):
+        statement = uow.get(m.Statement, alliance_id=alliance_id, id=statement_id)
+        if statement is None or statement.deliberation_id != deliberation_id:
+            raise ValidationFailed.one(("statement_ids", index), "no such statement here")
+        statements.append(statement)
+    return [_moderate(uow, actor, statement, data) for statement in statements]
+
+
+def _moderate(
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    statement: m.Statement,
+    data: deliberation_inputs.ModerationInput,
+) -> m.Statement:
+    alliance_id, deliberation_id, statement_id = (
+        statement.alliance_id,
+        statement.deliberation_id,
+        statement.id,
+    )
     statement.moderation = m.Moderation(data.decision)
     if data.meta is not None:
         statement.is_meta = data.meta
@@ -349,7 +378,11 @@ def do_vote(
     deliberation_id: str,
     payload: Any,
 ) -> m.Vote:
-    """Record (or change) the actor's vote; the newest vote is the one that counts."""
+    """Record (or change) the actor's vote; the newest vote is the one that counts.
+
+    A vote sent again with the same value keeps its time: results are released
+    by the number of people whose votes changed (services/deliberation/results.py).
+    """
     target, data = _begin_act(
         uow, actor, alliance_id, deliberation_id, deliberation_inputs.VoteInput, payload
     )
@@ -368,7 +401,7 @@ def do_vote(
     if vote is None:
         vote = m.Vote(**key, value=data.value, at=uow.clock.now())
         uow.add(vote)
-    else:
+    elif vote.value != data.value:
         vote.value, vote.at = data.value, uow.clock.now()
     eventlog.append(
         uow,
@@ -406,7 +439,7 @@ def next_statement(
     unvoted = [s for s in accepted if s.id not in voted_ids]
     if not unvoted:
         return NextStatement(None, 0, len(voted_ids), accepted)
-    priorities = priorities_of(uow, target.deliberation)
+    priorities = released_priorities(uow, target.deliberation)
     meta_weight = META_PRIORITY**2
     weights = [meta_weight if s.is_meta else priorities.get(s.id, 1.0) or 1e-9 for s in unvoted]
     chosen = (rng or random.Random()).choices(unvoted, weights=weights, k=1)[0]
@@ -470,8 +503,7 @@ def do_promote(
     target = open_deliberation(uow, actor, alliance_id, deliberation_id, for_edit=True)
     statement = _statement_at(uow, alliance_id, deliberation_id, statement_id)
     data = inputs.parse(deliberation_inputs.PromotionInput, payload)
-    opinion = opinion_of(uow, target.deliberation)
-    consensus_ids = {c.statement_id for c in opinion.consensus.agree} if opinion else set()
+    consensus_ids = released_consensus(uow, target.deliberation)
     if statement.id not in consensus_ids or statement.moderation != m.Moderation.ACCEPTED:
         raise Conflict("only a statement in the agreed consensus can be promoted")
     if data.body_id and uow.get(m.GovernanceBody, alliance_id=alliance_id, id=data.body_id) is None:
@@ -517,13 +549,9 @@ def do_promote(
 
 
 __all__ = [
-    "OTHER_PARTNERS",
     "DeliberationAccess",
-    "DeliberationResults",
-    "DivisiveStatement",
-    "PartnerBreakdown",
     "open_deliberation",
     "opinion_of",
-    "results",
+    "ordered_statements",
     "vote_matrix",
 ]

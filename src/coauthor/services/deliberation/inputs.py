@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from coauthor.domain import model as m
 from coauthor.services.inputs import Input, Ref, Text
@@ -49,3 +49,9 @@ class PromotionInput(Input):
     rationale: Text = ""
     body_id: Ref | None = None
     rule: m.DecisionRule | None = None
+
+
+class ModerationBatchInput(ModerationInput):
+    """The same decision for several statements at once (the moderation queue's "accept all")."""
+
+    statement_ids: list[Ref] = Field(min_length=1, max_length=500)

@@ -1,40 +1,74 @@
-"""Deliberation results: the opinion analysis (cached), partner breakdown, divisive statements.
+"""Deliberation results, published in releases that no one's vote can be read from.
 
-Anonymity is enforced here, at the query: groups and partners smaller than the
-threshold are withheld before any page or API sees the results.
+A release is the opinion analysis of the votes as they stood at one moment,
+reduced to facts that describe at least ``threshold`` people each (the rules
+of ``analysis/anonymity.py``), and stored with the deliberation:
+
+- the first release waits until ``threshold`` people have voted, and each
+  later one until ``threshold`` people have voted since the one before, so
+  two releases never differ by the votes of fewer than ``threshold`` people
+  (comparing results before and after someone's vote tells nothing);
+- a statement's counts and shares, a group's reasons, a partner's shares and
+  a cell of the groups × partners table are published only where at least
+  ``threshold`` people stand behind them; smaller groups are said to exist,
+  without their size; no partner is named as left out;
+- the analysis state the next release warm-starts from is stored with the
+  release, so every server process continues from the same point and shows
+  the same groups (there is no per-process cache).
+
+Moderation (accepting, rejecting, marking meta) takes effect at the next
+release. ``priorities`` in a release route the voting card, so routing never
+runs the math itself.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field, replace
-from threading import Lock
-from typing import Any, Generic, NamedTuple, TypeVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 
-from coauthor.analysis.anonymity import merge_small
+from coauthor.analysis.anonymity import merge_small, release_due, reportable, shown_count
 from coauthor.analysis.opinion import (
-    FaultLineReport,
     OpinionResult,
-    PartnerAlignment,
     VoteMatrix,
     analyze,
+    analyze_from_state,
     bridging_and_fault_lines,
     partner_alignment,
 )
+from coauthor.analysis.opinion_codec import state_from_json, state_to_json
+from coauthor.db.tables import deliberation_releases
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.services.deliberation.access import open_deliberation, ordered_statements
 
-OTHER_PARTNERS = "Other partners"
+OTHER_PARTNERS = "other"
+"""The partner id that stands for partners merged because each is smaller than the threshold."""
 DIVISIVE_MAX = 5
 DIVISIVE_MIN_SPREAD = 0.25
 """A statement is divisive when its agree rate differs by this much between two groups."""
 ALIGNED_P = 0.05
 """Below this permutation p-value, opinion groups are said to follow partner lines."""
-T = TypeVar("T")
+ALIGNMENT_PERMUTATIONS = 1000
+MIN_FAULT_LINE_VOTES = 5
+
+
+@dataclass(frozen=True)
+class Release:
+    """One published state of a deliberation's results (see the module docstring)."""
+
+    number: int
+    released_at: datetime
+    threshold: int
+    facts: dict[str, Any]
+    """JSON-ready facts: every figure in it describes at least ``threshold`` people."""
+
+    @property
+    def version(self) -> str:
+        return f"r{self.number}"
 
 
 def vote_matrix(uow: UnitOfWork, deliberation: m.Deliberation) -> VoteMatrix:
@@ -45,7 +79,7 @@ def vote_matrix(uow: UnitOfWork, deliberation: m.Deliberation) -> VoteMatrix:
             m.Vote.alliance_id == deliberation.alliance_id,
             m.Vote.deliberation_id == deliberation.id,
         )
-        .order_by(m.Vote.at)
+        .order_by(m.Vote.at, m.Vote.participant_id, m.Vote.statement_id)
     ).all()
     every = ordered_statements(uow, deliberation.alliance_id, deliberation.id)
     shown = [s for s in every if s.moderation != m.Moderation.PENDING]
@@ -58,185 +92,127 @@ def vote_matrix(uow: UnitOfWork, deliberation: m.Deliberation) -> VoteMatrix:
     )
 
 
-@dataclass(frozen=True)
-class PartnerBreakdown:
-    """Partner alignment with small partners merged so no one can be singled out."""
-
-    alignment: PartnerAlignment | None
-    lines: FaultLineReport | None
-    labels: dict[str, str]
-    withheld: list[str]
-
-    @property
-    def follows_partner_lines(self) -> bool:
-        """Whether the opinion groups line up with partners more than chance would."""
-        return self.alignment is not None and self.alignment.p_value < ALIGNED_P
+def opinion_of(uow: UnitOfWork, deliberation: m.Deliberation) -> OpinionResult | None:
+    """A fresh analysis of the current votes (for exports); None while there are none."""
+    matrix = vote_matrix(uow, deliberation)
+    return analyze(matrix) if matrix.n_votes else None
 
 
-@dataclass(frozen=True)
-class DivisiveStatement:
-    """A statement the opinion groups answer differently: its agree rate in each group.
+# Releases: when one is due, making one, reading the latest.
 
-    ``agree_rates`` maps a group id to the share of that group's votes on the
-    statement that agree (passes count as votes); groups that did not vote on
-    it are left out.
+
+def _release_row(uow: UnitOfWork, deliberation: m.Deliberation) -> Any:
+    table = deliberation_releases
+    return uow.session.execute(
+        sa.select(table)
+        .where(
+            table.c.alliance_id == deliberation.alliance_id,
+            table.c.deliberation_id == deliberation.id,
+        )
+        .order_by(table.c.number.desc())
+        .limit(1)
+    ).first()
+
+
+def _release_of(row: Any) -> Release | None:
+    if row is None:
+        return None
+    return Release(row.number, row.released_at, row.threshold, row.facts)
+
+
+def _activity(
+    uow: UnitOfWork, deliberation: m.Deliberation, since: datetime | None
+) -> tuple[int, int]:
+    """(people who voted after ``since``, people who have voted at all)."""
+    where = (
+        m.Vote.alliance_id == deliberation.alliance_id,
+        m.Vote.deliberation_id == deliberation.id,
+    )
+    voters = sa.func.count(sa.distinct(m.Vote.participant_id))
+    total = uow.session.scalar(sa.select(voters).where(*where)) or 0
+    if since is None:
+        return total, total
+    acted = uow.session.scalar(sa.select(voters).where(*where, m.Vote.at > since)) or 0
+    return acted, total
+
+
+def _due(uow: UnitOfWork, deliberation: m.Deliberation, threshold: int) -> bool:
+    row = _release_row(uow, deliberation)
+    acted, total = _activity(uow, deliberation, row.cut_at if row is not None else None)
+    return release_due(acted, row is not None, total, threshold)
+
+
+def release_is_due(
+    uow: UnitOfWork, actor: m.Person | None, alliance_id: str, deliberation_id: str, threshold: int
+) -> bool:
+    """Whether enough people have voted since the last release for a new one (a cheap read)."""
+    target = open_deliberation(uow, actor, alliance_id, deliberation_id)
+    return _due(uow, target.deliberation, threshold)
+
+
+def do_release(
+    uow: UnitOfWork, actor: m.Person | None, alliance_id: str, deliberation_id: str, threshold: int
+) -> Release | None:
+    """Publish a new release if one is due (checked again inside the write); the latest either way.
+
+    Anyone who may see the results may cause the release: it publishes what
+    the rules allow, whoever asks. It is derived data, so it is not an event
+    of the log; the votes it is made from are.
     """
-
-    statement_id: str
-    variance: float
-    spread: float
-    agree_rates: dict[int, float]
-
-
-@dataclass(frozen=True)
-class DeliberationResults:
-    deliberation: m.Deliberation
-    opinion: OpinionResult | None
-    statements: dict[str, m.Statement]
-    participants: int
-    votes: int
-    partners: PartnerBreakdown
-    divisive: tuple[DivisiveStatement, ...] = ()
-    statement_votes: dict[str, int] = field(default_factory=dict)
-    """How many people voted on each statement (passes included)."""
-    version: str = ""
-    """Changes whenever anything shown in the results does (for polling clients)."""
-    undescribed_groups: frozenset[int] = frozenset()
-    """Groups smaller than the anonymity threshold: their votes are not described."""
-
-
-def _without_small_groups(
-    opinion: OpinionResult | None, divisive: tuple[DivisiveStatement, ...], threshold: int
-) -> tuple[OpinionResult | None, tuple[DivisiveStatement, ...], frozenset[int]]:
-    """Strip what a group smaller than the anonymity threshold voted.
-
-    A group of one or two is one or two people's votes: its representative
-    statements and its agree rates on divisive statements are withheld here,
-    at the query, so no page or API can show them.
-    """
-    if opinion is None:
-        return None, divisive, frozenset()
-    small = frozenset(g.id for g in opinion.groups if g.size < threshold)
-    if not small:
-        return opinion, divisive, small
-    groups = tuple(replace(g, representative=()) if g.id in small else g for g in opinion.groups)
-    kept = []
-    for statement in divisive:
-        rates = {g: r for g, r in statement.agree_rates.items() if g not in small}
-        if len(rates) >= 2 and max(rates.values()) - min(rates.values()) >= DIVISIVE_MIN_SPREAD:
-            kept.append(replace(statement, agree_rates=rates))
-    return replace(opinion, groups=groups), tuple(kept), small
+    deliberation = open_deliberation(uow, actor, alliance_id, deliberation_id).deliberation
+    row = _release_row(uow, deliberation)
+    acted, total = _activity(uow, deliberation, row.cut_at if row is not None else None)
+    if not release_due(acted, row is not None, total, threshold):
+        return _release_of(row)
+    matrix = vote_matrix(uow, deliberation)
+    state = state_from_json(row.state) if row is not None and row.state else None
+    opinion = analyze_from_state(matrix, state=state) if matrix.n_votes else None
+    facts = _facts(uow, deliberation, matrix, opinion, threshold)
+    now = uow.clock.now()
+    number = row.number + 1 if row is not None else 1
+    uow.session.execute(
+        sa.insert(deliberation_releases).values(
+            alliance_id=deliberation.alliance_id,
+            deliberation_id=deliberation.id,
+            number=number,
+            released_at=now,
+            cut_at=_last_vote_at(uow, deliberation) or now,
+            threshold=threshold,
+            state=state_to_json(opinion.state) if opinion and opinion.state else None,
+            facts=facts,
+        )
+    )
+    return Release(number, now, threshold, facts)
 
 
-class _Cache(Generic[T]):
-    """The last value per deliberation, reused while its fingerprint is unchanged."""
-
-    def __init__(self) -> None:
-        self._entries: dict[tuple[str, str], tuple[tuple, T]] = {}
-        self._lock = Lock()
-
-    def get(self, key: tuple[str, str]) -> tuple[tuple, T] | None:
-        with self._lock:
-            return self._entries.get(key)
-
-    def put(self, key: tuple[str, str], fingerprint: _Fingerprint, value: T) -> None:
-        with self._lock:
-            self._entries[key] = (fingerprint, value)
-
-
-@dataclass(frozen=True)
-class _Analysis:
-    """An analysis and the vote matrix it was computed from, kept together."""
-
-    opinion: OpinionResult
-    matrix: VoteMatrix
-
-
-@dataclass(frozen=True)
-class _Extras:
-    partners: PartnerBreakdown
-    divisive: tuple[DivisiveStatement, ...] = field(default_factory=tuple)
-
-
-_cache: _Cache[_Analysis] = _Cache()
-"""The last analysis per deliberation; it also warm-starts the next one, as Pol.is does."""
-_extras_cache: _Cache[_Extras] = _Cache()
-
-
-class _Fingerprint(NamedTuple):
-    votes: int
-    latest_vote: str
-    value_sum: int
-    statements: int
-    moderated: tuple[tuple[str, str], ...]
-
-
-def _fingerprint(uow: UnitOfWork, deliberation: m.Deliberation) -> _Fingerprint:
-    """What the analysis depends on, cheaply: changes whenever a vote or a moderation does.
-
-    The sum of the values catches a vote changed within the same clock tick
-    (simulated time stands still); moderation is summed up by the statements
-    that are not accepted or are meta, so swapping two decisions is seen too.
-    """
-    votes = uow.session.execute(
-        sa.select(sa.func.count(), sa.func.max(m.Vote.at), sa.func.sum(m.Vote.value)).where(
+def _last_vote_at(uow: UnitOfWork, deliberation: m.Deliberation) -> datetime | None:
+    return uow.session.scalar(
+        sa.select(sa.func.max(m.Vote.at)).where(
             m.Vote.alliance_id == deliberation.alliance_id,
             m.Vote.deliberation_id == deliberation.id,
         )
-    ).one()
-    where = (
-        m.Statement.alliance_id == deliberation.alliance_id,
-        m.Statement.deliberation_id == deliberation.id,
-    )
-    total = uow.session.scalar(sa.select(sa.func.count()).where(*where))
-    moderated = uow.session.execute(
-        sa.select(m.Statement.id, m.Statement.moderation, m.Statement.is_meta)
-        .where(
-            *where,
-            sa.or_(m.Statement.moderation != m.Moderation.ACCEPTED, m.Statement.is_meta),
-        )
-        .order_by(m.Statement.id)
-    ).all()
-    return _Fingerprint(
-        votes=votes[0],
-        latest_vote=str(votes[1]),
-        value_sum=int(votes[2] or 0),
-        statements=total or 0,
-        moderated=tuple(
-            (sid, f"{state}{' meta' if is_meta else ''}") for sid, state, is_meta in moderated
-        ),
     )
 
 
-def _analysis(
-    uow: UnitOfWork, deliberation: m.Deliberation, fingerprint: _Fingerprint
-) -> _Analysis | None:
-    """The cached analysis while ``fingerprint`` holds, else a fresh one; None without votes."""
-    key = (deliberation.alliance_id, deliberation.id)
-    cached = _cache.get(key)
-    if cached and cached[0] == fingerprint:
-        return cached[1]
-    matrix = vote_matrix(uow, deliberation)
-    if matrix.n_votes == 0:
-        return None
-    previous = cached[1].opinion if cached else None
-    analysis = _Analysis(analyze(matrix, previous=previous), matrix)
-    _cache.put(key, fingerprint, analysis)
-    return analysis
+def latest_release(
+    uow: UnitOfWork, actor: m.Person | None, alliance_id: str, deliberation_id: str
+) -> Release | None:
+    """The newest release the actor may see; None before the first."""
+    target = open_deliberation(uow, actor, alliance_id, deliberation_id)
+    return _release_of(_release_row(uow, target.deliberation))
 
 
-def opinion_of(uow: UnitOfWork, deliberation: m.Deliberation) -> OpinionResult | None:
-    """The (cached) opinion analysis, or None while there are no votes."""
-    analysis = _analysis(uow, deliberation, _fingerprint(uow, deliberation))
-    return analysis.opinion if analysis else None
+def released_priorities(uow: UnitOfWork, deliberation: m.Deliberation) -> dict[str, float]:
+    """Routing priorities of the latest release (empty before the first)."""
+    release = _release_of(_release_row(uow, deliberation))
+    return dict(release.facts.get("priorities", {})) if release else {}
 
 
-def priorities_of(uow: UnitOfWork, deliberation: m.Deliberation) -> dict[str, float]:
-    opinion = opinion_of(uow, deliberation)
-    return dict(opinion.priorities) if opinion else {}
-
-
-def _partner_names(uow: UnitOfWork, alliance_id: str) -> dict[str, str]:
+def partner_names(
+    uow: UnitOfWork, actor: m.Person | None, alliance_id: str, deliberation_id: str
+) -> dict[str, str]:
+    """Partner id → organization name, to name the partners of the results."""
+    open_deliberation(uow, actor, alliance_id, deliberation_id)
     rows = uow.session.execute(
         sa.select(m.Partner.id, m.Organization.name)
         .join(m.Organization, m.Organization.id == m.Partner.organization_id)
@@ -245,94 +221,107 @@ def _partner_names(uow: UnitOfWork, alliance_id: str) -> dict[str, str]:
     return dict(rows)
 
 
-def _partner_breakdown(
-    uow: UnitOfWork,
-    deliberation: m.Deliberation,
-    opinion: OpinionResult | None,
-    threshold: int,
-    participants: list[m.Participant],
-    matrix: VoteMatrix | None,
-) -> PartnerBreakdown:
-    """Partners are counted by the participants placed in an opinion group.
-
-    Those are the people in the groups × partners table, so every partner
-    column it shows holds at least ``threshold`` people. Fault lines need
-    ``threshold`` votes (and at least 5) from each partner they compare, and a
-    bridging statement is reported only when every partner gave it that many.
-    """
-    names = _partner_names(uow, deliberation.alliance_id)
-    placed = opinion.group_of() if opinion is not None else {}
-    counted = {p.id: p.partner_id for p in participants if placed.get(p.id) is not None}
-    labels, withheld = merge_small(counted, threshold, OTHER_PARTNERS)
-    reported = {p: (names.get(label, label)) for p, label in labels.items()}
-    withheld_names = [names.get(w, w) for w in withheld]
-    if opinion is None or matrix is None or len(set(reported.values())) < 2:
-        return PartnerBreakdown(None, None, names, withheld_names)
-    alignment = partner_alignment(placed, reported, permutations=1000)
-    lines = bridging_and_fault_lines(matrix, reported, min_votes_per_partner=max(5, threshold))
-    counts = _partner_counts(
-        matrix, reported, [x.statement_id for x in (*lines.bridging, *lines.fault_lines)]
-    )
-    partners = set(reported.values())
-    bridging = tuple(
-        replace(b, agree_rates=_shares(counts, b.statement_id, b.agree_rates))
-        for b in lines.bridging
-        if all(counts.get((b.statement_id, p), (0, 0))[0] >= threshold for p in partners)
-    )
-    fault_lines = tuple(
-        replace(f, agree_rates=_shares(counts, f.statement_id, f.agree_rates))
-        for f in lines.fault_lines
-    )
-    lines = FaultLineReport(bridging=bridging, fault_lines=fault_lines)
-    return PartnerBreakdown(alignment, lines, names, withheld_names)
+def released_consensus(uow: UnitOfWork, deliberation: m.Deliberation) -> set[str]:
+    """Statements in the agreed consensus of the latest release (what people were shown)."""
+    release = _release_of(_release_row(uow, deliberation))
+    if release is None:
+        return set()
+    return {item["statement_id"] for item in release.facts["consensus"]["agree"]}
 
 
-def _partner_counts(
-    matrix: VoteMatrix, reported: dict[str, str], statement_ids: list[str]
-) -> dict[tuple[str, str], tuple[int, int]]:
-    """(statement, partner) → (votes, agrees), for the statements asked about."""
-    if not statement_ids:
-        return {}
-    column = {sid: i for i, sid in enumerate(matrix.statement_ids)}
-    wanted = np.array([column[sid] for sid in set(statement_ids)], dtype=np.int64)
-    rows, cols, values = matrix.cells()
-    keep = np.isin(cols, wanted)
-    counts: dict[tuple[str, str], tuple[int, int]] = {}
-    for row, col, value in zip(
-        rows[keep].tolist(), cols[keep].tolist(), values[keep].tolist(), strict=True
-    ):
-        label = reported.get(matrix.participant_ids[row])
-        if label is not None:
-            key = (matrix.statement_ids[col], label)
-            votes, agrees = counts.get(key, (0, 0))
-            counts[key] = (votes + 1, agrees + (value == 1))
-    return counts
+# The facts of a release: everything below describes at least ``threshold`` people.
 
 
-def _shares(
-    counts: dict[tuple[str, str], tuple[int, int]], statement_id: str, rates: dict
-) -> dict[Any, float]:
-    """Each partner's plain share of agree votes (the analysis smooths its rates for testing)."""
-    shares = {}
-    for partner in rates:
-        votes, agrees = counts.get((statement_id, partner), (0, 0))
-        shares[partner] = agrees / votes if votes else 0.0
-    return shares
+def _statement_facts(matrix: VoteMatrix, opinion: OpinionResult | None, threshold: int) -> dict:
+    _, cols, values = matrix.cells()
+    n_statements = matrix.shape[1]
+    voters = np.bincount(cols, minlength=n_statements)
+    agree = np.bincount(cols[values == 1], minlength=n_statements)
+    disagree = np.bincount(cols[values == -1], minlength=n_statements)
+    excluded = matrix.moderated_out | matrix.meta
+    facts = {}
+    for index, sid in enumerate(matrix.statement_ids):
+        count = int(voters[index])
+        if not reportable(count, threshold):
+            facts[sid] = {"voters": shown_count(count, threshold)}
+            continue
+        entry: dict[str, Any] = {
+            "voters": count,
+            "agree": int(agree[index]),
+            "disagree": int(disagree[index]),
+            "pass": count - int(agree[index]) - int(disagree[index]),
+        }
+        if opinion is not None and sid in opinion.statement_projections and sid not in excluded:
+            x, y = opinion.statement_projections[sid]
+            entry["position"] = [float(x), float(y)]
+            if sid in opinion.group_informed_consensus:
+                entry["group_informed_consensus"] = float(opinion.group_informed_consensus[sid])
+        facts[sid] = entry
+    return facts
 
 
-def divisive_statements(
-    matrix: VoteMatrix, opinion: OpinionResult, limit: int = DIVISIVE_MAX
-) -> tuple[DivisiveStatement, ...]:
-    """Statements whose agree rate varies most between opinion groups.
+def _group_facts(
+    opinion: OpinionResult, statements: dict[str, dict], threshold: int
+) -> list[dict[str, Any]]:
+    """Groups of at least ``threshold`` people with their reasons; smaller ones only exist."""
+    groups = []
+    for group in sorted(opinion.groups, key=lambda g: g.id):
+        if not reportable(group.size, threshold):
+            groups.append({"id": group.id, "size": None, "center": None, "representative": []})
+            continue
+        reasons = []
+        for reason in group.representative:
+            stated = statements.get(reason.statement_id, {})
+            others = (stated.get("voters") or 0) - reason.n_trials
+            if reason.n_success == 0 or not reportable(reason.n_trials, threshold):
+                continue
+            other_success = (stated.get(reason.direction) or 0) - reason.n_success
+            reasons.append(
+                {
+                    "statement_id": reason.statement_id,
+                    "direction": reason.direction,
+                    "n_success": reason.n_success,
+                    "n_trials": reason.n_trials,
+                    "others_success": other_success if reportable(others, threshold) else None,
+                    "others_trials": others if reportable(others, threshold) else None,
+                }
+            )
+        center = [float(group.center[0]), float(group.center[1])]
+        groups.append(
+            {"id": group.id, "size": group.size, "center": center, "representative": reasons}
+        )
+    return groups
 
-    Over the groups that voted on a statement (at least two), the variance of
-    their agree rates; a statement counts when two groups differ by at least
-    ``DIVISIVE_MIN_SPREAD``. Moderated-out and meta statements are ignored.
-    """
+
+def _consensus_facts(opinion: OpinionResult, threshold: int) -> dict[str, list[dict]]:
+    def listed(items: Any) -> list[dict]:
+        return [
+            {"statement_id": c.statement_id, "n_success": c.n_success, "n_trials": c.n_trials}
+            for c in items
+            if reportable(c.n_trials, threshold)
+        ]
+
+    consensus = opinion.consensus
+    return {"agree": listed(consensus.agree), "disagree": listed(consensus.disagree)}
+
+
+def _points(opinion: OpinionResult, shown_groups: set[int]) -> list[list[Any]]:
+    """Everyone's place on the map: a position and a group, sorted so order tells nothing."""
+    points = [
+        [round(float(x), 6), round(float(y), 6), g if g in shown_groups else None]
+        for x, y, g in zip(
+            opinion.x.tolist(), opinion.y.tolist(), opinion.participant_groups, strict=True
+        )
+    ]
+    return sorted(points, key=lambda p: (p[2] is None, p[2] or 0, p[0], p[1]))
+
+
+def _group_votes(
+    matrix: VoteMatrix, opinion: OpinionResult
+) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """Group ids, and per group × statement: how many voted, how many agreed."""
     group_of = opinion.group_of()
     group_ids = sorted({g for g in group_of.values() if g is not None})
-    if len(group_ids) < 2:
-        return ()
     position = {gid: i for i, gid in enumerate(group_ids)}
     row_group = np.array(
         [position.get(group_of.get(p), -1) for p in matrix.participant_ids], dtype=np.int64
@@ -345,100 +334,166 @@ def divisive_statements(
     size = len(group_ids) * n_s
     seen = np.bincount(cell, minlength=size).reshape(len(group_ids), n_s)
     agree = np.bincount(cell[values[keep] == 1], minlength=size).reshape(len(group_ids), n_s)
+    return group_ids, seen, agree
+
+
+def divisive_facts(
+    matrix: VoteMatrix, opinion: OpinionResult, threshold: int, limit: int = DIVISIVE_MAX
+) -> list[dict[str, Any]]:
+    """Statements whose agree rate varies most between opinion groups.
+
+    Only groups with at least ``threshold`` votes on a statement count (and at
+    least two of them); a statement is divisive when two of those groups
+    differ by at least ``DIVISIVE_MIN_SPREAD``. Moderated-out and meta
+    statements are ignored.
+    """
+    group_ids, seen, agree = _group_votes(matrix, opinion)
     excluded = matrix.moderated_out | matrix.meta
     found = []
     for s, sid in enumerate(matrix.statement_ids):
-        voted = np.flatnonzero(seen[:, s] > 0)
-        if sid in excluded or voted.size < 2:
+        counted = np.flatnonzero(seen[:, s] >= threshold)
+        if sid in excluded or counted.size < 2:
             continue
-        rates = agree[voted, s] / seen[voted, s]
+        rates = agree[counted, s] / seen[counted, s]
         spread = float(rates.max() - rates.min())
         if spread < DIVISIVE_MIN_SPREAD:
             continue
         found.append(
-            DivisiveStatement(
-                statement_id=sid,
-                variance=float(rates.var()),
-                spread=spread,
-                agree_rates={
-                    group_ids[g]: float(r)
-                    for g, r in zip(voted.tolist(), rates.tolist(), strict=True)
+            {
+                "statement_id": sid,
+                "variance": float(rates.var()),
+                "agree": {
+                    str(group_ids[g]): [int(agree[g, s]), int(seen[g, s])] for g in counted.tolist()
                 },
-            )
+            }
         )
-    found.sort(key=lambda d: (-d.variance, d.statement_id))
-    return tuple(found[:limit])
+    found.sort(key=lambda d: (-d["variance"], d["statement_id"]))
+    return found[:limit]
 
 
-def _extras(
+def _partner_facts(
     uow: UnitOfWork,
     deliberation: m.Deliberation,
-    analysis: _Analysis | None,
+    matrix: VoteMatrix,
+    opinion: OpinionResult | None,
     threshold: int,
-    fingerprint: _Fingerprint,
-    participants: list[m.Participant],
-) -> _Extras:
-    """Partner breakdown and divisive statements, cached like the analysis."""
-    key = (deliberation.alliance_id, deliberation.id)
-    signature = tuple(sorted((p.id, p.partner_id or "") for p in participants))
-    full = (fingerprint, threshold, hashlib.sha256(repr(signature).encode()).hexdigest())
-    cached = _extras_cache.get(key)
-    if cached and cached[0] == full:
-        return cached[1]
-    opinion = analysis.opinion if analysis else None
-    matrix = analysis.matrix if analysis else None
-    extras = _Extras(
-        partners=_partner_breakdown(uow, deliberation, opinion, threshold, participants, matrix),
-        divisive=divisive_statements(matrix, opinion) if matrix and opinion else (),
+) -> dict[str, Any]:
+    """Whether groups follow partner lines, and statements partners share or split on.
+
+    Partners are counted by the participants placed in an opinion group;
+    partners with fewer than ``threshold`` of them are merged into "other", or
+    left out when even the merged bucket is small. Cells of the groups ×
+    partners table below the threshold are not published; a partner's share
+    on a statement is published only with ``threshold`` of its votes behind it.
+    """
+    empty: dict[str, Any] = {"alignment": None, "bridging": [], "fault_lines": []}
+    if opinion is None:
+        return empty
+    participants = uow.find(
+        m.Participant, alliance_id=deliberation.alliance_id, deliberation_id=deliberation.id
     )
-    _extras_cache.put(key, full, extras)
-    return extras
+    placed = opinion.group_of()
+    counted = {p.id: p.partner_id for p in participants if placed.get(p.id) is not None}
+    reported, _ = merge_small(counted, threshold, OTHER_PARTNERS)
+    if len(set(reported.values())) < 2:
+        return empty
+    alignment = partner_alignment(placed, reported, permutations=ALIGNMENT_PERMUTATIONS)
+    table = [
+        [count if reportable(count, threshold) or count == 0 else None for count in row]
+        for row in alignment.table.tolist()
+    ]
+    lines = bridging_and_fault_lines(
+        matrix, reported, min_votes_per_partner=max(MIN_FAULT_LINE_VOTES, threshold)
+    )
+    counts = _partner_counts(matrix, reported)
+    partners = sorted(set(reported.values()))
+
+    def shares(statement_id: str) -> dict[str, list[int]] | None:
+        found = {p: counts.get((statement_id, p), (0, 0)) for p in partners}
+        if not all(reportable(votes, threshold) for votes, _ in found.values()):
+            return None
+        return {p: [agrees, votes] for p, (votes, agrees) in found.items()}
+
+    return {
+        "alignment": {
+            "groups": [int(g) for g in alignment.groups],  # type: ignore[call-overload]
+            "partners": [str(p) for p in alignment.partners],
+            "table": table,
+            "cramers_v": float(alignment.cramers_v),
+            "p_value": float(alignment.p_value),
+            "permutations": alignment.permutations,
+            "n": alignment.n,
+            "follows_partner_lines": bool(alignment.p_value < ALIGNED_P),
+        },
+        "bridging": [
+            {"statement_id": b.statement_id, "agree": found}
+            for b in lines.bridging
+            if (found := shares(b.statement_id)) is not None
+        ],
+        "fault_lines": [
+            {
+                "statement_id": f.statement_id,
+                "cramers_v": float(f.cramers_v),
+                "p_adjusted": float(f.p_adjusted),
+                "agree": found,
+            }
+            for f in lines.fault_lines
+            if (found := shares(f.statement_id)) is not None
+        ],
+    }
 
 
-def results(
+def _partner_counts(
+    matrix: VoteMatrix, reported: dict[str, str]
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """(statement, partner) → (votes, agrees) over the reported participants."""
+    rows, cols, values = matrix.cells()
+    counts: dict[tuple[str, str], tuple[int, int]] = {}
+    for row, col, value in zip(rows.tolist(), cols.tolist(), values.tolist(), strict=True):
+        label = reported.get(matrix.participant_ids[row])
+        if label is not None:
+            key = (matrix.statement_ids[col], label)
+            votes, agrees = counts.get(key, (0, 0))
+            counts[key] = (votes + 1, agrees + (value == 1))
+    return counts
+
+
+def _facts(
     uow: UnitOfWork,
-    actor: m.Person | None,
-    alliance_id: str,
-    deliberation_id: str,
-    anonymity_threshold: int,
-) -> DeliberationResults:
-    target = open_deliberation(uow, actor, alliance_id, deliberation_id)
-    deliberation = target.deliberation
-    fingerprint = _fingerprint(uow, deliberation)
-    analysis = _analysis(uow, deliberation, fingerprint)
-    shown = {
-        s.id: s
-        for s in ordered_statements(uow, alliance_id, deliberation_id)
-        if s.moderation == m.Moderation.ACCEPTED
-    }
-    participants = uow.find(m.Participant, alliance_id=alliance_id, deliberation_id=deliberation_id)
-    statement_votes = {
-        sid: count
-        for sid, count in uow.session.execute(
-            sa.select(m.Vote.statement_id, sa.func.count())
-            .where(m.Vote.alliance_id == alliance_id, m.Vote.deliberation_id == deliberation_id)
-            .group_by(m.Vote.statement_id)
-        ).all()
-        if sid in shown
-    }
-    extras = _extras(uow, deliberation, analysis, anonymity_threshold, fingerprint, participants)
-    opinion, divisive, small = _without_small_groups(
-        analysis.opinion if analysis else None, extras.divisive, anonymity_threshold
+    deliberation: m.Deliberation,
+    matrix: VoteMatrix,
+    opinion: OpinionResult | None,
+    threshold: int,
+) -> dict[str, Any]:
+    statements = _statement_facts(matrix, opinion, threshold)
+    participants = uow.session.scalar(
+        sa.select(sa.func.count()).where(
+            m.Participant.alliance_id == deliberation.alliance_id,
+            m.Participant.deliberation_id == deliberation.id,
+        )
     )
-    version = hashlib.sha256(
-        repr(
-            (fingerprint, len(participants), deliberation.status.value, anonymity_threshold)
-        ).encode()
-    ).hexdigest()[:16]
-    return DeliberationResults(
-        deliberation=deliberation,
-        opinion=opinion,
-        statements=shown,
-        participants=len(participants),
-        votes=fingerprint.votes,
-        partners=extras.partners,
-        divisive=divisive,
-        statement_votes=statement_votes,
-        version=version,
-        undescribed_groups=small,
-    )
+    facts: dict[str, Any] = {
+        "participants": shown_count(participants or 0, threshold),
+        "votes": int(matrix.n_votes) if reportable(int(matrix.shape[0]), threshold) else None,
+        "statements": statements,
+        "k": None,
+        "groups": [],
+        "points": [],
+        "consensus": {"agree": [], "disagree": []},
+        "divisive": [],
+        "partners": _partner_facts(uow, deliberation, matrix, opinion, threshold),
+        "priorities": {},
+    }
+    if opinion is None:
+        return facts
+    groups = _group_facts(opinion, statements, threshold)
+    shown_groups = {g["id"] for g in groups if g["size"] is not None}
+    facts |= {
+        "k": opinion.k,
+        "groups": groups,
+        "points": _points(opinion, shown_groups),
+        "consensus": _consensus_facts(opinion, threshold),
+        "divisive": divisive_facts(matrix, opinion, threshold),
+        "priorities": {sid: float(p) for sid, p in opinion.priorities.items()},
+    }
+    return facts

@@ -24,8 +24,9 @@ from coauthor.domain import model as m
 from coauthor.domain.errors import Conflict, ValidationFailed
 from coauthor.ids import new_id
 from coauthor.services import eventlog, inputs
-from coauthor.services.deliberation.acts import open_deliberation, opinion_of, vote_matrix
+from coauthor.services.deliberation.access import open_deliberation
 from coauthor.services.deliberation.inputs import DeliberationInput
+from coauthor.services.deliberation.results import opinion_of, vote_matrix
 from coauthor.services.mechanics.alliances import open_for_edit
 
 INSERT_CHUNK = 5_000

@@ -7,7 +7,7 @@ the results show groups, counts and shares, never who is who.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -16,12 +16,14 @@ from fastapi import APIRouter, Request, Response
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.domain.errors import Conflict, ValidationFailed
-from coauthor.reports.opinion_map import OpinionMap, group_labels, opinion_map, statement_numbers
+from coauthor.reports.deliberation import ResultsDocument
+from coauthor.reports.opinion_map import OpinionMap, opinion_map
 from coauthor.services.deliberation import acts as service
 from coauthor.services.deliberation.inputs import DeliberationInput, PromotionInput, StatementInput
 from coauthor.services.mechanics import views
 from coauthor.services.mechanics.alliances import open_alliance
-from coauthor.web.auth import UowDep, get_runtime
+from coauthor.web.auth import UowDep
+from coauthor.web.deliberation_results import current_results
 from coauthor.web.pages.deps import Posted, SignedIn
 from coauthor.web.pages.flow import Submission, submit
 from coauthor.web.pages.forms import Form
@@ -112,7 +114,7 @@ def _card(
         accepted = service.statements(uow, actor, deliberation.alliance_id, deliberation.id)
         return Card(False, is_open, None, None, 0, 0, len(accepted), message)
     step = service.next_statement(uow, actor, deliberation.alliance_id, deliberation.id)
-    numbers = statement_numbers([s.id for s in step.accepted])
+    numbers = {s.id: number for number, s in enumerate(step.accepted, start=1)}
     statement = step.statement if is_open else None
     number = numbers.get(statement.id) if statement else None
     total = len(step.accepted)
@@ -247,15 +249,22 @@ def set_status(
 
 @router.get("/a/{alliance_id}/deliberations/{deliberation_id}/moderation")
 def moderation(
-    request: Request, alliance_id: str, deliberation_id: str, actor: SignedIn, uow: UowDep
+    request: Request,
+    alliance_id: str,
+    deliberation_id: str,
+    actor: SignedIn,
+    uow: UowDep,
+    notice: str = "",
 ) -> Response:
     target = service.open_deliberation(uow, actor, alliance_id, deliberation_id)
     every = service.statements(uow, actor, alliance_id, deliberation_id, moderation=None)
     by_state = {state: [s for s in every if s.moderation == state] for state in m.Moderation}
+    notice = "Tick the statements to decide on first." if notice == "none-ticked" else ""
     context = {
         "deliberation": target.deliberation,
         "by_state": by_state,
         "urls": _urls(alliance_id, deliberation_id),
+        "notice": notice,
     }
     return alliance_page(request, target.access, "deliberation_moderation.html", SECTION, context)
 
@@ -278,202 +287,67 @@ def moderate(
     return see_other(f"{_url(alliance_id, deliberation_id, 'moderation')}#{statement_id}")
 
 
+BULK_PREFIX = "s."
+"""Checkbox names of the moderation queue's bulk form: ``s.<statement id>``."""
+
+
+@router.post("/a/{alliance_id}/deliberations/{deliberation_id}/moderation")
+def moderate_many(
+    alliance_id: str, deliberation_id: str, actor: SignedIn, values: Posted, uow: UowDep
+) -> Response:
+    """Accept (or reject) the ticked statements, or every waiting one with ``all``."""
+    if values.get("all") == "pending":
+        waiting = service.statements(
+            uow, actor, alliance_id, deliberation_id, moderation=m.Moderation.PENDING
+        )
+        ids = [statement.id for statement in waiting]
+    else:
+        ids = [name.removeprefix(BULK_PREFIX) for name in values if name.startswith(BULK_PREFIX)]
+    back = f"{_url(alliance_id, deliberation_id, 'moderation')}"
+    if not ids:
+        return see_other(f"{back}?notice=none-ticked#pending")
+    payload = {"decision": values.get("decision", ""), "statement_ids": ids}
+    uow.write(service.do_moderate_many, actor, alliance_id, deliberation_id, payload)
+    return see_other(f"{back}#pending")
+
+
 # Results.
 
 
 @dataclass(frozen=True)
-class Said:
-    """A statement as the results name it: its number and text."""
-
-    id: str
-    number: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Representative:
-    said: Said
-    direction: str
-    percent: int
-    votes: int
-
-
-@dataclass(frozen=True)
-class GroupCard:
-    label: str
-    series: int
-    size: int
-    representative: list[Representative]
-    too_small: bool = False
-
-
-@dataclass(frozen=True)
-class Agreement:
-    said: Said
-    percent: int
-    votes: int
-
-
-@dataclass(frozen=True)
-class Rate:
-    label: str
-    series: int | None
-    percent: int
-
-
-@dataclass(frozen=True)
-class Split:
-    """A statement with its agree rate per group or per partner."""
-
-    said: Said
-    rates: list[Rate]
-    strength: float = 0.0
-
-
-@dataclass(frozen=True)
-class AlignmentTable:
-    partners: list[str]
-    rows: list[tuple[str, int, list[int]]]
-    """(group letter, colour series, count per partner)."""
-    cramers_v: float
-    p_value: float
-    n: int
-    permutations: int
-    follows_partner_lines: bool
-
-
-@dataclass(frozen=True)
 class ResultsView:
-    results: service.DeliberationResults
-    said: dict[str, Said]
+    """The results document, its map, and what was promoted from the deliberation."""
+
+    document: ResultsDocument
     map: OpinionMap | None
-    groups: list[GroupCard]
-    agree: list[Agreement]
-    disagree: list[Agreement]
-    divisive: list[Split]
-    alignment: AlignmentTable | None
-    bridging: list[Split]
-    fault_lines: list[Split]
-    withheld: list[str]
-    merged: bool
-    threshold: int
     promoted: list[service.Promotion]
-    version: str
+    numbers: dict[str, int]
 
     @property
-    def has_votes(self) -> bool:
-        return self.results.votes > 0
+    def version(self) -> str:
+        return self.document.version
 
-
-def _alignment(
-    breakdown: service.PartnerBreakdown, labels: Mapping[int, tuple[str, int]]
-) -> AlignmentTable | None:
-    alignment = breakdown.alignment
-    if alignment is None or alignment.n == 0:
-        return None
-    rows = [
-        (*labels.get(g, (str(g), 0)), list(row))
-        for g, row in zip(alignment.groups, alignment.table.tolist(), strict=True)
-    ]
-    return AlignmentTable(
-        partners=[str(p) for p in alignment.partners],
-        rows=rows,
-        cramers_v=alignment.cramers_v,
-        p_value=alignment.p_value,
-        n=alignment.n,
-        permutations=alignment.permutations,
-        follows_partner_lines=breakdown.follows_partner_lines,
-    )
-
-
-def _partner_rates(rates: Mapping[Any, float]) -> list[Rate]:
-    return [Rate(str(name), None, round(100 * rate)) for name, rate in sorted(rates.items())]
+    @property
+    def released(self) -> bool:
+        return self.document.release is not None
 
 
 def _results_view(
     request: Request, uow: UnitOfWork, actor: m.Person, alliance_id: str, deliberation_id: str
 ) -> ResultsView:
-    threshold = get_runtime(request).settings.anonymity_threshold
-    results = service.results(uow, actor, alliance_id, deliberation_id, threshold)
-    numbers = statement_numbers(list(results.statements))
-    said = {sid: Said(sid, numbers[sid], s.text) for sid, s in results.statements.items()}
-    opinion = results.opinion
-    labels = group_labels(opinion)
-    texts = {sid: s.text for sid, s in results.statements.items()}
-    groups = []
-    for group in sorted(opinion.groups, key=lambda g: g.id) if opinion else ():
-        rows = [
-            Representative(
-                said[r.statement_id],
-                r.direction,
-                _percent(r.n_success, r.n_trials),
-                r.n_trials,
-            )
-            for r in group.representative
-            # Small groups can be "represented" by what none of them did: say nothing then.
-            if r.statement_id in said and r.n_success > 0
-        ]
-        label, series = labels[group.id]
-        too_small = group.id in results.undescribed_groups
-        groups.append(GroupCard(label, series, group.size, rows, too_small))
-
-    def agreements(items: Sequence[Any]) -> list[Agreement]:
-        return [
-            Agreement(said[c.statement_id], _percent(c.n_success, c.n_trials), c.n_trials)
-            for c in items
-            if c.statement_id in said
-        ]
-
-    divisive = [
-        Split(
-            said[d.statement_id],
-            [
-                Rate(labels[g][0], labels[g][1], round(100 * rate))
-                for g, rate in sorted(d.agree_rates.items())
-                if g in labels
-            ],
-            d.variance,
-        )
-        for d in results.divisive
-        if d.statement_id in said
-    ]
-    lines = results.partners.lines
-    bridging = [
-        Split(said[b.statement_id], _partner_rates(b.agree_rates), b.min_agree_rate)
-        for b in (lines.bridging if lines else ())
-        if b.statement_id in said
-    ]
-    fault_lines = [
-        Split(said[f.statement_id], _partner_rates(f.agree_rates), f.cramers_v)
-        for f in (lines.fault_lines if lines else ())
-        if f.statement_id in said
-    ]
-    alignment = _alignment(results.partners, labels)
     promoted = service.promoted_from(uow, actor, alliance_id, deliberation_id)
-    return ResultsView(
-        results=results,
-        said=said,
-        map=opinion_map(opinion, numbers, texts, results.statement_votes),
-        groups=groups,
-        agree=agreements(opinion.consensus.agree) if opinion else [],
-        disagree=agreements(opinion.consensus.disagree) if opinion else [],
-        divisive=divisive,
-        alignment=alignment,
-        bridging=bridging,
-        fault_lines=fault_lines,
-        withheld=results.partners.withheld,
-        merged=alignment is not None and service.OTHER_PARTNERS in alignment.partners,
-        threshold=threshold,
-        promoted=promoted,
-        version=f"{results.version}-{len(promoted)}",
+    document = current_results(
+        request, uow, actor, alliance_id, deliberation_id, extra_version=f"-p{len(promoted)}"
     )
+    numbers = {statement.id: statement.number for statement in document.statements}
+    return ResultsView(document, opinion_map(document), promoted, numbers)
 
 
 def _promote_forms(view: ResultsView, failed: Mapping[str, Form]) -> dict[str, Form]:
     return {
-        item.said.id: failed.get(item.said.id)
-        or Form({"target": "declaration"}, prefix=f"p-{item.said.id}")
-        for item in view.agree
+        item.statement_id: failed.get(item.statement_id)
+        or Form({"target": "declaration"}, prefix=f"p-{item.statement_id}")
+        for item in view.document.consensus_agree
     }
 
 
@@ -498,6 +372,7 @@ def _results_page(
         "poll_seconds": POLL_SECONDS,
         "promote_forms": _promote_forms(view, failed or {}),
         "rules": list(m.DecisionRule),
+        "threshold": view.document.anonymity_threshold,
     }
     context["bodies"] = (
         views.body_choices(uow, actor, alliance_id) if target.access.can_edit else []
@@ -531,6 +406,7 @@ def promote(
 ) -> Response:
     submission = Submission.of(values, PromotionInput)
     submission = replace(submission, form=replace(submission.form, prefix=f"p-{statement_id}"))
+    current_results(request, uow, actor, alliance_id, deliberation_id)
     return submit(
         request,
         uow,

@@ -1,4 +1,4 @@
-"""chain heads (the per-chain lock), shared deliberation analyses, login failures by time
+"""chain heads (the per-chain lock), deliberation result releases, login failures by time
 
 Revision ID: 0002
 Revises: 0001
@@ -36,26 +36,27 @@ def upgrade() -> None:
     )
     op.execute(BACKFILL_HEADS)
     op.create_table(
-        "deliberation_analyses",
+        "deliberation_releases",
         sa.Column("alliance_id", sa.String(length=40), nullable=False),
         sa.Column("deliberation_id", sa.String(length=40), nullable=False),
-        sa.Column("fingerprint", sa.String(length=64), nullable=False),
-        sa.Column("basis", sa.String(length=64), nullable=False),
-        sa.Column("previous_state", sa.JSON(), nullable=True),
-        sa.Column("state", sa.JSON(), nullable=False),
-        sa.Column("computed_at", coauthor.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("number", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("released_at", coauthor.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("cut_at", coauthor.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("threshold", sa.SmallInteger(), nullable=False),
+        sa.Column("state", sa.JSON(), nullable=True),
+        sa.Column("facts", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["alliance_id", "deliberation_id"],
             ["deliberations.alliance_id", "deliberations.id"],
-            name=op.f("fk_deliberation_analyses_alliance_id_deliberation_id_deliberations"),
+            name=op.f("fk_deliberation_releases_alliance_id_deliberation_id_deliberations"),
         ),
         sa.ForeignKeyConstraint(
             ["alliance_id"],
             ["alliances.id"],
-            name=op.f("fk_deliberation_analyses_alliance_id_alliances"),
+            name=op.f("fk_deliberation_releases_alliance_id_alliances"),
         ),
         sa.PrimaryKeyConstraint(
-            "alliance_id", "deliberation_id", name=op.f("pk_deliberation_analyses")
+            "alliance_id", "deliberation_id", "number", name=op.f("pk_deliberation_releases")
         ),
     )
     with op.batch_alter_table("login_failures", schema=None) as batch_op:
@@ -65,5 +66,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("login_failures", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_failures_at"))
-    op.drop_table("deliberation_analyses")
+    op.drop_table("deliberation_releases")
     op.drop_table("chain_heads")
