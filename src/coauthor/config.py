@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,19 @@ class Settings(BaseSettings):
     )
     anonymity_threshold: int = Field(
         default=5, ge=3, le=10, description="Smallest group whose answers are ever reported."
+    )
+    results_worker: Literal["embedded", "external", "inline"] = Field(
+        default="embedded",
+        description="Who publishes deliberation results: a background thread of each server "
+        "process (embedded), a separate `coauthor worker` (external), or the request that "
+        "finds a release due (inline).",
+    )
+    results_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How often the results worker looks for new votes on SQLite (PostgreSQL "
+        "wakes it at once).",
     )
     static_vendor_dir: Path = Field(
         default=Path("node_modules"),

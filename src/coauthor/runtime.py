@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
+from threading import Lock
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,13 +18,53 @@ from coauthor.db import migrate
 from coauthor.db.engine import make_engine, make_session_factory
 from coauthor.db.uow import UnitOfWork
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+RESULTS_CACHE_SIZE = 64
+
+
+class BoundedCache(Generic[K, V]):
+    """The ``size`` most recently used values; safe to share between request threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._values: OrderedDict[K, V] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
 
 @dataclass
 class Runtime:
+    """What a process shares between its requests: settings, engine, clock, and the caches.
+
+    Caches hold only values keyed by what they depend on (a results document by its
+    release version), so any process, cold or warm, shows the same thing.
+    """
+
     settings: Settings
     engine: sa.Engine
     session_factory: sessionmaker[Session]
     clock: Clock = field(default_factory=SystemClock)
+    results_documents: BoundedCache[tuple, Any] = field(
+        default_factory=lambda: BoundedCache(RESULTS_CACHE_SIZE)
+    )
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.clock)

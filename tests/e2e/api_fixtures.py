@@ -109,6 +109,7 @@ def settings_for(database: Path) -> Settings:
         secret_key=SECRET_KEY,
         static_vendor_dir=database.parent / "no-vendor",
         anonymity_threshold=3,
+        results_worker="inline",
     )
 
 

@@ -91,6 +91,7 @@ def _settings(database: Path) -> Settings:
         static_vendor_dir=REPO_ROOT / "node_modules",
         login_max_attempts=3,
         login_window_seconds=300,
+        results_worker="inline",
     )
 
 

@@ -427,3 +427,16 @@ def test_moderation_in_bulk_is_all_or_nothing(
         batch, json={"decision": "accepted", "statement_ids": written}, headers=tokens["manager"]
     )
     assert done.status_code == 200 and {s["moderation"] for s in done.json()} == {"accepted"}
+
+
+def test_results_carry_an_etag_and_a_poll_with_it_is_a_304(
+    api: TestClient, crowd: Crowd, tokens: dict[str, dict[str, str]]
+) -> None:
+    url = f"{crowd.started.api}/results"
+    first = api.get(url, headers=tokens["member"])
+    etag = first.headers["etag"]
+    assert etag == f'"{first.json()["version"]}"'
+    again = api.get(url, headers=tokens["member"] | {"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["etag"] == etag and again.content == b""
+    stale = api.get(url, headers=tokens["member"] | {"If-None-Match": '"r0-open"'})
+    assert stale.status_code == 200 and stale.json() == first.json()

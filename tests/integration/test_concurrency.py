@@ -193,6 +193,7 @@ def test_twenty_clients_write_at_once_and_nothing_is_lost(database_url: str) -> 
             ]
             for job in jobs:
                 job.result()
+        time.sleep(2 * settings.results_poll_seconds + 1)  # the instances' workers catch up
         results = [
             httpx.get(
                 f"{base}/api/v1/alliances/{seeded.alliance_id}/deliberations/"

@@ -302,3 +302,30 @@ def test_a_new_vote_shows_only_with_the_next_release(runtime: Runtime, alliance)
     assert second is not None and second.number == 2
     assert second.facts["statements"][idea.id]["voters"] == 9
     assert_no_small_counts(second.facts, threshold)
+
+
+def test_the_results_worker_publishes_what_is_due_once(runtime: Runtime, alliance) -> None:  # type: ignore[no-untyped-def]
+    """Two workers on one database: one release per due moment, whoever gets there first."""
+    from coauthor.worker import ResultsWorker
+
+    alliance_id, manager, voters, _ = alliance
+    with runtime.uow() as uow:
+        dl = deliberation.do_create_deliberation(
+            uow, manager, alliance_id, {"question": "Which plant?", "strict_moderation": False}
+        )
+        idea = deliberation.do_submit_statement(uow, manager, alliance_id, dl.id, {"text": "A"})
+        uow.session.commit()
+    first, second = ResultsWorker(runtime), ResultsWorker(runtime)
+    assert first.run_once() == 0 and second.run_once() == 0
+    for voter in voters[:5]:
+        with runtime.uow() as uow:
+            payload = {"statement_id": idea.id, "value": 1}
+            uow.write(deliberation.do_vote, voter, alliance_id, dl.id, payload)
+        runtime.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
+    assert first.run_once() == 1
+    assert second.run_once() == 0, "it saw the chain move, and the release already made"
+    with runtime.uow() as uow:
+        latest = results.latest_release(uow, manager, alliance_id, dl.id)
+        version = results.results_version(uow, manager, alliance_id, dl.id)
+    assert latest is not None and latest.number == 1 and version == "r1-open"
+    assert first.run_once() == 0, "nothing moved since"

@@ -59,6 +59,25 @@ def serve(host: HostOption = None, port: PortOption = None) -> None:
     _serve(current, host or current.host, port or current.port)
 
 
+def worker() -> None:
+    """Publish deliberation results as votes arrive, for servers run with
+    COAUTHOR_RESULTS_WORKER=external (one worker serves them all); stop with Ctrl-C."""
+    import threading
+
+    from coauthor.runtime import build_runtime
+    from coauthor.worker import ResultsWorker
+
+    runtime = build_runtime(settings())
+    stop = threading.Event()
+    typer.echo(f"results worker on {shown_url(runtime.settings.database_url)}", err=True)
+    try:
+        ResultsWorker(runtime).run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        runtime.close()
+
+
 def _login_url(host: str, port: int) -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     return f"http://{shown}:{port}/"
@@ -93,5 +112,5 @@ def demo(
 
 
 def register(app: typer.Typer) -> None:
-    for command in (init, migrate, serve, demo):
+    for command in (init, migrate, serve, worker, demo):
         app.command()(command)

@@ -341,6 +341,7 @@ votes = sa.Table(
     sa.Column("value", sa.SmallInteger, nullable=False),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.CheckConstraint("value in (-1, 0, 1)", name="vote_value"),
+    sa.Index("ix_votes_recent", "alliance_id", "deliberation_id", "at"),
     sa.ForeignKeyConstraint(
         ["alliance_id", "participant_id"], ["participants.alliance_id", "participants.id"]
     ),

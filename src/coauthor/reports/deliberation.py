@@ -185,7 +185,7 @@ class _Names:
 
     def __init__(
         self,
-        statements: Sequence[m.Statement],
+        statements: Sequence[Any],
         groups: Sequence[dict[str, Any]],
         partner_names: Mapping[str, str],
     ) -> None:
@@ -358,6 +358,14 @@ def _partners(facts: dict[str, Any], names: _Names) -> PartnersView:
     )
 
 
+class _Shown:
+    """A statement as a release froze it: its id and text."""
+
+    def __init__(self, statement_id: str, text: str) -> None:
+        self.id = statement_id
+        self.text = text
+
+
 def present_results(
     deliberation: m.Deliberation,
     release: Any | None,
@@ -369,11 +377,15 @@ def present_results(
 ) -> ResultsDocument:
     """The document for ``release`` (a ``Release`` of the results service, or None).
 
-    ``statements`` are the accepted statements in the order they were written;
-    ``partner_names`` maps partner ids to organization names.
+    ``statements`` are the accepted statements in the order they were written
+    (a release shows those it was made with instead: moderation takes effect
+    with the next release); ``partner_names`` maps partner ids to
+    organization names.
     """
     facts = release.facts if release is not None else None
     version = f"{release.version if release else 'r0'}-{deliberation.status.value}{extra_version}"
+    if release is None:
+        version += f"-s{len(statements)}"
     if facts is None:
         names = _Names(statements, [], partner_names)
         return ResultsDocument(
@@ -393,6 +405,9 @@ def present_results(
             points=[],
             version=version,
         )
+    shown = facts.get("shown")
+    if shown is not None:
+        statements = [_Shown(sid, text) for sid, text in shown]
     names = _Names(statements, facts["groups"], partner_names)
     return ResultsDocument(
         deliberation_id=deliberation.id,

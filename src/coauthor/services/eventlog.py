@@ -31,6 +31,9 @@ from coauthor.domain.model import Event, Person
 
 SITE_CHAIN = "site"
 GENESIS = "0" * 64
+NOTIFY_CHANNEL = "coauthor_changes"
+"""On PostgreSQL every append notifies this channel with its chain id, at commit (the results
+worker listens)."""
 
 
 def canonical_json(value: Any) -> str:
@@ -121,6 +124,12 @@ def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payl
     uow.add(event)
     uow.flush()
     set_head(uow, chain_id, Head(seq, event.hash))
+    if uow.session.get_bind().dialect.name == "postgresql":
+        uow.session.execute(
+            sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, chain_id)).execution_options(
+                autoflush=False
+            )
+        )
     return event
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -19,6 +21,7 @@ def create_app(
 ) -> FastAPI:
     runtime = runtime or build_runtime(settings, clock=clock)
     app = FastAPI(
+        lifespan=_lifespan,
         title="Coauthor",
         version="1",
         docs_url="/api/docs",
@@ -40,6 +43,22 @@ def create_app(
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(pages_router)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the embedded results worker with the server, stop it with the server."""
+    runtime: Runtime = app.state.runtime
+    halt = None
+    if runtime.settings.results_worker == "embedded":
+        from coauthor.worker import start_in_background
+
+        halt = start_in_background(runtime)
+    try:
+        yield
+    finally:
+        if halt is not None:
+            halt()
 
 
 def _mount_static(app: FastAPI, runtime: Runtime) -> None:

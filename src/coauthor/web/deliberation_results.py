@@ -1,9 +1,12 @@
-"""The results of a deliberation for a request: publish a release if one is due, present it.
+"""The results of a deliberation for a request: the latest release, presented.
 
 Shared by the results page and the API so that both show the same document.
-Checking whether a release is due is a cheap read; only when one is does the
-request run the write that publishes it (``uow.write``), so polling readers do
-not queue behind each other.
+Releases are published by the results worker (``coauthor/worker.py``); with
+``COAUTHOR_RESULTS_WORKER=inline`` the request that finds one due publishes
+it instead (checking is a cheap read; only then does it write). A presented
+document is kept in the runtime's bounded cache under its version, so a
+release is shaped once per process, and a poll that already has the version
+is answered without building anything.
 """
 
 from __future__ import annotations
@@ -17,6 +20,26 @@ from coauthor.services.deliberation import acts, results
 from coauthor.web.auth import get_runtime
 
 
+def publish_if_due(
+    request: Request, uow: UnitOfWork, actor: m.Person, alliance_id: str, deliberation_id: str
+) -> None:
+    """In inline mode, publish the release that is due (the worker does it otherwise)."""
+    settings = get_runtime(request).settings
+    threshold = settings.anonymity_threshold
+    if settings.results_worker != "inline":
+        return
+    if results.release_is_due(uow, actor, alliance_id, deliberation_id, threshold):
+        uow.write(results.do_release, actor, alliance_id, deliberation_id, threshold)
+
+
+def results_version(
+    request: Request, uow: UnitOfWork, actor: m.Person, alliance_id: str, deliberation_id: str
+) -> str:
+    """The version of the results shown now (after publishing what is due)."""
+    publish_if_due(request, uow, actor, alliance_id, deliberation_id)
+    return results.results_version(uow, actor, alliance_id, deliberation_id)
+
+
 def current_results(
     request: Request,
     uow: UnitOfWork,
@@ -26,13 +49,24 @@ def current_results(
     *,
     extra_version: str = "",
 ) -> ResultsDocument:
+    runtime = get_runtime(request)
+    version = results_version(request, uow, actor, alliance_id, deliberation_id)
+    key = (alliance_id, deliberation_id, version, runtime.settings.anonymity_threshold)
+    document = runtime.results_documents.get(key)
+    if document is None:
+        document = _present(request, uow, actor, alliance_id, deliberation_id)
+        runtime.results_documents.put(key, document)
+    if extra_version:
+        document = document.model_copy(update={"version": document.version + extra_version})
+    return document
+
+
+def _present(
+    request: Request, uow: UnitOfWork, actor: m.Person, alliance_id: str, deliberation_id: str
+) -> ResultsDocument:
     threshold = get_runtime(request).settings.anonymity_threshold
-    if results.release_is_due(uow, actor, alliance_id, deliberation_id, threshold):
-        uow.write(results.do_release, actor, alliance_id, deliberation_id, threshold)
     release = results.latest_release(uow, actor, alliance_id, deliberation_id)
     target = acts.open_deliberation(uow, actor, alliance_id, deliberation_id)
     statements = acts.statements(uow, actor, alliance_id, deliberation_id)
     names = results.partner_names(uow, actor, alliance_id, deliberation_id)
-    return present_results(
-        target.deliberation, release, statements, names, threshold, extra_version=extra_version
-    )
+    return present_results(target.deliberation, release, statements, names, threshold)

@@ -151,15 +151,27 @@ def release_is_due(
 
 
 def do_release(
-    uow: UnitOfWork, actor: m.Person | None, alliance_id: str, deliberation_id: str, threshold: int
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    alliance_id: str,
+    deliberation_id: str,
+    threshold: int,
+    *,
+    system: bool = False,
 ) -> Release | None:
     """Publish a new release if one is due (checked again inside the write); the latest either way.
 
-    Anyone who may see the results may cause the release: it publishes what
-    the rules allow, whoever asks. It is derived data, so it is not an event
-    of the log; the votes it is made from are.
+    Anyone who may see the results may cause the release (it publishes what
+    the rules allow, whoever asks), and so may the results worker (``system``).
+    It is derived data, so it is not an event of the log; the votes it is made
+    from are.
     """
-    deliberation = open_deliberation(uow, actor, alliance_id, deliberation_id).deliberation
+    if system:
+        deliberation = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
+        if deliberation is None:
+            return None
+    else:
+        deliberation = open_deliberation(uow, actor, alliance_id, deliberation_id).deliberation
     row = _release_row(uow, deliberation)
     acted, total = _activity(uow, deliberation, row.cut_at if row is not None else None)
     if not release_due(acted, row is not None, total, threshold):
@@ -192,6 +204,54 @@ def _last_vote_at(uow: UnitOfWork, deliberation: m.Deliberation) -> datetime | N
             m.Vote.deliberation_id == deliberation.id,
         )
     )
+
+
+def due_in_alliances(uow: UnitOfWork, alliance_ids: list[str], threshold: int) -> list[str]:
+    """Ids of the deliberations of these alliances whose next release is due.
+
+    For the results worker: it asks only about alliances whose event chain
+    moved, and each check reads the votes since the last release through
+    ``ix_votes_recent``.
+    """
+    if not alliance_ids:
+        return []
+    deliberations = uow.session.execute(
+        sa.select(m.Deliberation.alliance_id, m.Deliberation.id).where(
+            m.Deliberation.alliance_id.in_(alliance_ids)
+        )
+    ).all()
+    due = []
+    for alliance_id, deliberation_id in deliberations:
+        deliberation = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
+        assert deliberation is not None
+        if _due(uow, deliberation, threshold):
+            due.append(deliberation_id)
+    return due
+
+
+def results_version(
+    uow: UnitOfWork, actor: m.Person | None, alliance_id: str, deliberation_id: str
+) -> str:
+    """What the results shown now depend on, cheaply: the release, the status (and, before
+    the first release, how many statements are listed). Equal versions, equal results."""
+    deliberation = open_deliberation(uow, actor, alliance_id, deliberation_id).deliberation
+    table = deliberation_releases
+    number = uow.session.scalar(
+        sa.select(sa.func.max(table.c.number)).where(
+            table.c.alliance_id == alliance_id, table.c.deliberation_id == deliberation_id
+        )
+    )
+    version = f"r{number or 0}-{deliberation.status.value}"
+    if number:
+        return version
+    listed = uow.session.scalar(
+        sa.select(sa.func.count()).where(
+            m.Statement.alliance_id == alliance_id,
+            m.Statement.deliberation_id == deliberation_id,
+            m.Statement.moderation == m.Moderation.ACCEPTED,
+        )
+    )
+    return f"{version}-s{listed}"
 
 
 def latest_release(
@@ -472,7 +532,11 @@ def _facts(
             m.Participant.deliberation_id == deliberation.id,
         )
     )
+    accepted = ordered_statements(
+        uow, deliberation.alliance_id, deliberation.id, moderation=m.Moderation.ACCEPTED
+    )
     facts: dict[str, Any] = {
+        "shown": [[statement.id, statement.text] for statement in accepted],
         "participants": shown_count(participants or 0, threshold),
         "votes": int(matrix.n_votes) if reportable(int(matrix.shape[0]), threshold) else None,
         "statements": statements,

@@ -9,7 +9,7 @@ person ids.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response, status
 from pydantic import Field
@@ -30,7 +30,7 @@ from coauthor.web.api.deps import PersonDep, set_location
 from coauthor.web.api.pagination import Paged, PageDep, paged_list
 from coauthor.web.api.schemas import Output
 from coauthor.web.auth import UowDep
-from coauthor.web.deliberation_results import current_results
+from coauthor.web.deliberation_results import current_results, results_version
 
 router = APIRouter(tags=["deliberations"])
 
@@ -226,16 +226,32 @@ def _percent(n_success: int, n_trials: int) -> float:
     return round(100 * n_success / n_trials, 1) if n_trials else 0.0
 
 
-@router.get(f"{DELIBERATION}/results", response_model=ResultsDocument)
+@router.get(
+    f"{DELIBERATION}/results",
+    response_model=ResultsDocument,
+    responses={304: {"description": "Not modified: the `If-None-Match` version is current"}},
+)
 def read_results(
-    alliance_id: str, deliberation_id: str, request: Request, uow: UowDep, person: PersonDep
-) -> ResultsDocument:
+    alliance_id: str,
+    deliberation_id: str,
+    request: Request,
+    response: Response,
+    uow: UowDep,
+    person: PersonDep,
+) -> Any:
     """The latest release: groups, consensus, divisive statements, partners; no one's votes.
 
     Results are published in releases, each once at least the anonymity
     threshold of people have voted since the last one (docs/deliberation.md).
+    The `ETag` names the version; poll with `If-None-Match` and get `304`
+    until it changes.
     """
-    return current_results(request, uow, person, alliance_id, deliberation_id)
+    etag = f'"{results_version(request, uow, person, alliance_id, deliberation_id)}"'
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    document = current_results(request, uow, person, alliance_id, deliberation_id)
+    response.headers["ETag"] = f'"{document.version}"'
+    return document
 
 
 @router.post(f"{STATEMENT}/promote", response_model=Promoted, status_code=CREATED)

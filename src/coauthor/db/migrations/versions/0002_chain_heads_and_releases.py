@@ -1,4 +1,4 @@
-"""chain heads (the per-chain lock), deliberation result releases, login failures by time
+"""chain heads (the per-chain lock), result releases, recent votes, login failures by time
 
 Revision ID: 0002
 Revises: 0001
@@ -61,9 +61,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("login_failures", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_login_failures_at"), ["at"], unique=False)
+    with op.batch_alter_table("votes", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_votes_recent", ["alliance_id", "deliberation_id", "at"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("votes", schema=None) as batch_op:
+        batch_op.drop_index("ix_votes_recent")
     with op.batch_alter_table("login_failures", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_failures_at"))
     op.drop_table("deliberation_releases")

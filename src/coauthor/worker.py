@@ -1,0 +1,116 @@
+"""The results worker: publishes deliberation results releases off the request path.
+
+A vote is stored and answered at once; this worker notices that a
+deliberation's next release is due (``services/deliberation/results.py``)
+and publishes it, so readers only ever read a stored release. It runs as a
+background thread of each server process (``COAUTHOR_RESULTS_WORKER=embedded``,
+the default) or once, as ``coauthor worker``, for several server processes
+(``external``). Several workers on one database are safe: a release is made
+in a write that checks again that it is due, and the second maker finds it
+made.
+
+It looks only at alliances whose event chain moved since it last looked (the
+chain heads are one small table). On PostgreSQL every append notifies
+(``NOTIFY coauthor_changes``) and the worker wakes at once; on SQLite it
+looks every ``COAUTHOR_RESULTS_POLL_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from coauthor.db.tables import chain_heads
+from coauthor.runtime import Runtime
+from coauthor.services import eventlog
+from coauthor.services.deliberation import results
+
+CHANNEL = eventlog.NOTIFY_CHANNEL
+log = logging.getLogger("coauthor.worker")
+
+
+class ResultsWorker:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.seen: dict[str, int] = {}
+
+    def moved_chains(self) -> list[str]:
+        """Alliances whose chain grew since the last look (every one, the first time)."""
+        with self.runtime.uow() as uow:
+            rows = uow.session.execute(sa.select(chain_heads.c.chain_id, chain_heads.c.seq))
+            heads = {row.chain_id: row.seq for row in rows}
+        moved = [chain for chain, seq in heads.items() if self.seen.get(chain) != seq]
+        self.seen = heads
+        return [chain for chain in moved if chain != eventlog.SITE_CHAIN]
+
+    def run_once(self) -> int:
+        """Publish every due release; how many were published."""
+        threshold = self.runtime.settings.anonymity_threshold
+        published = 0
+        moved = self.moved_chains()
+        with self.runtime.uow() as uow:
+            for alliance_id in moved:
+                for deliberation_id in results.due_in_alliances(uow, [alliance_id], threshold):
+                    uow.write(
+                        results.do_release, None, alliance_id, deliberation_id, threshold,
+                        system=True,
+                    )  # fmt: skip
+                    published += 1
+        return published
+
+    def run(self, stop: threading.Event) -> None:
+        """Until ``stop`` is set: publish what is due, then wait for the next change."""
+        wait = self._waiter(stop)
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("the results worker failed a round; it goes on")
+                self.seen = {}
+            wait()
+
+    def _waiter(self, stop: threading.Event) -> Callable[[], None]:
+        poll = self.runtime.settings.results_poll_seconds
+        if self.runtime.engine.dialect.name != "postgresql":
+            return lambda: stop.wait(poll)
+        return _NotificationWaiter(self.runtime, stop, poll).wait
+
+
+class _NotificationWaiter:
+    """Waits on PostgreSQL's LISTEN for a change, or ``poll`` seconds at most."""
+
+    def __init__(self, runtime: Runtime, stop: threading.Event, poll: float) -> None:
+        import psycopg
+
+        url = runtime.engine.url.set(drivername="postgresql")
+        self.connection = psycopg.connect(
+            url.render_as_string(hide_password=False), autocommit=True
+        )
+        self.connection.execute(f"LISTEN {CHANNEL}")
+        self.stop = stop
+        self.poll = poll
+
+    def wait(self) -> None:
+        if self.stop.is_set():
+            self.connection.close()
+            return
+        for _ in self.connection.notifies(timeout=self.poll, stop_after=1):
+            break
+
+
+def start_in_background(runtime: Runtime) -> Callable[[], None]:
+    """The embedded worker: a daemon thread; returns the function that stops it."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=ResultsWorker(runtime).run, args=(stop,), name="results-worker", daemon=True
+    )
+    thread.start()
+
+    def halt() -> None:
+        stop.set()
+        thread.join(timeout=10)
+
+    return halt
