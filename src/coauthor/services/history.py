@@ -25,6 +25,8 @@ from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.domain.errors import NotFound
 from coauthor.domain.labels import label
+from coauthor.services.deliberation.inputs import DeliberationInput
+from coauthor.services.mechanics import inputs, registers
 from coauthor.services.mechanics.alliances import open_alliance
 
 HISTORY_KINDS: dict[str, str] = {
@@ -213,11 +215,28 @@ def _same(field: str, before: Any, after: Any, names: Mapping[str, str]) -> bool
     return describe(field, before, names) == describe(field, after, names)
 
 
+def _field_order(kind: str) -> list[str]:
+    """The fields of a kind in its form's order (title first), for listing what changed."""
+    models = {
+        "alliance": inputs.AllianceCreate,
+        "partner": inputs.PartnerInput,
+        "member": inputs.MemberInput,
+        "deliberation": DeliberationInput,
+    }
+    model = models.get(kind) or registers.KINDS[kind].input
+    return list(model.model_fields)
+
+
 def _changes(
-    before: Mapping[str, Any] | None, after: Mapping[str, Any], names: Mapping[str, str]
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any],
+    names: Mapping[str, str],
+    order: list[str],
 ) -> list[FieldChange]:
     found = []
-    for field, value in after.items():
+    ranked = sorted(after, key=lambda field: order.index(field) if field in order else len(order))
+    for field in ranked:
+        value = after[field]
         if field in HIDDEN_FIELDS or (
             before is not None and field in before and _same(field, before[field], value, names)
         ):
@@ -258,10 +277,12 @@ def item_history(
     names = _names(uow, alliance_id)
     actors = _actors(uow, events)
     state: dict[str, Any] | None = None
+    order = _field_order(kind)
     changes = []
     for event in events:
         action = event.kind.partition(".")[2]
-        fields = [] if action in ("deleted", "removed") else _changes(state, event.payload, names)
+        removed = action in ("deleted", "removed")
+        fields = [] if removed else _changes(state, event.payload, names, order)
         state = {**(state or {}), **event.payload}
         who = actors.get(event.actor_id or "", "the operator" if not event.actor_id else "someone")
         changes.append(Change(event.seq, event.at, who, ACTIONS.get(action, label(action)), fields))
