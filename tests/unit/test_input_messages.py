@@ -9,7 +9,7 @@ import pytest
 
 from coauthor.domain.errors import ValidationFailed
 from coauthor.services import inputs
-from coauthor.services.input_messages import number_text
+from coauthor.services.input_messages import number_text, plain_message
 from coauthor.services.mechanics import inputs as mechanics_inputs
 
 DEVELOPER_WORDS = ("should", "Input", "Value error", "E+", "≤", "_on", "_id", "'")
@@ -119,3 +119,10 @@ def test_limits_are_written_as_people_write_numbers() -> None:
     assert number_text("1E+12") == "1\u202f000\u202f000\u202f000\u202f000"
     assert number_text(100) == "100"
     assert number_text("0.5") == "0.5"
+
+
+def test_a_single_allowed_value_is_named_not_offered_as_a_choice() -> None:
+    error = {"type": "literal_error", "ctx": {"expected": "'coauthor-archive'"}}
+    assert plain_message(error) == "must be coauthor-archive"
+    error = {"type": "literal_error", "ctx": {"expected": "'open' or 'closed'"}}
+    assert plain_message(error) == "choose one of: open or closed"

@@ -34,12 +34,13 @@ def number_text(value: Any) -> str:
     return format(number.normalize(), "f")
 
 
-def _choices(expected: str) -> str:
-    """Pydantic's ``'a', 'b' or 'c'`` (or ``-1, 0 or 1``) as labels: ``A, B or C``."""
+def _choices(error: Context, ctx: Context) -> str:
+    """Pydantic's ``'a', 'b' or 'c'`` (or ``-1, 0 or 1``) as words: "choose one of: a, b or c"."""
+    expected = str(ctx.get("expected", ""))
     quoted = re.findall(r"'([^']*)'", expected)
-    if quoted:
-        return in_words([label(value).lower() for value in quoted])
-    return expected
+    if len(quoted) == 1:
+        return f"must be {quoted[0]}"
+    return f"choose one of: {in_words([label(v).lower() for v in quoted]) if quoted else expected}"
 
 
 def _too_short(error: Context, ctx: Context) -> str:
@@ -81,8 +82,8 @@ MESSAGES: dict[str, Callable[[Context, Context], str]] = {
     "string_type": _fixed("enter text here"),
     "too_short": lambda error, ctx: f"needs at least {ctx.get('min_length')}",
     "too_long": lambda error, ctx: f"may hold at most {number_text(ctx.get('max_length'))}",
-    "enum": lambda error, ctx: f"choose one of: {_choices(str(ctx.get('expected', '')))}",
-    "literal_error": lambda error, ctx: f"choose one of: {_choices(str(ctx.get('expected', '')))}",
+    "enum": _choices,
+    "literal_error": _choices,
     "int_parsing": _fixed(ENTER_A_WHOLE_NUMBER),
     "int_type": _fixed(ENTER_A_WHOLE_NUMBER),
     "int_from_float": _fixed(ENTER_A_WHOLE_NUMBER),
