@@ -23,7 +23,7 @@ HTMX_JS := node_modules/htmx.org/dist/htmx.min.js
 # uv must use this machine's Python, never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help venv assets system-deps system-deps-runtime demo lint bench clean \
+.PHONY: help venv assets system-deps system-deps-runtime system-deps-bench demo lint bench clean \
 	test test-unit test-integration test-e2e test-browser
 
 help:
@@ -47,6 +47,9 @@ system-deps:
 
 system-deps-runtime:
 	@bash scripts/install-system-deps.sh runtime
+
+system-deps-bench:
+	@bash scripts/install-system-deps.sh bench
 
 demo: venv assets system-deps-runtime
 	$(BIN)/coauthor demo
@@ -80,7 +83,7 @@ test-e2e: venv assets
 test-browser: venv assets system-deps
 	$(call run-suite,browser)
 
-bench: venv
+bench: venv system-deps-bench
 	@shopt -s nullglob; scripts=(benchmarks/bench_*.py); \
 	if [ "$${#scripts[@]}" -eq 0 ]; then echo "No benchmarks/bench_*.py to run"; exit 0; fi; \
 	for script in "$${scripts[@]}"; do \

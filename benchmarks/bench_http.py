@@ -97,9 +97,12 @@ def seed(database_url: str) -> World:
     try:
         with runtime.uow() as uow:
             founder = do_create_person(
-                uow, None, PersonInput(email="founder@bench.example", name="Founder"), PASSWORD,
+                uow,
+                None,
+                PersonInput(email="founder@bench.example", name="Founder"),
+                PASSWORD,
                 bootstrap=True,
-            )  # fmt: skip
+            )
             create = AllianceCreate(name="Bench JV", kind="joint_venture", organization_name="A")
             alliance = alliances.do_create_alliance(uow, founder, create)
             [partner] = uow.find(m.Partner, alliance_id=alliance.id)
@@ -107,9 +110,12 @@ def seed(database_url: str) -> World:
             for number in range(max(CLIENT_COUNTS)):
                 email = f"writer{number}@bench.example"
                 do_create_person(
-                    uow, None, PersonInput(email=email, name=f"Writer {number}"), PASSWORD,
+                    uow,
+                    None,
+                    PersonInput(email=email, name=f"Writer {number}"),
+                    PASSWORD,
                     bootstrap=True,
-                )  # fmt: skip
+                )
                 member = MemberInput(email=email, partner_id=partner.id, role=m.Role.MANAGER)
                 membership = alliances.do_add_member(uow, founder, alliance.id, member)
                 person = uow.get(m.Person, id=membership.person_id)

@@ -39,8 +39,8 @@ from pathlib import Path
 from doc_section import replace_marked_section
 
 from coauthor.analysis.opinion import adjusted_rand_index, analyze
+from coauthor.cli.deliberation import parse_statement_ids
 from coauthor.interop.polis import PolisExport, read_polis_export, replay_polis_export, with_meta
-from coauthor.interop.polis_cli import parse_statement_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "polis"

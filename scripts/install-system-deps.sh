@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Coauthor needs, if any are missing. Idempotent.
 #
-#   scripts/install-system-deps.sh [runtime|test]     (default: test)
+#   scripts/install-system-deps.sh [runtime|test|bench]     (default: test)
 #
 # runtime: a font for rendered pages, and the libraries WeasyPrint will need for PDF reports.
 # test:    runtime + PostgreSQL (initdb/pg_ctl) + Chromium (browser tests).
+# bench:   test + wrk (the load generator of benchmarks/bench_live.py).
 #
 # As root, missing packages are installed with apt-get (after one `apt-get update`).
 # Otherwise the script prints what to install; with CI=true it then exits 1.
@@ -12,6 +13,7 @@ set -euo pipefail
 
 RUNTIME_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 TEST_PACKAGES=(postgresql chromium)
+BENCH_PACKAGES=(wrk)
 
 
 has_postgres_server() {
@@ -62,7 +64,8 @@ main() {
   case "$profile" in
     runtime) wanted=("${RUNTIME_PACKAGES[@]}") ;;
     test) wanted=("${RUNTIME_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
-    *) echo "usage: $0 [runtime|test]" >&2; exit 2 ;;
+    bench) wanted=("${RUNTIME_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${BENCH_PACKAGES[@]}") ;;
+    *) echo "usage: $0 [runtime|test|bench]" >&2; exit 2 ;;
   esac
   for package in "${wanted[@]}"; do
     is_present "$package" || missing+=("$package")

@@ -60,3 +60,6 @@ def pytest_make_collect_report(collector: pytest.Collector) -> pytest.CollectRep
     report: pytest.CollectReport = yield
     _fail_if_skipped_in_ci(report)
     return report
+
+
+from tests.smtp_server import smtp_server  # noqa: E402, F401  (a fixture for every suite)

@@ -19,7 +19,9 @@ The model (docs/permissions.md):
   partner's private notes;
 - observers only read;
 - a partner's private notes are visible to that partner's members alone;
-- only the parties of a commitment make its moves; managers may reassign.
+- only the parties of a commitment make its moves; managers may reassign;
+- a governance body's declarations are recorded by its seated members (who
+  take part) or by the alliance's managers.
 """
 
 from __future__ import annotations
@@ -181,3 +183,21 @@ can_act_as = _asker(_act_as)
 require_act_as = _enforcer(_act_as)
 can_reassign = _asker(_reassign)
 require_reassign = _enforcer(_reassign)
+
+
+def _record_declaration(actor: Person | None, membership: Member | None, seated: bool) -> Refusal:
+    """A body's declaration is recorded by one of its seated members, or by a manager."""
+    refusal = _view_alliance(actor, membership)
+    if refusal is not None:
+        return refusal
+    if _edit_mechanics(actor, membership) is None:
+        return None
+    if seated and membership is not None and membership.role in ACTING_ROLES:
+        return None
+    return PermissionDenied(
+        "only the body's seated members or the alliance's managers record its declarations"
+    )
+
+
+can_record_declaration = _asker(_record_declaration)
+require_record_declaration = _enforcer(_record_declaration)

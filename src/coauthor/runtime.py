@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from threading import Lock
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +18,7 @@ from coauthor.config import Settings
 from coauthor.db import migrate
 from coauthor.db.engine import make_engine, make_session_factory
 from coauthor.db.uow import UnitOfWork
+from coauthor.eventkey import EventKey, event_key_from
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -50,6 +52,10 @@ class BoundedCache(Generic[K, V]):
         return len(self._values)
 
 
+if TYPE_CHECKING:
+    from coauthor.services.accounts.links import Site
+
+
 @dataclass
 class Runtime:
     """What a process shares between its requests: settings, engine, clock, and the caches.
@@ -67,12 +73,30 @@ class Runtime:
     )
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, self.clock)
+        return UnitOfWork(self.session_factory, self.clock, event_key=self.event_key)
+
+    @cached_property
+    def event_key(self) -> EventKey | None:
+        return event_key_from(self.settings.event_log_key)
 
     @cached_property
     def secret_key(self) -> str:
         """The signing key, read (or generated) on first use, not on every request."""
         return self.settings.resolved_secret_key()
+
+    @cached_property
+    def site(self) -> Site:
+        """What services that send links and email need: the key, the public URL, the outbox."""
+        from coauthor.services.accounts.links import Site
+        from coauthor.services.mail import Outbox
+
+        return Site(
+            secret_key=self.secret_key,
+            url=self.settings.site_url(),
+            outbox=Outbox(self.settings.smtp_url, self.settings.mail_from),
+            invitation_lifetime=timedelta(days=self.settings.invitation_days),
+            reset_lifetime=timedelta(minutes=self.settings.password_reset_minutes),
+        )
 
     def close(self) -> None:
         self.engine.dispose()

@@ -55,9 +55,13 @@ class ResultsWorker:
             for alliance_id in moved:
                 for deliberation_id in results.due_in_alliances(uow, [alliance_id], threshold):
                     uow.write(
-                        results.do_release, None, alliance_id, deliberation_id, threshold,
+                        results.do_release,
+                        None,
+                        alliance_id,
+                        deliberation_id,
+                        threshold,
                         system=True,
-                    )  # fmt: skip
+                    )
                     published += 1
         return published
 

@@ -65,7 +65,7 @@ def browser_app(tmp_path: Path) -> Iterator[FastAPI]:
     )
     runtime = build_runtime(settings)
     with runtime.uow() as uow:
-        created = {
+        accounts = {
             email: people.do_create_person(
                 uow,
                 None,
@@ -75,7 +75,7 @@ def browser_app(tmp_path: Path) -> Iterator[FastAPI]:
             )
             for email in (MANAGER, *VOTERS)
         }
-        manager = created[MANAGER]
+        manager = accounts[MANAGER]
         alliance = alliances.do_create_alliance(
             uow,
             manager,

@@ -110,6 +110,7 @@ def settings_for(database: Path) -> Settings:
         static_vendor_dir=database.parent / "no-vendor",
         anonymity_threshold=3,
         results_worker="inline",
+        session_idle_seconds=8 * 3600,
     )
 
 

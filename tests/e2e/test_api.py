@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from api_fixtures import (
@@ -193,27 +194,40 @@ def test_partners_expose_their_organization(api_client: TestClient, api_world: W
 
 
 def test_member_lifecycle(api_client: TestClient, api_world: World) -> None:
+    """Adding a member by email invites them; they are a member once they accept."""
     headers = api_world.bearer("manager")
     data = {
         "email": "new@example.org",
         "partner_id": api_world.partner_ids["other"],
         "role": "sponsor",
     }
-    added = api_client.post(alliance_url(api_world, "members"), json=data, headers=headers)
-    assert added.status_code == 201, added.text
-    member = added.json()
-    assert (member["email"], member["role"], member["name"]) == (
-        "new@example.org",
-        "sponsor",
-        "new",
+    invited = api_client.post(alliance_url(api_world, "members"), json=data, headers=headers)
+    assert invited.status_code == 202, invited.text
+    assert invited.json()["status"] == "pending"
+    assert "name" not in invited.json() and "person_id" not in invited.json()
+
+    path = urlsplit(invited.json()["link"]).path
+    token = csrf_of(api_client, path)
+    form = {
+        "name": "Nia New",
+        "password": "a long new password",
+        "password_again": "a long new password",
+    }
+    accepted = api_client.post(
+        f"{path}/accept", data=form | {"csrf_token": token}, follow_redirects=False
     )
+    assert accepted.status_code == 303, accepted.text
+    members = api_client.get(alliance_url(api_world, "members"), headers=headers).json()["items"]
+    member = next(m for m in members if m["email"] == "new@example.org")
+    assert (member["role"], member["name"]) == ("sponsor", "Nia New")
+    location = alliance_url(api_world, "members", member["id"])
 
     update = {"partner_id": api_world.partner_ids["own"], "role": "observer", "title": "Counsel"}
-    updated = api_client.put(added.headers["location"], json=update, headers=headers)
+    updated = api_client.put(location, json=update, headers=headers)
     assert {key: updated.json()[key] for key in update} == update
 
-    assert api_client.delete(added.headers["location"], headers=headers).status_code == 204
-    assert_problem(api_client.get(added.headers["location"], headers=headers), 404)
+    assert api_client.delete(location, headers=headers).status_code == 204
+    assert_problem(api_client.get(location, headers=headers), 404)
 
 
 def test_partner_notes_are_for_that_partners_members(

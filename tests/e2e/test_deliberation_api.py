@@ -402,9 +402,12 @@ def test_others_votes_are_never_returned(
 
 
 def test_moderation_in_bulk_is_all_or_nothing(
-    api: TestClient, tokens: dict[str, dict[str, str]], world: World, runtime: Runtime,
+    api: TestClient,
+    tokens: dict[str, dict[str, str]],
+    world: World,
+    runtime: Runtime,
     clock: FixedClock,
-) -> None:  # fmt: skip
+) -> None:
     started = start(runtime, clock, world.manager.id, world.alliance_id, (), strict=True)
     written = [
         api.post(f"{started.api}/statements", json={"text": text}, headers=tokens["member"]).json()[

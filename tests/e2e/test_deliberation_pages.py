@@ -671,11 +671,12 @@ def test_a_manager_promotes_a_consensus_statement(
     action = f"{crowd.started.url}/statements/{everyone}/promote"
     assert f'action="{action}"' in page
     assert "Nothing yet." in section(page, "promoted")
-    data = {
-        "target": "declaration",
-        "rationale": "Everyone agreed.",
-        "body_id": world.items["body"],
-    }
+    declare_by_body = (
+        f"/a/{world.alliance_id}/declarations/new?deliberation_id={crowd.started.id}"
+        f"&amp;statement_id={everyone}"
+    )
+    assert declare_by_body in page  # a body declares it through the declarations page
+    data = {"target": "declaration", "rationale": "Everyone agreed.", "rule": "consensus"}
     response = post_form(client, action, data)
     assert response.headers["location"] == f"{results}#promoted"
     promoted = section(follow(client, response), "promoted")
@@ -694,9 +695,9 @@ def test_a_manager_promotes_a_consensus_statement(
     )
     assert refused.status_code == 409
     assert "statement in the agreed consensus can be promoted" in refused.text
-    bad_body = post_form(client, action, {"target": "declaration", "body_id": "gb_nope"})
-    assert bad_body.status_code == 422
-    assert f'id="f-p-{everyone}-body_id-error"' in bad_body.text
+    bad_rule = post_form(client, action, {"target": "declaration", "rule": "dictatorship"})
+    assert bad_rule.status_code == 422
+    assert f'id="f-p-{everyone}-rule-error"' in bad_rule.text
     assert client.get(f"/a/{world.alliance_id}").status_code == 200
     with runtime.uow() as uow:
         sources = [d.source for d in uow.find(m.Declaration, alliance_id=world.alliance_id)]

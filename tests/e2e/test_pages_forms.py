@@ -76,14 +76,20 @@ def test_add_a_partner_and_a_member_then_change_and_remove_them(
         "role": "member",
         "title": "Engineer",
     }
-    page = follow(manager, post_form(manager, f"{base}/members", member))
-    assert "Ada Lovelace" in page
-    assert "ada@example.org" in page
+    invited = post_form(manager, f"{base}/members", member)
+    assert invited.status_code == 201, invited.text
+    assert "Invitation ready for ada@example.org" in invited.text
+    assert 'id="invitation-link"' in invited.text
+    assert "/invitations/" in invited.text
 
     twice = post_form(manager, f"{base}/members", member)
     assert twice.status_code == 409
     assert 'id="f-email-error"' in twice.text
-    assert "ada@example.org is already a member of this alliance." in twice.text
+    assert "An invitation to ada@example.org is already waiting for an answer." in twice.text
+
+    already = post_form(manager, f"{base}/members", member | {"email": world.member.email})
+    assert already.status_code == 409
+    assert f"{world.member.email} is already a member of this alliance." in already.text
 
     member_id = world.members["member"]
     change = {"partner_id": world.partners["northwind"], "role": "observer", "title": "Analyst"}

@@ -17,7 +17,9 @@ gets follows from the policy:
   leaves it untouched, a read never writes.
 
 API routes are called with each role's bearer token; page routes with the
-session cookie of a real sign-in and the form's CSRF token.
+cookie of a session made for that role in the world's template (sessions live
+on the server, so it must exist in every copy of the database) and the form's
+CSRF token.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from api_fixtures import (
@@ -47,13 +51,27 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from starlette.routing import Mount
 
-from coauthor.domain.model import Person
+from coauthor.domain.model import Member, Person
+from coauthor.domain.pulse import STANDARD_ITEMS, WaveInvitation
 from coauthor.runtime import Runtime, build_runtime
+from coauthor.services.accounts import admin as accounts_admin
+from coauthor.services.accounts import invitations, people, resets, sessions
+from coauthor.services.accounts.inputs import PersonInput
+from coauthor.services.accounts.sessions import Client, SessionRules
 from coauthor.services.deliberation import acts as deliberation
+from coauthor.services.ledger import calendar, declarations
+from coauthor.services.ledger import commitments as ledger
+from coauthor.services.mechanics import registers
+from coauthor.services.mechanics.inputs import MemberInput
 from coauthor.services.mechanics.registers import KINDS
+from coauthor.services.pulse import items as pulse_items
+from coauthor.services.pulse import waves as pulse_waves
+from coauthor.services.pulse.links import token_for
 from coauthor.web.api.mechanics.items import collection_of
+from coauthor.web.api_docs import DOC_PATHS
+from coauthor.web.auth import SESSION_COOKIE, session_cookie
 from tests.e2e.conftest import World as SeededWorld
-from tests.e2e.conftest import csrf_of, event_count, login
+from tests.e2e.conftest import csrf_of, event_count
 
 API = "/api/v1"
 ROLES = ("anonymous", "outsider", "observer", "member", "sponsor", "manager", "admin")
@@ -72,7 +90,10 @@ class Policy(enum.Enum):
     OWN_PARTNER_NOTES = "the partner's own members"
     WRITE_OWN_PARTNER_NOTES = "the partner's own sponsors, managers and members"
     ADMIN = "site administrators"
+    LINK_HOLDER = "whoever holds the link, not signed in as someone else"
     TAKE_PART = "the alliance's sponsors, managers and members (not observers or administrators)"
+    PARTIES = "the commitment's customer and performers (the seeded one: member asks sponsor)"
+    DECLARE = "the body's seated members (manager, sponsor), the alliance's managers, admins"
 
 
 ALLOWED: dict[Policy, frozenset[str]] = {
@@ -82,7 +103,10 @@ ALLOWED: dict[Policy, frozenset[str]] = {
     Policy.VIEW: frozenset({"observer", "member", "sponsor", "manager", "admin"}),
     Policy.EDIT: frozenset({"manager", "admin"}),
     Policy.ADMIN: frozenset({"admin"}),
+    Policy.LINK_HOLDER: frozenset({"anonymous"}),
     Policy.TAKE_PART: frozenset({"member", "sponsor", "manager"}),
+    Policy.PARTIES: frozenset({"member", "sponsor"}),
+    Policy.DECLARE: frozenset({"manager", "sponsor", "admin"}),
 }
 ALLIANCE_SCOPED = frozenset(
     {
@@ -91,10 +115,14 @@ ALLIANCE_SCOPED = frozenset(
         Policy.OWN_PARTNER_NOTES,
         Policy.WRITE_OWN_PARTNER_NOTES,
         Policy.TAKE_PART,
+        Policy.PARTIES,
+        Policy.DECLARE,
     }
 )
 SUCCESS, SIGN_IN = "success", "sign in"
-SESSION_PATHS = frozenset({"/login", "/logout"})
+SESSION_PATHS = frozenset(
+    {"/login", "/logout", "/invitations/{token}/accept", "/password-reset/{token}"}
+)
 """Where a redirect to the login page is what success looks like."""
 
 
@@ -105,6 +133,8 @@ class Rule:
     """A valid body for a write; None for writes that take none (delete, revoke)."""
     logged: bool = True
     """Whether a successful write appends to the event log (signing in and out do not)."""
+    outcome: str = "success"
+    """What an allowed role gets from the seeded world (opening a wave while one runs: 409)."""
 
 
 NOTE_WRITERS = frozenset({"member", "sponsor", "manager"})
@@ -123,9 +153,9 @@ def allowed(policy: Policy, role: str, world: World) -> bool:
     return role in ALLOWED[policy]
 
 
-def expected(policy: Policy, role: str, world: World) -> str:
+def expected(policy: Policy, role: str, world: World, outcome: str = SUCCESS) -> str:
     if allowed(policy, role, world):
-        return SUCCESS
+        return outcome
     if role == "anonymous":
         return SIGN_IN
     if role == "outsider" and policy in ALLIANCE_SCOPED:
@@ -172,6 +202,31 @@ def credentials(world: World) -> dict[str, Any]:
     return {"email": world.people["outsider"].email, "password": world.people["outsider"].password}
 
 
+def profile(world: World) -> dict[str, Any]:
+    return {"name": "Renamed Person", "time_zone": "Europe/Berlin"}
+
+
+NEW_PASSWORD = "a fresh long password"
+
+
+def password_change(world: World) -> dict[str, Any]:
+    """Every seeded person has the same password, so one body serves every role."""
+    current = world.people["manager"].password
+    return {"current_password": current, "password": NEW_PASSWORD, "password_again": NEW_PASSWORD}
+
+
+def account_setup(world: World) -> dict[str, Any]:
+    return {"name": "Ivy Invitee", "password": NEW_PASSWORD, "password_again": NEW_PASSWORD}
+
+
+def new_password(world: World) -> dict[str, Any]:
+    return {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD}
+
+
+def reset_request(world: World) -> dict[str, Any]:
+    return {"email": world.people["member"].email}
+
+
 def new_deliberation(world: World) -> dict[str, Any]:
     return {"question": "Which market first?", "strict_moderation": True}
 
@@ -202,6 +257,83 @@ def new_vote(world: World) -> dict[str, Any]:
 
 def promotion(world: World) -> dict[str, Any]:
     return {"target": "charter"}
+
+
+def new_wave(world: World) -> dict[str, Any]:
+    return {"title": "Q2 pulse", "closes_on": (date.today() + timedelta(days=10)).isoformat()}
+
+
+def closing(world: World) -> dict[str, Any]:
+    return {"status": "closed"}
+
+
+def reminder(world: World) -> dict[str, Any]:
+    return {"note": "Five minutes, please."}
+
+
+def new_pulse_item(world: World) -> dict[str, Any]:
+    return {"text": "Our joint plans survive contact with reality."}
+
+
+def pulse_answers(world: World) -> dict[str, Any]:
+    return {"answers": {item.key: 5 for item in STANDARD_ITEMS}, "comment": "Fine."}
+
+
+def pulse_answer_form(world: World) -> dict[str, Any]:
+    return {f"answers.{item.key}": "5" for item in STANDARD_ITEMS}
+
+
+IMPORTED_CSV = "respondent,partner,to1,to2,to3\n" + "".join(
+    f"r{i},{'Northwind' if i % 2 else 'Contoso'},{i % 7 + 1},4,3\n" for i in range(6)
+)
+
+
+def pulse_import(world: World) -> dict[str, Any]:
+    return {"title": "Imported", "closed_on": "2025-06-30", "csv": IMPORTED_CSV}
+
+
+def pulse_import_upload(world: World) -> dict[str, Any]:
+    return {"title": "Imported", "closed_on": "2025-06-30", "pasted": IMPORTED_CSV}
+
+
+def pulse_import_mapped(world: World) -> dict[str, Any]:
+    return {"title": "Imported", "closed_on": "2025-06-30", "csv": IMPORTED_CSV}
+
+
+def new_request(world: World) -> dict[str, Any]:
+    return {
+        "move": "request",
+        "what": "Matrix ask",
+        "performer_ids": [world.item_ids["ledger_spare"]],
+    }
+
+
+def progress_note(world: World) -> dict[str, Any]:
+    return {"move": "progress_note", "text": "Still on it."}
+
+
+def handover(world: World) -> dict[str, Any]:
+    member = world.people["member"].id
+    return {"person_id": member, "to_person_id": world.item_ids["ledger_spare"]}
+
+
+def assignment(world: World) -> dict[str, Any]:
+    return {"performer_id": world.people["member"].id, "customer_id": world.people["sponsor"].id}
+
+
+def declaration(world: World) -> dict[str, Any]:
+    """The matrix right (majority, quorum 50 %) at the matrix meeting, which the manager
+    attended and the sponsor did not."""
+    return {
+        "text": "Meet monthly.",
+        "body_id": world.item_ids["body"],
+        "decision_right_id": world.item_ids["matrix_right"],
+        "meeting_id": world.item_ids["matrix_meeting"],
+        "positions": [
+            {"member_id": world.people["manager"].member_id, "position": "for"},
+            {"member_id": world.people["sponsor"].member_id, "position": "absent"},
+        ],
+    }
 
 
 def item_body(kind_name: str) -> Body:
@@ -268,6 +400,97 @@ def deliberation_rules() -> dict[tuple[str, str], Rule]:
     }
 
 
+def pulse_rules() -> dict[tuple[str, str], Rule]:
+    """The pulse: everyone in the alliance reads waves and results; managers open, close and
+    remind, see the links, import and add questions; a link answers without any sign-in (and
+    writes no event, which would date the answer)."""
+    api = f"{API}/alliances/{{alliance_id}}/pulse"
+    page = "/a/{alliance_id}/pulse"
+    wave = "waves/{wave_id}"
+    running = Rule(Policy.EDIT, new_wave, outcome="409")
+    return {
+        ("GET", f"{api}/waves"): Rule(Policy.VIEW),
+        ("POST", f"{api}/waves"): running,
+        ("GET", f"{api}/{wave}"): Rule(Policy.VIEW),
+        ("POST", f"{api}/{wave}/status"): Rule(Policy.EDIT, closing),
+        ("POST", f"{api}/{wave}/reminders"): Rule(Policy.EDIT, reminder),
+        ("GET", f"{api}/{wave}/links"): Rule(Policy.EDIT),
+        ("GET", f"{api}/{wave}/results"): Rule(Policy.VIEW),
+        ("GET", f"{api}/me"): Rule(Policy.VIEW),
+        ("GET", f"{api}/trend"): Rule(Policy.VIEW),
+        ("POST", f"{api}/imports"): Rule(Policy.EDIT, pulse_import),
+        ("GET", f"{api}/items"): Rule(Policy.VIEW),
+        ("POST", f"{api}/items"): Rule(Policy.EDIT, new_pulse_item),
+        ("DELETE", f"{api}/items/{{pulse_item_id}}"): Rule(Policy.EDIT),
+        ("GET", f"{API}/pulse/{{token}}"): Rule(Policy.PUBLIC),
+        ("POST", f"{API}/pulse/{{token}}/answers"): Rule(
+            Policy.PUBLIC, pulse_answers, logged=False
+        ),
+        ("GET", page): Rule(Policy.VIEW),
+        ("POST", f"{page}/waves"): running,
+        ("POST", f"{page}/items"): Rule(Policy.EDIT, new_pulse_item),
+        ("POST", f"{page}/items/{{pulse_item_id}}/retire"): Rule(Policy.EDIT),
+        ("GET", f"{page}/{wave}"): Rule(Policy.VIEW),
+        ("GET", f"{page}/{wave}/results.csv"): Rule(Policy.VIEW),
+        ("GET", f"{page}/{wave}/links"): Rule(Policy.EDIT),
+        ("POST", f"{page}/{wave}/close"): Rule(Policy.EDIT),
+        ("POST", f"{page}/{wave}/remind"): Rule(Policy.EDIT, reminder),
+        ("GET", f"{page}/import"): Rule(Policy.EDIT),
+        ("POST", f"{page}/import"): Rule(Policy.EDIT, pulse_import_upload, logged=False),
+        ("POST", f"{page}/import/map"): Rule(Policy.EDIT, pulse_import_mapped),
+        ("GET", "/pulse/{token}"): Rule(Policy.PUBLIC),
+        ("POST", "/pulse/{token}"): Rule(Policy.PUBLIC, pulse_answer_form, logged=False),
+    }
+
+
+def ledger_rules() -> dict[tuple[str, str], Rule]:
+    """The ledger on the API and the pages: everyone in the alliance reads it; members who
+    take part ask and offer; only a commitment's parties make its moves; managers hand a
+    party's place over and name obligations' people; a body's seated members and the
+    managers record its declarations; anyone signed in has their own commitments and feed."""
+    api = f"{API}/alliances/{{alliance_id}}"
+    page = "/a/{alliance_id}"
+    one = "{commitment_id}"
+    return {
+        ("GET", f"{API}/me/commitments"): Rule(Policy.SELF),
+        ("GET", f"{API}/me/ledger-figures"): Rule(Policy.SELF),
+        ("POST", f"{API}/me/calendar-feed"): Rule(Policy.SELF),
+        ("DELETE", f"{API}/me/calendar-feed"): Rule(Policy.SELF),
+        ("GET", f"{api}/commitments"): Rule(Policy.VIEW),
+        ("POST", f"{api}/commitments"): Rule(Policy.TAKE_PART, new_request),
+        ("GET", f"{api}/commitments/{one}"): Rule(Policy.VIEW),
+        ("POST", f"{api}/commitments/{one}/moves"): Rule(Policy.PARTIES, progress_note),
+        ("POST", f"{api}/commitments/{one}/reassign"): Rule(Policy.EDIT, handover),
+        ("GET", f"{api}/ledger-figures"): Rule(Policy.VIEW),
+        ("GET", f"{api}/obligation-periods"): Rule(Policy.VIEW),
+        ("PUT", f"{api}/obligations/{{obligation_id}}/assignment"): Rule(Policy.EDIT, assignment),
+        ("GET", f"{api}/declarations"): Rule(Policy.VIEW),
+        ("POST", f"{api}/declarations"): Rule(Policy.DECLARE, declaration),
+        ("GET", f"{api}/declarations/{{declaration_id}}"): Rule(Policy.VIEW),
+        ("GET", f"{api}/charter"): Rule(Policy.VIEW),
+        ("GET", "/commitments"): Rule(Policy.SELF),
+        ("GET", "/commitments/figures"): Rule(Policy.SELF),
+        ("POST", "/commitments/calendar"): Rule(Policy.SELF),
+        ("POST", "/commitments/calendar/revoke"): Rule(Policy.SELF),
+        ("GET", "/calendar/{token}.ics"): Rule(Policy.PUBLIC),
+        ("GET", f"{page}/ledger"): Rule(Policy.VIEW),
+        ("POST", f"{page}/ledger"): Rule(Policy.TAKE_PART, new_request),
+        ("GET", f"{page}/ledger/{one}"): Rule(Policy.VIEW),
+        ("POST", f"{page}/ledger/{one}/moves"): Rule(Policy.PARTIES, progress_note),
+        ("POST", f"{page}/ledger/{one}/reassign"): Rule(Policy.EDIT, handover),
+        ("GET", f"{page}/ledger/figures"): Rule(Policy.VIEW),
+        ("GET", f"{page}/ledger/obligations"): Rule(Policy.VIEW),
+        ("POST", f"{page}/ledger/obligations/{{obligation_id}}/assign"): Rule(
+            Policy.EDIT, assignment
+        ),
+        ("GET", f"{page}/declarations"): Rule(Policy.VIEW),
+        ("GET", f"{page}/declarations/new"): Rule(Policy.VIEW),
+        ("POST", f"{page}/declarations"): Rule(Policy.DECLARE, declaration),
+        ("GET", f"{page}/declarations/{{declaration_id}}"): Rule(Policy.VIEW),
+        ("GET", f"{page}/charter"): Rule(Policy.VIEW),
+    }
+
+
 ALLIANCE = f"{API}/alliances/{{alliance_id}}"
 PAGE = "/a/{alliance_id}"
 RULES: dict[tuple[str, str], Rule] = {
@@ -296,6 +519,26 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/search"): Rule(Policy.SIGNED_IN),
     ("GET", f"{ALLIANCE}/search"): Rule(Policy.VIEW),
     ("GET", f"{ALLIANCE}/history/{{kind}}/{{item_id}}"): Rule(Policy.VIEW),
+    ("GET", f"{ALLIANCE}/invitations"): Rule(Policy.EDIT),
+    ("GET", f"{ALLIANCE}/invitations/{{invitation_id}}"): Rule(Policy.EDIT),
+    ("DELETE", f"{ALLIANCE}/invitations/{{invitation_id}}"): Rule(Policy.EDIT),
+    ("POST", f"{PAGE}/invitations/{{invitation_id}}/renew"): Rule(Policy.EDIT),
+    ("POST", f"{PAGE}/invitations/{{invitation_id}}/cancel"): Rule(Policy.EDIT),
+    ("GET", "/invitations/{token}"): Rule(Policy.PUBLIC),
+    ("POST", "/invitations/{token}/accept"): Rule(Policy.LINK_HOLDER, account_setup),
+    ("POST", "/invitations/{token}/decline"): Rule(Policy.PUBLIC),
+    ("GET", "/password-reset"): Rule(Policy.PUBLIC),
+    ("POST", "/password-reset"): Rule(Policy.PUBLIC, reset_request, logged=False),
+    ("GET", "/password-reset/{token}"): Rule(Policy.PUBLIC),
+    ("POST", "/password-reset/{token}"): Rule(Policy.PUBLIC, new_password),
+    ("GET", "/account"): Rule(Policy.SELF),
+    ("POST", "/account/profile"): Rule(Policy.SELF, profile),
+    ("POST", "/account/password"): Rule(Policy.SELF, password_change),
+    ("POST", "/account/sessions/{session_id}/end"): Rule(Policy.SELF, logged=False),
+    ("POST", "/account/sessions/end-others"): Rule(Policy.SELF, logged=False),
+    ("GET", "/admin/people"): Rule(Policy.ADMIN),
+    ("POST", "/admin/people/{person_id}/deactivate"): Rule(Policy.ADMIN),
+    ("POST", "/admin/people/{person_id}/reactivate"): Rule(Policy.ADMIN),
     ("GET", "/login"): Rule(Policy.PUBLIC),
     ("POST", "/login"): Rule(Policy.PUBLIC, credentials, logged=False),
     ("POST", "/logout"): Rule(Policy.PUBLIC, logged=False),
@@ -328,13 +571,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{PAGE}/history/{{kind}}/{{item_id}}"): Rule(Policy.VIEW),
     **kind_rules(),
     **deliberation_rules(),
+    **pulse_rules(),
+    **ledger_rules(),
 }
 
 
 def doc_paths(app: FastAPI) -> set[str]:
     """The OpenAPI document and its viewers: public, and not part of the matrix."""
-    urls = (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
-    return {url for url in urls if url}
+    return set(DOC_PATHS)
 
 
 def checked_endpoints(app: FastAPI) -> list[Endpoint]:
@@ -348,12 +592,24 @@ def form_fields(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
         name = f"{prefix}{key}"
         if isinstance(value, list):
             for index, row in enumerate(value):
-                fields |= form_fields(row, f"{name}.{index}.")
+                if isinstance(row, dict):
+                    fields |= form_fields(row, f"{name}.{index}.")
+                else:
+                    fields[f"{name}.{index}"] = str(row)
         elif value is True:
             fields[name] = "on"
         elif value is not None and value is not False:
             fields[name] = str(value)
     return fields
+
+
+def token_kind(path: str) -> str:
+    """Which link a route's ``{token}`` is: a pulse link, a password reset or an invitation."""
+    if "/pulse/" in path:
+        return "pulse_token"
+    if path.startswith("/calendar/"):
+        return "feed_token"
+    return "reset_token" if "password-reset" in path else "invitation_token"
 
 
 def path_values(world: World, role: str, path: str, method: str = "GET") -> dict[str, str]:
@@ -372,6 +628,15 @@ def path_values(world: World, role: str, path: str, method: str = "GET") -> dict
         "token_id": person.token_id,
         "deliberation_id": world.item_ids["deliberation"],
         "statement_id": world.item_ids["statement"],
+        "invitation_id": world.item_ids["invitation"],
+        "token": world.item_ids[token_kind(path)],
+        "session_id": world.item_ids[f"session-{'manager' if role == 'anonymous' else role}"],
+        "person_id": world.item_ids["dormant" if path.endswith("/reactivate") else "spare"],
+        "wave_id": world.item_ids["wave"],
+        "pulse_item_id": world.item_ids["pulse_item"],
+        "commitment_id": world.item_ids["commitment"],
+        "declaration_id": world.item_ids["declaration"],
+        "obligation_id": world.item_ids["obligation"],
     }
     removes_partner = path.endswith("/partners/{partner_id}/remove") or (
         method == "DELETE" and path.endswith("/partners/{partner_id}")
@@ -397,14 +662,14 @@ class Visitor:
 
 
 def sign_in(app: FastAPI, world: World, role: str) -> Visitor:
-    """Sign in through the login form, then read the session's CSRF token from a form page."""
+    """Carry the session made for this role in the world's template (so that it exists in
+    every copy of the database), then read the session's CSRF token from a form page."""
     with TestClient(app, follow_redirects=False) as client:
         if role == "anonymous":
             csrf = csrf_of(client, "/login")
             return Visitor(role, {}, dict(client.cookies), csrf)
-        person = world.people[role]
-        signed_in = login(client, person.email, person.password)
-        assert signed_in.status_code == 303, signed_in.text
+        secret = world.item_ids[f"session-secret-{role}"]
+        client.cookies.set(SESSION_COOKIE, session_cookie(app.state.runtime, secret))
         csrf = csrf_of(client, "/account/tokens")
         return Visitor(role, world.bearer(role), dict(client.cookies), csrf)
 
@@ -474,7 +739,7 @@ def check(sandbox: Sandbox, visitor: Visitor, world: World, endpoint: Endpoint) 
     rule = RULES.get((endpoint.method, endpoint.path))
     if rule is None:
         return "no rule declared"
-    want = expected(rule.policy, visitor.role, world)
+    want = expected(rule.policy, visitor.role, world, rule.outcome)
     with sandbox.database_for(endpoint.method) as runtime:
         before = event_count(runtime)
         response = send(sandbox.app, visitor, world, endpoint, rule)
@@ -520,12 +785,138 @@ def add_deliberation(template: WorldTemplate) -> None:
     world.item_ids |= {"deliberation": created.id, "statement": statements[0].id}
 
 
+def add_account_links(template: WorldTemplate) -> None:
+    """An invitation and a password reset with their links, a second session for everyone
+    (so ending one succeeds), and a deactivated person to reactivate."""
+    world = template.world
+    runtime = build_runtime(settings_for(template.database), migrate_db=False)
+    try:
+        with runtime.uow() as uow:
+            site = runtime.site
+            manager = uow.get(Person, id=world.people["manager"].id)
+            invitee = MemberInput(email="ivy@example.org", partner_id=world.partner_ids["own"])
+            sent = invitations.do_invite(uow, manager, world.alliance_id, invitee, site)
+            spare = people.person_by_email(uow, "spare@example.org")
+            reset_link = resets.issue_reset(uow, spare, site)
+            rules = SessionRules(timedelta(hours=8), timedelta(hours=8))
+            for role in world.people:
+                person = uow.get(Person, id=world.people[role].id)
+                _, secret = sessions.start_session(uow, person, Client("192.0.2.1"), rules)
+                session, _ = sessions.start_session(uow, person, Client("192.0.2.2"), rules)
+                world.item_ids[f"session-secret-{role}"] = secret
+                world.item_ids[f"session-{role}"] = session.id
+            admin = uow.get(Person, id=world.people["admin"].id)
+            dormant = people.do_create_person(
+                uow,
+                None,
+                PersonInput(email="dormant@example.org", name="Dormant"),
+                None,
+                bootstrap=True,
+            )
+            accounts_admin.do_deactivate(uow, admin, dormant.id)
+            uow.session.commit()
+    finally:
+        runtime.close()
+    world.item_ids |= {
+        "invitation": sent.invitation.id,
+        "invitation_token": urlsplit(sent.link).path.rsplit("/", 1)[1],
+        "reset_token": urlsplit(reset_link).path.rsplit("/", 1)[1],
+        "spare": spare.id,
+        "dormant": dormant.id,
+    }
+
+
+def add_ledger(template: WorldTemplate) -> None:
+    """A request from the member to the sponsor, a right and a meeting for the matrix's
+    declarations and one declaration, and a calendar feed for everyone (so that stopping
+    one is always a write)."""
+    world = template.world
+    runtime = build_runtime(settings_for(template.database), migrate_db=False)
+    try:
+        with runtime.uow() as uow:
+            manager = uow.get(Person, id=world.people["manager"].id)
+            member = uow.get(Person, id=world.people["member"].id)
+            spare = uow.get(Member, alliance_id=world.alliance_id, id=world.deletable_ids["member"])
+            assert spare is not None
+            asked = ledger.do_open_commitment(
+                uow,
+                member,
+                world.alliance_id,
+                {
+                    "move": "request",
+                    "what": "Matrix",
+                    "performer_ids": [world.people["sponsor"].id],
+                },
+            )
+            right = registers.do_create_item(
+                uow,
+                manager,
+                world.alliance_id,
+                "decision_right",
+                {"body_id": world.item_ids["body"], "decision_kind": "Matrix", "rule": "majority"},
+            )
+            meeting = registers.do_create_item(
+                uow,
+                manager,
+                world.alliance_id,
+                "meeting",
+                {
+                    "body_id": world.item_ids["body"],
+                    "title": "Matrix meeting",
+                    "starts_at": "2026-02-10T09:00:00Z",
+                    "attendees": [{"member_id": world.people["manager"].member_id}],
+                },
+            )
+            world.item_ids |= {
+                "ledger_spare": spare.person_id,
+                "matrix_right": right.id,
+                "matrix_meeting": meeting.id,
+            }
+            made = declarations.do_declare(uow, manager, world.alliance_id, declaration(world))
+            tokens = {
+                role: calendar.do_create_feed(uow, uow.get(Person, id=world.people[role].id))[1]
+                for role in SIGNED_IN_ROLES
+            }
+            uow.session.commit()
+    finally:
+        runtime.close()
+    world.item_ids |= {
+        "commitment": asked.id,
+        "declaration": made.id,
+        "feed_token": tokens["member"],
+    }
+
+
+def add_pulse(template: WorldTemplate) -> None:
+    """A running wave (opened now, on the app's own clock), an own question added after it
+    (so the wave does not ask it), and the member's link to the wave."""
+    world = template.world
+    runtime = build_runtime(settings_for(template.database), migrate_db=False)
+    try:
+        with runtime.uow() as uow:
+            manager = uow.get(Person, id=world.people["manager"].id)
+            wave = pulse_waves.do_open_wave(uow, manager, world.alliance_id, new_wave(world))
+            question = {"text": "We celebrate what we achieve together."}
+            item = pulse_items.do_add_item(uow, manager, world.alliance_id, question)
+            member = world.people["member"].id
+            invitation = uow.find_one(WaveInvitation, wave_id=wave.id, person_id=member)
+            assert invitation is not None
+            token = token_for(runtime.secret_key, invitation)
+            uow.session.commit()
+    finally:
+        runtime.close()
+    world.item_ids |= {"wave": wave.id, "pulse_item": item.id, "pulse_token": token}
+
+
 @pytest.fixture(scope="session")
 def world_template(
     seeded: tuple[Path, SeededWorld], tmp_path_factory: pytest.TempPathFactory
 ) -> WorldTemplate:
     template = extended_template(seeded, tmp_path_factory.mktemp("matrix-world"))
     add_deliberation(template)
+    add_account_links(template)
+    add_pulse(template)
+    add_ledger(template)
     return template
 
 

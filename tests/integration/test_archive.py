@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from coauthor.config import Settings
 from coauthor.db import migrate
 from coauthor.db.tables import metadata
+from coauthor.demo import pulse as demo_pulse
 from coauthor.demo import seed as demo
 from coauthor.demo.seed import seed_demo
 from coauthor.domain import model as m
@@ -109,8 +110,12 @@ def test_the_demo_archive_holds_the_whole_alliance(demo_archive: str) -> None:
     assert len(document["partners"]) == len(demo.PARTNERS)
     assert len(document["deliberations"]) == 1
     assert len(document["votes"]) > 50
-    assert sorted(p["email"] for p in document["people"]) == sorted(p.email for p in demo.PEOPLE)
-    assert len(document["members"]) == len(demo.PEOPLE)
+    everyone = [*demo.PEOPLE, *demo_pulse.TEAM]
+    assert sorted(p["email"] for p in document["people"]) == sorted(p.email for p in everyone)
+    assert len(document["members"]) == len(everyone)
+    assert len(document["pulse_waves"]) == len(demo_pulse.WAVES)
+    assert len(document["pulse_responses"]) > 100 and document["pulse_comments"]
+    assert "invitation" not in demo_archive and "person" not in str(document["pulse_responses"])
     assert all(set(person) == {"email", "name"} for person in document["people"])
     assert "password" not in demo_archive
     assert all(sum(Decimal(s["percent"]) for s in r["shares"]) == 100 for r in document["risks"])
@@ -214,6 +219,21 @@ CORRUPTIONS = {
         "$.participants[0].partner_id",
         "is not in partners",
     ),
+    "pulse answer to an item its wave did not ask": (
+        lambda document: document["pulse_responses"][0]["answers"].update(zz1=4),
+        "$.pulse_responses[0].answers.zz1",
+        "is not an item of its wave",
+    ),
+    "pulse answer off the scale": (
+        lambda document: document["pulse_responses"][0]["answers"].update(to1=8),
+        "$.pulse_responses[0].answers.to1",
+        "less than or equal to 7",
+    ),
+    "pulse comment of an unknown wave": (
+        _set("pulse_comments.0.wave_id", "pw_unknown"),
+        "$.pulse_comments[0].wave_id",
+        "is not in pulse_waves",
+    ),
     "duplicate id": (
         lambda document: document["risks"][1].update(id=document["risks"][0]["id"]),
         "$.risks[1].id",
@@ -286,10 +306,12 @@ def test_only_the_operator_and_site_admins_move_archives_and_admins_see_nothing_
             do_import_archive(uow, member, json.loads(demo_archive))
     full = json.loads(demo_archive)
     assert full["partner_notes"] and full["votes"]
+    assert full["pulse_responses"] and full["pulse_comments"]
     assert by_admin["partner_notes"] == by_admin["votes"] == []
+    assert by_admin["pulse_responses"] == by_admin["pulse_comments"] == []
     assert all(participant["email"] is None for participant in by_admin["participants"])
     assert [p | {"email": None} for p in full["participants"]] == by_admin["participants"]
-    private = {"partner_notes", "votes", "participants"}
+    private = {"partner_notes", "votes", "participants", "pulse_responses", "pulse_comments"}
     assert {k: v for k, v in by_admin.items() if k not in private} == {
         k: v for k, v in full.items() if k not in private
     }
@@ -300,6 +322,8 @@ def test_only_the_operator_and_site_admins_move_archives_and_admins_see_nothing_
 texts = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40
 ).filter(str.strip)
+storable = st.characters(codec="utf-8", exclude_characters="\x00")
+"""Any character a database can store: not NUL, not a lone surrogate (the models refuse both)."""
 days = st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31))
 amounts = st.decimals(min_value=0, max_value=Decimal("1e12"), places=2, allow_nan=False)
 
@@ -327,7 +351,7 @@ def alliance_specs(draw: st.DrawFn) -> dict[str, Any]:
             "kind": st.sampled_from(list(m.AgreementKind)),
             "effective_on": days,
             "signed_on": st.none() | days,
-            "summary": st.text(max_size=80),
+            "summary": st.text(storable, max_size=80),
         }
     )
     risk = st.fixed_dictionaries(

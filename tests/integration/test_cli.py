@@ -86,7 +86,7 @@ def test_users_passwords_and_tokens(cli: Cli) -> None:
     assert "already exists" in cli.fails(
         "user", "create", "ann@example.org", "--name", "Ann", input="another long one\n"
     )
-    assert "password: must be at least 10 characters" in cli.fails(
+    assert "password: must be at least 12 characters" in cli.fails(
         "user", "create", "bob@example.org", "--name", "Bob", input="short\n"
     )
     assert "error: password:" in cli.fails("user", "create", "bob@example.org", "--name", "B")
@@ -186,7 +186,8 @@ def test_serve_and_demo_hand_the_web_app_to_uvicorn(
 
     served: list[tuple[str, str, int]] = []
 
-    def run(app: object, host: str, port: int) -> None:
+    def run(app: object, host: str, port: int, **options: object) -> None:
+        assert options["proxy_headers"] is False, "uvicorn must not trust X-Forwarded-For"
         served.append((type(app).__name__, host, port))
 
     monkeypatch.setattr(uvicorn, "run", run)

@@ -77,9 +77,12 @@ def seed(settings: Settings) -> Seeded:
     try:
         with runtime.uow() as uow:
             founder = do_create_person(
-                uow, None, PersonInput(email="founder@a.example", name="Founder"), None,
+                uow,
+                None,
+                PersonInput(email="founder@a.example", name="Founder"),
+                None,
                 bootstrap=True,
-            )  # fmt: skip
+            )
             alliance = alliances.do_create_alliance(
                 uow, founder, AllianceCreate(name="Busy", kind="consortium", organization_name="A")
             )

@@ -15,6 +15,7 @@ import typer
 from typer.testing import CliRunner
 
 from coauthor.analysis.opinion import VoteMatrix, adjusted_rand_index, analyze
+from coauthor.cli.deliberation import deliberation_app, parse_statement_ids
 from coauthor.interop.polis import (
     PolisExport,
     PolisImportError,
@@ -24,7 +25,6 @@ from coauthor.interop.polis import (
     with_meta,
     write_polis_export,
 )
-from coauthor.interop.polis_cli import deliberation_app, parse_statement_ids
 
 DATA = Path(__file__).parents[1] / "data" / "polis"
 CONVERSATIONS = sorted(p.name for p in DATA.iterdir() if p.is_dir())

@@ -17,6 +17,7 @@ from coauthor.domain.errors import Busy, Conflict
 from coauthor.runtime import Runtime, build_runtime
 from coauthor.services import eventlog
 from coauthor.services.accounts.login import LoginLimits, do_sign_in
+from coauthor.services.accounts.sessions import Client, SessionRules
 from tests.pg import PostgresServer
 
 
@@ -95,9 +96,11 @@ def test_appends_wait_for_the_chain_head_lock_on_postgresql(
     try:
         append_with_timeout(runtime, "first")
         holder = psycopg.connect(
-            host=postgres_server.host, port=postgres_server.port, user=postgres_server.user,
+            host=postgres_server.host,
+            port=postgres_server.port,
+            user=postgres_server.user,
             dbname=name,
-        )  # fmt: skip
+        )
         holder.execute("SELECT seq FROM chain_heads WHERE chain_id = 'site' FOR UPDATE")
         with pytest.raises(Busy):
             append_with_timeout(runtime, "blocked")
@@ -123,12 +126,13 @@ def append_with_timeout(runtime: Runtime, kind: str) -> None:
 
 
 def test_old_login_failures_are_pruned(runtime: Runtime) -> None:
-    limits = LoginLimits(max_attempts=3, window_seconds=300)
+    limits = LoginLimits(per_account=3, per_address=3, window_seconds=300)
+    rules = SessionRules(lifetime=timedelta(hours=8), idle=timedelta(minutes=30))
     with runtime.uow() as uow:
         for _ in range(5):
-            uow.write(do_sign_in, "nobody@example.org", "wrong", "10.0.0.1", limits)
+            uow.write(do_sign_in, "nobody@example.org", "wrong", Client("10.0.0.1"), limits, rules)
             runtime.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
         runtime.clock.advance(timedelta(seconds=400))  # type: ignore[attr-defined]
-        uow.write(do_sign_in, "other@example.org", "wrong", "10.0.0.2", limits)
+        uow.write(do_sign_in, "other@example.org", "wrong", Client("10.0.0.2"), limits, rules)
         kept = uow.session.scalar(sa.select(sa.func.count()).select_from(login_failures))
-    assert kept == 1
+    assert kept == 2  # the last attempt, counted under its account and its address

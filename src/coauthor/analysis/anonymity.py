@@ -9,7 +9,11 @@ Three rules, after the practice of employee-survey products (REFERENCE.md):
    ``threshold`` people, or subtracting one result from the other reveals the
    few who differ. For groups given as sets of people this is the size of
    their symmetric difference; nested groups (a partner and that partner's
-   managers) are the usual case.
+   managers) are the usual case. Subtracting *several* groups counts too:
+   a reported group less every reported group inside it must leave nobody
+   or at least ``threshold`` people (the alliance less all its partners but
+   one small one reveals that one), and a total is shown only when the
+   counts it hides add up to 0 or at least ``threshold``.
 3. **Releases.** A result that changes as people act (a live deliberation, a
    running wave) is published in releases: the next release only once at
    least ``threshold`` people have acted since the last one, so that two
@@ -22,7 +26,7 @@ export sees a number.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -69,9 +73,42 @@ def reportable_groups(
         members = groups[key]
         if not reportable(len(set(members)), threshold):
             continue
-        if all(distinct_enough(members, groups[other], threshold) for other in kept):
+        if not all(distinct_enough(members, groups[other], threshold) for other in kept):
+            continue
+        if leaves_no_small_remainder([groups[k] for k in (*kept, key)], threshold):
             kept.append(key)
     return kept
+
+
+def leaves_no_small_remainder(groups: Sequence[Collection[P]], threshold: int) -> bool:
+    """Whether no group, less the groups reported inside it, leaves 1..threshold−1 people.
+
+    The whole alliance, its partners A and B reported, and a third partner C
+    of two people: the alliance less A less B is C. For nested or disjoint
+    groups (alliance, partners, partner × role band) every set that
+    subtraction can reach is a union of these remainders, so checking them
+    is enough.
+    """
+    sets = [frozenset(group) for group in groups]
+    for outer in sets:
+        inner = [other for other in sets if other < outer]
+        if not inner:
+            continue
+        remainder = len(outer - frozenset().union(*inner))
+        if 0 < remainder < threshold:
+            return False
+    return True
+
+
+def shown_total(counts: Iterable[int], threshold: int) -> int | None:
+    """The sum of ``counts``, unless it would reveal the hidden ones (rule 1 by subtraction).
+
+    Each count is shown as :func:`shown_count` shows it; the total is None
+    when the counts that are hidden add up to 1..threshold−1.
+    """
+    values = list(counts)
+    hidden = sum(count for count in values if shown_count(count, threshold) is None)
+    return sum(values) if hidden == 0 or hidden >= threshold else None
 
 
 def release_due(acted_since_last: int, released_before: bool, total: int, threshold: int) -> bool:

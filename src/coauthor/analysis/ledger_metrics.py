@@ -21,7 +21,8 @@ Conventions that hold for every figure:
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import enum
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from typing import Any, Literal
 import numpy as np
 
 from coauthor.domain.ledger import (
+    PHASE_STATES,
     CommitmentState,
     Move,
     Party,
@@ -55,6 +57,7 @@ ANSWERER = {
     Phase.REPORTED: Party.CUSTOMER,
 }
 OPENER = {Move.REQUEST: Party.CUSTOMER, Move.OFFER: Party.PERFORMER}
+WAITING_STATES = frozenset({State.WAITING_FOR_ANSWER, State.REPORTED_COMPLETE})
 
 
 @dataclass(frozen=True)
@@ -275,334 +278,709 @@ class LedgerMetrics:
 
 
 # ------------------------------------------------------- per-commitment facts
+#
+# The figures are computed in two stages. ``summarize`` folds one commitment's
+# acts into ``CommitmentFacts``: everything the figures need that does not
+# depend on the moment they are taken (an answered wait, how a promise ended,
+# when an open promise becomes late). Services store these facts beside each
+# commitment, recomputed in the same write as every move, so figures over a
+# large ledger never replay acts. ``FactsTable`` holds many commitments'
+# facts as columns, and the aggregation resolves what depends on ``now``
+# (waits still open, promises still open past their due date, silence in
+# state 3) with array arithmetic.
 
 
 @dataclass(frozen=True)
-class _Step:
-    act: SpeechAct
-    before: CommitmentState
-    after: CommitmentState
+class AnsweredWait:
+    """A stay in state 2 or 4 that the party owing the answer ended, and its length."""
 
-
-@dataclass(frozen=True)
-class _Wait:
+    state: State
     answerer: Party
     hours: float
-    answered: bool
 
 
 @dataclass(frozen=True)
-class _Lapse:
-    past_due: bool = False
-    lapsed: bool = False
-    current: bool = False
+class CommitmentFacts:
+    """What the figures need from one opened commitment; nothing here depends on ``now``.
 
+    - ``outcome`` is the judgement of a closed promise ("kept", "broken" or None:
+      not judged); ``broken_after`` is the moment after which an open promise is
+      late (None: it cannot become late as it stands).
+    - ``lapsed_before`` / ``past_due_before`` cover the stays in state 3 that
+      ended; the current stay, if any, is described by ``due_in_3`` (the due date
+      in force, None when not in 3 or without one), ``renegotiating`` and
+      ``spoke_in_3`` (the performer's last completion report, renegotiation,
+      renege or note in this stay).
+    - ``waiting_since`` / ``waiting_state`` / ``waiting_answerer``: a stay in 2
+      or 4 still waiting for an answer.
+    """
 
-@dataclass(frozen=True)
-class _Facts:
-    """Everything the figures need from one opened commitment."""
-
-    record: CommitmentRecord
+    alliance_id: str
+    commitment_id: str
+    customer_partner_id: str
+    performer_partner_ids: tuple[str, ...]
+    opened_at: datetime
+    last_move_at: datetime
     opener: Party
     explicit: bool
     promised: bool
-    outcome: Outcome | None
     ended: State | None
-    waits_in_2: tuple[_Wait, ...]
-    waits_in_4: tuple[_Wait, ...]
-    candid: tuple[tuple[Party, Move], ...]
+    outcome: Outcome | None
+    broken_after: datetime | None
     counter_offers: int
     reports: int
     rework_loops: int
-    lapse: _Lapse
+    customer_declines: int
+    performer_declines: int
+    customer_counters: int
+    performer_counters: int
+    lapsed_before: bool
+    past_due_before: bool
+    due_in_3: datetime | None
+    renegotiating: bool
+    spoke_in_3: datetime | None
+    waiting_since: datetime | None
+    waiting_state: State | None
+    waiting_answerer: Party | None
+    answered: tuple[AnsweredWait, ...]
 
 
-def _hours(start: datetime, end: datetime) -> float:
-    return (end - start).total_seconds() / SECONDS_PER_HOUR
-
-
-def _steps(acts: Sequence[SpeechAct]) -> list[_Step]:
-    steps, state = [], CommitmentState()
+def _states(acts: Sequence[SpeechAct]) -> list[CommitmentState]:
+    """The state after each act."""
+    states, state = [], CommitmentState()
     for act in acts:
-        after = step(state, act)
-        steps.append(_Step(act, state, after))
-        state = after
-    return steps
+        state = step(state, act)
+        states.append(state)
+    return states
 
 
-def _waits(steps: list[_Step], now: datetime, state: State) -> tuple[_Wait, ...]:
-    """Each stay in ``state``: answered when the party who owed the answer moved it on.
-
-    A stay ended by the other party (an asker withdrawing in state 2) had no
-    answer and is left out; a stay that lasts until ``now`` is still waiting.
-    """
-    waits: list[_Wait] = []
-    started: tuple[datetime, Party] | None = None
-    for each in steps:
-        arrives = each.after.state is state and each.before.state is not state
-        leaves = each.before.state is state and each.after.state is not state
-        if arrives:
-            started = (each.act.at, ANSWERER[each.after.phase])
-        elif leaves and started is not None:
-            since, answerer = started
-            if each.act.party is answerer:
-                waits.append(_Wait(answerer, _hours(since, each.act.at), answered=True))
-            started = None
-    if started is not None:
-        since, answerer = started
-        waits.append(_Wait(answerer, _hours(since, now), answered=False))
-    return tuple(waits)
-
-
-def _overdue(state: CommitmentState, last_report: datetime | None, at: datetime) -> bool:
-    """Whether a promise standing as ``state`` is late at ``at``.
+def _late_after(state: CommitmentState, last_report: datetime | None) -> datetime | None:
+    """After which moment a promise standing as ``state`` is late (None: it is not judged).
 
     A pending renegotiation is not judged; a completion report made by the due
     date and waiting for the customer is not late.
     """
     due = state.terms.due_at if state.terms else None
-    if state.phase is Phase.RENEGOTIATING or due is None or at <= due:
-        return False
+    if state.phase is Phase.RENEGOTIATING or due is None:
+        return None
     reported_in_time = last_report is not None and last_report <= due
-    return not (state.phase is Phase.REPORTED and reported_in_time)
+    if state.phase is Phase.REPORTED and reported_in_time:
+        return None
+    return due
 
 
-def _outcome(steps: list[_Step], final: CommitmentState, now: datetime) -> Outcome | None:
-    """Kept, broken, or not yet judged (see ``reliability`` in docs/ledger.md)."""
-    reports = [each.act.at for each in steps if each.act.move is Move.REPORT_COMPLETION]
-    last_report = reports[-1] if reports else None
+def _judgement(
+    final: CommitmentState,
+    before_final: CommitmentState,
+    last_act: SpeechAct,
+    last_report: datetime | None,
+) -> tuple[Outcome | None, datetime | None]:
+    """(outcome of a closed promise, moment an open one turns late); see ``reliability``."""
     if final.phase is Phase.FULFILLED:
         due = final.terms.due_at if final.terms else None
         on_time = due is None or (last_report is not None and last_report <= due)
-        return "kept" if on_time else "broken"
+        return ("kept" if on_time else "broken"), None
     if final.phase is Phase.RENEGED:
-        return "broken"
+        return "broken", None
     if final.phase is Phase.CANCELLED:
-        cancelling = steps[-1]
-        late = _overdue(cancelling.before, last_report, cancelling.act.at)
-    else:
-        late = _overdue(final, last_report, now)
-    return "broken" if late else None
+        late_after = _late_after(before_final, last_report)
+        late = late_after is not None and last_act.at > late_after
+        return ("broken" if late else None), None
+    return None, _late_after(final, last_report)
 
 
-def _span_lapse(end_state: CommitmentState, end: datetime, spoke: list[datetime]) -> _Lapse:
-    due = end_state.terms.due_at if end_state.terms else None
-    if due is None or end <= due:
-        return _Lapse()
-    waiting_for_customer = end_state.phase is Phase.RENEGOTIATING
-    silent = not waiting_for_customer and not any(at > due for at in spoke)
-    return _Lapse(past_due=True, lapsed=silent)
+class _Fold:
+    """One pass over a commitment's acts and the state after each, gathering its facts.
 
+    Waits: each stay in state 2 or 4 is answered when the party who owed the
+    answer moves it on; a stay ended by the other party (an asker withdrawing
+    in state 2) had no answer and is left out, and so is an answer given at
+    the very moment of the question (an obligation's period enters the ledger
+    asked and promised at once: nobody waited); a stay that has not ended is
+    kept apart as (since, state, who owes the answer).
 
-def _lapse(steps: list[_Step], final: CommitmentState, now: datetime) -> _Lapse:
-    """Whether a due date passed in state 3 and the performer said nothing after it.
-
-    Each stay in state 3 is judged on the due date in force when it ends (by
-    the move that leaves 3, or ``now``): past due if that date is before the
-    end; lapsed if, besides, no completion report, renegotiation, renege or
-    progress note came from the performer after it, unless the stay ends with a
-    renegotiation waiting for the customer's answer.
+    Silent lapses: each stay in state 3 is judged on the due date in force
+    when it ends (by the move that leaves 3, or ``now``): past due if that date
+    is before the end; lapsed if, besides, no completion report,
+    renegotiation, renege or progress note came from the performer after it,
+    unless the stay ends with a renegotiation waiting for the customer's
+    answer. The stays that ended are judged here; the current one is left to
+    ``now`` (``due_in_3``, ``renegotiating``, ``spoke_in_3``).
     """
-    spans: list[_Lapse] = []
-    spoke: list[datetime] = []
-    for each in steps:
-        in_3 = each.before.state is State.PROMISED
-        if in_3 and each.act.party is Party.PERFORMER and each.act.move in SPEAKING_UP:
-            spoke.append(each.act.at)
-        if in_3 and each.after.state is not State.PROMISED:
-            spans.append(_span_lapse(each.before, each.act.at, spoke))
-        if not in_3:
-            spoke = []
-    current = _Lapse()
-    if final.state is State.PROMISED:
-        current = _span_lapse(final, now, spoke)
-        spans.append(current)
-    return _Lapse(
-        past_due=any(span.past_due for span in spans),
-        lapsed=any(span.lapsed for span in spans),
-        current=current.lapsed,
+
+    def __init__(self) -> None:
+        self.counts: Counter[Move] = Counter()
+        self.candid: Counter[tuple[Party, bool]] = Counter()
+        self.last_report: datetime | None = None
+        self.answered: list[AnsweredWait] = []
+        self.waiting: tuple[datetime, State, Party] | None = None
+        self.lapsed = self.past_due = False
+        self.spoke: datetime | None = None
+
+    def add(self, act: SpeechAct, before: CommitmentState, after: CommitmentState) -> None:
+        move = act.move
+        self.counts[move] += 1
+        if move is Move.REPORT_COMPLETION:
+            self.last_report = act.at
+        if move in CANDID_MOVES:
+            self.candid[(act.party, move is Move.DECLINE)] += 1
+        was, now = PHASE_STATES[before.phase], PHASE_STATES[after.phase]
+        if was is not now:
+            self._wait_ends(act, now, after.phase)
+        if was is State.PROMISED:
+            self._in_3(act, before, now)
+        else:
+            self.spoke = None
+
+    def _wait_ends(self, act: SpeechAct, now: State, phase: Phase) -> None:
+        if self.waiting is not None:
+            since, state, answerer = self.waiting
+            waited = (act.at - since).total_seconds() / SECONDS_PER_HOUR
+            if act.party is answerer and waited > 0:
+                self.answered.append(AnsweredWait(state, answerer, waited))
+            self.waiting = None
+        if now in WAITING_STATES:
+            self.waiting = (act.at, now, ANSWERER[phase])
+
+    def _in_3(self, act: SpeechAct, before: CommitmentState, now: State) -> None:
+        if act.party is Party.PERFORMER and act.move in SPEAKING_UP:
+            self.spoke = act.at
+        if now is State.PROMISED:
+            return
+        due = before.terms.due_at if before.terms else None
+        if due is not None and act.at > due:
+            self.past_due = True
+            waiting_for_customer = before.phase is Phase.RENEGOTIATING
+            spoke_after = self.spoke is not None and self.spoke > due
+            self.lapsed |= not waiting_for_customer and not spoke_after
+
+
+def summarize(
+    acts: Sequence[SpeechAct],
+    *,
+    alliance_id: str,
+    commitment_id: str,
+    customer_partner_id: str,
+    performer_partner_ids: Sequence[str],
+    states: Sequence[CommitmentState] | None = None,
+) -> CommitmentFacts | None:
+    """The facts of one commitment from its acts (in time order); None if not opened yet.
+
+    ``states``, when the caller replayed the acts already, is the state after
+    each act; the acts are not folded again.
+    """
+    if not acts:
+        return None
+    states = _states(acts) if states is None else states
+    fold, before = _Fold(), CommitmentState()
+    for act, after in zip(acts, states, strict=True):
+        fold.add(act, before, after)
+        before = after
+    final = states[-1]
+    before_final = states[-2] if len(states) > 1 else CommitmentState()
+    promised = any(PHASE_STATES[visit.phase] is State.PROMISED for visit in final.path)
+    judged = _judgement(final, before_final, acts[-1], fold.last_report)
+    outcome, broken_after = judged if promised else (None, None)
+    in_3 = PHASE_STATES[final.phase] is State.PROMISED
+    waiting = fold.waiting
+    return CommitmentFacts(
+        alliance_id=alliance_id,
+        commitment_id=commitment_id,
+        customer_partner_id=customer_partner_id,
+        performer_partner_ids=tuple(performer_partner_ids),
+        opened_at=acts[0].at,
+        last_move_at=acts[-1].at,
+        opener=OPENER[acts[0].move],
+        explicit=acts[0].terms.is_explicit,
+        promised=promised,
+        ended=final.state if promised and final.is_terminal else None,
+        outcome=outcome,
+        broken_after=broken_after,
+        counter_offers=fold.counts[Move.COUNTER_OFFER],
+        reports=fold.counts[Move.REPORT_COMPLETION],
+        rework_loops=fold.counts[Move.DECLARE_NOT_SATISFIED],
+        customer_declines=fold.candid[(Party.CUSTOMER, True)],
+        performer_declines=fold.candid[(Party.PERFORMER, True)],
+        customer_counters=fold.candid[(Party.CUSTOMER, False)],
+        performer_counters=fold.candid[(Party.PERFORMER, False)],
+        lapsed_before=fold.lapsed,
+        past_due_before=fold.past_due,
+        due_in_3=(final.terms.due_at if final.terms else None) if in_3 else None,
+        renegotiating=in_3 and final.phase is Phase.RENEGOTIATING,
+        spoke_in_3=fold.spoke if in_3 else None,
+        waiting_since=waiting[0] if waiting else None,
+        waiting_state=waiting[1] if waiting else None,
+        waiting_answerer=waiting[2] if waiting else None,
+        answered=tuple(fold.answered),
     )
 
 
-def _facts(record: CommitmentRecord, now: datetime) -> _Facts | None:
-    """The per-commitment facts, or None for a commitment not opened yet."""
-    if not record.acts:
-        return None
-    if record.acts[-1].at > now:
-        raise ValueError(f"commitment {record.commitment_id} has acts after now ({now})")
-    steps = _steps(record.acts)
-    final = steps[-1].after
-    if final != record.state:
+def facts_of_record(record: CommitmentRecord) -> CommitmentFacts | None:
+    """The facts of a record, after checking its state is what its acts add up to."""
+    if record.acts and replay(record.acts) != record.state:
         raise ValueError(
             f"commitment {record.commitment_id}: its state is not what its acts add up to"
         )
-    moves = Counter(each.act.move for each in steps)
-    promised = bool(final.entries(State.PROMISED))
-    return _Facts(
-        record=record,
-        opener=OPENER[record.acts[0].move],
-        explicit=record.acts[0].terms.is_explicit,
-        promised=promised,
-        outcome=_outcome(steps, final, now) if promised else None,
-        ended=final.state if promised and final.is_terminal else None,
-        waits_in_2=_waits(steps, now, State.WAITING_FOR_ANSWER),
-        waits_in_4=_waits(steps, now, State.REPORTED_COMPLETE),
-        candid=tuple((act.party, act.move) for act in record.acts if act.move in CANDID_MOVES),
-        counter_offers=moves[Move.COUNTER_OFFER],
-        reports=moves[Move.REPORT_COMPLETION],
-        rework_loops=moves[Move.DECLARE_NOT_SATISFIED],
-        lapse=_lapse(steps, final, now),
+    return summarize(
+        record.acts,
+        alliance_id=record.alliance_id,
+        commitment_id=record.commitment_id,
+        customer_partner_id=record.customer_partner_id,
+        performer_partner_ids=record.performer_partner_ids,
     )
+
+
+# ----------------------------------------------------------------- the table
+
+FACT_COLUMNS: tuple[str, ...] = (
+    "alliance_id",
+    "commitment_id",
+    "customer_partner_id",
+    "performer_partner_ids",
+    "opened_at",
+    "last_move_at",
+    "opener",
+    "explicit",
+    "promised",
+    "ended",
+    "outcome",
+    "broken_after",
+    "counter_offers",
+    "reports",
+    "rework_loops",
+    "customer_declines",
+    "performer_declines",
+    "customer_counters",
+    "performer_counters",
+    "lapsed_before",
+    "past_due_before",
+    "due_in_3",
+    "renegotiating",
+    "spoke_in_3",
+    "waiting_since",
+    "waiting_state",
+    "waiting_answerer",
+)
+"""The flat form of ``CommitmentFacts`` (``fact_row``): partner ids joined by spaces,
+moments as seconds since the epoch (UTC), states as numbers, parties and outcomes
+as their names, flags as 0 or 1; None stays None."""
+
+WAIT_COLUMNS: tuple[str, ...] = ("commitment_id", "state", "answerer", "hours")
+"""The flat form of an ``AnsweredWait`` (``wait_rows``), with its commitment's id."""
+
+OUTCOME_CODES = {None: 0, "kept": 1, "broken": 2}
+
+
+def _seconds(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def _name(value: enum.Enum | None) -> Any:
+    return None if value is None else value.value
+
+
+def fact_row(facts: CommitmentFacts) -> dict[str, Any]:
+    """``facts`` as plain values keyed by ``FACT_COLUMNS`` (what a database row holds)."""
+    return {
+        "alliance_id": facts.alliance_id,
+        "commitment_id": facts.commitment_id,
+        "customer_partner_id": facts.customer_partner_id,
+        "performer_partner_ids": " ".join(facts.performer_partner_ids),
+        "opened_at": _seconds(facts.opened_at),
+        "last_move_at": _seconds(facts.last_move_at),
+        "opener": facts.opener.value,
+        "explicit": int(facts.explicit),
+        "promised": int(facts.promised),
+        "ended": int(facts.ended) if facts.ended is not None else None,
+        "outcome": facts.outcome,
+        "broken_after": _seconds(facts.broken_after),
+        "counter_offers": facts.counter_offers,
+        "reports": facts.reports,
+        "rework_loops": facts.rework_loops,
+        "customer_declines": facts.customer_declines,
+        "performer_declines": facts.performer_declines,
+        "customer_counters": facts.customer_counters,
+        "performer_counters": facts.performer_counters,
+        "lapsed_before": int(facts.lapsed_before),
+        "past_due_before": int(facts.past_due_before),
+        "due_in_3": _seconds(facts.due_in_3),
+        "renegotiating": int(facts.renegotiating),
+        "spoke_in_3": _seconds(facts.spoke_in_3),
+        "waiting_since": _seconds(facts.waiting_since),
+        "waiting_state": int(facts.waiting_state) if facts.waiting_state is not None else None,
+        "waiting_answerer": _name(facts.waiting_answerer),
+    }
+
+
+def wait_rows(facts: CommitmentFacts) -> list[dict[str, Any]]:
+    """The answered waits of ``facts`` keyed by ``WAIT_COLUMNS``, in the order they ended."""
+    return [
+        {
+            "commitment_id": facts.commitment_id,
+            "state": int(wait.state),
+            "answerer": wait.answerer.value,
+            "hours": wait.hours,
+        }
+        for wait in facts.answered
+    ]
+
+
+FLOAT_FACTS = (
+    "opened_at",
+    "last_move_at",
+    "broken_after",
+    "due_in_3",
+    "spoke_in_3",
+    "waiting_since",
+)
+FLAG_FACTS = ("explicit", "promised", "lapsed_before", "past_due_before", "renegotiating")
+INT_FACTS = (
+    "ended",
+    "waiting_state",
+    "counter_offers",
+    "reports",
+    "rework_loops",
+    "customer_declines",
+    "performer_declines",
+    "customer_counters",
+    "performer_counters",
+)
+
+
+def _floats(values: Sequence[Any]) -> np.ndarray:
+    """None becomes NaN (numpy's own conversion, in C)."""
+    return np.array(values, dtype=float)
+
+
+def _ints(values: Sequence[Any]) -> np.ndarray:
+    """None becomes 0."""
+    return np.nan_to_num(np.array(values, dtype=float), nan=0).astype(np.int64)
+
+
+def _flags(values: Sequence[Any]) -> np.ndarray:
+    return np.array(values, dtype=bool)
+
+
+def _equals(values: Sequence[Any], wanted: str) -> np.ndarray:
+    return np.array(values, dtype=object) == wanted if values else np.zeros(0, dtype=bool)
+
+
+@dataclass(frozen=True)
+class FactsTable:
+    """Many commitments' facts as columns (numpy arrays), ready to aggregate.
+
+    Rows are commitments; ``partner_ids`` (sorted) index the partner columns:
+    ``customer`` holds the customer partner's index and ``performers`` says,
+    per row and partner, whether that partner is on the performer side. Times
+    are seconds since the epoch (NaN for none). The answered waits are a table
+    of their own, each pointing at its commitment's row.
+    """
+
+    alliance_ids: np.ndarray
+    partner_ids: tuple[str, ...]
+    customer: np.ndarray
+    performers: np.ndarray
+    columns: dict[str, np.ndarray]
+    wait_row: np.ndarray
+    wait_state: np.ndarray
+    wait_by_customer: np.ndarray
+    wait_hours: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.alliance_ids)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.__dict__["columns"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @classmethod
+    def from_rows(
+        cls, fact_rows: Sequence[Sequence[Any]], wait_rows: Sequence[Sequence[Any]]
+    ) -> FactsTable:
+        """Build from tuples in ``FACT_COLUMNS`` and ``WAIT_COLUMNS`` order (database rows).
+
+        Each column is converted by numpy in one call (None becomes NaN, 0 or
+        False); the partners of each row are resolved once per distinct
+        combination, not once per row.
+        """
+        columns_of_rows = list(zip(*fact_rows, strict=True)) or [()] * len(FACT_COLUMNS)
+        raw = dict(zip(FACT_COLUMNS, columns_of_rows, strict=True))
+        customers, customer_of = np.unique(
+            np.array(raw["customer_partner_id"], dtype=object), return_inverse=True
+        )
+        combos, combo_of = np.unique(
+            np.array(raw["performer_partner_ids"], dtype=object), return_inverse=True
+        )
+        combo_sets = [tuple(text.split()) for text in combos.tolist()]
+        partner_ids = tuple(sorted({*customers.tolist(), *(p for ids in combo_sets for p in ids)}))
+        index = {partner: i for i, partner in enumerate(partner_ids)}
+        combo_rows = np.zeros((len(combo_sets), len(partner_ids)), dtype=bool)
+        for row, ids in enumerate(combo_sets):
+            combo_rows[row, [index[p] for p in ids]] = True
+        customer_index = np.array([index[p] for p in customers.tolist()], dtype=np.int64)
+        columns = {
+            "opened_by_customer": _equals(raw["opener"], Party.CUSTOMER.value),
+            "outcome": (_equals(raw["outcome"], "kept") + 2 * _equals(raw["outcome"], "broken")),
+            "waiting_by_customer": _equals(raw["waiting_answerer"], Party.CUSTOMER.value),
+            **{name: _floats(raw[name]) for name in FLOAT_FACTS},
+            **{name: _flags(raw[name]) for name in FLAG_FACTS},
+            **{name: _ints(raw[name]) for name in INT_FACTS},
+        }
+        ids = np.array(raw["commitment_id"], dtype=object)
+        order = np.argsort(ids, kind="stable")
+        waits = list(zip(*wait_rows, strict=True)) or [(), (), (), ()]
+        positions = np.searchsorted(ids[order], np.array(waits[0], dtype=object))
+        return cls(
+            alliance_ids=np.array(raw["alliance_id"], dtype=object),
+            partner_ids=partner_ids,
+            customer=customer_index[customer_of].reshape(-1) if len(customers) else _ints(()),
+            performers=combo_rows[combo_of.reshape(-1)]
+            if len(combos)
+            else np.zeros((0, len(partner_ids)), dtype=bool),
+            columns=columns,
+            wait_row=order[positions].astype(np.int64) if len(waits[0]) else _ints(()),
+            wait_state=_ints(waits[1]),
+            wait_by_customer=_equals(waits[2], Party.CUSTOMER.value),
+            wait_hours=_floats(waits[3]),
+        )
+
+    @classmethod
+    def of(cls, facts: Iterable[CommitmentFacts]) -> FactsTable:
+        every = list(facts)
+        rows = [tuple(fact_row(each).values()) for each in every]
+        waits = [tuple(row.values()) for each in every for row in wait_rows(each)]
+        return cls.from_rows(rows, waits)
+
+    def take(self, mask: np.ndarray) -> FactsTable:
+        """The rows where ``mask`` holds (and their waits); the partner columns stay as they are."""
+        new_row = np.cumsum(mask) - 1
+        kept_waits = mask[self.wait_row] if len(self.wait_row) else np.zeros(0, dtype=bool)
+        return FactsTable(
+            alliance_ids=self.alliance_ids[mask],
+            partner_ids=self.partner_ids,
+            customer=self.customer[mask],
+            performers=self.performers[mask],
+            columns={name: values[mask] for name, values in self.columns.items()},
+            wait_row=new_row[self.wait_row[kept_waits]],
+            wait_state=self.wait_state[kept_waits],
+            wait_by_customer=self.wait_by_customer[kept_waits],
+            wait_hours=self.wait_hours[kept_waits],
+        )
+
+    def periods(self, period: Period) -> np.ndarray:
+        """Each row's period of opening (UTC): '2024-03' or '2024-Q1'."""
+        seconds = np.floor(self.opened_at).astype(np.int64)
+        months = seconds.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
+        years, month = months // 12 + 1970, months % 12 + 1
+        if period == "month":
+            labels = [f"{y}-{m:02d}" for y, m in zip(years.tolist(), month.tolist(), strict=True)]
+        else:
+            labels = [
+                f"{y}-Q{(m - 1) // 3 + 1}"
+                for y, m in zip(years.tolist(), month.tolist(), strict=True)
+            ]
+        return np.array(labels, dtype=object)
 
 
 # ---------------------------------------------------------------- aggregation
 
 
 @dataclass(frozen=True)
-class _View:
-    """Which facts count: all of them, or those of one partner on the side a figure is about."""
+class _Sides:
+    """Which rows count on each side: every row, or those where one partner stands there."""
 
-    facts: tuple[_Facts, ...]
-    partner_id: str | None
+    customer: np.ndarray
+    performer: np.ndarray
 
-    def on_side(self, facts: _Facts, party: Party) -> bool:
-        return self.partner_id is None or self.partner_id in facts.record.partners(party)
+    @classmethod
+    def of(cls, table: FactsTable, partner_id: str | None) -> _Sides:
+        if partner_id is None:
+            every = np.ones(len(table), dtype=bool)
+            return cls(every, every)
+        if partner_id not in table.partner_ids:
+            none = np.zeros(len(table), dtype=bool)
+            return cls(none, none)
+        column = table.partner_ids.index(partner_id)
+        return cls(table.customer == column, table.performers[:, column].copy())
 
-    def involved(self, facts: _Facts) -> bool:
-        return any(self.on_side(facts, party) for party in Party)
-
-    def where(self, party: Party) -> list[_Facts]:
-        return [each for each in self.facts if self.on_side(each, party)]
+    def of_party(self, by_customer: np.ndarray) -> np.ndarray:
+        return np.where(by_customer, self.customer, self.performer)
 
 
-def _reliability(view: _View) -> tuple[Ratio, Ratio, Ratio]:
+def _count(mask: np.ndarray) -> int:
+    return int(np.count_nonzero(mask))
+
+
+def _total(values: np.ndarray, mask: np.ndarray) -> int:
+    return int(values[mask].sum())
+
+
+def _reliability(table: FactsTable, sides: _Sides, now: float) -> tuple[Ratio, Ratio, Ratio]:
     """(reliability, renege rate) on the performer side; cancel rate on the customer side."""
-    performing = [each for each in view.where(Party.PERFORMER) if each.promised]
-    judged = [each.outcome for each in performing if each.outcome is not None]
-    ended = [each.ended for each in performing if each.ended is not None]
-    asking_ended = [
-        each.ended for each in view.where(Party.CUSTOMER) if each.promised and each.ended
-    ]
+    promised = table.promised
+    late_now = now > table.broken_after  # NaN (never late) compares False
+    outcome = np.where(table.outcome != 0, table.outcome, np.where(late_now, 2, 0))
+    performing = sides.performer & promised
+    ended = table.ended != 0
+    asking_ended = sides.customer & promised & ended
     return (
-        Ratio(judged.count("kept"), len(judged)),
-        Ratio(ended.count(State.RENEGED), len(ended)),
-        Ratio(asking_ended.count(State.CANCELLED), len(asking_ended)),
+        Ratio(_count(performing & (outcome == 1)), _count(performing & (outcome != 0))),
+        Ratio(_count(performing & (table.ended == int(State.RENEGED))), _count(performing & ended)),
+        Ratio(_count(asking_ended & (table.ended == int(State.CANCELLED))), _count(asking_ended)),
     )
 
 
-def _waits_seen(view: _View, stays: Iterable[tuple[_Facts, _Wait]]) -> Waits:
-    """The waits where the party who owed the answer is on the view's side."""
-    seen = [wait for facts, wait in stays if view.on_side(facts, wait.answerer)]
-    return Waits(
-        tuple(wait.hours for wait in seen if wait.answered),
-        tuple(wait.hours for wait in seen if not wait.answered),
+def _hours_list(values: np.ndarray) -> tuple[float, ...]:
+    return tuple(values.tolist())
+
+
+def _waits_in(table: FactsTable, sides: _Sides, now: float, state: State) -> Waits:
+    """The waits in ``state`` where the party who owed the answer is on the view's side."""
+    rows = table.wait_row
+    side = np.where(table.wait_by_customer, sides.customer[rows], sides.performer[rows])
+    answered = table.wait_hours[side & (table.wait_state == int(state))]
+    waiting = (table.waiting_state == int(state)) & sides.of_party(table.waiting_by_customer)
+    hours = (now - table.waiting_since[waiting]) / SECONDS_PER_HOUR
+    return Waits(_hours_list(answered), _hours_list(hours))
+
+
+def _clarity_and_candor(table: FactsTable, sides: _Sides) -> tuple[Clarity, Candor]:
+    involved = sides.customer | sides.performer
+    opened_by_view = involved & sides.of_party(table.opened_by_customer)
+    requests = _count(involved)
+    by_customer, by_performer = involved & sides.customer, involved & sides.performer
+    declines = _total(table.customer_declines, by_customer) + _total(
+        table.performer_declines, by_performer
     )
-
-
-def _responsiveness(view: _View) -> tuple[Waits, Waits]:
-    """(waits in state 2 for an answer, waits in state 4 for the customer to declare)."""
-    in_2 = ((facts, wait) for facts in view.facts for wait in facts.waits_in_2)
-    in_4 = ((facts, wait) for facts in view.facts for wait in facts.waits_in_4)
-    return _waits_seen(view, in_2), _waits_seen(view, in_4)
-
-
-def _clarity_and_candor(view: _View) -> tuple[Clarity, Candor]:
-    involved = [each for each in view.facts if view.involved(each)]
-    opened_by_view = [each for each in involved if view.on_side(each, each.opener)]
-    candid = [move for each in involved for party, move in each.candid if view.on_side(each, party)]
+    counters = _total(table.customer_counters, by_customer) + _total(
+        table.performer_counters, by_performer
+    )
     clarity = Clarity(
-        explicit=Ratio(sum(each.explicit for each in opened_by_view), len(opened_by_view)),
-        counter_offers=sum(each.counter_offers for each in involved),
-        requests=len(involved),
+        explicit=Ratio(_count(opened_by_view & table.explicit), _count(opened_by_view)),
+        counter_offers=_total(table.counter_offers, involved),
+        requests=requests,
     )
-    candor = Candor(
-        declines=candid.count(Move.DECLINE),
-        counters=len(candid) - candid.count(Move.DECLINE),
-        requests=len(involved),
-    )
-    return clarity, candor
+    return clarity, Candor(declines=declines, counters=counters, requests=requests)
 
 
-def _silent_lapses(view: _View) -> SilentLapses:
-    lapses = [each.lapse for each in view.where(Party.PERFORMER) if each.promised]
+def _silent_lapses(table: FactsTable, sides: _Sides, now: float) -> SilentLapses:
+    performing = sides.performer & table.promised
+    past_due_now = now > table.due_in_3
+    spoke_after = table.spoke_in_3 > table.due_in_3
+    lapsed_now = past_due_now & ~table.renegotiating & ~spoke_after
     return SilentLapses(
-        lapsed=sum(lapse.lapsed for lapse in lapses),
-        current=sum(lapse.current for lapse in lapses),
-        past_due=sum(lapse.past_due for lapse in lapses),
+        lapsed=_count(performing & (table.lapsed_before | lapsed_now)),
+        current=_count(performing & lapsed_now),
+        past_due=_count(performing & (table.past_due_before | past_due_now)),
     )
 
 
-def _reciprocity(view: _View) -> Reciprocity:
-    involved = [each for each in view.facts if view.involved(each)]
-    asked: Counter[tuple[str, str]] = Counter()
-    promised: Counter[tuple[str, str]] = Counter()
-    partners: set[str] = set()
-    for each in involved:
-        record = each.record
-        partners |= {record.customer_partner_id, *record.performer_partner_ids}
-        for performer in record.performer_partner_ids:
-            cell = (record.customer_partner_id, performer)
-            asked[cell] += each.opener is Party.CUSTOMER
-            promised[cell] += each.promised
-    ids = tuple(sorted(partners))
-    return Reciprocity(
-        partner_ids=ids,
-        asked=tuple(tuple(asked[(row, col)] for col in ids) for row in ids),
-        promised=tuple(tuple(promised[(row, col)] for col in ids) for row in ids),
-    )
+def _reciprocity(table: FactsTable, sides: _Sides) -> Reciprocity:
+    involved = sides.customer | sides.performer
+    size = len(table.partner_ids)
+    customers = np.zeros((len(table), size), dtype=np.int64)
+    customers[np.arange(len(table)), table.customer] = 1
+    performers = table.performers.astype(np.int64)
+
+    def matrix(mask: np.ndarray) -> np.ndarray:
+        return customers[mask].T @ performers[mask]
+
+    asked = matrix(involved & table.opened_by_customer)
+    promised = matrix(involved & table.promised)
+    present = (customers[involved].sum(axis=0) + performers[involved].sum(axis=0)) > 0
+    keep = np.flatnonzero(present)
+    ids = tuple(table.partner_ids[i] for i in keep)
+
+    def square(values: np.ndarray) -> tuple[tuple[int, ...], ...]:
+        return tuple(tuple(int(v) for v in values[row, keep]) for row in keep)
+
+    return Reciprocity(partner_ids=ids, asked=square(asked), promised=square(promised))
 
 
-def _metrics(view: _View) -> LedgerMetrics:
-    reliability, renege_rate, cancel_rate = _reliability(view)
-    answer_waits, declaration_waits = _responsiveness(view)
-    clarity, candor = _clarity_and_candor(view)
-    involved = [each for each in view.facts if view.involved(each)]
+def table_metrics(
+    table: FactsTable, now: datetime, *, partner_id: str | None = None
+) -> LedgerMetrics:
+    """The figures over every row of ``table`` as at ``now``; with ``partner_id``, its view."""
+    if now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    moment = now.timestamp()
+    if len(table) and float(np.nanmax(table.last_move_at)) > moment:
+        raise ValueError(f"some commitments have acts after now ({now})")
+    sides = _Sides.of(table, partner_id)
+    involved = sides.customer | sides.performer
+    reliability, renege_rate, cancel_rate = _reliability(table, sides, moment)
+    clarity, candor = _clarity_and_candor(table, sides)
     return LedgerMetrics(
-        requests=len(involved),
-        promises=sum(each.promised for each in involved),
+        requests=_count(involved),
+        promises=_count(involved & table.promised),
         reliability=reliability,
         renege_rate=renege_rate,
         cancel_rate=cancel_rate,
-        answer_waits=answer_waits,
-        declaration_waits=declaration_waits,
+        answer_waits=_waits_in(table, sides, moment, State.WAITING_FOR_ANSWER),
+        declaration_waits=_waits_in(table, sides, moment, State.REPORTED_COMPLETE),
         clarity=clarity,
         candor=candor,
-        silent_lapses=_silent_lapses(view),
-        rework_loops=Ratio(
-            sum(each.rework_loops for each in involved), sum(each.reports for each in involved)
-        ),
-        reciprocity=_reciprocity(view),
+        silent_lapses=_silent_lapses(table, sides, moment),
+        rework_loops=Ratio(_total(table.rework_loops, involved), _total(table.reports, involved)),
+        reciprocity=_reciprocity(table, sides),
     )
 
 
-def _all_facts(records: Iterable[CommitmentRecord], now: datetime) -> tuple[_Facts, ...]:
-    if now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    return tuple(facts for record in records if (facts := _facts(record, now)) is not None)
+def table_by_partner(table: FactsTable, now: datetime) -> dict[str, LedgerMetrics]:
+    """Each partner's view (see the module docstring), for every partner in ``table``."""
+    return {partner: table_metrics(table, now, partner_id=partner) for partner in table.partner_ids}
+
+
+def table_by_period(
+    table: FactsTable, now: datetime, period: Period = "month", *, partner_id: str | None = None
+) -> dict[str, LedgerMetrics]:
+    """The figures of the commitments opened in each period (UTC), oldest period first."""
+    labels = table.periods(period)
+    return {
+        key: table_metrics(table.take(labels == key), now, partner_id=partner_id)
+        for key in sorted(set(labels.tolist()))
+    }
+
+
+def table_by_alliance(table: FactsTable, now: datetime) -> dict[str, LedgerMetrics]:
+    return {
+        key: table_metrics(table.take(table.alliance_ids == key), now)
+        for key in sorted(set(table.alliance_ids.tolist()))
+    }
 
 
 # ------------------------------------------------------------------ public API
+
+
+def _table(records: Iterable[CommitmentRecord], now: datetime) -> FactsTable:
+    if now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    facts = []
+    for record in records:
+        if record.acts and record.acts[-1].at > now:
+            raise ValueError(f"commitment {record.commitment_id} has acts after now ({now})")
+        summary = facts_of_record(record)
+        if summary is not None:
+            facts.append(summary)
+    return FactsTable.of(facts)
 
 
 def ledger_metrics(
     records: Iterable[CommitmentRecord], now: datetime, *, partner_id: str | None = None
 ) -> LedgerMetrics:
     """The figures over ``records`` as at ``now``; with ``partner_id``, that partner's view."""
-    return _metrics(_View(_all_facts(records, now), partner_id))
+    return table_metrics(_table(records, now), now, partner_id=partner_id)
 
 
 def by_alliance(records: Iterable[CommitmentRecord], now: datetime) -> dict[str, LedgerMetrics]:
-    groups: defaultdict[str, list[_Facts]] = defaultdict(list)
-    for facts in _all_facts(records, now):
-        groups[facts.record.alliance_id].append(facts)
-    return {key: _metrics(_View(tuple(groups[key]), None)) for key in sorted(groups)}
+    return table_by_alliance(_table(records, now), now)
 
 
 def by_partner(records: Iterable[CommitmentRecord], now: datetime) -> dict[str, LedgerMetrics]:
     """Each partner's view (see the module docstring), for every partner in ``records``."""
-    facts = _all_facts(records, now)
-    partners = sorted({p for each in facts for party in Party for p in each.record.partners(party)})
-    return {partner: _metrics(_View(facts, partner)) for partner in partners}
+    return table_by_partner(_table(records, now), now)
 
 
 def period_of(moment: datetime, period: Period) -> str:
@@ -621,7 +999,4 @@ def by_period(
     partner_id: str | None = None,
 ) -> dict[str, LedgerMetrics]:
     """The figures of the commitments opened in each period (UTC), oldest period first."""
-    groups: defaultdict[str, list[_Facts]] = defaultdict(list)
-    for facts in _all_facts(records, now):
-        groups[period_of(facts.record.acts[0].at, period)].append(facts)
-    return {key: _metrics(_View(tuple(groups[key]), partner_id)) for key in sorted(groups)}
+    return table_by_period(_table(records, now), now, period, partner_id=partner_id)

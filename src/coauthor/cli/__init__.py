@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from coauthor.cli import accounts, alliances, archive, deliberation, pulse, search, setup
+from coauthor.cli import accounts, alliances, archive, deliberation, ledger, pulse, search, setup
 from coauthor.cli.common import OperatorGroup
 
 app = typer.Typer(
@@ -20,7 +20,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for _commands in (setup, accounts, alliances, archive, deliberation, pulse, search):
+for _commands in (setup, accounts, alliances, archive, deliberation, ledger, pulse, search):
     _commands.register(app)
 
 __all__ = ["app"]

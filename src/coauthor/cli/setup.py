@@ -50,7 +50,9 @@ def _serve(current: Settings, host: str, port: int) -> None:
 
     from coauthor.web.app import create_app
 
-    uvicorn.run(create_app(current), host=host, port=port)
+    # Proxy headers are read by the app itself, and only from COAUTHOR_TRUSTED_PROXIES
+    # (web/client.py); uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1.
+    uvicorn.run(create_app(current), host=host, port=port, proxy_headers=False, server_header=False)
 
 
 def serve(host: HostOption = None, port: PortOption = None) -> None:

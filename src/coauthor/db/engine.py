@@ -18,6 +18,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 5000
+POOL_SIZE = 10
+POOL_OVERFLOW = 30
+"""With the pool's size this covers the 40 threads a server runs request handlers on."""
+POOL_TIMEOUT_SECONDS = 10
 WRITE_OPTION = "coauthor_write"
 """Execution option that makes a transaction on SQLite begin with ``BEGIN IMMEDIATE``."""
 
@@ -48,11 +52,23 @@ def make_engine(url: str) -> sa.Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False},
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+            pool_timeout=POOL_TIMEOUT_SECONDS,
+        )
         sa.event.listen(engine, "connect", _sqlite_connect)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
+    )
 
 
 def make_session_factory(engine: sa.Engine) -> sessionmaker[Session]:

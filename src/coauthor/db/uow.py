@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coauthor.clock import Clock, SystemClock
 from coauthor.db.engine import WRITE_OPTION
 from coauthor.domain.errors import Busy, Conflict
+from coauthor.eventkey import EventKey
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -75,9 +76,17 @@ def backoff_seconds(attempt: int) -> float:
 class UnitOfWork:
     """Wraps a session; leaving the block without committing rolls everything back."""
 
-    def __init__(self, session_factory: sessionmaker[Session], clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        clock: Clock | None = None,
+        *,
+        event_key: EventKey | None = None,
+    ) -> None:
         self._session_factory = session_factory
         self.clock: Clock = clock or SystemClock()
+        self.event_key = event_key
+        """The event log's keyed-hash secret (coauthor.eventkey), when the server has one."""
         self.session: Session
         self._after_commit: list[Callable[[], None]] = []
 

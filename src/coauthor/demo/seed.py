@@ -27,6 +27,8 @@ from typing import Any
 
 from coauthor.clock import Clock, FixedClock
 from coauthor.db.uow import UnitOfWork
+from coauthor.demo.ledger import plan_ledger
+from coauthor.demo.pulse import plan_pulse
 from coauthor.domain import model as m
 from coauthor.domain.errors import Conflict
 from coauthor.services.accounts import people
@@ -706,6 +708,8 @@ PLANS = (
     _plan_contributions,
     _plan_notes,
     _plan_deliberation,
+    plan_ledger,
+    plan_pulse,
 )
 
 

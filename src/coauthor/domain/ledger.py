@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from coauthor.domain.errors import Conflict, PermissionDenied, ValidationFailed
@@ -86,6 +86,12 @@ class Phase(enum.StrEnum):
     def label(self) -> str:
         return PHASE_LABELS[self]
 
+    @property
+    def awaits(self) -> Party | None:
+        """The party who owes the next answer (a request, an offer, a counter, a proposal
+        or a completion report to answer); None while the performer works or once closed."""
+        return AWAITS.get(self)
+
 
 PHASE_STATES: Mapping[Phase, State] = {
     Phase.OPENED: State.OPENED,
@@ -131,6 +137,16 @@ class Party(enum.StrEnum):
     @property
     def other(self) -> Party:
         return Party.PERFORMER if self is Party.CUSTOMER else Party.CUSTOMER
+
+
+AWAITS: Mapping[Phase, Party] = {
+    Phase.REQUESTED: Party.PERFORMER,
+    Phase.OFFERED: Party.CUSTOMER,
+    Phase.COUNTERED: Party.CUSTOMER,
+    Phase.OFFER_COUNTERED: Party.PERFORMER,
+    Phase.RENEGOTIATING: Party.CUSTOMER,
+    Phase.REPORTED: Party.CUSTOMER,
+}
 
 
 class Move(enum.StrEnum):
@@ -189,6 +205,9 @@ TERM_MOVES = frozenset(
     {Move.REQUEST, Move.OFFER, Move.COUNTER_OFFER, Move.COUNTER, Move.RENEGOTIATE}
 )
 PROPOSAL_MOVES = TERM_MOVES - OPENING_MOVES
+# Assertions: the moves that report on the work, which may point at evidence.
+ASSERTION_MOVES = frozenset({Move.REPORT_COMPLETION, Move.PROGRESS_NOTE})
+MAX_EVIDENCE = 10
 
 
 @dataclass(frozen=True)
@@ -362,8 +381,10 @@ class SpeechAct:
     request or an offer the terms asked or offered; on a counter-offer, a
     counter or a renegotiation the proposed new terms, where ``None`` keeps the
     current value. ``reply_by`` is the date a commit-to-commit promises an
-    answer by. Times are timezone-aware; a calendar due date is the caller's to
-    turn into a moment (e.g. the end of that day in the alliance's time zone).
+    answer by. ``evidence`` points at what backs an assertion (a completion
+    report or a progress note): links, as the speaker gave them. Times are
+    timezone-aware; a calendar due date is the caller's to turn into a moment
+    (e.g. the end of that day in the alliance's time zone).
     """
 
     move: Move
@@ -374,6 +395,7 @@ class SpeechAct:
     conditions: str | None = None
     due_at: datetime | None = None
     reply_by: datetime | None = None
+    evidence: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("at", "due_at", "reply_by"):
@@ -382,6 +404,19 @@ class SpeechAct:
             raise ValidationFailed.one("actor_id", "says who made the move and cannot be empty")
         self._check_terms()
         self._check_reply_by()
+        self._check_evidence()
+
+    def _check_evidence(self) -> None:
+        if not self.evidence:
+            return
+        if self.move not in ASSERTION_MOVES:
+            raise ValidationFailed.one(
+                "evidence",
+                f"only a completion report or a progress note carries evidence, "
+                f"not a {self.move.phrase} move",
+            )
+        if len(self.evidence) > MAX_EVIDENCE:
+            raise ValidationFailed.one("evidence", f"at most {MAX_EVIDENCE} links")
 
     def _check_terms(self) -> None:
         if self.move in OPENING_MOVES and not self.text.strip():
@@ -538,24 +573,27 @@ def step(state: CommitmentState, act: SpeechAct, roster: Roster | None = None) -
     Acts come in time order; ``roster``, when given, says who may speak for
     each party.
     """
-    if state.last_move_at is not None and act.at < state.last_move_at:
-        raise ValidationFailed.one(
-            "at", f"is earlier than the previous move ({state.last_move_at.isoformat()})"
-        )
-    _check_speaker(act, roster)
-    target = next_phase(state.phase, act.move, act.party)
+    last = state.last_move_at
+    if last is not None and act.at < last:
+        raise ValidationFailed.one("at", f"is earlier than the previous move ({last.isoformat()})")
+    if roster is not None:
+        _check_speaker(act, roster)
+    target = _TARGETS.get((state.phase, act.move, act.party))
+    if target is None:
+        raise MoveNotAllowed(state.phase, act.move, act.party)
     terms, proposal = _new_terms(state, act)
     moved = target is not state.phase
-    return replace(
-        state,
-        phase=target,
-        opened_by=act.move if act.move in OPENING_MOVES else state.opened_by,
-        terms=terms,
-        proposal=proposal if target in _PROPOSAL_PHASES else None,
-        reply_by=_reply_by(state, act, moved),
-        path=(*state.path, Visit(target, act.at)) if moved else state.path,
-        last_move_at=act.at,
-        moves_made=state.moves_made + 1,
+    # Built directly rather than with dataclasses.replace: an archive import folds a
+    # million acts, and this is its inner loop.
+    return CommitmentState(
+        target,
+        act.move if act.move in OPENING_MOVES else state.opened_by,
+        terms,
+        proposal if target in _PROPOSAL_PHASES else None,
+        _reply_by(state, act, moved),
+        (*state.path, Visit(target, act.at)) if moved else state.path,
+        act.at,
+        state.moves_made + 1,
     )
 
 

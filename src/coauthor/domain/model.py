@@ -111,6 +111,14 @@ class Person:
     password_hash: str
     is_admin: bool
     created_at: datetime
+    time_zone: str = "UTC"
+    """An IANA zone name; the pages show times in it."""
+    deactivated_at: datetime | None = None
+    """Set by a site administrator: a deactivated person cannot sign in or use a token."""
+
+    @property
+    def active(self) -> bool:
+        return self.deactivated_at is None
 
 
 @dataclass(eq=False)
@@ -307,6 +315,9 @@ class Event:
     payload: dict = field(default_factory=dict)
     prev_hash: str = ""
     hash: str = ""
+    key_id: str | None = None
+    """The id of the key whose MAC the event carries (coauthor.eventkey); None: unkeyed."""
+    mac: str | None = None
 
 
 class DeliberationStatus(enum.StrEnum):
@@ -389,6 +400,9 @@ class Declaration:
     declared_by_person_id: str | None
     dissent: str = ""
     source: str = ""
+    decision_right_id: str | None = None
+    meeting_id: str | None = None
+    quorum_percent: int | None = None
 
 
 @dataclass(eq=False)
@@ -400,3 +414,4 @@ class CharterClause:
     text: str
     added_at: datetime
     source: str = ""
+    repealed_by_declaration_id: str | None = None

@@ -14,8 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from coauthor.domain.errors import Loc, ValidationFailed
+from coauthor.domain.errors import Loc
 from coauthor.services.archive.document import archive_schema_json
+from coauthor.services.archive.jsontext import decode_json
 
 
 def json_path(loc: Loc) -> str:
@@ -24,17 +25,8 @@ def json_path(loc: Loc) -> str:
 
 
 def loads_archive(raw: str | bytes) -> dict[str, Any]:
-    """The JSON object in ``raw``, or ValidationFailed saying where the JSON breaks."""
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        raise ValidationFailed.one((), f"not valid JSON at {where}: {exc.msg}") from None
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed.one((), f"not UTF-8 text (byte {exc.start})") from None
-    if not isinstance(data, dict):
-        raise ValidationFailed.one((), "an archive is a JSON object")
-    return data
+    """The archive's JSON object, read defensively (``services.archive.jsontext``)."""
+    return decode_json(raw, "an archive")
 
 
 def dumps_archive(document: BaseModel) -> str:

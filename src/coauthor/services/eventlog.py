@@ -5,6 +5,12 @@ belong to no alliance (accounts, organizations) go to the ``site`` chain. An
 event's hash covers its chain, position, time, actor, kind, payload and the
 previous event's hash, so editing or removing any stored event breaks every
 hash after it, and ``verify_chain`` names the first event that no longer fits.
+The time is hashed in UTC, so the same instant written with another offset
+(an archive's ``+02:00``) gives the same hash as the stored UTC value.
+
+With an event-log key (``COAUTHOR_EVENT_LOG_KEY``, coauthor.eventkey) each
+event and each head also carries a MAC, so a chain recomputed by someone
+without the key fails ``verify``.
 
 Each chain has a head row (``chain_heads``: its last seq and hash). Appending
 locks that row first (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the
@@ -17,17 +23,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from coauthor.db.tables import chain_heads
+from coauthor.db.bulk import insert_rows
+from coauthor.db.tables import alliances, chain_heads, people
+from coauthor.db.tables import events as events_table
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain.model import Event, Person
+from coauthor.eventkey import EventKey
 
 SITE_CHAIN = "site"
 GENESIS = "0" * 64
@@ -53,7 +62,7 @@ def event_hash(
         {
             "chain": chain_id,
             "seq": seq,
-            "at": at.isoformat(),
+            "at": at.astimezone(UTC).isoformat(),
             "actor": actor_id,
             "kind": kind,
             "payload": payload,
@@ -65,13 +74,21 @@ def event_hash(
 
 @dataclass(frozen=True)
 class Head:
-    """The last event of a chain: its seq (0 for an empty chain) and hash."""
+    """The last event of a chain: its seq (0 for an empty chain) and hash, and their MAC."""
 
     seq: int
     hash: str
+    key_id: str | None = None
+    mac: str | None = None
 
 
 EMPTY_HEAD = Head(0, GENESIS)
+
+
+def keyed_head(key: EventKey | None, chain_id: str, seq: int, last_hash: str) -> Head:
+    if key is None:
+        return Head(seq, last_hash)
+    return Head(seq, last_hash, key.key_id, key.head_mac(chain_id, seq, last_hash))
 
 
 def _insert_head(uow: UnitOfWork, chain_id: str) -> None:
@@ -81,26 +98,40 @@ def _insert_head(uow: UnitOfWork, chain_id: str) -> None:
     uow.session.execute(statement.on_conflict_do_nothing(index_elements=["chain_id"]))
 
 
+def _select_head(chain_id: str) -> sa.Select:
+    columns = chain_heads.c
+    return sa.select(columns.seq, columns.hash, columns.key_id, columns.mac).where(
+        columns.chain_id == chain_id
+    )
+
+
 def lock_head(uow: UnitOfWork, chain_id: str) -> Head:
     """The chain's head, locked until the transaction ends (created if the chain is new)."""
-    select_head = (
-        sa.select(chain_heads.c.seq, chain_heads.c.hash)
-        .where(chain_heads.c.chain_id == chain_id)
-        .with_for_update()
-    )
+    select_head = _select_head(chain_id).with_for_update()
     row = uow.session.execute(select_head).first()
     if row is None:
         _insert_head(uow, chain_id)
         row = uow.session.execute(select_head).one()
-    return Head(row.seq, row.hash)
+    return Head(row.seq, row.hash, row.key_id, row.mac)
 
 
-def set_head(uow: UnitOfWork, chain_id: str, head: Head) -> None:
+def set_head(uow: UnitOfWork, chain_id: str, seq: int, last_hash: str) -> None:
+    """Move the chain's head to ``seq``/``last_hash``, with its MAC when the server has a key."""
+    _store_head(uow, chain_id, keyed_head(uow.event_key, chain_id, seq, last_hash))
+
+
+def _store_head(uow: UnitOfWork, chain_id: str, head: Head) -> None:
     uow.session.execute(
         sa.update(chain_heads)
         .where(chain_heads.c.chain_id == chain_id)
-        .values(seq=head.seq, hash=head.hash)
+        .values(seq=head.seq, hash=head.hash, key_id=head.key_id, mac=head.mac)
     )
+
+
+def _keyed(key: EventKey | None, digest: str) -> dict[str, str | None]:
+    if key is None:
+        return {"key_id": None, "mac": None}
+    return {"key_id": key.key_id, "mac": key.event_mac(digest)}
 
 
 def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payload: dict) -> Event:
@@ -111,6 +142,7 @@ def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payl
     at = uow.clock.now()
     actor_id = actor.id if actor else None
     payload = json.loads(canonical_json(payload))
+    digest = event_hash(chain_id, seq, at, actor_id, kind, payload, head.hash)
     event = Event(
         chain_id=chain_id,
         seq=seq,
@@ -119,11 +151,12 @@ def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payl
         kind=kind,
         payload=payload,
         prev_hash=head.hash,
-        hash=event_hash(chain_id, seq, at, actor_id, kind, payload, head.hash),
+        hash=digest,
+        **_keyed(uow.event_key, digest),
     )
     uow.add(event)
     uow.flush()
-    set_head(uow, chain_id, Head(seq, event.hash))
+    set_head(uow, chain_id, seq, digest)
     if uow.session.get_bind().dialect.name == "postgresql":
         uow.session.execute(
             sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, chain_id)).execution_options(
@@ -133,14 +166,34 @@ def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payl
     return event
 
 
-def write_chain(uow: UnitOfWork, chain_id: str, events: list[Event]) -> None:
-    """Store a whole chain that was checked already (an archive's), and its head."""
-    if events:
-        rows = [{name: getattr(e, name) for name in Event.__dataclass_fields__} for e in events]
-        uow.session.execute(sa.insert(Event), rows)
+EVENT_COLUMNS = tuple(Event.__dataclass_fields__)
+
+
+def write_chain(uow: UnitOfWork, chain_id: str, events: Sequence[Any], head: Head) -> None:
+    """Store a whole chain and its head, both checked already (an archive's).
+
+    ``events`` are ``Event``s or any objects with the same attributes, written
+    in bulk (``db/bulk.py``). With a key, every event and the head are keyed
+    with it: the importing operator vouches for the chain as it was checked.
+    Without one, they keep the MACs they came with, so an archive moves
+    between servers without a key byte for byte.
+    """
+    uow.flush()
+    rows = (_row(uow.event_key, event) for event in events)
+    insert_rows(uow.session, events_table, EVENT_COLUMNS, rows)
     lock_head(uow, chain_id)
-    last = events[-1] if events else None
-    set_head(uow, chain_id, Head(last.seq, last.hash) if last else EMPTY_HEAD)
+    if uow.event_key is None:
+        _store_head(uow, chain_id, head)
+    else:
+        set_head(uow, chain_id, head.seq, head.hash)
+
+
+def _row(key: EventKey | None, event: Any) -> tuple[Any, ...]:
+    """An event's values in ``EVENT_COLUMNS`` order, keyed with ``key`` when there is one."""
+    if key is None:
+        return tuple(getattr(event, name) for name in EVENT_COLUMNS)
+    keyed = _keyed(key, event.hash)
+    return tuple(keyed[name] if name in keyed else getattr(event, name) for name in EVENT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -149,58 +202,141 @@ class ChainReport:
     events: int
     first_broken_seq: int | None
     reason: str
+    at_head: bool = False
+    """The problem is the chain's head (its end), not an event."""
+    unchecked_macs: int = 0
+    """Events keyed with a key this server does not hold, whose MACs could not be checked."""
 
     @property
     def ok(self) -> bool:
         return self.first_broken_seq is None
 
+    @property
+    def where(self) -> str:
+        return "head" if self.at_head else f"event {self.first_broken_seq}"
 
-def check_events(chain_id: str, events: Iterable[Event], head: Head | None = None) -> ChainReport:
-    """Check events of one chain, in order of ``seq``; with ``head``, that they end there."""
+
+class _Broken(Exception):
+    def __init__(self, seq: int, reason: str, *, at_head: bool = False) -> None:
+        super().__init__(reason)
+        self.seq = seq
+        self.reason = reason
+        self.at_head = at_head
+
+
+@dataclass
+class _KeyCheck:
+    """The keyed-hash rules for one chain, event by event.
+
+    ``strict`` (a server with a key verifying its own log): every event and the
+    head must carry a valid MAC under that key. Otherwise (an archive being
+    imported) MACs under the server's key, when it has one, are checked, and
+    other MACs, or none, are accepted: an archive may come from a server
+    without a key, or with another key.
+    """
+
+    key: EventKey | None
+    strict: bool
+    unchecked: int = 0
+
+    def event(self, event: Event) -> None:
+        if event.mac is None:
+            if self.strict:
+                raise _Broken(event.seq, "carries no MAC though this server keys its log")
+            return
+        if self.key is None or event.key_id != self.key.key_id:
+            if self.strict:
+                raise _Broken(event.seq, f"keyed with key {event.key_id}, not this server's key")
+            self.unchecked += 1
+        elif not EventKey.same(self.key.event_mac(event.hash), event.mac):
+            raise _Broken(event.seq, "its MAC does not match: the chain was recomputed")
+
+    def head(self, chain_id: str, head: Head) -> None:
+        if self.key is None:
+            return
+        if head.key_id != self.key.key_id:
+            if self.strict:
+                raise _Broken(head.seq, "carries no MAC under this server's key", at_head=True)
+            return
+        expected = self.key.head_mac(chain_id, head.seq, head.hash)
+        if not EventKey.same(expected, head.mac):
+            raise _Broken(
+                head.seq, "its MAC does not match: the chain's end was moved", at_head=True
+            )
+
+
+def check_events(
+    chain_id: str,
+    events: Iterable[Event],
+    head: Head | None = None,
+    *,
+    key: EventKey | None = None,
+    strict: bool = False,
+) -> ChainReport:
+    """Check events of one chain, in order of ``seq``; with ``head``, that they end there.
+
+    ``key`` and ``strict``: see ``_KeyCheck``.
+    """
+    keys = _KeyCheck(key, strict)
     prev = GENESIS
-    expected_seq = 1
     count = 0
-    for event in events:
-        count += 1
-        if event.seq != expected_seq:
-            return ChainReport(chain_id, count, event.seq, f"expected event {expected_seq} here")
-        if event.prev_hash != prev:
-            return ChainReport(chain_id, count, event.seq, "does not follow the previous event")
-        recomputed = event_hash(
-            event.chain_id,
-            event.seq,
-            event.at,
-            event.actor_id,
-            event.kind,
-            event.payload,
-            event.prev_hash,
-        )
-        if recomputed != event.hash:
-            return ChainReport(chain_id, count, event.seq, "content does not match its hash")
-        prev = event.hash
-        expected_seq += 1
-    if head is not None:
-        return _check_end(chain_id, count, prev, head)
-    return ChainReport(chain_id, count, None, "intact")
-
-
-def _check_end(chain_id: str, count: int, last_hash: str, head: Head) -> ChainReport:
-    if head.seq != count or head.hash != last_hash:
+    try:
+        for event in events:
+            count += 1
+            _check_link(event, count, prev)
+            keys.event(event)
+            prev = event.hash
+        if head is not None:
+            _check_end(count, prev, head)
+            keys.head(chain_id, head)
+    except _Broken as broken:
         return ChainReport(
-            chain_id,
-            count,
+            chain_id, count, broken.seq, broken.reason, broken.at_head, keys.unchecked
+        )
+    return ChainReport(chain_id, count, None, "intact", unchecked_macs=keys.unchecked)
+
+
+def _check_link(event: Event, expected_seq: int, prev: str) -> None:
+    if event.seq != expected_seq:
+        raise _Broken(event.seq, f"expected event {expected_seq} here")
+    if event.prev_hash != prev:
+        raise _Broken(event.seq, "does not follow the previous event")
+    recomputed = event_hash(
+        event.chain_id,
+        event.seq,
+        event.at,
+        event.actor_id,
+        event.kind,
+        event.payload,
+        event.prev_hash,
+    )
+    if recomputed != event.hash:
+        raise _Broken(event.seq, "content does not match its hash")
+
+
+def _check_end(count: int, last_hash: str, head: Head) -> None:
+    if head.seq != count or head.hash != last_hash:
+        raise _Broken(
             count + 1,
             f"the chain ends at event {count} but its head records event {head.seq}: "
             "events are missing from its end",
+            at_head=True,
         )
-    return ChainReport(chain_id, count, None, "intact")
 
 
 def chain_ids(uow: UnitOfWork) -> list[str]:
-    """Every chain that has events or a head (a head without events lost them all)."""
+    """Every chain that has events or a head (a head without events lost them all), and
+    every alliance's chain (an alliance whose chain is gone lost its history)."""
     with_events = set(uow.session.scalars(sa.select(Event.chain_id).distinct()))
     with_heads = set(uow.session.scalars(sa.select(chain_heads.c.chain_id)))
-    return sorted(with_events | with_heads)
+    of_alliances = set(uow.session.scalars(sa.select(alliances.c.id)))
+    site = {SITE_CHAIN} if of_alliances or _anyone(uow) else set()
+    return sorted(with_events | with_heads | of_alliances | site)
+
+
+def _anyone(uow: UnitOfWork) -> bool:
+    """Whether the site chain must exist: creating a person appends to it."""
+    return uow.session.execute(sa.select(people.c.id).limit(1)).first() is not None
 
 
 def chain_events(uow: UnitOfWork, chain_id: str) -> list[Event]:
@@ -208,18 +344,20 @@ def chain_events(uow: UnitOfWork, chain_id: str) -> list[Event]:
 
 
 def head_of(uow: UnitOfWork, chain_id: str) -> Head | None:
-    row = uow.session.execute(
-        sa.select(chain_heads.c.seq, chain_heads.c.hash).where(chain_heads.c.chain_id == chain_id)
-    ).first()
-    return Head(row.seq, row.hash) if row else None
+    row = uow.session.execute(_select_head(chain_id)).first()
+    return Head(row.seq, row.hash, row.key_id, row.mac) if row else None
 
 
 def verify_chain(uow: UnitOfWork, chain_id: str) -> ChainReport:
+    """Check a stored chain: its links, its end, and (with a key) every MAC."""
     events = chain_events(uow, chain_id)
     head = head_of(uow, chain_id)
     if head is None:
-        return ChainReport(chain_id, len(events), 1, "the chain has no head row")
-    return check_events(chain_id, events, head)
+        if not events:
+            return ChainReport(chain_id, 0, 1, "the chain is missing: no events and no head")
+        return ChainReport(chain_id, len(events), 1, "the chain has no head row", at_head=True)
+    key = uow.event_key
+    return check_events(chain_id, events, head, key=key, strict=key is not None)
 
 
 def verify_all(uow: UnitOfWork) -> list[ChainReport]:

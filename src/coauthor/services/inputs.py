@@ -9,8 +9,11 @@ the path of each bad field and a message in plain words (input_messages.py).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
-from datetime import date, datetime
+import re
+import types
+import typing
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
@@ -22,17 +25,39 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from coauthor.domain.errors import FieldError, ValidationFailed
+from coauthor.ids import ID_PATTERN
 from coauthor.services.input_messages import plain_message
 
 M = TypeVar("M", bound=BaseModel)
+Path = tuple[str | int, ...]
+
+RESERVED_IDS = frozenset({"site"})
+"""Names the application uses itself: ``site`` is the event log's site-wide chain."""
 
 
 def _aware(value: datetime) -> datetime:
+    """An aware time, in UTC: the same instant always reads, stores and hashes the same."""
     if value.tzinfo is None:
         raise ValueError("needs a time zone (for example 2026-03-01T09:00:00Z)")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+def _public_id(value: str) -> str:
+    if value in RESERVED_IDS:
+        raise ValueError(f"{value!r} is reserved")
+    if not ID_PATTERN.match(value):
+        raise ValueError(
+            "is not an id: ids are a 2 to 4 letter prefix, '_' and 16 letters, digits, "
+            "'-' or '_' (for example al_WBgWfJD9pT5Vk9KV)"
+        )
     return value
 
 
@@ -57,14 +82,106 @@ Day = Annotated[date, AfterValidator(_plausible)]
 """A date that could be real: between EARLIEST_DATE and LATEST_DATE."""
 Moment = Annotated[datetime, AfterValidator(_aware), AfterValidator(_plausible)]
 """A time zone-aware moment on a plausible day (a meeting's start)."""
+PublicId = Annotated[str, AfterValidator(_public_id)]
+"""An id the application could have made (``coauthor.ids``): what an archive may bring in."""
 MAX_AMOUNT = Decimal("1e12")
 """Amounts stay within 15 significant digits, which every backend stores exactly."""
 Money = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=2)]
 Percent = Annotated[Decimal, Field(gt=0, le=100, decimal_places=2)]
 
 
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL (PostgreSQL's text cannot hold it) and lone surrogates (not Unicode, not UTF-8)."""
+
+
+def _strings(value: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
+    """Every string in a JSON-like value (dict keys too), with its path."""
+    stack: list[tuple[Path, Any]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            yield where, item
+        elif isinstance(item, Mapping):
+            for key, child in item.items():
+                if isinstance(key, str):
+                    yield where, key
+                stack.append(((*where, str(key)), child))
+        elif isinstance(item, list | tuple):
+            stack.extend(((*where, index), child) for index, child in enumerate(item))
+
+
+def _unstorable_reason(text: str) -> str | None:
+    found = UNSTORABLE.search(text)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "contains a NUL character (\\u0000), which text may not hold"
+    return f"is not valid Unicode: it holds a lone surrogate (\\u{ord(found.group()):04x})"
+
+
+def unstorable_text(value: Any) -> list[tuple[Path, str]]:
+    """Where ``value`` holds text no database can store, and why, in document order."""
+    problems = []
+    for path, text in _strings(value):
+        reason = _unstorable_reason(text)
+        if reason is not None:
+            problems.append((path, reason))
+    return sorted(problems, key=lambda problem: [str(part) for part in problem[0]])
+
+
+_TIME_TYPES = (date, datetime)
+
+
+def _is_time_field(annotation: Any) -> bool:
+    """A ``date`` or ``datetime`` field, also optional or annotated."""
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_is_time_field(arg) for arg in typing.get_args(annotation))
+    return isinstance(annotation, type) and issubclass(annotation, _TIME_TYPES)
+
+
+def _numbers_for_times(model: type[BaseModel], data: Mapping[str, Any]) -> list[InitErrorDetails]:
+    """pydantic reads 1700000000 as a date; a person never means a number there."""
+    return [
+        InitErrorDetails(
+            type=PydanticCustomError(
+                "time_not_text", "a date or time is written as text (2026-03-01), not a number"
+            ),
+            loc=(name,),
+            input=data[name],
+        )
+        for name, info in model.model_fields.items()
+        if isinstance(data.get(name), int | float) and _is_time_field(info.annotation)
+    ]
+
+
 class Input(BaseModel):
+    """The base of every input model: unknown fields refused, text that can be stored.
+
+    Before any field is read, the raw input is checked once for what no field
+    type should ever let through: NUL characters and lone surrogates anywhere
+    (PostgreSQL refuses NUL in text, and neither can be written as UTF-8) and
+    numbers where a date or time is expected.
+    """
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        errors = [
+            InitErrorDetails(
+                type=PydanticCustomError("unstorable_text", reason), loc=path, input=""
+            )
+            for path, reason in unstorable_text(data)
+        ]
+        errors += _numbers_for_times(cls, data)
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return data
 
 
 def _loc_from_message(loc: tuple[str | int, ...], message: str) -> tuple[tuple, str]:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from coauthor.clock import Clock
@@ -20,27 +20,36 @@ def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, runtime: Runtime | None = None
 ) -> FastAPI:
     runtime = runtime or build_runtime(settings, clock=clock)
+    from coauthor.web.address import refuse_unstorable_address
+
     app = FastAPI(
+        dependencies=[Depends(refuse_unstorable_address)],
         lifespan=_lifespan,
         title="Coauthor",
         version="1",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
-        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
     )
     app.state.runtime = runtime
+    from coauthor.web.anchors import AnchorRedirects
     from coauthor.web.errors import install_error_handlers
+    from coauthor.web.headers import SecurityHeaders
 
     install_error_handlers(app)
-    from coauthor.web.anchors import AnchorRedirects
-
     app.add_middleware(AnchorRedirects)
+    app.add_middleware(SecurityHeaders)
     _mount_static(app, runtime)
+    from coauthor.services.accounts.people import dummy_hash
+    from coauthor.web.api import public_router as public_api_router
     from coauthor.web.api import router as api_router
+    from coauthor.web.api_docs import router as docs_router
     from coauthor.web.pages import router as pages_router
 
+    dummy_hash()
     app.include_router(api_router, prefix="/api/v1")
+    app.include_router(docs_router)
+    app.include_router(public_api_router, prefix="/api/v1")
     app.include_router(pages_router)
     return app
 
@@ -61,8 +70,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             halt()
 
 
+VENDOR_ASSETS = (
+    ("/static/vendor/swagger-ui", "swagger-ui-dist", "vendor-swagger-ui"),
+    ("/static/vendor/redoc", "redoc/bundles", "vendor-redoc"),
+    ("/static/vendor", "htmx.org/dist", "vendor"),
+)
+"""npm packages served as they are: (URL prefix, folder under node_modules, route name)."""
+
+
 def _mount_static(app: FastAPI, runtime: Runtime) -> None:
-    vendor = runtime.settings.static_vendor_dir / "htmx.org" / "dist"
-    if vendor.is_dir():
-        app.mount("/static/vendor", StaticFiles(directory=vendor), name="vendor")
+    for prefix, folder, name in VENDOR_ASSETS:
+        directory = runtime.settings.static_vendor_dir / folder
+        if directory.is_dir():
+            app.mount(prefix, StaticFiles(directory=directory), name=name)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

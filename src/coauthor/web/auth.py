@@ -1,16 +1,27 @@
-"""Who is asking: signed session cookies for pages, bearer tokens for the API, CSRF.
+"""Who is asking: server-side sessions for pages, bearer tokens for the API, CSRF.
 
 The session cookie is signed and timestamped (itsdangerous); it is HttpOnly,
-SameSite=Lax, and Secure when ``secure_cookies`` is set. It carries the
-person's id and the session's CSRF token. An expired cookie is told apart from
-none, so the person learns why they must sign in again.
+SameSite=Lax, and Secure when ``secure_cookies`` is set. For a visitor who
+has not signed in it carries only a CSRF token. After sign-in it carries a
+random session secret: the session itself is a row (services/accounts/
+sessions.py) keyed by the secret's digest, so signing out, changing one's
+password, "sign out everywhere" and an administrator's deactivation end it
+on the server, and an old cookie opens nothing. The CSRF token of a signed-in
+session is derived from its secret (an HMAC with the site key): it is bound
+to that session and changes with it.
+
+An expired or ended session is told apart from none, so the person learns
+why they must sign in again.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -21,7 +32,7 @@ from coauthor.db.uow import UnitOfWork
 from coauthor.domain.errors import NotAuthenticated, PermissionDenied
 from coauthor.domain.model import Person
 from coauthor.runtime import Runtime
-from coauthor.services.accounts import people, tokens
+from coauthor.services.accounts import people, sessions, tokens
 
 SESSION_COOKIE = "coauthor_session"
 CSRF_FIELD = "csrf_token"
@@ -33,10 +44,19 @@ class Session:
     person_id: str | None
     csrf_token: str
     expired: bool = False
+    session_id: str | None = None
 
 
 def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
+
+
+def session_rules(runtime: Runtime) -> sessions.SessionRules:
+    settings = runtime.settings
+    return sessions.SessionRules(
+        lifetime=timedelta(seconds=settings.session_max_age_seconds),
+        idle=timedelta(seconds=settings.session_idle_seconds),
+    )
 
 
 class _ClockSigner(TimestampSigner):
@@ -59,49 +79,89 @@ def _serializer(runtime: Runtime) -> URLSafeTimedSerializer:
     )
 
 
+def _anonymous(expired: bool = False) -> Session:
+    return Session(None, secrets.token_urlsafe(24), expired=expired)
+
+
+def _csrf_for(runtime: Runtime, session_secret: str) -> str:
+    mac = hmac.new(runtime.secret_key.encode(), b"csrf:" + session_secret.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
+def _server_session(runtime: Runtime, secret: str) -> Session:
+    """The live session the secret opens (recording its use), or an expired anonymous one."""
+    with runtime.uow() as uow:
+        live = sessions.live_session(uow, secret, session_rules(runtime))
+        if live is None:
+            return _anonymous(expired=True)
+        if sessions.stale(live.session, uow):
+            uow.write(sessions.do_touch_session, live.session.id)
+        return Session(live.person.id, _csrf_for(runtime, secret), session_id=live.session.id)
+
+
+def _decode(runtime: Runtime, raw: str) -> Session:
+    try:
+        data = _serializer(runtime).loads(raw, max_age=runtime.settings.session_max_age_seconds)
+    except SignatureExpired:
+        return _anonymous(expired=True)
+    except BadSignature:
+        return _anonymous()
+    if isinstance(data, dict) and isinstance(data.get("s"), str):
+        return _server_session(runtime, data["s"])
+    if isinstance(data, dict) and isinstance(data.get("c"), str):
+        return Session(None, data["c"])
+    return _anonymous()
+
+
 def read_session(request: Request) -> Session:
-    """The session in the cookie; a fresh anonymous one when there is none or it is bad."""
+    """The session in the cookie; a fresh anonymous one when there is none or it is not live."""
     cached = getattr(request.state, "session", None)
     if cached is not None:
         return cached
-    runtime = get_runtime(request)
     raw = request.cookies.get(SESSION_COOKIE)
-    session = Session(None, secrets.token_urlsafe(24))
-    if raw:
-        try:
-            data = _serializer(runtime).loads(raw, max_age=runtime.settings.session_max_age_seconds)
-            session = Session(data.get("p"), data["c"])
-        except SignatureExpired:
-            session = Session(None, secrets.token_urlsafe(24), expired=True)
-        except (BadSignature, KeyError, TypeError, AttributeError):
-            pass
+    session = _decode(get_runtime(request), raw) if raw else _anonymous()
     request.state.session = session
     return session
 
 
-def write_session(request: Request, response: Response, session: Session) -> None:
+def session_cookie(runtime: Runtime, secret: str) -> str:
+    """The cookie value that carries a session's secret."""
+    return _serializer(runtime).dumps({"s": secret})
+
+
+def _set_cookie(request: Request, response: Response, payload: dict[str, str]) -> None:
     runtime = get_runtime(request)
-    value = _serializer(runtime).dumps({"p": session.person_id, "c": session.csrf_token})
     response.set_cookie(
         SESSION_COOKIE,
-        value,
+        _serializer(runtime).dumps(payload),
         max_age=runtime.settings.session_max_age_seconds,
         httponly=True,
         samesite="lax",
         secure=runtime.settings.secure_cookies,
         path="/",
     )
+
+
+def write_session(request: Request, response: Response, session: Session) -> None:
+    """Keep an anonymous visitor's CSRF token in their cookie (a signed-in one needs nothing)."""
+    if session.session_id is None:
+        _set_cookie(request, response, {"c": session.csrf_token})
     request.state.session = session
 
 
-def start_session(request: Request, response: Response, person: Person) -> None:
-    """A new session (and a new CSRF token) after sign-in, against session fixation."""
-    write_session(request, response, Session(person.id, secrets.token_urlsafe(24)))
+def start_session(
+    request: Request, response: Response, person: Person, secret: str, session_id: str
+) -> None:
+    """Hand the browser the secret of the session just started (a new CSRF token with it)."""
+    _set_cookie(request, response, {"s": secret})
+    csrf = _csrf_for(get_runtime(request), secret)
+    request.state.session = Session(person.id, csrf, session_id=session_id)
 
 
 def end_session(request: Request, response: Response) -> None:
+    """Forget the session in this browser (the caller ends it on the server)."""
     response.delete_cookie(SESSION_COOKIE, path="/")
-    request.state.session = Session(None, secrets.token_urlsafe(24))
+    request.state.session = _anonymous()
 
 
 def csrf_token(request: Request) -> str:
@@ -123,7 +183,7 @@ def get_uow(request: Request):  # type: ignore[no-untyped-def]
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 
-def _bearer(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
@@ -131,7 +191,7 @@ def _bearer(request: Request) -> str | None:
 
 def current_person(request: Request, uow: UowDep) -> Person | None:
     """The signed-in person (by API token or session cookie), or None."""
-    token = _bearer(request)
+    token = bearer_token(request)
     if token is not None:
         person = tokens.person_for_token(uow, token)
         if person is None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from coauthor.domain.errors import Busy, CoauthorError, FieldError, ValidationFailed
 from coauthor.services.inputs import field_errors
@@ -54,25 +56,62 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = _request_errors(exc)
     if is_api(request):
-        return problem(
-            422, "Invalid input", "; ".join(f"{e.field}: {e.message}" for e in errors), errors
-        )
+        detail = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in errors)
+        return problem(422, "Invalid input", detail, errors)
     return await _coauthor_error(request, ValidationFailed(errors))
+
+
+def _undecodable_body(exc: StarletteHTTPException) -> bool:
+    """FastAPI answers 400 to a body it could not decode (not UTF-8, say); that is bad input."""
+    return exc.status_code == 400 and isinstance(exc.__cause__, ValueError)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if _undecodable_body(exc):
+        reason = "the body is not UTF-8 JSON"
+        return await _validation_error(
+            request,
+            RequestValidationError([{"type": "body_undecodable", "loc": (), "msg": reason}]),
+        )
     if is_api(request):
-        return problem(exc.status_code, str(exc.detail), str(exc.detail))
-    from coauthor.web.pages.errors import form_page_of, http_error_page
+        response = problem(exc.status_code, str(exc.detail), str(exc.detail))
+    elif exc.status_code == 405 and request.method == "GET":
+        from coauthor.web.pages.errors import form_page_of
 
-    if exc.status_code == 405 and request.method == "GET":
         return RedirectResponse(form_page_of(request), status_code=303)
+    else:
+        from coauthor.web.pages.errors import http_error_page
 
-    return http_error_page(request, exc.status_code, str(exc.detail))
+        response = http_error_page(request, exc.status_code, str(exc.detail))
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        response.headers["Allow"] = _allowed_methods(request) or response.headers.get("Allow", "")
+    return response
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (Starlette names only the first route's)."""
+    import fastapi.routing
+
+    iterate = getattr(fastapi.routing, "iter_route_contexts", None)
+    routes = iterate(request.app.routes) if iterate else request.app.routes
+    methods: set[str] = set()
+    for route in routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
+async def _pool_exhausted(request: Request, exc: Exception) -> Response:
+    """Every database connection busy for too long: ask the person to try again, never a 500."""
+    busy = Busy("the server is busy; please try again in a moment", retry_after=2)
+    return await _coauthor_error(request, busy)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CoauthorError, _coauthor_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(sa.exc.TimeoutError, _pool_exhausted)

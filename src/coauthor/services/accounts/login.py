@@ -1,4 +1,16 @@
-"""Signing in: checking credentials, with failed attempts counted and limited."""
+"""Signing in: credentials checked, failures counted and limited, a session started.
+
+Failures are counted twice: per account (the email, whatever address the
+guesses come from) and per client address (whatever emails it tries). Either
+count reaching its limit within the window refuses the next attempt. An
+unknown email is counted and answered exactly like a wrong password, and the
+same argon2 verification runs for it (against a dummy hash), so neither the
+answer nor the time it takes tells whether an account exists.
+
+A success clears the account's count but not the address's: otherwise an
+attacker could reset their address's count by signing in to an account of
+their own between guesses.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +21,12 @@ import sqlalchemy as sa
 
 from coauthor.db.tables import login_failures
 from coauthor.db.uow import UnitOfWork
-from coauthor.domain.errors import CoauthorError, TooManyAttempts, ValidationFailed
+from coauthor.domain.errors import (
+    CoauthorError,
+    PermissionDenied,
+    TooManyAttempts,
+    ValidationFailed,
+)
 from coauthor.domain.model import Person
 from coauthor.services.accounts.people import (
     hash_password,
@@ -17,17 +34,21 @@ from coauthor.services.accounts.people import (
     password_matches,
     person_by_email,
 )
+from coauthor.services.accounts.sessions import Client, SessionRules, start_session
+
+WRONG = "email or password is not right"
 
 
 @dataclass(frozen=True)
 class LoginLimits:
-    max_attempts: int
+    per_account: int
+    per_address: int
     window_seconds: int
 
 
 @dataclass(frozen=True)
 class SignIn:
-    """The outcome of a sign-in attempt: the person, or why they were refused.
+    """The outcome of a sign-in attempt: the person and their new session, or why not.
 
     A refusal is returned rather than raised, so that the write which records
     the failed attempt commits: the count of failures is what makes the limit
@@ -36,6 +57,8 @@ class SignIn:
 
     person: Person | None
     refusal: CoauthorError | None = None
+    session_secret: str = ""
+    session_id: str = ""
 
     def person_or_refusal(self) -> Person:
         if self.refusal is not None:
@@ -44,32 +67,79 @@ class SignIn:
         return self.person
 
 
-def _record_failure(uow: UnitOfWork, key: str, since: datetime) -> None:
-    """Count one failed attempt, and forget those older than the window (any key)."""
-    uow.session.execute(sa.insert(login_failures).values(key=key, at=uow.clock.now()))
-    uow.session.execute(sa.delete(login_failures).where(login_failures.c.at < since))
+def account_key(email: str) -> str:
+    return "account:" + email.strip().lower()
 
 
-def do_sign_in(
-    uow: UnitOfWork, email: str, password: str, client: str, limits: LoginLimits
-) -> SignIn:
-    """Check credentials; failures are counted per email and client, and limited."""
-    key = f"{email.strip().lower()}|{client}"
-    since = uow.clock.now() - timedelta(seconds=limits.window_seconds)
-    failures = uow.session.scalar(
+def address_key(address: str) -> str:
+    return "address:" + address
+
+
+def _failures_since(uow: UnitOfWork, key: str, since: datetime) -> int:
+    query = (
         sa.select(sa.func.count())
         .select_from(login_failures)
         .where(login_failures.c.key == key, login_failures.c.at >= since)
     )
-    if (failures or 0) >= limits.max_attempts:
-        return SignIn(
-            None, TooManyAttempts("too many failed sign-ins; wait a few minutes and try again")
-        )
+    return uow.session.scalar(query) or 0
+
+
+def _record_failure(uow: UnitOfWork, keys: tuple[str, ...], since: datetime) -> None:
+    """Count one failed attempt under each key, and forget those older than the window."""
+    now = uow.clock.now()
+    for key in keys:
+        uow.session.execute(sa.insert(login_failures).values(key=key[:300], at=now))
+    uow.session.execute(sa.delete(login_failures).where(login_failures.c.at < since))
+
+
+def check_password_limited(
+    uow: UnitOfWork,
+    email: str,
+    person: Person | None,
+    password: str,
+    address: str,
+    limits: LoginLimits,
+    field: str = "password",
+    wrong: str = WRONG,
+) -> CoauthorError | None:
+    """Why ``password`` does not open ``email``'s account from ``address``, or None if it does.
+
+    Shared by signing in and by changing one's password (which asks for the
+    current one), so both are limited by the same counts.
+    """
+    since = uow.clock.now() - timedelta(seconds=limits.window_seconds)
+    account, from_address = account_key(email), address_key(address)
+    if (
+        _failures_since(uow, account, since) >= limits.per_account
+        or _failures_since(uow, from_address, since) >= limits.per_address
+    ):
+        return TooManyAttempts("too many failed sign-ins; wait a few minutes and try again")
+    if not password_matches(person.password_hash if person else None, password):
+        _record_failure(uow, (account, from_address), since)
+        return ValidationFailed.one(field, wrong)
+    uow.session.execute(sa.delete(login_failures).where(login_failures.c.key == account))
+    return None
+
+
+def do_sign_in(
+    uow: UnitOfWork,
+    email: str,
+    password: str,
+    client: Client,
+    limits: LoginLimits,
+    rules: SessionRules,
+) -> SignIn:
+    """Check credentials and start a session; see the module docstring for the limits."""
     person = person_by_email(uow, email)
-    if person is None or not password_matches(person.password_hash, password):
-        _record_failure(uow, key, since)
-        return SignIn(None, ValidationFailed.one("password", "email or password is not right"))
+    refusal = check_password_limited(uow, email, person, password, client.address, limits)
+    if refusal is not None:
+        return SignIn(None, refusal)
+    assert person is not None
+    if not person.active:
+        return SignIn(
+            None, PermissionDenied("this account is deactivated; a site administrator can help")
+        )
     if password_hasher.check_needs_rehash(person.password_hash):
         person.password_hash = hash_password(password)
-    uow.session.execute(sa.delete(login_failures).where(login_failures.c.key == key))
-    return SignIn(person)
+    session, secret = start_session(uow, person, client, rules)
+    return SignIn(person, session_secret=secret, session_id=session.id)

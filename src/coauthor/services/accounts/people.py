@@ -2,38 +2,62 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
+from coauthor.domain.accounts import SessionEnd
 from coauthor.domain.errors import Conflict, ValidationFailed
 from coauthor.domain.model import Person
 from coauthor.ids import new_id
 from coauthor.services import eventlog
 from coauthor.services.accounts.inputs import PersonInput
+from coauthor.services.accounts.sessions import end_sessions_of
 
 password_hasher = PasswordHasher()
 UNUSABLE_PASSWORD = "!"
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 128
+"""Long enough for any passphrase; ASVS 2.1.2 asks that 64 work and more than 128 be refused."""
 
 
 def hash_password(password: str) -> str:
     return password_hasher.hash(password)
 
 
-def password_matches(stored_hash: str, password: str) -> bool:
-    if stored_hash.startswith(UNUSABLE_PASSWORD):
-        return False
+@functools.cache
+def dummy_hash() -> str:
+    """A hash nobody knows the password of, to verify against when there is no real one."""
+    return password_hasher.hash(secrets.token_urlsafe(32))
+
+
+def has_usable_password(person: Person) -> bool:
+    return not person.password_hash.startswith(UNUSABLE_PASSWORD)
+
+
+def password_matches(stored_hash: str | None, password: str) -> bool:
+    """Whether ``password`` is right; always one argon2 verification, so the time it takes
+    does not tell an unknown account (or one without a password) from a wrong password."""
+    usable = stored_hash is not None and not stored_hash.startswith(UNUSABLE_PASSWORD)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        password = password[:MAX_PASSWORD_LENGTH]
+        usable = False
     try:
-        return password_hasher.verify(stored_hash, password)
+        matched = password_hasher.verify(stored_hash if usable else dummy_hash(), password)
     except (VerificationError, InvalidHashError):
-        return False
+        matched = False
+    return usable and matched
 
 
-def check_password_strength(password: str) -> None:
+def check_password_strength(password: str, loc: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed.one("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise ValidationFailed.one(loc, f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationFailed.one(loc, f"must be at most {MAX_PASSWORD_LENGTH} characters")
 
 
 def person_by_id(uow: UnitOfWork, person_id: str) -> Person | None:
@@ -90,5 +114,15 @@ def do_set_password(
     if not bootstrap and (actor is None or (actor.id != person.id and not actor.is_admin)):
         permissions.require_admin(actor)
     check_password_strength(password)
+    replace_password(uow, actor, person, password, "set")
+
+
+def replace_password(
+    uow: UnitOfWork, actor: Person | None, person: Person, password: str, how: str
+) -> None:
+    """Store a new password and end every session of the person: the old cookies stop working."""
     person.password_hash = hash_password(password)
-    eventlog.append(uow, eventlog.SITE_CHAIN, actor, "person.password_set", {"id": person.id})
+    end_sessions_of(uow, person.id, SessionEnd.PASSWORD_CHANGED)
+    eventlog.append(
+        uow, eventlog.SITE_CHAIN, actor, "person.password_set", {"id": person.id, "how": how}
+    )

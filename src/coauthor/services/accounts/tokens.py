@@ -62,4 +62,5 @@ def person_for_token(uow: UnitOfWork, secret: str) -> Person | None:
     token = uow.find_one(ApiToken, token_hash=_digest(secret))
     if token is None or token.revoked_at is not None:
         return None
-    return uow.get(Person, id=token.person_id)
+    person = uow.get(Person, id=token.person_id)
+    return person if person is not None and person.active else None

@@ -14,15 +14,21 @@ text is interop's (``coauthor.interop.archive``).
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, create_model
+from pydantic import BaseModel, Field, StringConstraints, ValidationError, create_model
 
 from coauthor.domain import model as m
+from coauthor.domain import pulse as pulse_model
+from coauthor.domain.declarations import Position
 from coauthor.domain.errors import ValidationFailed
+from coauthor.domain.ledger import MAX_EVIDENCE, Move, Party
 from coauthor.services import inputs
+from coauthor.services.archive.jsontext import checked_text, decode_json
 from coauthor.services.deliberation.inputs import DeliberationInput, StatementInput, VoteInput
-from coauthor.services.inputs import AwareDateTime, Email, Input, Name, Ref, Text
+from coauthor.services.inputs import AwareDateTime, Email, Input, Name, PublicId, Ref, Text
+from coauthor.services.ledger.inputs import MAX_PARTIES
 from coauthor.services.mechanics import registers
 from coauthor.services.mechanics.inputs import (
     AllianceInput,
@@ -31,17 +37,21 @@ from coauthor.services.mechanics.inputs import (
     PartnerInput,
     PartnerNoteInput,
 )
+from coauthor.services.pulse.inputs import Comment, CustomItemInput, ReminderNote
 
 FORMAT = "coauthor-archive/1"
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 Hash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+KeyId = Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
+MAX_SEQ = 2**31 - 1
+"""The largest seq a database column holds."""
 
 
 class Record(Input):
     """An item as the archive holds it: the id it keeps, then its input fields."""
 
-    id: Ref
+    id: PublicId
 
 
 class AllianceRecord(AllianceInput, Record):
@@ -116,7 +126,18 @@ class VoteRecord(VoteInput):
     at: AwareDateTime
 
 
+class PositionRecord(Input):
+    """A seated member's position on a body's declaration; ``reason`` is in their words."""
+
+    member_id: Ref
+    position: Position
+    reason: Text = ""
+
+
 class DeclarationRecord(Record):
+    """A declaration: a body's (with its right, meeting, quorum and every seat's position) or
+    the partners' joint one (no body)."""
+
     text: Declared
     rationale: Text = ""
     body_id: Ref | None = None
@@ -125,24 +146,140 @@ class DeclarationRecord(Record):
     declared_by_email: Email | None = None
     dissent: Text = ""
     source: Source = ""
+    decision_right_id: Ref | None = None
+    meeting_id: Ref | None = None
+    quorum_percent: int | None = Field(default=None, ge=1, le=100)
+    positions: list[PositionRecord] = Field(default_factory=list, max_length=500)
 
 
 class CharterClauseRecord(Record):
     text: Declared
     added_at: AwareDateTime
     source: Source = ""
+    repealed_by_declaration_id: Ref | None = None
+
+
+PersonEmail = Annotated[str, Field(min_length=3, max_length=254)]
+"""An email that must name an entry of ``people`` (checked there, not again per use)."""
+
+
+class PartyRecord(Input):
+    """A person on one side of a commitment, and the partner they speak for there."""
+
+    email: PersonEmail
+    side: Party
+    partner_id: Ref
+
+
+class ActRecord(Input):
+    """One speech act, as it was made; ``actor_email`` names an entry of ``people``."""
+
+    move: Move
+    party: Party
+    actor_email: PersonEmail
+    at: AwareDateTime
+    text: Text = ""
+    conditions: Text | None = None
+    due_at: AwareDateTime | None = None
+    reply_by: AwareDateTime | None = None
+    evidence: list[str] = Field(default_factory=list, max_length=MAX_EVIDENCE)
+
+
+class CommitmentRecord(Record):
+    """A commitment: its parties and its speech acts in order. Its state is not stored:
+    import replays the acts through the transition table (docs/ledger.md)."""
+
+    parties: list[PartyRecord] = Field(min_length=2, max_length=MAX_PARTIES + 1)
+    acts: list[ActRecord] = Field(min_length=1)
+    body_id: Ref | None = None
+    meeting_id: Ref | None = None
+    obligation_id: Ref | None = None
+    period_due_on: date | None = None
+    waived_by_declaration_id: Ref | None = None
+
+
+class AssignmentRecord(Input):
+    """Who performs an obligation for the debtor partner, and who receives it."""
+
+    obligation_id: Ref
+    performer_email: PersonEmail
+    customer_email: PersonEmail
+    assigned_at: AwareDateTime
+
+
+class PulseItemRecord(CustomItemInput, Record):
+    """An item the alliance added to its pulse."""
+
+    created_at: AwareDateTime
+    retired_at: AwareDateTime | None = None
+
+
+ItemKey = Annotated[str, Field(min_length=1, max_length=40)]
+ItemText = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class PulseWaveItemRecord(Input):
+    """An item as the wave asked it (frozen when the wave opened)."""
+
+    key: ItemKey
+    position: int = Field(ge=1)
+    dimension: pulse_model.Dimension | None = None
+    text: ItemText
+    reverse: bool = False
+
+
+class PulseWaveRecord(Record):
+    title: Name
+    instrument_version: Annotated[str, Field(min_length=1, max_length=32)]
+    source: pulse_model.WaveSource
+    opened_at: AwareDateTime
+    closes_at: AwareDateTime
+    reminded_at: AwareDateTime | None = None
+    reminder_note: ReminderNote = ""
+    items: list[PulseWaveItemRecord] = Field(min_length=1)
+
+
+class PulseResponseRecord(Record):
+    """One set of answers: partner and role band, never a person (operator's archive only)."""
+
+    wave_id: Ref
+    partner_id: Ref
+    role_band: pulse_model.RoleBand | None = None
+    answers: dict[ItemKey, Annotated[int, Field(ge=1, le=pulse_model.SCALE_POINTS)]]
+
+
+class PulseCommentRecord(Record):
+    """An open comment, linked to no answer (operator's archive only)."""
+
+    wave_id: Ref
+    text: Annotated[Comment, Field(min_length=1)]
 
 
 class EventRecord(Input):
-    """One event of the alliance's chain, verbatim; its hash covers every field."""
+    """One event of the alliance's chain, verbatim; its hash covers every field but the MAC.
 
-    seq: int = Field(ge=1)
+    ``key_id`` and ``mac``: the keyed hash of the server that wrote or last
+    imported the event (coauthor.eventkey), or null when it had no key.
+    """
+
+    seq: int = Field(ge=1, le=MAX_SEQ)
     at: AwareDateTime
-    actor_id: Ref | None
+    actor_id: PublicId | None
     kind: Annotated[str, Field(min_length=1, max_length=64)]
     payload: dict[str, Any]
     prev_hash: Hash
     hash: Hash
+    key_id: KeyId | None = None
+    mac: Hash | None = None
+
+
+class HeadRecord(Input):
+    """The chain's head where it was exported: its last seq and hash, and their MAC."""
+
+    seq: int = Field(ge=0, le=MAX_SEQ)
+    hash: Hash
+    key_id: KeyId | None = None
+    mac: Hash | None = None
 
 
 def section_of(kind_name: str) -> str:
@@ -181,14 +318,34 @@ ArchiveDocument: type[BaseModel] = create_model(
     votes=(list[VoteRecord], Field(default_factory=list)),
     declarations=(list[DeclarationRecord], Field(default_factory=list)),
     charter_clauses=(list[CharterClauseRecord], Field(default_factory=list)),
+    obligation_assignments=(list[AssignmentRecord], Field(default_factory=list)),
+    commitments=(list[CommitmentRecord], Field(default_factory=list)),
+    pulse_items=(list[PulseItemRecord], Field(default_factory=list)),
+    pulse_waves=(list[PulseWaveRecord], Field(default_factory=list)),
+    pulse_responses=(list[PulseResponseRecord], Field(default_factory=list)),
+    pulse_comments=(list[PulseCommentRecord], Field(default_factory=list)),
     events=(list[EventRecord], Field(default_factory=list)),
+    head=(HeadRecord | None, None),
 )
 
 SECTIONS: tuple[str, ...] = tuple(name for name in ArchiveDocument.model_fields if name != "format")
 
 
 def parse_archive(data: Any) -> Any:
-    """Validate a decoded archive through the input models; errors carry JSON paths."""
+    """Validate an archive through the input models; errors carry JSON paths.
+
+    ``data`` is the decoded document, or its JSON text: then pydantic reads the
+    text straight into the models, without building the document as Python
+    objects first (a million-act archive would take gigabytes twice). Only when
+    that fails is the text decoded, to report each problem as the dict path
+    does.
+    """
+    if isinstance(data, str | bytes):
+        text = checked_text(data)
+        try:
+            return ArchiveDocument.model_validate_json(text)
+        except ValidationError:
+            data = decode_json(text)
     if not isinstance(data, dict):
         raise ValidationFailed.one((), "an archive is a JSON object")
     if data.get("format") != FORMAT:

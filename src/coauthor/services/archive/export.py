@@ -13,8 +13,10 @@ from pydantic import BaseModel
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
+from coauthor.domain import pulse as pulse_model
 from coauthor.domain.errors import NotFound
 from coauthor.services import eventlog
+from coauthor.services.archive import ledger
 from coauthor.services.archive.document import (
     FORMAT,
     AllianceRecord,
@@ -23,11 +25,17 @@ from coauthor.services.archive.document import (
     DeclarationRecord,
     DeliberationRecord,
     EventRecord,
+    HeadRecord,
     MemberRecord,
     ParticipantRecord,
     PartnerNoteRecord,
     PartnerRecord,
     PersonRecord,
+    PulseCommentRecord,
+    PulseItemRecord,
+    PulseResponseRecord,
+    PulseWaveItemRecord,
+    PulseWaveRecord,
     StatementRecord,
     VoteRecord,
     section_of,
@@ -97,7 +105,9 @@ class _Rows:
         }
 
 
-def _deliberation_sections(rows: _Rows, people: dict[str, m.Person]) -> dict[str, list]:
+def _deliberation_sections(
+    rows: _Rows, people: dict[str, m.Person], extras: dict[str, dict[str, Any]]
+) -> dict[str, list]:
     def email(person_id: str | None) -> str | None:
         return people[person_id].email if person_id in people else None
 
@@ -110,10 +120,44 @@ def _deliberation_sections(rows: _Rows, people: dict[str, m.Person]) -> dict[str
         "statements": [_fields(s, StatementRecord) for s in rows.statements],
         "votes": [_fields(v, VoteRecord) for v in rows.votes],
         "declarations": [
-            _fields(d, DeclarationRecord, declared_by_email=email(d.declared_by_person_id))
+            _fields(
+                d,
+                DeclarationRecord,
+                declared_by_email=email(d.declared_by_person_id),
+                positions=extras.get(d.id, {}).get("positions", []),
+            )
             for d in rows.declarations
         ],
         "charter_clauses": [_fields(c, CharterClauseRecord) for c in rows.charter_clauses],
+    }
+
+
+def _pulse_sections(uow: UnitOfWork, alliance_id: str, private: bool) -> dict[str, list]:
+    """The pulse: own items and waves always; answers and comments in the operator's archive.
+
+    No invitation is ever exported: who was asked and who answered stays in
+    the database it was recorded in (docs/pulse.md, "Archive").
+    """
+    items: dict[str, list[pulse_model.WaveItem]] = {}
+    for item in uow.find(pulse_model.WaveItem, alliance_id=alliance_id):
+        items.setdefault(item.wave_id, []).append(item)
+
+    def wave(w: pulse_model.Wave) -> dict[str, Any]:
+        asked = sorted(items.get(w.id, []), key=lambda item: item.position)
+        return _fields(w, PulseWaveRecord, items=[_fields(i, PulseWaveItemRecord) for i in asked])
+
+    responses = _by_id(uow, pulse_model.Response, alliance_id) if private else []
+    comments = _by_id(uow, pulse_model.Comment, alliance_id) if private else []
+    return {
+        "pulse_items": [
+            _fields(i, PulseItemRecord) for i in _by_id(uow, pulse_model.CustomItem, alliance_id)
+        ],
+        "pulse_waves": [wave(w) for w in _by_id(uow, pulse_model.Wave, alliance_id)],
+        "pulse_responses": [
+            _fields(r, PulseResponseRecord, answers=dict(sorted(r.answers.items())))
+            for r in responses
+        ],
+        "pulse_comments": [_fields(c, PulseCommentRecord) for c in comments],
     }
 
 
@@ -121,12 +165,14 @@ def document_of(uow: UnitOfWork, alliance: m.Alliance, *, private: bool = True) 
     """The archive of ``alliance`` as it is stored now (no permission check).
 
     ``private`` adds what only the operator's archive holds: partners' private
-    notes, deliberation votes and who took part.
+    notes, deliberation votes and who took part, pulse answers and comments.
     """
     alliance_id = alliance.id
     rows = _Rows(uow, alliance_id, private)
+    events = eventlog.chain_events(uow, alliance_id)
     orgs = _by_ids(uow, m.Organization, {p.organization_id for p in rows.partners})
-    people = _by_ids(uow, m.Person, rows.person_ids())
+    people = _by_ids(uow, m.Person, rows.person_ids() | ledger.person_ids(uow, alliance_id))
+    emails = {person_id: person.email for person_id, person in people.items()}
     kinds = {
         section_of(name): _kind_items(uow, alliance_id, kind)
         for name, kind in registers.KINDS.items()
@@ -149,10 +195,22 @@ def document_of(uow: UnitOfWork, alliance: m.Alliance, *, private: bool = True) 
                 for n in rows.notes
             ],
             **kinds,
-            **_deliberation_sections(rows, people),
-            "events": [_fields(e, EventRecord) for e in eventlog.chain_events(uow, alliance_id)],
+            **_deliberation_sections(rows, people, ledger.declaration_extras(uow, alliance_id)),
+            "obligation_assignments": ledger.assignment_records(uow, alliance_id, emails),
+            "commitments": ledger.commitment_records(uow, alliance_id, emails),
+            **_pulse_sections(uow, alliance_id, private),
+            "events": [_fields(e, EventRecord) for e in events],
+            "head": _fields(_head(uow, alliance_id, events), HeadRecord),
         }
     )
+
+
+def _head(uow: UnitOfWork, alliance_id: str, events: list[m.Event]) -> eventlog.Head:
+    """The stored head; a chain that has none yet ends at its last event."""
+    stored = eventlog.head_of(uow, alliance_id)
+    if stored is not None:
+        return stored
+    return eventlog.Head(events[-1].seq, events[-1].hash) if events else eventlog.EMPTY_HEAD
 
 
 def export_alliance(

@@ -17,16 +17,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
+from coauthor.domain import pulse as pulse_model
 from coauthor.domain.errors import Conflict, FieldError, Loc, ValidationFailed
 from coauthor.services import eventlog
 from coauthor.services.accounts.inputs import PersonInput
 from coauthor.services.accounts.people import do_create_person, person_by_email
+from coauthor.services.archive import ledger
 from coauthor.services.archive.document import SECTIONS, parse_archive, section_of
 from coauthor.services.archive.export import document_of
 from coauthor.services.mechanics import registers
@@ -43,12 +46,15 @@ DELIBERATION_SECTIONS = (
     "declarations",
     "charter_clauses",
 )
+PULSE_SECTIONS = ("pulse_items", "pulse_waves", "pulse_responses", "pulse_comments")
 ID_SECTIONS = (
     "partners",
     "members",
     "partner_notes",
     *map(section_of, registers.KINDS),
     *(section for section in DELIBERATION_SECTIONS if section != "votes"),
+    *PULSE_SECTIONS,
+    "commitments",
 )
 """Sections whose items keep an id, unique within the section."""
 
@@ -178,28 +184,109 @@ def _ballot(vote: Any) -> Hashable:
     return (vote.participant_id, vote.statement_id)
 
 
+def _pulse_link_errors(archive: Any) -> list[FieldError]:
+    """Answers and comments belong to a wave of the archive; answers only to its items."""
+    waves = _ids(archive.pulse_waves)
+    errors = [
+        *_listed(archive.pulse_responses, "pulse_responses", "wave_id", waves, "pulse_waves"),
+        *_listed(archive.pulse_comments, "pulse_comments", "wave_id", waves, "pulse_waves"),
+        *_listed(
+            archive.pulse_responses,
+            "pulse_responses",
+            "partner_id",
+            _ids(archive.partners),
+            "partners",
+        ),
+    ]
+    asked = {wave.id: {item.key for item in wave.items} for wave in archive.pulse_waves}
+    for index, wave in enumerate(archive.pulse_waves):
+        errors += _under(("pulse_waves", index), _unique(wave.items, "items", "key"))
+    for index, response in enumerate(archive.pulse_responses):
+        for key in response.answers:
+            if response.wave_id in asked and key not in asked[response.wave_id]:
+                loc = ("pulse_responses", index, "answers", key)
+                errors.append(FieldError(loc, "is not an item of its wave"))
+    return errors
+
+
 def _link_errors(archive: Any) -> list[FieldError]:
     """What the input models cannot see: duplicates and links between sections."""
     emails = {person.email for person in archive.people}
     errors = _mechanics_link_errors(archive, emails) + _deliberation_link_errors(archive, emails)
+    errors += _pulse_link_errors(archive)
+    errors += ledger.link_errors(archive, emails)
     for section in ID_SECTIONS:
         errors += _unique(getattr(archive, section), section, "id")
     return errors
 
 
-def _chain(archive: Any) -> list[m.Event]:
-    """The archive's events, checked as a chain; a break is reported at its JSON path."""
+def _stated_head(archive: Any) -> eventlog.Head:
+    if archive.head is not None:
+        return eventlog.Head(**archive.head.model_dump())
+    if archive.events:
+        raise ValidationFailed.one(
+            ("head",), "an archive with events states its chain's head (last seq and hash)"
+        )
+    return eventlog.EMPTY_HEAD
+
+
+class _ChainEvent(NamedTuple):
+    """An archive's event as the chain check and the bulk insert read it (not an ORM row)."""
+
+    chain_id: str
+    seq: int
+    at: datetime
+    actor_id: str | None
+    kind: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+    key_id: str | None
+    mac: str | None
+
+
+def _chain(uow: UnitOfWork, archive: Any) -> tuple[list[_ChainEvent], eventlog.Head]:
+    """The archive's events and head, checked as a chain; a break is reported at its JSON path.
+
+    The chain must end where its head says, so events cut off the end are
+    found. MACs under this server's key (an archive it exported) are checked;
+    others cannot be.
+    """
     chain_id = archive.alliance.id
-    events = [m.Event(chain_id=chain_id, **record.model_dump()) for record in archive.events]
-    report = eventlog.check_events(chain_id, events)
+    events = [
+        _ChainEvent(
+            chain_id,
+            r.seq,
+            r.at,
+            r.actor_id,
+            r.kind,
+            r.payload,
+            r.prev_hash,
+            r.hash,
+            r.key_id,
+            r.mac,
+        )
+        for r in archive.events
+    ]
+    head = _stated_head(archive)
+    report = eventlog.check_events(chain_id, events, head, key=uow.event_key)
     if not report.ok:
-        loc: Loc = ("events", report.events - 1)
-        raise ValidationFailed.one(loc, f"event {report.first_broken_seq}: {report.reason}")
-    return events
+        loc: Loc = ("head",) if report.at_head else ("events", report.events - 1)
+        raise ValidationFailed.one(loc, f"{report.where}: {report.reason}")
+    return events, head
+
+
+KEYED_FIELDS = ("key_id", "mac")
 
 
 def _comparable(document: Any) -> dict[str, Any]:
-    return document.model_dump(mode="json", exclude=SITE_WIDE)
+    """What must match for an archive to be the alliance already here: not MACs (each
+    server keys with its own secret), nor the site-wide details of people and organizations."""
+    data = document.model_dump(mode="json", exclude=SITE_WIDE)
+    for keyed in (*data["events"], data["head"] or {}):
+        for name in KEYED_FIELDS:
+            keyed.pop(name, None)
+    return data
 
 
 def _refuse_if_different(uow: UnitOfWork, existing: m.Alliance, archive: Any) -> None:
@@ -315,11 +402,29 @@ def _write_deliberations(
         m.Declaration(
             **scope,
             declared_by_person_id=_person_id(people, d.declared_by_email),
-            **d.model_dump(exclude={"declared_by_email"}),
+            **d.model_dump(exclude={"declared_by_email", "positions"}),
         )
         for d in archive.declarations
     )
+    uow.flush()
     uow.add_all(m.CharterClause(**scope, **c.model_dump()) for c in archive.charter_clauses)
+    uow.flush()
+
+
+def _write_pulse(uow: UnitOfWork, alliance_id: str, archive: Any) -> None:
+    """The pulse as archived; there are no invitations to write (they are never exported)."""
+    scope = {"alliance_id": alliance_id}
+    uow.add_all(pulse_model.CustomItem(**scope, **i.model_dump()) for i in archive.pulse_items)
+    for wave in archive.pulse_waves:
+        uow.add(pulse_model.Wave(**scope, **wave.model_dump(exclude={"items"})))
+        uow.flush()
+        uow.add_all(
+            pulse_model.WaveItem(**scope, wave_id=wave.id, **item.model_dump())
+            for item in wave.items
+        )
+    uow.flush()
+    uow.add_all(pulse_model.Response(**scope, **r.model_dump()) for r in archive.pulse_responses)
+    uow.add_all(pulse_model.Comment(**scope, **c.model_dump()) for c in archive.pulse_comments)
     uow.flush()
 
 
@@ -339,7 +444,7 @@ def _write(
     uow: UnitOfWork,
     actor: m.Person | None,
     archive: Any,
-    events: list[m.Event],
+    chain: tuple[list[_ChainEvent], eventlog.Head],
     report: Progress | None,
 ) -> None:
     step = _Steps(report)
@@ -361,19 +466,27 @@ def _write(
     _write_deliberations(uow, alliance_id, archive, people)
     for section in DELIBERATION_SECTIONS:
         step(section)
-    eventlog.write_chain(uow, alliance_id, events)
+    _write_pulse(uow, alliance_id, archive)
+    for section in PULSE_SECTIONS:
+        step(section)
+    ledger.write_ledger(uow, alliance_id, archive, people)
+    step("obligation_assignments")
+    step("commitments")
+    eventlog.write_chain(uow, alliance_id, *chain)
     step("events")
 
 
 def do_import_archive(
     uow: UnitOfWork,
     actor: m.Person | None,
-    document: dict[str, Any],
+    document: dict[str, Any] | str | bytes,
     *,
     bootstrap: bool = False,
     report: Progress | None = None,
 ) -> tuple[str, bool]:
     """Import an archive: ``(alliance id, True)``, or ``(id, False)`` when already here.
+
+    ``document`` is the decoded archive or its JSON text (see ``parse_archive``).
 
     Only the operator (``bootstrap``, the CLI) or a site administrator may import.
     """
@@ -387,8 +500,8 @@ def do_import_archive(
     errors = _link_errors(archive)
     if errors:
         raise ValidationFailed(errors)
-    events = _chain(archive)
-    _write(uow, actor, archive, events, report)
+    events, head = _chain(uow, archive)
+    _write(uow, actor, archive, (events, head), report)
     eventlog.append(
         uow,
         eventlog.SITE_CHAIN,

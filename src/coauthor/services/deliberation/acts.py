@@ -36,9 +36,11 @@ from coauthor.services.deliberation.results import (
     released_priorities,
     vote_matrix,
 )
+from coauthor.services.ledger import declarations
 from coauthor.services.mechanics.alliances import open_alliance, open_for_edit
 
 SOURCE_PREFIX = "deliberation {deliberation_id}, statement "
+DECLARED_FIELDS = {"body_id", "decision_right_id", "meeting_id", "rationale", "positions"}
 InputT = TypeVar("InputT", bound=BaseModel)
 
 
@@ -515,29 +517,23 @@ def do_promote(
     if uow.find_one(kind, alliance_id=alliance_id, source=source) is not None:
         where = "a declaration" if data.target == "declaration" else "in the charter"
         raise Conflict(f"this statement is already {where}", ("target",))
-    now = uow.clock.now()
     promoted: m.Declaration | m.CharterClause
-    if data.target == "declaration":
-        promoted = m.Declaration(
-            alliance_id=alliance_id,
-            id=new_id("de"),
-            text=statement.text,
-            rationale=data.rationale,
-            body_id=data.body_id,
-            rule=data.rule,
-            declared_at=now,
-            declared_by_person_id=actor.id if actor else None,
-            source=source,
+    if data.target == "declaration" and data.body_id:
+        declared = data.model_dump(include=DECLARED_FIELDS) | {"text": statement.text}
+        promoted = declarations.do_declare(uow, actor, alliance_id, declared, source=source)
+    elif data.target == "declaration":
+        promoted = declarations.declare_jointly(
+            uow, actor, alliance_id, statement.text, data.rationale, data.rule, source
         )
     else:
         promoted = m.CharterClause(
             alliance_id=alliance_id,
             id=new_id("cc"),
             text=statement.text,
-            added_at=now,
+            added_at=uow.clock.now(),
             source=source,
         )
-    uow.add(promoted)
+        uow.add(promoted)
     eventlog.append(
         uow,
         alliance_id,

@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from coauthor.domain import model as m
 from coauthor.services.inputs import Input, Ref, Text
+from coauthor.services.ledger.inputs import PositionInput
 
 
 class DeliberationInput(Input):
@@ -43,12 +44,27 @@ class ModerationInput(Input):
 
 
 class PromotionInput(Input):
-    """Make a consensus statement a declaration, or a clause of the charter."""
+    """Make a consensus statement a declaration, or a clause of the charter.
+
+    A declaration by a governance body (``body_id``) goes through the ledger's
+    declaration path: its decision right, the meeting whose attendance makes
+    the quorum, and every seated member's position. Without a body, the
+    consensus is the partners' joint declaration, under ``rule`` if given.
+    """
 
     target: Literal["declaration", "charter"]
     rationale: Text = ""
     body_id: Ref | None = None
     rule: m.DecisionRule | None = None
+    decision_right_id: Ref | None = None
+    meeting_id: Ref | None = None
+    positions: list[PositionInput] = Field(default_factory=list, max_length=500)
+
+    @model_validator(mode="after")
+    def _rule_is_the_rights(self) -> PromotionInput:
+        if self.body_id and self.rule is not None:
+            raise ValueError("rule: a body declares under its decision right's rule")
+        return self
 
 
 class ModerationBatchInput(ModerationInput):

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
+from coauthor.domain.commitments import DeclarationPosition
 from coauthor.domain.errors import Conflict, NotFound, ValidationFailed
 from coauthor.domain.labels import in_words
 from coauthor.domain.model import (
@@ -334,7 +335,12 @@ def _add_member(
 def do_add_member(
     uow: UnitOfWork, actor: Person | None, alliance_id: str, data: MemberInput
 ) -> Member:
-    """Add a person by email; a person new to the site gets an account without a password."""
+    """Add a person by email at once, without asking them: for the demo seed and test worlds.
+
+    No page or API route calls this: people join an alliance by accepting an
+    invitation (``services/accounts/invitations.py``), which ends in
+    ``admit_member``. A person new to the site gets an account without a password.
+    """
     alliance = open_for_edit(uow, actor, alliance_id).alliance
     person = person_by_email(uow, data.email)
     if person is None:
@@ -355,6 +361,16 @@ def do_add_member(
             {"id": person.id, "email": person.email},
         )
     return _add_member(uow, actor, alliance, person, data.partner_id, data.role, data.title)
+
+
+def admit_member(
+    uow: UnitOfWork, person: Person, alliance_id: str, partner_id: str, role: Role, title: str
+) -> Member:
+    """Make ``person`` a member on their own say-so: they accepted an invitation."""
+    alliance = uow.get(Alliance, id=alliance_id)
+    if alliance is None:
+        raise NotFound("no such alliance")
+    return _add_member(uow, person, alliance, person, partner_id, role, title)
 
 
 def _member(uow: UnitOfWork, alliance_id: str, member_id: str) -> Member:
@@ -393,6 +409,11 @@ def do_remove_member(
         raise Conflict("the alliance needs at least one manager")
     if uow.find(Attendance, alliance_id=alliance_id, member_id=member_id):
         raise Conflict("this member attended meetings; change their role to observer instead")
+    if uow.find(DeclarationPosition, alliance_id=alliance_id, member_id=member_id):
+        raise Conflict(
+            "this member's position is recorded on a declaration; "
+            "change their role to observer instead"
+        )
     for seat in uow.find(BodySeat, alliance_id=alliance_id, member_id=member_id):
         uow.delete(seat)
     uow.delete(member)

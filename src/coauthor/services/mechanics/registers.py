@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
+from coauthor.domain.commitments import Commitment
 from coauthor.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from coauthor.ids import new_id
 from coauthor.services import eventlog, inputs
@@ -162,6 +163,7 @@ KINDS: dict[str, Kind] = {
                 "creditor_partner_id": m.Partner,
             },
             checks=(obligation_within_term,),
+            blockers=((Commitment, "obligation_id", "it has commitments in the ledger"),),
         ),
         Kind(
             "body",
@@ -182,6 +184,7 @@ KINDS: dict[str, Kind] = {
                 (m.Meeting, "body_id", "it has meetings"),
                 (m.DecisionRight, "body_id", "it holds decision rights"),
                 (m.Declaration, "body_id", "it has made declarations"),
+                (Commitment, "body_id", "commitments in the ledger were made in it"),
             ),
         ),
         Kind(
@@ -191,6 +194,7 @@ KINDS: dict[str, Kind] = {
             "dr",
             order_by="decision_kind",
             refs={"body_id": m.GovernanceBody},
+            blockers=((m.Declaration, "decision_right_id", "declarations were made under it"),),
         ),
         Kind(
             "meeting",
@@ -199,6 +203,10 @@ KINDS: dict[str, Kind] = {
             "mt",
             order_by="starts_at",
             refs={"body_id": m.GovernanceBody},
+            blockers=(
+                (m.Declaration, "meeting_id", "declarations were made at it"),
+                (Commitment, "meeting_id", "commitments in the ledger were made at it"),
+            ),
             children=(
                 Children(
                     "attendees",

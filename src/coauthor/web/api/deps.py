@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request, Response, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from coauthor import permissions
 from coauthor.domain.errors import PermissionDenied
@@ -12,13 +13,24 @@ from coauthor.domain.model import Person
 from coauthor.web.auth import CSRF_HEADER, ActorDep, check_csrf
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiToken",
+    description="An API token (cat_…) from /account/tokens or `coauthor token create`.",
+)
+"""Declares the bearer scheme in the OpenAPI document (so "Authorize" works); the token
+itself is checked by ``current_person``."""
 
 
 def _via_token(request: Request) -> bool:
     return bool(getattr(request.state, "via_token", False))
 
 
-def signed_in(request: Request, actor: ActorDep) -> Person:
+def signed_in(
+    request: Request,
+    actor: ActorDep,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+) -> Person:
     """The person asking (401 if nobody); a write by session cookie must carry the CSRF header."""
     person = permissions.require_signed_in(actor)
     if request.method not in SAFE_METHODS and not _via_token(request):

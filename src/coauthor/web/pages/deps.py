@@ -13,12 +13,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from coauthor import permissions
+from coauthor.domain.errors import FieldError, ValidationFailed
 from coauthor.domain.model import Person
 from coauthor.services.accounts import people
+from coauthor.services.inputs import unstorable_text
+from coauthor.services.ledger import views as ledger_views
 from coauthor.web.auth import (
     CSRF_FIELD,
     CSRF_HEADER,
     ActorDep,
+    UowDep,
     check_csrf,
     get_runtime,
     read_session,
@@ -27,20 +31,25 @@ from coauthor.web.auth import (
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who the page header greets: plain values, still there after the database session ends."""
+    """Who the page header greets: plain values, still there after the database session ends.
+
+    ``waiting`` counts the commitments waiting on their answer (the header's notice).
+    """
 
     id: str
     name: str
     is_admin: bool
+    time_zone: str = "UTC"
+    waiting: int = 0
 
     @classmethod
-    def of(cls, person: Person) -> Viewer:
-        return cls(person.id, person.name, person.is_admin)
+    def of(cls, person: Person, waiting: int = 0) -> Viewer:
+        return cls(person.id, person.name, person.is_admin, person.time_zone, waiting)
 
 
-def signed_in(request: Request, actor: ActorDep) -> Person:
+def signed_in(request: Request, actor: ActorDep, uow: UowDep) -> Person:
     person = permissions.require_signed_in(actor)
-    request.state.viewer = Viewer.of(person)
+    request.state.viewer = Viewer.of(person, ledger_views.waiting_count(uow, person.id))
     return person
 
 
@@ -55,10 +64,17 @@ def viewer_from_session(request: Request) -> Viewer | None:
 
 
 async def posted_form(request: Request) -> dict[str, str]:
-    """The posted text fields, after checking the form's CSRF token."""
+    """The posted text fields, after checking the form's CSRF token.
+
+    A field holding text no database can store (NUL, a lone surrogate) is
+    refused here, whatever the form, with the field's name.
+    """
     data = await request.form()
     values = {name: value for name, value in data.multi_items() if isinstance(value, str)}
     check_csrf(request, values.pop(CSRF_FIELD, None) or request.headers.get(CSRF_HEADER))
+    problems = unstorable_text(values)
+    if problems:
+        raise ValidationFailed([FieldError(loc, reason) for loc, reason in problems])
     return values
 
 

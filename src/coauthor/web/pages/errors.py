@@ -82,9 +82,8 @@ def sign_in_required(request: Request) -> Response:
     if session_expired(request):
         from coauthor.web.pages.accounts.session import login_page
 
-        return login_page(
-            request, next_path=return_path(request), notice="Your session expired.", status=401
-        )
+        notice = "Your session expired. Please sign in again."
+        return login_page(request, next_path=return_path(request), notice=notice, status=401)
     return see_other(f"/login?next={quote(return_path(request), safe='/')}")
 
 

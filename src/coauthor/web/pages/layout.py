@@ -17,6 +17,8 @@ SECTIONS = (
     ("risks", "Risks", "/risks"),
     ("contributions", "Contributions", "/contributions"),
     ("deliberations", "Deliberations", "/deliberations"),
+    ("ledger", "Ledger", "/ledger"),
+    ("pulse", "Pulse", "/pulse"),
 )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextvars import ContextVar
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,8 +14,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from coauthor.reports import ledger as ledger_formatting
 from coauthor.reports.charts import reciprocity_chart, stack
 from coauthor.reports.formatting import (
+    describe_browser,
     event_label,
     format_date,
     format_datetime,
@@ -40,6 +44,16 @@ def options(items: Iterable[Any]) -> list[tuple[str, str]]:
     return pairs
 
 
+_viewer_zone: ContextVar[str] = ContextVar("viewer_zone", default="UTC")
+"""The time zone of whoever the page being rendered is for (set by ``render``), so that
+macros imported without context show times in it too."""
+
+
+def local_datetime(value: datetime | None) -> str:
+    """A moment in the viewer's time zone (UTC for a visitor who has not signed in)."""
+    return format_datetime(value, _viewer_zone.get())
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
@@ -50,9 +64,10 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(
         label=label,
+        browser=describe_browser,
         event_label=event_label,
         date=format_date,
-        datetime=format_datetime,
+        datetime=local_datetime,
         number=format_number,
         percent=format_percent,
         sentence=sentence,
@@ -60,6 +75,7 @@ def _environment() -> jinja2.Environment:
         stack=stack,
         reciprocity_chart=reciprocity_chart,
     )
+    env.filters.update(ledger_formatting.FILTERS)
     env.globals["csrf_token"] = csrf_token
     env.globals["item_url"] = item_url
     return env
@@ -75,12 +91,13 @@ def render(
 
     A full page also shows (once) the notice a form left before redirecting here.
     """
-    values = {
-        "actor": getattr(request.state, "viewer", None),
-        "notice_left": pending_notice(request),
-        **(context or {}),
-    }
-    response = templates.TemplateResponse(request, name, values, status_code=status)
+    viewer = getattr(request.state, "viewer", None)
+    values = {"actor": viewer, "notice_left": pending_notice(request), **(context or {})}
+    zone = _viewer_zone.set(getattr(viewer, "time_zone", "UTC"))
+    try:
+        response = templates.TemplateResponse(request, name, values, status_code=status)
+    finally:
+        _viewer_zone.reset(zone)
     clear_notice(request, response)
     session = read_session(request)
     if session.person_id is None:

@@ -10,7 +10,6 @@ from coauthor.services.mechanics import alliances
 from coauthor.services.mechanics.inputs import (
     AllianceCreate,
     AllianceInput,
-    MemberInput,
     MemberUpdate,
     PartnerInput,
     PartnerNoteInput,
@@ -116,21 +115,6 @@ def list_members(
     """Every member of every partner, by name."""
     found = reads.members(uow, person, alliance_id)
     return paged_list(request, found, reads.member_order, page, _same)
-
-
-@router.post(MEMBERS, response_model=Member, status_code=CREATED, tags=["members"])
-def add_member(
-    alliance_id: str,
-    data: MemberInput,
-    request: Request,
-    response: Response,
-    uow: UowDep,
-    person: PersonDep,
-) -> Member:
-    """Add a person by email; someone new to the site gets an account without a password."""
-    member = uow.write(alliances.do_add_member, person, alliance_id, data)
-    set_location(request, response, "read_member", alliance_id=alliance_id, member_id=member.id)
-    return reads.member(uow, person, alliance_id, member.id)
 
 
 @router.get(MEMBER, response_model=Member, tags=["members"])

@@ -11,11 +11,11 @@ from pydantic import BaseModel
 
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
-from coauthor.domain.errors import Conflict
+from coauthor.domain.errors import Conflict, ValidationFailed
+from coauthor.services.accounts import invitations
 from coauthor.services.inputs import parse
 from coauthor.services.mechanics import views
 from coauthor.services.mechanics.alliances import (
-    do_add_member,
     do_add_partner,
     do_add_partner_note,
     do_remove_member,
@@ -30,9 +30,9 @@ from coauthor.services.mechanics.inputs import (
     PartnerInput,
     PartnerNoteInput,
 )
-from coauthor.web.auth import UowDep
+from coauthor.web.auth import UowDep, get_runtime
 from coauthor.web.pages.deps import Posted, PostingPerson, SignedIn
-from coauthor.web.pages.flow import Submission, go, submit
+from coauthor.web.pages.flow import Submission, go, submit, with_errors, write_and_go
 from coauthor.web.pages.forms import Form
 from coauthor.web.pages.layout import alliance_page
 from coauthor.web.pages.notices import Notice
@@ -75,6 +75,7 @@ def _partners_page(
     alliance_id: str,
     failed: dict[str, Form] | None = None,
     status: int = 200,
+    sent: invitations.Sent | None = None,
 ) -> Response:
     access = open_alliance(uow, actor, alliance_id)
     directory = views.partner_directory(uow, actor, alliance_id)
@@ -83,8 +84,14 @@ def _partners_page(
     context = {
         "directory": directory,
         "partner_choices": [views.Choice(entry.ref.id, entry.ref.name) for entry in directory],
+        "partner_names": {entry.ref.id: entry.ref.name for entry in directory},
         "roles": list(m.Role),
         "forms": forms,
+        "invitations": invitations.invitations_of(uow, actor, alliance_id)
+        if access.can_edit
+        else [],
+        "sent": sent,
+        "now": uow.clock.now(),
     }
     return alliance_page(request, access, "partners.html", "partners", context, status)
 
@@ -185,19 +192,46 @@ def update_partner(
 
 
 @router.post("/a/{alliance_id}/members")
-def add_member(
+def invite_member(
     request: Request, alliance_id: str, actor: SignedIn, values: Posted, uow: UowDep
 ) -> Response:
-    return _submit_on_partners_page(
+    """Not a redirect: the page that answers this post is the only place the link appears."""
+    site = get_runtime(request).site
+    submission = Submission.of(values, MemberInput)
+    try:
+        sent = uow.write(
+            lambda _: invitations.do_invite(
+                uow, actor, alliance_id, parse(MemberInput, submission.payload), site
+            )
+        )
+    except (ValidationFailed, Conflict) as exc:
+        if not exc.errors:
+            raise
+        form = submission.form.failed(exc.errors, submission.known)
+        failed = _partners_page(request, uow, actor, alliance_id, {"member": form}, exc.status)
+        return with_errors(request, failed)
+    return _partners_page(request, uow, actor, alliance_id, sent=sent, status=201)
+
+
+@router.post("/a/{alliance_id}/invitations/{invitation_id}/renew")
+def renew_invitation(
+    request: Request, alliance_id: str, invitation_id: str, actor: PostingPerson, uow: UowDep
+) -> Response:
+    site = get_runtime(request).site
+    sent = uow.write(invitations.do_renew_invitation, actor, alliance_id, invitation_id, site)
+    return _partners_page(request, uow, actor, alliance_id, sent=sent)
+
+
+@router.post("/a/{alliance_id}/invitations/{invitation_id}/cancel")
+def cancel_invitation(
+    request: Request, alliance_id: str, invitation_id: str, actor: PostingPerson, uow: UowDep
+) -> Response:
+    return write_and_go(
         request,
         uow,
-        actor,
-        alliance_id,
-        values,
-        _PartnersForm(MemberInput, "member"),
-        lambda data: do_add_member(uow, actor, alliance_id, data),
-        lambda member: member.id,
-        lambda member: f"Added {_person_name(uow, member)} to the alliance.",
+        lambda: invitations.do_cancel_invitation(uow, actor, alliance_id, invitation_id),
+        _back_to_partners(alliance_id, "invitations"),
+        "Withdrew the invitation.",
     )
 
 

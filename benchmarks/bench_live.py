@@ -1,0 +1,365 @@
+"""A live deliberation at Pol.is scale: pollers on the results while votes arrive.
+
+For SQLite and for PostgreSQL (a throwaway server): a deliberation of 2,000
+participants × 200 statements (120,000 votes, four planted opinion groups) is
+loaded, ``coauthor serve`` runs as its own process (with its embedded results
+worker), and for ``--seconds``:
+
+* ``wrk`` (C, from Debian) runs 200 concurrent pollers on ``GET …/results``,
+  each sending ``If-None-Match`` with the last ``ETag`` it saw, as the results
+  page's poll does: requests per second, p95 latency, errors;
+* 50 voters (threads here) send 100 votes a second in all: vote p95, errors;
+* a watcher polls the results every 100 ms and, for each vote, measures the
+  time from sending it to the first results version released after it was
+  stored.
+
+Goals (docs/performance.md): results p95 < 100 ms and ≥ 400 requests/s with
+200 pollers; vote p95 < 50 ms at 100 votes/s with no errors; a vote visible
+within 2 s. Prints a markdown table; ``--write`` puts it into
+docs/performance.md between the bench-live markers.
+
+Usage: ``python benchmarks/bench_live.py [--seconds 60] [--write]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "performance.md"
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_http import server  # noqa: E402
+from doc_section import replace_marked_section  # noqa: E402
+
+START, END = "<!-- bench-live:start -->", "<!-- bench-live:end -->"
+PARTICIPANTS, STATEMENTS, VOTES = 2_000, 200, 120_000
+POLLERS, VOTERS, VOTES_PER_SECOND = 200, 50, 100
+GOALS = {"results_p95_ms": 100.0, "results_per_s": 400.0, "vote_p95_ms": 50.0, "visible_s": 2.0}
+
+WRK_SCRIPT = """
+local etag = ""
+local counts = {ok = 0, not_modified = 0, errors = 0}
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) token = args[1] end
+function request()
+  return wrk.format("GET", nil, {["Authorization"] = "Bearer " .. token,
+                                 ["If-None-Match"] = etag})
+end
+function response(status, headers, body)
+  if status == 200 then counts.ok = counts.ok + 1; etag = headers["ETag"] or etag
+  elseif status == 304 then counts.not_modified = counts.not_modified + 1
+  else counts.errors = counts.errors + 1 end
+  ok, not_modified, errors = counts.ok, counts.not_modified, counts.errors
+end
+function done(summary, latency, requests)
+  local total = {ok = 0, not_modified = 0, errors = 0}
+  for _, thread in ipairs(threads) do
+    for key, _ in pairs(total) do total[key] = total[key] + (thread:get(key) or 0) end
+  end
+  io.write(string.format("RESULT %d %d %d %d %.3f %.3f\\n", summary.requests,
+    total.ok, total.not_modified, total.errors + summary.errors.status,
+    latency:percentile(95) / 1000, latency:percentile(50) / 1000))
+end
+"""
+
+
+@dataclass
+class Votes:
+    latencies: list[float] = field(default_factory=list)
+    stored: list[tuple[float, datetime]] = field(default_factory=list)
+    """(when sent, by the clock here; when answered, in UTC) per vote that succeeded."""
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def planted(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Votes of four opinion groups with noise: (participant rows, statement cols, values)."""
+    cells = rng.choice(PARTICIPANTS * STATEMENTS, size=VOTES, replace=False)
+    rows, cols = np.divmod(cells, STATEMENTS)
+    leaning = rng.choice([-1, 1], size=(4, STATEMENTS))
+    agree = leaning[rows % 4, cols]
+    noise = rng.random(VOTES)
+    values = np.where(noise < 0.15, -agree, np.where(noise < 0.25, 0, agree))
+    return rows.astype(np.int64), cols.astype(np.int64), values.astype(np.int64)
+
+
+def seed(database_url: str) -> tuple[str, str, list[str], list[str], str]:
+    """The big deliberation and 50 voting members: (alliance, deliberation, statement ids,
+    voter tokens, a reader token)."""
+    from coauthor.analysis.opinion import VoteMatrix
+    from coauthor.config import Settings
+    from coauthor.domain import model as m
+    from coauthor.runtime import build_runtime
+    from coauthor.services.accounts.inputs import PersonInput
+    from coauthor.services.accounts.people import do_create_person
+    from coauthor.services.accounts.tokens import do_create_token
+    from coauthor.services.deliberation.transfer import Conversation, do_import_conversation
+    from coauthor.services.mechanics import alliances
+    from coauthor.services.mechanics.inputs import AllianceCreate, MemberInput
+
+    rows, cols, values = planted(np.random.default_rng(7))
+    matrix = VoteMatrix.from_arrays(
+        rows,
+        cols,
+        values,
+        participant_ids=[str(i) for i in range(PARTICIPANTS)],
+        statement_ids=[str(j) for j in range(STATEMENTS)],
+    )
+    runtime = build_runtime(Settings(database_url=database_url))
+    try:
+        with runtime.uow() as uow:
+            founder = do_create_person(
+                uow,
+                None,
+                PersonInput(email="founder@live.example", name="Founder"),
+                None,
+                bootstrap=True,
+            )
+            create = AllianceCreate(name="Live", kind="consortium", organization_name="Org")
+            alliance = alliances.do_create_alliance(uow, founder, create)
+            [partner] = uow.find(m.Partner, alliance_id=alliance.id)
+            texts = {str(j): f"Statement {j}" for j in range(STATEMENTS)}
+            conversation = Conversation(matrix, texts, "What next?", "Synthetic", None)
+            deliberation = do_import_conversation(
+                uow, None, alliance.id, conversation, bootstrap=True
+            )
+            deliberation.status = m.DeliberationStatus.OPEN
+            statements = [s.id for s in uow.find(m.Statement, alliance_id=alliance.id)]
+            tokens = []
+            for number in range(VOTERS):
+                email = f"voter{number}@live.example"
+                member = MemberInput(email=email, partner_id=partner.id, role=m.Role.MEMBER)
+                membership = alliances.do_add_member(uow, founder, alliance.id, member)
+                person = uow.get(m.Person, id=membership.person_id)
+                tokens.append(do_create_token(uow, person, "live")[1])
+            reader = do_create_token(uow, founder, "reader")[1]
+            uow.session.commit()
+        return alliance.id, deliberation.id, statements, tokens, reader
+    finally:
+        runtime.close()
+
+
+def vote_steadily(
+    base: str, url: str, statements: list[str], tokens: list[str], seconds: float, votes: Votes
+) -> None:
+    """VOTES_PER_SECOND votes in all, spread over the voters, each on its own schedule."""
+    interval = VOTERS / VOTES_PER_SECOND
+    end = time.monotonic() + seconds
+
+    def voter(number: int) -> None:
+        rng = random.Random(number)
+        next_at = time.monotonic() + rng.random() * interval
+        with httpx.Client(
+            base_url=base, timeout=30.0, headers={"Authorization": f"Bearer {tokens[number]}"}
+        ) as client:
+            while next_at < end:
+                time.sleep(max(0.0, next_at - time.monotonic()))
+                body = {"statement_id": rng.choice(statements), "value": rng.choice((-1, 0, 1))}
+                sent = time.perf_counter()
+                response = client.post(url, json=body)
+                elapsed = time.perf_counter() - sent
+                with votes.lock:
+                    if response.status_code == 200:
+                        votes.latencies.append(elapsed)
+                        votes.stored.append((sent, datetime.now(UTC)))
+                    else:
+                        votes.errors.append(f"{response.status_code} {response.text[:100]}")
+                next_at += interval
+
+    threads = [threading.Thread(target=voter, args=(n,)) for n in range(VOTERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def watch(base: str, url: str, token: str, seconds: float) -> list[tuple[float, datetime]]:
+    """(when seen here, released_at) of every new results version, polled every 100 ms."""
+    seen, etag = [], ""
+    end = time.monotonic() + seconds + 5
+    with httpx.Client(
+        base_url=base, timeout=30.0, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+        while time.monotonic() < end:
+            response = client.get(url, headers={"If-None-Match": etag})
+            if response.status_code == 200:
+                etag = response.headers.get("etag", "")
+                released = response.json().get("released_at")
+                if released:
+                    seen.append((time.perf_counter(), datetime.fromisoformat(released)))
+            time.sleep(0.1)
+    return seen
+
+
+def visibility(votes: Votes, versions: list[tuple[float, datetime]]) -> list[float]:
+    """Seconds from sending each vote to seeing the first release made after it was stored."""
+    delays = []
+    for sent, stored in votes.stored:
+        later = [seen for seen, released in versions if released >= stored]
+        if later:
+            delays.append(min(later) - sent)
+    return delays
+
+
+def run_wrk(base: str, path: str, token: str, seconds: float) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    try:
+        command = [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(POLLERS),
+            "-d",
+            f"{seconds:.0f}s",
+            "--latency",
+            "-s",
+            script.name,
+            f"{base}{path}",
+            "--",
+            token,
+        ]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(script.name)
+    found = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)", output)
+    if found is None:
+        raise SystemExit(f"wrk gave no result:\n{output}")
+    requests, ok, not_modified, errors, p95, p50 = found.groups()
+    return {
+        "requests_per_s": int(requests) / seconds,
+        "ok": int(ok),
+        "not_modified": int(not_modified),
+        "errors": int(errors),
+        "p95_ms": float(p95),
+        "p50_ms": float(p50),
+    }
+
+
+def bench_database(label: str, database_url: str, seconds: float) -> dict:
+    alliance_id, deliberation_id, statements, tokens, reader = seed(database_url)
+    path = f"/api/v1/alliances/{alliance_id}/deliberations/{deliberation_id}"
+    with server(database_url) as base:
+        first = httpx.get(
+            f"{base}{path}/results", headers={"Authorization": f"Bearer {reader}"}, timeout=120.0
+        )
+        deadline = time.monotonic() + 120
+        while first.json()["release"] is None and time.monotonic() < deadline:
+            time.sleep(0.5)  # the worker publishes the first release of the loaded votes
+            first = httpx.get(
+                f"{base}{path}/results",
+                headers={"Authorization": f"Bearer {reader}"},
+                timeout=120.0,
+            )
+        votes = Votes()
+        versions: list[tuple[float, datetime]] = []
+        voting = threading.Thread(
+            target=vote_steadily,
+            args=(base, f"{path}/votes", statements, tokens, seconds, votes),
+        )
+        watching = threading.Thread(
+            target=lambda: versions.extend(watch(base, f"{path}/results", reader, seconds))
+        )
+        voting.start()
+        watching.start()
+        polled = run_wrk(base, f"{path}/results", reader, seconds)
+        voting.join()
+        watching.join()
+    delays = visibility(votes, versions)
+    ordered = sorted(votes.latencies)
+    return {
+        "database": label,
+        "results": polled,
+        "vote_p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))] if ordered else float("nan"),
+        "votes_per_s": len(votes.latencies) / seconds,
+        "vote_errors": len(votes.errors),
+        "versions": len(versions),
+        "visible_p95_s": statistics.quantiles(delays, n=20)[-1]
+        if len(delays) > 1
+        else float("nan"),
+        "visible_max_s": max(delays) if delays else float("nan"),
+        "unseen": len(votes.stored) - len(delays),
+    }
+
+
+def render(rows: list[dict], seconds: float) -> str:
+    lines = [
+        f"Measured {date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; one `coauthor serve` process with its embedded "
+        f"results worker, wrk and the voters on the same machine; {seconds:g} s per database. "
+        f"{PARTICIPANTS:,} participants × {STATEMENTS} statements, {VOTES:,} votes loaded.",
+        "",
+        "| database | results req/s | results p50 / p95 | 200 / 304 / errors | votes/s "
+        "| vote p95 | vote errors | releases seen | vote → visible p95 (max) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        r = row["results"]
+        lines.append(
+            f"| {row['database']} | {r['requests_per_s']:.0f} | {r['p50_ms']:.0f} / "
+            f"{r['p95_ms']:.0f} ms | {r['ok']} / {r['not_modified']} / {r['errors']} "
+            f"| {row['votes_per_s']:.0f} | {row['vote_p95_ms']:.0f} ms | {row['vote_errors']} "
+            f"| {row['versions']} | {row['visible_p95_s']:.2f} s ({row['visible_max_s']:.2f} s) |"
+        )
+    checks = []
+    for row in rows:
+        r = row["results"]
+        met = {
+            "results p95 < 100 ms": r["p95_ms"] < GOALS["results_p95_ms"],
+            "≥ 400 results req/s": r["requests_per_s"] >= GOALS["results_per_s"],
+            "vote p95 < 50 ms": row["vote_p95_ms"] < GOALS["vote_p95_ms"],
+            "no errors": r["errors"] == 0 and row["vote_errors"] == 0,
+            "visible within 2 s (p95)": row["visible_p95_s"] < GOALS["visible_s"],
+        }
+        shown = ", ".join(f"{name}: {'met' if ok else 'missed'}" for name, ok in met.items())
+        checks.append(f"- {row['database']}: {shown}.")
+    return "\n".join([*lines, "", *checks])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--write", action="store_true", help="update docs/performance.md")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit(
+            "wrk is missing: `make bench` installs it (scripts/install-system-deps.sh bench)"
+        )
+    from tests.pg import running_postgres
+
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        rows.append(bench_database("SQLite", f"sqlite:///{folder}/live.sqlite3", args.seconds))
+    with running_postgres() as postgres:
+        postgres.create_database("live")
+        rows.append(bench_database("PostgreSQL", postgres.url("live"), args.seconds))
+    table = render(rows, args.seconds)
+    print(table)
+    if args.write:
+        replace_marked_section(DOC, START, END, table)
+
+
+if __name__ == "__main__":
+    main()

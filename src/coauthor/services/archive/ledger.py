@@ -1,0 +1,423 @@
+"""The commitment ledger in ``coauthor-archive/1``: exporting it, checking it, importing it.
+
+Export writes each commitment with its parties and its speech acts in order
+(people by email); nothing derived is written. Import replays every
+commitment's acts through the same transition table as the services
+(``coauthor.domain.ledger``), so an archive holding a move the table does
+not allow is refused whole, the error naming that act's JSON path; the
+cache and the figures' facts are then derived from the replayed acts and
+written in bulk, one statement per table.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+
+from coauthor.analysis.ledger_metrics import FACT_COLUMNS, summarize
+from coauthor.db.bulk import insert_rows
+from coauthor.db.tables import (
+    commitment_parties,
+    commitments,
+    declaration_positions,
+    ledger_facts,
+    ledger_waits,
+    obligation_assignments,
+    speech_acts,
+)
+from coauthor.db.uow import UnitOfWork
+from coauthor.domain import model as m
+from coauthor.domain.errors import FieldError, ValidationFailed
+from coauthor.domain.ledger import CommitmentState, MoveNotAllowed, Party, SpeechAct, step
+from coauthor.services.ledger.facts import fact_values, wait_values
+
+COMMITMENT_COLUMNS = (
+    "id",
+    "body_id",
+    "meeting_id",
+    "obligation_id",
+    "period_due_on",
+    "waived_by_declaration_id",
+)
+ACT_COLUMNS = ("move", "party", "at", "text", "conditions", "due_at", "reply_by", "evidence")
+
+
+# ------------------------------------------------------------------- export
+
+
+def person_ids(uow: UnitOfWork, alliance_id: str) -> set[str]:
+    """Everyone the ledger of an alliance names: parties, speakers, obligations' people."""
+    queries = (
+        sa.select(commitment_parties.c.person_id).where(
+            commitment_parties.c.alliance_id == alliance_id
+        ),
+        sa.select(speech_acts.c.actor_person_id).where(speech_acts.c.alliance_id == alliance_id),
+        sa.select(obligation_assignments.c.performer_person_id).where(
+            obligation_assignments.c.alliance_id == alliance_id
+        ),
+        sa.select(obligation_assignments.c.customer_person_id).where(
+            obligation_assignments.c.alliance_id == alliance_id
+        ),
+    )
+    return {row[0] for query in queries for row in uow.session.execute(query.distinct())}
+
+
+def _positions(uow: UnitOfWork, alliance_id: str) -> dict[str, list[dict[str, Any]]]:
+    rows = uow.session.execute(
+        sa.select(
+            declaration_positions.c.declaration_id,
+            declaration_positions.c.member_id,
+            declaration_positions.c.position,
+            declaration_positions.c.reason,
+        ).where(declaration_positions.c.alliance_id == alliance_id)
+    )
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for declaration_id, member_id, position, reason in rows:
+        found[declaration_id].append(
+            {"member_id": member_id, "position": position, "reason": reason}
+        )
+    for positions in found.values():
+        positions.sort(key=lambda p: p["member_id"])
+    return found
+
+
+def declaration_extras(uow: UnitOfWork, alliance_id: str) -> dict[str, dict[str, Any]]:
+    """Declaration id → its positions, for the declarations section."""
+    return {key: {"positions": value} for key, value in _positions(uow, alliance_id).items()}
+
+
+def assignment_records(
+    uow: UnitOfWork, alliance_id: str, emails: dict[str, str]
+) -> list[dict[str, Any]]:
+    rows = uow.session.execute(
+        sa.select(obligation_assignments)
+        .where(obligation_assignments.c.alliance_id == alliance_id)
+        .order_by(obligation_assignments.c.obligation_id)
+    )
+    return [
+        {
+            "obligation_id": row.obligation_id,
+            "performer_email": emails[row.performer_person_id],
+            "customer_email": emails[row.customer_person_id],
+            "assigned_at": row.assigned_at,
+        }
+        for row in rows
+    ]
+
+
+def commitment_records(
+    uow: UnitOfWork, alliance_id: str, emails: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Every commitment by id, its parties (customer first, then by email) and acts by seq."""
+    session = uow.session
+    parties: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in session.execute(
+        sa.select(commitment_parties).where(commitment_parties.c.alliance_id == alliance_id)
+    ):
+        parties[row.commitment_id].append(
+            {"email": emails[row.person_id], "side": row.side, "partner_id": row.partner_id}
+        )
+    acts: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    act_query = (
+        sa.select(speech_acts)
+        .where(speech_acts.c.alliance_id == alliance_id)
+        .order_by(speech_acts.c.commitment_id, speech_acts.c.seq)
+    )
+    for row in session.execute(act_query):
+        act = {name: getattr(row, name) for name in ACT_COLUMNS}
+        act["evidence"] = act["evidence"] or []
+        act["actor_email"] = emails[row.actor_person_id]
+        acts[row.commitment_id].append(act)
+    records = []
+    query = sa.select(*(commitments.c[name] for name in COMMITMENT_COLUMNS)).where(
+        commitments.c.alliance_id == alliance_id
+    )
+    for row in sorted(session.execute(query), key=lambda r: r.id):
+        record = {name: getattr(row, name) for name in COMMITMENT_COLUMNS}
+        record["parties"] = sorted(
+            parties[row.id], key=lambda p: (p["side"] != Party.CUSTOMER, p["email"])
+        )
+        record["acts"] = acts[row.id]
+        records.append(record)
+    return records
+
+
+# ------------------------------------------------------------- link checks
+
+
+def _unknown(value: Any, known: set[Any], loc: tuple, where: str) -> list[FieldError]:
+    if value is None or value in known:
+        return []
+    return [FieldError(loc, f"{value!r} is not in {where}")]
+
+
+def link_errors(archive: Any, emails: set[str]) -> list[FieldError]:
+    """The ledger's links to the rest of the archive, and its own rules about parties."""
+    ids = {
+        name: {item.id for item in getattr(archive, name)}
+        for name in ("partners", "members", "bodies", "meetings", "obligations", "declarations")
+    }
+    rights = {item.id for item in archive.decision_rights}
+    errors: list[FieldError] = []
+    for i, d in enumerate(archive.declarations):
+        errors += _unknown(
+            d.decision_right_id, rights, ("declarations", i, "decision_right_id"), "decision_rights"
+        )
+        errors += _unknown(
+            d.meeting_id, ids["meetings"], ("declarations", i, "meeting_id"), "meetings"
+        )
+        for j, p in enumerate(d.positions):
+            loc = ("declarations", i, "positions", j, "member_id")
+            errors += _unknown(p.member_id, ids["members"], loc, "members")
+    for i, c in enumerate(archive.charter_clauses):
+        loc = ("charter_clauses", i, "repealed_by_declaration_id")
+        errors += _unknown(c.repealed_by_declaration_id, ids["declarations"], loc, "declarations")
+    assigned = Counter(a.obligation_id for a in archive.obligation_assignments)
+    for i, a in enumerate(archive.obligation_assignments):
+        where = ("obligation_assignments", i)
+        errors += _unknown(
+            a.obligation_id, ids["obligations"], (*where, "obligation_id"), "obligations"
+        )
+        if assigned[a.obligation_id] > 1:
+            errors.append(FieldError((*where, "obligation_id"), "is assigned more than once"))
+        errors += _unknown(a.performer_email, emails, (*where, "performer_email"), "people")
+        errors += _unknown(a.customer_email, emails, (*where, "customer_email"), "people")
+    periods = Counter(
+        (c.obligation_id, c.period_due_on) for c in archive.commitments if c.obligation_id
+    )
+    for i, c in enumerate(archive.commitments):
+        errors += _commitment_links(i, c, ids, emails, periods)
+    return errors
+
+
+def _commitment_links(
+    index: int, c: Any, ids: dict[str, set[str]], emails: set[str], periods: Counter
+) -> list[FieldError]:
+    where = ("commitments", index)
+    errors = []
+    for field, section in (
+        ("body_id", "bodies"),
+        ("meeting_id", "meetings"),
+        ("obligation_id", "obligations"),
+        ("waived_by_declaration_id", "declarations"),
+    ):
+        errors += _unknown(getattr(c, field), ids[section], (*where, field), section)
+    if c.obligation_id and periods[(c.obligation_id, c.period_due_on)] > 1:
+        errors.append(FieldError((*where, "period_due_on"), "this period appears more than once"))
+    sides = Counter(p.side for p in c.parties)
+    if sides[Party.CUSTOMER] != 1:
+        errors.append(FieldError((*where, "parties"), "a commitment has exactly one customer"))
+    if not sides[Party.PERFORMER]:
+        errors.append(FieldError((*where, "parties"), "a commitment needs a performer"))
+    seen: set[str] = set()
+    for j, p in enumerate(c.parties):
+        errors += _unknown(p.email, emails, (*where, "parties", j, "email"), "people")
+        errors += _unknown(
+            p.partner_id, ids["partners"], (*where, "parties", j, "partner_id"), "partners"
+        )
+        if p.email in seen:
+            errors.append(FieldError((*where, "parties", j, "email"), "is a party twice"))
+        seen.add(p.email)
+    for j, act in enumerate(c.acts):
+        if act.actor_email not in emails:
+            loc = (*where, "acts", j, "actor_email")
+            errors.append(FieldError(loc, f"{act.actor_email!r} is not in people"))
+    return errors
+
+
+# ------------------------------------------------------------------ import
+
+
+def _replayed(
+    index: int, record: Any, people: dict[str, str]
+) -> tuple[list[SpeechAct], list[CommitmentState]]:
+    """The commitment's acts through the transition table, and the state after each; a
+    refusal names the act's JSON path."""
+    state = CommitmentState()
+    acts, states = [], []
+    for j, act in enumerate(record.acts):
+        try:
+            speech = SpeechAct(
+                act.move,
+                act.party,
+                people[act.actor_email],
+                act.at,
+                act.text,
+                act.conditions,
+                act.due_at,
+                act.reply_by,
+                tuple(act.evidence),
+            )
+            state = step(state, speech)
+        except MoveNotAllowed as exc:
+            loc = ("commitments", index, "acts", j, "move")
+            raise ValidationFailed.one(loc, exc.detail) from None
+        except ValidationFailed as exc:
+            where = ("commitments", index, "acts", j)
+            raise ValidationFailed(
+                [FieldError((*where, *_archive_loc(e.loc)), e.message) for e in exc.errors]
+            ) from None
+        acts.append(speech)
+        states.append(state)
+    return acts, states
+
+
+def _archive_loc(loc: tuple) -> tuple:
+    return ("actor_email",) if loc == ("actor_id",) else loc
+
+
+COMMITMENT_ROW = (
+    "alliance_id",
+    *COMMITMENT_COLUMNS,
+    "what",
+    "customer_partner_id",
+    "opened_at",
+    "phase",
+    "state",
+    "awaits",
+    "conditions",
+    "due_at",
+    "reply_by",
+    "last_move_at",
+    "moves",
+)
+PARTY_ROW = ("alliance_id", "commitment_id", "person_id", "side", "partner_id")
+ACT_ROW = (
+    "alliance_id",
+    "commitment_id",
+    "seq",
+    "move",
+    "party",
+    "actor_person_id",
+    "at",
+    "text",
+    "conditions",
+    "due_at",
+    "reply_by",
+    "evidence",
+)
+WAIT_ROW = ("alliance_id", "commitment_id", "ordinal", "state", "answerer", "hours")
+ASSIGNMENT_ROW = (
+    "alliance_id",
+    "obligation_id",
+    "performer_person_id",
+    "customer_person_id",
+    "assigned_at",
+)
+POSITION_ROW = ("alliance_id", "declaration_id", "member_id", "position", "reason")
+
+
+class _Rows:
+    """The rows of every ledger table, as tuples, to be written one bulk insert per table."""
+
+    def __init__(self, alliance_id: str) -> None:
+        self.alliance_id = alliance_id
+        self.commitments: list[tuple] = []
+        self.parties: list[tuple] = []
+        self.acts: list[tuple] = []
+        self.facts: list[tuple] = []
+        self.waits: list[tuple] = []
+
+    def add(
+        self,
+        record: Any,
+        acts: list[SpeechAct],
+        states: list[CommitmentState],
+        people: dict[str, str],
+    ) -> None:
+        alliance_id, commitment_id = self.alliance_id, record.id
+        customer = next(p for p in record.parties if p.side == Party.CUSTOMER)
+        state = states[-1]
+        terms = state.terms
+        self.commitments.append(
+            (
+                alliance_id,
+                *(getattr(record, name) for name in COMMITMENT_COLUMNS),
+                acts[0].text,
+                customer.partner_id,
+                acts[0].at,
+                state.phase,
+                int(state.state),
+                state.phase.awaits,
+                terms.conditions if terms else "",
+                terms.due_at if terms else None,
+                state.reply_by,
+                state.last_move_at,
+                state.moves_made,
+            )
+        )
+        self.parties += [
+            (alliance_id, commitment_id, people[p.email], p.side, p.partner_id)
+            for p in record.parties
+        ]
+        self.acts += [
+            (
+                alliance_id,
+                commitment_id,
+                seq,
+                a.move,
+                a.party,
+                a.actor_id,
+                a.at,
+                a.text,
+                a.conditions,
+                a.due_at,
+                a.reply_by,
+                list(a.evidence) or None,
+            )
+            for seq, a in enumerate(acts, start=1)
+        ]
+        performers = sorted({p.partner_id for p in record.parties if p.side == Party.PERFORMER})
+        facts = summarize(
+            acts,
+            alliance_id=alliance_id,
+            commitment_id=commitment_id,
+            customer_partner_id=customer.partner_id,
+            performer_partner_ids=performers,
+            states=states,
+        )
+        assert facts is not None
+        self.facts.append(tuple(fact_values(facts).values()))
+        self.waits += [tuple(row[name] for name in WAIT_ROW) for row in wait_values(facts)]
+
+
+CHUNK = 20_000
+"""Commitments replayed and written per round: bounds the rows held in memory at once."""
+
+
+def write_ledger(
+    uow: UnitOfWork, alliance_id: str, archive: Any, people: dict[str, m.Person]
+) -> None:
+    """Assignments, positions and commitments, after the rest of the alliance is written.
+
+    Commitments are replayed and written a chunk at a time, each table in one
+    bulk insert per chunk (``db/bulk.py``); a refused act anywhere rolls the
+    whole import back, since it is one transaction.
+    """
+    ids = {email: person.id for email, person in people.items()}
+    uow.flush()
+    session = uow.session
+    assignments = [
+        (alliance_id, a.obligation_id, ids[a.performer_email], ids[a.customer_email], a.assigned_at)
+        for a in archive.obligation_assignments
+    ]
+    positions = [
+        (alliance_id, d.id, p.member_id, p.position, p.reason)
+        for d in archive.declarations
+        for p in d.positions
+    ]
+    insert_rows(session, obligation_assignments, ASSIGNMENT_ROW, assignments)
+    insert_rows(session, declaration_positions, POSITION_ROW, positions)
+    records = archive.commitments
+    for start in range(0, len(records), CHUNK):
+        rows = _Rows(alliance_id)
+        for index in range(start, min(start + CHUNK, len(records))):
+            acts, states = _replayed(index, records[index], ids)
+            rows.add(records[index], acts, states, ids)
+        insert_rows(session, commitments, COMMITMENT_ROW, rows.commitments)
+        insert_rows(session, commitment_parties, PARTY_ROW, rows.parties)
+        insert_rows(session, speech_acts, ACT_ROW, rows.acts)
+        insert_rows(session, ledger_facts, FACT_COLUMNS, rows.facts)
+        insert_rows(session, ledger_waits, WAIT_ROW, rows.waits)

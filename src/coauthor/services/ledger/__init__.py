@@ -1,0 +1,2 @@
+"""The commitment ledger: commitments and their acts, declarations, obligations, calendar
+feeds and figures."""

@@ -1,0 +1,1 @@
+"""The pulse: waves, answering through signed links, results under the anonymity rules."""
