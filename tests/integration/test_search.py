@@ -9,18 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from coauthor.config import Settings
 from coauthor.db.tables import search_entries
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.domain.errors import NotFound
-from coauthor.runtime import Runtime, build_missing_index
+from coauthor.interop import archive
+from coauthor.runtime import Runtime, build_missing_index, build_runtime
 from coauthor.services.accounts import people
 from coauthor.services.accounts.inputs import PersonInput
+from coauthor.services.archive.export import export_alliance
+from coauthor.services.archive.importer import do_import_archive
 from coauthor.services.deliberation import acts as deliberation
+from coauthor.services.ledger import commitments as ledger
 from coauthor.services.mechanics import alliances, registers
 from coauthor.services.mechanics.inputs import (
     AllianceCreate,
@@ -28,8 +34,10 @@ from coauthor.services.mechanics.inputs import (
     PartnerInput,
     PartnerNoteInput,
 )
+from coauthor.services.pulse import items as pulse_items
 from coauthor.services.search import index
 from coauthor.services.search.query import search
+from coauthor.web.pages.links import item_url
 
 
 @dataclass
@@ -251,3 +259,79 @@ def test_a_database_without_an_index_gets_one_once(runtime: Runtime, world: Worl
     assert build_missing_index(runtime) is False
     with runtime.uow() as uow:
         assert titles(uow, world.ann, "thermal") == ["Thermal runaway in storage"]
+
+
+def _ask_renee(uow: UnitOfWork, world: World) -> str:
+    """Ann asks Renée for the throughput figures: a commitment between the two partners."""
+    ann = uow.get(m.Person, id=world.ann)
+    asked = {
+        "move": "request",
+        "what": "Send the shredder throughput figures",
+        "performer_ids": [world.renee],
+        "conditions": "Per line, for March",
+    }
+    return uow.write(ledger.do_open_commitment, ann, world.helios, asked).id
+
+
+def test_commitments_are_found_by_what_was_asked_and_the_terms_on_the_table(
+    runtime: Runtime, world: World
+) -> None:
+    with runtime.uow() as uow:
+        commitment_id = _ask_renee(uow, world)
+        [hit] = search(uow, uow.get(m.Person, id=world.renee), "throughput").hits
+        assert (hit.kind, hit.item_id, hit.label) == ("commitment", commitment_id, "Commitment")
+        assert hit.title == "Send the shredder throughput figures"
+        assert item_url(hit.kind, hit.alliance_id, hit.item_id, hit.parent_id) == (
+            f"/a/{world.helios}/ledger/{commitment_id}"
+        )
+        assert titles(uow, world.carl, "throughput") == []
+        assert titles(uow, world.ann, "march") == ["Send the shredder throughput figures"]
+        renee = uow.get(m.Person, id=world.renee)
+        counter = {"move": "counter_offer", "conditions": "Per line, for April"}
+        uow.write(ledger.do_move, renee, world.helios, commitment_id, counter)
+        assert titles(uow, world.ann, "april") == [], "a counter-offer is not yet the terms"
+        accept = {"move": "accept_counter"}
+        uow.write(
+            ledger.do_move, uow.get(m.Person, id=world.ann), world.helios, commitment_id, accept
+        )
+        assert titles(uow, world.ann, "march") == []
+        assert titles(uow, world.ann, "april throughput") == [
+            "Send the shredder throughput figures"
+        ]
+
+
+def test_an_alliances_own_pulse_questions_are_found_while_they_are_asked(
+    runtime: Runtime, world: World
+) -> None:
+    question = "Decisions reach the shop floor in time"
+    with runtime.uow() as uow:
+        ann = uow.get(m.Person, id=world.ann)
+        item = uow.write(pulse_items.do_add_item, ann, world.helios, {"text": question})
+        assert titles(uow, world.renee, "shop floor") == [question]
+        assert titles(uow, world.carl, "shop floor") == []
+        [hit] = search(uow, ann, "shop floor").hits
+        assert (
+            item_url(hit.kind, hit.alliance_id, hit.item_id) == f"/a/{world.helios}/pulse#own-items"
+        )
+        uow.write(pulse_items.do_retire_item, ann, world.helios, item.id)
+        assert titles(uow, world.renee, "shop floor") == []
+
+
+def test_an_imported_alliances_commitments_are_found(
+    runtime: Runtime, world: World, tmp_path: Path
+) -> None:
+    """The import writes the ledger in bulk, past the session, and indexes it itself."""
+    with runtime.uow() as uow:
+        commitment_id = _ask_renee(uow, world)
+        text = archive.dumps_archive(export_alliance(uow, None, world.helios, bootstrap=True))
+    target = build_runtime(Settings(database_url=f"sqlite:///{tmp_path / 'target.sqlite3'}"))
+    try:
+        with target.uow() as uow:
+            uow.write(do_import_archive, None, archive.loads_archive(text), bootstrap=True)
+            renee = people.person_by_email(uow, "renee@redcedar.example")
+            assert renee is not None
+            [hit] = search(uow, renee, "throughput figures").hits
+            assert (hit.kind, hit.item_id) == ("commitment", commitment_id)
+            assert titles(uow, renee.id, "thermal") == ["Thermal runaway in storage"]
+    finally:
+        target.close()

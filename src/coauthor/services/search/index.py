@@ -163,22 +163,36 @@ def refresh(session: Session, keys: Iterable[tuple[str, str, str]]) -> None:
     _insert(session, entries)
 
 
-def _clear(session: Session, alliance_id: str | None) -> None:
-    """Remove the entries of one alliance, or all of them."""
-    if alliance_id is None:
+def _clear(session: Session, alliance_id: str | None, kinds: list[str] | None = None) -> None:
+    """Remove the entries of one alliance, or all of them (of ``kinds`` only, when given)."""
+    if alliance_id is None and kinds is None:
         if is_sqlite(session):
             session.execute(sa.text(f"DELETE FROM {NATIVE_SEARCH_TABLE}"))
         session.execute(sa.delete(search_entries))
         return
-    docs = sa.select(search_entries.c.doc).where(search_entries.c.alliance_id == alliance_id)
+    docs = sa.select(search_entries.c.doc)
+    if alliance_id is not None:
+        docs = docs.where(search_entries.c.alliance_id == alliance_id)
+    if kinds is not None:
+        docs = docs.where(search_entries.c.kind.in_(kinds))
     _delete(session, list(session.scalars(docs)))
 
 
-def rebuild(session: Session, alliance_id: str | None = None) -> int:
-    """Write the entries of one alliance (or of all) again from its items; return how many."""
-    _clear(session, alliance_id)
+def rebuild(
+    session: Session, alliance_id: str | None = None, kinds: Iterable[str] | None = None
+) -> int:
+    """Write the entries of one alliance (or of all) again from its items; return how many.
+
+    With ``kinds``, only the entries of those kinds, and what the session noted
+    for the others is kept: an archive import indexes this way what it writes
+    in bulk, past the session (the ledger's commitments).
+    """
+    chosen = None if kinds is None else list(kinds)
+    _clear(session, alliance_id, chosen)
     written = 0
     for searchable in SEARCHABLE:
+        if chosen is not None and searchable.kind not in chosen:
+            continue
         statement = sa.select(searchable.entity)
         if alliance_id is not None:
             owner = "id" if searchable.kind == "alliance" else "alliance_id"
@@ -190,7 +204,8 @@ def rebuild(session: Session, alliance_id: str | None = None) -> int:
         ]
         _insert(session, entries)
         written += len(entries)
-    _forget(session)
+    if chosen is None:
+        _forget(session)
     return written
 
 

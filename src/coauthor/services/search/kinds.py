@@ -24,7 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coauthor.domain import model as m
+from coauthor.domain.commitments import Commitment, DeclarationPosition
 from coauthor.domain.labels import label
+from coauthor.domain.pulse import CustomItem
 
 Key = tuple[str, str]
 """(alliance id, item id)."""
@@ -159,11 +161,35 @@ def _statement(session: Session, statement: m.Statement) -> Document | None:
 
 
 def _declaration(session: Session, declaration: m.Declaration) -> Document:
+    """The decision, its rationale and the dissent: a body's seats give theirs one by one."""
+    reasons = session.scalars(
+        sa.select(DeclarationPosition.reason).where(
+            DeclarationPosition.alliance_id == declaration.alliance_id,
+            DeclarationPosition.declaration_id == declaration.id,
+            DeclarationPosition.reason != "",
+        )
+    )
     return Document(
         declaration.text,
-        _lines(declaration.rationale, declaration.dissent),
+        _lines(declaration.rationale, declaration.dissent, *reasons),
         parent_id=declaration.body_id,
     )
+
+
+def _declaration_of_position(session: Session, position: DeclarationPosition) -> Iterable[Key]:
+    return [(position.alliance_id, position.declaration_id)]
+
+
+def _commitment(session: Session, commitment: Commitment) -> Document:
+    """What was asked or offered, and the terms now on the table."""
+    return Document(commitment.what, commitment.conditions)
+
+
+def _own_question(session: Session, item: CustomItem) -> Document | None:
+    """An alliance's own pulse question while waves still ask it (what members are shown)."""
+    if item.retired_at is not None:
+        return None
+    return Document(item.text)
 
 
 def _clause(session: Session, clause: m.CharterClause) -> Document:
@@ -224,8 +250,16 @@ SEARCHABLE: tuple[Searchable, ...] = (
     Searchable("contribution", m.Contribution, "Contribution", _contribution),
     Searchable("deliberation", m.Deliberation, "Deliberation", _deliberation),
     Searchable("statement", m.Statement, "Statement", _statement),
-    Searchable("declaration", m.Declaration, "Declaration", _declaration),
+    Searchable(
+        "declaration",
+        m.Declaration,
+        "Declaration",
+        _declaration,
+        follows=(Follow(DeclarationPosition, _declaration_of_position),),
+    ),
     Searchable("charter_clause", m.CharterClause, "Charter clause", _clause),
+    Searchable("commitment", Commitment, "Commitment", _commitment),
+    Searchable("pulse_item", CustomItem, "Pulse question", _own_question),
 )
 
 BY_KIND: dict[str, Searchable] = {searchable.kind: searchable for searchable in SEARCHABLE}

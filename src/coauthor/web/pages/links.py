@@ -39,8 +39,12 @@ LINKS: dict[str, Link] = {
     "statement": lambda alliance_id, item_id, parent_id: (
         f"/a/{alliance_id}/deliberations/{parent_id}/results" if parent_id else None
     ),
-    "declaration": lambda alliance_id, item_id, parent_id: None,
-    "charter_clause": lambda alliance_id, item_id, parent_id: f"/a/{alliance_id}",
+    "declaration": lambda alliance_id, item_id, parent_id: (
+        f"/a/{alliance_id}/declarations/{item_id}"
+    ),
+    "charter_clause": _in("charter"),
+    "commitment": lambda alliance_id, item_id, parent_id: f"/a/{alliance_id}/ledger/{item_id}",
+    "pulse_item": lambda alliance_id, item_id, parent_id: f"/a/{alliance_id}/pulse#own-items",
 }
 
 
