@@ -101,7 +101,12 @@ def demo(
     runtime = build_runtime(current)
     try:
         with runtime.uow() as uow, progress("Seeding the demo alliance") as report:
-            login = uow.write(seed_demo, url=_login_url(host, port), report=report)
+            login = uow.write(
+                seed_demo,
+                url=_login_url(host, port),
+                report=report,
+                threshold=current.anonymity_threshold,
+            )
     finally:
         runtime.close()
     state = "seeded" if login.created else "already seeded; the demo password was reset"

@@ -22,6 +22,7 @@ from coauthor.domain import model as m
 from coauthor.domain.commitments import Commitment
 from coauthor.domain.declarations import Tally, quorum_refusal
 from coauthor.services.deliberation import acts as deliberation_service
+from coauthor.services.deliberation import results
 from coauthor.services.ledger import commitments as ledger
 from coauthor.services.ledger import declarations, obligations
 
@@ -495,16 +496,22 @@ def _declare(seeder: _Seeder, spec: tuple) -> None:
 
 
 def _promote(seeder: _Seeder) -> None:
-    """The deliberation's strongest consensus statement goes into the charter."""
+    """The deliberation's strongest consensus statement goes into the charter.
+
+    Only what people were shown can be promoted: the results are released
+    first, as the first person to open them would.
+    """
     uow, alliance_id = seeder.uow, seeder.alliance_id
     deliberation_id = seeder.items.get("deliberation")
     if deliberation_id is None:
         return
-    target = deliberation_service.open_deliberation(
-        uow, seeder.people["jonas"], alliance_id, deliberation_id
-    )
+    jonas = seeder.people["jonas"]
+    target = deliberation_service.open_deliberation(uow, jonas, alliance_id, deliberation_id)
+    results.do_release(uow, jonas, alliance_id, deliberation_id, seeder.threshold)
+    released = results.released_consensus(uow, target.deliberation)
     opinion = deliberation_service.opinion_of(uow, target.deliberation)
-    agreed = [c.statement_id for c in opinion.consensus.agree] if opinion else []
+    strongest = [c.statement_id for c in opinion.consensus.agree] if opinion else []
+    agreed = [statement_id for statement_id in strongest if statement_id in released]
     if not agreed:
         return
     deliberation_service.do_promote(

@@ -26,6 +26,7 @@ from functools import partial
 from typing import Any
 
 from coauthor.clock import Clock, FixedClock
+from coauthor.config import Settings
 from coauthor.db.uow import UnitOfWork
 from coauthor.demo.ledger import plan_ledger
 from coauthor.demo.pulse import plan_pulse
@@ -49,6 +50,7 @@ ALLIANCE_NAME = "Helios Battery Recycling JV"
 DEMO_EMAIL = "jonas.brandt@nordwerk.example"
 ADMIN_EMAIL = "admin@helios-jv.example"
 HISTORY_DAYS = 370
+DEFAULT_THRESHOLD: int = Settings.model_fields["anonymity_threshold"].default
 PARTNERS = (
     "Nordwerk Industries",
     "Red Cedar Metals Cooperative",
@@ -131,7 +133,7 @@ PEOPLE = (
                m.Role.MEMBER, "Apprenticeship Coordinator"),
     PersonSeed("hannah", "hannah.park@lakeshore-university.example", "Dr. Hannah Park",
                LAKESHORE, m.Role.MEMBER, "Research Scientist"),
-    PersonSeed("omar", "omar.haddad@lakeshore-university.example", "Omar Haddad", LAKESHORE,
+    PersonSeed("yusuf", "yusuf.demir@lakeshore-university.example", "Yusuf Demir", LAKESHORE,
                m.Role.MEMBER, "Lab Technician"),
 )
 # fmt: on
@@ -365,6 +367,8 @@ class _Seeder:
     items: dict[str, str] = field(default_factory=dict)
     plan: list[tuple[datetime, int, Action]] = field(default_factory=list)
     rng: random.Random = field(default_factory=lambda: random.Random(2024))
+    threshold: int = DEFAULT_THRESHOLD
+    """The site's anonymity threshold: what the demo's deliberation release may show."""
 
     @property
     def alliance_id(self) -> str:
@@ -713,10 +717,12 @@ PLANS = (
 )
 
 
-def _seed(uow: UnitOfWork, clock: FixedClock, password: str, report: Progress | None) -> str:
+def _seed(
+    uow: UnitOfWork, clock: FixedClock, password: str, report: Progress | None, threshold: int
+) -> str:
     end = clock.now()
     start = datetime.combine((end - timedelta(days=HISTORY_DAYS)).date(), time(0), tzinfo=UTC)
-    seeder = _Seeder(uow, clock, start, end)
+    seeder = _Seeder(uow, clock, start, end, threshold=threshold)
     seeder.schedule(seeder.at(0, 9), _found_alliance, seeder, password)
     for plan in PLANS:
         plan(seeder)
@@ -743,12 +749,14 @@ def seed_demo(
     end: datetime | None = None,
     url: str | None = None,
     report: Progress | None = None,
+    threshold: int = DEFAULT_THRESHOLD,
 ) -> DemoLogin:
     """Seed the demo alliance once; on later runs only give the demo login a new password.
 
     Run it as one write (``uow.write(seed_demo, ...)``). The history runs over
     the year before ``end`` (default: now) on a clock of its own; the unit of
-    work's clock is left as it was.
+    work's clock is left as it was. ``threshold`` is the site's anonymity
+    threshold, with which the deliberation's results are released.
     """
     password = secrets.token_urlsafe(15)
     existing = _seeded_alliance(uow)
@@ -759,7 +767,7 @@ def seed_demo(
     history = FixedClock(end or own_clock.now())
     uow.clock = history
     try:
-        alliance_id = _seed(uow, history, password, report)
+        alliance_id = _seed(uow, history, password, report, threshold)
     finally:
         uow.clock = own_clock
     return DemoLogin(DEMO_EMAIL, password, alliance_id, created=True, url=url)
