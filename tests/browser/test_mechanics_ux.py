@@ -211,7 +211,7 @@ def test_errors_are_in_view_and_a_reload_is_no_error(
     form = page.locator("form[action$='/members']")
     form.get_by_label("Email").fill("bea@contoso.example")
     form.get_by_label("Partner").select_option(label="Contoso")
-    form.get_by_role("button", name="Add member").click()
+    form.get_by_role("button", name="Invite").click()
 
     alert = page.locator(".alert[autofocus]")
     expect(alert).to_contain_text("There is a problem")
@@ -223,7 +223,7 @@ def test_errors_are_in_view_and_a_reload_is_no_error(
     page.reload()
     expect(page.get_by_text("That is not possible here")).to_have_count(0)
     expect(page).to_have_url(re.compile(r"/partners(#.*)?$"))
-    expect(page.get_by_role("heading", name="Add a member")).to_be_attached()
+    expect(page.get_by_role("heading", name="Invite a member")).to_be_attached()
 
     tab(page, "Deliberations").click()
     page.get_by_role("link", name=QUESTION, exact=True).click()
@@ -281,7 +281,7 @@ def test_pages_fit_the_screen_and_the_vote_is_in_view(
     page = signed_in
     base = page.url
     columns = WIDTHS[width][0]
-    for section in (*SECTIONS, "/deliberations", "/search?q=heat"):
+    for section in (*SECTIONS, "/deliberations", "/ledger", "/pulse", "/search?q=heat"):
         page.goto(base + section)
         wide = page.evaluate("document.documentElement.scrollWidth")
         assert wide <= columns, f"{section or 'overview'} is {wide} px wide at {columns} px"

@@ -311,6 +311,7 @@ def test_a_body_declares_a_deliberations_consensus_through_the_declaration_form(
     client: TestClient, world: World, runtime: Runtime, clock: FixedClock
 ) -> None:
     from coauthor.services.deliberation import acts as deliberation
+    from coauthor.services.deliberation import results
 
     with runtime.uow() as uow:
         manager = uow.get(m.Person, id=world.manager.id)
@@ -324,12 +325,20 @@ def test_a_body_declares_a_deliberations_consensus_through_the_declaration_form(
             voter = uow.get(m.Person, id=world.person(role).id)
             vote = {"statement_id": said.id, "value": 1}
             deliberation.do_vote(uow, voter, world.alliance_id, started.id, vote)
+        # Only what people were shown can be promoted: release the results, at the
+        # smallest threshold a site may set, as the three votes allow.
+        results.do_release(uow, manager, world.alliance_id, started.id, threshold=3)
         right = registers.do_create_item(
             uow,
             manager,
             world.alliance_id,
             "decision_right",
-            {"body_id": world.items["body"], "decision_kind": "Roadmaps", "rule": "majority"},
+            {
+                "body_id": world.items["body"],
+                "decision_kind": "Roadmaps",
+                "rule": "majority",
+                "quorum_percent": 50,
+            },
         )
         uow.session.commit()
     clock.set(datetime(2026, 3, 11, tzinfo=UTC))
@@ -349,7 +358,7 @@ def test_a_body_declares_a_deliberations_consensus_through_the_declaration_form(
     made = post_form(client, base, data)
     assert made.status_code == 303, made.text
     page = client.get(made.headers["location"]).text
-    assert "Publish a joint roadmap." in page and "a deliberation&#39;s consensus" in page
+    assert "Publish a joint roadmap." in page and "a deliberation's consensus" in page
     again = post_form(client, base, data)
     assert again.status_code == 409
     assert "already a declaration" in again.text

@@ -88,8 +88,16 @@ def test_reloading_a_form_address_goes_to_its_page_not_405(
 def test_every_form_address_answers_a_reload(
     app: FastAPI, manager: TestClient, world: World
 ) -> None:
-    """No page route takes only a post: each sends a GET to a page that exists."""
+    """No page route takes only a post: each sends a GET to a page that exists.
+
+    Ids the world has no item for are made up: the page they lead to may be
+    "not found", but never "not possible here" (405).
+    """
     from api_fixtures import endpoints
+
+    class MadeUp(dict):
+        def __missing__(self, name: str) -> str:
+            return f"{name.removesuffix('_id')}_x"
 
     values = {
         "alliance_id": world.alliance_id,
@@ -103,10 +111,10 @@ def test_every_form_address_answers_a_reload(
     gets = {e.path for e in endpoints(app) if e.method == "GET"}
     posts = {e.path for e in endpoints(app) if e.method == "POST" and not e.path.startswith("/api")}
     for path in sorted(posts - gets - {"/logout", "/login"}):
-        response = manager.get(path.format(**values), follow_redirects=False)
+        response = manager.get(path.format_map(MadeUp(values)), follow_redirects=False)
         assert response.status_code == 303, (path, response.status_code)
         landing = manager.get(response.headers["location"].split("#")[0], follow_redirects=False)
-        assert landing.status_code in (200, 404), (path, landing.status_code)
+        assert landing.status_code in (200, 403, 404), (path, landing.status_code)
 
 
 def test_organization_names_compare_without_case(manager: TestClient, world: World) -> None:

@@ -707,9 +707,7 @@ class Sandbox:
 
 
 def send(app: FastAPI, visitor: Visitor, world: World, endpoint: Endpoint, rule: Rule) -> Response:
-    path = endpoint.path.format(
-        **path_values(world, visitor.role, endpoint.path, endpoint.method)
-    )
+    path = endpoint.path.format(**path_values(world, visitor.role, endpoint.path, endpoint.method))
     body = rule.body(world) if rule.body else {}
     client = TestClient(
         app, follow_redirects=False, cookies=visitor.cookies, raise_server_exceptions=False
@@ -853,7 +851,12 @@ def add_ledger(template: WorldTemplate) -> None:
                 manager,
                 world.alliance_id,
                 "decision_right",
-                {"body_id": world.item_ids["body"], "decision_kind": "Matrix", "rule": "majority"},
+                {
+                    "body_id": world.item_ids["body"],
+                    "decision_kind": "Matrix",
+                    "rule": "majority",
+                    "quorum_percent": 50,
+                },
             )
             meeting = registers.do_create_item(
                 uow,

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import Field
+from pydantic import Field, RootModel
 
 from coauthor.domain import model as m
 from coauthor.domain.declarations import Position
@@ -189,7 +189,11 @@ def my_commitments(
     return _rows(request, views.my_commitments(uow, person, which, page))
 
 
-@router.get("/me/ledger-figures")
+class FiguresOut(RootModel[dict[str, Any]]):
+    """Ledger figures as docs/ledger.md ("Metrics") names them: rates, counts and hours."""
+
+
+@router.get("/me/ledger-figures", response_model=FiguresOut)
 def my_figures(uow: UowDep, person: PersonDep) -> dict[str, Any]:
     """My own figures (docs/ledger.md, "Metrics"); nobody else can read them."""
     return figures.my_figures(uow, person).to_dict()
@@ -282,7 +286,7 @@ def reassign(
     return _conversation(views.conversation(uow, person, alliance_id, commitment_id))
 
 
-@router.get(f"{ALLIANCE}/ledger-figures")
+@router.get(f"{ALLIANCE}/ledger-figures", response_model=FiguresOut)
 def alliance_figures(
     alliance_id: str,
     uow: UowDep,
