@@ -207,6 +207,27 @@ def test_the_overview_names_who_did_what_and_shows_open_deliberations(
     assert "Partners" in glance and "Open risks" in glance and "Due in 30 days" in glance
 
 
+def test_the_feed_tells_a_commitments_moves_and_links_it(
+    manager: TestClient, world: World, runtime: Runtime
+) -> None:
+    from coauthor.domain import model as m
+    from coauthor.services.ledger import commitments as ledger
+
+    performer_id = world.person("member").id
+    with runtime.uow() as uow:
+        asker = uow.get(m.Person, id=world.manager.id)
+        what = "Send the tooling plan"
+        asked = {"move": "request", "what": what, "performer_ids": [performer_id]}
+        opened = uow.write(ledger.do_open_commitment, asker, world.alliance_id, asked)
+        performer = uow.get(m.Person, id=performer_id)
+        uow.write(ledger.do_move, performer, world.alliance_id, opened.id, {"move": "promise"})
+    base = f"/a/{world.alliance_id}"
+    activity = manager.get(base).text.split('id="activity"')[1].split("</section>")[0]
+    link = f'the commitment <a href="{base}/ledger/{opened.id}">Send the tooling plan</a>'
+    assert f"<strong>Manager Person</strong> asked for {link}" in activity
+    assert f"<strong>{world.person('member').name}</strong> promised {link}" in activity
+
+
 def test_search_finds_items_and_links_them(manager: TestClient, world: World) -> None:
     base = f"/a/{world.alliance_id}"
     page = manager.get(f"{base}/search", params={"q": "supplier insolv"}).text

@@ -43,6 +43,27 @@ VERBS = {
     "promoted": "adopted",
 }
 ANONYMOUS = frozenset({"vote.cast", "statement.submitted"})
+COMMITMENT_VERBS = {
+    "request": "asked for",
+    "offer": "offered",
+    "promise": "promised",
+    "accept": "accepted",
+    "counter_offer": "proposed other terms for",
+    "accept_counter": "accepted the new terms of",
+    "counter": "proposed other terms for",
+    "decline": "declined",
+    "reject": "rejected",
+    "commit_to_commit": "promised an answer on",
+    "report_completion": "reported as done",
+    "renegotiate": "asked to renegotiate",
+    "renege": "reneged on",
+    "cancel": "cancelled",
+    "declare_satisfied": "accepted the work on",
+    "declare_not_satisfied": "did not accept the work on",
+    "withdraw": "withdrew",
+    "progress_note": "noted progress on",
+}
+"""A commitment's moves (domain/ledger.py) as the feed tells them: "Ann promised the commitment"."""
 
 
 @dataclass(frozen=True)
@@ -246,6 +267,10 @@ def _line(
     elif event.kind == "statement.moderated":
         subject, item_id = "deliberation", payload.get("deliberation_id")
         verb = f"{payload.get('decision', 'moderated')} a statement in"
+    elif subject == "commitment" and action in ("opened", "moved"):
+        act = payload.get("act") or payload
+        item_id, move = act.get("commitment_id"), str(act.get("move", ""))
+        verb = COMMITMENT_VERBS.get(move, label(move).lower() or "moved")
     else:
         item_id = alliance_id if subject == "alliance" else payload.get("id")
         verb = VERBS.get(action, label(action).lower())
