@@ -17,6 +17,7 @@ from pydantic import Field, RootModel
 from coauthor.domain import model as m
 from coauthor.domain.declarations import Position
 from coauthor.domain.ledger import Move, Party, Phase
+from coauthor.services.inputs import parse
 from coauthor.services.ledger import calendar, declarations, figures, obligations, views
 from coauthor.services.ledger import commitments as service
 from coauthor.services.ledger.inputs import (
@@ -238,7 +239,8 @@ def list_commitments(
     body_id: str | None = None,
 ) -> Paged[CommitmentOut]:
     """The alliance's commitments, newest first, filtered by partner, state, due date and body."""
-    query = LedgerQuery(partner_id=partner_id, state=state, due=due, body_id=body_id)
+    filters = {"partner_id": partner_id, "state": state, "due": due, "body_id": body_id}
+    query = parse(LedgerQuery, filters)
     return _rows(request, views.ledger(uow, person, alliance_id, query, page).rows)
 
 
