@@ -67,7 +67,7 @@ function request()
                                  ["If-None-Match"] = etag})
 end
 function response(status, headers, body)
-  if status == 200 then counts.ok = counts.ok + 1; etag = headers["ETag"] or etag
+  if status == 200 then counts.ok = counts.ok + 1; etag = headers["etag"] or headers["ETag"] or etag
   elseif status == 304 then counts.not_modified = counts.not_modified + 1
   else counts.errors = counts.errors + 1 end
   ok, not_modified, errors = counts.ok, counts.not_modified, counts.errors
@@ -78,7 +78,7 @@ function done(summary, latency, requests)
     for key, _ in pairs(total) do total[key] = total[key] + (thread:get(key) or 0) end
   end
   io.write(string.format("RESULT %d %d %d %d %.3f %.3f\\n", summary.requests,
-    total.ok, total.not_modified, total.errors + summary.errors.status,
+    total.ok, total.not_modified, total.errors + summary.errors.status + summary.errors.timeout,
     latency:percentile(95) / 1000, latency:percentile(50) / 1000))
 end
 """
@@ -235,6 +235,8 @@ def run_wrk(base: str, path: str, token: str, seconds: float) -> dict:
             "-d",
             f"{seconds:.0f}s",
             "--latency",
+            "--timeout",
+            "10s",
             "-s",
             script.name,
             f"{base}{path}",

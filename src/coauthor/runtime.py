@@ -71,6 +71,10 @@ class Runtime:
     results_documents: BoundedCache[tuple, Any] = field(
         default_factory=lambda: BoundedCache(RESULTS_CACHE_SIZE)
     )
+    results_json: BoundedCache[tuple, tuple[str, bytes]] = field(
+        default_factory=lambda: BoundedCache(RESULTS_CACHE_SIZE)
+    )
+    """The API's encoding of each presented document, by the same key."""
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.clock, event_key=self.event_key)

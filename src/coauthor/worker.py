@@ -24,6 +24,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from coauthor.db.tables import chain_heads
+from coauthor.db.uow import UnitOfWork
+from coauthor.domain import model as m
 from coauthor.runtime import Runtime
 from coauthor.services import eventlog
 from coauthor.services.deliberation import results
@@ -54,16 +56,17 @@ class ResultsWorker:
         with self.runtime.uow() as uow:
             for alliance_id in moved:
                 for deliberation_id in results.due_in_alliances(uow, [alliance_id], threshold):
-                    uow.write(
-                        results.do_release,
-                        None,
-                        alliance_id,
-                        deliberation_id,
-                        threshold,
-                        system=True,
-                    )
-                    published += 1
+                    published += self._publish(uow, alliance_id, deliberation_id, threshold)
         return published
+
+    @staticmethod
+    def _publish(uow: UnitOfWork, alliance_id: str, deliberation_id: str, threshold: int) -> int:
+        """Compute the release in a read, then store it in a short write (1 if stored)."""
+        deliberation = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
+        prepared = results.prepare_release(uow, deliberation, threshold) if deliberation else None
+        if prepared is None:
+            return 0
+        return int(uow.write(results.do_store_release, prepared) is not None)
 
     def run(self, stop: threading.Event) -> None:
         """Until ``stop`` is set: publish what is due, then wait for the next change."""

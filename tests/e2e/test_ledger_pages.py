@@ -325,9 +325,7 @@ def test_a_body_declares_a_deliberations_consensus_through_the_declaration_form(
             voter = uow.get(m.Person, id=world.person(role).id)
             vote = {"statement_id": said.id, "value": 1}
             deliberation.do_vote(uow, voter, world.alliance_id, started.id, vote)
-        # Only what people were shown can be promoted: release the results, at the
-        # smallest threshold a site may set, as the three votes allow.
-        results.do_release(uow, manager, world.alliance_id, started.id, threshold=3)
+        results.do_release(uow, manager, world.alliance_id, started.id, 3)  # three voters
         right = registers.do_create_item(
             uow,
             manager,

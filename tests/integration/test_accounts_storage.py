@@ -30,7 +30,12 @@ from coauthor.runtime import Runtime, build_runtime
 from coauthor.services.accounts import admin, invitations, people, resets, sessions
 from coauthor.services.accounts.inputs import AccountSetup, NewPassword, PersonInput
 from coauthor.services.accounts.links import digest
-from coauthor.services.accounts.login import LoginLimits, do_sign_in
+from coauthor.services.accounts.login import (
+    LoginLimits,
+    Verdict,
+    check_before_write,
+    do_sign_in,
+)
 from coauthor.services.accounts.profile import do_change_password
 from coauthor.services.mail import Message
 from coauthor.services.mechanics import alliances
@@ -284,3 +289,23 @@ def test_signing_in_forgets_the_persons_long_dead_sessions(site: Site, clock: Fi
         new = sign_in(uow, "ann@nordwerk.example")
         kept = {session.id for session in uow.find(SignInSession)}
         assert kept == {new.session_id}, f"{old.session_id} was expired for a whole lifetime"
+
+
+def test_the_write_uses_the_verdict_read_before_it_only_for_the_same_stored_hash(
+    site: Site,
+) -> None:
+    """argon2 runs before the write (check_before_write); the write trusts that verdict only
+    while the stored hash is the one checked, and counts the limits again itself."""
+    email = site.ann.email
+    with site.runtime.uow() as uow:
+        verdict = check_before_write(uow, email, PASSWORD, "192.0.2.1", LIMITS)
+        assert verdict is not None and verdict.matched
+        signed = uow.write(do_sign_in, email, "not the password", HERE, LIMITS, RULES, verdict)
+        assert signed.person is not None, "the verdict stood for the stored hash"
+        stale = Verdict("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$c3RhbGU", True)
+        refused = uow.write(do_sign_in, email, "not the password", HERE, LIMITS, RULES, stale)
+        assert refused.person is None, "another hash: the write checked the password itself"
+        for _ in range(LIMITS.per_account):
+            sign_in(uow, email, "wrong guess")
+        assert check_before_write(uow, email, PASSWORD, "192.0.2.1", LIMITS) is None
+        assert isinstance(sign_in(uow, email).refusal, TooManyAttempts)

@@ -329,3 +329,34 @@ def test_the_results_worker_publishes_what_is_due_once(runtime: Runtime, allianc
         version = results.results_version(uow, manager, alliance_id, dl.id)
     assert latest is not None and latest.number == 1 and version == "r1-open"
     assert first.run_once() == 0, "nothing moved since"
+
+
+def test_a_release_prepared_outside_the_lock_is_stored_only_if_still_next(
+    runtime: Runtime, alliance
+) -> None:  # type: ignore[no-untyped-def]
+    """The worker computes in a read and stores in a short write; a release made meanwhile
+    wins, and a vote cast meanwhile counts towards the next release."""
+    alliance_id, manager, voters, _ = alliance
+    with runtime.uow() as uow:
+        dl = deliberation.do_create_deliberation(
+            uow, manager, alliance_id, {"question": "Which port?", "strict_moderation": False}
+        )
+        idea = deliberation.do_submit_statement(uow, manager, alliance_id, dl.id, {"text": "B"})
+        uow.session.commit()
+    for voter in voters[:5]:
+        with runtime.uow() as uow:
+            payload = {"statement_id": idea.id, "value": 1}
+            uow.write(deliberation.do_vote, voter, alliance_id, dl.id, payload)
+        runtime.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
+    with runtime.uow() as uow:
+        found = uow.get(m.Deliberation, alliance_id=alliance_id, id=dl.id)
+        prepared = results.prepare_release(uow, found, 5)
+        stale = results.prepare_release(uow, found, 5)
+    assert prepared is not None and stale is not None and prepared.number == 1
+    with runtime.uow() as uow:
+        payload = {"statement_id": idea.id, "value": -1}
+        uow.write(deliberation.do_vote, voters[5], alliance_id, dl.id, payload)
+        stored = uow.write(results.do_store_release, prepared)
+        assert stored is not None and stored.facts["statements"][idea.id]["voters"] == 5
+        assert uow.write(results.do_store_release, stale) is None
+        assert results.latest_release(uow, manager, alliance_id, dl.id).number == 1  # type: ignore[union-attr]

@@ -157,6 +157,7 @@ def test_a_declaration_adds_to_the_charter_and_repeals_a_clause(world: World) ->
 
 def test_a_consensus_statement_is_promoted_through_the_same_path_once(world: World) -> None:
     from coauthor.services.deliberation import acts as deliberation
+    from coauthor.services.deliberation import results
 
     uow, alliance_id = world.uow, world.alliance_id
     started = deliberation.do_create_deliberation(
@@ -170,6 +171,7 @@ def test_a_consensus_statement_is_promoted_through_the_same_path_once(world: Wor
     for who in ("ann", "bob", "lee", "nina"):
         vote = {"statement_id": said[0].id, "value": 1}
         deliberation.do_vote(uow, world.people[who], alliance_id, started.id, vote)
+    results.do_release(uow, world.ann, alliance_id, started.id, 3)  # four voters: threshold 3
     incomplete = {"target": "declaration", "body_id": world.items["body"]}
     with pytest.raises(ValidationFailed) as caught:
         deliberation.do_promote(uow, world.ann, alliance_id, started.id, said[0].id, incomplete)

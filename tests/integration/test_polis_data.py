@@ -14,14 +14,24 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from coauthor.analysis.opinion import VoteMatrix, adjusted_rand_index, analyze
+from coauthor.analysis.opinion import (
+    CURRENT,
+    VoteMatrix,
+    adjusted_rand_index,
+    analyze,
+    polis_math_at,
+)
+from coauthor.analysis.opinion_replay import update_matrices
 from coauthor.cli.deliberation import deliberation_app, parse_statement_ids
 from coauthor.interop.polis import (
     PolisExport,
     PolisImportError,
+    analyze_polis_export,
+    export_math,
     read_polis_export,
     read_polis_groups,
     replay_polis_export,
+    vote_history,
     with_meta,
     write_polis_export,
 )
@@ -29,23 +39,26 @@ from coauthor.interop.polis import (
 DATA = Path(__file__).parents[1] / "data" / "polis"
 CONVERSATIONS = sorted(p.name for p in DATA.iterdir() if p.is_dir())
 
-# ARI of one analysis of the final votes vs Pol.is's group-id, a little under what we reach
-# (see docs/deliberation.md). Pol.is's groups depend on the conversation's history. london's
-# floor is low as exported: the export does not say its statements 1-14 were meta.
+# ARI vs Pol.is's group-id over every participant Pol.is grouped (ours ungrouped: one more
+# group), a little under what docs/deliberation.md measures. One analysis of the final votes
+# uses the math of the export's last vote; Pol.is's groups depend on the conversation's
+# history. london's floor is low as exported: the export does not say 1-14 were meta.
 ONE_ANALYSIS_ARI_FLOOR = {
     "15-per-hour-seattle": 0.5,
-    "brexit-consensus": 0.5,
+    "brexit-consensus": 0.75,
     "canadian-electoral-reform": 0.15,
     "london.youth.policing": -0.05,
     "scoop-hivemind.biodiversity": 0.95,
     "vtaiwan.uberx": 0.9,
 }
-# Replaying the history (every 1-second batch, with the imputation Pol.is ran at the time)
-# recovers what one analysis cannot, a little under what we reach (docs/deliberation.md).
+# Replaying the history (every 1-second batch, each update with the math of its date)
+# recovers what one analysis cannot. brexit's floor was 0.85 and canadian's 0.99 before the
+# replay followed every dated rule (docs/deliberation.md: 0.845 and 0.964 now).
 REPLAY_ARI_FLOOR = {
     "15-per-hour-seattle": 0.85,
-    "brexit-consensus": 0.85,
-    "canadian-electoral-reform": 0.99,
+    "brexit-consensus": 0.8,
+    "canadian-electoral-reform": 0.95,
+    "vtaiwan.uberx": 0.9,
 }
 
 
@@ -69,10 +82,12 @@ def export_with_meta(name: str) -> PolisExport:
 
 
 def ari_vs_polis(name: str, ours: dict[str, int | None]) -> float:
+    """ARI over every participant Pol.is grouped, ours ungrouped counting as one group."""
     polis = export(name).groups
-    common = [p for p, g in polis.items() if g is not None and ours.get(p) is not None]
-    assert len(common) >= 0.9 * sum(g is not None for g in polis.values())
-    return adjusted_rand_index([polis[p] for p in common], [ours[p] for p in common])
+    grouped = [p for p, g in polis.items() if g is not None]
+    mine = [ours.get(p) for p in grouped]
+    assert sum(g is not None for g in mine) >= 0.9 * len(grouped)  # coverage
+    return adjusted_rand_index([polis[p] for p in grouped], [-1 if g is None else g for g in mine])
 
 
 def cells(matrix: VoteMatrix) -> dict[tuple[str, str], int]:
@@ -145,7 +160,7 @@ def test_read_write_read_round_trip(name: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", CONVERSATIONS)
 def test_one_analysis_agrees_with_pol_is_groups(name: str) -> None:
-    result = analyze(export(name).matrix)
+    result = analyze_polis_export(export(name))
     assert ari_vs_polis(name, result.group_of()) >= ONE_ANALYSIS_ARI_FLOOR[name]
 
 
@@ -164,12 +179,14 @@ def test_every_meta_annotation_names_a_conversation_and_its_reason() -> None:
 
 @pytest.mark.parametrize("name", sorted(META))
 def test_with_its_meta_statements_one_analysis_finds_pol_is_groups(name: str) -> None:
-    as_exported = ari_vs_polis(name, analyze(export(name).matrix).group_of())
+    as_exported = ari_vs_polis(name, analyze_polis_export(export(name)).group_of())
     marked = export_with_meta(name)
     assert marked.matrix.meta == frozenset(parse_statement_ids(META[name]))
-    with_its_meta = ari_vs_polis(name, analyze(marked.matrix).group_of())
+    with_its_meta = ari_vs_polis(name, analyze_polis_export(marked).group_of())
     assert with_its_meta >= 0.95 > as_exported
-    assert ari_vs_polis(name, replay_polis_export(marked).group_of()) >= 0.9
+    # The replay runs Pol.is's 100 power iterations from the previous components, which do
+    # not converge in london's first updates; it ends with 2 groups (docs/deliberation.md).
+    assert ari_vs_polis(name, replay_polis_export(marked).group_of()) >= 0.55
 
 
 def test_meta_ids_and_ranges() -> None:
@@ -203,6 +220,36 @@ def test_meta_statements_survive_a_write_and_read(tmp_path: Path) -> None:
     second = read_polis_export(tmp_path)
     assert second.matrix.meta == first.matrix.meta
     assert second.matrix.moderated_out == first.matrix.moderated_out
+
+
+def test_an_export_s_era_is_that_of_its_last_vote() -> None:
+    brexit = export("brexit-consensus")  # voted July to August 2017
+    assert export_math(brexit) is polis_math_at("2017-08-05")
+    assert export_math(brexit).imputation == "zero" and export_math(brexit).base_k == 100
+    assert export_math(export("london.youth.policing")) is CURRENT  # 2022-07-27
+    assert export_math(brexit, CURRENT) is CURRENT
+    one = analyze_polis_export(brexit)
+    assert one.group_of() == analyze(brexit.matrix, math=polis_math_at("2017-08-05")).group_of()
+
+
+def test_comment_times_are_read_in_seconds() -> None:
+    times = export("canadian-electoral-reform").statement_times
+    assert times["161"] == pytest.approx(1483908221.702)  # comments.csv: 1483908221702 ms
+    assert set(times) == set(export("canadian-electoral-reform").matrix.statement_ids)
+
+
+def test_replay_of_an_export_equals_analysing_after_every_batch() -> None:
+    marked = export_with_meta("london.youth.policing")
+    previous = None
+    for update, newest in update_matrices(**vote_history(marked)):
+        previous = analyze(
+            update,
+            previous=previous,
+            math=polis_math_at(newest),
+            moderated_at=marked.statement_times,
+        )
+    assert previous is not None
+    assert replay_polis_export(marked).to_dict() == previous.to_dict()
 
 
 # ---------------------------------------------------------------- red-dwarf
@@ -316,6 +363,29 @@ def test_cli_meta_errors_say_what_is_wrong(spec: str, message: str) -> None:
     failed = CliRunner().invoke(cli(), ["deliberation", "analyze", str(folder), "--meta", spec])
     assert failed.exit_code == 2
     assert failed.stderr.strip() == message
+
+
+def test_cli_follows_the_export_s_era_or_the_one_given() -> None:
+    folder = DATA / "brexit-consensus"
+    runner = CliRunner()
+    dated = runner.invoke(cli(), ["deliberation", "analyze", str(folder), "--json"])
+    today = runner.invoke(
+        cli(), ["deliberation", "analyze", str(folder), "--era", "2024-01-01", "--json"]
+    )
+    assert dated.exit_code == 0 and today.exit_code == 0, dated.output + today.output
+    groups = {p["id"]: p["group"] for p in json.loads(dated.stdout)["participants"]}
+    assert groups == analyze_polis_export(export("brexit-consensus")).group_of()
+    later = {p["id"]: p["group"] for p in json.loads(today.stdout)["participants"]}
+    assert later == analyze(export("brexit-consensus").matrix).group_of()
+    assert later != groups
+
+
+@pytest.mark.parametrize("era", ["2017-13-01", "last week", "2017"])
+def test_cli_era_must_be_a_date(era: str) -> None:
+    folder = DATA / "london.youth.policing"
+    failed = CliRunner().invoke(cli(), ["deliberation", "analyze", str(folder), "--era", era])
+    assert failed.exit_code == 2
+    assert failed.stderr.strip() == f"error: --era: {era!r} is not a date such as 2016-05-01"
 
 
 def test_cli_summary_and_errors(tmp_path: Path) -> None:

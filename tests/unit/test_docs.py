@@ -76,3 +76,15 @@ def test_committed_archive_schema_is_the_generated_one() -> None:
         "`.venv/bin/python -m coauthor.interop.archive > docs/archive.schema.json`"
     )
     assert json.loads(committed)["properties"]["format"]["const"] == "coauthor-archive/1"
+
+
+def test_every_dated_change_of_pol_is_math_is_documented_with_its_commit() -> None:
+    from coauthor.analysis.opinion_era import POLIS_HISTORY
+
+    text = (DOCS / "deliberation.md").read_text()
+    missing = [
+        f"{era.since} {era.commit}"
+        for era in POLIS_HISTORY
+        if f"| {era.since} | `{era.commit}` |" not in text
+    ]
+    assert not missing, f"docs/deliberation.md lacks {missing}"

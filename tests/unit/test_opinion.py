@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from scipy.stats import chi2_contingency
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
@@ -19,14 +19,21 @@ from coauthor.analysis.opinion import (
     analyze,
     bridging_and_fault_lines,
     partner_alignment,
+    polis_math_at,
     replay,
 )
+from coauthor.analysis.opinion_era import CURRENT
 from coauthor.analysis.opinion_pca import (
-    Centred,
+    dense_covariance,
     exact_pca,
+    one_hot_cells,
+    operator_covariance,
     power_iteration_pca,
     start_vectors,
 )
+from coauthor.analysis.opinion_votes import rating_votes
+
+ZERO_IMPUTED = replace(CURRENT, imputation="zero")
 
 # ---------------------------------------------------------------- helpers
 
@@ -344,7 +351,7 @@ def _zero_imputed_reference(dense: np.ndarray) -> np.ndarray:
 def test_zero_imputation_matches_an_independent_dense_computation() -> None:
     matrix, _ = planted_matrix(missing=0.4, seed=8)
     reference = _zero_imputed_reference(matrix.to_dense())
-    ours, signs = _aligned(analyze(matrix, imputation="zero"), reference)
+    ours, signs = _aligned(analyze(matrix, math=ZERO_IMPUTED), reference)
     np.testing.assert_allclose(ours, reference * signs, atol=1e-9)
     mean_imputed, _ = _aligned(analyze(matrix), reference)
     assert not np.allclose(np.abs(mean_imputed), np.abs(reference), atol=1e-3)
@@ -353,44 +360,56 @@ def test_zero_imputation_matches_an_independent_dense_computation() -> None:
 def test_zero_imputation_on_many_statements_uses_lanczos_on_the_shifted_operator() -> None:
     matrix, _ = planted_matrix((40, 30), 450, missing=0.5, seed=10)  # > 400: no covariance
     reference = _zero_imputed_reference(matrix.to_dense())
-    ours, signs = _aligned(analyze(matrix, imputation="zero"), reference)
+    ours, signs = _aligned(analyze(matrix, math=ZERO_IMPUTED), reference)
     np.testing.assert_allclose(ours, reference * signs, atol=1e-8)
 
 
-def test_a_shifted_matrix_multiplies_like_its_dense_form() -> None:
-    rng = np.random.default_rng(3)
-    dense = rng.choice([-1.0, 0.0, 1.0], size=(7, 5)) * (rng.random((7, 5)) < 0.6)
-    shift = rng.random(5)
-    shifted = Centred(sp.csr_matrix(dense), shift=shift)
-    full = dense - shift
-    v, u = rng.random(5), rng.random(7)
-    np.testing.assert_allclose(shifted.matvec(v), full @ v)
-    np.testing.assert_allclose(shifted.rmatvec(u), full.T @ u)
-    np.testing.assert_allclose(shifted.gram(), full.T @ full)
+@pytest.mark.parametrize("mean_imputed", [True, False])
+def test_covariance_from_counts_and_from_cells_equals_the_dense_one(mean_imputed: bool) -> None:
+    matrix, _ = planted_matrix((9, 7), 6, missing=0.4, seed=3)
+    votes = rating_votes(matrix, CURRENT)
+    dense = matrix.to_dense()
+    voted = ~np.isnan(dense)
+    counts = voted.sum(axis=0) if mean_imputed else dense.shape[0]
+    center = np.nansum(dense, axis=0) / counts
+    filled = np.where(voted, dense, center if mean_imputed else 0.0)
+    zeroed = np.zeros(6, dtype=bool)
+    zeroed[2] = True
+    center[zeroed] = 0.0
+    filled[:, zeroed] = 0.0
+    expected = (filled - center).T @ (filled - center)
+    from_counts = dense_covariance(
+        votes.cross, center, zeroed, n_rows=votes.n_rows, mean_imputed=mean_imputed
+    )
+    one_hot = one_hot_cells(votes.indptr, votes.codes, votes.n_cols)
+    from_cells = operator_covariance(one_hot, center, zeroed, mean_imputed=mean_imputed)
+    np.testing.assert_allclose(from_counts.dense, expected, atol=1e-12)
+    v = np.random.default_rng(4).random(6)
+    np.testing.assert_allclose(from_cells.apply(v), expected @ v, atol=1e-12)
 
 
 def test_zero_imputation_exact_pca_matches_power_iteration() -> None:
     matrix, _ = planted_matrix((25, 25, 10), 30, missing=0.3, seed=4)
-    exact = analyze(matrix, pca_method="exact", imputation="zero")
-    power = analyze(matrix, pca_method="power", imputation="zero")
+    exact = analyze(matrix, pca_method="exact", math=ZERO_IMPUTED)
+    power = analyze(matrix, pca_method="power", math=ZERO_IMPUTED)
     np.testing.assert_allclose(exact.x, power.x, atol=1e-6)
     np.testing.assert_allclose(exact.y, power.y, atol=1e-6)
 
 
-def test_replay_imputes_zero_before_the_switch_and_the_mean_after() -> None:
+def test_replay_follows_the_imputation_of_each_update_s_date() -> None:
     once, _ = planted_matrix(missing=0.4, seed=9)  # blanks: the imputation matters
     rows, cols, votes = once.cells()
     ids = {"participant_ids": once.participant_ids, "statement_ids": once.statement_ids}
-    at = np.full(rows.size, 100.0)
-    before = replay(rows, cols, votes, at, mean_imputation_since=101.0, **ids)
-    after = replay(rows, cols, votes, at, mean_imputation_since=100.0, **ids)
+    switch = polis_math_at("2017-10-21").since_seconds  # 90b5b9e6: the column mean from then on
+    before = replay(rows, cols, votes, np.full(rows.size, switch - 1.0), **ids)
+    after = replay(rows, cols, votes, np.full(rows.size, switch), **ids)
 
     def positions(result: object) -> dict[str, tuple[float, float]]:
         data = result.to_dict()  # type: ignore[attr-defined]
         return {p["id"]: (round(p["x"], 9), round(p["y"], 9)) for p in data["participants"]}
 
-    assert positions(before) == positions(analyze(once, imputation="zero"))
-    assert positions(after) == positions(analyze(once))
+    assert positions(before) == positions(analyze(once, math=polis_math_at(switch - 1.0)))
+    assert positions(after) == positions(analyze(once, math=polis_math_at(switch)))
     assert positions(before) != positions(after)
 
 
@@ -404,12 +423,19 @@ def test_exact_pca_matches_power_iteration() -> None:
 
 def test_exact_pca_gives_power_iteration_signs_for_the_start_vector() -> None:
     matrix, _ = planted_matrix(seed=5)
-    from coauthor.analysis.opinion import _prepare
-
-    conv = _prepare(matrix)
-    starts = start_vectors(conv.n_statements, seed=11)
-    exact = exact_pca(conv.centered, conv.center, starts)
-    power = power_iteration_pca(conv.centered, conv.center, starts, iters=1000)
+    votes = rating_votes(matrix, CURRENT)
+    center = votes.column_sums / votes.column_counts
+    no_zeroed = np.zeros(votes.n_cols, dtype=bool)
+    covariance = dense_covariance(
+        votes.cross,
+        center,
+        no_zeroed,
+        n_rows=votes.n_rows,
+        mean_imputed=True,
+    )
+    starts = start_vectors(votes.n_cols, seed=11)
+    exact = exact_pca(covariance, center, starts, n_rows=votes.n_rows)
+    power = power_iteration_pca(covariance, center, starts, n_rows=votes.n_rows, iters=1000)
     np.testing.assert_allclose(exact.comps, power.comps, atol=1e-6)
 
 
@@ -509,10 +535,12 @@ def test_replay_runs_one_update_per_burst() -> None:
     records, times = _bursts()
     rows, cols, votes, matrix = _arrays(records)
     ids = {"participant_ids": matrix.participant_ids, "statement_ids": matrix.statement_ids}
-    result = replay(rows, cols, votes, times, **ids)
+    result = replay(rows, cols, votes, times, math=CURRENT, **ids)
     assert result.state is not None and result.state.smoother is not None
     assert result.state.smoother.last_k_count == 3
-    assert replay(rows, cols, votes, times, max_updates=2, **ids).state.smoother.last_k_count == 2
+    merged = replay(rows, cols, votes, times, max_updates=2, math=CURRENT, **ids)
+    assert merged.state is not None and merged.state.smoother is not None
+    assert merged.state.smoother.last_k_count == 2
     camps = [int(p[1:]) % 2 for p in result.participant_ids]
     assert adjusted_rand_index(camps, result.participant_groups) == 1.0
 
@@ -527,6 +555,7 @@ def test_replay_of_a_single_burst_is_one_analysis_in_pol_is_row_order() -> None:
         np.zeros(len(records)),
         participant_ids=matrix.participant_ids,
         statement_ids=matrix.statement_ids,
+        math=CURRENT,
     )
     by_statement = sorted(records, key=lambda r: (int(r[1][1:]), int(r[0][1:])))
     once = analyze(VoteMatrix.from_votes(by_statement, statement_ids=matrix.statement_ids))

@@ -56,9 +56,10 @@ class KSmoother:
     last_k_count: int
     smoothed_k: int
 
-    def update(self, this_k: int) -> KSmoother:
+    def update(self, this_k: int, buffer: int = GROUP_K_BUFFER) -> KSmoother:
+        """Count ``this_k``'s consecutive wins; adopt it after ``buffer`` of them."""
         count = self.last_k_count + 1 if this_k == self.last_k else 1
-        smoothed = this_k if count >= GROUP_K_BUFFER else self.smoothed_k
+        smoothed = this_k if count >= buffer else self.smoothed_k
         return KSmoother(last_k=this_k, last_k_count=count, smoothed_k=smoothed)
 
     @staticmethod
@@ -85,49 +86,144 @@ def squared_distances(points: NDArray[np.float64], centers: NDArray[np.float64])
     return dx * dx + dy * dy
 
 
-def nearest_center(points: NDArray[np.float64], centers: NDArray[np.float64]) -> NDArray:
+def nearest_center(
+    points: NDArray[np.float64], centers: NDArray[np.float64], n_points: int | None = None
+) -> NDArray:
     """Index of the nearest centre (the first one on exact ties).
 
-    Large inputs query a k-d tree of the centres instead of computing every
-    distance; it may break an exact tie differently.
+    Large problems (``n_points``, default all the points given, times the
+    centres) query a k-d tree of the centres instead of computing every
+    distance; it may break an exact tie differently. Each point's answer
+    depends only on that point and the centres, so assigning a subset of the
+    points with the full problem's ``n_points`` gives those points' answers.
     """
-    if points.shape[0] * centers.shape[0] < LARGE_ASSIGNMENT:
+    if _brute_force(points.shape[0] if n_points is None else n_points, centers.shape[0]):
         return np.argmin(squared_distances(points, centers), axis=1)
     return cKDTree(centers).query(points)[1].astype(np.int64)
+
+
+def _brute_force(n_points: int, n_centers: int) -> bool:
+    return n_points * n_centers < LARGE_ASSIGNMENT
+
+
+def _two_nearest(
+    points: NDArray[np.float64], centers: NDArray[np.float64], n_points: int
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Nearest centre as :func:`nearest_center` picks it, its distance, the second distance."""
+    squared = squared_distances(points, centers)
+    if _brute_force(n_points, centers.shape[0]):
+        nearest = np.argmin(squared, axis=1)
+    else:
+        nearest = nearest_center(points, centers, n_points)
+    rows = np.arange(points.shape[0])
+    first = squared[rows, nearest]
+    squared[rows, nearest] = np.inf
+    second = squared.min(axis=1) if centers.shape[0] > 1 else np.full(rows.size, np.inf)
+    return nearest, np.sqrt(first), np.sqrt(second)
 
 
 def _weighted_means(
     points: NDArray[np.float64], weights: NDArray[np.float64], labels: NDArray[np.int64], k: int
 ) -> NDArray[np.float64]:
+    """Weighted mean of each cluster's points (0 for a cluster without weight)."""
     totals = np.bincount(labels, weights=weights, minlength=k)
-    sums_x = np.bincount(labels, weights=weights * points[:, 0], minlength=k)
-    sums_y = np.bincount(labels, weights=weights * points[:, 1], minlength=k)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.column_stack([sums_x / totals, sums_y / totals])
+    sums = np.empty((k, 2))
+    sums[:, 0] = np.bincount(labels, weights=weights * points[:, 0], minlength=k)
+    sums[:, 1] = np.bincount(labels, weights=weights * points[:, 1], minlength=k)
+    return np.divide(sums, totals[:, None], out=np.zeros((k, 2)), where=totals[:, None] > 0)
 
 
 def _same_clustering(old: NDArray[np.float64], new: NDArray[np.float64]) -> bool:
     """Every centre moved less than 0.01, centres compared in sorted order (zip truncates)."""
-    old_sorted = old[np.lexsort((old[:, 1], old[:, 0]))]
-    new_sorted = new[np.lexsort((new[:, 1], new[:, 0]))]
-    n = min(len(old_sorted), len(new_sorted))
-    moved = np.linalg.norm(old_sorted[:n] - new_sorted[:n], axis=1)
-    return bool(np.all(moved < SAME_CLUSTERING_THRESHOLD))
+    n = min(len(old), len(new))
+    old_sorted = old[np.lexsort((old[:, 1], old[:, 0]))[:n]]
+    new_sorted = new[np.lexsort((new[:, 1], new[:, 0]))[:n]]
+    gap = old_sorted - new_sorted
+    moved = np.sqrt(gap[:, 0] * gap[:, 0] + gap[:, 1] * gap[:, 1])
+    return bool((moved < SAME_CLUSTERING_THRESHOLD).all())
 
 
-def _lloyd_step(
+def _recentre(
     points: NDArray[np.float64],
     weights: NDArray[np.float64],
     ids: NDArray[np.int64],
-    centers: NDArray[np.float64],
-) -> Clustering:
-    """Assign to the nearest centre, drop empty clusters, recentre (weighted mean)."""
-    labels = nearest_center(points, centers)
+    labels: NDArray[np.int64],
+) -> tuple[Clustering, NDArray[np.bool_]]:
+    """Drop empty clusters and move each centre to its members' weighted mean."""
     counts = np.bincount(labels, minlength=ids.size)
     new_centers = _weighted_means(points, weights, labels, ids.size)
     kept = counts > 0
+    if kept.all():
+        return Clustering(ids=ids, centers=new_centers, labels=labels), kept
     position = np.cumsum(kept) - 1
-    return Clustering(ids=ids[kept], centers=new_centers[kept], labels=position[labels])
+    clustering = Clustering(ids=ids[kept], centers=new_centers[kept], labels=position[labels])
+    return clustering, kept
+
+
+class TrackedAssignment:
+    """Distance bounds that let k-means skip points whose nearest centre cannot have changed.
+
+    For each point: the position of its assigned centre, an upper bound on
+    the distance to it and a lower bound on the distance to every other
+    centre (Hamerly's bounds). A point whose upper bound is clearly below its
+    lower bound keeps its centre without any distance being computed; any
+    other point is assigned exactly as :func:`nearest_center` would. The
+    margin (``TIE_MARGIN``, relative and absolute) is far above rounding, so
+    the assignment is the one :func:`nearest_center` computes for every point.
+    A replay carries these bounds from one update to the next; ``unknown()``
+    starts without any.
+    """
+
+    TIE_MARGIN = 1e-9
+
+    def __init__(
+        self, position: NDArray[np.int64], upper: NDArray[np.float64], lower: NDArray[np.float64]
+    ) -> None:
+        self.position = position
+        self.upper = upper
+        self.lower = lower
+
+    @classmethod
+    def unknown(cls, n_points: int) -> TrackedAssignment:
+        return cls(
+            np.zeros(n_points, dtype=np.int64),
+            np.full(n_points, np.inf),
+            np.zeros(n_points),
+        )
+
+    def _settled(self, upper: NDArray, lower: NDArray) -> NDArray[np.bool_]:
+        return upper * (1 + self.TIE_MARGIN) + self.TIE_MARGIN < lower
+
+    def assign(self, points: NDArray[np.float64], centers: NDArray[np.float64]) -> NDArray:
+        """Every point's nearest centre; the bounds are exact again for recomputed points."""
+        unsure = np.flatnonzero(~self._settled(self.upper, self.lower))
+        if unsure.size:
+            known = unsure[np.isfinite(self.upper[unsure])]
+            if known.size:
+                gap = points[known] - centers[self.position[known]]
+                self.upper[known] = np.sqrt(gap[:, 0] * gap[:, 0] + gap[:, 1] * gap[:, 1])
+                unsure = unsure[~self._settled(self.upper[unsure], self.lower[unsure])]
+        if unsure.size:
+            nearest, first, second = _two_nearest(points[unsure], centers, points.shape[0])
+            self.position[unsure] = nearest
+            self.upper[unsure] = first
+            self.lower[unsure] = second
+        return self.position.copy()
+
+    def moved(self, shift: NDArray[np.float64]) -> None:
+        """Each point moved by ``shift`` (a distance per point)."""
+        self.upper += shift
+        self.lower -= shift
+
+    def centres_moved(self, shift: NDArray[np.float64], kept: NDArray[np.bool_]) -> None:
+        """Centre ``j`` moved by ``shift[j]``; centres not ``kept`` are gone (no point had them)."""
+        self.upper += shift[self.position]
+        self.lower -= shift.max() if shift.size else 0.0
+        self.position = (np.cumsum(kept) - 1)[self.position]
+
+    def reorder(self, rank: NDArray[np.int64]) -> None:
+        """The centres were reordered: centre ``j`` is now at ``rank[j]``."""
+        self.position = rank[self.position]
 
 
 def kmeans(
@@ -137,36 +233,73 @@ def kmeans(
     *,
     weights: NDArray[np.float64] | None = None,
     max_iters: int,
+    tracked: TrackedAssignment | None = None,
+    labels: NDArray[np.int64] | None = None,
 ) -> Clustering:
     """Lloyd's k-means from the given centres, stopping as Pol.is does.
 
     At most ``max_iters + 1`` steps; stops early once no sorted centre moved
-    0.01 or more.
+    0.01 or more. ``labels``, when given, are the clusters of every point
+    that ``centers`` are the weighted means of (a warm start's): if the
+    first assignment gives them back, the centres stay as they are and
+    k-means stops there, as the full step would. With ``tracked`` (bounds
+    valid for ``centers``), points whose centre cannot have changed are not
+    measured again, and the bounds are left valid for the returned
+    clustering; the result is the same.
     """
     w = np.ones(points.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
     current = centers
     for remaining in range(max_iters, -1, -1):
-        step = _lloyd_step(points, w, ids, current)
+        assigned = (
+            nearest_center(points, current) if tracked is None else tracked.assign(points, current)
+        )
+        if labels is not None and np.array_equal(assigned, labels):
+            return _sorted_by_id(Clustering(ids=ids, centers=current, labels=labels), tracked)
+        labels = None
+        step, kept = _recentre(points, w, ids, assigned)
+        if tracked is not None:
+            gap = step.centers - current[kept]
+            shift = np.zeros(kept.size)
+            shift[kept] = np.sqrt(gap[:, 0] * gap[:, 0] + gap[:, 1] * gap[:, 1])
+            tracked.centres_moved(shift, kept)
         if remaining == 0 or _same_clustering(current, step.centers):
             break
         ids, current = step.ids, step.centers
-    return _sorted_by_id(step)
+    return _sorted_by_id(step, tracked)
 
 
-def _sorted_by_id(clustering: Clustering) -> Clustering:
-    order = np.argsort(clustering.ids, kind="stable")
+def _sorted_by_id(clustering: Clustering, tracked: TrackedAssignment | None) -> Clustering:
+    """The clustering with its clusters in id order (and the bounds following them)."""
+    ids = clustering.ids
+    if ids.size < 2 or bool((ids[1:] > ids[:-1]).all()):
+        return clustering
+    order = np.argsort(ids, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
+    if tracked is not None:
+        tracked.reorder(rank)
     return Clustering(
-        ids=clustering.ids[order],
-        centers=clustering.centers[order],
-        labels=rank[clustering.labels],
+        ids=ids[order], centers=clustering.centers[order], labels=rank[clustering.labels]
     )
 
 
 def fresh_start(points: NDArray[np.float64], k: int) -> tuple[NDArray[np.int64], NDArray]:
     centers = first_distinct_rows(points, k)
     return np.arange(centers.shape[0], dtype=np.int64), centers
+
+
+@dataclass(frozen=True, eq=False)
+class WarmStart:
+    """Pol.is ``clean-start-clusters``: ids and centres to start k-means from.
+
+    ``label`` is each point's cluster position (-1 for a point no previous
+    cluster had); ``split`` says whether clusters were split off.
+    """
+
+    ids: NDArray[np.int64]
+    centers: NDArray[np.float64]
+    label: NDArray[np.int64]
+    split: bool
 
 
 def clean_start(
@@ -177,33 +310,115 @@ def clean_start(
     *,
     weights: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Warm start from a previous clustering whose members are named (see :func:`warm_start`)."""
+    start = warm_start(points, _seed_labels(names, seed), seed.ids, k, weights=weights)
+    return start.ids, start.centers
+
+
+def warm_start(
+    points: NDArray[np.float64],
+    label: NDArray[np.int64],
+    seed_ids: NDArray[np.int64],
+    k: int,
+    *,
+    weights: NDArray[np.float64] | None = None,
+) -> WarmStart:
     """Warm start from a previous clustering (Pol.is ``clean-start-clusters``).
 
-    Recentre each previous cluster on its members still present, merge
-    clusters with identical centres, then split off the most distal point
-    until there are ``min(k, distinct points)`` clusters.
+    ``label`` is each point's position in ``seed_ids`` (-1: new). Recentre
+    each previous cluster on its members still present, merge clusters with
+    identical centres, then split off the most distal point until there are
+    ``min(k, distinct points)`` clusters.
     """
     w = np.ones(points.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
-    label = _seed_labels(names, seed)
-    present = np.bincount(label[label >= 0], minlength=seed.ids.size) > 0
-    if present.any():
+    assigned = label >= 0
+    present = np.bincount(label[assigned], minlength=seed_ids.size) > 0
+    if present.all():
+        ids = seed_ids.tolist()
+    elif present.any():
         position = np.cumsum(present) - 1
-        label = np.where(label >= 0, position[np.maximum(label, 0)], -1)
-        ids = [int(i) for i in seed.ids[present].tolist()]
+        label = np.where(assigned, position[np.maximum(label, 0)], -1)
+        ids = seed_ids[present].tolist()
     else:
         label = np.zeros(points.shape[0], dtype=np.int64)
-        ids = [int(seed.ids.max()) + 1 if seed.ids.size else 0]
-    ids, label = _merge_identical(points, w, ids, label)
-    # Counting distinct points (a row-wise sort) only matters when there are fewer clusters than k.
-    possible = k if len(ids) >= k else min(k, np.unique(points, axis=0).shape[0])
-    while True:
+        assigned = np.ones(points.shape[0], dtype=bool)
+        ids = [int(seed_ids.max()) + 1 if seed_ids.size else 0]
+    centers = _weighted_means(points, w * assigned, np.maximum(label, 0), len(ids))
+    if _has_duplicate_rows(centers):
+        ids, label = _merge_identical(
+            centers, np.bincount(label[assigned], minlength=len(ids)), ids, label
+        )
         centers = _weighted_means(points, w * (label >= 0), np.maximum(label, 0), len(ids))
-        if possible <= len(ids):
-            return np.asarray(ids, dtype=np.int64), centers
+    if len(ids) >= k:
+        return WarmStart(np.asarray(ids, dtype=np.int64), centers, label, False)
+    return _split_off(points, w, ids, label, min(k, np.unique(points, axis=0).shape[0]))
+
+
+def settled_warm_starts(
+    points: NDArray[np.float64],
+    weights: NDArray[np.float64] | None,
+    starts: dict[int, tuple[NDArray[np.int64], NDArray[np.int64]]],
+) -> dict[int, Clustering]:
+    """The k-means of each warm start that its first assignment would leave as it is.
+
+    ``starts`` maps k to (each point's position in the previous clustering,
+    the previous ids, sorted). A warm start in which every point has a
+    cluster, every previous cluster is present, no two centres coincide and
+    there are at least k clusters has centres that are its clusters' weighted
+    means (:func:`warm_start`); if every point's nearest centre is its own
+    cluster's, k-means (:func:`kmeans`) stops at once with that clustering.
+    Those are returned, computed together for all k (the same numbers as one
+    by one); any other k is left to :func:`warm_start` and :func:`kmeans`.
+    """
+    w = np.ones(points.shape[0]) if weights is None else weights
+    candidates = [
+        (k, label, ids)
+        for k, (label, ids) in starts.items()
+        if ids.size >= k and label.size and bool((label >= 0).all())
+    ]
+    if not candidates:
+        return {}
+    widths = np.array([ids.size for _, _, ids in candidates])
+    offsets = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    stacked = np.concatenate(
+        [label + offset for (_, label, _), offset in zip(candidates, offsets, strict=True)]
+    )
+    repeated_points = np.tile(points, (len(candidates), 1))
+    centers = _weighted_means(
+        repeated_points, np.tile(w, len(candidates)), stacked, int(widths.sum())
+    )
+    present = np.bincount(stacked, minlength=int(widths.sum())) > 0
+    squared = squared_distances(points, centers)
+    settled: dict[int, Clustering] = {}
+    for (k, label, ids), offset, width in zip(
+        candidates, offsets.tolist(), widths.tolist(), strict=True
+    ):
+        block = slice(offset, offset + width)
+        if not present[block].all() or _has_duplicate_rows(centers[block]):
+            continue
+        if np.array_equal(np.argmin(squared[:, block], axis=1), label):
+            settled[k] = Clustering(ids=ids, centers=centers[block], labels=label)
+    return settled
+
+
+def _split_off(
+    points: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    ids: list[int],
+    label: NDArray[np.int64],
+    wanted: int,
+) -> WarmStart:
+    """Split off the point farthest from every centre (the last one on ties) until ``wanted``."""
+    split = False
+    while True:
+        centers = _weighted_means(points, weights * (label >= 0), np.maximum(label, 0), len(ids))
+        if wanted <= len(ids):
+            break
         nearest = squared_distances(points, centers).min(axis=1)
         outlier = int(nearest.size - 1 - np.argmax(nearest[::-1]))
         if nearest[outlier] <= 0:
-            return np.asarray(ids, dtype=np.int64), centers
+            break
+        split = True
         label[outlier] = len(ids)
         ids.append(max(ids) + 1)
         kept = np.bincount(label[label >= 0], minlength=len(ids)) > 0
@@ -211,6 +426,7 @@ def clean_start(
             position = np.cumsum(kept) - 1
             label = np.where(label >= 0, position[np.maximum(label, 0)], -1)
             ids = [i for i, keep in zip(ids, kept.tolist(), strict=True) if keep]
+    return WarmStart(np.asarray(ids, dtype=np.int64), centers, label, split)
 
 
 def _seed_labels(names: Sequence[Hashable], seed: ClusterSeed) -> NDArray[np.int64]:
@@ -224,7 +440,7 @@ def _seed_labels(names: Sequence[Hashable], seed: ClusterSeed) -> NDArray[np.int
 
 
 def _merge_identical(
-    points: NDArray[np.float64], weights: NDArray[np.float64], ids: list[int], label: NDArray
+    centers: NDArray[np.float64], counts: NDArray[np.int64], ids: list[int], label: NDArray
 ) -> tuple[list[int], NDArray[np.int64]]:
     """Pol.is ``uniqify-clusters``: clusters whose centres coincide become one.
 
@@ -232,8 +448,6 @@ def _merge_identical(
     one on a tie).
     """
     assigned = label >= 0
-    centers = _weighted_means(points, weights * assigned, np.maximum(label, 0), len(ids))
-    counts = np.bincount(label[assigned], minlength=len(ids))
     kept_of: dict[tuple[float, float], int] = {}
     target = np.arange(len(ids))
     kept_ids: list[int] = []
@@ -252,25 +466,63 @@ def _merge_identical(
     return kept_ids, np.where(assigned, target[np.maximum(label, 0)], -1)
 
 
-def silhouette(points: NDArray[np.float64], labels: NDArray[np.int64]) -> float:
+def _has_duplicate_rows(centers: NDArray[np.float64]) -> bool:
+    """Whether two rows are equal (as Python floats compare: -0.0 == 0.0)."""
+    rows = centers.tolist()
+    return len(set(map(tuple, rows))) < len(rows)
+
+
+def point_distances(points: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Euclidean distances between every two points."""
+    return np.hypot(
+        points[:, 0, None] - points[None, :, 0], points[:, 1, None] - points[None, :, 1]
+    )
+
+
+def silhouette(
+    points: NDArray[np.float64],
+    labels: NDArray[np.int64],
+    distances: NDArray[np.float64] | None = None,
+) -> float:
     """Mean silhouette over points (unweighted); a member of a singleton cluster scores 0."""
-    n_clusters = int(labels.max()) + 1 if labels.size else 0
-    if n_clusters < 2:
-        return 0.0
-    distances = np.sqrt(squared_distances(points, points))
-    one_hot = np.zeros((labels.size, n_clusters))
-    one_hot[np.arange(labels.size), labels] = 1.0
+    if distances is None:
+        distances = point_distances(points)
+    return silhouettes(distances, [labels])[0]
+
+
+def silhouettes(
+    distances: NDArray[np.float64], labelings: Sequence[NDArray[np.int64]]
+) -> list[float]:
+    """The silhouette of several clusterings of the same points, from their distances.
+
+    Each is the mean over points of ``(b − a) / max(a, b)``, ``a`` the mean
+    distance to the rest of the point's cluster, ``b`` the smallest mean
+    distance to another cluster; a member of a singleton cluster scores 0, a
+    clustering with fewer than two clusters 0. All clusterings are scored in
+    one pass: their clusters side by side, one column each.
+    """
+    scored = [i for i, labels in enumerate(labelings) if labels.size and labels.max() >= 1]
+    result = [0.0] * len(labelings)
+    if not scored:
+        return result
+    widths = np.array([int(labelings[i].max()) + 1 for i in scored])
+    offsets = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    columns = np.stack([labelings[i] + offset for i, offset in zip(scored, offsets, strict=True)])
+    n = distances.shape[0]
+    one_hot = np.zeros((n, int(widths.sum())))
+    points = np.arange(n)
+    one_hot[points, columns] = 1.0  # one row of column indices per clustering
     sizes = one_hot.sum(axis=0)
     sums = distances @ one_hot
-    own = np.arange(labels.size), labels
-    own_size = sizes[labels]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a = sums[own] / (own_size - 1)
-        mean_to = sums / sizes
-    mean_to[own] = np.inf
-    b = mean_to.min(axis=1)
+    own_sum = sums[points, columns]
+    own_size = sizes[columns]
+    a = np.divide(own_sum, own_size - 1, out=np.zeros(own_sum.shape), where=own_size > 1)
+    mean_to = sums / np.maximum(sizes, 1.0)
+    mean_to[points, columns] = np.inf
+    b = np.minimum.reduceat(mean_to, offsets, axis=1).T
     denominator = np.maximum(a, b)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scores = np.where(denominator > 0, (b - a) / denominator, 0.0)
+    scores = np.divide(b - a, denominator, out=np.zeros(a.shape), where=denominator > 0)
     scores[own_size <= 1] = 0.0
-    return float(scores.mean())
+    for i, value in zip(scored, scores.mean(axis=1).tolist(), strict=True):
+        result[i] = value
+    return result

@@ -1,34 +1,35 @@
-"""Pol.is PCA: column-mean imputation, two principal components, sparsity-aware projection.
+"""Pol.is PCA: imputation, two principal components, sparsity-aware projection.
 
-Pol.is (``pca.clj``) imputes every missing vote with its column mean, centres
-the columns, and finds two components by power iteration on ``XᵀX`` with
-Gram-Schmidt deflation. After mean imputation a missing cell is exactly 0 once
-centred, so the centred matrix ``X`` is as sparse as the votes: we keep it
-sparse.
+Pol.is (``pca.clj``) imputes every missing vote (with the column mean since
+2017-10-21, with 0 before), centres the columns, and finds two components by
+power iteration on ``XᵀX`` with Gram-Schmidt deflation, warm-started from the
+previous update's components.
 
-We compute the *same* eigenvectors exactly instead of iterating: Lanczos
-(ARPACK ``eigsh`` to machine precision, fixed start vector) on the covariance
-``XᵀX`` for up to 400 statements, on the operator ``v ↦ Xᵀ(Xv)`` above (the
-covariance is never formed), a full symmetric eigendecomposition for a
-handful of statements. Power iteration converges to the top eigenvector
-with the sign of the start vector's component along it; we give the exact
-vectors that sign, so the result is what power iteration converges to.
-Pol.is stops after 100 iterations, so on a small eigengap it may stop short;
-it also warm-starts from the previous update, so in a live conversation it
-converges over updates to the exact vectors we return. The literal power
-iteration is kept in :func:`power_iteration_pca` to check this (tests).
+The votes reach this module in two exact forms, from which everything is
+computed (so an analysis from scratch and a replay that updates them vote by
+vote compute the very same numbers):
 
-Before 2017-10-21 Pol.is imputed a missing vote with 0 instead (see
-``docs/deliberation.md``); the centred matrix is then ``V − 1·cᵀ`` with
-``V`` the sparse votes and ``c`` their column sums over *all* participants
-divided by their number: dense, but its products and its covariance
-``VᵀV − n·c·cᵀ`` still come from the sparse ``V``. :class:`Centred` holds
-either form.
+* :class:`CrossCounts`, integer cross-products of the votes over pairs of
+  statements: the covariance ``XᵀX`` of the centred matrix follows from them
+  and the column centres in a few array operations (up to 400 statements);
+* the one-hot cell matrix (participants × 3·statements, a 1 at ``3·j + vote
+  + 1`` for every vote), from which ``Xv``, ``Xᵀu`` and the projection are
+  sparse products with small tables (any size).
+
+Where Pol.is iterated 100 times (since 2022-06-29), warm-started, the iteration
+converges; we compute the same vectors exactly instead: Lanczos (ARPACK
+``eigsh`` to machine precision, fixed start vector) on the covariance, or on
+``v ↦ Xᵀ(Xv)`` above 400 statements, a full symmetric eigendecomposition for
+a handful of statements, each vector with the sign power iteration converges
+to from its start vector. Where Pol.is iterated 10 times per update (until
+then), :func:`power_iteration_pca` runs those iterations literally.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from math import sqrt
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,51 +38,149 @@ from numpy.typing import NDArray
 
 N_COMPONENTS = 2
 PCA_ITERS = 100
-DENSE_EIGH_MAX_STATEMENTS = 400
+GRAM_MAX_STATEMENTS = 400
 DENSE_PRODUCT_MAX_CELLS = 4_000_000
 TINY_STATEMENTS = 16
 ZERO_EIGENVALUE = 1e-10
+DEFLATE_ONCE_ABOVE_ITERS = 20
+VOTE_CODES = 3  # disagree, pass, agree: code = 3·column + vote + 1
 
 
 @dataclass(frozen=True, eq=False)
-class Centred:
-    """The centred rating matrix ``matrix − 1·shiftᵀ`` (``shift`` None: ``matrix`` itself)."""
+class CrossCounts:
+    """Integer cross-products of the votes between statements (exact in float64).
 
-    matrix: sp.csr_matrix
-    shift: NDArray[np.float64] | None = None
+    ``vv[j, k] = Σ x_ij·x_ik``, ``vm[j, k] = Σ x_ij·[i voted k]`` and
+    ``mm[j, k] = Σ [i voted j]·[i voted k]`` over participants ``i``.
+    """
 
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.matrix.shape
+    vv: NDArray[np.float64]
+    vm: NDArray[np.float64]
+    mm: NDArray[np.float64]
+
+
+def cross_counts(
+    rows: NDArray[np.int64],
+    cols: NDArray[np.int64],
+    values: NDArray[np.int8],
+    shape: tuple[int, int],
+) -> CrossCounts:
+    """:class:`CrossCounts` of the cells ``(rows, cols, values)`` of a ``shape`` matrix.
+
+    Every partial sum is an integer no larger than the number of participants,
+    so single precision products are exact below 2^24 participants (and
+    faster); sparse products are used for large matrices.
+    """
+    n_rows, n_cols = shape
+    if n_rows * n_cols <= DENSE_PRODUCT_MAX_CELLS and n_rows < 2**24:
+        votes = np.zeros(shape, dtype=np.float32)
+        voted = np.zeros(shape, dtype=np.float32)
+        votes[rows, cols] = values
+        voted[rows, cols] = 1.0
+        with_votes = votes.T @ np.hstack([votes, voted])
+        return CrossCounts(
+            vv=with_votes[:, :n_cols].astype(np.float64),
+            vm=with_votes[:, n_cols:].astype(np.float64),
+            mm=(voted.T @ voted).astype(np.float64),
+        )
+    votes_sparse = sp.csr_matrix((values.astype(np.float64), (rows, cols)), shape=shape)
+    voted_sparse = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=shape)
+    return CrossCounts(
+        vv=(votes_sparse.T @ votes_sparse).toarray(),
+        vm=(votes_sparse.T @ voted_sparse).toarray(),
+        mm=(voted_sparse.T @ voted_sparse).toarray(),
+    )
+
+
+def one_hot_cells(
+    indptr: NDArray[np.int32], codes: NDArray[np.int32], n_cols: int
+) -> sp.csr_matrix:
+    """The one-hot cell matrix: a 1 at ``(i, 3·j + vote + 1)`` for every vote."""
+    n_rows = indptr.size - 1
+    return sp.csr_matrix(
+        (np.ones(codes.size), codes, indptr), shape=(n_rows, VOTE_CODES * n_cols), copy=False
+    )
+
+
+def _vote_table(center: NDArray[np.float64], zeroed: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """``x − centre`` for each (statement, vote) code; 0 in zeroed columns."""
+    table = np.arange(-1.0, 2.0)[None, :] - center[:, None]
+    table[zeroed] = 0.0
+    return table
+
+
+@dataclass(frozen=True, eq=False)
+class Covariance:
+    """``XᵀX`` of the centred rating matrix ``X``: dense, or as a product ``v ↦ XᵀXv``."""
+
+    size: int
+    dense: NDArray[np.float64] | None
+    apply: Callable[[NDArray[np.float64]], NDArray[np.float64]]
 
     def is_zero(self) -> bool:
-        return not np.any(self.matrix.data) and (self.shift is None or not np.any(self.shift))
-
-    def matvec(self, v: NDArray[np.float64]) -> NDArray[np.float64]:
-        product = self.matrix @ v
-        return product if self.shift is None else product - float(self.shift @ v)
-
-    def rmatvec(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
-        product = self.matrix.T @ u
-        return product if self.shift is None else product - self.shift * float(u.sum())
-
-    def gram(self) -> NDArray[np.float64]:
-        """``XᵀX``, through a dense product when the matrix is small enough to densify."""
-        x = self.matrix
-        if x.shape[0] * x.shape[1] <= DENSE_PRODUCT_MAX_CELLS:
-            dense = x.toarray()
-            gram = dense.T @ dense
-        else:
-            gram = (x.T @ x).toarray()
-        if self.shift is not None:
-            column_sums = np.asarray(x.sum(axis=0)).ravel()
-            gram -= np.outer(column_sums, self.shift) + np.outer(self.shift, column_sums)
-            gram += x.shape[0] * np.outer(self.shift, self.shift)
-        return gram
+        return self.dense is not None and not np.any(self.dense)
 
 
-def as_centred(centred: Centred | sp.csr_matrix) -> Centred:
-    return centred if isinstance(centred, Centred) else Centred(centred)
+def dense_covariance(
+    cross: CrossCounts,
+    center: NDArray[np.float64],
+    zeroed: NDArray[np.bool_],
+    *,
+    n_rows: int,
+    mean_imputed: bool,
+) -> Covariance:
+    """The covariance from the cross-counts.
+
+    Mean imputation: a missing cell is 0 once centred, so ``XᵀX[j, k] =
+    vv − c_k·vm[j, k] − c_j·vm[k, j] + c_j·c_k·mm``. Zero imputation: every
+    cell is ``x − c`` (a blank is ``−c``) with ``c`` the column sums over all
+    ``n`` participants, so ``XᵀX = vv − n·c·cᵀ``. Zeroed (moderated) columns
+    hold 0 for everyone.
+    """
+    if mean_imputed:
+        shifted = cross.vm * center
+        gram = cross.vv - shifted
+        gram -= shifted.T
+        both = np.multiply.outer(center, center)
+        both *= cross.mm
+        gram += both
+    else:
+        gram = cross.vv - n_rows * np.multiply.outer(center, center)
+    gram[zeroed] = 0.0
+    gram[:, zeroed] = 0.0
+    return Covariance(size=center.size, dense=gram, apply=gram.__matmul__)
+
+
+def operator_covariance(
+    one_hot: sp.csr_matrix,
+    center: NDArray[np.float64],
+    zeroed: NDArray[np.bool_],
+    *,
+    mean_imputed: bool,
+) -> Covariance:
+    """``v ↦ Xᵀ(Xv)`` through the one-hot cells, never forming the covariance."""
+    n_cols = center.size
+    n_rows = one_hot.shape[0]
+    if mean_imputed:
+        table = _vote_table(center, zeroed)
+    else:
+        table = np.broadcast_to(np.arange(-1.0, 2.0), (n_cols, VOTE_CODES)).copy()
+        table[zeroed] = 0.0
+    shift = center * ~zeroed
+    transposed = one_hot.T.tocsr()
+
+    def apply(vector: NDArray[np.float64]) -> NDArray[np.float64]:
+        x_v = one_hot @ (table * vector[:, None]).ravel()
+        if not mean_imputed:
+            x_v = x_v - float(shift @ vector)
+        folded = (transposed @ x_v).reshape(n_cols, VOTE_CODES)
+        product = (folded * table).sum(axis=1)
+        if not mean_imputed:
+            product = product - shift * float(x_v.sum())
+        return product
+
+    del n_rows
+    return Covariance(size=n_cols, dense=None, apply=apply)
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,35 +202,38 @@ def start_vectors(
     return rng.random((N_COMPONENTS, n_statements))
 
 
-def _covariance_eigvecs(centered: Centred, seed: int) -> tuple[NDArray, NDArray]:
+def _top_eigenpairs(covariance: Covariance, seed: int) -> tuple[NDArray, NDArray]:
     """Top eigenpairs of ``XᵀX``, largest first.
 
-    Few statements: form the covariance and take its top eigenpairs with
-    Lanczos (ARPACK ``eigsh``, to machine precision, fixed start vector;
-    a full ``eigh`` when there are only a handful of statements). Many
-    statements: Lanczos on ``v ↦ Xᵀ(Xv)``, which never forms the covariance
-    and costs two sparse products per step.
+    Lanczos (ARPACK ``eigsh``, to machine precision, fixed start vector) on
+    the dense covariance or on the product; a full ``eigh`` when there are
+    only a handful of statements, or when Lanczos breaks down on a (near)
+    rank-deficient covariance.
     """
-    n_statements = centered.shape[1]
+    n_statements = covariance.size
     wanted = min(N_COMPONENTS, n_statements)
-    if n_statements <= TINY_STATEMENTS or centered.is_zero():
-        return _dense_eigvecs(centered.gram(), wanted)
+    if covariance.dense is not None and (n_statements <= TINY_STATEMENTS or covariance.is_zero()):
+        return _dense_eigvecs(covariance.dense, wanted)
     v0 = np.random.default_rng(seed).random(n_statements)
-    if n_statements <= DENSE_EIGH_MAX_STATEMENTS:
-        operator: spla.LinearOperator | NDArray = centered.gram()
-    else:
-        operator = spla.LinearOperator(
-            (n_statements, n_statements),
-            matvec=lambda v: centered.rmatvec(centered.matvec(v)),
-            dtype=np.float64,
+    operator: spla.LinearOperator | NDArray = (
+        covariance.dense
+        if covariance.dense is not None
+        else spla.LinearOperator(
+            (n_statements, n_statements), matvec=covariance.apply, dtype=np.float64
         )
+    )
     try:
         values, vectors = spla.eigsh(operator, k=wanted, which="LA", v0=v0, tol=0)
     except (spla.ArpackError, spla.ArpackNoConvergence):
-        # Lanczos can break down on a (near) rank-deficient covariance; LAPACK cannot.
-        return _dense_eigvecs(centered.gram(), wanted)
+        return _dense_eigvecs(_densify(covariance), wanted)
     order = np.argsort(values)[::-1]
     return values[order], vectors[:, order].T
+
+
+def _densify(covariance: Covariance) -> NDArray[np.float64]:
+    if covariance.dense is not None:
+        return covariance.dense
+    return np.column_stack([covariance.apply(e) for e in np.eye(covariance.size)])
 
 
 def _dense_eigvecs(covariance: NDArray[np.float64], wanted: int) -> tuple[NDArray, NDArray]:
@@ -140,21 +242,21 @@ def _dense_eigvecs(covariance: NDArray[np.float64], wanted: int) -> tuple[NDArra
 
 
 def exact_pca(
-    centered: Centred | sp.csr_matrix,
+    covariance: Covariance,
     center: NDArray[np.float64],
     starts: NDArray[np.float64],
     *,
+    n_rows: int,
     seed: int = 0,
 ) -> PcaFit:
     """The two components power iteration converges to from ``starts``, computed exactly."""
-    centered = as_centred(centered)
-    n_statements = centered.shape[1]
+    n_statements = covariance.size
     comps = np.zeros((N_COMPONENTS, n_statements))
     eigenvalues = np.zeros(N_COMPONENTS)
-    n_found = min(N_COMPONENTS, *centered.shape)
+    n_found = min(N_COMPONENTS, n_rows, n_statements)
     if n_found == 0:
         return PcaFit(center=center, comps=comps, eigenvalues=eigenvalues)
-    values, vectors = _covariance_eigvecs(centered, seed)
+    values, vectors = _top_eigenpairs(covariance, seed)
     for i in range(min(n_found, len(values))):
         if values[i] <= ZERO_EIGENVALUE * max(1.0, values[0]):
             continue
@@ -165,51 +267,79 @@ def exact_pca(
 
 
 def power_iteration_pca(
-    centered: Centred | sp.csr_matrix,
+    covariance: Covariance,
     center: NDArray[np.float64],
     starts: NDArray[np.float64],
     *,
+    n_rows: int,
     iters: int = PCA_ITERS,
 ) -> PcaFit:
     """Pol.is's literal power iteration with deflation (``pca.clj`` powerit-pca).
 
     Each component: ``v ← XᵀXv / |XᵀXv|`` until the norm repeats exactly or
-    ``iters`` runs out; then the component is factored out of every row.
+    ``iters`` runs out (``iters + 1`` products at most); then the component
+    is factored out of every row (``factor-matrix``: ``row − (row·pc / pc·pc)·pc``),
+    which turns ``XᵀX`` into ``(I − P)·XᵀX·(I − P)`` with ``P`` the projector on
+    ``pc``; a component of norm 0 leaves the rows as they are.
     """
-    centered = as_centred(centered)
-    n_statements = centered.shape[1]
+    n_statements = covariance.size
     comps = np.zeros((N_COMPONENTS, n_statements))
     eigenvalues = np.zeros(N_COMPONENTS)
-    found: list[NDArray[np.float64]] = []
-    for i in range(min(N_COMPONENTS, *centered.shape)):
-        vector, eigval = _power_iteration(centered, found, starts[i], iters)
-        comps[i], eigenvalues[i] = vector, eigval
-        found.append(vector)
+    found: list[tuple[NDArray[np.float64], float]] = []
+    for i in range(min(N_COMPONENTS, n_rows, n_statements)):
+        product = _deflated(covariance, found, once=iters > DEFLATE_ONCE_ABOVE_ITERS)
+        comps[i], eigenvalues[i] = _power_iteration(product, starts[i], iters)
+        norm2 = float(comps[i] @ comps[i])
+        if norm2 > 0:
+            found.append((comps[i], norm2))
     return PcaFit(center=center, comps=comps, eigenvalues=eigenvalues)
 
 
-def _deflated_product(
-    centered: Centred, found: list[NDArray[np.float64]], vector: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """``X'ᵀX'v`` where ``X'`` is ``X`` with the found components projected out of each row."""
-    for pc in reversed(found):
-        vector = vector - pc * (pc @ vector)
-    product = centered.rmatvec(centered.matvec(vector))
-    for pc in found:
-        product = product - pc * (pc @ product)
-    return product
+Product = Callable[[NDArray[np.float64]], NDArray[np.float64]]
+
+
+def _deflated(
+    covariance: Covariance, found: list[tuple[NDArray[np.float64], float]], *, once: bool
+) -> Product:
+    """``v ↦ X'ᵀX'v`` where ``X'`` has the ``found`` components factored out of every row.
+
+    With ``P`` the projector on a component, ``X'ᵀX' = (I − P)·XᵀX·(I − P)``:
+    the vector is deflated at every product, or (``once``, for a dense
+    covariance and many iterations) the covariance itself, once.
+    """
+    if not found:
+        return covariance.apply
+    if once and covariance.dense is not None:
+        dense = covariance.dense
+        for pc, norm2 in found:
+            along = dense @ pc
+            dense = (
+                dense
+                - np.multiply.outer(along, pc / norm2)
+                - np.multiply.outer(pc / norm2, along)
+                + np.multiply.outer(pc, pc) * (float(pc @ along) / (norm2 * norm2))
+            )
+        return dense.__matmul__
+    apply = covariance.apply
+
+    def deflated_apply(vector: NDArray[np.float64]) -> NDArray[np.float64]:
+        for pc, norm2 in reversed(found):
+            vector = vector - pc * (float(pc @ vector) / norm2)
+        product = apply(vector)
+        for pc, norm2 in found:
+            product = product - pc * (float(pc @ product) / norm2)
+        return product
+
+    return deflated_apply
 
 
 def _power_iteration(
-    centered: Centred,
-    found: list[NDArray[np.float64]],
-    start: NDArray[np.float64],
-    iters: int,
+    apply: Product, start: NDArray[np.float64], iters: int
 ) -> tuple[NDArray[np.float64], float]:
     vector, last_eigval, eigval = start.astype(np.float64), 0.0, 0.0
     for remaining in range(iters, -1, -1):
-        product = _deflated_product(centered, found, vector)
-        eigval = float(np.linalg.norm(product))
+        product = apply(vector)
+        eigval = sqrt(product @ product)
         vector = product / eigval if eigval > 0 else product
         if remaining == 0 or eigval == last_eigval:
             break
@@ -218,15 +348,31 @@ def _power_iteration(
 
 
 def project_participants(
-    centered: sp.csr_matrix, comps: NDArray[np.float64], votes_counted: NDArray[np.int64]
+    one_hot: sp.csr_matrix,
+    fit: PcaFit,
+    zeroed: NDArray[np.bool_],
+    votes_counted: NDArray[np.int64],
+    *,
+    sparse: bool,
 ) -> NDArray[np.float64]:
-    """Sparsity-aware projection (``pca.clj`` 134-157).
+    """Each participant's place on the map.
 
-    ``p = Σ_voted (x - centre)·pc``, scaled by ``sqrt(n_statements / max(n_votes, 1))``
-    so that people who voted little are not all piled up near the centre.
+    Sparsity-aware (``pca.clj`` 134-157, Pol.is since 2014-10-03):
+    ``p = Σ_voted (x − centre)·pc``, scaled by ``sqrt(n_statements /
+    max(n_votes, 1))`` so that people who voted little are not piled up near
+    the centre. Before that (``sparse=False``) the plain projection of the
+    zero-imputed row: ``Σ_all (x − centre)·pc`` with a blank as 0.
     """
-    n_statements = centered.shape[1]
-    projection = np.asarray(centered @ comps.T)
+    n_statements = fit.center.size
+    if sparse:
+        table = _vote_table(fit.center, zeroed)
+    else:
+        table = np.broadcast_to(np.arange(-1.0, 2.0), (n_statements, VOTE_CODES)).copy()
+        table[zeroed] = 0.0
+    weights = (table[:, :, None] * fit.comps.T[:, None, :]).reshape(-1, fit.comps.shape[0])
+    projection = np.asarray(one_hot @ weights)
+    if not sparse:
+        return projection - (fit.center * ~zeroed) @ fit.comps.T
     scale = np.sqrt(n_statements / np.maximum(votes_counted, 1))
     return projection * scale[:, None]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,7 +17,7 @@ from rich.table import Table
 from coauthor.cli.common import Failure, operator_uow, settings
 
 if TYPE_CHECKING:
-    from coauthor.analysis.opinion import OpinionResult
+    from coauthor.analysis.opinion import OpinionResult, PolisMath
     from coauthor.interop.polis import PolisExport
 
 deliberation_app = typer.Typer(
@@ -35,6 +36,30 @@ MetaOption = Annotated[
         "Pol.is's CSV export does not say which they are.",
     ),
 ]
+
+
+EraOption = Annotated[
+    str | None,
+    typer.Option(
+        "--era",
+        metavar="DATE",
+        help="Follow Pol.is's math as it was on DATE (YYYY-MM-DD) [default: the date of "
+        "the export's last vote; with --replay, the date of each update].",
+    ),
+]
+
+
+def parse_era(spec: str | None) -> PolisMath | None:
+    """``--era 2016-05-01`` → the math Pol.is ran that day; ``ValueError`` if not a date."""
+    from coauthor.analysis.opinion import polis_math_at
+
+    if spec is None:
+        return None
+    try:
+        when = date.fromisoformat(spec.strip())
+    except ValueError:
+        raise ValueError(f"--era: {spec!r} is not a date such as 2016-05-01") from None
+    return polis_math_at(when)
 
 
 def parse_statement_ids(spec: str) -> list[str]:
@@ -86,6 +111,7 @@ def analyze_command(
         ),
     ] = False,
     meta: MetaOption = None,
+    era: EraOption = None,
     max_updates: Annotated[
         int | None,
         typer.Option(
@@ -96,10 +122,10 @@ def analyze_command(
     ] = None,
 ) -> None:
     """Read a Pol.is export, compute opinion groups, and print them."""
-    from coauthor.analysis.opinion import analyze
-    from coauthor.interop.polis import replay_polis_export
+    from coauthor.interop.polis import analyze_polis_export, replay_polis_export
 
     try:
+        math = parse_era(era)
         export = read_export(path, meta)
     except ValueError as error:  # PolisImportError is one: file, line and reason
         Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {error}", markup=False)
@@ -107,10 +133,10 @@ def analyze_command(
     if replayed:
         with _progress(as_json) as advance:
             result = replay_polis_export(
-                export, seed=seed, max_updates=max_updates, progress=advance
+                export, seed=seed, max_updates=max_updates, progress=advance, era=math
             )
     else:
-        result = analyze(export.matrix, seed=seed)
+        result = analyze_polis_export(export, seed=seed, era=math)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return

@@ -496,26 +496,24 @@ def _declare(seeder: _Seeder, spec: tuple) -> None:
 
 
 def _promote(seeder: _Seeder) -> None:
-    """The deliberation's strongest consensus statement goes into the charter.
+    """The released consensus's first statement goes into the charter.
 
     Only what people were shown can be promoted: the results are released
-    first, as the first person to open them would.
+    first (at the site's anonymity threshold), as the first person to open
+    them would.
     """
     uow, alliance_id = seeder.uow, seeder.alliance_id
     deliberation_id = seeder.items.get("deliberation")
     if deliberation_id is None:
         return
     jonas = seeder.people["jonas"]
-    target = deliberation_service.open_deliberation(uow, jonas, alliance_id, deliberation_id)
-    results.do_release(uow, jonas, alliance_id, deliberation_id, seeder.threshold)
-    released = results.released_consensus(uow, target.deliberation)
-    opinion = deliberation_service.opinion_of(uow, target.deliberation)
-    strongest = [c.statement_id for c in opinion.consensus.agree] if opinion else []
-    agreed = [statement_id for statement_id in strongest if statement_id in released]
+    release = results.do_release(uow, jonas, alliance_id, deliberation_id, seeder.threshold)
+    agreed = release.facts["consensus"]["agree"] if release is not None else []
     if not agreed:
         return
+    strongest = agreed[0]["statement_id"]
     deliberation_service.do_promote(
-        uow, seeder.people["jonas"], alliance_id, deliberation_id, agreed[0], {"target": "charter"}
+        uow, seeder.people["jonas"], alliance_id, deliberation_id, strongest, {"target": "charter"}
     )
 
 

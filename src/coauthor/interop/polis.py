@@ -18,15 +18,17 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from coauthor.analysis.opinion import (
-    POLIS_MEAN_IMPUTATION_SINCE,
+    CURRENT,
     OpinionResult,
+    PolisMath,
     analyze,
+    polis_math_at,
     replay,
 )
 from coauthor.analysis.opinion_matrix import VoteMatrix
@@ -85,7 +87,10 @@ class PolisExport:
     """What an export folder holds, validated.
 
     ``vote_log`` is the timestamped log (None when the votes were rebuilt
-    from ``participants-votes.csv``, which has no history).
+    from ``participants-votes.csv``, which has no history). ``statement_times``
+    are the comments' timestamps in seconds (empty when ``comments.csv`` has
+    none): the export does not say when a comment was moderated, so the
+    analysis takes the time it was written.
     """
 
     matrix: VoteMatrix
@@ -94,6 +99,7 @@ class PolisExport:
     summary: dict[str, str] = field(default_factory=dict)
     votes_source: Literal["votes.csv", "participants-votes.csv"] = "votes.csv"
     vote_log: VoteLog | None = None
+    statement_times: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -185,6 +191,7 @@ class _Comments:
     texts: dict[str, str]
     moderated_out: frozenset[str]
     meta: frozenset[str]
+    times: dict[str, float]
 
 
 def _read_comments(path: Path) -> _Comments:
@@ -219,7 +226,16 @@ def _read_comments(path: Path) -> _Comments:
         )
         | meta,
         meta=frozenset(meta),
+        times=_comment_times(table, statement_ids),
     )
+
+
+def _comment_times(table: _Table, statement_ids: list[str]) -> dict[str, float]:
+    """Each comment's ``timestamp`` (milliseconds in the file) in seconds; none without one."""
+    if "timestamp" not in table.header:
+        return {}
+    stamps = _int_values(table, "timestamp")
+    return dict(zip(statement_ids, (stamps / 1000.0).tolist(), strict=True))
 
 
 def _sorted_ids(ids: set[str]) -> list[str]:
@@ -391,6 +407,33 @@ def read_polis_export(folder: str | Path) -> PolisExport:
         summary=_read_summary(folder / SUMMARY),
         votes_source=source,
         vote_log=log,
+        statement_times=dict(comments.times) if comments else {},
+    )
+
+
+def export_math(export: PolisExport, era: PolisMath | None = None) -> PolisMath:
+    """The version of Pol.is's math behind an export's groups.
+
+    ``era`` when given; else the one in force at the export's last vote (the
+    last update Pol.is computed); without a vote log, today's.
+    """
+    if era is not None:
+        return era
+    log = export.vote_log
+    if log is None or log.seconds.size == 0:
+        return CURRENT
+    return polis_math_at(float(log.seconds.max()))
+
+
+def analyze_polis_export(
+    export: PolisExport, *, seed: int = 0, era: PolisMath | None = None
+) -> OpinionResult:
+    """One analysis of the final votes with the math of the export's era (:func:`export_math`)."""
+    return analyze(
+        export.matrix,
+        seed=seed,
+        math=export_math(export, era),
+        moderated_at=export.statement_times or None,
     )
 
 
@@ -400,31 +443,44 @@ def replay_polis_export(
     seed: int = 0,
     max_updates: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    era: PolisMath | Callable[[float], PolisMath] | None = None,
 ) -> OpinionResult:
     """Recompute the groups along the export's vote history, as Pol.is did (see ``replay``).
 
-    Updates before :data:`POLIS_MEAN_IMPUTATION_SINCE` impute missing votes
-    with 0, as Pol.is's math did then. Without a vote log (participants-votes
-    only) this is a single analysis.
+    Each update follows the math Pol.is ran at its time, or ``era``: one
+    version throughout, or a function of the update's time. Without a vote
+    log (participants-votes only) this is one analysis with ``era`` (a
+    version) or the current math.
     """
-    log = export.vote_log
-    if log is None:
-        return analyze(export.matrix, seed=seed)
-    matrix = export.matrix
+    if export.vote_log is None:
+        return analyze_polis_export(
+            export, seed=seed, era=era if isinstance(era, PolisMath) else None
+        )
     return replay(
-        log.ptpt_idx,
-        log.stmt_idx,
-        log.vote,
-        log.seconds,
-        participant_ids=matrix.participant_ids,
-        statement_ids=matrix.statement_ids,
-        moderated_out=matrix.moderated_out,
-        meta=matrix.meta,
+        **vote_history(export),
         max_updates=max_updates,
         seed=seed,
-        mean_imputation_since=POLIS_MEAN_IMPUTATION_SINCE,
+        math=era,
+        moderated_at=export.statement_times or None,
         progress=progress,
     )
+
+
+def vote_history(export: PolisExport) -> dict[str, Any]:
+    """The export's vote log as the arguments of ``replay`` and ``update_matrices``."""
+    log, matrix = export.vote_log, export.matrix
+    if log is None:
+        raise ValueError("the export has no vote log (votes.csv)")
+    return {
+        "ptpt_idx": log.ptpt_idx,
+        "stmt_idx": log.stmt_idx,
+        "vote": log.vote,
+        "timestamps": log.seconds,
+        "participant_ids": matrix.participant_ids,
+        "statement_ids": matrix.statement_ids,
+        "moderated_out": matrix.moderated_out,
+        "meta": matrix.meta,
+    }
 
 
 def with_meta(export: PolisExport, statement_ids: Iterable[str]) -> PolisExport:

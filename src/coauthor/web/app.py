@@ -32,6 +32,7 @@ def create_app(
         openapi_url="/api/openapi.json",
     )
     app.state.runtime = runtime
+    from coauthor.web.admission import AdmissionControl
     from coauthor.web.anchors import AnchorRedirects
     from coauthor.web.errors import install_error_handlers
     from coauthor.web.headers import SecurityHeaders
@@ -39,6 +40,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(AnchorRedirects)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(AdmissionControl)
     _mount_static(app, runtime)
     from coauthor.services.accounts.people import dummy_hash
     from coauthor.web.api import public_router as public_api_router

@@ -61,6 +61,22 @@ def current_results(
     return document
 
 
+def current_results_json(
+    request: Request, uow: UnitOfWork, actor: m.Person, alliance_id: str, deliberation_id: str
+) -> tuple[str, bytes]:
+    """The current results as the API sends them: (version, JSON bytes), encoded once per
+    version and process, so that a poll without ``If-None-Match`` costs no serialization."""
+    runtime = get_runtime(request)
+    version = results_version(request, uow, actor, alliance_id, deliberation_id)
+    key = ("json", alliance_id, deliberation_id, version, runtime.settings.anonymity_threshold)
+    encoded = runtime.results_json.get(key)
+    if encoded is None:
+        document = current_results(request, uow, actor, alliance_id, deliberation_id)
+        encoded = (document.version, document.model_dump_json().encode())
+        runtime.results_json.put(key, encoded)
+    return encoded
+
+
 def _present(
     request: Request, uow: UnitOfWork, actor: m.Person, alliance_id: str, deliberation_id: str
 ) -> ResultsDocument:

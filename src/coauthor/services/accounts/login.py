@@ -92,6 +92,47 @@ def _record_failure(uow: UnitOfWork, keys: tuple[str, ...], since: datetime) -> 
     uow.session.execute(sa.delete(login_failures).where(login_failures.c.at < since))
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """A password checked before the write that records the attempt.
+
+    argon2 takes tens of milliseconds by design; inside the write it would
+    hold SQLite's write lock that long, and every other write would wait. So
+    the page checks the password in a read first (``check_before_write``), and
+    the write uses the verdict if the stored hash is still the one checked.
+    """
+
+    stored_hash: str | None
+    matched: bool
+
+
+def _limited(uow: UnitOfWork, email: str, address: str, limits: LoginLimits) -> bool:
+    since = uow.clock.now() - timedelta(seconds=limits.window_seconds)
+    return (
+        _failures_since(uow, account_key(email), since) >= limits.per_account
+        or _failures_since(uow, address_key(address), since) >= limits.per_address
+    )
+
+
+def check_before_write(
+    uow: UnitOfWork, email: str, password: str, address: str, limits: LoginLimits
+) -> Verdict | None:
+    """The password's verdict, read outside the write; None when the limits refuse anyway
+    (then no argon2 runs: a locked-out guesser costs the server nothing)."""
+    if _limited(uow, email, address, limits):
+        return None
+    person = person_by_email(uow, email)
+    stored = person.password_hash if person else None
+    return Verdict(stored, password_matches(stored, password))
+
+
+def _matches(person: Person | None, password: str, verdict: Verdict | None) -> bool:
+    stored = person.password_hash if person else None
+    if verdict is not None and verdict.stored_hash == stored:
+        return verdict.matched
+    return password_matches(stored, password)
+
+
 def check_password_limited(
     uow: UnitOfWork,
     email: str,
@@ -101,20 +142,19 @@ def check_password_limited(
     limits: LoginLimits,
     field: str = "password",
     wrong: str = WRONG,
+    verdict: Verdict | None = None,
 ) -> CoauthorError | None:
     """Why ``password`` does not open ``email``'s account from ``address``, or None if it does.
 
     Shared by signing in and by changing one's password (which asks for the
-    current one), so both are limited by the same counts.
+    current one), so both are limited by the same counts. ``verdict``: see
+    ``Verdict``; the limits are checked here again either way.
     """
     since = uow.clock.now() - timedelta(seconds=limits.window_seconds)
     account, from_address = account_key(email), address_key(address)
-    if (
-        _failures_since(uow, account, since) >= limits.per_account
-        or _failures_since(uow, from_address, since) >= limits.per_address
-    ):
+    if _limited(uow, email, address, limits):
         return TooManyAttempts("too many failed sign-ins; wait a few minutes and try again")
-    if not password_matches(person.password_hash if person else None, password):
+    if not _matches(person, password, verdict):
         _record_failure(uow, (account, from_address), since)
         return ValidationFailed.one(field, wrong)
     uow.session.execute(sa.delete(login_failures).where(login_failures.c.key == account))
@@ -128,10 +168,16 @@ def do_sign_in(
     client: Client,
     limits: LoginLimits,
     rules: SessionRules,
+    verdict: Verdict | None = None,
 ) -> SignIn:
-    """Check credentials and start a session; see the module docstring for the limits."""
+    """Check credentials and start a session; see the module docstring for the limits.
+
+    ``verdict``, from ``check_before_write``, spares the write the argon2 time.
+    """
     person = person_by_email(uow, email)
-    refusal = check_password_limited(uow, email, person, password, client.address, limits)
+    refusal = check_password_limited(
+        uow, email, person, password, client.address, limits, verdict=verdict
+    )
     if refusal is not None:
         return SignIn(None, refusal)
     assert person is not None

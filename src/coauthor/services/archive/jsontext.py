@@ -30,9 +30,10 @@ MAX_EXPONENT = 308
 
 _TOKENS = re.compile(
     r'"(?:[^"\\]|\\.)*"'  # a string, skipped whole
+    r'|"'  # a string that never ends: the parser will say where
     r"|[\[\]{}]"  # a bracket
     r"|NaN|-?Infinity"  # not JSON
-    r"|[eE][+-]?(\d+)"  # an exponent
+    r"|-?\d+(?:\.\d+)?[eE][+-]?(\d+)"  # a number with an exponent
     r"|\d{" + str(MAX_DIGITS + 1) + r",}"  # too many digits
 )
 
@@ -55,13 +56,15 @@ def _scan(text: str, refuse_numbers: bool = True) -> int:
             deepest = max(deepest, depth)
         elif first in "]}":
             depth -= 1
+        elif token.group() == '"':
+            break
         elif first == '"' or not refuse_numbers:
             continue
+        elif token.group(1) is not None:
+            if int(token.group(1)[:6]) > MAX_EXPONENT:
+                _refuse(f"the number {token.group()[:20]} is too large")
         elif first in "NI-":
             _refuse(f"{token.group()} is not a JSON number")
-        elif first in "eE":
-            if int(token.group(1)[:6]) > MAX_EXPONENT:
-                _refuse("holds a number too large to hold")
         else:
             _refuse("holds a number with more digits than this server reads")
     return deepest

@@ -150,6 +150,76 @@ def release_is_due(
     return _due(uow, target.deliberation, threshold)
 
 
+@dataclass(frozen=True)
+class PreparedRelease:
+    """A release computed from one read of the votes, ready to be stored."""
+
+    alliance_id: str
+    deliberation_id: str
+    number: int
+    cut_at: datetime | None
+    threshold: int
+    state: str | None
+    facts: dict[str, Any]
+
+
+def prepare_release(
+    uow: UnitOfWork, deliberation: m.Deliberation, threshold: int
+) -> PreparedRelease | None:
+    """The next release if one is due, computed from the votes as read now; None otherwise.
+
+    Only reads: the results worker runs it outside any write transaction, so
+    the analysis never holds SQLite's write lock while votes arrive, and
+    stores the result with ``do_store_release``.
+    """
+    row = _release_row(uow, deliberation)
+    acted, total = _activity(uow, deliberation, row.cut_at if row is not None else None)
+    if not release_due(acted, row is not None, total, threshold):
+        return None
+    matrix = vote_matrix(uow, deliberation)
+    state = state_from_json(row.state) if row is not None and row.state else None
+    opinion = analyze_from_state(matrix, state=state) if matrix.n_votes else None
+    return PreparedRelease(
+        alliance_id=deliberation.alliance_id,
+        deliberation_id=deliberation.id,
+        number=row.number + 1 if row is not None else 1,
+        cut_at=_last_vote_at(uow, deliberation),
+        threshold=threshold,
+        state=state_to_json(opinion.state) if opinion and opinion.state else None,
+        facts=_facts(uow, deliberation, matrix, opinion, threshold),
+    )
+
+
+def do_store_release(uow: UnitOfWork, prepared: PreparedRelease) -> Release | None:
+    """Store a prepared release, unless another was stored since it was read (None then).
+
+    Votes that arrived after the read are after its cut, so they count
+    towards the next release.
+    """
+    deliberation = uow.get(
+        m.Deliberation, alliance_id=prepared.alliance_id, id=prepared.deliberation_id
+    )
+    if deliberation is None:
+        return None
+    row = _release_row(uow, deliberation)
+    if (row.number if row is not None else 0) != prepared.number - 1:
+        return None
+    now = uow.clock.now()
+    uow.session.execute(
+        sa.insert(deliberation_releases).values(
+            alliance_id=prepared.alliance_id,
+            deliberation_id=prepared.deliberation_id,
+            number=prepared.number,
+            released_at=now,
+            cut_at=prepared.cut_at or now,
+            threshold=prepared.threshold,
+            state=prepared.state,
+            facts=prepared.facts,
+        )
+    )
+    return Release(prepared.number, now, prepared.threshold, prepared.facts)
+
+
 def do_release(
     uow: UnitOfWork,
     actor: m.Person | None,
@@ -164,7 +234,8 @@ def do_release(
     Anyone who may see the results may cause the release (it publishes what
     the rules allow, whoever asks), and so may the results worker (``system``).
     It is derived data, so it is not an event of the log; the votes it is made
-    from are.
+    from are. This computes inside the caller's transaction (the demo, tests,
+    the inline mode); the worker prepares outside it instead.
     """
     if system:
         deliberation = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
@@ -172,29 +243,10 @@ def do_release(
             return None
     else:
         deliberation = open_deliberation(uow, actor, alliance_id, deliberation_id).deliberation
-    row = _release_row(uow, deliberation)
-    acted, total = _activity(uow, deliberation, row.cut_at if row is not None else None)
-    if not release_due(acted, row is not None, total, threshold):
-        return _release_of(row)
-    matrix = vote_matrix(uow, deliberation)
-    state = state_from_json(row.state) if row is not None and row.state else None
-    opinion = analyze_from_state(matrix, state=state) if matrix.n_votes else None
-    facts = _facts(uow, deliberation, matrix, opinion, threshold)
-    now = uow.clock.now()
-    number = row.number + 1 if row is not None else 1
-    uow.session.execute(
-        sa.insert(deliberation_releases).values(
-            alliance_id=deliberation.alliance_id,
-            deliberation_id=deliberation.id,
-            number=number,
-            released_at=now,
-            cut_at=_last_vote_at(uow, deliberation) or now,
-            threshold=threshold,
-            state=state_to_json(opinion.state) if opinion and opinion.state else None,
-            facts=facts,
-        )
-    )
-    return Release(number, now, threshold, facts)
+    prepared = prepare_release(uow, deliberation, threshold)
+    if prepared is None:
+        return _release_of(_release_row(uow, deliberation))
+    return do_store_release(uow, prepared)
 
 
 def _last_vote_at(uow: UnitOfWork, deliberation: m.Deliberation) -> datetime | None:

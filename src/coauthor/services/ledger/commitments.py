@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -46,7 +46,11 @@ from coauthor.ids import new_id
 from coauthor.services import eventlog, inputs
 from coauthor.services.ledger import facts as stored_facts
 from coauthor.services.ledger.inputs import MoveInput, OpenInput, ReassignInput
+from coauthor.services.ledger.notices import mail_whoever_waits
 from coauthor.services.mechanics.alliances import Access, open_alliance
+
+if TYPE_CHECKING:
+    from coauthor.services.accounts.links import Site
 
 
 @dataclass(frozen=True)
@@ -296,9 +300,16 @@ def party_rows(commitment: Commitment, sides: Sides) -> list[CommitmentParty]:
 
 
 def do_open_commitment(
-    uow: UnitOfWork, actor: m.Person | None, alliance_id: str, payload: Any
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    alliance_id: str,
+    payload: Any,
+    site: Site | None = None,
 ) -> Commitment:
-    """A request (the actor asks) or an offer (the actor offers): the first act of a commitment."""
+    """A request (the actor asks) or an offer (the actor offers): the first act of a commitment.
+
+    With ``site`` (and a mail server), the other side is emailed (``notices``).
+    """
     access = open_alliance(uow, actor, alliance_id)
     permissions.require_take_part(actor, access.membership)
     assert actor is not None and access.membership is not None
@@ -340,6 +351,8 @@ def do_open_commitment(
             "act": act_payload(commitment.id, 1, act),
         },
     )
+    if site is not None:
+        mail_whoever_waits(uow, site, actor, commitment, parties, move)
     return commitment
 
 
@@ -367,8 +380,12 @@ def do_move(
     alliance_id: str,
     commitment_id: str,
     payload: Any,
+    site: Site | None = None,
 ) -> Act:
-    """One move by one of the parties, if the transition table allows it where it stands."""
+    """One move by one of the parties, if the transition table allows it where it stands.
+
+    With ``site`` (and a mail server), whoever it now waits on is emailed (``notices``).
+    """
     target = open_commitment(uow, actor, alliance_id, commitment_id)
     side = side_to_act(target, actor)
     assert actor is not None
@@ -395,6 +412,8 @@ def do_move(
     )
     stored = uow.get(Act, alliance_id=alliance_id, commitment_id=commitment_id, seq=seq)
     assert stored is not None
+    if site is not None:
+        mail_whoever_waits(uow, site, actor, target.commitment, target.parties, data.move)
     return stored
 
 

@@ -30,7 +30,11 @@ from coauthor.web.api.deps import PersonDep, set_location
 from coauthor.web.api.pagination import Paged, PageDep, paged_list
 from coauthor.web.api.schemas import Output
 from coauthor.web.auth import UowDep
-from coauthor.web.deliberation_results import current_results, results_version
+from coauthor.web.deliberation_results import (
+    current_results,
+    current_results_json,
+    results_version,
+)
 
 router = APIRouter(tags=["deliberations"])
 
@@ -235,7 +239,6 @@ def read_results(
     alliance_id: str,
     deliberation_id: str,
     request: Request,
-    response: Response,
     uow: UowDep,
     person: PersonDep,
 ) -> Any:
@@ -249,9 +252,8 @@ def read_results(
     etag = f'"{results_version(request, uow, person, alliance_id, deliberation_id)}"'
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag})
-    document = current_results(request, uow, person, alliance_id, deliberation_id)
-    response.headers["ETag"] = f'"{document.version}"'
-    return document
+    version, encoded = current_results_json(request, uow, person, alliance_id, deliberation_id)
+    return Response(encoded, media_type="application/json", headers={"ETag": f'"{version}"'})
 
 
 @router.post(f"{STATEMENT}/promote", response_model=Promoted, status_code=CREATED)

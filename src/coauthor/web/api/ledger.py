@@ -9,15 +9,15 @@ allowed there; a move by someone who is not a party is a 403.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import Field, RootModel
+from pydantic import Field
 
 from coauthor.domain import model as m
 from coauthor.domain.declarations import Position
 from coauthor.domain.ledger import Move, Party, Phase
-from coauthor.services.inputs import parse
+from coauthor.services import inputs
 from coauthor.services.ledger import calendar, declarations, figures, obligations, views
 from coauthor.services.ledger import commitments as service
 from coauthor.services.ledger.inputs import (
@@ -31,9 +31,10 @@ from coauthor.services.ledger.inputs import (
 )
 from coauthor.services.paging import Page
 from coauthor.web.api.deps import PersonDep, set_location
+from coauthor.web.api.ledger_figures import AllianceFiguresOut, FiguresOut
 from coauthor.web.api.pagination import Paged, PageDep, paged, paged_list
 from coauthor.web.api.schemas import Output
-from coauthor.web.auth import UowDep
+from coauthor.web.auth import UowDep, get_runtime
 
 router = APIRouter(tags=["ledger"])
 
@@ -190,14 +191,10 @@ def my_commitments(
     return _rows(request, views.my_commitments(uow, person, which, page))
 
 
-class FiguresOut(RootModel[dict[str, Any]]):
-    """Ledger figures as docs/ledger.md ("Metrics") names them: rates, counts and hours."""
-
-
 @router.get("/me/ledger-figures", response_model=FiguresOut)
-def my_figures(uow: UowDep, person: PersonDep) -> dict[str, Any]:
+def my_figures(uow: UowDep, person: PersonDep) -> FiguresOut:
     """My own figures (docs/ledger.md, "Metrics"); nobody else can read them."""
-    return figures.my_figures(uow, person).to_dict()
+    return FiguresOut.model_validate(figures.my_figures(uow, person).to_dict())
 
 
 class FeedOut(Output):
@@ -239,8 +236,8 @@ def list_commitments(
     body_id: str | None = None,
 ) -> Paged[CommitmentOut]:
     """The alliance's commitments, newest first, filtered by partner, state, due date and body."""
-    filters = {"partner_id": partner_id, "state": state, "due": due, "body_id": body_id}
-    query = parse(LedgerQuery, filters)
+    given = {"partner_id": partner_id, "state": state, "due": due, "body_id": body_id}
+    query = inputs.parse(LedgerQuery, {name: value for name, value in given.items() if value})
     return _rows(request, views.ledger(uow, person, alliance_id, query, page).rows)
 
 
@@ -255,7 +252,8 @@ def open_commitment(
 ) -> ConversationOut:
     """Ask (``move: request``, naming ``performer_ids``) or offer (``move: offer``, naming
     ``customer_id``): members who take part, not observers."""
-    created = uow.write(service.do_open_commitment, person, alliance_id, data)
+    site = get_runtime(request).site
+    created = uow.write(service.do_open_commitment, person, alliance_id, data, site)
     set_location(
         request, response, "read_commitment", alliance_id=alliance_id, commitment_id=created.id
     )
@@ -272,10 +270,16 @@ def read_commitment(
 
 @router.post(f"{COMMITMENT}/moves", response_model=ConversationOut, status_code=CREATED)
 def make_move(
-    alliance_id: str, commitment_id: str, data: MoveInput, uow: UowDep, person: PersonDep
+    alliance_id: str,
+    commitment_id: str,
+    data: MoveInput,
+    request: Request,
+    uow: UowDep,
+    person: PersonDep,
 ) -> ConversationOut:
     """One move by one of the parties (docs/ledger.md, "Moves")."""
-    uow.write(service.do_move, person, alliance_id, commitment_id, data)
+    site = get_runtime(request).site
+    uow.write(service.do_move, person, alliance_id, commitment_id, data, site)
     return _conversation(views.conversation(uow, person, alliance_id, commitment_id))
 
 
@@ -288,15 +292,16 @@ def reassign(
     return _conversation(views.conversation(uow, person, alliance_id, commitment_id))
 
 
-@router.get(f"{ALLIANCE}/ledger-figures", response_model=FiguresOut)
+@router.get(f"{ALLIANCE}/ledger-figures", response_model=AllianceFiguresOut)
 def alliance_figures(
     alliance_id: str,
     uow: UowDep,
     person: PersonDep,
     period: Literal["quarter", "month"] = "quarter",
-) -> dict[str, Any]:
+) -> AllianceFiguresOut:
     """The alliance's figures, each partner's, and per period opened (docs/ledger.md)."""
-    return figures.alliance_figures(uow, person, alliance_id, period=period).to_dict()
+    found = figures.alliance_figures(uow, person, alliance_id, period=period)
+    return AllianceFiguresOut.model_validate(found.to_dict())
 
 
 # -------------------------------------------------------------- obligations

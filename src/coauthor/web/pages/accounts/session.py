@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from coauthor.domain.errors import PermissionDenied, TooManyAttempts, ValidationFailed
 from coauthor.runtime import Runtime
 from coauthor.services.accounts import sessions
-from coauthor.services.accounts.login import LoginLimits, do_sign_in
+from coauthor.services.accounts.login import LoginLimits, check_before_write, do_sign_in
 from coauthor.web.auth import (
     ActorDep,
     UowDep,
@@ -75,13 +75,10 @@ def login(request: Request, values: Posted, uow: UowDep) -> Response:
     email, password = values.get("email", ""), values.get("password", "")
     next_path = safe_next(values.get("next"))
     form = Form({"email": email, "next": next_path})
+    client, limits = client_of(request), login_limits(runtime)
+    verdict = check_before_write(uow, email, password, client.address, limits)
     attempt = uow.write(
-        do_sign_in,
-        email,
-        password,
-        client_of(request),
-        login_limits(runtime),
-        session_rules(runtime),
+        do_sign_in, email, password, client, limits, session_rules(runtime), verdict
     )
     try:
         person = attempt.person_or_refusal()

@@ -24,7 +24,7 @@ from coauthor.services.ledger import views
 from coauthor.services.ledger.inputs import LedgerQuery, MoveInput, OpenInput, ReassignInput
 from coauthor.services.mechanics.alliances import open_alliance
 from coauthor.services.paging import PageRequest
-from coauthor.web.auth import UowDep
+from coauthor.web.auth import UowDep, get_runtime
 from coauthor.web.pages.deps import Posted, SignedIn
 from coauthor.web.pages.forms import Form
 from coauthor.web.pages.layout import alliance_page
@@ -113,7 +113,8 @@ def open_commitment(
     """Ask (a request) or offer: the first act of a new commitment."""
     payload = _open_payload(values)
     try:
-        created = uow.write(service.do_open_commitment, actor, alliance_id, payload)
+        site = get_runtime(request).site
+        created = uow.write(service.do_open_commitment, actor, alliance_id, payload, site)
     except (ValidationFailed, Conflict) as exc:
         if not exc.errors:
             raise
@@ -185,7 +186,8 @@ def move(
     """One move by one of the parties; refused moves come back with the reason on the page."""
     payload = _move_payload(values)
     try:
-        uow.write(service.do_move, actor, alliance_id, commitment_id, payload)
+        site = get_runtime(request).site
+        uow.write(service.do_move, actor, alliance_id, commitment_id, payload, site)
     except (ValidationFailed, Conflict) as exc:
         if not exc.errors:
             raise

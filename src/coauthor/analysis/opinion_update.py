@@ -1,0 +1,438 @@
+"""One update of Pol.is's math without its statistics: place everyone, then group them.
+
+:func:`place` (PCA, projection, who is in the conversation) and
+:func:`cluster` (base clusters, groups for every k, the k-smoother) are what
+one update carries to the next. :func:`~coauthor.analysis.opinion.analyze`
+runs them once and adds the statistics; a replay runs them for every update
+and the statistics only at the end. Both use the same functions on the same
+exact inputs (:class:`~coauthor.analysis.opinion_votes.RatingVotes`), so a
+replay gives the groups of update-by-update analyses.
+
+The previous update is passed as a :class:`Prior`, indexed by row (a
+participant's position in the matrix) rather than by participant id;
+:func:`prior_from_state` and :func:`state_of` convert to and from the
+id-keyed :class:`OpinionState` kept in results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from coauthor.analysis.opinion_cluster import (
+    Clustering,
+    ClusterSeed,
+    KSmoother,
+    TrackedAssignment,
+    WarmStart,
+    fresh_start,
+    kmeans,
+    point_distances,
+    settled_warm_starts,
+    silhouettes,
+    warm_start,
+)
+from coauthor.analysis.opinion_era import PolisMath
+from coauthor.analysis.opinion_pca import (
+    PCA_ITERS,
+    PcaFit,
+    dense_covariance,
+    exact_pca,
+    one_hot_cells,
+    operator_covariance,
+    power_iteration_pca,
+    project_participants,
+    start_vectors,
+)
+from coauthor.analysis.opinion_votes import RatingVotes
+
+MIN_VOTES_IN_CONV = 7
+MIN_IN_CONV = 15
+PcaMethod = Literal["exact", "power"]
+
+
+@dataclass(frozen=True, eq=False)
+class OpinionState:
+    """What the next incremental :func:`~coauthor.analysis.opinion.analyze` needs from this one."""
+
+    pca_statement_ids: tuple[str, ...]
+    pca_comps: NDArray[np.float64]
+    in_conv: frozenset[str]
+    base_seed: ClusterSeed | None
+    group_seeds: dict[int, ClusterSeed]
+    smoother: KSmoother | None
+
+
+@dataclass(frozen=True, eq=False)
+class GroupSeed:
+    """A previous group clustering: ids, centres, and the group position of each base cluster id."""
+
+    ids: NDArray[np.int64]
+    centers: NDArray[np.float64]
+    base_ids: NDArray[np.int64]
+    base_group: NDArray[np.int64]
+
+    def lookup(self, base_ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+        """Where each of ``base_ids`` is in ``self.base_ids`` (clipped), and whether it is there."""
+        if self.base_ids.size == 0:
+            return np.zeros(base_ids.size, dtype=np.int64), np.zeros(base_ids.size, dtype=bool)
+        at = np.minimum(np.searchsorted(self.base_ids, base_ids), self.base_ids.size - 1)
+        return at, self.base_ids[at] == base_ids
+
+
+@dataclass(frozen=True, eq=False)
+class Prior:
+    """The previous update, by row: ``in_conv`` and ``base_labels`` cover its rows."""
+
+    pca_statement_ids: tuple[str, ...]
+    pca_comps: NDArray[np.float64]
+    in_conv: NDArray[np.bool_]
+    base_ids: NDArray[np.int64] | None
+    base_centers: NDArray[np.float64] | None
+    base_labels: NDArray[np.int64]
+    groups: dict[int, GroupSeed] = field(default_factory=dict)
+    smoother: KSmoother | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Placement:
+    """PCA, everyone's place on the map, and who is in the conversation."""
+
+    fit: PcaFit
+    xy: NDArray[np.float64]
+    in_conv: NDArray[np.bool_]
+    zeroed: NDArray[np.bool_]
+
+
+@dataclass(frozen=True, eq=False)
+class Grouping:
+    """Group position of every row (-1 when not clustered) and the clusterings behind it."""
+
+    group_position: NDArray[np.int64]
+    group_ids: NDArray[np.int64]
+    base: Clustering | None
+    in_rows: NDArray[np.int64]
+    clusterings: dict[int, Clustering]
+    k: int
+    silhouettes: dict[int, float]
+    smoother: KSmoother | None
+
+
+class BaseTracker(Protocol):
+    """Carries k-means distance bounds from one update's base clustering to the next."""
+
+    def start(
+        self, points: NDArray[np.float64], in_rows: NDArray[np.int64], start: WarmStart | None
+    ) -> TrackedAssignment | None: ...
+
+    def finish(
+        self,
+        points: NDArray[np.float64],
+        in_rows: NDArray[np.int64],
+        base: Clustering,
+        tracked: TrackedAssignment | None,
+    ) -> None: ...
+
+
+def place(
+    votes: RatingVotes,
+    math: PolisMath,
+    prior: Prior | None,
+    seed: int,
+    pca_method: PcaMethod = "exact",
+) -> Placement:
+    """Centre, PCA, projection and inclusion, as Pol.is's math of ``math``'s era did them."""
+    zeroed = votes.zeroable & math.zero_moderated
+    one_hot = one_hot_cells(votes.indptr, votes.codes, votes.n_cols)
+    fit = _pca(votes, one_hot, zeroed, math, prior, seed, pca_method)
+    scale_counts = votes.row_counts
+    if math.zero_moderated:
+        scale_counts = votes.row_counts - votes.row_zeroable_counts + int(zeroed.sum())
+    xy = project_participants(one_hot, fit, zeroed, scale_counts, sparse=math.sparse_projection)
+    in_conv_counts = scale_counts if math.in_conv_counts_moderated else votes.row_counts
+    in_conv = _in_conv(in_conv_counts, votes.n_cols, prior)
+    return Placement(fit=fit, xy=xy, in_conv=in_conv, zeroed=zeroed)
+
+
+def _pca(
+    votes: RatingVotes,
+    one_hot: sp.csr_matrix,
+    zeroed: NDArray[np.bool_],
+    math: PolisMath,
+    prior: Prior | None,
+    seed: int,
+    pca_method: PcaMethod,
+) -> PcaFit:
+    """Exact components for a first analysis; Pol.is's power iteration from the previous ones."""
+    mean_imputed = math.imputation == "mean"
+    divisor = np.maximum(votes.column_counts if mean_imputed else votes.n_rows, 1)
+    center = np.where(zeroed | (votes.column_counts == 0), 0.0, votes.column_sums / divisor)
+    if votes.cross is not None:
+        covariance = dense_covariance(
+            votes.cross, center, zeroed, n_rows=votes.n_rows, mean_imputed=mean_imputed
+        )
+    else:
+        covariance = operator_covariance(one_hot, center, zeroed, mean_imputed=mean_imputed)
+    starts = start_vectors(votes.n_cols, seed, _previous_comps(votes.statement_ids, prior))
+    iters = PCA_ITERS if pca_method == "power" else math.pca_iters
+    if pca_method == "power" or prior is not None:
+        fit = power_iteration_pca(covariance, center, starts, n_rows=votes.n_rows, iters=iters)
+    else:
+        fit = exact_pca(covariance, center, starts, n_rows=votes.n_rows, seed=seed)
+    fit.comps[:, zeroed] = 0.0
+    return fit
+
+
+def _previous_comps(statement_ids: Sequence[str], prior: Prior | None) -> NDArray | None:
+    """Previous components aligned on today's statements, new ones padded with 1 (Pol.is)."""
+    if prior is None:
+        return None
+    if prior.pca_statement_ids == tuple(statement_ids):
+        return prior.pca_comps
+    position = {sid: i for i, sid in enumerate(prior.pca_statement_ids)}
+    at = np.array([position.get(sid, -1) for sid in statement_ids], dtype=np.int64)
+    comps = np.ones((prior.pca_comps.shape[0], len(statement_ids)))
+    known = at >= 0
+    comps[:, known] = prior.pca_comps[:, at[known]]
+    return comps
+
+
+def _in_conv(counts: NDArray[np.int64], n_statements: int, prior: Prior | None) -> NDArray:
+    """At least ``min(7, statements)`` votes; once in, always in; topped up to 15 top voters."""
+    in_conv = (counts >= min(MIN_VOTES_IN_CONV, n_statements)) & (counts > 0)
+    if prior is not None:
+        n = min(prior.in_conv.size, in_conv.size)
+        in_conv[:n] |= prior.in_conv[:n]
+    missing = MIN_IN_CONV - int(in_conv.sum())
+    if missing > 0:
+        candidates = np.flatnonzero(~in_conv & (counts > 0))
+        top = candidates[np.argsort(-counts[candidates], kind="stable")][:missing]
+        in_conv[top] = True
+    return in_conv
+
+
+def cluster(
+    xy: NDArray[np.float64],
+    in_conv: NDArray[np.bool_],
+    math: PolisMath,
+    prior: Prior | None,
+    tracker: BaseTracker | None = None,
+) -> Grouping:
+    """Base clusters of the in-conversation participants, then the groups and the chosen k."""
+    in_rows = np.flatnonzero(in_conv)
+    group_position = np.full(xy.shape[0], -1, dtype=np.int64)
+    if in_rows.size == 0:
+        return Grouping(group_position, np.zeros(0, np.int64), None, in_rows, {}, 0, {}, None)
+    points = xy[in_rows]
+    base = _base_clusters(points, in_rows, math, prior, tracker)
+    if base.ids.size < 2:
+        group_position[in_rows] = 0
+        return Grouping(group_position, np.zeros(1, np.int64), base, in_rows, {}, 1, {}, None)
+    clusterings = _group_clusterings(base, math, prior)
+    scores = silhouettes(point_distances(base.centers), [c.labels for c in clusterings.values()])
+    by_k = dict(zip(clusterings, scores, strict=True))
+    k, smoother = _choose_k(by_k, prior, math.k_buffer)
+    chosen = clusterings[k]
+    group_position[in_rows] = chosen.labels[base.labels]
+    return Grouping(group_position, chosen.ids, base, in_rows, clusterings, k, by_k, smoother)
+
+
+def _base_clusters(
+    points: NDArray[np.float64],
+    in_rows: NDArray[np.int64],
+    math: PolisMath,
+    prior: Prior | None,
+    tracker: BaseTracker | None,
+) -> Clustering:
+    start: WarmStart | None = None
+    if prior is not None and prior.base_ids is not None:
+        label = np.full(in_rows.size, -1, dtype=np.int64)
+        known = in_rows < prior.base_labels.size
+        label[known] = prior.base_labels[in_rows[known]]
+        start = warm_start(points, label, prior.base_ids, math.base_k)
+        ids, centers = start.ids, start.centers
+    else:
+        ids, centers = fresh_start(points, math.base_k)
+    tracked = tracker.start(points, in_rows, start) if tracker is not None else None
+    base = kmeans(
+        points,
+        ids,
+        centers,
+        max_iters=math.base_iters,
+        tracked=tracked,
+        labels=_warm_labels(start),
+    )
+    if tracker is not None:
+        tracker.finish(points, in_rows, base, tracked)
+    return base
+
+
+def _group_clusterings(
+    base: Clustering, math: PolisMath, prior: Prior | None
+) -> dict[int, Clustering]:
+    """Weighted k-means of the base clusters for every k tried, each warm-started."""
+    weights = base.sizes.astype(np.float64) if math.weighted_groups else None
+    ks = range(2, math.max_group_k(base.ids.size) + 1)
+    seeds = {k: prior.groups[k] for k in ks if prior is not None and k in prior.groups}
+    labels = _seed_labels(seeds, base.ids)
+    settled = settled_warm_starts(
+        base.centers, weights, {k: (labels[k], seed.ids) for k, seed in seeds.items()}
+    )
+    clusterings: dict[int, Clustering] = {}
+    for k in ks:
+        if k in settled:
+            clusterings[k] = settled[k]
+            continue
+        start = None
+        if k in seeds:
+            start = warm_start(base.centers, labels[k], seeds[k].ids, k, weights=weights)
+            ids, centers = start.ids, start.centers
+        else:
+            ids, centers = fresh_start(base.centers, k)
+        clusterings[k] = kmeans(
+            base.centers,
+            ids,
+            centers,
+            weights=weights,
+            max_iters=math.group_iters,
+            labels=_warm_labels(start),
+        )
+    return clusterings
+
+
+def _seed_labels(
+    seeds: dict[int, GroupSeed], base_ids: NDArray[np.int64]
+) -> dict[int, NDArray[np.int64]]:
+    """Each seed's group position of every current base cluster (-1: not in it)."""
+    labels: dict[int, NDArray[np.int64]] = {}
+    shared: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]] | None = None
+    for k, seed in seeds.items():
+        if shared is None or not (
+            shared[0] is seed.base_ids or np.array_equal(shared[0], seed.base_ids)
+        ):
+            at, found = seed.lookup(base_ids)
+            shared = (seed.base_ids, at, found)
+        labels[k] = np.where(shared[2], seed.base_group[shared[1]], -1)
+    return labels
+
+
+def _warm_labels(start: WarmStart | None) -> NDArray[np.int64] | None:
+    """A warm start's labels when its centres are the means of every point's cluster."""
+    if start is None or start.split or (start.label < 0).any():
+        return None
+    return start.label
+
+
+def _choose_k(scores: dict[int, float], prior: Prior | None, buffer: int) -> tuple[int, KSmoother]:
+    """Argmax silhouette (ties → larger k, as Clojure's max-key), then the smoother."""
+    this_k = max(scores, key=lambda k: (scores[k], k))
+    if prior is not None and prior.smoother is not None:
+        smoother = prior.smoother.update(this_k, buffer)
+    else:
+        smoother = KSmoother.first(this_k)
+    k = smoother.smoothed_k if smoother.smoothed_k in scores else this_k
+    return k, smoother
+
+
+def next_prior(statement_ids: Sequence[str], placement: Placement, grouping: Grouping) -> Prior:
+    """This update as the next one's :class:`Prior`."""
+    base = grouping.base
+    base_labels = np.full(placement.xy.shape[0], -1, dtype=np.int64)
+    groups: dict[int, GroupSeed] = {}
+    if base is not None:
+        base_labels[grouping.in_rows] = base.labels
+        groups = {
+            k: GroupSeed(
+                ids=clustering.ids,
+                centers=clustering.centers,
+                base_ids=base.ids,
+                base_group=clustering.labels,
+            )
+            for k, clustering in grouping.clusterings.items()
+        }
+    return Prior(
+        pca_statement_ids=tuple(statement_ids),
+        pca_comps=placement.fit.comps.copy(),
+        in_conv=placement.in_conv,
+        base_ids=base.ids if base is not None else None,
+        base_centers=base.centers if base is not None else None,
+        base_labels=base_labels,
+        groups=groups,
+        smoother=grouping.smoother,
+    )
+
+
+def prior_from_state(state: OpinionState, participant_ids: Sequence[str]) -> Prior:
+    """An id-keyed state as a row-indexed :class:`Prior` for a matrix with these participants."""
+    row_of = {pid: i for i, pid in enumerate(participant_ids)}
+    n_rows = len(participant_ids)
+    in_conv = np.zeros(n_rows, dtype=bool)
+    in_conv[[row_of[p] for p in state.in_conv if p in row_of]] = True
+    base_labels = np.full(n_rows, -1, dtype=np.int64)
+    base = state.base_seed
+    if base is not None:
+        for position, members in enumerate(base.members):
+            base_labels[[row_of[m] for m in members if m in row_of]] = position
+    groups = {}
+    for k, seed in state.group_seeds.items():
+        member_ids = [int(m) for members in seed.members for m in members]
+        positions = [i for i, members in enumerate(seed.members) for _ in members]
+        order = np.argsort(member_ids, kind="stable")
+        groups[k] = GroupSeed(
+            ids=seed.ids,
+            centers=seed.centers,
+            base_ids=np.asarray(member_ids, dtype=np.int64)[order],
+            base_group=np.asarray(positions, dtype=np.int64)[order],
+        )
+    return Prior(
+        pca_statement_ids=state.pca_statement_ids,
+        pca_comps=state.pca_comps,
+        in_conv=in_conv,
+        base_ids=base.ids if base is not None else None,
+        base_centers=base.centers if base is not None else None,
+        base_labels=base_labels,
+        groups=groups,
+        smoother=state.smoother,
+    )
+
+
+def state_of(prior: Prior, participant_ids: Sequence[str]) -> OpinionState:
+    """A row-indexed :class:`Prior` as the id-keyed :class:`OpinionState` results carry."""
+    names = np.asarray(participant_ids, dtype=object)
+    base_seed = None
+    group_seeds = {}
+    if prior.base_ids is not None and prior.base_centers is not None:
+        labelled = np.flatnonzero(prior.base_labels >= 0)
+        base_seed = ClusterSeed(
+            ids=prior.base_ids,
+            centers=prior.base_centers,
+            members=_members(names[labelled], prior.base_labels[labelled], prior.base_ids.size),
+        )
+        for k, seed in prior.groups.items():
+            group_seeds[k] = ClusterSeed(
+                ids=seed.ids,
+                centers=seed.centers,
+                members=_members(seed.base_ids, seed.base_group, seed.ids.size),
+            )
+    in_rows = np.flatnonzero(prior.in_conv)
+    return OpinionState(
+        pca_statement_ids=prior.pca_statement_ids,
+        pca_comps=prior.pca_comps,
+        in_conv=frozenset(names[in_rows].tolist()),
+        base_seed=base_seed,
+        group_seeds=group_seeds,
+        smoother=prior.smoother,
+    )
+
+
+def _members(names: NDArray, labels: NDArray[np.int64], n_clusters: int) -> tuple[tuple, ...]:
+    """Names grouped by cluster position, in data order within each cluster."""
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(n_clusters + 1))
+    grouped = names[order].tolist()
+    return tuple(tuple(grouped[bounds[i] : bounds[i + 1]]) for i in range(n_clusters))

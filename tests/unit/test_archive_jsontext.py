@@ -1,0 +1,43 @@
+"""The defensive scan of an archive's text: what it refuses, and what it leaves to the parser."""
+
+from __future__ import annotations
+
+import pytest
+
+from coauthor.domain.errors import ValidationFailed
+from coauthor.services.archive.jsontext import MAX_DEPTH, checked_text, decode_json
+
+
+def reason(text: str | bytes) -> str:
+    with pytest.raises(ValidationFailed) as refused:
+        checked_text(text)
+    [error] = refused.value.errors
+    return error.message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"a": NaN}', "NaN is not a JSON number"),
+        ('{"a": -Infinity}', "-Infinity is not a JSON number"),
+        ('{"a": -2.5e309}', "the number -2.5e309 is too large"),
+        ('{"a": ' + "9" * 301 + "}", "more digits"),
+        ("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), f"more than {MAX_DEPTH} levels"),
+        (b'{"a": "\xff"}', "not UTF-8 text (byte 7)"),
+    ],
+)
+def test_what_the_scan_refuses(text: str | bytes, expected: str) -> None:
+    assert expected in reason(text)
+
+
+def test_words_and_brackets_inside_strings_do_not_count() -> None:
+    text = '{"hash": "9e999", "note": "NaN [[[ Infinity", "n": 1e308}'
+    assert checked_text(text) == text
+    assert decode_json(text)["note"] == "NaN [[[ Infinity"
+
+
+def test_a_string_cut_off_is_left_for_the_parser_to_place() -> None:
+    text = '{"events": [{"hash": "ab12e9999'
+    assert checked_text(text) == text
+    with pytest.raises(ValidationFailed, match="not valid JSON at line 1"):
+        decode_json(text)
