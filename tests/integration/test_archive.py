@@ -227,7 +227,7 @@ CORRUPTIONS = {
     "pulse answer off the scale": (
         lambda document: document["pulse_responses"][0]["answers"].update(to1=8),
         "$.pulse_responses[0].answers.to1",
-        "less than or equal to 7",
+        "must be at most 7",
     ),
     "pulse comment of an unknown wave": (
         _set("pulse_comments.0.wave_id", "pw_unknown"),

@@ -270,6 +270,7 @@ CONTRIBUTIONS = (
 )
 
 LEANING_KEPT = 0.85
+VOTES_SEED = 2024
 """How often a voter votes as their partner leans (else at random): partner lines show."""
 QUESTION = "How should Helios share the value created by improvements to the process?"
 
@@ -367,6 +368,8 @@ class _Seeder:
     items: dict[str, str] = field(default_factory=dict)
     plan: list[tuple[datetime, int, Action]] = field(default_factory=list)
     rng: random.Random = field(default_factory=lambda: random.Random(2024))
+    votes: random.Random = field(default_factory=lambda: random.Random(VOTES_SEED))
+    """The votes draw from a sequence of their own, so other plans leave them as they are."""
     threshold: int = DEFAULT_THRESHOLD
     """The site's anonymity threshold: what the demo's deliberation release may show."""
 
@@ -678,7 +681,7 @@ def _moderate(seeder: _Seeder, index: int, accepted: bool) -> None:
 
 def _vote(seeder: _Seeder, voter: PersonSeed, index: int, leanings: tuple[int, ...]) -> None:
     lean = leanings[PARTNERS.index(voter.partner)]
-    value = lean if seeder.rng.random() < LEANING_KEPT else seeder.rng.choice((-1, 0, 1))
+    value = lean if seeder.votes.random() < LEANING_KEPT else seeder.votes.choice((-1, 0, 1))
     deliberation_service.do_vote(
         seeder.uow,
         seeder.people[voter.key],
