@@ -109,9 +109,27 @@ class Runtime:
 def build_runtime(
     settings: Settings | None = None, *, clock: Clock | None = None, migrate_db: bool = True
 ) -> Runtime:
-    """Connect to the configured database, bringing its schema up to date first."""
+    """Connect to the configured database, bringing its schema up to date first.
+
+    Every session keeps the search index current as it writes; a database
+    just migrated to a schema with the index gets its entries written once.
+    """
+    from coauthor.services.search import index
+
     settings = settings or Settings()
-    if migrate_db:
-        migrate.ensure_current(settings.database_url)
+    migrated = migrate.ensure_current(settings.database_url) if migrate_db else False
     engine = make_engine(settings.database_url)
-    return Runtime(settings, engine, make_session_factory(engine), clock or SystemClock())
+    session_factory = make_session_factory(engine)
+    index.track(session_factory)
+    runtime = Runtime(settings, engine, session_factory, clock or SystemClock())
+    if migrated:
+        build_missing_index(runtime)
+    return runtime
+
+
+def build_missing_index(runtime: Runtime) -> bool:
+    """Write the search index of a database whose items predate it; True when it did."""
+    from coauthor.services.search import index
+
+    with runtime.uow() as uow:
+        return uow.write(lambda uow: index.rebuild_if_missing(uow.session))

@@ -121,7 +121,9 @@ def invite_through_the_partners_page(page: Page, served: Served) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("link", name=ALLIANCE).click()
-    page.get_by_role("link", name="Partners").click()
+    page.get_by_role("navigation", name="Alliance sections").get_by_role(
+        "link", name="Partners"
+    ).click()
     form = page.locator("form", has=page.get_by_role("button", name="Invite"))
     form.get_by_label("Email").fill(NEWCOMER)
     form.get_by_label("Name").fill("Nils")
@@ -160,7 +162,7 @@ def test_a_newcomer_joins_by_emailed_invitation_and_signing_out_ends_the_session
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name=ALLIANCE)).to_be_visible()
-    page.get_by_role("link", name="Nils Nyberg").click()
+    page.get_by_role("navigation", name="Account").get_by_role("link", name="Nils Nyberg").click()
     expect(page.get_by_role("heading", name="Your profile")).to_be_visible()
     expect(page.locator("#sessions")).to_contain_text("this browser")
     shoot(page, artifacts_dir, "profile")
@@ -174,7 +176,8 @@ def test_a_newcomer_joins_by_emailed_invitation_and_signing_out_ends_the_session
         assert replay.get("/api/v1/me").status_code == 401
         assert replay.get("/", follow_redirects=False).status_code == 401
 
-    manager.get_by_role("link", name="Partners").click()
+    sections = manager.get_by_role("navigation", name="Alliance sections")
+    sections.get_by_role("link", name="Partners").click()
     expect(manager.get_by_role("row", name="Nils Nyberg")).to_be_visible()
     assert blocked == [] and manager_blocked == [], "\n".join(blocked + manager_blocked)
     context.close()

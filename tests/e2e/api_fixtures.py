@@ -30,7 +30,7 @@ from coauthor.domain.model import Person, Role
 from coauthor.runtime import build_runtime
 from coauthor.services.accounts import tokens
 from coauthor.services.mechanics import alliances, registers
-from coauthor.services.mechanics.inputs import MemberInput
+from coauthor.services.mechanics.inputs import MemberInput, PartnerInput
 from coauthor.web.app import create_app
 from tests.e2e.conftest import World as SeededWorld
 
@@ -62,7 +62,7 @@ class World:
     people: dict[str, Someone]
     item_ids: dict[str, str]
     deletable_ids: dict[str, str] = field(default_factory=dict)
-    """Per kind (and "member"): one that nothing depends on, so deleting it succeeds."""
+    """Per kind (and "member", "partner"): one that nothing depends on, so deleting it succeeds."""
 
     def bearer(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.people[role].token}"}
@@ -156,6 +156,9 @@ def _add_spares(uow: UnitOfWork, manager: Person, world: World) -> None:
     )
     member = alliances.do_add_member(uow, manager, world.alliance_id, spare_member)
     world.deletable_ids["member"] = member.id
+    spare_partner = PartnerInput(organization_name="Fabrikam Spares")
+    partner = alliances.do_add_partner(uow, manager, world.alliance_id, spare_partner)
+    world.deletable_ids["partner"] = partner.id
 
 
 def extend(database: Path, seeded: SeededWorld) -> World:
@@ -204,7 +207,12 @@ def _body(world: World, title: str) -> dict[str, Any]:
 
 
 def _decision_right(world: World, title: str) -> dict[str, Any]:
-    return {"body_id": world.item_ids["body"], "decision_kind": title, "rule": "majority"}
+    return {
+        "body_id": world.item_ids["body"],
+        "decision_kind": title,
+        "rule": "majority",
+        "quorum_percent": 60,
+    }
 
 
 def _meeting(world: World, title: str) -> dict[str, Any]:

@@ -190,7 +190,7 @@ def test_partners_expose_their_organization(api_client: TestClient, api_world: W
             "items"
         ]
     ]
-    assert names == ["Contoso", "Litware Group", "Northwind"]
+    assert names == ["Contoso", "Fabrikam Spares", "Litware Group", "Northwind"]
 
 
 def test_member_lifecycle(api_client: TestClient, api_world: World) -> None:

@@ -82,7 +82,9 @@ def path_parameters(operation: Any, ids: dict[str, Any]) -> dict[str, str]:
     names = [parameter.name for parameter in operation.path_parameters]
     collection = operation.path.split("/")[-2] if "item_id" in names else ""
     fixed = {name: ids[name] for name in names if name in ids and name != "items"}
-    if "item_id" in names:
+    if "kind" in names:
+        fixed |= {"kind": "risk", "item_id": ids["items"][collection_of("risk")]}
+    elif "item_id" in names:
         fixed["item_id"] = ids["items"][collection]
     return fixed
 

@@ -504,7 +504,7 @@ def test_a_bad_vote_value_is_refused_with_its_field(
         member, f"{started.url}/vote", {"statement_id": started.statements[0], "value": "2"}
     )
     assert response.status_code == 422
-    assert "Input should be -1, 0 or 1" in response.text
+    assert "Choose one of: -1, 0 or 1" in response.text
     unknown = post_form(member, f"{started.url}/vote", {"statement_id": "st_nope", "value": "1"})
     assert unknown.status_code == 422
     assert "No such statement in this deliberation" in unknown.text

@@ -113,7 +113,12 @@ def test_declarations_name_the_missing_right_and_the_charter_lists_clauses(
     group = manager.post(f"{base}/bodies", {"name": "Service group", "kind": "working_group"})
     right = manager.post(
         f"{base}/decision-rights",
-        {"body_id": group.json()["id"], "decision_kind": "Service levels", "rule": "consent"},
+        {
+            "body_id": group.json()["id"],
+            "decision_kind": "Service levels",
+            "rule": "consent",
+            "quorum_percent": 50,
+        },
     )
     assert right.status_code == 201, right.text
     declaration = {

@@ -331,7 +331,12 @@ def test_a_body_declares_a_deliberations_consensus_through_the_declaration_form(
             manager,
             world.alliance_id,
             "decision_right",
-            {"body_id": world.items["body"], "decision_kind": "Roadmaps", "rule": "majority"},
+            {
+                "body_id": world.items["body"],
+                "decision_kind": "Roadmaps",
+                "rule": "majority",
+                "quorum_percent": 50,
+            },
         )
         uow.session.commit()
     clock.set(datetime(2026, 3, 11, tzinfo=UTC))

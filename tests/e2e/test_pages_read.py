@@ -20,7 +20,7 @@ SignIn = Callable[[str], TestClient]
 
 EXPECTED = {
     "": ["Bring affordable heat pumps", "Quarterly capital call", "March steering meeting",
-         "Partner note added", "Contoso", "Northwind"],
+         "added a private note", "Contoso", "Northwind"],
     "/partners": ["Member Person", "Member title", "Observer Person", "Sponsor Person"],
     "/agreements": ["Joint venture agreement", "JV agreement", "Quarterly capital call",
                     "Monthly", "15 Mar 2026"],

@@ -105,22 +105,31 @@ def test_next_due_steps_by_the_recurrence_and_clamps_to_month_ends() -> None:
 
 
 def test_stacked_bar_segments_follow_each_other_and_never_overflow() -> None:
-    shares = [ShareView("a", "A", 0, Decimal(60)), ShareView("b", "B", 9, Decimal(90))]
+    shares = [ShareView("a", "A", 0, Decimal(60)), ShareView("b", "B", 5, Decimal(90))]
     segments = stack(shares)
     assert [s.offset for s in segments] == [0, Decimal(40)]
     assert sum(s.width for s in segments) == 100
-    assert segments[1].series == 1
+    assert [s.series for s in segments] == [0, 5]
 
 
-def test_reciprocity_bars_scale_to_the_biggest_amount() -> None:
+def test_reciprocity_bars_scale_to_the_biggest_amount_and_skip_empty_partners() -> None:
     rows = [
-        PartnerTotals(PartnerRef("a", "A", 0), Decimal(200), Decimal(50)),
+        PartnerTotals(PartnerRef("a", "A", 3), Decimal(200), Decimal(50)),
         PartnerTotals(PartnerRef("b", "B", 1), Decimal(0), Decimal(100)),
+        PartnerTotals(PartnerRef("c", "C", 2), Decimal(0), Decimal(0)),
     ]
     chart = reciprocity_chart(UnitTotals("EUR", rows))
     first, second = chart.rows
-    assert first.contributed.length == 380
-    assert first.received.length == 95
-    assert second.contributed.length == 0
-    assert second.received.y > first.received.y
-    assert chart.height > second.received.y + 16
+    assert (first.series, second.series) == (3, 1)
+    assert (first.contributed.percent, first.received.percent) == (100.0, 25.0)
+    assert (second.contributed.percent, second.received.percent) == (0.0, 50.0)
+    assert chart.shows_contributed and chart.shows_received
+
+
+def test_a_direction_nobody_has_in_a_unit_gets_no_bars() -> None:
+    rows = [
+        PartnerTotals(PartnerRef("a", "A", 0), Decimal(640), Decimal(0)),
+        PartnerTotals(PartnerRef("b", "B", 1), Decimal(1550), Decimal(0)),
+    ]
+    chart = reciprocity_chart(UnitTotals("hours", rows))
+    assert chart.shows_contributed and not chart.shows_received

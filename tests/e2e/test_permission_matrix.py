@@ -586,6 +586,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{ALLIANCE}/partners"): Rule(Policy.EDIT, new_partner),
     ("GET", f"{ALLIANCE}/partners/{{partner_id}}"): Rule(Policy.VIEW),
     ("PUT", f"{ALLIANCE}/partners/{{partner_id}}"): Rule(Policy.EDIT, partner_update),
+    ("DELETE", f"{ALLIANCE}/partners/{{partner_id}}"): Rule(Policy.EDIT),
     ("GET", f"{ALLIANCE}/partners/{{partner_id}}/notes"): Rule(Policy.OWN_PARTNER_NOTES),
     ("POST", f"{ALLIANCE}/partners/{{partner_id}}/notes"): Rule(
         Policy.WRITE_OWN_PARTNER_NOTES, new_note
@@ -595,6 +596,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{ALLIANCE}/members/{{member_id}}"): Rule(Policy.VIEW),
     ("PUT", f"{ALLIANCE}/members/{{member_id}}"): Rule(Policy.EDIT, member_update),
     ("DELETE", f"{ALLIANCE}/members/{{member_id}}"): Rule(Policy.EDIT),
+    ("GET", f"{API}/search"): Rule(Policy.SIGNED_IN),
+    ("GET", f"{ALLIANCE}/search"): Rule(Policy.VIEW),
+    ("GET", f"{ALLIANCE}/history/{{kind}}/{{item_id}}"): Rule(Policy.VIEW),
     ("GET", f"{ALLIANCE}/invitations"): Rule(Policy.EDIT),
     ("GET", f"{ALLIANCE}/invitations/{{invitation_id}}"): Rule(Policy.EDIT),
     ("DELETE", f"{ALLIANCE}/invitations/{{invitation_id}}"): Rule(Policy.EDIT),
@@ -629,6 +633,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{PAGE}/partners"): Rule(Policy.VIEW),
     ("POST", f"{PAGE}/partners"): Rule(Policy.EDIT, new_partner),
     ("POST", f"{PAGE}/partners/{{partner_id}}"): Rule(Policy.EDIT, partner_update),
+    ("POST", f"{PAGE}/partners/{{partner_id}}/remove"): Rule(Policy.EDIT),
     ("POST", f"{PAGE}/members"): Rule(Policy.EDIT, new_member),
     ("POST", f"{PAGE}/members/{{member_id}}"): Rule(Policy.EDIT, member_update),
     ("POST", f"{PAGE}/members/{{member_id}}/remove"): Rule(Policy.EDIT),
@@ -641,6 +646,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{PAGE}/risks"): Rule(Policy.VIEW),
     ("GET", f"{PAGE}/risks/share-preview"): Rule(Policy.VIEW),
     ("GET", f"{PAGE}/contributions"): Rule(Policy.VIEW),
+    ("GET", "/search"): Rule(Policy.SIGNED_IN),
+    ("GET", f"{PAGE}/search"): Rule(Policy.VIEW),
+    ("GET", f"{PAGE}/history/{{kind}}/{{item_id}}"): Rule(Policy.VIEW),
     **kind_rules(),
     **deliberation_rules(),
     **pulse_rules(),
@@ -685,8 +693,12 @@ def token_kind(path: str) -> str:
     return "reset_token" if "password-reset" in path else "invitation_token"
 
 
-def path_values(world: World, role: str, path: str) -> dict[str, str]:
-    """Real ids for a route's path parameters; items and members are ones nothing depends on."""
+def path_values(world: World, role: str, path: str, method: str = "GET") -> dict[str, str]:
+    """Real ids for a route's path parameters; items and members are ones nothing depends on.
+
+    Removing a partner takes the spare partner that nothing names; a history
+    is asked of the seeded risk.
+    """
     person = world.people["manager" if role == "anonymous" else role]
     kinds = {collection_of(kind_name): kind_name for kind_name in KINDS}
     segments = path.split("/")
@@ -710,7 +722,14 @@ def path_values(world: World, role: str, path: str) -> dict[str, str]:
         "tension_id": world.item_ids.get("tension", ""),
         "experiment_id": world.item_ids.get("experiment", ""),
     }
-    if "{item_id}" in segments:
+    removes_partner = path.endswith("/partners/{partner_id}/remove") or (
+        method == "DELETE" and path.endswith("/partners/{partner_id}")
+    )
+    if removes_partner:
+        values["partner_id"] = world.deletable_ids["partner"]
+    if "{kind}" in segments:
+        values |= {"kind": "risk", "item_id": world.item_ids["risk"]}
+    elif "{item_id}" in segments:
         collection = segments[segments.index("{item_id}") - 1]
         values["item_id"] = world.deletable_ids[kinds[collection]]
     return values
@@ -772,7 +791,7 @@ class Sandbox:
 
 
 def send(app: FastAPI, visitor: Visitor, world: World, endpoint: Endpoint, rule: Rule) -> Response:
-    path = endpoint.path.format(**path_values(world, visitor.role, endpoint.path))
+    path = endpoint.path.format(**path_values(world, visitor.role, endpoint.path, endpoint.method))
     body = rule.body(world) if rule.body else {}
     client = TestClient(
         app, follow_redirects=False, cookies=visitor.cookies, raise_server_exceptions=False
@@ -916,7 +935,12 @@ def add_ledger(template: WorldTemplate) -> None:
                 manager,
                 world.alliance_id,
                 "decision_right",
-                {"body_id": world.item_ids["body"], "decision_kind": "Matrix", "rule": "majority"},
+                {
+                    "body_id": world.item_ids["body"],
+                    "decision_kind": "Matrix",
+                    "rule": "majority",
+                    "quorum_percent": 50,
+                },
             )
             meeting = registers.do_create_item(
                 uow,

@@ -204,7 +204,11 @@ CORRUPTIONS = {
         "$.agreements[0].title",
         "at most 200",
     ),
-    "unknown field": (_set("alliance.colour", "red"), "$.alliance.colour", "Extra inputs"),
+    "unknown field": (
+        _set("alliance.colour", "red"),
+        "$.alliance.colour",
+        "is not a field that can be set here",
+    ),
     "vote on an unknown statement": (
         _set("votes.0.statement_id", "st_unknown"),
         "$.votes[0].statement_id",
@@ -223,7 +227,7 @@ CORRUPTIONS = {
     "pulse answer off the scale": (
         lambda document: document["pulse_responses"][0]["answers"].update(to1=8),
         "$.pulse_responses[0].answers.to1",
-        "less than or equal to 7",
+        "must be at most 7",
     ),
     "pulse comment of an unknown wave": (
         _set("pulse_comments.0.wave_id", "pw_unknown"),
@@ -395,7 +399,8 @@ def build_alliance(runtime: Runtime, spec: dict[str, Any]) -> str:
             registers.do_create_item(uow, ann, alliance_id, kind, payload)
 
         for agreement, duration in zip(spec["agreements"], spec["durations"], strict=False):
-            expires = agreement["effective_on"] + timedelta(days=duration)
+            start = max(agreement["effective_on"], agreement["signed_on"] or date.min)
+            expires = start + timedelta(days=duration)
             create_item("agreement", agreement | {"expires_on": expires})
         for risk in spec["risks"]:
             shares = [{"partner_id": partner_ids[i], "percent": p} for i, p in risk["shares"]]

@@ -203,7 +203,7 @@ HOSTILE: dict[str, tuple[Callable[[Document], None], str, str]] = {
     "a seq no column holds": (
         _set("events.0.seq", 2**40),
         "$.events[0].seq",
-        "less than or equal to 2147483647",
+        "must be at most 2\u202f147\u202f483\u202f647",
     ),
     "a number for a date": (
         _set("contributions.0.on", 1_700_000_000),

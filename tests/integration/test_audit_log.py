@@ -240,7 +240,7 @@ BAD_ANCHORS = {
     "not JSON": ("{", "$: not valid JSON at line 1, column 2"),
     "another format": (
         {"format": "x", "at": "2026-01-01T00:00:00Z", "heads": []},
-        "$.format: Input should be 'coauthor-heads/1'",
+        "$.format: must be coauthor-heads/1",
     ),
     "a malformed chain id": (
         {

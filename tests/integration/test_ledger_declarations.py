@@ -85,7 +85,12 @@ def test_a_right_the_body_lacks_is_refused_by_name(world: World) -> None:
         world.ann,
         world.alliance_id,
         "decision_right",
-        {"body_id": group.id, "decision_kind": "Line speed", "rule": "consent"},
+        {
+            "body_id": group.id,
+            "decision_kind": "Line speed",
+            "rule": "consent",
+            "quorum_percent": 50,
+        },
     )
     with pytest.raises(ValidationFailed) as caught:
         declare(world, "ann", declared(world, decision_right_id=foreign.id))

@@ -8,7 +8,7 @@ from alembic.script import ScriptDirectory
 
 from coauthor.db import migrate
 from coauthor.db.engine import make_engine
-from coauthor.db.tables import metadata
+from coauthor.db.tables import described_here, metadata
 
 
 def test_the_alembic_head_matches_the_tables(database_url: str) -> None:
@@ -16,7 +16,9 @@ def test_the_alembic_head_matches_the_tables(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_name": described_here}
+            )
             drift = compare_metadata(context, metadata)
     finally:
         engine.dispose()

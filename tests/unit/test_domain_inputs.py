@@ -14,7 +14,8 @@ from coauthor.services import inputs
 from coauthor.services.accounts import inputs as account_inputs
 from coauthor.services.mechanics import inputs as mechanics_inputs
 
-dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31))
+dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2080, 12, 31))
+"""Within the years a mechanics date may take (inputs.EARLIEST_DATE … LATEST_DATE), with room."""
 
 
 def locs_of(model: type, data: dict) -> set[tuple]:

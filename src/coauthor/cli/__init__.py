@@ -17,6 +17,7 @@ from coauthor.cli import (
     deliberation,
     ledger,
     pulse,
+    search,
     setup,
     story,
 )
@@ -29,7 +30,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for _commands in (setup, accounts, alliances, archive, deliberation, ledger, pulse, story):
+for _commands in (setup, accounts, alliances, archive, deliberation, ledger, pulse, search, story):
     _commands.register(app)
 
 __all__ = ["app"]

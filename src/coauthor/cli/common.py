@@ -20,6 +20,8 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 if TYPE_CHECKING:
+    import click
+
     from coauthor.config import Settings
     from coauthor.db.uow import UnitOfWork
     from coauthor.domain.errors import CoauthorError, Loc
@@ -86,8 +88,34 @@ def _failure_of(exc: Exception) -> Failure | None:
     return None
 
 
+def bare_flags(command: click.Command, ctx: click.Context) -> None:
+    """Show flags in --help without a value type: ``--admin``, not ``--admin <bool>``.
+
+    Typer's rich help (0.2x with Click 8.2+) prints a type column for every
+    option, flags included, so ``--admin <bool>`` and ``--help <bool>`` read as
+    if they took a value; its plain help leaves flags bare. A parameter's own
+    metavar takes the place of that type, so an empty one leaves the column
+    blank. Applied to the whole command tree, help options included.
+    """
+    for param in command.get_params(ctx):
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        bare_flags(sub, typer.Context(sub, parent=ctx))
+
+
 class OperatorGroup(TyperGroup):
     """Turns every error a user can cause into ``error: …`` on stderr and exit code 2."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        bare_flags(self, typer.Context(self, info_name=info_name))
+        return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:

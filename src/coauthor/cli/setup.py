@@ -22,9 +22,16 @@ PortOption = Annotated[
 
 def _migrate() -> None:
     from coauthor.db import migrate
+    from coauthor.runtime import build_missing_index, build_runtime
 
     url = settings().database_url
     migrate.upgrade(url)
+    runtime = build_runtime(settings(), migrate_db=False)
+    try:
+        if build_missing_index(runtime):
+            typer.echo("Built the search index of the existing alliances.", err=True)
+    finally:
+        runtime.close()
     typer.echo(f"{shown_url(url)} is at schema revision {migrate.current_revision(url)}")
 
 
@@ -94,7 +101,12 @@ def demo(
     runtime = build_runtime(current)
     try:
         with runtime.uow() as uow, progress("Seeding the demo alliance") as report:
-            login = uow.write(seed_demo, url=_login_url(host, port), report=report)
+            login = uow.write(
+                seed_demo,
+                url=_login_url(host, port),
+                report=report,
+                threshold=current.anonymity_threshold,
+            )
     finally:
         runtime.close()
     state = "seeded" if login.created else "already seeded; the demo password was reset"

@@ -49,7 +49,9 @@ def current_revision(url: str) -> str | None:
         engine.dispose()
 
 
-def ensure_current(url: str) -> None:
-    """Migrate ``url`` to the newest schema unless it is there already."""
-    if current_revision(url) != HEAD_REVISION:
-        upgrade(url)
+def ensure_current(url: str) -> bool:
+    """Migrate ``url`` to the newest schema unless it is there already; True when it migrated."""
+    if current_revision(url) == HEAD_REVISION:
+        return False
+    upgrade(url)
+    return True

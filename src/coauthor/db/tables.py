@@ -99,6 +99,7 @@ organizations = sa.Table(
     sa.Column("name", sa.String(200), nullable=False, unique=True),
     sa.Column("description", sa.Text, nullable=False, default=""),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("name_key", sa.String(200), nullable=False, server_default="", index=True),
 )
 
 alliances = sa.Table(
@@ -120,6 +121,7 @@ partners = sa.Table(
     sa.Column("organization_id", ID, sa.ForeignKey("organizations.id"), nullable=False),
     sa.Column("joined_on", sa.Date, nullable=True),
     sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("colour", sa.SmallInteger, nullable=False, server_default="0"),
     sa.UniqueConstraint("alliance_id", "organization_id", name="uq_partners_org"),
 )
 
@@ -472,6 +474,43 @@ deliberation_releases = sa.Table(
 ``cut_at`` is the time of the last vote it includes; ``state`` is the analysis
 state the next release warm-starts from; ``facts`` is what may be shown.
 """
+
+search_entries = sa.Table(
+    "search_entries",
+    metadata,
+    _alliance_fk(),
+    sa.Column("kind", sa.String(40), primary_key=True),
+    sa.Column("item_id", ID, primary_key=True),
+    sa.Column("doc", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("partner_id", ID, nullable=True),
+    sa.Column("parent_id", ID, nullable=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False, default=""),
+    sa.Column("terms_title", sa.Text, nullable=False),
+    sa.Column("terms_body", sa.Text, nullable=False),
+)
+"""One searchable item (services/search): its words as shown (title, body) and as matched
+(``terms_*``, folded). ``partner_id`` makes it visible to that partner's members only.
+
+Each database adds its own full-text index over it, outside this metadata
+(migration 0007): SQLite the FTS5 table ``search_fts`` (row id = ``doc``),
+PostgreSQL the GIN index ``ix_search_entries_fts``.
+"""
+
+NATIVE_SEARCH_TABLE = "search_fts"
+NATIVE_SEARCH_INDEX = "ix_search_entries_fts"
+
+
+def described_here(name: str | None, type_: str, parent_names: object) -> bool:
+    """Whether a database object belongs to this metadata; the native full-text objects do not.
+
+    Alembic's ``include_name`` hook: comparing the schema with the migrations
+    leaves out SQLite's FTS5 table (and its shadow tables) and PostgreSQL's
+    full-text index, which the search migration makes for one database only.
+    """
+    if type_ == "table" and name and name.startswith(NATIVE_SEARCH_TABLE):
+        return False
+    return not (type_ == "index" and name == NATIVE_SEARCH_INDEX)
 
 
 def _wave_fk() -> sa.ForeignKeyConstraint:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from coauthor.config import Settings
 from coauthor.domain import model as m
 from coauthor.domain.commitments import Commitment
 from coauthor.domain.declarations import Tally, quorum_refusal
@@ -31,8 +30,6 @@ if TYPE_CHECKING:
     from coauthor.demo.seed import _Seeder
 
 EVIDENCE = "https://helios-jv.example/shared/"
-DEMO_THRESHOLD = Settings.model_fields["anonymity_threshold"].default
-"""The default anonymity threshold: the demo releases its deliberation under it."""
 
 
 @dataclass(frozen=True)
@@ -499,13 +496,18 @@ def _declare(seeder: _Seeder, spec: tuple) -> None:
 
 
 def _promote(seeder: _Seeder) -> None:
-    """The released consensus's first statement goes into the charter."""
+    """The released consensus's first statement goes into the charter.
+
+    Only what people were shown can be promoted: the results are released
+    first (at the site's anonymity threshold), as the first person to open
+    them would.
+    """
     uow, alliance_id = seeder.uow, seeder.alliance_id
     deliberation_id = seeder.items.get("deliberation")
     if deliberation_id is None:
         return
     jonas = seeder.people["jonas"]
-    release = results.do_release(uow, jonas, alliance_id, deliberation_id, DEMO_THRESHOLD)
+    release = results.do_release(uow, jonas, alliance_id, deliberation_id, seeder.threshold)
     agreed = release.facts["consensus"]["agree"] if release is not None else []
     if not agreed:
         return

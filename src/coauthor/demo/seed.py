@@ -26,6 +26,7 @@ from functools import partial
 from typing import Any
 
 from coauthor.clock import Clock, FixedClock
+from coauthor.config import Settings
 from coauthor.db.uow import UnitOfWork
 from coauthor.demo.emergence import plan_emergence
 from coauthor.demo.ledger import plan_ledger
@@ -50,6 +51,7 @@ ALLIANCE_NAME = "Helios Battery Recycling JV"
 DEMO_EMAIL = "jonas.brandt@nordwerk.example"
 ADMIN_EMAIL = "admin@helios-jv.example"
 HISTORY_DAYS = 370
+DEFAULT_THRESHOLD: int = Settings.model_fields["anonymity_threshold"].default
 PARTNERS = (
     "Nordwerk Industries",
     "Red Cedar Metals Cooperative",
@@ -116,6 +118,24 @@ PEOPLE = (
                LAKESHORE, m.Role.MEMBER, "Doctoral Researcher"),
     PersonSeed("tomas", "tomas.rivera@lakeshore-university.example", "Dr. Tomás Rivera",
                LAKESHORE, m.Role.MEMBER, "Postdoctoral Fellow"),
+    # Six voters per partner: more than the anonymity threshold (5), so the deliberation's
+    # partner breakdown (fault lines, bridging statements) is shown with nothing withheld.
+    PersonSeed("lukas", "lukas.meyer@nordwerk.example", "Lukas Meyer", NORDWERK,
+               m.Role.MEMBER, "Procurement Lead"),
+    PersonSeed("anja", "anja.koehler@nordwerk.example", "Anja Köhler", NORDWERK,
+               m.Role.MEMBER, "Quality Manager"),
+    PersonSeed("stefan", "stefan.wolf@nordwerk.example", "Stefan Wolf", NORDWERK,
+               m.Role.MEMBER, "Plant Manager"),
+    PersonSeed("daniel", "daniel.morin@redcedar-metals.example", "Daniel Morin", RED_CEDAR,
+               m.Role.MEMBER, "Safety Coordinator"),
+    PersonSeed("theresa", "theresa.linklater@redcedar-metals.example", "Theresa Linklater",
+               RED_CEDAR, m.Role.MEMBER, "Environmental Officer"),
+    PersonSeed("kevin", "kevin.quill@redcedar-metals.example", "Kevin Quill", RED_CEDAR,
+               m.Role.MEMBER, "Apprenticeship Coordinator"),
+    PersonSeed("hannah", "hannah.park@lakeshore-university.example", "Dr. Hannah Park",
+               LAKESHORE, m.Role.MEMBER, "Research Scientist"),
+    PersonSeed("yusuf", "yusuf.demir@lakeshore-university.example", "Yusuf Demir", LAKESHORE,
+               m.Role.MEMBER, "Lab Technician"),
 )
 # fmt: on
 
@@ -141,7 +161,7 @@ AGREEMENTS = (
      "offtake and exit."),
     ("sow1", 40, "SOW 1: Black-Mass Pilot Line", m.AgreementKind.SOW, 2,
      "Build and run a 2,000 t/yr discharge-and-shred pilot line at the Red Cedar site."),
-    ("sow2", 150, "SOW 2: Leaching Process Scale-Up", m.AgreementKind.SOW, 2,
+    ("sow2", 150, "SOW 2: Leaching Process Scale-Up", m.AgreementKind.SOW, 3,
      "Move the low-temperature leaching process from bench to a 50 kg/day pilot reactor."),
 )
 
@@ -163,7 +183,7 @@ OBLIGATIONS = (
     ("sow2", 152, "Quarterly research progress report", LAKESHORE, NORDWERK,
      m.Recurrence.QUARTERLY, 240, 2, "Yields, reagent use and scale-up risks, in plain terms."),
     ("mou", 22, "Apprenticeship places for community members", NORDWERK, RED_CEDAR,
-     m.Recurrence.YEARLY, 180, 5, "Four paid apprenticeships a year at Nordwerk plants."),
+     m.Recurrence.YEARLY, 180, 4, "Four paid apprenticeships a year at Nordwerk plants."),
     ("nda", 3, "Return or destroy confidential material", LAKESHORE, NORDWERK,
      m.Recurrence.ONCE, 2 + 3 * 365, None, "At the end of the NDA term, with a written record."),
 )
@@ -250,6 +270,9 @@ CONTRIBUTIONS = (
      (300,)),
 )
 
+LEANING_KEPT = 0.85
+VOTES_SEED = 2024
+"""How often a voter votes as their partner leans (else at random): partner lines show."""
 QUESTION = "How should Helios share the value created by improvements to the process?"
 
 # Deliberation statements: author, text, how each partner's people lean (agree 1, disagree -1,
@@ -346,6 +369,10 @@ class _Seeder:
     items: dict[str, str] = field(default_factory=dict)
     plan: list[tuple[datetime, int, Action]] = field(default_factory=list)
     rng: random.Random = field(default_factory=lambda: random.Random(2024))
+    votes: random.Random = field(default_factory=lambda: random.Random(VOTES_SEED))
+    """The votes draw from a sequence of their own, so other plans leave them as they are."""
+    threshold: int = DEFAULT_THRESHOLD
+    """The site's anonymity threshold: what the demo's deliberation release may show."""
 
     @property
     def alliance_id(self) -> str:
@@ -655,7 +682,7 @@ def _moderate(seeder: _Seeder, index: int, accepted: bool) -> None:
 
 def _vote(seeder: _Seeder, voter: PersonSeed, index: int, leanings: tuple[int, ...]) -> None:
     lean = leanings[PARTNERS.index(voter.partner)]
-    value = lean if seeder.rng.random() < 0.75 else seeder.rng.choice((-1, 0, 1))
+    value = lean if seeder.votes.random() < LEANING_KEPT else seeder.votes.choice((-1, 0, 1))
     deliberation_service.do_vote(
         seeder.uow,
         seeder.people[voter.key],
@@ -695,10 +722,12 @@ PLANS = (
 )
 
 
-def _seed(uow: UnitOfWork, clock: FixedClock, password: str, report: Progress | None) -> str:
+def _seed(
+    uow: UnitOfWork, clock: FixedClock, password: str, report: Progress | None, threshold: int
+) -> str:
     end = clock.now()
     start = datetime.combine((end - timedelta(days=HISTORY_DAYS)).date(), time(0), tzinfo=UTC)
-    seeder = _Seeder(uow, clock, start, end)
+    seeder = _Seeder(uow, clock, start, end, threshold=threshold)
     seeder.schedule(seeder.at(0, 9), _found_alliance, seeder, password)
     for plan in PLANS:
         plan(seeder)
@@ -725,12 +754,14 @@ def seed_demo(
     end: datetime | None = None,
     url: str | None = None,
     report: Progress | None = None,
+    threshold: int = DEFAULT_THRESHOLD,
 ) -> DemoLogin:
     """Seed the demo alliance once; on later runs only give the demo login a new password.
 
     Run it as one write (``uow.write(seed_demo, ...)``). The history runs over
     the year before ``end`` (default: now) on a clock of its own; the unit of
-    work's clock is left as it was.
+    work's clock is left as it was. ``threshold`` is the site's anonymity
+    threshold, with which the deliberation's results are released.
     """
     password = secrets.token_urlsafe(15)
     existing = _seeded_alliance(uow)
@@ -741,7 +772,7 @@ def seed_demo(
     history = FixedClock(end or own_clock.now())
     uow.clock = history
     try:
-        alliance_id = _seed(uow, history, password, report)
+        alliance_id = _seed(uow, history, password, report, threshold)
     finally:
         uow.clock = own_clock
     return DemoLogin(DEMO_EMAIL, password, alliance_id, created=True, url=url)

@@ -8,6 +8,8 @@ entity carries ``alliance_id``.
 from __future__ import annotations
 
 import enum
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -89,6 +91,18 @@ class ContributionKind(enum.StrEnum):
     OTHER = "other"
 
 
+def organization_key(name: str) -> str:
+    """How organization names compare: "Nordwerk  industries" is "Nordwerk Industries"."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return re.sub(r"\s+", " ", folded).strip()
+
+
+def first_free_colour(taken: list[int]) -> int:
+    """The colour for a new partner: the first one no partner has, else the least used."""
+    counts = [taken.count(colour) for colour in range(PARTNER_COLOURS)]
+    return counts.index(min(counts))
+
+
 @dataclass(eq=False)
 class Person:
     id: str
@@ -123,6 +137,9 @@ class Organization:
     name: str
     description: str
     created_at: datetime
+    name_key: str = ""
+    """The name as compared: case and spacing folded (``organization_key``), so one
+    organization is not entered twice as "Nordwerk Industries" and "nordwerk industries"."""
 
 
 @dataclass(eq=False)
@@ -135,6 +152,10 @@ class Alliance:
     created_at: datetime
 
 
+PARTNER_COLOURS = 8
+"""Charts tell partners apart by one of this many colours (CSS series-0 … series-7)."""
+
+
 @dataclass(eq=False)
 class Partner:
     alliance_id: str
@@ -142,6 +163,8 @@ class Partner:
     organization_id: str
     joined_on: date | None
     description: str = ""
+    colour: int = 0
+    """Its colour in every chart (0 … PARTNER_COLOURS − 1), chosen when it joins and kept."""
 
 
 @dataclass(eq=False)

@@ -1,7 +1,8 @@
 """Geometry of the server-drawn charts; the templates only place what is computed here.
 
-Both charts colour partners by their position in the alliance (``series``),
-so a partner keeps its colour from the risk register to the contributions.
+Both charts colour a partner by its own stored colour (``series``), so it
+keeps that colour from the risk register to the contributions, and when
+partners join or leave.
 """
 
 from __future__ import annotations
@@ -34,15 +35,15 @@ def stack(shares: Sequence[ShareView]) -> list[Segment]:
     segments, offset = [], Decimal(0)
     for share in shares:
         width = share.percent * scale
-        segments.append(Segment(share.name, share.index % SERIES, share.percent, offset, width))
+        segments.append(Segment(share.name, share.series, share.percent, offset, width))
         offset += width
     return segments
 
 
 @dataclass(frozen=True)
 class Bar:
-    y: int
-    length: float
+    percent: float
+    """Length as a percent of the longest bar in the chart."""
     value: Decimal
 
 
@@ -50,43 +51,35 @@ class Bar:
 class ChartRow:
     partner: PartnerRef
     series: int
-    label_y: int
     contributed: Bar
     received: Bar
 
 
 @dataclass(frozen=True)
 class ReciprocityChart:
-    """Contributed vs value received per partner, for one unit (EUR, hours, …)."""
+    """Contributed vs value received per partner, for one unit (EUR, hours, …).
+
+    Drawn with HTML and CSS, not SVG, so that names and amounts wrap and are
+    never cut off, whatever the width of the screen. Partners with nothing in
+    this unit are left out.
+    """
 
     unit: str
-    width: int
-    height: int
-    bars_x: int
     rows: list[ChartRow]
-
-
-WIDTH, LABEL_WIDTH, BAR_AREA = 640, 150, 380
-ROW_HEIGHT, BAR_HEIGHT, BAR_GAP, TOP = 52, 16, 4, 10
+    shows_contributed: bool
+    shows_received: bool
+    """A direction no partner has in this unit (value received in hours) gets no bars."""
 
 
 def reciprocity_chart(totals: UnitTotals) -> ReciprocityChart:
     biggest = max((max(row.contributed, row.received) for row in totals.rows), default=Decimal(0))
 
-    def length(value: Decimal) -> float:
-        return float(value / biggest * BAR_AREA) if biggest else 0.0
+    def bar(value: Decimal) -> Bar:
+        return Bar(float(value / biggest * 100) if biggest else 0.0, value)
 
-    rows = []
-    for position, row in enumerate(totals.rows):
-        top = TOP + position * ROW_HEIGHT
-        rows.append(
-            ChartRow(
-                partner=row.partner,
-                series=row.partner.index % SERIES,
-                label_y=top + BAR_HEIGHT + BAR_GAP // 2,
-                contributed=Bar(top, length(row.contributed), row.contributed),
-                received=Bar(top + BAR_HEIGHT + BAR_GAP, length(row.received), row.received),
-            )
-        )
-    height = TOP * 2 + len(rows) * ROW_HEIGHT - (ROW_HEIGHT - 2 * BAR_HEIGHT - BAR_GAP)
-    return ReciprocityChart(totals.unit, WIDTH, height, LABEL_WIDTH, rows)
+    rows = [
+        ChartRow(row.partner, row.partner.series, bar(row.contributed), bar(row.received))
+        for row in totals.rows
+        if row.contributed or row.received
+    ]
+    return ReciprocityChart(totals.unit, rows, bool(totals.contributed), bool(totals.received))

@@ -10,25 +10,8 @@ import functools
 import zoneinfo
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
-from typing import Any
 
-SPECIAL_LABELS = {
-    "mou": "MOU",
-    "jv_agreement": "JV agreement",
-    "jv_board": "JV board",
-    "sow": "SOW",
-    "nda": "NDA",
-    "ip": "IP",
-    "ad_hoc": "Ad hoc",
-    "in": "Contributed",
-    "value": "Value received",
-}
-
-
-def label(value: Any) -> str:
-    """An enum value as words: ``joint_venture`` → ``Joint venture``."""
-    text = str(getattr(value, "value", value))
-    return SPECIAL_LABELS.get(text, text.replace("_", " ").capitalize())
+from coauthor.domain.labels import label
 
 
 def event_label(kind: str) -> str:

@@ -4,7 +4,7 @@ Each feature keeps its input models beside its services (for example
 ``services/mechanics/inputs.py``). The web forms, the REST API, the CLI and
 the archive all validate through those models, so a rule is written once.
 ``parse`` turns pydantic's errors into the domain's ``ValidationFailed`` with
-the path of each bad field.
+the path of each bad field and a message in plain words (input_messages.py).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from coauthor.domain.errors import FieldError, ValidationFailed
 from coauthor.ids import ID_PATTERN
+from coauthor.services.input_messages import plain_message
 
 M = TypeVar("M", bound=BaseModel)
 Path = tuple[str | int, ...]
@@ -60,11 +61,27 @@ def _public_id(value: str) -> str:
     return value
 
 
+EARLIEST_DATE = date(1950, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+"""Dates of the mechanics (agreements, obligations, meetings, contributions) fall in these years."""
+
+
+def _plausible(value: date) -> date:
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValueError(f"enter a date between {EARLIEST_DATE.year} and {LATEST_DATE.year}")
+    return value
+
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, Field(max_length=10_000)]
 Ref = Annotated[str, Field(min_length=1, max_length=40)]
 Email = Annotated[EmailStr, AfterValidator(lambda value: value.lower()), Field(max_length=254)]
 AwareDateTime = Annotated[datetime, AfterValidator(_aware)]
+Day = Annotated[date, AfterValidator(_plausible)]
+"""A date that could be real: between EARLIEST_DATE and LATEST_DATE."""
+Moment = Annotated[datetime, AfterValidator(_aware), AfterValidator(_plausible)]
+"""A time zone-aware moment on a plausible day (a meeting's start)."""
 PublicId = Annotated[str, AfterValidator(_public_id)]
 """An id the application could have made (``coauthor.ids``): what an archive may bring in."""
 MAX_AMOUNT = Decimal("1e12")
@@ -183,7 +200,7 @@ def field_errors(
     errors: list[FieldError] = []
     for error in raw:
         loc = tuple(part for part in error["loc"] if part not in skip)
-        message = str(error["msg"]).removeprefix("Value error, ")
+        message = plain_message(error)
         for part in message.split("; "):
             path, text = _loc_from_message(loc, part)
             errors.append(FieldError(path, text))

@@ -33,10 +33,12 @@ def create_app(
     )
     app.state.runtime = runtime
     from coauthor.web.admission import AdmissionControl
+    from coauthor.web.anchors import AnchorRedirects
     from coauthor.web.errors import install_error_handlers
     from coauthor.web.headers import SecurityHeaders
 
     install_error_handlers(app)
+    app.add_middleware(AnchorRedirects)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AdmissionControl)
     _mount_static(app, runtime)

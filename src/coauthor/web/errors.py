@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -76,6 +76,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         )
     if is_api(request):
         response = problem(exc.status_code, str(exc.detail), str(exc.detail))
+    elif exc.status_code == 405 and request.method == "GET":
+        from coauthor.web.pages.errors import form_page_of
+
+        return RedirectResponse(form_page_of(request), status_code=303)
     else:
         from coauthor.web.pages.errors import http_error_page
 

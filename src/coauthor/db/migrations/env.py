@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from coauthor.db.engine import make_engine
-from coauthor.db.tables import metadata
+from coauthor.db.tables import described_here, metadata
 
 config = context.config
 
@@ -27,6 +27,7 @@ def _run(connection: object) -> None:
         target_metadata=metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=described_here,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -67,7 +67,13 @@ class PersonRecord(Input):
 
 
 class PartnerRecord(PartnerInput, Record):
-    """A partner; ``organization_name`` names an entry of ``organizations``."""
+    """A partner; ``organization_name`` names an entry of ``organizations``.
+
+    ``colour`` is its colour in charts; archives written before colours were
+    kept leave it out, and the partners then get theirs in archive order.
+    """
+
+    colour: int | None = Field(default=None, ge=0, lt=m.PARTNER_COLOURS)
 
 
 class MemberRecord(MemberUpdate, Record):

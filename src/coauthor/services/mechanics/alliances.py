@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
+from coauthor.domain import model as m
 from coauthor.domain.commitments import DeclarationPosition
 from coauthor.domain.errors import Conflict, NotFound, ValidationFailed
+from coauthor.domain.labels import in_words
 from coauthor.domain.model import (
     Alliance,
     Attendance,
@@ -18,6 +22,8 @@ from coauthor.domain.model import (
     PartnerNote,
     Person,
     Role,
+    first_free_colour,
+    organization_key,
 )
 from coauthor.ids import new_id
 from coauthor.services import eventlog
@@ -77,12 +83,24 @@ def alliances_of(uow: UnitOfWork, actor: Person | None) -> list[Alliance]:
     return uow.find(Alliance, Alliance.id.in_(ids), order_by=Alliance.name) if ids else []
 
 
+def organization_named(uow: UnitOfWork, name: str) -> Organization | None:
+    """The organization of that name, whatever its capitals and spacing."""
+    return uow.find_one(Organization, name=name) or uow.find_one(
+        Organization, name_key=organization_key(name)
+    )
+
+
 def find_or_create_organization(uow: UnitOfWork, actor: Person | None, name: str) -> Organization:
-    existing = uow.find_one(Organization, name=name)
+    """The organization called ``name`` (compared without case), created if there is none."""
+    existing = organization_named(uow, name)
     if existing:
         return existing
     organization = Organization(
-        id=new_id("or"), name=name, description="", created_at=uow.clock.now()
+        id=new_id("or"),
+        name=name,
+        description="",
+        created_at=uow.clock.now(),
+        name_key=organization_key(name),
     )
     uow.add(organization)
     eventlog.append(
@@ -152,12 +170,14 @@ def _add_partner(
     organization = find_or_create_organization(uow, actor, data.organization_name)
     if uow.find_one(Partner, alliance_id=alliance.id, organization_id=organization.id):
         raise Conflict(f"{organization.name} is already a partner", ("organization_name",))
+    taken = [p.colour for p in uow.find(Partner, alliance_id=alliance.id)]
     partner = Partner(
         alliance_id=alliance.id,
         id=new_id("pa"),
         organization_id=organization.id,
         joined_on=data.joined_on,
         description=data.description,
+        colour=first_free_colour(taken),
     )
     uow.add(partner)
     uow.flush()
@@ -178,13 +198,13 @@ def do_update_partner(
     uow: UnitOfWork, actor: Person | None, alliance_id: str, partner_id: str, data: PartnerInput
 ) -> Partner:
     open_for_edit(uow, actor, alliance_id)
-    partner = uow.get(Partner, alliance_id=alliance_id, id=partner_id)
-    if partner is None:
-        raise NotFound("no such partner")
+    partner = _partner(uow, alliance_id, partner_id)
     organization = find_or_create_organization(uow, actor, data.organization_name)
     clash = uow.find_one(Partner, alliance_id=alliance_id, organization_id=organization.id)
     if clash and clash.id != partner.id:
         raise Conflict(f"{organization.name} is already a partner", ("organization_name",))
+    if organization.id == partner.organization_id and organization.name != data.organization_name:
+        _respell(uow, actor, organization, data.organization_name)
     partner.organization_id = organization.id
     partner.joined_on = data.joined_on
     partner.description = data.description
@@ -195,6 +215,82 @@ def do_update_partner(
         "partner.updated",
         data.model_dump(mode="json") | {"id": partner.id},
     )
+    return partner
+
+
+def _partner(uow: UnitOfWork, alliance_id: str, partner_id: str) -> Partner:
+    partner = uow.get(Partner, alliance_id=alliance_id, id=partner_id)
+    if partner is None:
+        raise NotFound("no such partner")
+    return partner
+
+
+def _respell(uow: UnitOfWork, actor: Person | None, organization: Organization, name: str) -> None:
+    """Correct the capitals or spacing of a name, unless other alliances know it as it is."""
+    partners = uow.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Partner)
+        .where(Partner.organization_id == organization.id)
+    )
+    if partners and partners > 1:
+        raise ValidationFailed.one(
+            "organization_name",
+            f"{organization.name} is a partner in other alliances too, so its spelling "
+            "is kept as it is",
+        )
+    organization.name = name
+    eventlog.append(
+        uow,
+        eventlog.SITE_CHAIN,
+        actor,
+        "organization.renamed",
+        {"id": organization.id, "name": name},
+    )
+
+
+PARTNER_BLOCKERS: tuple[tuple[type, tuple[str, ...], str, str], ...] = (
+    (Member, ("partner_id",), "member", "members"),
+    (m.Obligation, ("debtor_partner_id", "creditor_partner_id"), "obligation", "obligations"),
+    (m.RiskShare, ("partner_id",), "share of a risk", "shares of risks"),
+    (m.Contribution, ("partner_id",), "contribution", "contributions"),
+    (PartnerNote, ("partner_id",), "private note", "private notes"),
+    (m.Participant, ("partner_id",), "deliberation participant", "deliberation participants"),
+)
+"""(entity, fields that name the partner, one, many): what keeps a partner from being removed.
+A feature whose rows name a partner adds its own line here."""
+
+
+def partner_blockers(uow: UnitOfWork, alliance_id: str, partner_id: str) -> list[str]:
+    """What still names the partner, in words: ["4 members", "1 contribution"]."""
+    found = []
+    for entity, fields, one, many in PARTNER_BLOCKERS:
+        naming = sa.or_(*(getattr(entity, name) == partner_id for name in fields))
+        count = uow.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(entity)
+            .where(entity.alliance_id == alliance_id, naming)
+        )
+        if count:
+            found.append(f"{count} {one if count == 1 else many}")
+    return found
+
+
+def do_remove_partner(
+    uow: UnitOfWork, actor: Person | None, alliance_id: str, partner_id: str
+) -> Partner:
+    """Remove a partner added by mistake; refused while anything still names it."""
+    open_for_edit(uow, actor, alliance_id)
+    partner = _partner(uow, alliance_id, partner_id)
+    organization = uow.get(Organization, id=partner.organization_id)
+    name = organization.name if organization else "this partner"
+    blockers = partner_blockers(uow, alliance_id, partner_id)
+    if blockers:
+        raise Conflict(
+            f"{name} cannot be removed while it has {in_words(blockers, 'and')}; "
+            "move or remove those first"
+        )
+    uow.delete(partner)
+    eventlog.append(uow, alliance_id, actor, "partner.removed", {"id": partner_id, "name": name})
     return partner
 
 

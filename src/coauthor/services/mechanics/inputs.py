@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from coauthor.domain import model as m
 from coauthor.domain.invariants import risk_share_errors
-from coauthor.services.inputs import AwareDateTime, Email, Input, Money, Name, Percent, Ref, Text
+from coauthor.services.inputs import Day, Email, Input, Moment, Money, Name, Percent, Ref, Text
+
+
+def _single_spaced(value: str) -> str:
+    return re.sub(r"\s+", " ", value)
+
+
+Unit = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=20),
+    AfterValidator(_single_spaced),
+]
+"""A contribution's unit (EUR, hours, …); one unit whatever its capitals (services match them)."""
 
 
 class OrganizationInput(Input):
@@ -31,8 +43,8 @@ class AllianceCreate(AllianceInput):
 
 
 class PartnerInput(Input):
-    organization_name: Name
-    joined_on: date | None = None
+    organization_name: Annotated[Name, AfterValidator(_single_spaced)]
+    joined_on: Day | None = None
     description: Text = ""
 
 
@@ -57,15 +69,17 @@ class PartnerNoteInput(Input):
 class AgreementInput(Input):
     title: Name
     kind: m.AgreementKind
-    signed_on: date | None = None
-    effective_on: date | None = None
-    expires_on: date | None = None
+    signed_on: Day | None = None
+    effective_on: Day | None = None
+    expires_on: Day | None = None
     summary: Text = ""
 
     @model_validator(mode="after")
     def _expires_after_start(self) -> AgreementInput:
+        if self.expires_on and self.signed_on and self.expires_on < self.signed_on:
+            raise ValueError("expires_on: an agreement cannot expire before it is signed")
         if self.expires_on and self.effective_on and self.expires_on < self.effective_on:
-            raise ValueError("expires_on: must not be before effective_on")
+            raise ValueError("expires_on: an agreement cannot expire before it takes effect")
         return self
 
 
@@ -75,18 +89,20 @@ class ObligationInput(Input):
     debtor_partner_id: Ref
     creditor_partner_id: Ref
     recurrence: m.Recurrence = m.Recurrence.ONCE
-    first_due_on: date
-    last_due_on: date | None = None
+    first_due_on: Day
+    last_due_on: Day | None = None
     description: Text = ""
 
     @model_validator(mode="after")
     def _consistent(self) -> ObligationInput:
         if self.debtor_partner_id == self.creditor_partner_id:
-            raise ValueError("creditor_partner_id: a partner cannot owe itself")
+            raise ValueError("creditor_partner_id: a partner cannot owe itself, so choose another")
         if self.last_due_on and self.last_due_on < self.first_due_on:
-            raise ValueError("last_due_on: must not be before first_due_on")
+            raise ValueError("last_due_on: the last due date cannot come before the first")
         if self.recurrence == m.Recurrence.ONCE and self.last_due_on:
-            raise ValueError("last_due_on: a one-off obligation has only first_due_on")
+            raise ValueError(
+                "last_due_on: a one-off obligation falls due only once, so leave this empty"
+            )
         return self
 
 
@@ -107,7 +123,8 @@ class DecisionRightInput(Input):
     body_id: Ref
     decision_kind: Name
     rule: m.DecisionRule
-    quorum_percent: int = Field(default=50, ge=1, le=100)
+    quorum_percent: int = Field(ge=1, le=100)
+    """Required: a body's quorum is a decision of its own, never a silent default."""
     description: Text = ""
 
 
@@ -118,7 +135,7 @@ class AttendeeInput(Input):
 class MeetingInput(Input):
     body_id: Ref
     title: Name
-    starts_at: AwareDateTime
+    starts_at: Moment
     agenda: Text = ""
     notes: Text = ""
     attendees: list[AttendeeInput] = Field(default_factory=list, max_length=500)
@@ -154,5 +171,5 @@ class ContributionInput(Input):
     direction: Literal["in", "value"] = "in"
     description: Name
     amount: Money
-    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-    on: date
+    unit: Unit
+    on: Day

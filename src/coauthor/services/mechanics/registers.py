@@ -9,7 +9,9 @@ shares, a body's seats, a meeting's attendees) are replaced as a whole.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +39,16 @@ class Children:
     refs: dict[str, type] = field(default_factory=dict)
 
 
+Check = Callable[[UnitOfWork, str, BaseModel, str | None], list[FieldError]]
+"""A rule that needs the alliance's other items: (uow, alliance id, input, item id or None)."""
+Prepare = Callable[[UnitOfWork, str, BaseModel], BaseModel]
+"""Settles an input against what the alliance holds already (a unit's usual spelling)."""
+
+
+def _as_given(uow: UnitOfWork, alliance_id: str, data: BaseModel) -> BaseModel:
+    return data
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -48,6 +60,85 @@ class Kind:
     blockers: tuple[tuple[type, str, str], ...] = ()
     """(entity, foreign key field, reason): rows that forbid deleting an item."""
     order_by: str = "title"
+    checks: tuple[Check, ...] = ()
+    prepare: Prepare = _as_given
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%b %Y}"
+
+
+def _term(agreement: m.Agreement) -> tuple[date | None, date | None]:
+    """When an agreement is in force: from it takes effect (or is signed) until it expires."""
+    return agreement.effective_on or agreement.signed_on, agreement.expires_on
+
+
+def _outside(term: tuple[date | None, date | None], day: date) -> str:
+    """Why ``day`` falls outside ``term``, or "" when it falls inside."""
+    start, end = term
+    if start and day < start:
+        return f"falls before the agreement is in force (from {_day(start)})"
+    if end and day > end:
+        return f"falls after the agreement expires (on {_day(end)})"
+    return ""
+
+
+def obligation_within_term(
+    uow: UnitOfWork, alliance_id: str, data: BaseModel, item_id: str | None
+) -> list[FieldError]:
+    """An obligation falls due while its agreement is in force."""
+    agreement = uow.get(m.Agreement, alliance_id=alliance_id, id=data.agreement_id)
+    if agreement is None:
+        return []
+    term = _term(agreement)
+    errors = []
+    for name in ("first_due_on", "last_due_on"):
+        day = getattr(data, name)
+        reason = _outside(term, day) if day else ""
+        if reason:
+            errors.append(FieldError((name,), f"this date {reason}"))
+    return errors
+
+
+def agreement_keeps_its_obligations(
+    uow: UnitOfWork, alliance_id: str, data: BaseModel, item_id: str | None
+) -> list[FieldError]:
+    """Changing an agreement's dates may not leave one of its obligations outside its term."""
+    if item_id is None:
+        return []
+    start, end = data.effective_on or data.signed_on, data.expires_on
+    errors = []
+    for obligation in uow.find(m.Obligation, alliance_id=alliance_id, agreement_id=item_id):
+        last = obligation.last_due_on or obligation.first_due_on
+        if start and obligation.first_due_on < start:
+            field_name = "effective_on" if data.effective_on else "signed_on"
+            when = f"on {_day(obligation.first_due_on)}"
+        elif end and last > end:
+            field_name, when = "expires_on", f"until {_day(last)}"
+        else:
+            continue
+        errors.append(
+            FieldError(
+                (field_name,),
+                f"the obligation “{obligation.title}” falls due {when}, outside the new term; "
+                "change its dates first",
+            )
+        )
+    return errors
+
+
+def usual_unit(uow: UnitOfWork, alliance_id: str, data: BaseModel) -> BaseModel:
+    """A unit the alliance already uses, whatever its capitals, keeps its first spelling."""
+    wanted = data.unit.casefold()
+    for unit in uow.session.scalars(
+        sa.select(m.Contribution.unit)
+        .where(m.Contribution.alliance_id == alliance_id)
+        .distinct()
+        .order_by(m.Contribution.unit)
+    ):
+        if unit.casefold() == wanted:
+            return data.model_copy(update={"unit": unit})
+    return data
 
 
 KINDS: dict[str, Kind] = {
@@ -59,6 +150,7 @@ KINDS: dict[str, Kind] = {
             mechanics_inputs.AgreementInput,
             "ag",
             blockers=((m.Obligation, "agreement_id", "it still has obligations"),),
+            checks=(agreement_keeps_its_obligations,),
         ),
         Kind(
             "obligation",
@@ -70,6 +162,7 @@ KINDS: dict[str, Kind] = {
                 "debtor_partner_id": m.Partner,
                 "creditor_partner_id": m.Partner,
             },
+            checks=(obligation_within_term,),
             blockers=((Commitment, "obligation_id", "it has commitments in the ledger"),),
         ),
         Kind(
@@ -146,6 +239,7 @@ KINDS: dict[str, Kind] = {
             "co",
             order_by="on",
             refs={"partner_id": m.Partner},
+            prepare=usual_unit,
         ),
     )
 }
@@ -202,12 +296,17 @@ def replace_children(
             )
 
 
-def _validated(uow: UnitOfWork, alliance_id: str, kind: Kind, payload: Any) -> BaseModel:
+def _validated(
+    uow: UnitOfWork, alliance_id: str, kind: Kind, payload: Any, item_id: str | None = None
+) -> BaseModel:
+    """The input parsed, its references found, and the kind's rules about other items kept."""
     data = inputs.parse(kind.input, payload)
     errors = reference_errors(uow, alliance_id, kind, data)
+    if not errors:
+        errors = [e for check in kind.checks for e in check(uow, alliance_id, data, item_id)]
     if errors:
         raise ValidationFailed(errors)
-    return data
+    return kind.prepare(uow, alliance_id, data)
 
 
 def do_create_item(
@@ -251,7 +350,7 @@ def do_update_item(
     kind = kind_named(kind_name)
     open_for_edit(uow, actor, alliance_id)
     item = get_item(uow, alliance_id, kind_name, item_id)
-    data = _validated(uow, alliance_id, kind, payload)
+    data = _validated(uow, alliance_id, kind, payload, item_id)
     for name, value in _scalar_fields(kind, data).items():
         setattr(item, name, value)
     replace_children(uow, alliance_id, kind, item.id, data)

@@ -2,9 +2,9 @@
 
 Every function that reads an alliance takes ``(uow, actor, alliance_id, ...)``
 and first checks, through ``open_alliance``, that the actor may see it. Nothing
-here writes. Partners are listed by organization name; a partner's position in
-that order (``index``) picks its colour in charts, so it stays the same across
-pages.
+here writes. Partners are listed by organization name; each carries its own
+colour (``series``, chosen when it joined and stored), so a partner keeps its
+colour on every page and when partners are added or removed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import calendar
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -26,10 +26,7 @@ from coauthor.domain.invariants import risk_score
 from coauthor.services.mechanics.alliances import open_alliance, partner_notes
 from coauthor.services.paging import Page, PageRequest, keyset
 
-DUE_SOON_DAYS = 30
 MEETINGS_PER_PAGE = 10
-NEXT_MEETINGS = 5
-RECENT_EVENTS = 12
 RECURRENCE_MONTHS = {
     m.Recurrence.ONCE: 0,
     m.Recurrence.MONTHLY: 1,
@@ -48,7 +45,13 @@ class Choice:
 class PartnerRef:
     id: str
     name: str
-    index: int
+    series: int
+    """The partner's own colour in charts (CSS ``series-N``)."""
+
+    @property
+    def index(self) -> int:
+        """The colour under its former name, for templates that still write ``index % 8``."""
+        return self.series
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ class Governance:
 class ShareView:
     partner_id: str
     name: str
-    index: int
+    series: int
     percent: Decimal
 
 
@@ -164,36 +167,52 @@ class PartnerTotals:
 
 @dataclass(frozen=True)
 class UnitTotals:
+    """What each partner put in and got out in one unit (EUR, hours, …), and all together."""
+
     unit: str
     rows: list[PartnerTotals]
+
+    @property
+    def contributed(self) -> Decimal:
+        return sum((row.contributed for row in self.rows), Decimal(0))
+
+    @property
+    def received(self) -> Decimal:
+        return sum((row.received for row in self.rows), Decimal(0))
+
+    @property
+    def shared(self) -> bool:
+        """Whether two or more partners have amounts in it: only then a chart compares them."""
+        return sum(1 for row in self.rows if row.contributed or row.received) >= 2
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: Decimal
+    unit: str
+
+
+@dataclass(frozen=True)
+class Balance:
+    """A partner's contributions and value received, each as one amount per unit."""
+
+    partner: PartnerRef | None
+    """None for all partners together."""
+    put_in: list[Amount]
+    got_out: list[Amount]
 
 
 @dataclass(frozen=True)
 class Contributions:
     items: list[ContributionView]
     units: list[UnitTotals]
+    """Every unit, most used first; units that differ only in capitals are one."""
+    balances: list[Balance]
+    """Per partner, then all partners together (the common total)."""
 
-
-@dataclass(frozen=True)
-class DueObligation:
-    view: ObligationView
-    due_on: date
-
-
-@dataclass(frozen=True)
-class Activity:
-    kind: str
-    at: datetime
-    actor: str
-
-
-@dataclass(frozen=True)
-class Overview:
-    partners: list[PartnerRef]
-    counts: dict[str, int]
-    next_meetings: list[MeetingView]
-    due_soon: list[DueObligation]
-    activity: list[Activity]
+    @property
+    def compared(self) -> list[UnitTotals]:
+        return [unit for unit in self.units if unit.shared]
 
 
 @dataclass(frozen=True)
@@ -226,18 +245,16 @@ def _named_partners(uow: UnitOfWork, alliance_id: str) -> list[tuple[m.Partner, 
         else {}
     )
     named = sorted(partners, key=lambda p: (orgs.get(p.organization_id, "").lower(), p.id))
-    return [
-        (p, PartnerRef(p.id, orgs.get(p.organization_id, "?"), index))
-        for index, p in enumerate(named)
-    ]
+    return [(p, PartnerRef(p.id, orgs.get(p.organization_id, "?"), p.colour)) for p in named]
 
 
-def _partner_refs(uow: UnitOfWork, alliance_id: str) -> list[PartnerRef]:
+def partner_refs(uow: UnitOfWork, alliance_id: str) -> list[PartnerRef]:
+    """The alliance's partners by name, each with its colour (no permission check: callers')."""
     return [ref for _, ref in _named_partners(uow, alliance_id)]
 
 
 def _refs_by_id(uow: UnitOfWork, alliance_id: str) -> dict[str, PartnerRef]:
-    return {ref.id: ref for ref in _partner_refs(uow, alliance_id)}
+    return {ref.id: ref for ref in partner_refs(uow, alliance_id)}
 
 
 def _member_views(uow: UnitOfWork, alliance_id: str) -> list[MemberView]:
@@ -266,13 +283,6 @@ def _member_labels(
         view.id: (view.name, partners[view.partner_id].name)
         for view in _member_views(uow, alliance_id)
     }
-
-
-def _count(uow: UnitOfWork, entity: type, alliance_id: str) -> int:
-    statement = (
-        sa.select(sa.func.count()).select_from(entity).where(entity.alliance_id == alliance_id)
-    )
-    return uow.session.scalar(statement) or 0
 
 
 def portfolio(uow: UnitOfWork, actor: m.Person | None) -> list[PortfolioRow]:
@@ -318,7 +328,7 @@ def partner_directory(
 
 def choices(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> Choices:
     open_alliance(uow, actor, alliance_id)
-    refs = _partner_refs(uow, alliance_id)
+    refs = partner_refs(uow, alliance_id)
     labels = _member_labels(uow, alliance_id, {ref.id: ref for ref in refs})
     return Choices(
         partners=[Choice(ref.id, ref.name) for ref in refs],
@@ -364,7 +374,7 @@ def next_due(obligation: m.Obligation, today: date) -> date | None:
     return due
 
 
-def _obligation_views(
+def obligation_views(
     uow: UnitOfWork, alliance_id: str, today: date, partners: Mapping[str, PartnerRef]
 ) -> list[ObligationView]:
     obligations = uow.find(
@@ -386,7 +396,7 @@ def _obligation_views(
 def agreements(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> list[AgreementView]:
     """Agreements by title, each with its obligations by first due date."""
     open_alliance(uow, actor, alliance_id)
-    obligations = _obligation_views(
+    obligations = obligation_views(
         uow, alliance_id, uow.clock.now().date(), _refs_by_id(uow, alliance_id)
     )
     by_agreement: dict[str, list[ObligationView]] = defaultdict(list)
@@ -503,7 +513,7 @@ def governance(
 def shares_for(refs: Iterable[PartnerRef], percents: Mapping[str, Decimal]) -> list[ShareView]:
     """Shares in partner order, leaving out partners who bear none."""
     return [
-        ShareView(ref.id, ref.name, ref.index, percents[ref.id])
+        ShareView(ref.id, ref.name, ref.series, percents[ref.id])
         for ref in refs
         if percents.get(ref.id)
     ]
@@ -512,7 +522,7 @@ def shares_for(refs: Iterable[PartnerRef], percents: Mapping[str, Decimal]) -> l
 def risk_register(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> list[RiskView]:
     """Risks, highest likelihood × impact first, with each partner's share."""
     open_alliance(uow, actor, alliance_id)
-    refs = _partner_refs(uow, alliance_id)
+    refs = partner_refs(uow, alliance_id)
     percents: dict[str, dict[str, Decimal]] = defaultdict(dict)
     for share in uow.find(m.RiskShare, alliance_id=alliance_id):
         percents[share.risk_id][share.partner_id] = Decimal(share.percent)
@@ -530,78 +540,68 @@ def share_preview(
 ) -> list[ShareView]:
     """Shares as a risk form would record them, for drawing before saving."""
     open_alliance(uow, actor, alliance_id)
-    return shares_for(_partner_refs(uow, alliance_id), percents)
+    return shares_for(partner_refs(uow, alliance_id), percents)
+
+
+def _unit_spellings(rows: Iterable[m.Contribution]) -> dict[str, str]:
+    """Each unit (compared without capitals) → its most used spelling."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        counts[row.unit.casefold()][row.unit] += 1
+    return {
+        key: max(sorted(used), key=lambda spelling: used[spelling]) for key, used in counts.items()
+    }
+
+
+def _balance(partner: PartnerRef | None, units: list[UnitTotals]) -> Balance:
+    def amounts(direction: str) -> list[Amount]:
+        found = []
+        for unit in units:
+            rows = [row for row in unit.rows if partner is None or row.partner.id == partner.id]
+            total = sum((getattr(row, direction) for row in rows), Decimal(0))
+            if total:
+                found.append(Amount(total, unit.unit))
+        return found
+
+    return Balance(partner, amounts("contributed"), amounts("received"))
 
 
 def contributions(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> Contributions:
-    """Every contribution, newest first, and per unit what each partner put in and got out."""
+    """Every contribution, newest first; per unit and per partner what was put in and got out.
+
+    Units that differ only in capitals ("eur", "EUR") are one unit, named by
+    their most used spelling; units are listed by how many contributions use
+    them, so money and hours come before one-off units.
+    """
     open_alliance(uow, actor, alliance_id)
-    refs = _partner_refs(uow, alliance_id)
+    refs = partner_refs(uow, alliance_id)
     by_id = {ref.id: ref for ref in refs}
     rows = uow.find(m.Contribution, order_by=m.Contribution.on, alliance_id=alliance_id)
+    spelling = _unit_spellings(rows)
     totals: dict[str, dict[tuple[str, str], Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    used: dict[str, int] = defaultdict(int)
     for row in rows:
-        totals[row.unit][(row.partner_id, row.direction)] += Decimal(row.amount)
+        unit = spelling[row.unit.casefold()]
+        totals[unit][(row.partner_id, row.direction)] += Decimal(row.amount)
+        used[unit] += 1
     units = [
         UnitTotals(
             unit,
             [PartnerTotals(ref, sums[(ref.id, "in")], sums[(ref.id, "value")]) for ref in refs],
         )
-        for unit, sums in sorted(totals.items())
+        for unit, sums in sorted(totals.items(), key=lambda item: (-used[item[0]], item[0].lower()))
     ]
+    balances = [_balance(ref, units) for ref in refs] + [_balance(None, units)]
     items = [ContributionView(row, by_id[row.partner_id]) for row in reversed(rows)]
-    return Contributions(items, units)
+    return Contributions(items, units, balances)
 
 
-def _recent_activity(uow: UnitOfWork, alliance_id: str, limit: int) -> list[Activity]:
-    """Kinds, times and actors of the latest events; payloads stay out (notes are private)."""
-    statement = (
-        sa.select(m.Event)
-        .where(m.Event.chain_id == alliance_id)
-        .order_by(m.Event.seq.desc())
-        .limit(limit)
-    )
-    events = list(uow.session.scalars(statement))
-    people = _people(uow, (e.actor_id for e in events if e.actor_id))
-    return [
-        Activity(e.kind, e.at, people[e.actor_id].name if e.actor_id in people else "system")
-        for e in events
-    ]
-
-
-def overview(uow: UnitOfWork, actor: m.Person | None, alliance_id: str) -> Overview:
-    """The alliance at a glance, as of the runtime clock."""
-    open_alliance(uow, actor, alliance_id)
-    now = uow.clock.now()
-    today = now.date()
-    horizon = today + timedelta(days=DUE_SOON_DAYS)
-    refs = _partner_refs(uow, alliance_id)
-    by_id = {ref.id: ref for ref in refs}
-    due = [
-        DueObligation(view, view.next_due)
-        for view in _obligation_views(uow, alliance_id, today, by_id)
-        if view.next_due is not None and view.next_due <= horizon
-    ]
-    counted = {
-        "agreements": m.Agreement,
-        "obligations": m.Obligation,
-        "governance bodies": m.GovernanceBody,
-        "meetings": m.Meeting,
-        "risks": m.Risk,
-        "contributions": m.Contribution,
-    }
-    return Overview(
-        partners=refs,
-        counts={label: _count(uow, entity, alliance_id) for label, entity in counted.items()},
-        next_meetings=_meeting_views(
-            uow,
-            alliance_id,
-            _member_labels(uow, alliance_id, by_id),
-            _meetings(uow, alliance_id, None, PageRequest(NEXT_MEETINGS), upcoming=True).items,
-        ),
-        due_soon=sorted(due, key=lambda item: item.due_on),
-        activity=_recent_activity(uow, alliance_id, RECENT_EVENTS),
-    )
+def upcoming_meetings(
+    uow: UnitOfWork, alliance_id: str, request: PageRequest, partners: Mapping[str, PartnerRef]
+) -> list[MeetingView]:
+    """The next meetings of every body, soonest first."""
+    page = _meetings(uow, alliance_id, None, request, upcoming=True)
+    return _meeting_views(uow, alliance_id, _member_labels(uow, alliance_id, partners), page.items)
 
 
 def notes_of_partner(

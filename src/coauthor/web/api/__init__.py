@@ -18,6 +18,7 @@ from coauthor.web.api import (
     ledger,
     mechanics,
     pulse,
+    search,
 )
 from coauthor.web.api.deps import signed_in
 from coauthor.web.api.schemas import PROBLEM_RESPONSES
@@ -30,6 +31,7 @@ router.include_router(deliberation.router)
 router.include_router(pulse.router)
 router.include_router(ledger.router)
 router.include_router(emergence.router)
+router.include_router(search.router)
 
 public_router = APIRouter(responses=PROBLEM_RESPONSES)
 """Routes that need no sign-in: a pulse link is its own credential."""

@@ -6,9 +6,11 @@ when their session has expired (401).
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request, Response
+from starlette.routing import Match
 
 from coauthor.domain.errors import CoauthorError, NotAuthenticated
 from coauthor.web.auth import session_expired
@@ -43,6 +45,37 @@ def return_path(request: Request) -> str:
     if referer.netloc != request.url.netloc:
         return "/"
     return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
+
+
+ID_SEGMENT = re.compile(r"^[a-z]{2}_[A-Za-z0-9_-]+$")
+FORM_PAGES = {"members": "partners"}
+"""Where a form posted to ``…/<key>`` lives when the path itself shows nothing."""
+
+
+def _shows_page(request: Request, path: str) -> bool:
+    scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
+    return any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes)
+
+
+def form_page_of(request: Request) -> str:
+    """The page a form posted to this path lives on: for a GET that only a post may use.
+
+    After a form error the address bar shows the post's address (``…/members``);
+    reloading it asks for that address, which only takes a post. Send the
+    person back to the page that has the form, at the item the address names:
+    ``/a/al_1/members/me_2`` → ``/a/al_1/partners#me_2``.
+    """
+    asked = request.url.path.rstrip("/")
+    segments = [FORM_PAGES.get(part, part) for part in asked.split("/")]
+    anchor = ""
+    while len(segments) > 1:
+        candidate = "/".join(segments)
+        if candidate != asked and _shows_page(request, candidate):
+            return candidate + (f"#{anchor}" if anchor else "")
+        last = segments.pop()
+        if not anchor and ID_SEGMENT.match(last) and len(segments) > 2:
+            anchor = last
+    return "/"
 
 
 def sign_in_required(request: Request) -> Response:

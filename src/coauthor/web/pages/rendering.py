@@ -27,6 +27,8 @@ from coauthor.reports.formatting import (
     sentence,
 )
 from coauthor.web.auth import csrf_token, read_session, write_session
+from coauthor.web.pages.links import item_url
+from coauthor.web.pages.notices import clear_notice, pending_notice
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -75,6 +77,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(ledger_formatting.FILTERS)
     env.globals["csrf_token"] = csrf_token
+    env.globals["item_url"] = item_url
     return env
 
 
@@ -84,14 +87,18 @@ templates = Jinja2Templates(env=_environment())
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
-    """Render a template; an anonymous visitor gets a session cookie for their CSRF token."""
+    """Render a template; an anonymous visitor gets a session cookie for their CSRF token.
+
+    A full page also shows (once) the notice a form left before redirecting here.
+    """
     viewer = getattr(request.state, "viewer", None)
-    values = {"actor": viewer, **(context or {})}
+    values = {"actor": viewer, "notice_left": pending_notice(request), **(context or {})}
     zone = _viewer_zone.set(getattr(viewer, "time_zone", "UTC"))
     try:
         response = templates.TemplateResponse(request, name, values, status_code=status)
     finally:
         _viewer_zone.reset(zone)
+    clear_notice(request, response)
     session = read_session(request)
     if session.person_id is None:
         write_session(request, response, session)

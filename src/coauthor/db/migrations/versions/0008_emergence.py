@@ -1,7 +1,7 @@
 """emergence: plot twists, tensions with partners and steps, experiments, learnings, links
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-29 18:35:01.005659
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import coauthor.db.types
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -101,6 +101,13 @@ def update_partner(
     return reads.partner(uow, person, alliance_id, partner.id)
 
 
+@router.delete(PARTNER, status_code=status.HTTP_204_NO_CONTENT, tags=["partners"])
+def remove_partner(alliance_id: str, partner_id: str, uow: UowDep, person: PersonDep) -> None:
+    """Remove a partner entered by mistake: 409, naming what still refers to it, while
+    it has members, obligations, risk shares, contributions, notes or participants."""
+    uow.write(alliances.do_remove_partner, person, alliance_id, partner_id)
+
+
 @router.get(MEMBERS, response_model=Paged[Member], tags=["members"])
 def list_members(
     alliance_id: str, request: Request, uow: UowDep, person: PersonDep, page: PageDep

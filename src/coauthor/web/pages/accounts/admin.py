@@ -20,14 +20,22 @@ def people(request: Request, actor: SignedIn, uow: UowDep) -> Response:
 
 
 @router.post(PEOPLE_PATH + "/{person_id}/deactivate")
-def deactivate(person_id: str, actor: PostingPerson, uow: UowDep) -> Response:
+def deactivate(request: Request, person_id: str, actor: PostingPerson, uow: UowDep) -> Response:
     return write_and_go(
-        uow, lambda: admin.do_deactivate(uow, actor, person_id), f"{PEOPLE_PATH}#{person_id}"
+        request,
+        uow,
+        lambda: admin.do_deactivate(uow, actor, person_id),
+        f"{PEOPLE_PATH}#{person_id}",
+        "Deactivated the account.",
     )
 
 
 @router.post(PEOPLE_PATH + "/{person_id}/reactivate")
-def reactivate(person_id: str, actor: PostingPerson, uow: UowDep) -> Response:
+def reactivate(request: Request, person_id: str, actor: PostingPerson, uow: UowDep) -> Response:
     return write_and_go(
-        uow, lambda: admin.do_reactivate(uow, actor, person_id), f"{PEOPLE_PATH}#{person_id}"
+        request,
+        uow,
+        lambda: admin.do_reactivate(uow, actor, person_id),
+        f"{PEOPLE_PATH}#{person_id}",
+        "Reactivated the account.",
     )

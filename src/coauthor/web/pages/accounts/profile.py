@@ -105,9 +105,13 @@ def change_password(request: Request, actor: SignedIn, values: Posted, uow: UowD
 
 
 @router.post(ACCOUNT_PATH + "/sessions/{session_id}/end")
-def end_session(session_id: str, actor: PostingPerson, uow: UowDep) -> Response:
+def end_session(request: Request, session_id: str, actor: PostingPerson, uow: UowDep) -> Response:
     return write_and_go(
-        uow, lambda: sessions.do_end_session(uow, actor, session_id), ACCOUNT_PATH + "#sessions"
+        request,
+        uow,
+        lambda: sessions.do_end_session(uow, actor, session_id),
+        ACCOUNT_PATH + "#sessions",
+        "Signed that session out.",
     )
 
 
@@ -115,5 +119,9 @@ def end_session(session_id: str, actor: PostingPerson, uow: UowDep) -> Response:
 def sign_out_everywhere_else(request: Request, actor: PostingPerson, uow: UowDep) -> Response:
     keep = read_session(request).session_id
     return write_and_go(
-        uow, lambda: sessions.do_sign_out_everywhere(uow, actor, keep), ACCOUNT_PATH + "#sessions"
+        request,
+        uow,
+        lambda: sessions.do_sign_out_everywhere(uow, actor, keep),
+        ACCOUNT_PATH + "#sessions",
+        "Signed out everywhere else.",
     )

@@ -51,5 +51,7 @@ def create_token(request: Request, actor: SignedIn, values: Posted, uow: UowDep)
 
 
 @router.post(TOKENS_PATH + "/{token_id}/revoke")
-def revoke_token(token_id: str, actor: PostingPerson, uow: UowDep) -> Response:
-    return write_and_go(uow, lambda: do_revoke_token(uow, actor, token_id), TOKENS_PATH)
+def revoke_token(request: Request, token_id: str, actor: PostingPerson, uow: UowDep) -> Response:
+    return write_and_go(
+        request, uow, lambda: do_revoke_token(uow, actor, token_id), TOKENS_PATH, "Token revoked."
+    )

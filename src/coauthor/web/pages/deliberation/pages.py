@@ -79,6 +79,7 @@ def create_deliberation(
     # An unticked checkbox is not posted at all: it means "no", not the default.
     payload = submission.payload | {"strict_moderation": bool(values.get("strict_moderation"))}
     return submit(
+        request,
         uow,
         replace(submission, payload=payload),
         lambda data: service.do_create_deliberation(uow, actor, alliance_id, data),
@@ -223,6 +224,7 @@ def write_statement(
         return f"{_url(alliance_id, deliberation_id)}?written={statement.moderation.value}#write"
 
     return submit(
+        request,
         uow,
         Submission.of(values, StatementInput),
         lambda data: service.do_submit_statement(uow, actor, alliance_id, deliberation_id, data),
@@ -406,6 +408,7 @@ def promote(
     submission = replace(submission, form=replace(submission.form, prefix=f"p-{statement_id}"))
     current_results(request, uow, actor, alliance_id, deliberation_id)
     return submit(
+        request,
         uow,
         submission,
         lambda data: service.do_promote(

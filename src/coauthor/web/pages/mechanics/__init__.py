@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from coauthor.web.pages.mechanics import alliance, home, items, partners, registers
+from coauthor.web.pages.mechanics import alliance, history, home, items, partners, registers
 
 router = APIRouter()
-for _module in (home, alliance, partners, registers, items):
+for _module in (home, alliance, partners, registers, items, history):
     router.include_router(_module.router)

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request, Response
 
 from coauthor.domain import model as m
 from coauthor.services.inputs import parse
-from coauthor.services.mechanics import views
 from coauthor.services.mechanics.alliances import (
     Access,
     do_update_alliance,
@@ -14,6 +13,7 @@ from coauthor.services.mechanics.alliances import (
     open_for_edit,
 )
 from coauthor.services.mechanics.inputs import AllianceInput
+from coauthor.services.mechanics.overview import overview as overview_of
 from coauthor.web.auth import UowDep
 from coauthor.web.pages.deps import Posted, SignedIn
 from coauthor.web.pages.flow import Submission, submit
@@ -26,7 +26,7 @@ router = APIRouter()
 @router.get("/a/{alliance_id}")
 def overview(request: Request, alliance_id: str, actor: SignedIn, uow: UowDep) -> Response:
     access = open_alliance(uow, actor, alliance_id)
-    context = {"overview": views.overview(uow, actor, alliance_id)}
+    context = {"overview": overview_of(uow, actor, alliance_id)}
     return alliance_page(request, access, "overview.html", "overview", context)
 
 
@@ -54,9 +54,11 @@ def edit(
 ) -> Response:
     access = open_for_edit(uow, actor, alliance_id)
     return submit(
+        request,
         uow,
         Submission.of(values, AllianceInput),
         lambda payload: do_update_alliance(uow, actor, alliance_id, parse(AllianceInput, payload)),
         success=lambda alliance: f"/a/{alliance.id}",
         rerender=lambda form, status: _edit_page(request, access, form, status),
+        notice=lambda alliance: "Saved the alliance's name, kind, stage and purpose.",
     )

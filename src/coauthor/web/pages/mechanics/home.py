@@ -39,9 +39,11 @@ def home(request: Request, actor: SignedIn, uow: UowDep) -> Response:
 @router.post("/alliances")
 def create_alliance(request: Request, actor: SignedIn, values: Posted, uow: UowDep) -> Response:
     return submit(
+        request,
         uow,
         Submission.of(values, AllianceCreate),
         lambda payload: do_create_alliance(uow, actor, parse(AllianceCreate, payload)),
         success=lambda alliance: f"/a/{alliance.id}",
         rerender=lambda form, status: _home(request, uow, actor, form, status),
+        notice=lambda alliance: f"{alliance.name} is started, with you as its alliance manager.",
     )

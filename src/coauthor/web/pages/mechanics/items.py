@@ -22,7 +22,7 @@ from coauthor.services.mechanics import registers, views
 from coauthor.services.mechanics.alliances import open_for_edit
 from coauthor.web.auth import UowDep
 from coauthor.web.pages.deps import Posted, PostingPerson, SignedIn
-from coauthor.web.pages.flow import Submission, submit, write_and_go
+from coauthor.web.pages.flow import Submission, go, submit
 from coauthor.web.pages.forms import (
     Form,
     Rows,
@@ -37,6 +37,14 @@ from coauthor.web.pages.mechanics.registers import preview_context
 
 router = APIRouter()
 Extra = Callable[[UnitOfWork, m.Person, str, Form], dict[str, Any]]
+
+
+NAME_FIELDS = ("title", "name", "decision_kind", "description")
+
+
+def item_name(item: Any) -> str:
+    """What an item is called: its title, name, decision or description."""
+    return next((str(getattr(item, field)) for field in NAME_FIELDS if hasattr(item, field)), "")
 
 
 def _no_defaults(today: date) -> dict[str, str]:
@@ -203,11 +211,13 @@ def _register(page: ItemPage) -> None:
         request: Request, alliance_id: str, actor: SignedIn, values: Posted, uow: UowDep
     ) -> Response:
         return submit(
+            request,
             uow,
             _submission(page, values),
             lambda payload: registers.do_create_item(uow, actor, alliance_id, page.kind, payload),
             success=lambda item: page.list_path(alliance_id, item.id),
             rerender=rerender(request, uow, actor, alliance_id),
+            notice=lambda item: f"Added the {page.noun} “{item_name(item)}”.",
         )
 
     @router.get(f"{base}/{{item_id}}/edit", name=f"edit_{page.kind}_form")
@@ -235,20 +245,27 @@ def _register(page: ItemPage) -> None:
             return registers.do_update_item(uow, actor, alliance_id, page.kind, item_id, payload)
 
         return submit(
+            request,
             uow,
             _submission(page, values),
             update,
             success=lambda item: page.list_path(alliance_id, item.id),
             rerender=rerender(request, uow, actor, alliance_id, item_id),
+            notice=lambda item: f"Saved the {page.noun} “{item_name(item)}”.",
         )
 
     @router.post(f"{base}/{{item_id}}/delete", name=f"delete_{page.kind}")
-    def delete(alliance_id: str, item_id: str, actor: PostingPerson, uow: UowDep) -> Response:
-        return write_and_go(
-            uow,
-            lambda: registers.do_delete_item(uow, actor, alliance_id, page.kind, item_id),
-            page.list_path(alliance_id),
-        )
+    def delete(
+        request: Request, alliance_id: str, item_id: str, actor: PostingPerson, uow: UowDep
+    ) -> Response:
+        def remove() -> str:
+            item = registers.read_item(uow, actor, alliance_id, page.kind, item_id)
+            name = item_name(item)
+            registers.do_delete_item(uow, actor, alliance_id, page.kind, item_id)
+            return name
+
+        name = uow.write(lambda _: remove())
+        return go(request, page.list_path(alliance_id), f"Deleted the {page.noun} “{name}”.")
 
 
 for _page in ITEM_PAGES:

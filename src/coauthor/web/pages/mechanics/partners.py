@@ -19,6 +19,7 @@ from coauthor.services.mechanics.alliances import (
     do_add_partner,
     do_add_partner_note,
     do_remove_member,
+    do_remove_partner,
     do_update_member,
     do_update_partner,
     open_alliance,
@@ -31,9 +32,10 @@ from coauthor.services.mechanics.inputs import (
 )
 from coauthor.web.auth import UowDep, get_runtime
 from coauthor.web.pages.deps import Posted, PostingPerson, SignedIn
-from coauthor.web.pages.flow import Submission, submit, write_and_go
+from coauthor.web.pages.flow import Submission, go, submit, with_errors, write_and_go
 from coauthor.web.pages.forms import Form
 from coauthor.web.pages.layout import alliance_page
+from coauthor.web.pages.notices import Notice
 from coauthor.web.pages.rendering import is_partial, render
 
 router = APIRouter()
@@ -121,12 +123,14 @@ def _submit_on_partners_page(
     posted: _PartnersForm,
     action: Callable[[Any], T],
     anchor: Callable[[T], str],
+    notice: Callable[[T], str],
 ) -> Response:
     """Run ``action`` on the parsed form; back to the partners page, or the form with errors."""
     submission = Submission.of(values, posted.model)
     if posted.prefix:
         submission = replace(submission, form=replace(submission.form, prefix=posted.prefix))
     return submit(
+        request,
         uow,
         submission,
         lambda payload: action(parse(posted.model, payload)),
@@ -134,7 +138,18 @@ def _submit_on_partners_page(
         rerender=lambda form, status: _partners_page(
             request, uow, actor, alliance_id, {posted.key: form}, status
         ),
+        notice=notice,
     )
+
+
+def _partner_name(uow: UnitOfWork, partner: m.Partner) -> str:
+    organization = uow.get(m.Organization, id=partner.organization_id)
+    return organization.name if organization else "the partner"
+
+
+def _person_name(uow: UnitOfWork, member: m.Member) -> str:
+    person = uow.get(m.Person, id=member.person_id)
+    return person.name if person else "the member"
 
 
 @router.post("/a/{alliance_id}/partners")
@@ -150,6 +165,7 @@ def add_partner(
         _PartnersForm(PartnerInput, "partner"),
         lambda data: do_add_partner(uow, actor, alliance_id, data),
         lambda partner: partner.id,
+        lambda partner: f"Added {_partner_name(uow, partner)} as a partner.",
     )
 
 
@@ -171,6 +187,7 @@ def update_partner(
         _PartnersForm(PartnerInput, f"partner-{partner_id}", prefix=f"p-{partner_id}"),
         lambda data: do_update_partner(uow, actor, alliance_id, partner_id, data),
         lambda partner: partner.id,
+        lambda partner: f"Saved {_partner_name(uow, partner)}.",
     )
 
 
@@ -191,7 +208,8 @@ def invite_member(
         if not exc.errors:
             raise
         form = submission.form.failed(exc.errors, submission.known)
-        return _partners_page(request, uow, actor, alliance_id, {"member": form}, exc.status)
+        failed = _partners_page(request, uow, actor, alliance_id, {"member": form}, exc.status)
+        return with_errors(request, failed)
     return _partners_page(request, uow, actor, alliance_id, sent=sent, status=201)
 
 
@@ -206,12 +224,14 @@ def renew_invitation(
 
 @router.post("/a/{alliance_id}/invitations/{invitation_id}/cancel")
 def cancel_invitation(
-    alliance_id: str, invitation_id: str, actor: PostingPerson, uow: UowDep
+    request: Request, alliance_id: str, invitation_id: str, actor: PostingPerson, uow: UowDep
 ) -> Response:
     return write_and_go(
+        request,
         uow,
         lambda: invitations.do_cancel_invitation(uow, actor, alliance_id, invitation_id),
         _back_to_partners(alliance_id, "invitations"),
+        "Withdrew the invitation.",
     )
 
 
@@ -232,17 +252,37 @@ def update_member(
         values,
         _PartnersForm(MemberUpdate, f"member-{member_id}", prefix=f"m-{member_id}"),
         lambda data: do_update_member(uow, actor, alliance_id, member_id, data),
-        lambda member: member.partner_id,
+        lambda member: member.id,
+        lambda member: f"Saved {_person_name(uow, member)}'s place in the alliance.",
     )
 
 
 @router.post("/a/{alliance_id}/members/{member_id}/remove")
-def remove_member(alliance_id: str, member_id: str, actor: PostingPerson, uow: UowDep) -> Response:
-    return write_and_go(
-        uow,
-        lambda: do_remove_member(uow, actor, alliance_id, member_id),
-        _back_to_partners(alliance_id),
-    )
+def remove_member(
+    request: Request, alliance_id: str, member_id: str, actor: PostingPerson, uow: UowDep
+) -> Response:
+    def remove(_: UnitOfWork) -> str:
+        member = uow.get(m.Member, alliance_id=alliance_id, id=member_id)
+        name = _person_name(uow, member) if member else "the member"
+        do_remove_member(uow, actor, alliance_id, member_id)
+        return name
+
+    name = uow.write(remove)
+    return go(request, _back_to_partners(alliance_id), f"Removed {name} from the alliance.")
+
+
+@router.post("/a/{alliance_id}/partners/{partner_id}/remove")
+def remove_partner(
+    request: Request, alliance_id: str, partner_id: str, actor: PostingPerson, uow: UowDep
+) -> Response:
+    """Remove a partner entered by mistake; what still names it is said, and nothing changes."""
+    try:
+        removed = uow.write(do_remove_partner, actor, alliance_id, partner_id)
+    except Conflict as exc:
+        refused = Notice(exc.detail, "error")
+        return go(request, _back_to_partners(alliance_id, partner_id), refused)
+    name = _partner_name(uow, removed)
+    return go(request, _back_to_partners(alliance_id), f"Removed {name} from the alliance.")
 
 
 def _notes_page(
@@ -286,6 +326,7 @@ def add_note(
         return do_add_partner_note(uow, actor, alliance_id, partner_id, data)
 
     return submit(
+        request,
         uow,
         Submission.of(values, PartnerNoteInput),
         add,

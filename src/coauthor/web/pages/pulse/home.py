@@ -97,6 +97,7 @@ def start_wave(
     request: Request, alliance_id: str, actor: SignedIn, values: Posted, uow: UowDep
 ) -> Response:
     return submit(
+        request,
         uow,
         Submission.of(values, WaveInput),
         lambda data: waves.do_open_wave(uow, actor, alliance_id, data, get_runtime(request).site),
@@ -115,6 +116,7 @@ def add_item(
     payload = submission.payload | {"reverse": bool(values.get("reverse"))}
     submission = replace(submission, payload=payload)
     return submit(
+        request,
         uow,
         submission,
         lambda data: items.do_add_item(uow, actor, alliance_id, data),
@@ -127,12 +129,14 @@ def add_item(
 
 @router.post("/a/{alliance_id}/pulse/items/{pulse_item_id}/retire")
 def retire_item(
-    alliance_id: str, pulse_item_id: str, actor: PostingPerson, uow: UowDep
+    request: Request, alliance_id: str, pulse_item_id: str, actor: PostingPerson, uow: UowDep
 ) -> Response:
     return write_and_go(
+        request,
         uow,
         lambda: items.do_retire_item(uow, actor, alliance_id, pulse_item_id),
         pulse_url(alliance_id) + "#own-items",
+        "Retired the question: new waves no longer ask it.",
     )
 
 
@@ -207,11 +211,15 @@ def links_page(
 
 
 @router.post("/a/{alliance_id}/pulse/waves/{wave_id}/close")
-def close_wave(alliance_id: str, wave_id: str, actor: PostingPerson, uow: UowDep) -> Response:
+def close_wave(
+    request: Request, alliance_id: str, wave_id: str, actor: PostingPerson, uow: UowDep
+) -> Response:
     return write_and_go(
+        request,
         uow,
         lambda: waves.do_close_wave(uow, actor, alliance_id, wave_id),
         pulse_url(alliance_id, "waves", wave_id),
+        "Closed the wave.",
     )
 
 
