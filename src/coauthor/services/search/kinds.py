@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from coauthor.domain import model as m
 from coauthor.domain.commitments import Commitment, DeclarationPosition
+from coauthor.domain.emergence import Experiment, Learning, PlotTwist, Tension
 from coauthor.domain.labels import label
 from coauthor.domain.pulse import CustomItem
 
@@ -185,6 +186,28 @@ def _commitment(session: Session, commitment: Commitment) -> Document:
     return Document(commitment.what, commitment.conditions)
 
 
+def _plot_twist(session: Session, twist: PlotTwist) -> Document:
+    """What happened, how it was described, and how it was resolved."""
+    return Document(twist.title, _lines(twist.description, twist.resolution))
+
+
+def _tension(session: Session, tension: Tension) -> Document:
+    """The tension's subject, its description and, once closed, its outcome."""
+    return Document(tension.about, _lines(tension.description, tension.outcome))
+
+
+def _experiment(session: Session, experiment: Experiment) -> Document:
+    """The hypothesis, what we try, the signal we watch, the result and the adjustment."""
+    return Document(
+        experiment.hypothesis,
+        _lines(experiment.action, experiment.signal, experiment.result, experiment.adjustment),
+    )
+
+
+def _learning(session: Session, learning: Learning) -> Document:
+    return Document(learning.text, parent_id=learning.experiment_id)
+
+
 def _own_question(session: Session, item: CustomItem) -> Document | None:
     """An alliance's own pulse question while waves still ask it (what members are shown)."""
     if item.retired_at is not None:
@@ -260,6 +283,10 @@ SEARCHABLE: tuple[Searchable, ...] = (
     Searchable("charter_clause", m.CharterClause, "Charter clause", _clause),
     Searchable("commitment", Commitment, "Commitment", _commitment),
     Searchable("pulse_item", CustomItem, "Pulse question", _own_question),
+    Searchable("plot_twist", PlotTwist, "Plot twist", _plot_twist),
+    Searchable("tension", Tension, "Tension", _tension),
+    Searchable("experiment", Experiment, "Experiment", _experiment),
+    Searchable("learning", Learning, "Learning", _learning),
 )
 
 BY_KIND: dict[str, Searchable] = {searchable.kind: searchable for searchable in SEARCHABLE}

@@ -45,6 +45,17 @@ LINKS: dict[str, Link] = {
     "charter_clause": _in("charter"),
     "commitment": lambda alliance_id, item_id, parent_id: f"/a/{alliance_id}/ledger/{item_id}",
     "pulse_item": lambda alliance_id, item_id, parent_id: f"/a/{alliance_id}/pulse#own-items",
+    "plot_twist": lambda alliance_id, item_id, parent_id: (
+        f"/a/{alliance_id}/emergence/plot-twists/{item_id}"
+    ),
+    "tension": lambda alliance_id, item_id, parent_id: (
+        f"/a/{alliance_id}/emergence/tensions/{item_id}"
+    ),
+    "experiment": lambda alliance_id, item_id, parent_id: (
+        f"/a/{alliance_id}/emergence/experiments/{item_id}"
+    ),
+    # Learnings have no page of their own: the Emergence tab lists them.
+    "learning": lambda alliance_id, item_id, parent_id: f"/a/{alliance_id}/emergence#learnings",
 }
 
 
