@@ -37,7 +37,7 @@ def test_raise_link_and_find_both_in_the_story(
     ada.get_by_role("link", name="Ledger", exact=True).click()
     ada.get_by_text("Raise a plot twist").click()
     ada.get_by_label("What happened?").fill(TWIST)
-    ada.get_by_label("Kind").select_option("disruption")
+    ada.get_by_label("Type of twist").select_option("disruption")
     ada.get_by_label("Severity").select_option("critical")
     ada.get_by_role("button", name="Raise it").click()
     expect(ada.get_by_role("heading", name=TWIST)).to_be_visible()
