@@ -6,6 +6,7 @@ test-artifacts/emergence-*.png.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, Page, expect
@@ -35,6 +36,7 @@ def test_raise_link_and_find_both_in_the_story(
     ada = sign_in(browser, live_server, ADA)
     ada.get_by_role("link", name="Aurora–Borealis Heat").click()
     ada.get_by_role("link", name="Ledger", exact=True).click()
+    ada.wait_for_url(re.compile(r"/ledger$"))  # the boosted swap is done: the form stays put
     ada.get_by_text("Raise a plot twist").click()
     ada.get_by_label("What happened?").fill(TWIST)
     ada.get_by_label("Type of twist").select_option("disruption")
