@@ -47,10 +47,3 @@ def test_each_answer_owed_is_mailed_to_the_side_that_owes_it(
         world.bob.email,
         world.ann.email,
     ]
-
-
-def test_without_a_mail_server_a_move_sends_nothing_and_still_lands(world: World) -> None:
-    site = Site("ledger-notices", URL, Outbox("", "c@example.org"))
-    payload = {"move": "request", "what": "Yield report", "performer_ids": [world.bob.id]}
-    asked = world.uow.write(ledger.do_open_commitment, world.ann, world.alliance_id, payload, site)
-    assert asked.moves == 1 and not site.outbox.enabled

@@ -4,6 +4,8 @@ on random ledgers (tests/unit/test_ledger_figures_properties.py).
 
 This is the first implementation of the definitions in docs/ledger.md, kept as it was
 but for one later rule: an answer given at the very moment of the question is no wait.
+The result types (``Ratio``, ``Waits``, ``LedgerMetrics`` …) are the analysis module's own:
+what is checked is how the figures are computed, not how they are held.
 """
 
 from __future__ import annotations
@@ -12,10 +14,18 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
-import numpy as np
-
+from coauthor.analysis.ledger_metrics import (
+    Candor,
+    Clarity,
+    CommitmentRecord,
+    LedgerMetrics,
+    Ratio,
+    Reciprocity,
+    SilentLapses,
+    Waits,
+)
 from coauthor.domain.ledger import (
     CommitmentState,
     Move,
@@ -23,7 +33,6 @@ from coauthor.domain.ledger import (
     Phase,
     SpeechAct,
     State,
-    replay,
     step,
 )
 
@@ -42,226 +51,6 @@ ANSWERER = {
     Phase.REPORTED: Party.CUSTOMER,
 }
 OPENER = {Move.REQUEST: Party.CUSTOMER, Move.OFFER: Party.PERFORMER}
-
-
-@dataclass(frozen=True)
-class CommitmentRecord:
-    """One commitment as the metrics see it.
-
-    A joint commitment lists every co-performer's partner; each of them is on
-    the performer side of every figure.
-    """
-
-    alliance_id: str
-    commitment_id: str
-    customer_partner_id: str
-    performer_partner_ids: tuple[str, ...]
-    acts: tuple[SpeechAct, ...]
-    state: CommitmentState
-
-    @classmethod
-    def from_acts(
-        cls,
-        *,
-        alliance_id: str,
-        commitment_id: str,
-        customer_partner_id: str,
-        performer_partner_ids: Sequence[str],
-        acts: Sequence[SpeechAct],
-    ) -> CommitmentRecord:
-        return cls(
-            alliance_id=alliance_id,
-            commitment_id=commitment_id,
-            customer_partner_id=customer_partner_id,
-            performer_partner_ids=tuple(performer_partner_ids),
-            acts=tuple(acts),
-            state=replay(acts),
-        )
-
-    def partners(self, party: Party) -> frozenset[str]:
-        if party is Party.CUSTOMER:
-            return frozenset({self.customer_partner_id})
-        return frozenset(self.performer_partner_ids)
-
-
-# ---------------------------------------------------------------- result types
-
-
-def _share(count: int, of: int) -> float | None:
-    return count / of if of else None
-
-
-@dataclass(frozen=True)
-class Ratio:
-    """``count`` out of ``of``; ``value`` is None when ``of`` is 0."""
-
-    count: int
-    of: int
-
-    @property
-    def value(self) -> float | None:
-        return _share(self.count, self.of)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "count": self.count, "of": self.of}
-
-
-@dataclass(frozen=True)
-class Waits:
-    """Hours waited for an answer: waits that ended in one, and waits still open at ``now``."""
-
-    answered_hours: tuple[float, ...]
-    waiting_hours: tuple[float, ...]
-
-    @property
-    def median_hours(self) -> float | None:
-        return float(np.median(self.answered_hours)) if self.answered_hours else None
-
-    @property
-    def p90_hours(self) -> float | None:
-        """90th percentile, linear between order statistics (numpy's default)."""
-        return float(np.percentile(self.answered_hours, 90)) if self.answered_hours else None
-
-    @property
-    def longest_waiting_hours(self) -> float | None:
-        return max(self.waiting_hours) if self.waiting_hours else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "answered": len(self.answered_hours),
-            "median_hours": self.median_hours,
-            "p90_hours": self.p90_hours,
-            "currently_waiting": len(self.waiting_hours),
-            "longest_waiting_hours": self.longest_waiting_hours,
-        }
-
-
-@dataclass(frozen=True)
-class Clarity:
-    """Requests stating conditions of satisfaction and a due date; counter-offer rounds."""
-
-    explicit: Ratio
-    counter_offers: int
-    requests: int
-
-    @property
-    def counter_offers_per_request(self) -> float | None:
-        return _share(self.counter_offers, self.requests)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "explicit": self.explicit.to_dict(),
-            "requests": self.requests,
-            "counter_offers": self.counter_offers,
-            "counter_offers_per_request": self.counter_offers_per_request,
-        }
-
-
-@dataclass(frozen=True)
-class Candor:
-    """Declines and counters (counter-offers and counters) per request: healthy, not failure."""
-
-    declines: int
-    counters: int
-    requests: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "declines": self.declines,
-            "counters": self.counters,
-            "declines_per_request": _share(self.declines, self.requests),
-            "counters_per_request": _share(self.counters, self.requests),
-        }
-
-
-@dataclass(frozen=True)
-class SilentLapses:
-    """Promises whose due date passed in state 3 with the performer silent after it."""
-
-    lapsed: int
-    current: int
-    past_due: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "count": self.lapsed,
-            "current": self.current,
-            "past_due": self.past_due,
-            "share_of_past_due": _share(self.lapsed, self.past_due),
-        }
-
-
-@dataclass(frozen=True)
-class Reciprocity:
-    """Partner × partner counts; row = customer partner, column = performer partner."""
-
-    partner_ids: tuple[str, ...]
-    asked: tuple[tuple[int, ...], ...]
-    promised: tuple[tuple[int, ...], ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "partners": list(self.partner_ids),
-            "asked": [list(row) for row in self.asked],
-            "promised": [list(row) for row in self.promised],
-        }
-
-
-@dataclass(frozen=True)
-class LedgerMetrics:
-    """The ledger's figures over a set of commitments (or one partner's view of them).
-
-    - ``requests``: conversations opened; ``promises``: of them, those that reached 3.
-    - ``reliability``: promises kept out of promises judged. Kept: fulfilled, the
-      accepted completion report made by the due date in force (or no due date).
-      Broken: reneged; fulfilled on a later report; open or cancelled after the
-      due date, unless in state 4 on a report made in time. Not judged: not yet
-      due, cancelled before due, or a renegotiation waiting for the customer.
-    - ``renege_rate`` / ``cancel_rate``: reneged / cancelled out of ended promises.
-    - ``answer_waits``: stays in state 2 until the party owing the answer moved
-      it on; ``declaration_waits``: stays in state 4 until the customer did.
-    - ``clarity``: requests stating conditions and a due date; counter-offer rounds.
-    - ``candor``: declines and counters per request.
-    - ``silent_lapses``: see ``_lapse``.
-    - ``rework_loops``: 4 → 3 transitions out of completion reports.
-    - ``reciprocity``: requests asked and promises made, customer × performer partner.
-    """
-
-    requests: int
-    promises: int
-    reliability: Ratio
-    renege_rate: Ratio
-    cancel_rate: Ratio
-    answer_waits: Waits
-    declaration_waits: Waits
-    clarity: Clarity
-    candor: Candor
-    silent_lapses: SilentLapses
-    rework_loops: Ratio
-    reciprocity: Reciprocity
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready figures; the keys are documented in docs/ledger.md, "Metrics"."""
-        return {
-            "requests": self.requests,
-            "promises": self.promises,
-            "reliability": self.reliability.to_dict(),
-            "renege_rate": self.renege_rate.to_dict(),
-            "cancel_rate": self.cancel_rate.to_dict(),
-            "responsiveness": {
-                "answer": self.answer_waits.to_dict(),
-                "declaration": self.declaration_waits.to_dict(),
-            },
-            "clarity": self.clarity.to_dict(),
-            "candor": self.candor.to_dict(),
-            "silent_lapses": self.silent_lapses.to_dict(),
-            "rework_loops": self.rework_loops.to_dict(),
-            "reciprocity": self.reciprocity.to_dict(),
-        }
-
-
-# ------------------------------------------------------- per-commitment facts
 
 
 @dataclass(frozen=True)
