@@ -1,19 +1,21 @@
 """Settings, read from the environment (prefix ``COAUTHOR_``) or passed in by tests.
 
 Every field here is documented in docs/settings.md; tests/unit/test_docs.py keeps
-the two in step.
+the two in step. Every field is a plain scalar, so reading the environment is a
+short loop here rather than pydantic-settings, whose import (it loads asyncio and
+pydantic's dataclasses) took longer than the rest of a quick CLI command.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 DEFAULT_DATA_DIR = Path("var")
 DEFAULT_DATABASE_FILE = DEFAULT_DATA_DIR / "coauthor.sqlite3"
@@ -24,10 +26,20 @@ def _comma_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-class Settings(BaseSettings):
-    """What a deployment can change without touching code."""
+ENV_PREFIX = "COAUTHOR_"
 
-    model_config = SettingsConfigDict(env_prefix="COAUTHOR_", extra="ignore")
+
+class Settings(BaseModel):
+    """What a deployment can change without touching code.
+
+    ``Settings()`` reads ``COAUTHOR_<FIELD>`` variables (any case); values passed
+    in take precedence over the environment.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**(environment_values(type(self).model_fields) | values))
 
     database_url: str = Field(
         default=f"sqlite:///{DEFAULT_DATABASE_FILE}",
@@ -187,3 +199,13 @@ class Settings(BaseSettings):
         path.write_text(key)
         path.chmod(0o600)
         return key
+
+
+def environment_values(fields: dict[str, Any]) -> dict[str, str]:
+    """The ``COAUTHOR_*`` variables that name a field, keyed by field name (case ignored)."""
+    found = {}
+    for key, value in os.environ.items():
+        name = key.lower().removeprefix(ENV_PREFIX.lower())
+        if key.upper().startswith(ENV_PREFIX) and name in fields:
+            found[name] = value
+    return found

@@ -17,19 +17,23 @@ def alliance_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead.")] = False,
 ) -> None:
     """List every alliance: id, name, kind, stage and when it was created."""
-    from coauthor.services.mechanics.directory import every_alliance
+    from coauthor.config import Settings
+    from coauthor.services.mechanics.directory import every_alliance, every_alliance_quickly
 
-    with operator_uow() as uow:
-        rows = [
-            {
-                "id": row.id,
-                "name": row.name,
-                "kind": row.kind,
-                "stage": row.stage,
-                "created_at": row.created_at.isoformat(),
-            }
-            for row in every_alliance(uow)
-        ]
+    found = every_alliance_quickly(Settings().database_url)
+    if found is None:
+        with operator_uow() as uow:
+            found = every_alliance(uow)
+    rows = [
+        {
+            "id": row.id,
+            "name": row.name,
+            "kind": row.kind,
+            "stage": row.stage,
+            "created_at": row.created_at.isoformat(),
+        }
+        for row in found
+    ]
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

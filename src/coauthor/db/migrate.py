@@ -3,14 +3,15 @@
 ``ensure_current`` first reads the stored revision with one query and leaves
 Alembic unloaded when the schema is already current, which keeps every CLI
 command's start quick; a test checks ``HEAD_REVISION`` against the migrations.
+SQLAlchemy too is imported only where it is used, so that the quick reads
+(``db/quick.py``) can compare a database's revision with ``HEAD_REVISION``
+without loading it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import sqlalchemy as sa
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -37,6 +38,8 @@ def upgrade(url: str) -> None:
 
 def current_revision(url: str) -> str | None:
     """The revision stored in the database, or None when it has none (a new database)."""
+    import sqlalchemy as sa
+
     from coauthor.db.engine import make_engine
 
     engine = make_engine(url)
