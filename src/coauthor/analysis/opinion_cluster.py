@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 import numpy as np
 from numpy.typing import NDArray
@@ -247,7 +248,7 @@ def kmeans(
     measured again, and the bounds are left valid for the returned
     clustering; the result is the same.
     """
-    w = np.ones(points.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
+    w: NDArray[np.float64] | None = None
     current = centers
     for remaining in range(max_iters, -1, -1):
         assigned = (
@@ -256,6 +257,8 @@ def kmeans(
         if labels is not None and np.array_equal(assigned, labels):
             return _sorted_by_id(Clustering(ids=ids, centers=current, labels=labels), tracked)
         labels = None
+        if w is None:
+            w = np.ones(points.shape[0]) if weights is None else np.asarray(weights, np.float64)
         step, kept = _recentre(points, w, ids, assigned)
         if tracked is not None:
             gap = step.centers - current[kept]
@@ -370,31 +373,27 @@ def settled_warm_starts(
     Those are returned, computed together for all k (the same numbers as one
     by one); any other k is left to :func:`warm_start` and :func:`kmeans`.
     """
-    w = np.ones(points.shape[0]) if weights is None else weights
     candidates = [
         (k, label, ids)
         for k, (label, ids) in starts.items()
-        if ids.size >= k and label.size and bool((label >= 0).all())
+        if ids.size >= k and label.size and int(label.min()) >= 0
     ]
     if not candidates:
         return {}
-    widths = np.array([ids.size for _, _, ids in candidates])
-    offsets = np.concatenate([[0], np.cumsum(widths)[:-1]])
-    stacked = np.concatenate(
-        [label + offset for (_, label, _), offset in zip(candidates, offsets, strict=True)]
-    )
-    repeated_points = np.tile(points, (len(candidates), 1))
+    widths = [ids.size for _, _, ids in candidates]
+    offsets = [0, *accumulate(widths[:-1])]
+    total = offsets[-1] + widths[-1]
+    stacked = (np.stack([label for _, label, _ in candidates]) + np.array(offsets)[:, None]).ravel()
+    w = np.ones(points.shape[0]) if weights is None else weights
     centers = _weighted_means(
-        repeated_points, np.tile(w, len(candidates)), stacked, int(widths.sum())
+        np.tile(points, (len(candidates), 1)), np.tile(w, len(candidates)), stacked, total
     )
-    present = np.bincount(stacked, minlength=int(widths.sum())) > 0
+    absent = np.bincount(stacked, minlength=total) == 0
     squared = squared_distances(points, centers)
     settled: dict[int, Clustering] = {}
-    for (k, label, ids), offset, width in zip(
-        candidates, offsets.tolist(), widths.tolist(), strict=True
-    ):
+    for (k, label, ids), offset, width in zip(candidates, offsets, widths, strict=True):
         block = slice(offset, offset + width)
-        if not present[block].all() or _has_duplicate_rows(centers[block]):
+        if absent[block].any() or _has_duplicate_rows(centers[block]):
             continue
         if np.array_equal(np.argmin(squared[:, block], axis=1), label):
             settled[k] = Clustering(ids=ids, centers=centers[block], labels=label)
@@ -501,15 +500,16 @@ def silhouettes(
     clustering with fewer than two clusters 0. All clusterings are scored in
     one pass: their clusters side by side, one column each.
     """
-    scored = [i for i, labels in enumerate(labelings) if labels.size and labels.max() >= 1]
+    largest = [int(labels.max()) if labels.size else 0 for labels in labelings]
+    scored = [i for i, top in enumerate(largest) if top >= 1]
     result = [0.0] * len(labelings)
     if not scored:
         return result
-    widths = np.array([int(labelings[i].max()) + 1 for i in scored])
-    offsets = np.concatenate([[0], np.cumsum(widths)[:-1]])
-    columns = np.stack([labelings[i] + offset for i, offset in zip(scored, offsets, strict=True)])
+    widths = [largest[i] + 1 for i in scored]
+    offsets = np.array([0, *accumulate(widths[:-1])])
+    columns = np.stack([labelings[i] for i in scored]) + offsets[:, None]
     n = distances.shape[0]
-    one_hot = np.zeros((n, int(widths.sum())))
+    one_hot = np.zeros((n, sum(widths)))
     points = np.arange(n)
     one_hot[points, columns] = 1.0  # one row of column indices per clustering
     sizes = one_hot.sum(axis=0)
