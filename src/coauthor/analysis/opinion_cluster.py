@@ -380,23 +380,28 @@ def settled_warm_starts(
     ]
     if not candidates:
         return {}
-    widths = [ids.size for _, _, ids in candidates]
-    offsets = [0, *accumulate(widths[:-1])]
-    total = offsets[-1] + widths[-1]
-    stacked = (np.stack([label for _, label, _ in candidates]) + np.array(offsets)[:, None]).ravel()
+    # Each candidate's clusters side by side in a block of ``width`` columns, padding at the end.
+    widths = np.array([ids.size for _, _, ids in candidates])
+    n_blocks, width = len(candidates), int(widths.max())
+    labels = np.stack([label for _, label, _ in candidates])
+    stacked = (labels + (width * np.arange(n_blocks))[:, None]).ravel()
     w = np.ones(points.shape[0]) if weights is None else weights
     centers = _weighted_means(
-        np.tile(points, (len(candidates), 1)), np.tile(w, len(candidates)), stacked, total
+        np.tile(points, (n_blocks, 1)), np.tile(w, n_blocks), stacked, n_blocks * width
     )
-    absent = np.bincount(stacked, minlength=total) == 0
-    squared = squared_distances(points, centers)
+    padding = np.arange(width)[None, :] >= widths[:, None]
+    present = np.bincount(stacked, minlength=n_blocks * width).reshape(n_blocks, width) > 0
+    squared = squared_distances(points, centers).reshape(points.shape[0], n_blocks, width)
+    squared[:, padding] = np.inf
+    stays = (np.argmin(squared, axis=2) == labels.T).all(axis=0) & (present | padding).all(axis=1)
+    grid = centers.reshape(n_blocks, width, 2)
+    coincide = (grid[:, :, None, :] == grid[:, None, :, :]).all(axis=3)
+    coincide &= ~(padding[:, :, None] | padding[:, None, :] | np.eye(width, dtype=bool))
+    stays &= ~coincide.any(axis=(1, 2))
     settled: dict[int, Clustering] = {}
-    for (k, label, ids), offset, width in zip(candidates, offsets, widths, strict=True):
-        block = slice(offset, offset + width)
-        if absent[block].any() or _has_duplicate_rows(centers[block]):
-            continue
-        if np.array_equal(np.argmin(squared[:, block], axis=1), label):
-            settled[k] = Clustering(ids=ids, centers=centers[block], labels=label)
+    for block in np.flatnonzero(stays).tolist():
+        k, label, ids = candidates[block]
+        settled[k] = Clustering(ids=ids, centers=grid[block, : ids.size], labels=label)
     return settled
 
 
