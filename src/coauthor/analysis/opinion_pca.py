@@ -149,15 +149,18 @@ def dense_covariance(
     ``n`` participants, so ``XᵀX = vv − n·c·cᵀ``. Zeroed (moderated) columns
     hold 0 for everyone.
     """
+    term = np.empty_like(cross.vv)  # one temporary for every term: fewer large allocations
     if mean_imputed:
-        shifted = cross.vm * center
-        gram = cross.vv - shifted
-        gram -= shifted.T
-        both = np.multiply.outer(center, center)
-        both *= cross.mm
-        gram += both
+        np.multiply(cross.vm, center, out=term)
+        gram = cross.vv - term
+        gram -= term.T
+        np.multiply.outer(center, center, out=term)
+        term *= cross.mm
+        gram += term
     else:
-        gram = cross.vv - n_rows * np.multiply.outer(center, center)
+        np.multiply.outer(center, center, out=term)
+        term *= n_rows
+        gram = cross.vv - term
     gram[zeroed] = 0.0
     gram[:, zeroed] = 0.0
     return Covariance(size=center.size, dense=gram, apply=gram.__matmul__)
