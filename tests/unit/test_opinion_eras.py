@@ -443,3 +443,15 @@ def test_projection_one_column_at_a_time_equals_both_at_once(seed: int) -> None:
         else:
             expected = both - (fit.center * ~zeroed) @ fit.comps.T
         np.testing.assert_array_equal(got, expected)  # the same bits, not only close
+
+
+@FAST
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40))
+def test_distances_from_one_triangle_equal_every_hypot(seed: int, n: int) -> None:
+    rng = np.random.default_rng(seed)
+    points = rng.normal(0, 3, (n, 2))
+    points[rng.random(n) < 0.2] = points[0]  # coinciding points
+    every = np.hypot(
+        points[:, 0, None] - points[None, :, 0], points[:, 1, None] - points[None, :, 1]
+    )
+    np.testing.assert_array_equal(oc.point_distances(points), every)

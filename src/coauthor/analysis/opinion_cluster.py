@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate
 
 import numpy as np
@@ -477,10 +478,27 @@ def _has_duplicate_rows(centers: NDArray[np.float64]) -> bool:
 
 
 def point_distances(points: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Euclidean distances between every two points."""
-    return np.hypot(
-        points[:, 0, None] - points[None, :, 0], points[:, 1, None] - points[None, :, 1]
-    )
+    """Euclidean distances between every two points.
+
+    ``hypot`` (the costly part) runs on the upper triangle only; the lower one
+    is its mirror, exactly: ``a − b = −(b − a)`` in floating point and
+    ``hypot`` depends on the absolute values of its arguments.
+    """
+    dx = points[:, 0, None] - points[None, :, 0]
+    dy = points[:, 1, None] - points[None, :, 1]
+    upper, lower = _triangles(points.shape[0])
+    distances = np.hypot(dx, dy, out=dx, where=upper)
+    np.copyto(distances, distances.T, where=lower)
+    return distances
+
+
+@lru_cache(maxsize=8)
+def _triangles(n: int) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Masks of the upper triangle with its diagonal, and of the rest, of an ``n × n`` matrix."""
+    upper = np.triu(np.ones((n, n), dtype=bool))
+    lower = ~upper
+    upper.flags.writeable = lower.flags.writeable = False
+    return upper, lower
 
 
 def silhouette(
