@@ -398,3 +398,60 @@ def test_silhouettes_of_several_clusterings_at_once(seed: int) -> None:
     together = oc.silhouettes(distances, labelings)
     alone = [oc.silhouettes(distances, [labels])[0] for labels in labelings]
     assert together == pytest.approx(alone, abs=1e-12)
+
+
+def test_settled_warm_starts_leave_out_coinciding_and_empty_clusters() -> None:
+    points = np.array([[0.0, 0.0], [0.0, 0.0], [4.0, 0.0], [4.0, 1.0], [9.0, 9.0]])
+    ids3 = np.array([0, 1, 2])
+    starts = {
+        2: (np.array([0, 0, 1, 1, 1]), np.array([3, 7])),  # a fixed point: settled
+        3: (np.array([0, 1, 2, 2, 2]), ids3),  # clusters 0 and 1 share a centre
+        4: (np.array([0, 0, 1, 1, 2]), np.array([0, 1, 2, 5])),  # cluster 5 has no point
+    }
+    settled = oc.settled_warm_starts(points, None, starts)
+    assert sorted(settled) == [2]
+    np.testing.assert_array_equal(settled[2].centers, [[0.0, 0.0], [17 / 3, 10 / 3]])
+    np.testing.assert_array_equal(settled[2].ids, [3, 7])
+
+
+@FAST
+@given(st.integers(0, 2**32 - 1))
+def test_projection_one_column_at_a_time_equals_both_at_once(seed: int) -> None:
+    from coauthor.analysis import opinion_pca as op
+
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(0, 12, 30)
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    codes = np.concatenate(
+        [np.sort(rng.choice(12, c, replace=False)) * 3 + rng.integers(0, 3, c) for c in counts]
+    ).astype(np.int32)
+    one_hot = op.one_hot_cells(indptr, codes, 12)
+    fit = op.PcaFit(
+        center=rng.normal(0, 0.5, 12), comps=rng.normal(0, 1, (2, 12)), eigenvalues=np.ones(2)
+    )
+    zeroed = rng.random(12) < 0.2
+    for sparse in (True, False):
+        got = op.project_participants(one_hot, fit, zeroed, counts, sparse=sparse)
+        table = (
+            op._vote_table(fit.center, zeroed)
+            if sparse
+            else np.where(zeroed[:, None], 0.0, np.arange(-1.0, 2.0)[None, :])
+        )
+        both = np.asarray(one_hot @ (table[:, :, None] * fit.comps.T[:, None, :]).reshape(-1, 2))
+        if sparse:
+            expected = both * np.sqrt(12 / np.maximum(counts, 1))[:, None]
+        else:
+            expected = both - (fit.center * ~zeroed) @ fit.comps.T
+        np.testing.assert_array_equal(got, expected)  # the same bits, not only close
+
+
+@FAST
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40))
+def test_distances_from_one_triangle_equal_every_hypot(seed: int, n: int) -> None:
+    rng = np.random.default_rng(seed)
+    points = rng.normal(0, 3, (n, 2))
+    points[rng.random(n) < 0.2] = points[0]  # coinciding points
+    every = np.hypot(
+        points[:, 0, None] - points[None, :, 0], points[:, 1, None] - points[None, :, 1]
+    )
+    np.testing.assert_array_equal(oc.point_distances(points), every)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate
 
 import numpy as np
 from numpy.typing import NDArray
@@ -247,7 +249,7 @@ def kmeans(
     measured again, and the bounds are left valid for the returned
     clustering; the result is the same.
     """
-    w = np.ones(points.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
+    w: NDArray[np.float64] | None = None
     current = centers
     for remaining in range(max_iters, -1, -1):
         assigned = (
@@ -256,6 +258,8 @@ def kmeans(
         if labels is not None and np.array_equal(assigned, labels):
             return _sorted_by_id(Clustering(ids=ids, centers=current, labels=labels), tracked)
         labels = None
+        if w is None:
+            w = np.ones(points.shape[0]) if weights is None else np.asarray(weights, np.float64)
         step, kept = _recentre(points, w, ids, assigned)
         if tracked is not None:
             gap = step.centers - current[kept]
@@ -370,34 +374,35 @@ def settled_warm_starts(
     Those are returned, computed together for all k (the same numbers as one
     by one); any other k is left to :func:`warm_start` and :func:`kmeans`.
     """
-    w = np.ones(points.shape[0]) if weights is None else weights
     candidates = [
         (k, label, ids)
         for k, (label, ids) in starts.items()
-        if ids.size >= k and label.size and bool((label >= 0).all())
+        if ids.size >= k and label.size and int(label.min()) >= 0
     ]
     if not candidates:
         return {}
+    # Each candidate's clusters side by side in a block of ``width`` columns, padding at the end.
     widths = np.array([ids.size for _, _, ids in candidates])
-    offsets = np.concatenate([[0], np.cumsum(widths)[:-1]])
-    stacked = np.concatenate(
-        [label + offset for (_, label, _), offset in zip(candidates, offsets, strict=True)]
-    )
-    repeated_points = np.tile(points, (len(candidates), 1))
+    n_blocks, width = len(candidates), int(widths.max())
+    labels = np.stack([label for _, label, _ in candidates])
+    stacked = (labels + (width * np.arange(n_blocks))[:, None]).ravel()
+    w = np.ones(points.shape[0]) if weights is None else weights
     centers = _weighted_means(
-        repeated_points, np.tile(w, len(candidates)), stacked, int(widths.sum())
+        np.tile(points, (n_blocks, 1)), np.tile(w, n_blocks), stacked, n_blocks * width
     )
-    present = np.bincount(stacked, minlength=int(widths.sum())) > 0
-    squared = squared_distances(points, centers)
+    padding = np.arange(width)[None, :] >= widths[:, None]
+    present = np.bincount(stacked, minlength=n_blocks * width).reshape(n_blocks, width) > 0
+    squared = squared_distances(points, centers).reshape(points.shape[0], n_blocks, width)
+    squared[:, padding] = np.inf
+    stays = (np.argmin(squared, axis=2) == labels.T).all(axis=0) & (present | padding).all(axis=1)
+    grid = centers.reshape(n_blocks, width, 2)
+    coincide = (grid[:, :, None, :] == grid[:, None, :, :]).all(axis=3)
+    coincide &= ~(padding[:, :, None] | padding[:, None, :] | np.eye(width, dtype=bool))
+    stays &= ~coincide.any(axis=(1, 2))
     settled: dict[int, Clustering] = {}
-    for (k, label, ids), offset, width in zip(
-        candidates, offsets.tolist(), widths.tolist(), strict=True
-    ):
-        block = slice(offset, offset + width)
-        if not present[block].all() or _has_duplicate_rows(centers[block]):
-            continue
-        if np.array_equal(np.argmin(squared[:, block], axis=1), label):
-            settled[k] = Clustering(ids=ids, centers=centers[block], labels=label)
+    for block in np.flatnonzero(stays).tolist():
+        k, label, ids = candidates[block]
+        settled[k] = Clustering(ids=ids, centers=grid[block, : ids.size], labels=label)
     return settled
 
 
@@ -473,10 +478,27 @@ def _has_duplicate_rows(centers: NDArray[np.float64]) -> bool:
 
 
 def point_distances(points: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Euclidean distances between every two points."""
-    return np.hypot(
-        points[:, 0, None] - points[None, :, 0], points[:, 1, None] - points[None, :, 1]
-    )
+    """Euclidean distances between every two points.
+
+    ``hypot`` (the costly part) runs on the upper triangle only; the lower one
+    is its mirror, exactly: ``a − b = −(b − a)`` in floating point and
+    ``hypot`` depends on the absolute values of its arguments.
+    """
+    dx = points[:, 0, None] - points[None, :, 0]
+    dy = points[:, 1, None] - points[None, :, 1]
+    upper, lower = _triangles(points.shape[0])
+    distances = np.hypot(dx, dy, out=dx, where=upper)
+    np.copyto(distances, distances.T, where=lower)
+    return distances
+
+
+@lru_cache(maxsize=8)
+def _triangles(n: int) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Masks of the upper triangle with its diagonal, and of the rest, of an ``n × n`` matrix."""
+    upper = np.triu(np.ones((n, n), dtype=bool))
+    lower = ~upper
+    upper.flags.writeable = lower.flags.writeable = False
+    return upper, lower
 
 
 def silhouette(
@@ -501,15 +523,16 @@ def silhouettes(
     clustering with fewer than two clusters 0. All clusterings are scored in
     one pass: their clusters side by side, one column each.
     """
-    scored = [i for i, labels in enumerate(labelings) if labels.size and labels.max() >= 1]
+    largest = [int(labels.max()) if labels.size else 0 for labels in labelings]
+    scored = [i for i, top in enumerate(largest) if top >= 1]
     result = [0.0] * len(labelings)
     if not scored:
         return result
-    widths = np.array([int(labelings[i].max()) + 1 for i in scored])
-    offsets = np.concatenate([[0], np.cumsum(widths)[:-1]])
-    columns = np.stack([labelings[i] + offset for i, offset in zip(scored, offsets, strict=True)])
+    widths = [largest[i] + 1 for i in scored]
+    offsets = np.array([0, *accumulate(widths[:-1])])
+    columns = np.stack([labelings[i] for i in scored]) + offsets[:, None]
     n = distances.shape[0]
-    one_hot = np.zeros((n, int(widths.sum())))
+    one_hot = np.zeros((n, sum(widths)))
     points = np.arange(n)
     one_hot[points, columns] = 1.0  # one row of column indices per clustering
     sizes = one_hot.sum(axis=0)

@@ -266,25 +266,33 @@ class BaseBounds:
     def start(
         self, points: NDArray[np.float64], in_rows: NDArray[np.int64], start: WarmStart | None
     ) -> TrackedAssignment:
-        tracked = TrackedAssignment.unknown(points.shape[0])
-        if start is None or start.split or self._rows is None or self._tracked is None:
-            return tracked
+        unknown = TrackedAssignment.unknown(points.shape[0])
+        previous = self._tracked
+        if start is None or start.split or self._rows is None or previous is None:
+            return unknown
         at = _positions_of(self._rows, in_rows)
         if at is None:
-            return tracked
-        label = start.label[at]
-        if (label < 0).any():
-            return tracked
+            return unknown
+        label = start.label if at.size == in_rows.size else start.label[at]
+        if label.size and int(label.min()) < 0:
+            return unknown
         id_position = _positions_of(start.ids, self._ids)
         if id_position is None:
-            return tracked
-        moved = _lengths(self._points - points[at])
+            return unknown
+        moved = _lengths(self._points - (points if at.size == in_rows.size else points[at]))
         centre_moved = _lengths(start.centers - self._centers[id_position])
-        own_moved = _lengths(start.centers[label] - self._centers[self._tracked.position])
-        tracked.position[at] = label
-        tracked.upper[at] = self._tracked.upper + moved + own_moved
-        tracked.lower[at] = self._tracked.lower - moved - centre_moved.max()
-        return tracked
+        if np.array_equal(id_position[label], previous.position):
+            own_moved = centre_moved[label]  # every point's centre is the one it had
+        else:
+            own_moved = _lengths(start.centers[label] - self._centers[previous.position])
+        upper = previous.upper + moved + own_moved
+        lower = previous.lower - moved - centre_moved.max()
+        if at.size == in_rows.size:
+            return TrackedAssignment(label.copy(), upper, lower)
+        unknown.position[at] = label
+        unknown.upper[at] = upper
+        unknown.lower[at] = lower
+        return unknown
 
     def finish(
         self,

@@ -251,9 +251,12 @@ def _base_clusters(
 ) -> Clustering:
     start: WarmStart | None = None
     if prior is not None and prior.base_ids is not None:
-        label = np.full(in_rows.size, -1, dtype=np.int64)
-        known = in_rows < prior.base_labels.size
-        label[known] = prior.base_labels[in_rows[known]]
+        if in_rows.size and in_rows[-1] < prior.base_labels.size:  # no row is new
+            label = prior.base_labels[in_rows]
+        else:
+            label = np.full(in_rows.size, -1, dtype=np.int64)
+            known = in_rows < prior.base_labels.size
+            label[known] = prior.base_labels[in_rows[known]]
         start = warm_start(points, label, prior.base_ids, math.base_k)
         ids, centers = start.ids, start.centers
     else:

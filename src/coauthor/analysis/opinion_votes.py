@@ -143,9 +143,8 @@ class LiveVotes:
         self._row_zeroable = np.zeros(0, dtype=np.int64)
         self._column_counts = np.zeros(0, dtype=np.int64)
         self._column_sums = np.zeros(0, dtype=np.int64)
-        self._cross: CrossCounts | None = CrossCounts(
-            vv=np.zeros((0, 0)), vm=np.zeros((0, 0)), mm=np.zeros((0, 0))
-        )
+        self._cross_stack: NDArray[np.float64] | None = np.zeros((3, 0, 0))
+        self._cross: CrossCounts | None = _cross_views(self._cross_stack)
 
     @property
     def n_rows(self) -> int:
@@ -230,15 +229,12 @@ class LiveVotes:
         codes[codes >= VOTE_CODES * column] += VOTE_CODES
         self._column_counts = np.insert(self._column_counts, column, 0)
         self._column_sums = np.insert(self._column_sums, column, 0)
-        if self._cross is not None and self._columns.size > GRAM_MAX_STATEMENTS:
-            self._cross = None
-        if self._cross is not None:
-            self._cross = CrossCounts(
-                *(
-                    np.insert(np.insert(m, column, 0.0, axis=0), column, 0.0, axis=1)
-                    for m in (self._cross.vv, self._cross.vm, self._cross.mm)
-                )
-            )
+        if self._cross_stack is not None and self._columns.size > GRAM_MAX_STATEMENTS:
+            self._cross_stack = self._cross = None
+        if self._cross_stack is not None:
+            stack = np.insert(self._cross_stack, column, 0.0, axis=1)
+            stack = np.insert(stack, column, 0.0, axis=2)
+            self._cross_stack, self._cross = stack, _cross_views(stack)
         return column
 
     def _update_cross(
@@ -249,23 +245,28 @@ class LiveVotes:
         ``others`` are the codes of the row's other votes. The counts stay
         integers, so they equal those computed from scratch.
         """
-        assert self._cross is not None
-        vv, vm, mm = self._cross.vv, self._cross.vm, self._cross.mm
+        stack = self._cross_stack
+        assert stack is not None
         cols, other_code = np.divmod(others, VOTE_CODES)
         other_votes = (other_code - 1).astype(np.float64)
         change = float(new - old)
-        if change:
+        if newly_voted:  # vv, vm and mm all change along the row and the column
+            along_row = np.empty((3, cols.size))
+            along_row[0] = change * other_votes
+            along_row[1] = change
+            along_row[2] = 1.0
+            along_column = along_row.copy()
+            along_column[1] = other_votes
+            stack[:, column, cols] += along_row
+            stack[:, cols, column] += along_column
+            stack[:, column, column] += (float(new * new - old * old), change, 1.0)
+        elif change:
             along = change * other_votes
-            vv[column, cols] += along
-            vv[cols, column] += along
-            vv[column, column] += float(new * new - old * old)
-            vm[column, cols] += change
-            vm[column, column] += change
-        if newly_voted:
-            vm[cols, column] += other_votes
-            mm[column, cols] += 1.0
-            mm[cols, column] += 1.0
-            mm[column, column] += 1.0
+            stack[0, column, cols] += along
+            stack[0, cols, column] += along
+            stack[0, column, column] += float(new * new - old * old)
+            stack[1, column, cols] += change
+            stack[1, column, column] += change
 
     def snapshot(self) -> RatingVotes:
         """The current votes (arrays shared with this object: use before the next :meth:`add`)."""
@@ -282,3 +283,8 @@ class LiveVotes:
             column_sums=self._column_sums,
             cross=self._cross,
         )
+
+
+def _cross_views(stack: NDArray[np.float64]) -> CrossCounts:
+    """Cross-counts kept as one ``(3, n, n)`` array: a vote updates all three at once."""
+    return CrossCounts(vv=stack[0], vm=stack[1], mm=stack[2])
