@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from coauthor.clock import Clock, SystemClock
-from coauthor.db.engine import WRITE_OPTION
+from coauthor.db.engine import WRITE_OPTION, write_turn
 from coauthor.domain.errors import Busy, Conflict
 from coauthor.eventkey import EventKey
 
@@ -112,24 +113,36 @@ class UnitOfWork:
     ) -> T:
         """Run ``service(self, *args, **kwargs)`` as one transaction; see the module docstring."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                self._begin_write()
-                result = service(self, *args, **kwargs)
-                self.session.commit()
-            except sa.exc.DBAPIError as exc:
-                self._discard()
-                if not lost_race(exc):
+            with self._write_turn():
+                try:
+                    self._begin_write()
+                    result = service(self, *args, **kwargs)
+                    self.session.commit()
+                except sa.exc.DBAPIError as exc:
+                    self._discard()
+                    if not lost_race(exc):
+                        raise
+                    if attempt == MAX_ATTEMPTS:
+                        raise refusal(exc) from None
+                    lost = True
+                except BaseException:
+                    self._discard()
                     raise
-                if attempt == MAX_ATTEMPTS:
-                    raise refusal(exc) from None
+                else:
+                    lost = False
+            if lost:
                 time.sleep(backoff_seconds(attempt))
                 continue
-            except BaseException:
-                self._discard()
-                raise
             self._run_after_commit()
             return result
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _write_turn(self) -> AbstractContextManager[object]:
+        """This process's turn to write, on SQLite (``db/engine.py``); nothing to wait for
+        on PostgreSQL."""
+        engine = self._session_factory.kw.get("bind")
+        turn = write_turn(engine) if isinstance(engine, sa.Engine) else None
+        return turn if turn is not None else nullcontext()
 
     def after_commit(self, step: Callable[[], None]) -> None:
         """Run ``step`` once the current write has committed (never if it rolls back)."""

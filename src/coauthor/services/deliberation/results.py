@@ -40,7 +40,7 @@ from coauthor.analysis.opinion import (
     partner_alignment,
 )
 from coauthor.analysis.opinion_codec import state_from_json, state_to_json
-from coauthor.db.tables import deliberation_releases
+from coauthor.db.tables import deliberation_releases, votes
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.services.deliberation.access import open_deliberation, ordered_statements
@@ -73,13 +73,14 @@ class Release:
 
 def vote_matrix(uow: UnitOfWork, deliberation: m.Deliberation) -> VoteMatrix:
     """Every current vote, for the analysis only (never shown per person)."""
+    table = votes
     rows = uow.session.execute(
-        sa.select(m.Vote.participant_id, m.Vote.statement_id, m.Vote.value)
+        sa.select(table.c.participant_id, table.c.statement_id, table.c.value)
         .where(
-            m.Vote.alliance_id == deliberation.alliance_id,
-            m.Vote.deliberation_id == deliberation.id,
+            table.c.alliance_id == deliberation.alliance_id,
+            table.c.deliberation_id == deliberation.id,
         )
-        .order_by(m.Vote.at, m.Vote.participant_id, m.Vote.statement_id)
+        .order_by(table.c.at, table.c.participant_id, table.c.statement_id)
     ).all()
     every = ordered_statements(uow, deliberation.alliance_id, deliberation.id)
     shown = [s for s in every if s.moderation != m.Moderation.PENDING]
