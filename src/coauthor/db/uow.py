@@ -20,6 +20,7 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
+from functools import cache
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -188,4 +189,20 @@ class UnitOfWork:
         return list(self.session.scalars(statement))
 
     def find_one(self, cls: type[T], **equal: Any) -> T | None:
-        return self.session.scalars(sa.select(cls).filter_by(**equal).limit(1)).first()
+        if any(value is None or isinstance(value, sa.ClauseElement) for value in equal.values()):
+            return self.session.scalars(sa.select(cls).filter_by(**equal).limit(1)).first()
+        statement = _find_one_statement(cls, tuple(sorted(equal)))
+        values = {_PARAMETER + name: value for name, value in equal.items()}
+        return self.session.scalars(statement, values).first()
+
+
+_PARAMETER = "find_"
+
+
+@cache
+def _find_one_statement(cls: type, names: tuple[str, ...]) -> sa.Select:
+    """``find_one``'s query for these columns, built once with parameters: building a
+    statement and its cache key costs more than running it on an index (``None`` compares
+    as ``IS NULL``, so those calls build theirs)."""
+    criteria = {name: sa.bindparam(_PARAMETER + name) for name in names}
+    return sa.select(cls).filter_by(**criteria).limit(1)

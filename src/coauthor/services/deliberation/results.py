@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,7 @@ from coauthor.analysis.opinion import (
 )
 from coauthor.analysis.opinion_codec import state_from_json, state_to_json
 from coauthor.db.tables import deliberation_releases, votes
+from coauthor.db.tables import statements as statements_table
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.services.deliberation.access import open_deliberation, ordered_statements
@@ -288,23 +290,34 @@ def results_version(
     """What the results shown now depend on, cheaply: the release, the status (and, before
     the first release, how many statements are listed). Equal versions, equal results."""
     deliberation = open_deliberation(uow, actor, alliance_id, deliberation_id).deliberation
-    table = deliberation_releases
-    number = uow.session.scalar(
-        sa.select(sa.func.max(table.c.number)).where(
-            table.c.alliance_id == alliance_id, table.c.deliberation_id == deliberation_id
-        )
-    )
+    key = {"alliance_id": alliance_id, "deliberation_id": deliberation_id}
+    number = uow.session.scalar(_latest_number(), key)
     version = f"r{number or 0}-{deliberation.status.value}"
     if number:
         return version
-    listed = uow.session.scalar(
-        sa.select(sa.func.count()).where(
-            m.Statement.alliance_id == alliance_id,
-            m.Statement.deliberation_id == deliberation_id,
-            m.Statement.moderation == m.Moderation.ACCEPTED,
-        )
-    )
+    listed = uow.session.scalar(_listed_count(), key)
     return f"{version}-s{listed}"
+
+
+@cache
+def _latest_number() -> sa.Select:
+    """The number of the latest release (one step down ``deliberation_releases``' key); built
+    once, as every results poll runs it."""
+    table = deliberation_releases
+    return sa.select(sa.func.max(table.c.number)).where(
+        table.c.alliance_id == sa.bindparam("alliance_id"),
+        table.c.deliberation_id == sa.bindparam("deliberation_id"),
+    )
+
+
+@cache
+def _listed_count() -> sa.Select:
+    table = statements_table
+    return sa.select(sa.func.count()).where(
+        table.c.alliance_id == sa.bindparam("alliance_id"),
+        table.c.deliberation_id == sa.bindparam("deliberation_id"),
+        table.c.moderation == m.Moderation.ACCEPTED,
+    )
 
 
 def latest_release(
