@@ -123,26 +123,35 @@ def _release_of(row: Any) -> Release | None:
     return Release(row.number, row.released_at, row.threshold, row.facts)
 
 
-def _activity(
-    uow: UnitOfWork, deliberation: m.Deliberation, since: datetime | None
-) -> tuple[int, int]:
-    """(people who voted after ``since``, people who have voted at all)."""
-    where = (
+def _voters_since(uow: UnitOfWork, deliberation: m.Deliberation, since: datetime | None) -> int:
+    """People who voted after ``since`` (everyone who has voted, when ``since`` is None).
+
+    One count through ``ix_votes_recent``: after a release only the votes since its cut
+    are read, not all of them.
+    """
+    where = [
         m.Vote.alliance_id == deliberation.alliance_id,
         m.Vote.deliberation_id == deliberation.id,
-    )
+    ]
+    if since is not None:
+        where.append(m.Vote.at > since)
     voters = sa.func.count(sa.distinct(m.Vote.participant_id))
-    total = uow.session.scalar(sa.select(voters).where(*where)) or 0
-    if since is None:
-        return total, total
-    acted = uow.session.scalar(sa.select(voters).where(*where, m.Vote.at > since)) or 0
-    return acted, total
+    return uow.session.scalar(sa.select(voters).where(*where)) or 0
+
+
+def _due_after(uow: UnitOfWork, deliberation: m.Deliberation, row: Any, threshold: int) -> bool:
+    """Whether a release is due after the latest one (``row``, None before the first).
+
+    Before the first release everyone who voted counts as having acted since, so the count
+    of voters since is also the total that ``release_due`` compares with the threshold;
+    after one, the total does not matter.
+    """
+    acted = _voters_since(uow, deliberation, row.cut_at if row is not None else None)
+    return release_due(acted, row is not None, acted, threshold)
 
 
 def _due(uow: UnitOfWork, deliberation: m.Deliberation, threshold: int) -> bool:
-    row = _release_row(uow, deliberation)
-    acted, total = _activity(uow, deliberation, row.cut_at if row is not None else None)
-    return release_due(acted, row is not None, total, threshold)
+    return _due_after(uow, deliberation, _release_row(uow, deliberation), threshold)
 
 
 def release_is_due(
@@ -176,8 +185,7 @@ def prepare_release(
     stores the result with ``do_store_release``.
     """
     row = _release_row(uow, deliberation)
-    acted, total = _activity(uow, deliberation, row.cut_at if row is not None else None)
-    if not release_due(acted, row is not None, total, threshold):
+    if not _due_after(uow, deliberation, row, threshold):
         return None
     matrix = vote_matrix(uow, deliberation)
     state = state_from_json(row.state) if row is not None and row.state else None
