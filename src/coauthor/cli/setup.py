@@ -57,6 +57,7 @@ WorkersOption = Annotated[
 # Proxy headers are read by the app itself, and only from COAUTHOR_TRUSTED_PROXIES
 # (web/client.py); uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1.
 UVICORN_OPTIONS = {"proxy_headers": False, "server_header": False}
+RESULTS_WORKER_VARIABLE = "COAUTHOR_RESULTS_WORKER"
 
 
 def _serve(current: Settings, host: str, port: int, workers: int = 1) -> None:
@@ -86,11 +87,12 @@ def _serve_processes(current: Settings, host: str, port: int, workers: int) -> N
     runtime = build_runtime(current)
     runtime.secret_key  # noqa: B018 (read or generated now, once)
     halt = None
+    told = os.environ.get(RESULTS_WORKER_VARIABLE)
     if current.results_worker == "embedded":
         from coauthor.worker import start_in_background
 
         halt = start_in_background(runtime)
-        os.environ["COAUTHOR_RESULTS_WORKER"] = "external"
+        os.environ[RESULTS_WORKER_VARIABLE] = "external"
     try:
         uvicorn.run(
             "coauthor.web.app:create_app",
@@ -104,6 +106,10 @@ def _serve_processes(current: Settings, host: str, port: int, workers: int) -> N
         if halt is not None:
             halt()
         runtime.close()
+        if told is None:
+            os.environ.pop(RESULTS_WORKER_VARIABLE, None)
+        else:
+            os.environ[RESULTS_WORKER_VARIABLE] = told
 
 
 def serve(host: HostOption = None, port: PortOption = None, workers: WorkersOption = 1) -> None:
