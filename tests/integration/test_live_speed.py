@@ -22,6 +22,7 @@ from coauthor.runtime import Runtime
 from coauthor.services.accounts.inputs import PersonInput
 from coauthor.services.accounts.people import do_create_person
 from coauthor.services.accounts.tokens import do_create_token, do_revoke_token, person_for_token
+from tests.integration.conftest import INTEGRATION_START
 
 TRY_LOCK = """
 import fcntl, os, sys
@@ -132,7 +133,7 @@ def test_a_token_opens_only_while_it_and_its_person_are_live(runtime: Runtime) -
         assert person_for_token(uow, secret) is None
         live = person_for_token(uow, other_secret)
         assert live is not None
-        live.active = False
+        live.deactivated_at = INTEGRATION_START
         uow.session.commit()
     with runtime.uow() as uow:
         assert person_for_token(uow, other_secret) is None
