@@ -134,8 +134,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(database_url: str) -> Iterator[str]:
-    """``coauthor serve`` as its own process; yields its base URL."""
+def server(database_url: str, *, workers: int = 1) -> Iterator[str]:
+    """``coauthor serve`` (with ``workers`` web processes) as its own process; yields its
+    base URL."""
     port = free_port()
     env = os.environ | {
         "COAUTHOR_DATABASE_URL": database_url,
@@ -143,6 +144,7 @@ def server(database_url: str) -> Iterator[str]:
         "COAUTHOR_LOGIN_MAX_ATTEMPTS": "1000",
     }
     command = [str(Path(sys.executable).with_name("coauthor")), "serve", "--port", str(port)]
+    command += ["--workers", str(workers)]
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed below, after the server stops)
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"

@@ -2,8 +2,9 @@
 
 For SQLite and for PostgreSQL (a throwaway server): a deliberation of 2,000
 participants × 200 statements (120,000 votes, four planted opinion groups) is
-loaded, ``coauthor serve`` runs as its own process (with its embedded results
-worker), and for ``--seconds``:
+loaded, ``coauthor serve --workers 2`` runs as its own process (two web
+processes, one per core, and the results worker they share in the serving
+process), and for ``--seconds``:
 
 * ``wrk`` (C, from Debian) runs 200 concurrent pollers on ``GET …/results``,
   each sending ``If-None-Match`` with the last ``ETag`` it saw, as the results
@@ -54,6 +55,7 @@ from doc_section import replace_marked_section  # noqa: E402
 START, END = "<!-- bench-live:start -->", "<!-- bench-live:end -->"
 PARTICIPANTS, STATEMENTS, VOTES = 2_000, 200, 120_000
 POLLERS, VOTERS, VOTES_PER_SECOND = 200, 50, 100
+WEB_PROCESSES = 2
 GOALS = {"results_p95_ms": 100.0, "results_per_s": 400.0, "vote_p95_ms": 50.0, "visible_s": 2.0}
 
 WRK_SCRIPT = """
@@ -263,7 +265,7 @@ def run_wrk(base: str, path: str, token: str, seconds: float) -> dict:
 def bench_database(label: str, database_url: str, seconds: float) -> dict:
     alliance_id, deliberation_id, statements, tokens, reader = seed(database_url)
     path = f"/api/v1/alliances/{alliance_id}/deliberations/{deliberation_id}"
-    with server(database_url) as base:
+    with server(database_url, workers=WEB_PROCESSES) as base:
         first = httpx.get(
             f"{base}{path}/results", headers={"Authorization": f"Bearer {reader}"}, timeout=120.0
         )
@@ -309,8 +311,9 @@ def bench_database(label: str, database_url: str, seconds: float) -> dict:
 def render(rows: list[dict], seconds: float) -> str:
     lines = [
         f"Measured {date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}; one `coauthor serve` process with its embedded "
-        f"results worker, wrk and the voters on the same machine; {seconds:g} s per database. "
+        f"Python {platform.python_version()}; `coauthor serve --workers {WEB_PROCESSES}` "
+        f"({WEB_PROCESSES} web processes, the results worker in the serving process), wrk and "
+        f"the voters on the same machine; {seconds:g} s per database. "
         f"{PARTICIPANTS:,} participants × {STATEMENTS} statements, {VOTES:,} votes loaded.",
         "",
         "| database | results req/s | results p50 / p95 | 200 / 304 / errors | votes/s "

@@ -11,7 +11,8 @@ made.
 
 It looks only at alliances whose event chain moved since it last looked (the
 chain heads are one small table). On PostgreSQL every append notifies
-(``NOTIFY coauthor_changes``) and the worker wakes at once; on SQLite it
+(``NOTIFY coauthor_changes``) and the worker wakes at once, though it starts
+a round at most once every ``COAUTHOR_RESULTS_POLL_SECONDS``; on SQLite it
 looks every ``COAUTHOR_RESULTS_POLL_SECONDS``.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -87,7 +89,12 @@ class ResultsWorker:
 
 
 class _NotificationWaiter:
-    """Waits on PostgreSQL's LISTEN for a change, or ``poll`` seconds at most."""
+    """Waits on PostgreSQL's LISTEN for a change, or ``poll`` seconds at most.
+
+    Rounds start at most once every ``poll`` seconds even when changes keep coming (every
+    vote notifies): a vote waits at most that long for its round, and a hundred votes a
+    second cost one round, not a hundred.
+    """
 
     def __init__(self, runtime: Runtime, stop: threading.Event, poll: float) -> None:
         import psycopg
@@ -99,6 +106,7 @@ class _NotificationWaiter:
         self.connection.execute(f"LISTEN {CHANNEL}")
         self.stop = stop
         self.poll = poll
+        self.round_started = time.monotonic()
 
     def wait(self) -> None:
         if self.stop.is_set():
@@ -106,6 +114,8 @@ class _NotificationWaiter:
             return
         for _ in self.connection.notifies(timeout=self.poll, stop_after=1):
             break
+        self.stop.wait(max(0.0, self.round_started + self.poll - time.monotonic()))
+        self.round_started = time.monotonic()
 
 
 def start_in_background(runtime: Runtime) -> Callable[[], None]:

@@ -45,20 +45,77 @@ def migrate() -> None:
     _migrate()
 
 
-def _serve(current: Settings, host: str, port: int) -> None:
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=64,
+        help="Web processes sharing the port; with more than one, this process runs the "
+        "results worker they share.",
+    ),
+]
+# Proxy headers are read by the app itself, and only from COAUTHOR_TRUSTED_PROXIES
+# (web/client.py); uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1.
+UVICORN_OPTIONS = {"proxy_headers": False, "server_header": False}
+RESULTS_WORKER_VARIABLE = "COAUTHOR_RESULTS_WORKER"
+
+
+def _serve(current: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
+    if workers > 1:
+        _serve_processes(current, host, port, workers)
+        return
     from coauthor.web.app import create_app
 
-    # Proxy headers are read by the app itself, and only from COAUTHOR_TRUSTED_PROXIES
-    # (web/client.py); uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1.
-    uvicorn.run(create_app(current), host=host, port=port, proxy_headers=False, server_header=False)
+    uvicorn.run(create_app(current), host=host, port=port, **UVICORN_OPTIONS)
 
 
-def serve(host: HostOption = None, port: PortOption = None) -> None:
+def _serve_processes(current: Settings, host: str, port: int, workers: int) -> None:
+    """``workers`` web processes (uvicorn's) and, in this one, the results worker they share.
+
+    This process migrates and settles the signing key before any web process starts, so
+    they neither race to migrate nor generate different keys. Each web process builds its
+    app from the same environment, told that the results worker is external.
+    """
+    import os
+
+    import uvicorn
+
+    from coauthor.runtime import build_runtime
+
+    runtime = build_runtime(current)
+    runtime.secret_key  # noqa: B018 (read or generated now, once)
+    halt = None
+    told = os.environ.get(RESULTS_WORKER_VARIABLE)
+    if current.results_worker == "embedded":
+        from coauthor.worker import start_in_background
+
+        halt = start_in_background(runtime)
+        os.environ[RESULTS_WORKER_VARIABLE] = "external"
+    try:
+        uvicorn.run(
+            "coauthor.web.app:create_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            **UVICORN_OPTIONS,
+        )
+    finally:
+        if halt is not None:
+            halt()
+        runtime.close()
+        if told is None:
+            os.environ.pop(RESULTS_WORKER_VARIABLE, None)
+        else:
+            os.environ[RESULTS_WORKER_VARIABLE] = told
+
+
+def serve(host: HostOption = None, port: PortOption = None, workers: WorkersOption = 1) -> None:
     """Serve the web application and the API with uvicorn."""
     current = settings()
-    _serve(current, host or current.host, port or current.port)
+    _serve(current, host or current.host, port or current.port, workers)
 
 
 def worker() -> None:

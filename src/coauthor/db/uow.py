@@ -19,6 +19,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
+from functools import cache
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -26,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from coauthor.clock import Clock, SystemClock
-from coauthor.db.engine import WRITE_OPTION
+from coauthor.db.engine import WRITE_OPTION, write_turn
 from coauthor.domain.errors import Busy, Conflict
 from coauthor.eventkey import EventKey
 
@@ -112,24 +114,36 @@ class UnitOfWork:
     ) -> T:
         """Run ``service(self, *args, **kwargs)`` as one transaction; see the module docstring."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                self._begin_write()
-                result = service(self, *args, **kwargs)
-                self.session.commit()
-            except sa.exc.DBAPIError as exc:
-                self._discard()
-                if not lost_race(exc):
+            with self._write_turn():
+                try:
+                    self._begin_write()
+                    result = service(self, *args, **kwargs)
+                    self.session.commit()
+                except sa.exc.DBAPIError as exc:
+                    self._discard()
+                    if not lost_race(exc):
+                        raise
+                    if attempt == MAX_ATTEMPTS:
+                        raise refusal(exc) from None
+                    lost = True
+                except BaseException:
+                    self._discard()
                     raise
-                if attempt == MAX_ATTEMPTS:
-                    raise refusal(exc) from None
+                else:
+                    lost = False
+            if lost:
                 time.sleep(backoff_seconds(attempt))
                 continue
-            except BaseException:
-                self._discard()
-                raise
             self._run_after_commit()
             return result
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _write_turn(self) -> AbstractContextManager[object]:
+        """This process's turn to write, on SQLite (``db/engine.py``); nothing to wait for
+        on PostgreSQL."""
+        engine = self._session_factory.kw.get("bind")
+        turn = write_turn(engine) if isinstance(engine, sa.Engine) else None
+        return turn if turn is not None else nullcontext()
 
     def after_commit(self, step: Callable[[], None]) -> None:
         """Run ``step`` once the current write has committed (never if it rolls back)."""
@@ -175,4 +189,20 @@ class UnitOfWork:
         return list(self.session.scalars(statement))
 
     def find_one(self, cls: type[T], **equal: Any) -> T | None:
-        return self.session.scalars(sa.select(cls).filter_by(**equal).limit(1)).first()
+        if any(value is None or isinstance(value, sa.ClauseElement) for value in equal.values()):
+            return self.session.scalars(sa.select(cls).filter_by(**equal).limit(1)).first()
+        statement = _find_one_statement(cls, tuple(sorted(equal)))
+        values = {_PARAMETER + name: value for name, value in equal.items()}
+        return self.session.scalars(statement, values).first()
+
+
+_PARAMETER = "find_"
+
+
+@cache
+def _find_one_statement(cls: type, names: tuple[str, ...]) -> sa.Select:
+    """``find_one``'s query for these columns, built once with parameters: building a
+    statement and its cache key costs more than running it on an index (``None`` compares
+    as ``IS NULL``, so those calls build theirs)."""
+    criteria = {name: sa.bindparam(_PARAMETER + name) for name in names}
+    return sa.select(cls).filter_by(**criteria).limit(1)

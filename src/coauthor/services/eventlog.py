@@ -135,7 +135,12 @@ def _keyed(key: EventKey | None, digest: str) -> dict[str, str | None]:
 
 
 def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payload: dict) -> Event:
-    """Append one event to ``chain_id``; ``payload`` must be JSON-ready."""
+    """Append one event to ``chain_id``; ``payload`` must be JSON-ready.
+
+    The event is inserted directly (a Core insert), not through the session's flush: it
+    is never changed after, and every write of the application appends one, so the
+    session's bookkeeping for it was a large share of a small write such as a vote.
+    """
     uow.flush()
     head = lock_head(uow, chain_id)
     seq = head.seq + 1
@@ -154,8 +159,8 @@ def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payl
         hash=digest,
         **_keyed(uow.event_key, digest),
     )
-    uow.add(event)
-    uow.flush()
+    values = {name: getattr(event, name) for name in EVENT_COLUMNS}
+    uow.session.execute(sa.insert(events_table), values)
     set_head(uow, chain_id, seq, digest)
     if uow.session.get_bind().dialect.name == "postgresql":
         uow.session.execute(

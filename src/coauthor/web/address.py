@@ -15,7 +15,8 @@ from coauthor.domain.errors import FieldError, NotFound, ValidationFailed
 from coauthor.services.inputs import unstorable_text
 
 
-def refuse_unstorable_address(request: Request) -> None:
+async def refuse_unstorable_address(request: Request) -> None:
+    """Checks text only (no I/O), so on the event loop rather than in a thread."""
     if unstorable_text(request.url.path):
         raise NotFound("nothing can exist at an address holding that character")
     problems = unstorable_text(dict(request.query_params.multi_items()))

@@ -48,9 +48,13 @@ def current_results(
     deliberation_id: str,
     *,
     extra_version: str = "",
+    version: str | None = None,
 ) -> ResultsDocument:
+    """The presented document of ``version`` (the current one when not given: a caller
+    that has just read the version passes it, so it is not looked up twice)."""
     runtime = get_runtime(request)
-    version = results_version(request, uow, actor, alliance_id, deliberation_id)
+    if version is None:
+        version = results_version(request, uow, actor, alliance_id, deliberation_id)
     key = (alliance_id, deliberation_id, version, runtime.settings.anonymity_threshold)
     document = runtime.results_documents.get(key)
     if document is None:
@@ -62,16 +66,23 @@ def current_results(
 
 
 def current_results_json(
-    request: Request, uow: UnitOfWork, actor: m.Person, alliance_id: str, deliberation_id: str
+    request: Request,
+    uow: UnitOfWork,
+    actor: m.Person,
+    alliance_id: str,
+    deliberation_id: str,
+    version: str,
 ) -> tuple[str, bytes]:
-    """The current results as the API sends them: (version, JSON bytes), encoded once per
-    version and process, so that a poll without ``If-None-Match`` costs no serialization."""
+    """The results of ``version`` (from ``results_version``) as the API sends them:
+    (version, JSON bytes), encoded once per version and process, so that a poll without
+    ``If-None-Match`` costs no serialization."""
     runtime = get_runtime(request)
-    version = results_version(request, uow, actor, alliance_id, deliberation_id)
     key = ("json", alliance_id, deliberation_id, version, runtime.settings.anonymity_threshold)
     encoded = runtime.results_json.get(key)
     if encoded is None:
-        document = current_results(request, uow, actor, alliance_id, deliberation_id)
+        document = current_results(
+            request, uow, actor, alliance_id, deliberation_id, version=version
+        )
         encoded = (document.version, document.model_dump_json().encode())
         runtime.results_json.put(key, encoded)
     return encoded

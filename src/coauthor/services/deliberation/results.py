@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -40,7 +41,8 @@ from coauthor.analysis.opinion import (
     partner_alignment,
 )
 from coauthor.analysis.opinion_codec import state_from_json, state_to_json
-from coauthor.db.tables import deliberation_releases
+from coauthor.db.tables import deliberation_releases, votes
+from coauthor.db.tables import statements as statements_table
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.services.deliberation.access import open_deliberation, ordered_statements
@@ -73,13 +75,14 @@ class Release:
 
 def vote_matrix(uow: UnitOfWork, deliberation: m.Deliberation) -> VoteMatrix:
     """Every current vote, for the analysis only (never shown per person)."""
+    table = votes
     rows = uow.session.execute(
-        sa.select(m.Vote.participant_id, m.Vote.statement_id, m.Vote.value)
+        sa.select(table.c.participant_id, table.c.statement_id, table.c.value)
         .where(
-            m.Vote.alliance_id == deliberation.alliance_id,
-            m.Vote.deliberation_id == deliberation.id,
+            table.c.alliance_id == deliberation.alliance_id,
+            table.c.deliberation_id == deliberation.id,
         )
-        .order_by(m.Vote.at, m.Vote.participant_id, m.Vote.statement_id)
+        .order_by(table.c.at, table.c.participant_id, table.c.statement_id)
     ).all()
     every = ordered_statements(uow, deliberation.alliance_id, deliberation.id)
     shown = [s for s in every if s.moderation != m.Moderation.PENDING]
@@ -120,26 +123,35 @@ def _release_of(row: Any) -> Release | None:
     return Release(row.number, row.released_at, row.threshold, row.facts)
 
 
-def _activity(
-    uow: UnitOfWork, deliberation: m.Deliberation, since: datetime | None
-) -> tuple[int, int]:
-    """(people who voted after ``since``, people who have voted at all)."""
-    where = (
+def _voters_since(uow: UnitOfWork, deliberation: m.Deliberation, since: datetime | None) -> int:
+    """People who voted after ``since`` (everyone who has voted, when ``since`` is None).
+
+    One count through ``ix_votes_recent``: after a release only the votes since its cut
+    are read, not all of them.
+    """
+    where = [
         m.Vote.alliance_id == deliberation.alliance_id,
         m.Vote.deliberation_id == deliberation.id,
-    )
+    ]
+    if since is not None:
+        where.append(m.Vote.at > since)
     voters = sa.func.count(sa.distinct(m.Vote.participant_id))
-    total = uow.session.scalar(sa.select(voters).where(*where)) or 0
-    if since is None:
-        return total, total
-    acted = uow.session.scalar(sa.select(voters).where(*where, m.Vote.at > since)) or 0
-    return acted, total
+    return uow.session.scalar(sa.select(voters).where(*where)) or 0
+
+
+def _due_after(uow: UnitOfWork, deliberation: m.Deliberation, row: Any, threshold: int) -> bool:
+    """Whether a release is due after the latest one (``row``, None before the first).
+
+    Before the first release everyone who voted counts as having acted since, so the count
+    of voters since is also the total that ``release_due`` compares with the threshold;
+    after one, the total does not matter.
+    """
+    acted = _voters_since(uow, deliberation, row.cut_at if row is not None else None)
+    return release_due(acted, row is not None, acted, threshold)
 
 
 def _due(uow: UnitOfWork, deliberation: m.Deliberation, threshold: int) -> bool:
-    row = _release_row(uow, deliberation)
-    acted, total = _activity(uow, deliberation, row.cut_at if row is not None else None)
-    return release_due(acted, row is not None, total, threshold)
+    return _due_after(uow, deliberation, _release_row(uow, deliberation), threshold)
 
 
 def release_is_due(
@@ -173,8 +185,7 @@ def prepare_release(
     stores the result with ``do_store_release``.
     """
     row = _release_row(uow, deliberation)
-    acted, total = _activity(uow, deliberation, row.cut_at if row is not None else None)
-    if not release_due(acted, row is not None, total, threshold):
+    if not _due_after(uow, deliberation, row, threshold):
         return None
     matrix = vote_matrix(uow, deliberation)
     state = state_from_json(row.state) if row is not None and row.state else None
@@ -287,23 +298,34 @@ def results_version(
     """What the results shown now depend on, cheaply: the release, the status (and, before
     the first release, how many statements are listed). Equal versions, equal results."""
     deliberation = open_deliberation(uow, actor, alliance_id, deliberation_id).deliberation
-    table = deliberation_releases
-    number = uow.session.scalar(
-        sa.select(sa.func.max(table.c.number)).where(
-            table.c.alliance_id == alliance_id, table.c.deliberation_id == deliberation_id
-        )
-    )
+    key = {"alliance_id": alliance_id, "deliberation_id": deliberation_id}
+    number = uow.session.scalar(_latest_number(), key)
     version = f"r{number or 0}-{deliberation.status.value}"
     if number:
         return version
-    listed = uow.session.scalar(
-        sa.select(sa.func.count()).where(
-            m.Statement.alliance_id == alliance_id,
-            m.Statement.deliberation_id == deliberation_id,
-            m.Statement.moderation == m.Moderation.ACCEPTED,
-        )
-    )
+    listed = uow.session.scalar(_listed_count(), key)
     return f"{version}-s{listed}"
+
+
+@cache
+def _latest_number() -> sa.Select:
+    """The number of the latest release (one step down ``deliberation_releases``' key); built
+    once, as every results poll runs it."""
+    table = deliberation_releases
+    return sa.select(sa.func.max(table.c.number)).where(
+        table.c.alliance_id == sa.bindparam("alliance_id"),
+        table.c.deliberation_id == sa.bindparam("deliberation_id"),
+    )
+
+
+@cache
+def _listed_count() -> sa.Select:
+    table = statements_table
+    return sa.select(sa.func.count()).where(
+        table.c.alliance_id == sa.bindparam("alliance_id"),
+        table.c.deliberation_id == sa.bindparam("deliberation_id"),
+        table.c.moderation == m.Moderation.ACCEPTED,
+    )
 
 
 def latest_release(

@@ -249,10 +249,13 @@ def read_results(
     The `ETag` names the version; poll with `If-None-Match` and get `304`
     until it changes.
     """
-    etag = f'"{results_version(request, uow, person, alliance_id, deliberation_id)}"'
+    current = results_version(request, uow, person, alliance_id, deliberation_id)
+    etag = f'"{current}"'
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag})
-    version, encoded = current_results_json(request, uow, person, alliance_id, deliberation_id)
+    version, encoded = current_results_json(
+        request, uow, person, alliance_id, deliberation_id, current
+    )
     return Response(encoded, media_type="application/json", headers={"ETag": f'"{version}"'})
 
 
