@@ -16,9 +16,11 @@ import pytest
 from typer.testing import CliRunner
 
 from coauthor.cli import app
+from coauthor.config import Settings
 from coauthor.db.engine import make_engine, write_turn
+from coauthor.domain.errors import Busy
 from coauthor.domain.model import ApiToken
-from coauthor.runtime import Runtime
+from coauthor.runtime import Runtime, build_runtime
 from coauthor.services.accounts.inputs import PersonInput
 from coauthor.services.accounts.people import do_create_person
 from coauthor.services.accounts.tokens import do_create_token, do_revoke_token, person_for_token
@@ -87,6 +89,54 @@ def test_sqlite_writers_of_other_processes_wait_for_the_turn(tmp_path: Path) -> 
         assert _other_process_finds(lock_path) == "free"
     finally:
         engine.dispose()
+
+
+HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("holding", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_turn_that_does_not_come_makes_the_write_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import coauthor.db.engine
+
+    monkeypatch.setattr(coauthor.db.engine, "TURN_TIMEOUT_SECONDS", 0.3)
+    url = f"sqlite:///{tmp_path / 'held.sqlite3'}"
+    runtime = build_runtime(Settings(database_url=url))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, f"{tmp_path / 'held.sqlite3'}.write-lock"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        started = time.monotonic()
+        with runtime.uow() as uow, pytest.raises(Busy):
+            uow.write(
+                do_create_person,
+                None,
+                PersonInput(email="b@x.example", name="B"),
+                None,
+                bootstrap=True,
+            )
+        assert time.monotonic() - started < 5
+    finally:
+        holder.kill()
+        holder.wait()
+    with runtime.uow() as uow:
+        assert uow.write(
+            do_create_person,
+            None,
+            PersonInput(email="b@x.example", name="B"),
+            None,
+            bootstrap=True,
+        )
+    runtime.close()
 
 
 def test_threads_take_the_turn_one_at_a_time(tmp_path: Path) -> None:

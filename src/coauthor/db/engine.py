@@ -12,8 +12,11 @@ an advisory lock of ``<database>.write-lock`` between processes) before
 asking SQLite for its write lock: SQLite's busy handler waits by sleeping in
 growing steps (up to 100 ms each), so under many concurrent writers most of a
 write's time was spent asleep after the lock was already free; a waiter on
-these locks is woken as soon as the turn is free. Writers that do not take
-the turn (another program) still meet at SQLite's lock and its busy timeout.
+these locks is woken as soon as the turn is free (between processes, within a
+few milliseconds). A turn is awaited no longer than the busy timeout; then
+the write is refused as Busy (503), as a busy SQLite lock would make it.
+Writers that do not take the turn (another program) still meet at SQLite's
+lock and its busy timeout.
 
 The pool keeps every connection it opens (no overflow that is closed after
 each use): opening a SQLite connection runs its pragmas, which under load
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -61,6 +65,16 @@ def _sqlite_begin(connection: sa.Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+TURN_TIMEOUT_SECONDS = BUSY_TIMEOUT_MS / 1000
+"""A writer waits for its turn no longer than SQLite's busy timeout; then the write is Busy."""
+TURN_POLL_FIRST_SECONDS = 0.0005
+TURN_POLL_MAX_SECONDS = 0.004
+
+
+class WriteTurnTimeout(TimeoutError):
+    """The turn to write did not come within ``TURN_TIMEOUT_SECONDS``."""
+
+
 class WriteTurn:
     """The turn to write to one SQLite database: threads of this process take turns on a
     lock, processes (``serve --workers``, the CLI) on an advisory lock of a file beside the
@@ -75,16 +89,33 @@ class WriteTurn:
             weakref.finalize(self, os.close, self._fd)
 
     def __enter__(self) -> WriteTurn:
-        self._threads.acquire()
+        deadline = time.monotonic() + TURN_TIMEOUT_SECONDS
+        if not self._threads.acquire(timeout=TURN_TIMEOUT_SECONDS):
+            raise WriteTurnTimeout("no turn to write within the busy timeout")
         self._depth += 1
         if self._depth == 1 and self._fd is not None:
             try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                self._lock_file(deadline)
             except BaseException:
                 self._depth -= 1
                 self._threads.release()
                 raise
         return self
+
+    def _lock_file(self, deadline: float) -> None:
+        """Only one thread per process gets here, so polling the file lock costs little;
+        a blocking ``flock`` would wait for ever behind a write that hangs."""
+        assert self._fd is not None
+        pause = TURN_POLL_FIRST_SECONDS
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WriteTurnTimeout("no turn to write within the busy timeout") from None
+                time.sleep(pause)
+                pause = min(pause * 2, TURN_POLL_MAX_SECONDS)
 
     def __exit__(self, *_exc: object) -> None:
         self._depth -= 1

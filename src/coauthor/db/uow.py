@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from functools import cache
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from coauthor.clock import Clock, SystemClock
-from coauthor.db.engine import WRITE_OPTION, write_turn
+from coauthor.db.engine import WRITE_OPTION, WriteTurnTimeout, write_turn
 from coauthor.domain.errors import Busy, Conflict
 from coauthor.eventkey import EventKey
 
@@ -64,6 +64,10 @@ def refusal(exc: sa.exc.DBAPIError) -> Busy | Conflict:
     """What to tell the person when a write kept losing its race."""
     if isinstance(exc, sa.exc.IntegrityError):
         return Conflict("someone changed the same thing at the same moment; please try again")
+    return busy()
+
+
+def busy() -> Busy:
     return Busy(
         "the alliance is busy with other changes; please try again in a moment",
         retry_after=BUSY_RETRY_AFTER_SECONDS,
@@ -138,12 +142,17 @@ class UnitOfWork:
             return result
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _write_turn(self) -> AbstractContextManager[object]:
+    @contextmanager
+    def _write_turn(self) -> Iterator[None]:
         """This process's turn to write, on SQLite (``db/engine.py``); nothing to wait for
-        on PostgreSQL."""
+        on PostgreSQL. A turn that does not come in time makes the write Busy (503)."""
         engine = self._session_factory.kw.get("bind")
         turn = write_turn(engine) if isinstance(engine, sa.Engine) else None
-        return turn if turn is not None else nullcontext()
+        try:
+            with turn if turn is not None else nullcontext():
+                yield
+        except WriteTurnTimeout:
+            raise busy() from None
 
     def after_commit(self, step: Callable[[], None]) -> None:
         """Run ``step`` once the current write has committed (never if it rolls back)."""
