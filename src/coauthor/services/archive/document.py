@@ -405,6 +405,17 @@ ArchiveDocument: type[BaseModel] = create_model(
     head=(HeadRecord | None, None),
 )
 
+_DocumentOfCheckedText: type[BaseModel] = create_model(
+    "ArchiveDocument",
+    __config__=ArchiveDocument.model_config,
+    __module__=__name__,
+    **{name: (field.annotation, field) for name, field in ArchiveDocument.model_fields.items()},
+)
+"""The same document without the check ``Input`` makes before reading its fields, for text
+already searched for unstorable characters. That check finds nothing there then (the
+document has no date or time field of its own), but would first copy the whole document
+into Python objects: a million-act archive's gigabytes. Its items keep their checks."""
+
 SECTIONS: tuple[str, ...] = tuple(name for name in ArchiveDocument.model_fields if name != "format")
 
 
@@ -413,14 +424,17 @@ def parse_archive(data: Any) -> Any:
 
     ``data`` is the decoded document, or its JSON text: then pydantic reads the
     text straight into the models, without building the document as Python
-    objects first (a million-act archive would take gigabytes twice). Only when
-    that fails is the text decoded, to report each problem as the dict path
-    does.
+    objects first (a million-act archive would take gigabytes twice), and when
+    the text holds no NUL or surrogate at all (one search) the models do not
+    walk their strings for them again. Only when that fails is the text
+    decoded, to report each problem as the dict path does.
     """
     if isinstance(data, str | bytes):
         text = checked_text(data)
+        checked = not inputs.text_may_be_unstorable(text)
+        model = _DocumentOfCheckedText if checked else ArchiveDocument
         try:
-            return ArchiveDocument.model_validate_json(text)
+            return model.model_validate_json(text, context={inputs.STORABLE_TEXT: checked})
         except ValidationError:
             data = decode_json(text)
     if not isinstance(data, dict):
