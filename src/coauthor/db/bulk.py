@@ -25,7 +25,7 @@ def _placeholder(dialect: sa.Dialect) -> str:
     return "?" if dialect.paramstyle == "qmark" else "%s"
 
 
-def insert_sql(dialect: sa.Dialect, table: sa.Table, columns: Sequence[str]) -> str:
+def insert_sql(dialect: sa.Dialect, table: sa.TableClause, columns: Sequence[str]) -> str:
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(name) for name in columns)
     marks = ", ".join(_placeholder(dialect) for _ in columns)
@@ -53,13 +53,13 @@ def _processor(dialect: sa.Dialect, column: sa.Column) -> Callable[[Any], Any] |
 
 
 def _processors(
-    dialect: sa.Dialect, table: sa.Table, columns: Sequence[str]
+    dialect: sa.Dialect, table: sa.TableClause, columns: Sequence[str]
 ) -> list[Callable[[Any], Any] | None]:
     return [_processor(dialect, table.c[name]) for name in columns]
 
 
 def insert_rows(
-    session: Session, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    session: Session, table: sa.TableClause, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:
     """Insert ``rows`` (tuples in ``columns`` order) into ``table``; returns how many."""
     connection = session.connection()
