@@ -151,12 +151,12 @@ def unstorable_text(value: Any) -> list[tuple[Path, str]]:
 _TIME_TYPES = (date, datetime)
 
 
-def _is_time_field(annotation: Any) -> bool:
+def is_time_field(annotation: Any) -> bool:
     """A ``date`` or ``datetime`` field, also optional or annotated."""
     while typing.get_origin(annotation) is Annotated:
         annotation = typing.get_args(annotation)[0]
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return any(_is_time_field(arg) for arg in typing.get_args(annotation))
+        return any(is_time_field(arg) for arg in typing.get_args(annotation))
     return isinstance(annotation, type) and issubclass(annotation, _TIME_TYPES)
 
 
@@ -164,7 +164,7 @@ def _is_time_field(annotation: Any) -> bool:
 def _time_fields(model: type[BaseModel]) -> tuple[str, ...]:
     """The model's date and time fields, in field order (looked up once per model)."""
     return tuple(
-        name for name, info in model.model_fields.items() if _is_time_field(info.annotation)
+        name for name, info in model.model_fields.items() if is_time_field(info.annotation)
     )
 
 

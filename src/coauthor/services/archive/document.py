@@ -17,7 +17,14 @@ import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationError,
+    create_model,
+)
 
 from coauthor.domain import emergence
 from coauthor.domain import model as m
@@ -405,16 +412,44 @@ ArchiveDocument: type[BaseModel] = create_model(
     head=(HeadRecord | None, None),
 )
 
-_DocumentOfCheckedText: type[BaseModel] = create_model(
-    "ArchiveDocument",
-    __config__=ArchiveDocument.model_config,
-    __module__=__name__,
-    **{name: (field.annotation, field) for name, field in ArchiveDocument.model_fields.items()},
+def _of_checked_text(
+    model: type[BaseModel], name: str, **items: type[BaseModel]
+) -> type[BaseModel]:
+    """``model`` for text already searched for unstorable characters: the same fields
+    (``items`` names fields whose items take such a model too), without ``Input``'s check
+    before them, which finds nothing there but would first copy the item's part of the
+    text into Python objects, and with its dates and times strict: taking text only,
+    since that check is what refuses numbers there. A refusal is then reported by the
+    original models (``parse_archive``), so only what they accept passes."""
+    decorators = model.__pydantic_decorators__
+    assert set(decorators.model_validators) <= {"_storable"}, model
+    assert not decorators.field_validators, model
+    fields: dict[str, Any] = {}
+    for field_name, field in model.model_fields.items():
+        annotation = field.annotation
+        if field_name in items:
+            annotation = list[items[field_name]]  # type: ignore[valid-type]
+        elif inputs.is_time_field(annotation):
+            annotation = Annotated[annotation, Strict()]
+        fields[field_name] = (annotation, field)
+    return create_model(name, __config__=model.model_config, __module__=__name__, **fields)
+
+
+_CheckedActRecord = _of_checked_text(ActRecord, "ActRecord")
+_CheckedPartyRecord = _of_checked_text(PartyRecord, "PartyRecord")
+_CheckedCommitmentRecord = _of_checked_text(
+    CommitmentRecord, "CommitmentRecord", acts=_CheckedActRecord, parties=_CheckedPartyRecord
 )
-"""The same document without the check ``Input`` makes before reading its fields, for text
-already searched for unstorable characters. That check finds nothing there then (the
-document has no date or time field of its own), but would first copy the whole document
-into Python objects: a million-act archive's gigabytes. Its items keep their checks."""
+_CheckedEventRecord = _of_checked_text(EventRecord, "EventRecord")
+_DocumentOfCheckedText = _of_checked_text(
+    ArchiveDocument,
+    "ArchiveDocument",
+    commitments=_CheckedCommitmentRecord,
+    events=_CheckedEventRecord,
+)
+"""The document for text with no unstorable character: its own level (which has no date
+or time field) and its largest sections — commitments with their parties and acts, and
+events — read without copying their text into Python objects first."""
 
 SECTIONS: tuple[str, ...] = tuple(name for name in ArchiveDocument.model_fields if name != "format")
 
