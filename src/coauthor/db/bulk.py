@@ -39,6 +39,8 @@ def sqlite_utc_text(value: datetime) -> str:
     in one C call instead of several Python ones: a million-act import has
     three million of them.
     """
+    if value.tzinfo is UTC:
+        return value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
     if value.utcoffset():

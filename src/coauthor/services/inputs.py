@@ -124,8 +124,9 @@ def _unstorable_reason(text: str) -> str | None:
 STORABLE_TEXT = "storable_text"
 """A validation context key: the caller has checked the whole input's text already
 (``text_may_be_unstorable``), so no model walks its part again."""
-_UNSTORABLE_IN_JSON = re.compile(r"[\x00\ud800-\udfff]|\\u(?:0000|[dD][89a-fA-F])")
-"""NUL or a surrogate, as itself or as a JSON escape (an escaped pair is flagged too)."""
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+"""NUL or a surrogate as a JSON escape (an escaped pair is flagged too)."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def text_may_be_unstorable(json_text: str) -> bool:
@@ -133,9 +134,12 @@ def text_may_be_unstorable(json_text: str) -> bool:
 
     False is certain: only these characters or these escapes make them. True may
     be a false alarm (an escaped backslash before ``u0000``, a proper surrogate
-    pair): then the models check each string as usual.
+    pair): then the models check each string as usual. Each search is one fast
+    scan (a character, a literal prefix; ASCII text holds no surrogate).
     """
-    return _UNSTORABLE_IN_JSON.search(json_text) is not None
+    if "\x00" in json_text or _UNSTORABLE_ESCAPE.search(json_text) is not None:
+        return True
+    return not json_text.isascii() and _SURROGATE.search(json_text) is not None
 
 
 def unstorable_text(value: Any) -> list[tuple[Path, str]]:
