@@ -412,6 +412,7 @@ ArchiveDocument: type[BaseModel] = create_model(
     head=(HeadRecord | None, None),
 )
 
+
 def _of_checked_text(
     model: type[BaseModel], name: str, **items: type[BaseModel]
 ) -> type[BaseModel]:

@@ -163,9 +163,7 @@ def index_written(session: Session, kind: str, items: Iterable[Any]) -> int:
     driver in one bulk insert per table (``db/bulk.py``).
     """
     searchable = BY_KIND[kind]
-    entries = [
-        entry for item in items if (entry := _entry(searchable, session, item)) is not None
-    ]
+    entries = [entry for item in items if (entry := _entry(searchable, session, item)) is not None]
     insert_rows(
         session,
         search_entries,
