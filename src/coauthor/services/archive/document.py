@@ -455,6 +455,13 @@ events — read without copying their text into Python objects first."""
 SECTIONS: tuple[str, ...] = tuple(name for name in ArchiveDocument.model_fields if name != "format")
 
 
+def _storable_text(raw: str | bytes) -> bool:
+    """Whether ``raw`` holds no text a database cannot store, once its size, encoding,
+    nesting and numbers pass (``checked_text``). The decoded text is dropped here: pydantic
+    reads the bytes themselves, so a large archive is not held twice while it is read."""
+    return not inputs.text_may_be_unstorable(checked_text(raw))
+
+
 def parse_archive(data: Any) -> Any:
     """Validate an archive through the input models; errors carry JSON paths.
 
@@ -466,13 +473,12 @@ def parse_archive(data: Any) -> Any:
     decoded, to report each problem as the dict path does.
     """
     if isinstance(data, str | bytes):
-        text = checked_text(data)
-        checked = not inputs.text_may_be_unstorable(text)
+        checked = _storable_text(data)
         model = _DocumentOfCheckedText if checked else ArchiveDocument
         try:
-            return model.model_validate_json(text, context={inputs.STORABLE_TEXT: checked})
+            return model.model_validate_json(data, context={inputs.STORABLE_TEXT: checked})
         except ValidationError:
-            data = decode_json(text)
+            data = decode_json(data)
     if not isinstance(data, dict):
         raise ValidationFailed.one((), "an archive is a JSON object")
     if data.get("format") != FORMAT:
