@@ -423,8 +423,8 @@ def _of_checked_text(
     since that check is what refuses numbers there. A refusal is then reported by the
     original models (``parse_archive``), so only what they accept passes."""
     decorators = model.__pydantic_decorators__
-    assert set(decorators.model_validators) <= {"_storable"}, model
-    assert not decorators.field_validators, model
+    if set(decorators.model_validators) - {"_storable"} or decorators.field_validators:
+        raise TypeError(f"{model.__name__} has validators its twin would not run")
     fields: dict[str, Any] = {}
     for field_name, field in model.model_fields.items():
         annotation = field.annotation
