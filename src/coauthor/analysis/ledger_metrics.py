@@ -661,6 +661,14 @@ def _flags(values: Sequence[Any]) -> np.ndarray:
     return np.array(values, dtype=bool)
 
 
+def _codes(values: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct values (first seen first) and each value's index among them: a dict's
+    hashing, far cheaper than sorting strings as numpy's ``unique`` would."""
+    seen: dict[str, int] = {}
+    codes = np.fromiter((seen.setdefault(value, len(seen)) for value in values), np.int64)
+    return list(seen), codes
+
+
 def _equals(values: Sequence[Any], wanted: str) -> np.ndarray:
     return np.array(values, dtype=object) == wanted if values else np.zeros(0, dtype=bool)
 
@@ -703,23 +711,19 @@ class FactsTable:
 
         Each column is converted by numpy in one call (None becomes NaN, 0 or
         False); the partners of each row are resolved once per distinct
-        combination, not once per row.
+        combination, not once per row, and each wait finds its row by a dict.
         """
         columns_of_rows = list(zip(*fact_rows, strict=True)) or [()] * len(FACT_COLUMNS)
         raw = dict(zip(FACT_COLUMNS, columns_of_rows, strict=True))
-        customers, customer_of = np.unique(
-            np.array(raw["customer_partner_id"], dtype=object), return_inverse=True
-        )
-        combos, combo_of = np.unique(
-            np.array(raw["performer_partner_ids"], dtype=object), return_inverse=True
-        )
-        combo_sets = [tuple(text.split()) for text in combos.tolist()]
-        partner_ids = tuple(sorted({*customers.tolist(), *(p for ids in combo_sets for p in ids)}))
+        customers, customer_of = _codes(raw["customer_partner_id"])
+        combos, combo_of = _codes(raw["performer_partner_ids"])
+        combo_sets = [tuple(text.split()) for text in combos]
+        partner_ids = tuple(sorted({*customers, *(p for ids in combo_sets for p in ids)}))
         index = {partner: i for i, partner in enumerate(partner_ids)}
         combo_rows = np.zeros((len(combo_sets), len(partner_ids)), dtype=bool)
         for row, ids in enumerate(combo_sets):
             combo_rows[row, [index[p] for p in ids]] = True
-        customer_index = np.array([index[p] for p in customers.tolist()], dtype=np.int64)
+        customer_index = np.array([index[p] for p in customers], dtype=np.int64)
         columns = {
             "opened_by_customer": _equals(raw["opener"], Party.CUSTOMER.value),
             "outcome": (_equals(raw["outcome"], "kept") + 2 * _equals(raw["outcome"], "broken")),
@@ -728,19 +732,17 @@ class FactsTable:
             **{name: _flags(raw[name]) for name in FLAG_FACTS},
             **{name: _ints(raw[name]) for name in INT_FACTS},
         }
-        ids = np.array(raw["commitment_id"], dtype=object)
-        order = np.argsort(ids, kind="stable")
+        row_of = {commitment_id: row for row, commitment_id in enumerate(raw["commitment_id"])}
         waits = list(zip(*wait_rows, strict=True)) or [(), (), (), ()]
-        positions = np.searchsorted(ids[order], np.array(waits[0], dtype=object))
         return cls(
             alliance_ids=np.array(raw["alliance_id"], dtype=object),
             partner_ids=partner_ids,
-            customer=customer_index[customer_of].reshape(-1) if len(customers) else _ints(()),
-            performers=combo_rows[combo_of.reshape(-1)]
-            if len(combos)
+            customer=customer_index[customer_of] if customers else _ints(()),
+            performers=combo_rows[combo_of]
+            if combos
             else np.zeros((0, len(partner_ids)), dtype=bool),
             columns=columns,
-            wait_row=order[positions].astype(np.int64) if len(waits[0]) else _ints(()),
+            wait_row=np.fromiter(map(row_of.__getitem__, waits[0]), np.int64, len(waits[0])),
             wait_state=_ints(waits[1]),
             wait_by_customer=_equals(waits[2], Party.CUSTOMER.value),
             wait_hours=_floats(waits[3]),

@@ -25,7 +25,7 @@ def _placeholder(dialect: sa.Dialect) -> str:
     return "?" if dialect.paramstyle == "qmark" else "%s"
 
 
-def insert_sql(dialect: sa.Dialect, table: sa.Table, columns: Sequence[str]) -> str:
+def insert_sql(dialect: sa.Dialect, table: sa.TableClause, columns: Sequence[str]) -> str:
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(name) for name in columns)
     marks = ", ".join(_placeholder(dialect) for _ in columns)
@@ -39,6 +39,8 @@ def sqlite_utc_text(value: datetime) -> str:
     in one C call instead of several Python ones: a million-act import has
     three million of them.
     """
+    if value.tzinfo is UTC:
+        return value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
     if value.utcoffset():
@@ -53,13 +55,13 @@ def _processor(dialect: sa.Dialect, column: sa.Column) -> Callable[[Any], Any] |
 
 
 def _processors(
-    dialect: sa.Dialect, table: sa.Table, columns: Sequence[str]
+    dialect: sa.Dialect, table: sa.TableClause, columns: Sequence[str]
 ) -> list[Callable[[Any], Any] | None]:
     return [_processor(dialect, table.c[name]) for name in columns]
 
 
 def insert_rows(
-    session: Session, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    session: Session, table: sa.TableClause, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:
     """Insert ``rows`` (tuples in ``columns`` order) into ``table``; returns how many."""
     connection = session.connection()

@@ -9,6 +9,7 @@ the path of each bad field and a message in plain words (input_messages.py).
 
 from __future__ import annotations
 
+import functools
 import re
 import types
 import typing
@@ -25,6 +26,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -119,6 +121,27 @@ def _unstorable_reason(text: str) -> str | None:
     return f"is not valid Unicode: it holds a lone surrogate (\\u{ord(found.group()):04x})"
 
 
+STORABLE_TEXT = "storable_text"
+"""A validation context key: the caller has checked the whole input's text already
+(``text_may_be_unstorable``), so no model walks its part again."""
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+"""NUL or a surrogate as a JSON escape (an escaped pair is flagged too)."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text_may_be_unstorable(json_text: str) -> bool:
+    """Whether any string decoded from ``json_text`` could hold NUL or a lone surrogate.
+
+    False is certain: only these characters or these escapes make them. True may
+    be a false alarm (an escaped backslash before ``u0000``, a proper surrogate
+    pair): then the models check each string as usual. Each search is one fast
+    scan (a character, a literal prefix; ASCII text holds no surrogate).
+    """
+    if "\x00" in json_text or _UNSTORABLE_ESCAPE.search(json_text) is not None:
+        return True
+    return not json_text.isascii() and _SURROGATE.search(json_text) is not None
+
+
 def unstorable_text(value: Any) -> list[tuple[Path, str]]:
     """Where ``value`` holds text no database can store, and why, in document order."""
     problems = []
@@ -132,13 +155,21 @@ def unstorable_text(value: Any) -> list[tuple[Path, str]]:
 _TIME_TYPES = (date, datetime)
 
 
-def _is_time_field(annotation: Any) -> bool:
+def is_time_field(annotation: Any) -> bool:
     """A ``date`` or ``datetime`` field, also optional or annotated."""
     while typing.get_origin(annotation) is Annotated:
         annotation = typing.get_args(annotation)[0]
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return any(_is_time_field(arg) for arg in typing.get_args(annotation))
+        return any(is_time_field(arg) for arg in typing.get_args(annotation))
     return isinstance(annotation, type) and issubclass(annotation, _TIME_TYPES)
+
+
+@functools.cache
+def _time_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The model's date and time fields, in field order (looked up once per model)."""
+    return tuple(
+        name for name, info in model.model_fields.items() if is_time_field(info.annotation)
+    )
 
 
 def _numbers_for_times(model: type[BaseModel], data: Mapping[str, Any]) -> list[InitErrorDetails]:
@@ -151,8 +182,8 @@ def _numbers_for_times(model: type[BaseModel], data: Mapping[str, Any]) -> list[
             loc=(name,),
             input=data[name],
         )
-        for name, info in model.model_fields.items()
-        if isinstance(data.get(name), int | float) and _is_time_field(info.annotation)
+        for name in _time_fields(model)
+        if isinstance(data.get(name), int | float)
     ]
 
 
@@ -169,14 +200,15 @@ class Input(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _storable(cls, data: Any) -> Any:
+    def _storable(cls, data: Any, info: ValidationInfo) -> Any:
         if not isinstance(data, Mapping):
             return data
+        checked = info.context is not None and info.context.get(STORABLE_TEXT, False)
         errors = [
             InitErrorDetails(
                 type=PydanticCustomError("unstorable_text", reason), loc=path, input=""
             )
-            for path, reason in unstorable_text(data)
+            for path, reason in ([] if checked else unstorable_text(data))
         ]
         errors += _numbers_for_times(cls, data)
         if errors:

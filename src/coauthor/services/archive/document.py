@@ -17,7 +17,14 @@ import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationError,
+    create_model,
+)
 
 from coauthor.domain import emergence
 from coauthor.domain import model as m
@@ -405,7 +412,54 @@ ArchiveDocument: type[BaseModel] = create_model(
     head=(HeadRecord | None, None),
 )
 
+
+def _of_checked_text(
+    model: type[BaseModel], name: str, **items: type[BaseModel]
+) -> type[BaseModel]:
+    """``model`` for text already searched for unstorable characters: the same fields
+    (``items`` names fields whose items take such a model too), without ``Input``'s check
+    before them, which finds nothing there but would first copy the item's part of the
+    text into Python objects, and with its dates and times strict: taking text only,
+    since that check is what refuses numbers there. A refusal is then reported by the
+    original models (``parse_archive``), so only what they accept passes."""
+    decorators = model.__pydantic_decorators__
+    if set(decorators.model_validators) - {"_storable"} or decorators.field_validators:
+        raise TypeError(f"{model.__name__} has validators its twin would not run")
+    fields: dict[str, Any] = {}
+    for field_name, field in model.model_fields.items():
+        annotation = field.annotation
+        if field_name in items:
+            annotation = list[items[field_name]]  # type: ignore[valid-type]
+        elif inputs.is_time_field(annotation):
+            annotation = Annotated[annotation, Strict()]
+        fields[field_name] = (annotation, field)
+    return create_model(name, __config__=model.model_config, __module__=__name__, **fields)
+
+
+_CheckedActRecord = _of_checked_text(ActRecord, "ActRecord")
+_CheckedPartyRecord = _of_checked_text(PartyRecord, "PartyRecord")
+_CheckedCommitmentRecord = _of_checked_text(
+    CommitmentRecord, "CommitmentRecord", acts=_CheckedActRecord, parties=_CheckedPartyRecord
+)
+_CheckedEventRecord = _of_checked_text(EventRecord, "EventRecord")
+_DocumentOfCheckedText = _of_checked_text(
+    ArchiveDocument,
+    "ArchiveDocument",
+    commitments=_CheckedCommitmentRecord,
+    events=_CheckedEventRecord,
+)
+"""The document for text with no unstorable character: its own level (which has no date
+or time field) and its largest sections — commitments with their parties and acts, and
+events — read without copying their text into Python objects first."""
+
 SECTIONS: tuple[str, ...] = tuple(name for name in ArchiveDocument.model_fields if name != "format")
+
+
+def _storable_text(raw: str | bytes) -> bool:
+    """Whether ``raw`` holds no text a database cannot store, once its size, encoding,
+    nesting and numbers pass (``checked_text``). The decoded text is dropped here: pydantic
+    reads the bytes themselves, so a large archive is not held twice while it is read."""
+    return not inputs.text_may_be_unstorable(checked_text(raw))
 
 
 def parse_archive(data: Any) -> Any:
@@ -413,16 +467,18 @@ def parse_archive(data: Any) -> Any:
 
     ``data`` is the decoded document, or its JSON text: then pydantic reads the
     text straight into the models, without building the document as Python
-    objects first (a million-act archive would take gigabytes twice). Only when
-    that fails is the text decoded, to report each problem as the dict path
-    does.
+    objects first (a million-act archive would take gigabytes twice), and when
+    the text holds no NUL or surrogate at all (one search) the models do not
+    walk their strings for them again. Only when that fails is the text
+    decoded, to report each problem as the dict path does.
     """
     if isinstance(data, str | bytes):
-        text = checked_text(data)
+        checked = _storable_text(data)
+        model = _DocumentOfCheckedText if checked else ArchiveDocument
         try:
-            return ArchiveDocument.model_validate_json(text)
+            return model.model_validate_json(data, context={inputs.STORABLE_TEXT: checked})
         except ValidationError:
-            data = decode_json(text)
+            data = decode_json(data)
     if not isinstance(data, dict):
         raise ValidationFailed.one((), "an archive is a JSON object")
     if data.get("format") != FORMAT:

@@ -34,7 +34,6 @@ from coauthor.services.archive.document import SECTIONS, parse_archive, section_
 from coauthor.services.archive.export import document_of
 from coauthor.services.mechanics import registers
 from coauthor.services.mechanics.alliances import find_or_create_organization, partner_in
-from coauthor.services.search import index as search_index
 
 Progress = Callable[[str, int, int], None]
 """Called as ``report(what, done, total)`` while long work advances."""
@@ -65,9 +64,6 @@ ID_SECTIONS = (
 
 SITE_WIDE = {"people", "organizations"}
 """Sections matched by email or name, whose details the target site may hold differently."""
-
-BULK_WRITTEN_KINDS = ("commitment",)
-"""Searchable kinds the import writes past the session (``archive/ledger.py``), so indexed here."""
 
 
 def report_step(report: Progress | None, what: str, done: int, total: int) -> None:
@@ -479,7 +475,6 @@ def _write(
     for section in PULSE_SECTIONS:
         step(section)
     ledger.write_ledger(uow, alliance_id, archive, people)
-    search_index.rebuild(uow.session, alliance_id, BULK_WRITTEN_KINDS)
     step("obligation_assignments")
     step("commitments")
     emergence.write(uow, alliance_id, archive, people)

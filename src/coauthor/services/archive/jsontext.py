@@ -7,14 +7,16 @@ exhaust a parser's recursion), and numbers JSON does not have — ``NaN``,
 an event's hash depend on how a server prints them. Text no database can
 store (NUL, lone surrogates) is the input models' to refuse, with its path.
 
-The scan is one regular expression over the text, which skips JSON strings
-whole, so a bracket or a word inside a string never counts.
+The scan first replaces every JSON string by a placeholder (one regular
+expression substitution), so a bracket or a word inside a string never
+counts, then looks for refused numbers and measures the nesting in what is left.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from itertools import accumulate
 from typing import Any, NoReturn
 
 from coauthor.domain.errors import ValidationFailed
@@ -29,46 +31,63 @@ MAX_DIGITS = 300
 MAX_EXPONENT = 308
 """The largest decimal exponent a double holds."""
 
-_TOKENS = re.compile(
-    r'"(?:[^"\\]|\\.)*"'  # a string, skipped whole
-    r'|"'  # a string that never ends: the parser will say where
-    r"|[\[\]{}]"  # a bracket
-    r"|NaN|-?Infinity"  # not JSON
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+"""A JSON string, whole; a quote it does not match opens a string that never ends."""
+_NUMBERS = re.compile(
+    r"(?=[-\dNI])"  # only where a number or a word could start (much faster to search)
+    r"(?:NaN|-?Infinity"  # not JSON
     r"|-?\d+(?:\.\d+)?[eE][+-]?(\d+)"  # a number with an exponent
-    r"|\d{" + str(MAX_DIGITS + 1) + r",}"  # too many digits
+    r"|\d{" + str(MAX_DIGITS + 1) + r",})"  # too many digits
 )
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 def _refuse(message: str) -> NoReturn:
     raise ValidationFailed.one((), message)
 
 
+def _outside_strings(text: str) -> str:
+    """``text`` with every string replaced by ``_``, cut at a string that never ends (the
+    parser will say where)."""
+    skeleton = _STRING.sub("_", text)
+    cut = skeleton.find('"')
+    return skeleton if cut < 0 else skeleton[:cut]
+
+
+def _depth(skeleton: str) -> int:
+    brackets = _NOT_BRACKETS.sub("", skeleton)
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets), initial=0))
+
+
 def nesting_depth(text: str) -> int:
     """How deeply objects and arrays nest in ``text``, read without parsing it."""
-    return _scan(text, refuse_numbers=False)
+    return _depth(_outside_strings(text))
 
 
-def _scan(text: str, refuse_numbers: bool = True) -> int:
-    depth = deepest = 0
-    for token in _TOKENS.finditer(text):
-        first = token.group()[0]
-        if first in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif first in "]}":
-            depth -= 1
-        elif token.group() == '"':
-            break
-        elif first == '"' or not refuse_numbers:
-            continue
-        elif token.group(1) is not None:
+def _refuse_numbers(skeleton: str) -> None:
+    """Refuse the first number JSON does not have or a double cannot hold."""
+    for token in _NUMBERS.finditer(skeleton):
+        found = token.group()
+        if token.group(1) is not None:
             if int(token.group(1)[:6]) > MAX_EXPONENT:
-                _refuse(f"the number {token.group()[:20]} is too large")
-        elif first in "NI-":
-            _refuse(f"{token.group()} is not a JSON number")
+                _refuse(f"the number {found[:20]} is too large")
+        elif found[0] in "NI-":
+            _refuse(f"{found} is not a JSON number")
         else:
             _refuse("holds a number with more digits than this server reads")
-    return deepest
+
+
+def _scan(text: str) -> int:
+    """The nesting depth of ``text``, once its numbers pass.
+
+    Strings are removed first in one substitution (a bracket or a word inside
+    one never counts), so what is left to walk is short: the numbers only where
+    they could be refused, and the brackets.
+    """
+    skeleton = _outside_strings(text)
+    _refuse_numbers(skeleton)
+    return _depth(skeleton)
 
 
 def checked_text(raw: str | bytes) -> str:

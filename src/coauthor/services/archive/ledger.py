@@ -12,7 +12,7 @@ written in bulk, one statement per table.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -32,6 +32,7 @@ from coauthor.domain import model as m
 from coauthor.domain.errors import FieldError, ValidationFailed
 from coauthor.domain.ledger import CommitmentState, MoveNotAllowed, Party, SpeechAct, step
 from coauthor.services.ledger.facts import fact_values, wait_values
+from coauthor.services.search import index as search_index
 
 COMMITMENT_COLUMNS = (
     "id",
@@ -309,6 +310,15 @@ ASSIGNMENT_ROW = (
 POSITION_ROW = ("alliance_id", "declaration_id", "member_id", "position", "reason")
 
 
+class _Indexed(NamedTuple):
+    """What the search index reads of a commitment (``search/kinds.py``)."""
+
+    alliance_id: str
+    id: str
+    what: str
+    conditions: str
+
+
 class _Rows:
     """The rows of every ledger table, as tuples, to be written one bulk insert per table."""
 
@@ -319,6 +329,7 @@ class _Rows:
         self.acts: list[tuple] = []
         self.facts: list[tuple] = []
         self.waits: list[tuple] = []
+        self.indexed: list[_Indexed] = []
 
     def add(
         self,
@@ -331,6 +342,8 @@ class _Rows:
         customer = next(p for p in record.parties if p.side == Party.CUSTOMER)
         state = states[-1]
         terms = state.terms
+        conditions = terms.conditions if terms else ""
+        self.indexed.append(_Indexed(alliance_id, commitment_id, acts[0].text, conditions))
         self.commitments.append(
             (
                 alliance_id,
@@ -341,7 +354,7 @@ class _Rows:
                 state.phase,
                 int(state.state),
                 state.phase.awaits,
-                terms.conditions if terms else "",
+                conditions,
                 terms.due_at if terms else None,
                 state.reply_by,
                 state.last_move_at,
@@ -393,8 +406,9 @@ def write_ledger(
     """Assignments, positions and commitments, after the rest of the alliance is written.
 
     Commitments are replayed and written a chunk at a time, each table in one
-    bulk insert per chunk (``db/bulk.py``); a refused act anywhere rolls the
-    whole import back, since it is one transaction.
+    bulk insert per chunk (``db/bulk.py``), and indexed for search from the
+    same values; a refused act anywhere rolls the whole import back, since it
+    is one transaction.
     """
     ids = {email: person.id for email, person in people.items()}
     uow.flush()
@@ -421,3 +435,4 @@ def write_ledger(
         insert_rows(session, speech_acts, ACT_ROW, rows.acts)
         insert_rows(session, ledger_facts, FACT_COLUMNS, rows.facts)
         insert_rows(session, ledger_waits, WAIT_ROW, rows.waits)
+        search_index.index_written(session, "commitment", rows.indexed)

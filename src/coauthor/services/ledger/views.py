@@ -150,7 +150,10 @@ class _Party(NamedTuple):
 
 
 def _parties_of(uow: UnitOfWork, commitments: Sequence[Commitment]) -> dict[tuple, list[_Party]]:
-    """The parties of these commitments, read as plain rows (a page may hold hundreds)."""
+    """The parties of these commitments, read as plain rows (a page may hold hundreds).
+
+    Both halves of the key are given so the primary key's index finds them (by
+    commitment id alone, the whole table would be read)."""
     keys = {(c.alliance_id, c.id) for c in commitments}
     query = sa.select(
         commitment_parties.c.alliance_id,
@@ -158,7 +161,10 @@ def _parties_of(uow: UnitOfWork, commitments: Sequence[Commitment]) -> dict[tupl
         commitment_parties.c.person_id,
         commitment_parties.c.side,
         commitment_parties.c.partner_id,
-    ).where(commitment_parties.c.commitment_id.in_({c.id for c in commitments}))
+    ).where(
+        commitment_parties.c.alliance_id.in_({c.alliance_id for c in commitments}),
+        commitment_parties.c.commitment_id.in_({c.id for c in commitments}),
+    )
     found: dict[tuple, list[_Party]] = defaultdict(list)
     for row in uow.session.execute(query):
         party = _Party(*row)

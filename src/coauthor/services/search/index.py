@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from coauthor.db.bulk import insert_rows
 from coauthor.db.tables import NATIVE_SEARCH_TABLE, search_entries
 from coauthor.services.search.kinds import BY_ENTITY, BY_KIND, FOLLOWERS, SEARCHABLE, Searchable
 from coauthor.services.search.text import doc_id, fold
@@ -35,6 +36,10 @@ FOLLOWING = "search_following"
 """``session.info`` key: changed items that other kinds' documents follow (resolved at commit)."""
 Pending = set[tuple[str, str, str]]
 FTS_COLUMNS = ("doc", "terms_title", "terms_body")
+ENTRY_COLUMNS = tuple(column.name for column in search_entries.columns)
+NATIVE_SEARCH_ROWS = sa.table(
+    NATIVE_SEARCH_TABLE, sa.column("rowid"), sa.column("terms_title"), sa.column("terms_body")
+)
 
 
 def is_sqlite(session: Session) -> bool:
@@ -147,6 +152,32 @@ def _insert(session: Session, entries: list[dict[str, Any]]) -> None:
             ),
             [{key: entry[key] for key in FTS_COLUMNS} for entry in entries],
         )
+
+
+def index_written(session: Session, kind: str, items: Iterable[Any]) -> int:
+    """Write the entries of items written past the session in bulk (an archive import's
+    ledger), which have none yet; return how many.
+
+    ``items`` need only the attributes the kind's document and key read (rows
+    of its table will do), so nothing is loaded back; the entries go to the
+    driver in one bulk insert per table (``db/bulk.py``).
+    """
+    searchable = BY_KIND[kind]
+    entries = [entry for item in items if (entry := _entry(searchable, session, item)) is not None]
+    insert_rows(
+        session,
+        search_entries,
+        ENTRY_COLUMNS,
+        ([entry[name] for name in ENTRY_COLUMNS] for entry in entries),
+    )
+    if is_sqlite(session):
+        insert_rows(
+            session,
+            NATIVE_SEARCH_ROWS,
+            ("rowid", "terms_title", "terms_body"),
+            ([entry[name] for name in FTS_COLUMNS] for entry in entries),
+        )
+    return len(entries)
 
 
 def refresh(session: Session, keys: Iterable[tuple[str, str, str]]) -> None:
