@@ -166,7 +166,8 @@ def test_every_transition_and_edit_keeps_the_entries_current(log: Log) -> None:
 def test_reindex_finds_them(log: Log) -> None:
     uow, ann = log.world.uow, log.world.ann.id
     kinds = ("plot_twist", "tension", "experiment", "learning")
-    uow.write(lambda uow: index._clear(uow.session, None, list(kinds)))
+    emergence_docs = sa.select(search_entries.c.doc).where(search_entries.c.kind.in_(kinds))
+    uow.write(lambda uow: index._delete(uow.session, list(uow.session.scalars(emergence_docs))))
     assert found(uow, ann, "turbine") == []
     uow.write(lambda uow: index.rebuild(uow.session))
     written = uow.session.scalars(

@@ -141,17 +141,15 @@ def _delete(session: Session, docs: list[int]) -> None:
 
 
 def _insert(session: Session, entries: list[dict[str, Any]]) -> None:
+    """One bulk insert per table through the driver (``db/bulk.py``): a rebuild or an
+    archive import writes hundreds of thousands of entries."""
     if not entries:
         return
-    session.execute(sa.insert(search_entries), entries)
+    rows = [[entry[name] for name in ENTRY_COLUMNS] for entry in entries]
+    insert_rows(session, search_entries, ENTRY_COLUMNS, rows)
     if is_sqlite(session):
-        session.execute(
-            sa.text(
-                f"INSERT INTO {NATIVE_SEARCH_TABLE} (rowid, terms_title, terms_body) "
-                "VALUES (:doc, :terms_title, :terms_body)"
-            ),
-            [{key: entry[key] for key in FTS_COLUMNS} for entry in entries],
-        )
+        fts_rows = [[entry[name] for name in FTS_COLUMNS] for entry in entries]
+        insert_rows(session, NATIVE_SEARCH_ROWS, ("rowid", "terms_title", "terms_body"), fts_rows)
 
 
 def index_written(session: Session, kind: str, items: Iterable[Any]) -> int:
@@ -164,19 +162,7 @@ def index_written(session: Session, kind: str, items: Iterable[Any]) -> int:
     """
     searchable = BY_KIND[kind]
     entries = [entry for item in items if (entry := _entry(searchable, session, item)) is not None]
-    insert_rows(
-        session,
-        search_entries,
-        ENTRY_COLUMNS,
-        ([entry[name] for name in ENTRY_COLUMNS] for entry in entries),
-    )
-    if is_sqlite(session):
-        insert_rows(
-            session,
-            NATIVE_SEARCH_ROWS,
-            ("rowid", "terms_title", "terms_body"),
-            ([entry[name] for name in FTS_COLUMNS] for entry in entries),
-        )
+    _insert(session, entries)
     return len(entries)
 
 
@@ -194,36 +180,22 @@ def refresh(session: Session, keys: Iterable[tuple[str, str, str]]) -> None:
     _insert(session, entries)
 
 
-def _clear(session: Session, alliance_id: str | None, kinds: list[str] | None = None) -> None:
-    """Remove the entries of one alliance, or all of them (of ``kinds`` only, when given)."""
-    if alliance_id is None and kinds is None:
+def _clear(session: Session, alliance_id: str | None) -> None:
+    """Remove the entries of one alliance, or all of them."""
+    if alliance_id is None:
         if is_sqlite(session):
             session.execute(sa.text(f"DELETE FROM {NATIVE_SEARCH_TABLE}"))
         session.execute(sa.delete(search_entries))
         return
-    docs = sa.select(search_entries.c.doc)
-    if alliance_id is not None:
-        docs = docs.where(search_entries.c.alliance_id == alliance_id)
-    if kinds is not None:
-        docs = docs.where(search_entries.c.kind.in_(kinds))
+    docs = sa.select(search_entries.c.doc).where(search_entries.c.alliance_id == alliance_id)
     _delete(session, list(session.scalars(docs)))
 
 
-def rebuild(
-    session: Session, alliance_id: str | None = None, kinds: Iterable[str] | None = None
-) -> int:
-    """Write the entries of one alliance (or of all) again from its items; return how many.
-
-    With ``kinds``, only the entries of those kinds, and what the session noted
-    for the others is kept: an archive import indexes this way what it writes
-    in bulk, past the session (the ledger's commitments).
-    """
-    chosen = None if kinds is None else list(kinds)
-    _clear(session, alliance_id, chosen)
+def rebuild(session: Session, alliance_id: str | None = None) -> int:
+    """Write the entries of one alliance (or of all) again from its items; return how many."""
+    _clear(session, alliance_id)
     written = 0
     for searchable in SEARCHABLE:
-        if chosen is not None and searchable.kind not in chosen:
-            continue
         statement = sa.select(searchable.entity)
         if alliance_id is not None:
             owner = "id" if searchable.kind == "alliance" else "alliance_id"
@@ -235,8 +207,7 @@ def rebuild(
         ]
         _insert(session, entries)
         written += len(entries)
-    if chosen is None:
-        _forget(session)
+    _forget(session)
     return written
 
 
