@@ -650,6 +650,7 @@ commitments = sa.Table(
     ),
     sa.Index("ix_commitments_opened", "alliance_id", "opened_at", "id"),
     sa.Index("ix_commitments_state", "alliance_id", "state", "due_at"),
+    sa.Index("ix_commitments_waived", "alliance_id", "waived_by_declaration_id"),
 )
 """``what`` is the opening act's text; ``phase`` … ``moves`` are derived from the acts."""
 

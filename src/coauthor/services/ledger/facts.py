@@ -36,13 +36,16 @@ def wait_values(facts: CommitmentFacts) -> list[dict[str, Any]]:
     ]
 
 
-def _waived(uow: UnitOfWork, alliance_id: str) -> set[str]:
-    """Waived obligation periods are released by a declaration: they are not judged at all."""
-    query = sa.select(commitments.c.id).where(
+def _counted(alliance_id: str, commitment_id: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+    """Waived obligation periods are released by a declaration: they are not judged at all.
+
+    The waived commitments are found through ``ix_commitments_waived`` once per
+    query, so the facts are read in one pass with nothing to filter afterwards."""
+    waived = sa.select(commitments.c.id).where(
         commitments.c.alliance_id == alliance_id,
         commitments.c.waived_by_declaration_id.is_not(None),
     )
-    return set(uow.session.scalars(query))
+    return commitment_id.not_in(waived)
 
 
 def _raw_rows(uow: UnitOfWork, query: sa.Select[Any]) -> list[tuple]:
@@ -59,17 +62,18 @@ def load_table(uow: UnitOfWork, alliance_id: str) -> FactsTable:
     """Every counted commitment's facts in one alliance, as columns."""
     facts = (
         sa.select(*(ledger_facts.c[name] for name in FACT_COLUMNS))
-        .where(ledger_facts.c.alliance_id == alliance_id)
+        .where(
+            ledger_facts.c.alliance_id == alliance_id,
+            _counted(alliance_id, ledger_facts.c.commitment_id),
+        )
         .order_by(ledger_facts.c.commitment_id)
     )
     waits = (
         sa.select(*(ledger_waits.c[name] for name in WAIT_COLUMNS))
-        .where(ledger_waits.c.alliance_id == alliance_id)
+        .where(
+            ledger_waits.c.alliance_id == alliance_id,
+            _counted(alliance_id, ledger_waits.c.commitment_id),
+        )
         .order_by(ledger_waits.c.commitment_id, ledger_waits.c.ordinal)
     )
-    fact_rows, wait_rows = _raw_rows(uow, facts), _raw_rows(uow, waits)
-    waived = _waived(uow, alliance_id)
-    if waived:
-        fact_rows = [row for row in fact_rows if row[1] not in waived]
-        wait_rows = [row for row in wait_rows if row[0] not in waived]
-    return FactsTable.from_rows(fact_rows, wait_rows)
+    return FactsTable.from_rows(_raw_rows(uow, facts), _raw_rows(uow, waits))
