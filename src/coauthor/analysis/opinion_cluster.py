@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from itertools import accumulate
 
 import numpy as np
 from numpy.typing import NDArray
@@ -480,25 +478,13 @@ def _has_duplicate_rows(centers: NDArray[np.float64]) -> bool:
 def point_distances(points: NDArray[np.float64]) -> NDArray[np.float64]:
     """Euclidean distances between every two points.
 
-    ``hypot`` (the costly part) runs on the upper triangle only; the lower one
-    is its mirror, exactly: ``a − b = −(b − a)`` in floating point and
-    ``hypot`` depends on the absolute values of its arguments.
+    ``hypot`` runs on the upper triangle only; the lower one is its mirror,
+    exactly: ``a − b = −(b − a)`` in floating point and ``hypot`` depends on
+    the absolute values of its arguments. One compiled call.
     """
-    dx = points[:, 0, None] - points[None, :, 0]
-    dy = points[:, 1, None] - points[None, :, 1]
-    upper, lower = _triangles(points.shape[0])
-    distances = np.hypot(dx, dy, out=dx, where=upper)
-    np.copyto(distances, distances.T, where=lower)
-    return distances
+    from coauthor.analysis import opinion_kernels
 
-
-@lru_cache(maxsize=8)
-def _triangles(n: int) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
-    """Masks of the upper triangle with its diagonal, and of the rest, of an ``n × n`` matrix."""
-    upper = np.triu(np.ones((n, n), dtype=bool))
-    lower = ~upper
-    upper.flags.writeable = lower.flags.writeable = False
-    return upper, lower
+    return opinion_kernels.point_distances(np.ascontiguousarray(points, dtype=np.float64))
 
 
 def silhouette(
@@ -521,31 +507,18 @@ def silhouettes(
     distance to the rest of the point's cluster, ``b`` the smallest mean
     distance to another cluster; a member of a singleton cluster scores 0, a
     clustering with fewer than two clusters 0. All clusterings are scored in
-    one pass: their clusters side by side, one column each.
+    one compiled call.
     """
     largest = [int(labels.max()) if labels.size else 0 for labels in labelings]
     scored = [i for i, top in enumerate(largest) if top >= 1]
     result = [0.0] * len(labelings)
     if not scored:
         return result
-    widths = [largest[i] + 1 for i in scored]
-    offsets = np.array([0, *accumulate(widths[:-1])])
-    columns = np.stack([labelings[i] for i in scored]) + offsets[:, None]
-    n = distances.shape[0]
-    one_hot = np.zeros((n, sum(widths)))
-    points = np.arange(n)
-    one_hot[points, columns] = 1.0  # one row of column indices per clustering
-    sizes = one_hot.sum(axis=0)
-    sums = distances @ one_hot
-    own_sum = sums[points, columns]
-    own_size = sizes[columns]
-    a = np.divide(own_sum, own_size - 1, out=np.zeros(own_sum.shape), where=own_size > 1)
-    mean_to = sums / np.maximum(sizes, 1.0)
-    mean_to[points, columns] = np.inf
-    b = np.minimum.reduceat(mean_to, offsets, axis=1).T
-    denominator = np.maximum(a, b)
-    scores = np.divide(b - a, denominator, out=np.zeros(a.shape), where=denominator > 0)
-    scores[own_size <= 1] = 0.0
-    for i, value in zip(scored, scores.mean(axis=1).tolist(), strict=True):
+    from coauthor.analysis import opinion_kernels
+
+    labels = np.stack([np.asarray(labelings[i], dtype=np.int64) for i in scored])
+    widths = np.array([largest[i] + 1 for i in scored], dtype=np.int64)
+    scores = opinion_kernels.silhouettes(np.ascontiguousarray(distances), labels, widths)
+    for i, value in zip(scored, scores.tolist(), strict=True):
         result[i] = value
     return result

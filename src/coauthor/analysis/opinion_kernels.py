@@ -19,7 +19,7 @@ by the analysis, never by commands that do not run it.
 
 from __future__ import annotations
 
-from math import sqrt
+from math import hypot, sqrt
 
 import numpy as np
 from numba import njit
@@ -138,3 +138,54 @@ def project_cells(
                 total += weights[c, codes[cell]]
             projection[i, c] = total
     return projection
+
+
+@njit(cache=True)
+def point_distances(points: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Euclidean distances between every two points (``hypot``, the lower triangle mirrored)."""
+    n = points.shape[0]
+    distances = np.empty((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            distance = hypot(points[i, 0] - points[j, 0], points[i, 1] - points[j, 1])
+            distances[i, j] = distance
+            distances[j, i] = distance
+    return distances
+
+
+@njit(cache=True)
+def silhouettes(
+    distances: NDArray[np.float64], labels: NDArray[np.int64], widths: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Mean silhouette of each labelling (a row of ``labels``, ``widths[c]`` clusters).
+
+    ``(b − a) / max(a, b)`` per point, ``a`` the mean distance to the rest of
+    its cluster, ``b`` the smallest mean distance to another cluster (an
+    empty one counting as 0); 0 for a member of a singleton cluster.
+    """
+    n = distances.shape[0]
+    scores = np.zeros(labels.shape[0])
+    for c in range(labels.shape[0]):
+        width = widths[c]
+        sizes = np.zeros(width)
+        for i in range(n):
+            sizes[labels[c, i]] += 1.0
+        sums = np.zeros((n, width))
+        for i in range(n):
+            for p in range(n):
+                sums[i, labels[c, p]] += distances[i, p]
+        total = 0.0
+        for i in range(n):
+            own = labels[c, i]
+            if sizes[own] <= 1.0:
+                continue
+            a = sums[i, own] / (sizes[own] - 1.0)
+            b = np.inf
+            for g in range(width):
+                if g != own:
+                    b = min(b, sums[i, g] / max(sizes[g], 1.0))
+            denominator = max(a, b)
+            if denominator > 0:
+                total += (b - a) / denominator
+        scores[c] = total / n
+    return scores
