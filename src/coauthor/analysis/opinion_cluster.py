@@ -247,6 +247,8 @@ def kmeans(
     measured again, and the bounds are left valid for the returned
     clustering; the result is the same.
     """
+    if _brute_force(points.shape[0], centers.shape[0]):
+        return _compiled_kmeans(points, ids, centers, weights, max_iters, tracked, labels)
     w: NDArray[np.float64] | None = None
     current = centers
     for remaining in range(max_iters, -1, -1):
@@ -268,6 +270,38 @@ def kmeans(
             break
         ids, current = step.ids, step.centers
     return _sorted_by_id(step, tracked)
+
+
+def _compiled_kmeans(
+    points: NDArray[np.float64],
+    ids: NDArray[np.int64],
+    centers: NDArray[np.float64],
+    weights: NDArray[np.float64] | None,
+    max_iters: int,
+    tracked: TrackedAssignment | None,
+    labels: NDArray[np.int64] | None,
+) -> Clustering:
+    """:func:`kmeans` in one compiled call (the same steps, assignments and stops)."""
+    from coauthor.analysis import opinion_kernels
+
+    n = points.shape[0]
+    bounds = tracked if tracked is not None else TrackedAssignment.unknown(0)
+    result_ids, result_centers, result_labels = opinion_kernels.kmeans(
+        np.ascontiguousarray(points, dtype=np.float64),
+        np.ones(n) if weights is None else np.ascontiguousarray(weights, dtype=np.float64),
+        np.ascontiguousarray(ids, dtype=np.int64),
+        np.ascontiguousarray(centers, dtype=np.float64),
+        max_iters,
+        _NO_LABELS if labels is None else np.ascontiguousarray(labels, dtype=np.int64),
+        tracked is not None,
+        bounds.position,
+        bounds.upper,
+        bounds.lower,
+    )
+    return Clustering(ids=result_ids, centers=result_centers, labels=result_labels)
+
+
+_NO_LABELS = np.zeros(0, dtype=np.int64)
 
 
 def _sorted_by_id(clustering: Clustering, tracked: TrackedAssignment | None) -> Clustering:

@@ -189,3 +189,220 @@ def silhouettes(
                 total += (b - a) / denominator
         scores[c] = total / n
     return scores
+
+
+SAME_CLUSTERING_THRESHOLD = 0.01
+TIE_MARGIN = 1e-9
+
+
+@njit(cache=True)
+def kmeans(
+    points: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    ids: NDArray[np.int64],
+    centers: NDArray[np.float64],
+    max_iters: int,
+    warm_labels: NDArray[np.int64],
+    tracked: bool,
+    position: NDArray[np.int64],
+    upper: NDArray[np.float64],
+    lower: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]:
+    """Lloyd's k-means as :func:`coauthor.analysis.opinion_cluster.kmeans` runs it.
+
+    At most ``max_iters + 1`` steps, stopping once no sorted centre moved
+    0.01 or more; empty clusters are dropped; the result is in id order.
+    ``warm_labels`` (or an empty array) are the clusters ``centers`` are the
+    means of: if the first assignment gives them back, nothing moves. With
+    ``tracked``, ``position``/``upper``/``lower`` are Hamerly bounds valid for
+    ``centers`` (see ``TrackedAssignment``), updated in place and left valid
+    for the result. Returns ids, centres and each point's cluster position.
+    """
+    n = points.shape[0]
+    current_ids = ids.copy()
+    current = centers.copy()
+    assigned = np.empty(n, dtype=np.int64)
+    check_warm = warm_labels.size == n
+    for remaining in range(max_iters, -1, -1):
+        if tracked:
+            _assign_tracked(points, current, position, upper, lower)
+            assigned[:] = position
+        else:
+            _assign_nearest(points, current, assigned)
+        if check_warm:
+            same = True
+            for i in range(n):
+                if assigned[i] != warm_labels[i]:
+                    same = False
+                    break
+            if same:
+                return _in_id_order(current_ids, current, warm_labels.copy(), tracked, position)
+            check_warm = False
+        k = current.shape[0]
+        counts = np.zeros(k, dtype=np.int64)
+        totals = np.zeros(k)
+        sums = np.zeros((k, 2))
+        for i in range(n):
+            g = assigned[i]
+            counts[g] += 1
+            totals[g] += weights[i]
+        for i in range(n):
+            sums[assigned[i], 0] += weights[i] * points[i, 0]
+        for i in range(n):
+            sums[assigned[i], 1] += weights[i] * points[i, 1]
+        renumber = np.empty(k, dtype=np.int64)
+        n_kept = 0
+        for j in range(k):
+            renumber[j] = n_kept
+            if counts[j] > 0:
+                n_kept += 1
+        next_ids = np.empty(n_kept, dtype=np.int64)
+        following = np.zeros((n_kept, 2))
+        shift = np.zeros(k)
+        for j in range(k):
+            if counts[j] == 0:
+                continue
+            if totals[j] > 0:
+                following[renumber[j], 0] = sums[j, 0] / totals[j]
+                following[renumber[j], 1] = sums[j, 1] / totals[j]
+            next_ids[renumber[j]] = current_ids[j]
+            gx = following[renumber[j], 0] - current[j, 0]
+            gy = following[renumber[j], 1] - current[j, 1]
+            shift[j] = sqrt(gx * gx + gy * gy)
+        labels = np.empty(n, dtype=np.int64)
+        for i in range(n):
+            labels[i] = renumber[assigned[i]]
+        if tracked:
+            largest = shift.max() if k > 0 else 0.0
+            for i in range(n):
+                upper[i] += shift[position[i]]
+                lower[i] -= largest
+                position[i] = renumber[position[i]]
+        if remaining == 0 or _same_clustering(current, following):
+            return _in_id_order(next_ids, following, labels, tracked, position)
+        current_ids = next_ids
+        current = following
+    return _in_id_order(current_ids, current, assigned, tracked, position)
+
+
+@njit(cache=True)
+def _assign_nearest(
+    points: NDArray[np.float64], centers: NDArray[np.float64], assigned: NDArray[np.int64]
+) -> None:
+    """Each point's nearest centre (the first one on exact ties)."""
+    for i in range(points.shape[0]):
+        best = np.inf
+        nearest = 0
+        for j in range(centers.shape[0]):
+            dx = points[i, 0] - centers[j, 0]
+            dy = points[i, 1] - centers[j, 1]
+            squared = dx * dx + dy * dy
+            if squared < best:
+                best = squared
+                nearest = j
+        assigned[i] = nearest
+
+
+@njit(cache=True)
+def _settled(upper: float, lower: float) -> bool:
+    return upper * (1 + TIE_MARGIN) + TIE_MARGIN < lower
+
+
+@njit(cache=True)
+def _assign_tracked(
+    points: NDArray[np.float64],
+    centers: NDArray[np.float64],
+    position: NDArray[np.int64],
+    upper: NDArray[np.float64],
+    lower: NDArray[np.float64],
+) -> None:
+    """``TrackedAssignment.assign``: measure only the points whose bounds do not settle them."""
+    k = centers.shape[0]
+    for i in range(points.shape[0]):
+        if _settled(upper[i], lower[i]):
+            continue
+        if np.isfinite(upper[i]):
+            gx = points[i, 0] - centers[position[i], 0]
+            gy = points[i, 1] - centers[position[i], 1]
+            upper[i] = sqrt(gx * gx + gy * gy)
+            if _settled(upper[i], lower[i]):
+                continue
+        first = np.inf
+        nearest = 0
+        for j in range(k):
+            dx = points[i, 0] - centers[j, 0]
+            dy = points[i, 1] - centers[j, 1]
+            squared = dx * dx + dy * dy
+            if squared < first:
+                first = squared
+                nearest = j
+        second = np.inf
+        for j in range(k):
+            if j != nearest:
+                dx = points[i, 0] - centers[j, 0]
+                dy = points[i, 1] - centers[j, 1]
+                second = min(second, dx * dx + dy * dy)
+        position[i] = nearest
+        upper[i] = sqrt(first)
+        lower[i] = sqrt(second)
+
+
+@njit(cache=True)
+def _same_clustering(old: NDArray[np.float64], new: NDArray[np.float64]) -> bool:
+    """Every centre moved less than 0.01, centres compared in (x, y) order (zip truncates)."""
+    old_order = _xy_order(old)
+    new_order = _xy_order(new)
+    for r in range(min(old.shape[0], new.shape[0])):
+        gx = old[old_order[r], 0] - new[new_order[r], 0]
+        gy = old[old_order[r], 1] - new[new_order[r], 1]
+        if not sqrt(gx * gx + gy * gy) < SAME_CLUSTERING_THRESHOLD:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _xy_order(centers: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Stable order of the rows by x, then y (insertion sort: a few dozen rows)."""
+    order = np.arange(centers.shape[0])
+    for r in range(1, order.size):
+        row = order[r]
+        s = r
+        while s > 0 and (
+            centers[order[s - 1], 0] > centers[row, 0]
+            or (
+                centers[order[s - 1], 0] == centers[row, 0]
+                and centers[order[s - 1], 1] > centers[row, 1]
+            )
+        ):
+            order[s] = order[s - 1]
+            s -= 1
+        order[s] = row
+    return order
+
+
+@njit(cache=True)
+def _in_id_order(
+    ids: NDArray[np.int64],
+    centers: NDArray[np.float64],
+    labels: NDArray[np.int64],
+    tracked: bool,
+    position: NDArray[np.int64],
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]:
+    """The clusters in id order, labels and tracked positions following them."""
+    ascending = True
+    for j in range(1, ids.size):
+        if ids[j] <= ids[j - 1]:
+            ascending = False
+            break
+    if ascending:
+        return ids, centers, labels
+    order = np.argsort(ids, kind="mergesort")
+    rank = np.empty(ids.size, dtype=np.int64)
+    for r in range(ids.size):
+        rank[order[r]] = r
+    for i in range(labels.size):
+        labels[i] = rank[labels[i]]
+    if tracked:
+        for i in range(position.size):
+            position[i] = rank[position[i]]
+    return ids[order], centers[order], labels
