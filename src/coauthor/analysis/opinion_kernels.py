@@ -111,6 +111,36 @@ def deflate_dense(
 
 
 @njit(cache=True)
+def dense_covariance(
+    vv: NDArray[np.float64],
+    vm: NDArray[np.float64],
+    mm: NDArray[np.float64],
+    center: NDArray[np.float64],
+    zeroed: NDArray[np.bool_],
+    n_rows: int,
+    mean_imputed: bool,
+) -> NDArray[np.float64]:
+    """``XᵀX`` from the cross-counts, term by term as ``opinion_pca.dense_covariance`` states it.
+
+    Mean imputation: ``vv − vm[j, k]·c_k − vm[k, j]·c_j + c_j·c_k·mm``; zero
+    imputation: ``vv − c_j·c_k·n``; zeroed rows and columns 0.
+    """
+    n = center.size
+    gram = np.empty((n, n))
+    for j in range(n):
+        for k in range(n):
+            if zeroed[j] or zeroed[k]:
+                gram[j, k] = 0.0
+            elif mean_imputed:
+                value = vv[j, k] - vm[j, k] * center[k]
+                value -= vm[k, j] * center[j]
+                gram[j, k] = value + center[j] * center[k] * mm[j, k]
+            else:
+                gram[j, k] = vv[j, k] - center[j] * center[k] * n_rows
+    return gram
+
+
+@njit(cache=True)
 def project_cells(
     indptr: NDArray[np.int32],
     codes: NDArray[np.int32],

@@ -147,22 +147,19 @@ def dense_covariance(
     vv − c_k·vm[j, k] − c_j·vm[k, j] + c_j·c_k·mm``. Zero imputation: every
     cell is ``x − c`` (a blank is ``−c``) with ``c`` the column sums over all
     ``n`` participants, so ``XᵀX = vv − n·c·cᵀ``. Zeroed (moderated) columns
-    hold 0 for everyone.
+    hold 0 for everyone. One compiled call, the same bits as those terms in NumPy.
     """
-    term = np.empty_like(cross.vv)  # one temporary for every term: fewer large allocations
-    if mean_imputed:
-        np.multiply(cross.vm, center, out=term)
-        gram = cross.vv - term
-        gram -= term.T
-        np.multiply.outer(center, center, out=term)
-        term *= cross.mm
-        gram += term
-    else:
-        np.multiply.outer(center, center, out=term)
-        term *= n_rows
-        gram = cross.vv - term
-    gram[zeroed] = 0.0
-    gram[:, zeroed] = 0.0
+    from coauthor.analysis import opinion_kernels
+
+    gram = opinion_kernels.dense_covariance(
+        cross.vv,
+        cross.vm,
+        cross.mm,
+        np.ascontiguousarray(center, dtype=np.float64),
+        np.ascontiguousarray(zeroed, dtype=np.bool_),
+        n_rows,
+        mean_imputed,
+    )
     return Covariance(size=center.size, dense=gram, apply=gram.__matmul__)
 
 
