@@ -427,24 +427,39 @@ def project_participants(
     *,
     sparse: bool,
 ) -> NDArray[np.float64]:
-    """Each participant's place on the map.
+    """Each participant's place on the map, from the one-hot cells (see :func:`project_votes`)."""
+    return project_votes(one_hot.indptr, one_hot.indices, fit, zeroed, votes_counted, sparse=sparse)
+
+
+def project_votes(
+    indptr: NDArray[np.int32],
+    codes: NDArray[np.int32],
+    fit: PcaFit,
+    zeroed: NDArray[np.bool_],
+    votes_counted: NDArray[np.int64],
+    *,
+    sparse: bool,
+) -> NDArray[np.float64]:
+    """Each participant's place on the map, from the cell codes (CSR, ``3·j + vote + 1``).
 
     Sparsity-aware (``pca.clj`` 134-157, Pol.is since 2014-10-03):
     ``p = Σ_voted (x − centre)·pc``, scaled by ``sqrt(n_statements /
     max(n_votes, 1))`` so that people who voted little are not piled up near
     the centre. Before that (``sparse=False``) the plain projection of the
-    zero-imputed row: ``Σ_all (x − centre)·pc`` with a blank as 0.
+    zero-imputed row: ``Σ_all (x − centre)·pc`` with a blank as 0. The sums
+    over each row's cells run in one compiled call, in the order a sparse
+    product of the one-hot cells takes them.
     """
+    from coauthor.analysis.opinion_kernels import project_cells
+
     n_statements = fit.center.size
     if sparse:
         table = _vote_table(fit.center, zeroed)
     else:
         table = np.broadcast_to(np.arange(-1.0, 2.0), (n_statements, VOTE_CODES)).copy()
         table[zeroed] = 0.0
-    from coauthor.analysis.opinion_kernels import project_cells
-
     projection = project_cells(
-        one_hot.indptr, one_hot.indices, table, np.ascontiguousarray(fit.comps, dtype=np.float64)
+        indptr, codes, table, np.ascontiguousarray(fit.comps, dtype=np.float64)
     )
     if not sparse:
         return projection - (fit.center * ~zeroed) @ fit.comps.T
