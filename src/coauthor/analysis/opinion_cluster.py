@@ -403,8 +403,8 @@ def settled_warm_starts(
     there are at least k clusters has centres that are its clusters' weighted
     means (:func:`warm_start`); if every point's nearest centre is its own
     cluster's, k-means (:func:`kmeans`) stops at once with that clustering.
-    Those are returned, computed together for all k (the same numbers as one
-    by one); any other k is left to :func:`warm_start` and :func:`kmeans`.
+    Those are returned, computed together for all k in one compiled call (the
+    same numbers as one by one); any other k is left to :func:`warm_start` and :func:`kmeans`.
     """
     candidates = [
         (k, label, ids)
@@ -413,24 +413,17 @@ def settled_warm_starts(
     ]
     if not candidates:
         return {}
-    # Each candidate's clusters side by side in a block of ``width`` columns, padding at the end.
-    widths = np.array([ids.size for _, _, ids in candidates])
-    n_blocks, width = len(candidates), int(widths.max())
-    labels = np.stack([label for _, label, _ in candidates])
-    stacked = (labels + (width * np.arange(n_blocks))[:, None]).ravel()
+    from coauthor.analysis import opinion_kernels
+
+    widths = np.array([ids.size for _, _, ids in candidates], dtype=np.int64)
+    labels = np.stack([label for _, label, _ in candidates]).astype(np.int64, copy=False)
     w = np.ones(points.shape[0]) if weights is None else weights
-    centers = _weighted_means(
-        np.tile(points, (n_blocks, 1)), np.tile(w, n_blocks), stacked, n_blocks * width
+    stays, grid = opinion_kernels.settled_warm_starts(
+        np.ascontiguousarray(points, dtype=np.float64),
+        np.ascontiguousarray(w, dtype=np.float64),
+        labels,
+        widths,
     )
-    padding = np.arange(width)[None, :] >= widths[:, None]
-    present = np.bincount(stacked, minlength=n_blocks * width).reshape(n_blocks, width) > 0
-    squared = squared_distances(points, centers).reshape(points.shape[0], n_blocks, width)
-    squared[:, padding] = np.inf
-    stays = (np.argmin(squared, axis=2) == labels.T).all(axis=0) & (present | padding).all(axis=1)
-    grid = centers.reshape(n_blocks, width, 2)
-    coincide = (grid[:, :, None, :] == grid[:, None, :, :]).all(axis=3)
-    coincide &= ~(padding[:, :, None] | padding[:, None, :] | np.eye(width, dtype=bool))
-    stays &= ~coincide.any(axis=(1, 2))
     settled: dict[int, Clustering] = {}
     for block in np.flatnonzero(stays).tolist():
         k, label, ids = candidates[block]

@@ -44,6 +44,7 @@ def dense_power_iteration(
     ``matrix`` is already deflated.
     """
     n = matrix.shape[0]
+    columns = matrix.T.copy()  # columns[k] is the k-th column of the matrix, contiguous
     vector = start.copy()
     product = np.empty(n)
     last_eigval = 0.0
@@ -51,11 +52,7 @@ def dense_power_iteration(
     for remaining in range(iters, -1, -1):
         for f in range(found.shape[0] - 1, -1, -1):
             _factor_out(vector, found[f], found_norm2[f])
-        for j in range(n):
-            total = 0.0
-            for k in range(n):
-                total += matrix[j, k] * vector[k]
-            product[j] = total
+        _matrix_vector(columns, vector, product)
         for f in range(found.shape[0]):
             _factor_out(product, found[f], found_norm2[f])
         squared = 0.0
@@ -67,6 +64,26 @@ def dense_power_iteration(
             break
         last_eigval = eigval
     return vector, eigval
+
+
+@njit(cache=True)
+def _matrix_vector(
+    columns: NDArray[np.float64], vector: NDArray[np.float64], product: NDArray[np.float64]
+) -> None:
+    """``product ← M·vector`` given the columns of ``M`` as rows of ``columns``.
+
+    ``product[j] = Σ_k M[j, k]·vector[k]``, each sum in the order of ``k``;
+    the inner loop runs along a contiguous column, element by element (no
+    reduction to reorder), so it compiles to vector instructions.
+    """
+    n = product.size
+    for j in range(n):
+        product[j] = 0.0
+    for k in range(columns.shape[0]):
+        weight = vector[k]
+        column = columns[k]
+        for j in range(n):
+            product[j] += column[j] * weight
 
 
 @njit(cache=True)
@@ -436,3 +453,57 @@ def _in_id_order(
         for i in range(position.size):
             position[i] = rank[position[i]]
     return ids[order], centers[order], labels
+
+
+@njit(cache=True)
+def settled_warm_starts(
+    points: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    labels: NDArray[np.int64],
+    widths: NDArray[np.int64],
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Which warm starts k-means would leave as they are, and their centres.
+
+    Row ``c`` of ``labels`` gives every point's cluster among ``widths[c]``:
+    the centres are the clusters' weighted means, and the start is settled
+    when every cluster has a point, no two centres coincide and every point's
+    nearest centre (the first on ties) is its own cluster's.
+    """
+    n = points.shape[0]
+    n_starts = labels.shape[0]
+    width = 0
+    for c in range(n_starts):
+        width = max(width, widths[c])
+    stays = np.zeros(n_starts, dtype=np.bool_)
+    grid = np.zeros((n_starts, width, 2))
+    for c in range(n_starts):
+        k = widths[c]
+        counts = np.zeros(k, dtype=np.int64)
+        totals = np.zeros(k)
+        sums = np.zeros((k, 2))
+        for i in range(n):
+            counts[labels[c, i]] += 1
+            totals[labels[c, i]] += weights[i]
+        for i in range(n):
+            sums[labels[c, i], 0] += weights[i] * points[i, 0]
+        for i in range(n):
+            sums[labels[c, i], 1] += weights[i] * points[i, 1]
+        settled = True
+        for j in range(k):
+            if totals[j] > 0:
+                grid[c, j, 0] = sums[j, 0] / totals[j]
+                grid[c, j, 1] = sums[j, 1] / totals[j]
+            if counts[j] == 0:
+                settled = False
+        for j in range(k):
+            for other in range(j + 1, k):
+                if grid[c, j, 0] == grid[c, other, 0] and grid[c, j, 1] == grid[c, other, 1]:
+                    settled = False
+        nearest = np.empty(n, dtype=np.int64)
+        _assign_nearest(points, grid[c, :k], nearest)
+        for i in range(n):
+            if nearest[i] != labels[c, i]:
+                settled = False
+                break
+        stays[c] = settled
+    return stays, grid
