@@ -507,3 +507,91 @@ def settled_warm_starts(
                 break
         stays[c] = settled
     return stays, grid
+
+
+@njit(cache=True)
+def add_votes(
+    rows: NDArray[np.int64],
+    columns: NDArray[np.int64],
+    votes: NDArray[np.int64],
+    on_zeroable: NDArray[np.bool_],
+    codes: NDArray[np.int32],
+    n_codes: int,
+    indptr: NDArray[np.int32],
+    row_counts: NDArray[np.int64],
+    row_zeroable: NDArray[np.int64],
+    column_counts: NDArray[np.int64],
+    column_sums: NDArray[np.int64],
+    cross: NDArray[np.float64],
+    has_cross: bool,
+) -> int:
+    """Apply votes in order to ``LiveVotes``'s arrays, in place; returns the new cell count.
+
+    Every row and column exists already and ``codes`` has room for every new
+    cell. A cell's code is ``3·column + vote + 1``, each row's cells sorted;
+    the cross-counts (``vv``, ``vm``, ``mm`` stacked) change along the row
+    and the column of the cell. Everything is an integer: the result does
+    not depend on the order of the sums.
+    """
+    n = n_codes
+    for v in range(rows.size):
+        row, column, vote = rows[v], columns[v], votes[v]
+        lo, hi = indptr[row], indptr[row + 1]
+        at = lo
+        while at < hi and codes[at] < 3 * column:
+            at += 1
+        present = at < hi and codes[at] // 3 == column
+        old = codes[at] % 3 - 1 if present else 0
+        if has_cross:
+            _update_cross(cross, codes, lo, hi, at if present else -1, column, old, vote)
+        if present:
+            codes[at] = 3 * column + vote + 1
+        else:
+            for moved in range(n, at, -1):
+                codes[moved] = codes[moved - 1]
+            codes[at] = 3 * column + vote + 1
+            n += 1
+            for later in range(row + 1, indptr.size):
+                indptr[later] += 1
+            row_counts[row] += 1
+            row_zeroable[row] += 1 if on_zeroable[v] else 0
+            column_counts[column] += 1
+        column_sums[column] += vote - old
+    return n
+
+
+@njit(cache=True)
+def _update_cross(
+    cross: NDArray[np.float64],
+    codes: NDArray[np.int32],
+    lo: int,
+    hi: int,
+    own: int,
+    column: int,
+    old: int,
+    new: int,
+) -> None:
+    """Cross-counts after the cell (row, ``column``) went from ``old`` to ``new``.
+
+    ``codes[lo:hi]`` are the row's cells, ``own`` the cell's own position
+    (-1: newly voted, so ``mm`` and ``vm`` change along the column too).
+    """
+    change = float(new - old)
+    if own >= 0 and change == 0:
+        return
+    for cell in range(lo, hi):
+        if cell == own:
+            continue
+        other = codes[cell] // 3
+        other_vote = float(codes[cell] % 3 - 1)
+        cross[0, column, other] += change * other_vote
+        cross[0, other, column] += change * other_vote
+        cross[1, column, other] += change
+        if own < 0:
+            cross[1, other, column] += other_vote
+            cross[2, column, other] += 1.0
+            cross[2, other, column] += 1.0
+    cross[0, column, column] += float(new * new - old * old)
+    cross[1, column, column] += change
+    if own < 0:
+        cross[2, column, column] += 1.0
