@@ -366,21 +366,21 @@ def warm_start(
     identical centres, then split off the most distal point until there are
     ``min(k, distinct points)`` clusters.
     """
+    from coauthor.analysis import opinion_kernels
+
     w = np.ones(points.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
-    assigned = label >= 0
-    present = np.bincount(label[assigned], minlength=seed_ids.size) > 0
-    if present.all():
-        ids = seed_ids.tolist()
-    elif present.any():
-        position = np.cumsum(present) - 1
-        label = np.where(assigned, position[np.maximum(label, 0)], -1)
+    label, present, centers, duplicate = opinion_kernels.warm_centres(
+        np.ascontiguousarray(points, dtype=np.float64),
+        np.ascontiguousarray(w),
+        np.ascontiguousarray(label, dtype=np.int64),
+        seed_ids.size,
+    )
+    if present.any():
         ids = seed_ids[present].tolist()
     else:
-        label = np.zeros(points.shape[0], dtype=np.int64)
-        assigned = np.ones(points.shape[0], dtype=bool)
         ids = [int(seed_ids.max()) + 1 if seed_ids.size else 0]
-    centers = _weighted_means(points, w * assigned, np.maximum(label, 0), len(ids))
-    if _has_duplicate_rows(centers):
+    if duplicate:
+        assigned = label >= 0
         ids, label = _merge_identical(
             centers, np.bincount(label[assigned], minlength=len(ids)), ids, label
         )

@@ -595,3 +595,63 @@ def _update_cross(
     cross[1, column, column] += change
     if own < 0:
         cross[2, column, column] += 1.0
+
+
+@njit(cache=True)
+def warm_centres(
+    points: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    label: NDArray[np.int64],
+    n_seed: int,
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.float64], bool]:
+    """The first steps of a warm start (``opinion_cluster.warm_start``).
+
+    ``label`` is each point's position among ``n_seed`` previous clusters
+    (-1: new). Returns the labels among the clusters still present (all
+    points in one cluster when none is), which previous clusters are present,
+    the weighted mean of each present cluster's points (new points weigh 0,
+    summed in point order) and whether two of those centres coincide.
+    """
+    n = points.shape[0]
+    present = np.zeros(n_seed, dtype=np.bool_)
+    for i in range(n):
+        if label[i] >= 0:
+            present[label[i]] = True
+    position = np.empty(n_seed, dtype=np.int64)
+    k = 0
+    for j in range(n_seed):
+        position[j] = k
+        if present[j]:
+            k += 1
+    relabelled = np.empty(n, dtype=np.int64)
+    mask = np.empty(n)
+    for i in range(n):
+        if k == 0:
+            relabelled[i] = 0
+            mask[i] = 1.0
+        elif label[i] >= 0:
+            relabelled[i] = position[label[i]]
+            mask[i] = 1.0
+        else:
+            relabelled[i] = -1
+            mask[i] = 0.0
+    k = max(k, 1)
+    totals = np.zeros(k)
+    sums = np.zeros((k, 2))
+    for i in range(n):
+        totals[max(relabelled[i], 0)] += weights[i] * mask[i]
+    for i in range(n):
+        sums[max(relabelled[i], 0), 0] += weights[i] * mask[i] * points[i, 0]
+    for i in range(n):
+        sums[max(relabelled[i], 0), 1] += weights[i] * mask[i] * points[i, 1]
+    centers = np.zeros((k, 2))
+    for j in range(k):
+        if totals[j] > 0:
+            centers[j, 0] = sums[j, 0] / totals[j]
+            centers[j, 1] = sums[j, 1] / totals[j]
+    duplicate = False
+    for j in range(k):
+        for other in range(j + 1, k):
+            if centers[j, 0] == centers[other, 0] and centers[j, 1] == centers[other, 1]:
+                duplicate = True
+    return relabelled, present, centers, duplicate
