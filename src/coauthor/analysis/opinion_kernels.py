@@ -178,7 +178,18 @@ def project_cells(
             for v in range(table.shape[1]):
                 weights[c, j * table.shape[1] + v] = table[j, v] * comps[c, j]
     projection = np.empty((n_rows, n_comps))
-    for c in range(n_comps):
+    first = 0
+    if n_comps == 2:  # both components' sums side by side, each in the same order
+        first = 2
+        for i in range(n_rows):
+            total_x = 0.0
+            total_y = 0.0
+            for cell in range(indptr[i], indptr[i + 1]):
+                total_x += weights[0, codes[cell]]
+                total_y += weights[1, codes[cell]]
+            projection[i, 0] = total_x
+            projection[i, 1] = total_y
+    for c in range(first, n_comps):
         for i in range(n_rows):
             total = 0.0
             for cell in range(indptr[i], indptr[i + 1]):
