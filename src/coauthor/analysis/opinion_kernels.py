@@ -666,3 +666,43 @@ def warm_centres(
             if centers[j, 0] == centers[other, 0] and centers[j, 1] == centers[other, 1]:
                 duplicate = True
     return relabelled, present, centers, duplicate
+
+
+@njit(cache=True)
+def carried_bounds(
+    old_points: NDArray[np.float64],
+    points: NDArray[np.float64],
+    label: NDArray[np.int64],
+    centers: NDArray[np.float64],
+    old_centers: NDArray[np.float64],
+    id_position: NDArray[np.int64],
+    old_position: NDArray[np.int64],
+    old_upper: NDArray[np.float64],
+    old_lower: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Hamerly bounds carried from one update's base k-means to the next (``BaseBounds``).
+
+    Point ``i`` moved from ``old_points[i]`` to ``points[i]`` and starts in
+    cluster ``label[i]`` (centre ``centers[label[i]]``), where it had been
+    in ``old_position[i]``; previous cluster ``id_position[j]`` is the new
+    cluster ``j``. The upper bound grows by the point's move plus the move of
+    its centre, the lower one shrinks by the point's move plus the largest
+    move of any centre (triangle inequality).
+    """
+    largest = -np.inf
+    for j in range(centers.shape[0]):
+        gx = centers[j, 0] - old_centers[id_position[j], 0]
+        gy = centers[j, 1] - old_centers[id_position[j], 1]
+        largest = max(largest, sqrt(gx * gx + gy * gy))
+    n = points.shape[0]
+    upper = np.empty(n)
+    lower = np.empty(n)
+    for i in range(n):
+        mx = old_points[i, 0] - points[i, 0]
+        my = old_points[i, 1] - points[i, 1]
+        moved = sqrt(mx * mx + my * my)
+        gx = centers[label[i], 0] - old_centers[old_position[i], 0]
+        gy = centers[label[i], 1] - old_centers[old_position[i], 1]
+        upper[i] = old_upper[i] + moved + sqrt(gx * gx + gy * gy)
+        lower[i] = old_lower[i] - moved - largest
+    return upper, lower
