@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 @njit(cache=True)
 def dense_power_iteration(
-    matrix: NDArray[np.float64],
+    columns: NDArray[np.float64],
     start: NDArray[np.float64],
     iters: int,
     found: NDArray[np.float64],
@@ -41,10 +41,10 @@ def dense_power_iteration(
     vector (last found first) and after it out of the product (first found
     first): ``v ↦ (I − P)·M·(I − P)·v`` with ``P`` the projector on them
     (``found_norm2`` their squared norms). Pass no rows in ``found`` when
-    ``matrix`` is already deflated.
+    ``M`` is already deflated. ``M`` is given by its columns (``columns[k]``
+    is the k-th column, contiguous: ``Mᵀ`` in C order).
     """
-    n = matrix.shape[0]
-    columns = matrix.T.copy()  # columns[k] is the k-th column of the matrix, contiguous
+    n = columns.shape[0]
     vector = start.copy()
     product = np.empty(n)
     last_eigval = 0.0
@@ -98,32 +98,28 @@ def _factor_out(vector: NDArray[np.float64], pc: NDArray[np.float64], norm2: flo
 
 
 @njit(cache=True)
-def deflate_dense(
-    matrix: NDArray[np.float64], pc: NDArray[np.float64], norm2: float
+def deflated_columns(
+    columns: NDArray[np.float64], pc: NDArray[np.float64], norm2: float
 ) -> NDArray[np.float64]:
-    """``(I − P)·M·(I − P)`` for a symmetric ``M`` and ``P`` the projector on ``pc``.
+    """The columns of ``(I − P)·M·(I − P)`` from those of ``M``, ``P`` the projector on ``pc``.
 
     ``M − a·sᵀ − s·aᵀ + (pc·a / norm2²)·pc·pcᵀ`` with ``a = M·pc`` and
     ``s = pc / norm2``: the covariance of the rows with ``pc`` factored out.
     """
-    n = matrix.shape[0]
+    n = columns.shape[0]
     along = np.empty(n)
-    for j in range(n):
-        total = 0.0
-        for k in range(n):
-            total += matrix[j, k] * pc[k]
-        along[j] = total
+    _matrix_vector(columns, pc, along)
     weight = 0.0
     for j in range(n):
         weight += pc[j] * along[j]
     weight /= norm2 * norm2
-    deflated = np.empty_like(matrix)
-    for j in range(n):
-        scaled_j = pc[j] / norm2
-        for k in range(n):
-            value = matrix[j, k] - along[j] * (pc[k] / norm2)
-            value -= scaled_j * along[k]
-            deflated[j, k] = value + pc[j] * pc[k] * weight
+    deflated = np.empty_like(columns)
+    for k in range(n):
+        scaled_k = pc[k] / norm2
+        for j in range(n):
+            value = columns[k, j] - along[j] * scaled_k
+            value -= pc[j] / norm2 * along[k]
+            deflated[k, j] = value + pc[j] * pc[k] * weight
     return deflated
 
 

@@ -321,29 +321,29 @@ def _dense_power_iteration_pca(
     The covariance is deflated once per component found when there are many
     iterations, else the vector at every product (as :func:`_deflated`).
     """
-    from coauthor.analysis.opinion_kernels import deflate_dense, dense_power_iteration
+    from coauthor.analysis.opinion_kernels import deflated_columns, dense_power_iteration
 
     n_statements = center.size
     comps = np.zeros((N_COMPONENTS, n_statements))
     eigenvalues = np.zeros(N_COMPONENTS)
     once = iters > DEFLATE_ONCE_ABOVE_ITERS
-    matrix = np.ascontiguousarray(dense, dtype=np.float64)
+    columns = np.ascontiguousarray(dense.T, dtype=np.float64)  # transposed once per update
     found = np.zeros((0, n_statements))
     found_norm2 = np.zeros(0)
     for i in range(min(N_COMPONENTS, n_rows, n_statements)):
         start = np.ascontiguousarray(starts[i], dtype=np.float64)
         if once:
             comps[i], eigenvalues[i] = dense_power_iteration(
-                matrix, start, iters, found[:0], found_norm2[:0]
+                columns, start, iters, found[:0], found_norm2[:0]
             )
         else:
             comps[i], eigenvalues[i] = dense_power_iteration(
-                matrix, start, iters, found, found_norm2
+                columns, start, iters, found, found_norm2
             )
         norm2 = float(comps[i] @ comps[i])
         if norm2 > 0:
             if once:
-                matrix = deflate_dense(matrix, comps[i], norm2)
+                columns = deflated_columns(columns, comps[i], norm2)
             found = np.vstack([found, comps[i][None, :]])
             found_norm2 = np.append(found_norm2, norm2)
     return PcaFit(center=center, comps=comps, eigenvalues=eigenvalues)
