@@ -245,7 +245,10 @@ def kmeans(
     k-means stops there, as the full step would. With ``tracked`` (bounds
     valid for ``centers``), points whose centre cannot have changed are not
     measured again, and the bounds are left valid for the returned
-    clustering; the result is the same.
+    clustering; the result is the same. Where every distance is computed
+    (below ``LARGE_ASSIGNMENT``), the whole loop is one compiled call
+    (:func:`coauthor.analysis.opinion_kernels.kmeans`, the same steps and bits);
+    larger problems assign through a k-d tree, in NumPy.
     """
     if _brute_force(points.shape[0], centers.shape[0]):
         return _compiled_kmeans(points, ids, centers, weights, max_iters, tracked, labels)
