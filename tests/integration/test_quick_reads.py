@@ -87,6 +87,14 @@ def test_quick_commands_load_neither_sqlalchemy_nor_the_web_stack(
     seeded(runtime)
     listed, loaded = _loaded_modules(database_url, "alliance", "list", "--json")
     assert sorted(row["name"] for row in json.loads(listed)) == sorted(NAMES)
-    assert not loaded & {"sqlalchemy", "alembic", "fastapi", "starlette", "numpy", "jinja2"}
+    assert not loaded & {
+        "sqlalchemy",
+        "alembic",
+        "fastapi",
+        "starlette",
+        "numpy",
+        "numba",
+        "jinja2",
+    }
     _, loaded = _loaded_modules(database_url, "--help")
-    assert not loaded & {"sqlalchemy", "pydantic", "fastapi", "numpy", "psycopg"}
+    assert not loaded & {"sqlalchemy", "pydantic", "fastapi", "numpy", "numba", "psycopg"}

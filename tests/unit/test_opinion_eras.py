@@ -324,6 +324,32 @@ def test_votes_kept_up_to_date_equal_votes_built_at_once(
         _assert_same_votes(live.snapshot(), rating_votes(matrix, math))
 
 
+@FAST
+@given(VOTE_LOG, st.integers(1, 12))
+def test_votes_added_in_batches_equal_votes_built_at_once(
+    log: list[tuple[int, int, int]], batch: int
+) -> None:
+    """A batch may bring new participants, new statements and several votes on one cell."""
+    statement_ids = [f"s{j}" for j in range(10)]
+    live = LiveVotes(statement_ids, frozenset({"s3"}))
+    order = {r: i for i, r in enumerate(dict.fromkeys(r for r, _, _ in log))}
+    rows = np.array([order[r] for r, _, _ in log])
+    columns = np.array([c for _, c, _ in log])
+    votes = np.array([v for _, _, v in log])
+    for begin in range(0, len(log), batch):
+        end = begin + batch
+        live.add(rows[begin:end], columns[begin:end], votes[begin:end])
+        matrix = VoteMatrix.from_arrays(
+            rows[:end],
+            columns[:end],
+            votes[:end],
+            participant_ids=[f"p{r}" for r in list(order)[: int(rows[:end].max()) + 1]],
+            statement_ids=statement_ids,
+            moderated_out=["s3"],
+        )
+        _assert_same_votes(live.snapshot(), rating_votes(matrix, CURRENT))
+
+
 def _assert_same_votes(kept: object, built: object) -> None:
     for name in (
         "indptr",

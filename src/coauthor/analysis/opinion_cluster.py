@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from itertools import accumulate
 
 import numpy as np
 from numpy.typing import NDArray
@@ -247,8 +245,13 @@ def kmeans(
     k-means stops there, as the full step would. With ``tracked`` (bounds
     valid for ``centers``), points whose centre cannot have changed are not
     measured again, and the bounds are left valid for the returned
-    clustering; the result is the same.
+    clustering; the result is the same. Where every distance is computed
+    (below ``LARGE_ASSIGNMENT``), the whole loop is one compiled call
+    (:func:`coauthor.analysis.opinion_kernels.kmeans`, the same steps and bits);
+    larger problems assign through a k-d tree, in NumPy.
     """
+    if _brute_force(points.shape[0], centers.shape[0]):
+        return _compiled_kmeans(points, ids, centers, weights, max_iters, tracked, labels)
     w: NDArray[np.float64] | None = None
     current = centers
     for remaining in range(max_iters, -1, -1):
@@ -270,6 +273,38 @@ def kmeans(
             break
         ids, current = step.ids, step.centers
     return _sorted_by_id(step, tracked)
+
+
+def _compiled_kmeans(
+    points: NDArray[np.float64],
+    ids: NDArray[np.int64],
+    centers: NDArray[np.float64],
+    weights: NDArray[np.float64] | None,
+    max_iters: int,
+    tracked: TrackedAssignment | None,
+    labels: NDArray[np.int64] | None,
+) -> Clustering:
+    """:func:`kmeans` in one compiled call (the same steps, assignments and stops)."""
+    from coauthor.analysis import opinion_kernels
+
+    n = points.shape[0]
+    bounds = tracked if tracked is not None else TrackedAssignment.unknown(0)
+    result_ids, result_centers, result_labels = opinion_kernels.kmeans(
+        np.ascontiguousarray(points, dtype=np.float64),
+        np.ones(n) if weights is None else np.ascontiguousarray(weights, dtype=np.float64),
+        np.ascontiguousarray(ids, dtype=np.int64),
+        np.ascontiguousarray(centers, dtype=np.float64),
+        max_iters,
+        _NO_LABELS if labels is None else np.ascontiguousarray(labels, dtype=np.int64),
+        tracked is not None,
+        bounds.position,
+        bounds.upper,
+        bounds.lower,
+    )
+    return Clustering(ids=result_ids, centers=result_centers, labels=result_labels)
+
+
+_NO_LABELS = np.zeros(0, dtype=np.int64)
 
 
 def _sorted_by_id(clustering: Clustering, tracked: TrackedAssignment | None) -> Clustering:
@@ -334,21 +369,21 @@ def warm_start(
     identical centres, then split off the most distal point until there are
     ``min(k, distinct points)`` clusters.
     """
+    from coauthor.analysis import opinion_kernels
+
     w = np.ones(points.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
-    assigned = label >= 0
-    present = np.bincount(label[assigned], minlength=seed_ids.size) > 0
-    if present.all():
-        ids = seed_ids.tolist()
-    elif present.any():
-        position = np.cumsum(present) - 1
-        label = np.where(assigned, position[np.maximum(label, 0)], -1)
+    label, present, centers, duplicate = opinion_kernels.warm_centres(
+        np.ascontiguousarray(points, dtype=np.float64),
+        np.ascontiguousarray(w),
+        np.ascontiguousarray(label, dtype=np.int64),
+        seed_ids.size,
+    )
+    if present.any():
         ids = seed_ids[present].tolist()
     else:
-        label = np.zeros(points.shape[0], dtype=np.int64)
-        assigned = np.ones(points.shape[0], dtype=bool)
         ids = [int(seed_ids.max()) + 1 if seed_ids.size else 0]
-    centers = _weighted_means(points, w * assigned, np.maximum(label, 0), len(ids))
-    if _has_duplicate_rows(centers):
+    if duplicate:
+        assigned = label >= 0
         ids, label = _merge_identical(
             centers, np.bincount(label[assigned], minlength=len(ids)), ids, label
         )
@@ -371,8 +406,8 @@ def settled_warm_starts(
     there are at least k clusters has centres that are its clusters' weighted
     means (:func:`warm_start`); if every point's nearest centre is its own
     cluster's, k-means (:func:`kmeans`) stops at once with that clustering.
-    Those are returned, computed together for all k (the same numbers as one
-    by one); any other k is left to :func:`warm_start` and :func:`kmeans`.
+    Those are returned, computed together for all k in one compiled call (the
+    same numbers as one by one); any other k is left to :func:`warm_start` and :func:`kmeans`.
     """
     candidates = [
         (k, label, ids)
@@ -381,24 +416,17 @@ def settled_warm_starts(
     ]
     if not candidates:
         return {}
-    # Each candidate's clusters side by side in a block of ``width`` columns, padding at the end.
-    widths = np.array([ids.size for _, _, ids in candidates])
-    n_blocks, width = len(candidates), int(widths.max())
-    labels = np.stack([label for _, label, _ in candidates])
-    stacked = (labels + (width * np.arange(n_blocks))[:, None]).ravel()
+    from coauthor.analysis import opinion_kernels
+
+    widths = np.array([ids.size for _, _, ids in candidates], dtype=np.int64)
+    labels = np.stack([label for _, label, _ in candidates]).astype(np.int64, copy=False)
     w = np.ones(points.shape[0]) if weights is None else weights
-    centers = _weighted_means(
-        np.tile(points, (n_blocks, 1)), np.tile(w, n_blocks), stacked, n_blocks * width
+    stays, grid = opinion_kernels.settled_warm_starts(
+        np.ascontiguousarray(points, dtype=np.float64),
+        np.ascontiguousarray(w, dtype=np.float64),
+        labels,
+        widths,
     )
-    padding = np.arange(width)[None, :] >= widths[:, None]
-    present = np.bincount(stacked, minlength=n_blocks * width).reshape(n_blocks, width) > 0
-    squared = squared_distances(points, centers).reshape(points.shape[0], n_blocks, width)
-    squared[:, padding] = np.inf
-    stays = (np.argmin(squared, axis=2) == labels.T).all(axis=0) & (present | padding).all(axis=1)
-    grid = centers.reshape(n_blocks, width, 2)
-    coincide = (grid[:, :, None, :] == grid[:, None, :, :]).all(axis=3)
-    coincide &= ~(padding[:, :, None] | padding[:, None, :] | np.eye(width, dtype=bool))
-    stays &= ~coincide.any(axis=(1, 2))
     settled: dict[int, Clustering] = {}
     for block in np.flatnonzero(stays).tolist():
         k, label, ids = candidates[block]
@@ -480,25 +508,13 @@ def _has_duplicate_rows(centers: NDArray[np.float64]) -> bool:
 def point_distances(points: NDArray[np.float64]) -> NDArray[np.float64]:
     """Euclidean distances between every two points.
 
-    ``hypot`` (the costly part) runs on the upper triangle only; the lower one
-    is its mirror, exactly: ``a − b = −(b − a)`` in floating point and
-    ``hypot`` depends on the absolute values of its arguments.
+    ``hypot`` runs on the upper triangle only; the lower one is its mirror,
+    exactly: ``a − b = −(b − a)`` in floating point and ``hypot`` depends on
+    the absolute values of its arguments. One compiled call.
     """
-    dx = points[:, 0, None] - points[None, :, 0]
-    dy = points[:, 1, None] - points[None, :, 1]
-    upper, lower = _triangles(points.shape[0])
-    distances = np.hypot(dx, dy, out=dx, where=upper)
-    np.copyto(distances, distances.T, where=lower)
-    return distances
+    from coauthor.analysis import opinion_kernels
 
-
-@lru_cache(maxsize=8)
-def _triangles(n: int) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
-    """Masks of the upper triangle with its diagonal, and of the rest, of an ``n × n`` matrix."""
-    upper = np.triu(np.ones((n, n), dtype=bool))
-    lower = ~upper
-    upper.flags.writeable = lower.flags.writeable = False
-    return upper, lower
+    return opinion_kernels.point_distances(np.ascontiguousarray(points, dtype=np.float64))
 
 
 def silhouette(
@@ -521,31 +537,18 @@ def silhouettes(
     distance to the rest of the point's cluster, ``b`` the smallest mean
     distance to another cluster; a member of a singleton cluster scores 0, a
     clustering with fewer than two clusters 0. All clusterings are scored in
-    one pass: their clusters side by side, one column each.
+    one compiled call.
     """
     largest = [int(labels.max()) if labels.size else 0 for labels in labelings]
     scored = [i for i, top in enumerate(largest) if top >= 1]
     result = [0.0] * len(labelings)
     if not scored:
         return result
-    widths = [largest[i] + 1 for i in scored]
-    offsets = np.array([0, *accumulate(widths[:-1])])
-    columns = np.stack([labelings[i] for i in scored]) + offsets[:, None]
-    n = distances.shape[0]
-    one_hot = np.zeros((n, sum(widths)))
-    points = np.arange(n)
-    one_hot[points, columns] = 1.0  # one row of column indices per clustering
-    sizes = one_hot.sum(axis=0)
-    sums = distances @ one_hot
-    own_sum = sums[points, columns]
-    own_size = sizes[columns]
-    a = np.divide(own_sum, own_size - 1, out=np.zeros(own_sum.shape), where=own_size > 1)
-    mean_to = sums / np.maximum(sizes, 1.0)
-    mean_to[points, columns] = np.inf
-    b = np.minimum.reduceat(mean_to, offsets, axis=1).T
-    denominator = np.maximum(a, b)
-    scores = np.divide(b - a, denominator, out=np.zeros(a.shape), where=denominator > 0)
-    scores[own_size <= 1] = 0.0
-    for i, value in zip(scored, scores.mean(axis=1).tolist(), strict=True):
+    from coauthor.analysis import opinion_kernels
+
+    labels = np.stack([np.asarray(labelings[i], dtype=np.int64) for i in scored])
+    widths = np.array([largest[i] + 1 for i in scored], dtype=np.int64)
+    scores = opinion_kernels.silhouettes(np.ascontiguousarray(distances), labels, widths)
+    for i, value in zip(scored, scores.tolist(), strict=True):
         result[i] = value
     return result

@@ -147,22 +147,19 @@ def dense_covariance(
     vv − c_k·vm[j, k] − c_j·vm[k, j] + c_j·c_k·mm``. Zero imputation: every
     cell is ``x − c`` (a blank is ``−c``) with ``c`` the column sums over all
     ``n`` participants, so ``XᵀX = vv − n·c·cᵀ``. Zeroed (moderated) columns
-    hold 0 for everyone.
+    hold 0 for everyone. One compiled call, the same bits as those terms in NumPy.
     """
-    term = np.empty_like(cross.vv)  # one temporary for every term: fewer large allocations
-    if mean_imputed:
-        np.multiply(cross.vm, center, out=term)
-        gram = cross.vv - term
-        gram -= term.T
-        np.multiply.outer(center, center, out=term)
-        term *= cross.mm
-        gram += term
-    else:
-        np.multiply.outer(center, center, out=term)
-        term *= n_rows
-        gram = cross.vv - term
-    gram[zeroed] = 0.0
-    gram[:, zeroed] = 0.0
+    from coauthor.analysis import opinion_kernels
+
+    gram = opinion_kernels.dense_covariance(
+        cross.vv,
+        cross.vm,
+        cross.mm,
+        np.ascontiguousarray(center, dtype=np.float64),
+        np.ascontiguousarray(zeroed, dtype=np.bool_),
+        n_rows,
+        mean_imputed,
+    )
     return Covariance(size=center.size, dense=gram, apply=gram.__matmul__)
 
 
@@ -298,6 +295,8 @@ def power_iteration_pca(
     ``pc``; a component of norm 0 leaves the rows as they are.
     """
     n_statements = covariance.size
+    if covariance.dense is not None:
+        return _dense_power_iteration_pca(covariance.dense, center, starts, n_rows, iters)
     comps = np.zeros((N_COMPONENTS, n_statements))
     eigenvalues = np.zeros(N_COMPONENTS)
     found: list[tuple[NDArray[np.float64], float]] = []
@@ -307,6 +306,46 @@ def power_iteration_pca(
         norm2 = float(comps[i] @ comps[i])
         if norm2 > 0:
             found.append((comps[i], norm2))
+    return PcaFit(center=center, comps=comps, eigenvalues=eigenvalues)
+
+
+def _dense_power_iteration_pca(
+    dense: NDArray[np.float64],
+    center: NDArray[np.float64],
+    starts: NDArray[np.float64],
+    n_rows: int,
+    iters: int,
+) -> PcaFit:
+    """:func:`power_iteration_pca` on a dense covariance, each component in one compiled call.
+
+    The covariance is deflated once per component found when there are many
+    iterations, else the vector at every product (as :func:`_deflated`).
+    """
+    from coauthor.analysis.opinion_kernels import deflated_columns, dense_power_iteration
+
+    n_statements = center.size
+    comps = np.zeros((N_COMPONENTS, n_statements))
+    eigenvalues = np.zeros(N_COMPONENTS)
+    once = iters > DEFLATE_ONCE_ABOVE_ITERS
+    columns = np.ascontiguousarray(dense.T, dtype=np.float64)  # transposed once per update
+    found = np.zeros((0, n_statements))
+    found_norm2 = np.zeros(0)
+    for i in range(min(N_COMPONENTS, n_rows, n_statements)):
+        start = np.ascontiguousarray(starts[i], dtype=np.float64)
+        if once:
+            comps[i], eigenvalues[i] = dense_power_iteration(
+                columns, start, iters, found[:0], found_norm2[:0]
+            )
+        else:
+            comps[i], eigenvalues[i] = dense_power_iteration(
+                columns, start, iters, found, found_norm2
+            )
+        norm2 = float(comps[i] @ comps[i])
+        if norm2 > 0:
+            if once:
+                columns = deflated_columns(columns, comps[i], norm2)
+            found = np.vstack([found, comps[i][None, :]])
+            found_norm2 = np.append(found_norm2, norm2)
     return PcaFit(center=center, comps=comps, eigenvalues=eigenvalues)
 
 
@@ -388,23 +427,40 @@ def project_participants(
     *,
     sparse: bool,
 ) -> NDArray[np.float64]:
-    """Each participant's place on the map.
+    """Each participant's place on the map, from the one-hot cells (see :func:`project_votes`)."""
+    return project_votes(one_hot.indptr, one_hot.indices, fit, zeroed, votes_counted, sparse=sparse)
+
+
+def project_votes(
+    indptr: NDArray[np.int32],
+    codes: NDArray[np.int32],
+    fit: PcaFit,
+    zeroed: NDArray[np.bool_],
+    votes_counted: NDArray[np.int64],
+    *,
+    sparse: bool,
+) -> NDArray[np.float64]:
+    """Each participant's place on the map, from the cell codes (CSR, ``3·j + vote + 1``).
 
     Sparsity-aware (``pca.clj`` 134-157, Pol.is since 2014-10-03):
     ``p = Σ_voted (x − centre)·pc``, scaled by ``sqrt(n_statements /
     max(n_votes, 1))`` so that people who voted little are not piled up near
     the centre. Before that (``sparse=False``) the plain projection of the
-    zero-imputed row: ``Σ_all (x − centre)·pc`` with a blank as 0.
+    zero-imputed row: ``Σ_all (x − centre)·pc`` with a blank as 0. The sums
+    over each row's cells run in one compiled call, in the order a sparse
+    product of the one-hot cells takes them.
     """
+    from coauthor.analysis.opinion_kernels import project_cells
+
     n_statements = fit.center.size
     if sparse:
         table = _vote_table(fit.center, zeroed)
     else:
         table = np.broadcast_to(np.arange(-1.0, 2.0), (n_statements, VOTE_CODES)).copy()
         table[zeroed] = 0.0
-    projection = np.empty((one_hot.shape[0], fit.comps.shape[0]))
-    for i, component in enumerate(fit.comps):  # one product per column: twice as fast as both
-        projection[:, i] = one_hot @ (table * component[:, None]).ravel()
+    projection = project_cells(
+        indptr, codes, table, np.ascontiguousarray(fit.comps, dtype=np.float64)
+    )
     if not sparse:
         return projection - (fit.center * ~zeroed) @ fit.comps.T
     scale = np.sqrt(n_statements / np.maximum(votes_counted, 1))

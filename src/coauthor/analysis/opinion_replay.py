@@ -279,14 +279,19 @@ class BaseBounds:
         id_position = _positions_of(start.ids, self._ids)
         if id_position is None:
             return unknown
-        moved = _lengths(self._points - (points if at.size == in_rows.size else points[at]))
-        centre_moved = _lengths(start.centers - self._centers[id_position])
-        if np.array_equal(id_position[label], previous.position):
-            own_moved = centre_moved[label]  # every point's centre is the one it had
-        else:
-            own_moved = _lengths(start.centers[label] - self._centers[previous.position])
-        upper = previous.upper + moved + own_moved
-        lower = previous.lower - moved - centre_moved.max()
+        from coauthor.analysis.opinion_kernels import carried_bounds
+
+        upper, lower = carried_bounds(
+            self._points,
+            points if at.size == in_rows.size else points[at],
+            np.ascontiguousarray(label, dtype=np.int64),
+            start.centers,
+            self._centers,
+            id_position,
+            previous.position,
+            previous.upper,
+            previous.lower,
+        )
         if at.size == in_rows.size:
             return TrackedAssignment(label.copy(), upper, lower)
         unknown.position[at] = label
@@ -316,7 +321,3 @@ def _positions_of(wanted: NDArray[np.int64], within: NDArray[np.int64]) -> NDArr
     if at.size and (at[-1] >= within.size or not np.array_equal(within[at], wanted)):
         return None
     return at
-
-
-def _lengths(vectors: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.sqrt(vectors[:, 0] * vectors[:, 0] + vectors[:, 1] * vectors[:, 1])

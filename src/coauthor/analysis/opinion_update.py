@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from coauthor.analysis.opinion_cluster import (
@@ -46,7 +45,7 @@ from coauthor.analysis.opinion_pca import (
     one_hot_cells,
     operator_covariance,
     power_iteration_pca,
-    project_participants,
+    project_votes,
     start_vectors,
 )
 from coauthor.analysis.opinion_votes import RatingVotes
@@ -148,12 +147,13 @@ def place(
 ) -> Placement:
     """Centre, PCA, projection and inclusion, as Pol.is's math of ``math``'s era did them."""
     zeroed = votes.zeroable & math.zero_moderated
-    one_hot = one_hot_cells(votes.indptr, votes.codes, votes.n_cols)
-    fit = _pca(votes, one_hot, zeroed, math, prior, seed, pca_method)
+    fit = _pca(votes, zeroed, math, prior, seed, pca_method)
     scale_counts = votes.row_counts
     if math.zero_moderated:
         scale_counts = votes.row_counts - votes.row_zeroable_counts + int(zeroed.sum())
-    xy = project_participants(one_hot, fit, zeroed, scale_counts, sparse=math.sparse_projection)
+    xy = project_votes(
+        votes.indptr, votes.codes, fit, zeroed, scale_counts, sparse=math.sparse_projection
+    )
     in_conv_counts = scale_counts if math.in_conv_counts_moderated else votes.row_counts
     in_conv = _in_conv(in_conv_counts, votes.n_cols, prior)
     return Placement(fit=fit, xy=xy, in_conv=in_conv, zeroed=zeroed)
@@ -161,7 +161,6 @@ def place(
 
 def _pca(
     votes: RatingVotes,
-    one_hot: sp.csr_matrix,
     zeroed: NDArray[np.bool_],
     math: PolisMath,
     prior: Prior | None,
@@ -177,6 +176,7 @@ def _pca(
             votes.cross, center, zeroed, n_rows=votes.n_rows, mean_imputed=mean_imputed
         )
     else:
+        one_hot = one_hot_cells(votes.indptr, votes.codes, votes.n_cols)
         covariance = operator_covariance(one_hot, center, zeroed, mean_imputed=mean_imputed)
     starts = start_vectors(votes.n_cols, seed, _previous_comps(votes.statement_ids, prior))
     iters = PCA_ITERS if pca_method == "power" else math.pca_iters

@@ -171,54 +171,51 @@ class LiveVotes:
         return rows_fit and cols_fit
 
     def add(self, rows: NDArray[np.int64], statements: NDArray[np.int64], votes: NDArray) -> None:
-        """Apply votes in order (the last vote on a cell wins)."""
-        for row, statement, vote in zip(
-            rows.tolist(), statements.tolist(), votes.tolist(), strict=True
-        ):
-            self._add_one(row, statement, int(vote))
+        """Apply votes in order (the last vote on a cell wins).
+
+        New rows and columns are made first (empty), then the votes are
+        applied in one compiled call: the counts are integers, so the result
+        is the one of applying each vote in turn.
+        """
+        from coauthor.analysis.opinion_kernels import add_votes
+
+        if rows.size == 0:
+            return
+        rows = np.asarray(rows, dtype=np.int64)
+        statements = np.asarray(statements, dtype=np.int64)
+        if int(rows.max()) >= self.n_rows:
+            self._add_rows(int(rows.max()) + 1 - self.n_rows)
+        for statement in np.unique(statements[self._column_of[statements] < 0]).tolist():
+            self._insert_column(statement)
+        while self._n_votes + rows.size > self._codes_buffer.size:
+            self._codes_buffer = np.concatenate(
+                [self._codes_buffer, np.zeros_like(self._codes_buffer)]
+            )
+        cross = self._cross_stack
+        self._n_votes = add_votes(
+            rows,
+            self._column_of[statements],
+            np.asarray(votes).astype(np.int64),
+            self._all_zeroable[statements],
+            self._codes_buffer,
+            self._n_votes,
+            self._indptr,
+            self._row_counts,
+            self._row_zeroable,
+            self._column_counts,
+            self._column_sums,
+            cross if cross is not None else _NO_CROSS,
+            cross is not None,
+        )
 
     @property
     def _codes(self) -> NDArray[np.int32]:
         return self._codes_buffer[: self._n_votes]
 
-    def _add_one(self, row: int, statement: int, vote: int) -> None:
-        if row >= self.n_rows:
-            added = row + 1 - self.n_rows
-            self._indptr = np.append(self._indptr, np.repeat(self._indptr[-1], added))
-            self._row_counts = np.append(self._row_counts, np.zeros(added, dtype=np.int64))
-            self._row_zeroable = np.append(self._row_zeroable, np.zeros(added, dtype=np.int64))
-        column = int(self._column_of[statement])
-        if column < 0:
-            column = self._insert_column(statement)
-        lo, hi = int(self._indptr[row]), int(self._indptr[row + 1])
-        codes = self._codes
-        at = lo + int(np.searchsorted(codes[lo:hi], VOTE_CODES * column))
-        present = at < hi and int(codes[at]) // VOTE_CODES == column
-        old_vote = int(codes[at]) % VOTE_CODES - 1 if present else 0
-        if self._cross is not None:
-            others = np.concatenate([codes[lo:at], codes[at + 1 if present else at : hi]])
-            self._update_cross(column, others, old_vote, vote, newly_voted=not present)
-        if present:
-            codes[at] = VOTE_CODES * column + vote + 1
-        else:
-            self._insert_code(at, VOTE_CODES * column + vote + 1)
-            self._indptr[row + 1 :] += 1
-            self._row_counts[row] += 1
-            self._row_zeroable[row] += int(self._all_zeroable[statement])
-            self._column_counts[column] += 1
-        self._column_sums[column] += vote - old_vote
-
-    def _insert_code(self, at: int, code: int) -> None:
-        """Insert one cell code at ``at``, growing the buffer by doubling when it is full."""
-        n = self._n_votes
-        if n == self._codes_buffer.size:
-            self._codes_buffer = np.concatenate(
-                [self._codes_buffer, np.zeros_like(self._codes_buffer)]
-            )
-        buffer = self._codes_buffer
-        buffer[at + 1 : n + 1] = buffer[at:n]
-        buffer[at] = code
-        self._n_votes = n + 1
+    def _add_rows(self, added: int) -> None:
+        self._indptr = np.append(self._indptr, np.repeat(self._indptr[-1], added))
+        self._row_counts = np.append(self._row_counts, np.zeros(added, dtype=np.int64))
+        self._row_zeroable = np.append(self._row_zeroable, np.zeros(added, dtype=np.int64))
 
     def _insert_column(self, statement: int) -> int:
         column = int(np.searchsorted(self._columns, statement))
@@ -237,37 +234,6 @@ class LiveVotes:
             self._cross_stack, self._cross = stack, _cross_views(stack)
         return column
 
-    def _update_cross(
-        self, column: int, others: NDArray[np.int64], old: int, new: int, *, newly_voted: bool
-    ) -> None:
-        """Cross-counts after the cell (row, ``column``) went from ``old`` to ``new``.
-
-        ``others`` are the codes of the row's other votes. The counts stay
-        integers, so they equal those computed from scratch.
-        """
-        stack = self._cross_stack
-        assert stack is not None
-        cols, other_code = np.divmod(others, VOTE_CODES)
-        other_votes = (other_code - 1).astype(np.float64)
-        change = float(new - old)
-        if newly_voted:  # vv, vm and mm all change along the row and the column
-            along_row = np.empty((3, cols.size))
-            along_row[0] = change * other_votes
-            along_row[1] = change
-            along_row[2] = 1.0
-            along_column = along_row.copy()
-            along_column[1] = other_votes
-            stack[:, column, cols] += along_row
-            stack[:, cols, column] += along_column
-            stack[:, column, column] += (float(new * new - old * old), change, 1.0)
-        elif change:
-            along = change * other_votes
-            stack[0, column, cols] += along
-            stack[0, cols, column] += along
-            stack[0, column, column] += float(new * new - old * old)
-            stack[1, column, cols] += change
-            stack[1, column, column] += change
-
     def snapshot(self) -> RatingVotes:
         """The current votes (arrays shared with this object: use before the next :meth:`add`)."""
         return RatingVotes(
@@ -283,6 +249,9 @@ class LiveVotes:
             column_sums=self._column_sums,
             cross=self._cross,
         )
+
+
+_NO_CROSS = np.zeros((3, 0, 0))
 
 
 def _cross_views(stack: NDArray[np.float64]) -> CrossCounts:

@@ -1,0 +1,704 @@
+"""Compiled kernels (numba) for the per-update steps of the opinion math.
+
+A replay runs one update per second of a conversation's history, and each
+update is a few hundred small steps on arrays of a few hundred numbers: as
+NumPy calls, the call overhead outweighs the arithmetic. These kernels run
+such a step in one compiled call, with plain loops in a fixed order (no
+``fastmath``: every sum is taken in the order written, so a kernel gives the
+same bits on every call).
+
+The update-by-update path (``analyze(previous=...)``) and the replay call the
+same kernels, so they agree bit for bit. Where a comparison with another
+implementation depends on NumPy's summation order (the first analysis's exact
+PCA, compared with red-dwarf), NumPy is kept.
+
+Compiled code is cached on disk (``cache=True``, next to this module in
+``__pycache__``, or under ``NUMBA_CACHE_DIR``); this module is imported only
+by the analysis, never by commands that do not run it.
+"""
+
+from __future__ import annotations
+
+from math import hypot, sqrt
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+
+@njit(cache=True)
+def dense_power_iteration(
+    columns: NDArray[np.float64],
+    start: NDArray[np.float64],
+    iters: int,
+    found: NDArray[np.float64],
+    found_norm2: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], float]:
+    """Pol.is's power iteration ``v ← Mv / |Mv|`` on a dense ``M``, deflating the vector.
+
+    Stops when the norm repeats exactly or after ``iters + 1`` products.
+    Before each product the ``found`` components are factored out of the
+    vector (last found first) and after it out of the product (first found
+    first): ``v ↦ (I − P)·M·(I − P)·v`` with ``P`` the projector on them
+    (``found_norm2`` their squared norms). Pass no rows in ``found`` when
+    ``M`` is already deflated. ``M`` is given by its columns (``columns[k]``
+    is the k-th column, contiguous: ``Mᵀ`` in C order).
+    """
+    n = columns.shape[0]
+    vector = start.copy()
+    product = np.empty(n)
+    last_eigval = 0.0
+    eigval = 0.0
+    for remaining in range(iters, -1, -1):
+        for f in range(found.shape[0] - 1, -1, -1):
+            _factor_out(vector, found[f], found_norm2[f])
+        _matrix_vector(columns, vector, product)
+        for f in range(found.shape[0]):
+            _factor_out(product, found[f], found_norm2[f])
+        squared = 0.0
+        for j in range(n):
+            squared += product[j] * product[j]
+        eigval = sqrt(squared)
+        vector = product / eigval if eigval > 0 else product.copy()
+        if remaining == 0 or eigval == last_eigval:
+            break
+        last_eigval = eigval
+    return vector, eigval
+
+
+@njit(cache=True)
+def _matrix_vector(
+    columns: NDArray[np.float64], vector: NDArray[np.float64], product: NDArray[np.float64]
+) -> None:
+    """``product ← M·vector`` given the columns of ``M`` as rows of ``columns``.
+
+    ``product[j] = Σ_k M[j, k]·vector[k]``, each sum in the order of ``k``;
+    the inner loop runs along a contiguous column, element by element (no
+    reduction to reorder), so it compiles to vector instructions.
+    """
+    n = product.size
+    for j in range(n):
+        product[j] = 0.0
+    for k in range(columns.shape[0]):
+        weight = vector[k]
+        column = columns[k]
+        for j in range(n):
+            product[j] += column[j] * weight
+
+
+@njit(cache=True)
+def _factor_out(vector: NDArray[np.float64], pc: NDArray[np.float64], norm2: float) -> None:
+    """``vector ← vector − pc·(pc·vector / norm2)``, in place."""
+    along = 0.0
+    for j in range(vector.size):
+        along += pc[j] * vector[j]
+    along /= norm2
+    for j in range(vector.size):
+        vector[j] = vector[j] - pc[j] * along
+
+
+@njit(cache=True)
+def deflated_columns(
+    columns: NDArray[np.float64], pc: NDArray[np.float64], norm2: float
+) -> NDArray[np.float64]:
+    """The columns of ``(I − P)·M·(I − P)`` from those of ``M``, ``P`` the projector on ``pc``.
+
+    ``M − a·sᵀ − s·aᵀ + (pc·a / norm2²)·pc·pcᵀ`` with ``a = M·pc`` and
+    ``s = pc / norm2``: the covariance of the rows with ``pc`` factored out.
+    """
+    n = columns.shape[0]
+    along = np.empty(n)
+    _matrix_vector(columns, pc, along)
+    weight = 0.0
+    for j in range(n):
+        weight += pc[j] * along[j]
+    weight /= norm2 * norm2
+    deflated = np.empty_like(columns)
+    for k in range(n):
+        scaled_k = pc[k] / norm2
+        for j in range(n):
+            value = columns[k, j] - along[j] * scaled_k
+            value -= pc[j] / norm2 * along[k]
+            deflated[k, j] = value + pc[j] * pc[k] * weight
+    return deflated
+
+
+@njit(cache=True)
+def dense_covariance(
+    vv: NDArray[np.float64],
+    vm: NDArray[np.float64],
+    mm: NDArray[np.float64],
+    center: NDArray[np.float64],
+    zeroed: NDArray[np.bool_],
+    n_rows: int,
+    mean_imputed: bool,
+) -> NDArray[np.float64]:
+    """``XᵀX`` from the cross-counts, term by term as ``opinion_pca.dense_covariance`` states it.
+
+    Mean imputation: ``vv − vm[j, k]·c_k − vm[k, j]·c_j + c_j·c_k·mm``; zero
+    imputation: ``vv − c_j·c_k·n``; zeroed rows and columns 0.
+    """
+    n = center.size
+    gram = np.empty((n, n))
+    for j in range(n):
+        for k in range(n):
+            if zeroed[j] or zeroed[k]:
+                gram[j, k] = 0.0
+            elif mean_imputed:
+                value = vv[j, k] - vm[j, k] * center[k]
+                value -= vm[k, j] * center[j]
+                gram[j, k] = value + center[j] * center[k] * mm[j, k]
+            else:
+                gram[j, k] = vv[j, k] - center[j] * center[k] * n_rows
+    return gram
+
+
+@njit(cache=True)
+def project_cells(
+    indptr: NDArray[np.int32],
+    codes: NDArray[np.int32],
+    table: NDArray[np.float64],
+    comps: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Each row's ``Σ table[j, vote]·comp[j]`` over its cells, for every component.
+
+    ``codes`` are ``3·j + vote + 1`` (CSR with ``indptr``); the sum runs over a
+    row's cells in order, as a sparse product of the one-hot cells does.
+    """
+    n_rows = indptr.size - 1
+    n_comps = comps.shape[0]
+    n_codes = table.shape[0] * table.shape[1]
+    weights = np.empty((n_comps, n_codes))
+    for c in range(n_comps):
+        for j in range(table.shape[0]):
+            for v in range(table.shape[1]):
+                weights[c, j * table.shape[1] + v] = table[j, v] * comps[c, j]
+    projection = np.empty((n_rows, n_comps))
+    first = 0
+    if n_comps == 2:  # both components' sums side by side, each in the same order
+        first = 2
+        for i in range(n_rows):
+            total_x = 0.0
+            total_y = 0.0
+            for cell in range(indptr[i], indptr[i + 1]):
+                total_x += weights[0, codes[cell]]
+                total_y += weights[1, codes[cell]]
+            projection[i, 0] = total_x
+            projection[i, 1] = total_y
+    for c in range(first, n_comps):
+        for i in range(n_rows):
+            total = 0.0
+            for cell in range(indptr[i], indptr[i + 1]):
+                total += weights[c, codes[cell]]
+            projection[i, c] = total
+    return projection
+
+
+@njit(cache=True)
+def point_distances(points: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Euclidean distances between every two points (``hypot``, the lower triangle mirrored)."""
+    n = points.shape[0]
+    distances = np.empty((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            distance = hypot(points[i, 0] - points[j, 0], points[i, 1] - points[j, 1])
+            distances[i, j] = distance
+            distances[j, i] = distance
+    return distances
+
+
+@njit(cache=True)
+def silhouettes(
+    distances: NDArray[np.float64], labels: NDArray[np.int64], widths: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Mean silhouette of each labelling (a row of ``labels``, ``widths[c]`` clusters).
+
+    ``(b − a) / max(a, b)`` per point, ``a`` the mean distance to the rest of
+    its cluster, ``b`` the smallest mean distance to another cluster (an
+    empty one counting as 0); 0 for a member of a singleton cluster.
+    """
+    n = distances.shape[0]
+    scores = np.zeros(labels.shape[0])
+    for c in range(labels.shape[0]):
+        width = widths[c]
+        sizes = np.zeros(width)
+        for i in range(n):
+            sizes[labels[c, i]] += 1.0
+        sums = np.zeros((n, width))
+        for i in range(n):
+            for p in range(n):
+                sums[i, labels[c, p]] += distances[i, p]
+        total = 0.0
+        for i in range(n):
+            own = labels[c, i]
+            if sizes[own] <= 1.0:
+                continue
+            a = sums[i, own] / (sizes[own] - 1.0)
+            b = np.inf
+            for g in range(width):
+                if g != own:
+                    b = min(b, sums[i, g] / max(sizes[g], 1.0))
+            denominator = max(a, b)
+            if denominator > 0:
+                total += (b - a) / denominator
+        scores[c] = total / n
+    return scores
+
+
+SAME_CLUSTERING_THRESHOLD = 0.01
+TIE_MARGIN = 1e-9
+
+
+@njit(cache=True)
+def kmeans(
+    points: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    ids: NDArray[np.int64],
+    centers: NDArray[np.float64],
+    max_iters: int,
+    warm_labels: NDArray[np.int64],
+    tracked: bool,
+    position: NDArray[np.int64],
+    upper: NDArray[np.float64],
+    lower: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]:
+    """Lloyd's k-means as :func:`coauthor.analysis.opinion_cluster.kmeans` runs it.
+
+    At most ``max_iters + 1`` steps, stopping once no sorted centre moved
+    0.01 or more; empty clusters are dropped; the result is in id order.
+    ``warm_labels`` (or an empty array) are the clusters ``centers`` are the
+    means of: if the first assignment gives them back, nothing moves. With
+    ``tracked``, ``position``/``upper``/``lower`` are Hamerly bounds valid for
+    ``centers`` (see ``TrackedAssignment``), updated in place and left valid
+    for the result. Returns ids, centres and each point's cluster position.
+    """
+    n = points.shape[0]
+    current_ids = ids.copy()
+    current = centers.copy()
+    assigned = np.empty(n, dtype=np.int64)
+    check_warm = warm_labels.size == n
+    for remaining in range(max_iters, -1, -1):
+        if tracked:
+            _assign_tracked(points, current, position, upper, lower)
+            assigned[:] = position
+        else:
+            _assign_nearest(points, current, assigned)
+        if check_warm:
+            same = True
+            for i in range(n):
+                if assigned[i] != warm_labels[i]:
+                    same = False
+                    break
+            if same:
+                return _in_id_order(current_ids, current, warm_labels.copy(), tracked, position)
+            check_warm = False
+        k = current.shape[0]
+        counts = np.zeros(k, dtype=np.int64)
+        totals = np.zeros(k)
+        sums = np.zeros((k, 2))
+        for i in range(n):
+            g = assigned[i]
+            counts[g] += 1
+            totals[g] += weights[i]
+        for i in range(n):
+            sums[assigned[i], 0] += weights[i] * points[i, 0]
+        for i in range(n):
+            sums[assigned[i], 1] += weights[i] * points[i, 1]
+        renumber = np.empty(k, dtype=np.int64)
+        n_kept = 0
+        for j in range(k):
+            renumber[j] = n_kept
+            if counts[j] > 0:
+                n_kept += 1
+        next_ids = np.empty(n_kept, dtype=np.int64)
+        following = np.zeros((n_kept, 2))
+        shift = np.zeros(k)
+        for j in range(k):
+            if counts[j] == 0:
+                continue
+            if totals[j] > 0:
+                following[renumber[j], 0] = sums[j, 0] / totals[j]
+                following[renumber[j], 1] = sums[j, 1] / totals[j]
+            next_ids[renumber[j]] = current_ids[j]
+            gx = following[renumber[j], 0] - current[j, 0]
+            gy = following[renumber[j], 1] - current[j, 1]
+            shift[j] = sqrt(gx * gx + gy * gy)
+        labels = np.empty(n, dtype=np.int64)
+        for i in range(n):
+            labels[i] = renumber[assigned[i]]
+        if tracked:
+            largest = shift.max() if k > 0 else 0.0
+            for i in range(n):
+                upper[i] += shift[position[i]]
+                lower[i] -= largest
+                position[i] = renumber[position[i]]
+        if remaining == 0 or _same_clustering(current, following):
+            return _in_id_order(next_ids, following, labels, tracked, position)
+        current_ids = next_ids
+        current = following
+    return _in_id_order(current_ids, current, assigned, tracked, position)
+
+
+@njit(cache=True)
+def _assign_nearest(
+    points: NDArray[np.float64], centers: NDArray[np.float64], assigned: NDArray[np.int64]
+) -> None:
+    """Each point's nearest centre (the first one on exact ties)."""
+    for i in range(points.shape[0]):
+        best = np.inf
+        nearest = 0
+        for j in range(centers.shape[0]):
+            dx = points[i, 0] - centers[j, 0]
+            dy = points[i, 1] - centers[j, 1]
+            squared = dx * dx + dy * dy
+            if squared < best:
+                best = squared
+                nearest = j
+        assigned[i] = nearest
+
+
+@njit(cache=True)
+def _settled(upper: float, lower: float) -> bool:
+    return upper * (1 + TIE_MARGIN) + TIE_MARGIN < lower
+
+
+@njit(cache=True)
+def _assign_tracked(
+    points: NDArray[np.float64],
+    centers: NDArray[np.float64],
+    position: NDArray[np.int64],
+    upper: NDArray[np.float64],
+    lower: NDArray[np.float64],
+) -> None:
+    """``TrackedAssignment.assign``: measure only the points whose bounds do not settle them."""
+    k = centers.shape[0]
+    for i in range(points.shape[0]):
+        if _settled(upper[i], lower[i]):
+            continue
+        if np.isfinite(upper[i]):
+            gx = points[i, 0] - centers[position[i], 0]
+            gy = points[i, 1] - centers[position[i], 1]
+            upper[i] = sqrt(gx * gx + gy * gy)
+            if _settled(upper[i], lower[i]):
+                continue
+        first = np.inf
+        nearest = 0
+        for j in range(k):
+            dx = points[i, 0] - centers[j, 0]
+            dy = points[i, 1] - centers[j, 1]
+            squared = dx * dx + dy * dy
+            if squared < first:
+                first = squared
+                nearest = j
+        second = np.inf
+        for j in range(k):
+            if j != nearest:
+                dx = points[i, 0] - centers[j, 0]
+                dy = points[i, 1] - centers[j, 1]
+                second = min(second, dx * dx + dy * dy)
+        position[i] = nearest
+        upper[i] = sqrt(first)
+        lower[i] = sqrt(second)
+
+
+@njit(cache=True)
+def _same_clustering(old: NDArray[np.float64], new: NDArray[np.float64]) -> bool:
+    """Every centre moved less than 0.01, centres compared in (x, y) order (zip truncates)."""
+    old_order = _xy_order(old)
+    new_order = _xy_order(new)
+    for r in range(min(old.shape[0], new.shape[0])):
+        gx = old[old_order[r], 0] - new[new_order[r], 0]
+        gy = old[old_order[r], 1] - new[new_order[r], 1]
+        if not sqrt(gx * gx + gy * gy) < SAME_CLUSTERING_THRESHOLD:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _xy_order(centers: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Stable order of the rows by x, then y (insertion sort: a few dozen rows)."""
+    order = np.arange(centers.shape[0])
+    for r in range(1, order.size):
+        row = order[r]
+        s = r
+        while s > 0 and (
+            centers[order[s - 1], 0] > centers[row, 0]
+            or (
+                centers[order[s - 1], 0] == centers[row, 0]
+                and centers[order[s - 1], 1] > centers[row, 1]
+            )
+        ):
+            order[s] = order[s - 1]
+            s -= 1
+        order[s] = row
+    return order
+
+
+@njit(cache=True)
+def _in_id_order(
+    ids: NDArray[np.int64],
+    centers: NDArray[np.float64],
+    labels: NDArray[np.int64],
+    tracked: bool,
+    position: NDArray[np.int64],
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]:
+    """The clusters in id order, labels and tracked positions following them."""
+    ascending = True
+    for j in range(1, ids.size):
+        if ids[j] <= ids[j - 1]:
+            ascending = False
+            break
+    if ascending:
+        return ids, centers, labels
+    order = np.argsort(ids, kind="mergesort")
+    rank = np.empty(ids.size, dtype=np.int64)
+    for r in range(ids.size):
+        rank[order[r]] = r
+    for i in range(labels.size):
+        labels[i] = rank[labels[i]]
+    if tracked:
+        for i in range(position.size):
+            position[i] = rank[position[i]]
+    return ids[order], centers[order], labels
+
+
+@njit(cache=True)
+def settled_warm_starts(
+    points: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    labels: NDArray[np.int64],
+    widths: NDArray[np.int64],
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Which warm starts k-means would leave as they are, and their centres.
+
+    Row ``c`` of ``labels`` gives every point's cluster among ``widths[c]``:
+    the centres are the clusters' weighted means, and the start is settled
+    when every cluster has a point, no two centres coincide and every point's
+    nearest centre (the first on ties) is its own cluster's.
+    """
+    n = points.shape[0]
+    n_starts = labels.shape[0]
+    width = 0
+    for c in range(n_starts):
+        width = max(width, widths[c])
+    stays = np.zeros(n_starts, dtype=np.bool_)
+    grid = np.zeros((n_starts, width, 2))
+    for c in range(n_starts):
+        k = widths[c]
+        counts = np.zeros(k, dtype=np.int64)
+        totals = np.zeros(k)
+        sums = np.zeros((k, 2))
+        for i in range(n):
+            counts[labels[c, i]] += 1
+            totals[labels[c, i]] += weights[i]
+        for i in range(n):
+            sums[labels[c, i], 0] += weights[i] * points[i, 0]
+        for i in range(n):
+            sums[labels[c, i], 1] += weights[i] * points[i, 1]
+        settled = True
+        for j in range(k):
+            if totals[j] > 0:
+                grid[c, j, 0] = sums[j, 0] / totals[j]
+                grid[c, j, 1] = sums[j, 1] / totals[j]
+            if counts[j] == 0:
+                settled = False
+        for j in range(k):
+            for other in range(j + 1, k):
+                if grid[c, j, 0] == grid[c, other, 0] and grid[c, j, 1] == grid[c, other, 1]:
+                    settled = False
+        nearest = np.empty(n, dtype=np.int64)
+        _assign_nearest(points, grid[c, :k], nearest)
+        for i in range(n):
+            if nearest[i] != labels[c, i]:
+                settled = False
+                break
+        stays[c] = settled
+    return stays, grid
+
+
+@njit(cache=True)
+def add_votes(
+    rows: NDArray[np.int64],
+    columns: NDArray[np.int64],
+    votes: NDArray[np.int64],
+    on_zeroable: NDArray[np.bool_],
+    codes: NDArray[np.int32],
+    n_codes: int,
+    indptr: NDArray[np.int32],
+    row_counts: NDArray[np.int64],
+    row_zeroable: NDArray[np.int64],
+    column_counts: NDArray[np.int64],
+    column_sums: NDArray[np.int64],
+    cross: NDArray[np.float64],
+    has_cross: bool,
+) -> int:
+    """Apply votes in order to ``LiveVotes``'s arrays, in place; returns the new cell count.
+
+    Every row and column exists already and ``codes`` has room for every new
+    cell. A cell's code is ``3·column + vote + 1``, each row's cells sorted;
+    the cross-counts (``vv``, ``vm``, ``mm`` stacked) change along the row
+    and the column of the cell. Everything is an integer: the result does
+    not depend on the order of the sums.
+    """
+    n = n_codes
+    for v in range(rows.size):
+        row, column, vote = rows[v], columns[v], votes[v]
+        lo, hi = indptr[row], indptr[row + 1]
+        at = lo
+        while at < hi and codes[at] < 3 * column:
+            at += 1
+        present = at < hi and codes[at] // 3 == column
+        old = codes[at] % 3 - 1 if present else 0
+        if has_cross:
+            _update_cross(cross, codes, lo, hi, at if present else -1, column, old, vote)
+        if present:
+            codes[at] = 3 * column + vote + 1
+        else:
+            for moved in range(n, at, -1):
+                codes[moved] = codes[moved - 1]
+            codes[at] = 3 * column + vote + 1
+            n += 1
+            for later in range(row + 1, indptr.size):
+                indptr[later] += 1
+            row_counts[row] += 1
+            row_zeroable[row] += 1 if on_zeroable[v] else 0
+            column_counts[column] += 1
+        column_sums[column] += vote - old
+    return n
+
+
+@njit(cache=True)
+def _update_cross(
+    cross: NDArray[np.float64],
+    codes: NDArray[np.int32],
+    lo: int,
+    hi: int,
+    own: int,
+    column: int,
+    old: int,
+    new: int,
+) -> None:
+    """Cross-counts after the cell (row, ``column``) went from ``old`` to ``new``.
+
+    ``codes[lo:hi]`` are the row's cells, ``own`` the cell's own position
+    (-1: newly voted, so ``mm`` and ``vm`` change along the column too).
+    """
+    change = float(new - old)
+    if own >= 0 and change == 0:
+        return
+    for cell in range(lo, hi):
+        if cell == own:
+            continue
+        other = codes[cell] // 3
+        other_vote = float(codes[cell] % 3 - 1)
+        cross[0, column, other] += change * other_vote
+        cross[0, other, column] += change * other_vote
+        cross[1, column, other] += change
+        if own < 0:
+            cross[1, other, column] += other_vote
+            cross[2, column, other] += 1.0
+            cross[2, other, column] += 1.0
+    cross[0, column, column] += float(new * new - old * old)
+    cross[1, column, column] += change
+    if own < 0:
+        cross[2, column, column] += 1.0
+
+
+@njit(cache=True)
+def warm_centres(
+    points: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    label: NDArray[np.int64],
+    n_seed: int,
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.float64], bool]:
+    """The first steps of a warm start (``opinion_cluster.warm_start``).
+
+    ``label`` is each point's position among ``n_seed`` previous clusters
+    (-1: new). Returns the labels among the clusters still present (all
+    points in one cluster when none is), which previous clusters are present,
+    the weighted mean of each present cluster's points (new points weigh 0,
+    summed in point order) and whether two of those centres coincide.
+    """
+    n = points.shape[0]
+    present = np.zeros(n_seed, dtype=np.bool_)
+    for i in range(n):
+        if label[i] >= 0:
+            present[label[i]] = True
+    position = np.empty(n_seed, dtype=np.int64)
+    k = 0
+    for j in range(n_seed):
+        position[j] = k
+        if present[j]:
+            k += 1
+    relabelled = np.empty(n, dtype=np.int64)
+    mask = np.empty(n)
+    for i in range(n):
+        if k == 0:
+            relabelled[i] = 0
+            mask[i] = 1.0
+        elif label[i] >= 0:
+            relabelled[i] = position[label[i]]
+            mask[i] = 1.0
+        else:
+            relabelled[i] = -1
+            mask[i] = 0.0
+    k = max(k, 1)
+    totals = np.zeros(k)
+    sums = np.zeros((k, 2))
+    for i in range(n):
+        totals[max(relabelled[i], 0)] += weights[i] * mask[i]
+    for i in range(n):
+        sums[max(relabelled[i], 0), 0] += weights[i] * mask[i] * points[i, 0]
+    for i in range(n):
+        sums[max(relabelled[i], 0), 1] += weights[i] * mask[i] * points[i, 1]
+    centers = np.zeros((k, 2))
+    for j in range(k):
+        if totals[j] > 0:
+            centers[j, 0] = sums[j, 0] / totals[j]
+            centers[j, 1] = sums[j, 1] / totals[j]
+    duplicate = False
+    for j in range(k):
+        for other in range(j + 1, k):
+            if centers[j, 0] == centers[other, 0] and centers[j, 1] == centers[other, 1]:
+                duplicate = True
+    return relabelled, present, centers, duplicate
+
+
+@njit(cache=True)
+def carried_bounds(
+    old_points: NDArray[np.float64],
+    points: NDArray[np.float64],
+    label: NDArray[np.int64],
+    centers: NDArray[np.float64],
+    old_centers: NDArray[np.float64],
+    id_position: NDArray[np.int64],
+    old_position: NDArray[np.int64],
+    old_upper: NDArray[np.float64],
+    old_lower: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Hamerly bounds carried from one update's base k-means to the next (``BaseBounds``).
+
+    Point ``i`` moved from ``old_points[i]`` to ``points[i]`` and starts in
+    cluster ``label[i]`` (centre ``centers[label[i]]``), where it had been
+    in ``old_position[i]``; previous cluster ``id_position[j]`` is the new
+    cluster ``j``. The upper bound grows by the point's move plus the move of
+    its centre, the lower one shrinks by the point's move plus the largest
+    move of any centre (triangle inequality).
+    """
+    largest = -np.inf
+    for j in range(centers.shape[0]):
+        gx = centers[j, 0] - old_centers[id_position[j], 0]
+        gy = centers[j, 1] - old_centers[id_position[j], 1]
+        largest = max(largest, sqrt(gx * gx + gy * gy))
+    n = points.shape[0]
+    upper = np.empty(n)
+    lower = np.empty(n)
+    for i in range(n):
+        mx = old_points[i, 0] - points[i, 0]
+        my = old_points[i, 1] - points[i, 1]
+        moved = sqrt(mx * mx + my * my)
+        gx = centers[label[i], 0] - old_centers[old_position[i], 0]
+        gy = centers[label[i], 1] - old_centers[old_position[i], 1]
+        upper[i] = old_upper[i] + moved + sqrt(gx * gx + gy * gy)
+        lower[i] = old_lower[i] - moved - largest
+    return upper, lower
