@@ -52,12 +52,13 @@ def test_rows_are_written_as_sqlalchemy_writes_them() -> None:
         (n, moment + timedelta(minutes=n) if n % 3 else None, {"n": n, "odd": n % 2 == 1})
         for n in range(7)
     ]
+    names = ("n", "at", "payload")
     with Session(engine) as session, pytest.MonkeyPatch.context() as patch:
         patch.setattr(bulk, "BATCH", 3)
-        assert bulk.insert_rows(session, table, ("n", "at", "payload"), map(list, rows)) == 7
+        assert bulk.insert_rows(session, table, names, map(list, rows)) == 7
         written = session.execute(sa.text("SELECT n, at, payload FROM t ORDER BY n")).all()
         session.execute(sa.delete(table))
-        session.execute(sa.insert(table), [dict(zip(("n", "at", "payload"), r)) for r in rows])
+        session.execute(sa.insert(table), [dict(zip(names, r, strict=True)) for r in rows])
         expected = session.execute(sa.text("SELECT n, at, payload FROM t ORDER BY n")).all()
     assert written == expected
     assert written[1][1] == "2026-03-01 07:31:00.000000"
