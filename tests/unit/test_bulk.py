@@ -29,3 +29,36 @@ def test_utc_text_is_sqlalchemys(moment: datetime, offset_minutes: int) -> None:
 def test_a_naive_moment_is_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         sqlite_utc_text(datetime(2026, 1, 1))
+
+
+def test_rows_are_written_as_sqlalchemy_writes_them() -> None:
+    """Converted columns (times, JSON), a null time left null, in batches, rows as lists."""
+    from sqlalchemy.orm import Session
+
+    from coauthor.db import bulk
+
+    metadata = sa.MetaData()
+    table = sa.Table(
+        "t",
+        metadata,
+        sa.Column("n", sa.Integer, primary_key=True),
+        sa.Column("at", UTCDateTime, nullable=True),
+        sa.Column("payload", sa.JSON, nullable=True),
+    )
+    engine = sa.create_engine("sqlite://")
+    metadata.create_all(engine)
+    moment = datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=2)))
+    rows = [
+        (n, moment + timedelta(minutes=n) if n % 3 else None, {"n": n, "odd": n % 2 == 1})
+        for n in range(7)
+    ]
+    names = ("n", "at", "payload")
+    with Session(engine) as session, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bulk, "BATCH", 3)
+        assert bulk.insert_rows(session, table, names, map(list, rows)) == 7
+        written = session.execute(sa.text("SELECT n, at, payload FROM t ORDER BY n")).all()
+        session.execute(sa.delete(table))
+        session.execute(sa.insert(table), [dict(zip(names, r, strict=True)) for r in rows])
+        expected = session.execute(sa.text("SELECT n, at, payload FROM t ORDER BY n")).all()
+    assert written == expected
+    assert written[1][1] == "2026-03-01 07:31:00.000000"

@@ -26,6 +26,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -172,6 +173,8 @@ def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payl
 
 
 EVENT_COLUMNS = tuple(Event.__dataclass_fields__)
+_values = attrgetter(*EVENT_COLUMNS)
+"""An event's values in ``EVENT_COLUMNS`` order, in one C call (an import writes millions)."""
 
 
 def write_chain(uow: UnitOfWork, chain_id: str, events: Sequence[Any], head: Head) -> None:
@@ -196,7 +199,7 @@ def write_chain(uow: UnitOfWork, chain_id: str, events: Sequence[Any], head: Hea
 def _row(key: EventKey | None, event: Any) -> tuple[Any, ...]:
     """An event's values in ``EVENT_COLUMNS`` order, keyed with ``key`` when there is one."""
     if key is None:
-        return tuple(getattr(event, name) for name in EVENT_COLUMNS)
+        return _values(event)
     keyed = _keyed(key, event.hash)
     return tuple(keyed[name] if name in keyed else getattr(event, name) for name in EVENT_COLUMNS)
 

@@ -30,6 +30,7 @@ from coauthor.services import eventlog
 from coauthor.services.accounts.inputs import PersonInput
 from coauthor.services.accounts.people import do_create_person, person_by_email
 from coauthor.services.archive import emergence, ledger
+from coauthor.services.archive.collector import cyclic_gc_paused
 from coauthor.services.archive.document import SECTIONS, parse_archive, section_of
 from coauthor.services.archive.export import document_of
 from coauthor.services.mechanics import registers
@@ -497,9 +498,20 @@ def do_import_archive(
     ``document`` is the decoded archive or its JSON text (see ``parse_archive``).
 
     Only the operator (``bootstrap``, the CLI) or a site administrator may import.
+    The cyclic garbage collector is paused meanwhile (``collector.py``).
     """
     if not bootstrap:
         permissions.require_admin(actor)
+    with cyclic_gc_paused():
+        return _import(uow, actor, document, report)
+
+
+def _import(
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    document: dict[str, Any] | str | bytes,
+    report: Progress | None,
+) -> tuple[str, bool]:
     archive = parse_archive(document)
     existing = uow.get(m.Alliance, id=archive.alliance.id)
     if existing is not None:

@@ -14,13 +14,23 @@ WORD = re.compile(r"\w+")
 MAX_QUERY_WORDS = 8
 MAX_WORD_LENGTH = 40
 SNIPPET_LENGTH = 160
+_SPACES = re.compile(r"\s+")
 
 
 def fold(text: str) -> str:
-    """Lower case, without accents, spaces collapsed: "Renée  Beaulieu" → "renee beaulieu"."""
+    """Lower case, without accents, spaces collapsed: "Renée  Beaulieu" → "renee beaulieu".
+
+    ASCII text has no accents to strip and decomposes to itself, so it skips that
+    step (a character at a time in Python): most text is ASCII, and an archive
+    import folds hundreds of thousands of commitments.
+    """
+    bare = text if text.isascii() else _without_accents(text)
+    return _SPACES.sub(" ", bare.casefold()).strip()
+
+
+def _without_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return re.sub(r"\s+", " ", bare.casefold()).strip()
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def query_words(query: str) -> list[str]:
