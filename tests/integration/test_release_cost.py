@@ -151,3 +151,23 @@ def test_from_cells_refuses_two_votes_on_one_cell() -> None:
         VoteMatrix.from_cells([0, 0], [1, 1], [1, -1], **ids)
     with pytest.raises(ValueError, match="-1, 0 or 1"):
         VoteMatrix.from_cells([0], [1], [2], **ids)
+
+
+def test_partner_counts_are_the_counts_of_a_loop_over_the_votes() -> None:
+    rng = np.random.default_rng(3)
+    cells = rng.choice(60 * 9, size=300, replace=False)
+    rows, cols = np.divmod(cells, 9)
+    values = rng.choice([-1, 0, 1], size=cells.size)
+    participants = [f"p{i}" for i in range(60)]
+    matrix = VoteMatrix.from_cells(
+        rows, cols, values, participant_ids=participants, statement_ids=[f"s{j}" for j in range(9)]
+    )
+    reported = {p: ("north", "south", "other")[i % 3] for i, p in enumerate(participants) if i % 5}
+    expected: dict[tuple[str, str], tuple[int, int]] = {}
+    for participant, statement, value in matrix.as_records():
+        if participant in reported:
+            key = (statement, reported[participant])
+            votes, agrees = expected.get(key, (0, 0))
+            expected[key] = (votes + 1, agrees + (value == 1))
+    assert results._partner_counts(matrix, reported) == expected
+    assert sum(votes for votes, _ in expected.values()) < matrix.n_votes
