@@ -22,8 +22,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from functools import cache
 
 import sqlalchemy as sa
+from threadpoolctl import ThreadpoolController
 
 from coauthor.db.tables import chain_heads
 from coauthor.db.uow import UnitOfWork
@@ -65,7 +68,10 @@ class ResultsWorker:
     def _publish(uow: UnitOfWork, alliance_id: str, deliberation_id: str, threshold: int) -> int:
         """Compute the release in a read, then store it in a short write (1 if stored)."""
         deliberation = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
-        prepared = results.prepare_release(uow, deliberation, threshold) if deliberation else None
+        if deliberation is None:
+            return 0
+        with one_blas_thread():
+            prepared = results.prepare_release(uow, deliberation, threshold)
         if prepared is None:
             return 0
         return int(uow.write(results.do_store_release, prepared) is not None)
@@ -116,6 +122,23 @@ class _NotificationWaiter:
             break
         self.stop.wait(max(0.0, self.round_started + self.poll - time.monotonic()))
         self.round_started = time.monotonic()
+
+
+@cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> AbstractContextManager[object]:
+    """BLAS on one thread while a release is computed.
+
+    The worker shares the machine's cores with the web processes; its matrix products are
+    small (2,000 × 200 at Pol.is scale), and OpenBLAS's threads cost more CPU in waiting
+    for each other than they save (a release took twice the CPU with them, measured with
+    ``benchmarks/profile_release.py``). ``tests/integration/test_release_cost.py`` checks
+    that a release computed so is the document computed with every thread.
+    """
+    return _blas().limit(limits=1, user_api="blas")
 
 
 def start_in_background(runtime: Runtime) -> Callable[[], None]:

@@ -5,7 +5,8 @@ members of two partners voting live (changing votes, several at one moment), a
 statement rejected and one made meta. The results worker's grouped read of the
 votes must give the very matrix of the row-by-row read in time order, and the
 release it prepares (warm-started from the previous release's state) the very
-document, state included, that the row-by-row path gives.
+document, state included, that the row-by-row path gives (the worker computing with
+BLAS on one thread, the reference with every thread).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from coauthor.interop.polis_transfer import import_polis
 from coauthor.runtime import Runtime
 from coauthor.services.deliberation import acts as deliberation
 from coauthor.services.deliberation import results
+from coauthor.worker import one_blas_thread
 from tests.integration.test_deliberation_storage import alliance  # noqa: F401  (fixture)
 
 POLIS = Path(__file__).resolve().parents[1] / "data" / "polis"
@@ -57,7 +59,8 @@ def prepared_now(runtime: Runtime, alliance_id: str, deliberation_id: str) -> di
     with runtime.uow() as uow:
         found = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
         assert found is not None
-        prepared = results.prepare_release(uow, found, THRESHOLD)
+        with one_blas_thread():  # as the results worker computes it
+            prepared = results.prepare_release(uow, found, THRESHOLD)
         assert prepared is not None, "a release should be due"
         return {"state": prepared.state, "facts": prepared.facts}
 
