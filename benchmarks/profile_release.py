@@ -5,17 +5,19 @@ votes) on SQLite and on a throwaway PostgreSQL, publishes the first release,
 has ``--voters`` of the bench's members vote (so that the next release is due
 and warm-starts from the first one's state), then times the worker's next
 release ``--repeats`` times: CPU (``time.process_time``) and wall time of
-preparing it (reading, the analysis, the facts) and of storing it (in a
+preparing it (reading, the analysis, the facts; on PostgreSQL also the CPU of the
+server process that answered the reads) and of storing it (in a
 transaction that is rolled back, so every repeat makes the same release).
 ``--profile`` prints the top of a cProfile of one more preparation.
 
-Usage: ``python benchmarks/profile_release.py [--repeats 5] [--profile] [--sqlite-only]``
+Usage: ``python benchmarks/profile_release.py [--repeats 5] [--profile] [--database both]``
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import sys
 import tempfile
@@ -53,6 +55,23 @@ def _vote(runtime, alliance_id: str, deliberation_id: str, voters: int) -> None:
                 uow.write(do_vote, actor, alliance_id, deliberation_id, body)
 
 
+def _backend_pid(uow) -> int | None:
+    """The PostgreSQL server process serving this unit of work (None on SQLite)."""
+    import sqlalchemy as sa
+
+    if uow.session.bind.dialect.name != "postgresql":
+        return None
+    return uow.session.scalar(sa.select(sa.func.pg_backend_pid()))
+
+
+def _process_cpu(pid: int | None) -> float:
+    """User + system CPU seconds of process ``pid`` so far (0 when None)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _timed(action: Callable[[], object]) -> tuple[float, float, object]:
     cpu, wall = time.process_time(), time.perf_counter()
     result = action()
@@ -64,7 +83,7 @@ def profile_database(label: str, url: str, repeats: int, voters: int, profile: b
     from coauthor.domain import model as m
     from coauthor.runtime import build_runtime
     from coauthor.services.deliberation import results
-    from coauthor.worker import ResultsWorker
+    from coauthor.worker import ResultsWorker, one_blas_thread
 
     started = time.perf_counter()
     alliance_id, deliberation_id, *_ = seed(url)
@@ -79,10 +98,18 @@ def profile_database(label: str, url: str, repeats: int, voters: int, profile: b
         )
         _vote(runtime, alliance_id, deliberation_id, voters)
 
+        server_cpu: list[float] = []
+
         def prepare():
             with runtime.uow() as uow:
+                backend = _backend_pid(uow)
+                before = _process_cpu(backend)
                 deliberation = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
-                return results.prepare_release(uow, deliberation, threshold)
+                with one_blas_thread():
+                    prepared = results.prepare_release(uow, deliberation, threshold)
+                if backend is not None:
+                    server_cpu.append(_process_cpu(backend) - before)
+                return prepared
 
         def store(prepared):
             with runtime.uow() as uow:
@@ -106,6 +133,7 @@ def profile_database(label: str, url: str, repeats: int, voters: int, profile: b
             f"{label}: prepare CPU min {min(prepared_cpu):.3f} s, "
             f"median {sorted(prepared_cpu)[len(prepared_cpu) // 2]:.3f} s; "
             f"store CPU min {min(stored_cpu):.3f} s"
+            + (f"; PostgreSQL backend CPU min {min(server_cpu):.3f} s" if server_cpu else "")
         )
         if profile:
             profiler = cProfile.Profile()
@@ -121,12 +149,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--voters", type=int, default=10)
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{folder}/release.sqlite3"
-        profile_database("SQLite", url, args.repeats, args.voters, args.profile)
-    if args.sqlite_only:
+    if args.database != "postgresql":
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite:///{folder}/release.sqlite3"
+            profile_database("SQLite", url, args.repeats, args.voters, args.profile)
+    if args.database == "sqlite":
         return
     from tests.pg import running_postgres
 
