@@ -11,6 +11,9 @@ BLAS on one thread, the reference with every thread).
 
 from __future__ import annotations
 
+import itertools
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,13 +22,14 @@ import pytest
 
 from coauthor.analysis.opinion import VoteMatrix, analyze_from_state
 from coauthor.analysis.opinion_codec import state_from_json, state_to_json
+from coauthor.config import Settings
 from coauthor.domain import model as m
 from coauthor.interop.polis import read_polis_export
 from coauthor.interop.polis_transfer import import_polis
-from coauthor.runtime import Runtime
+from coauthor.runtime import Runtime, build_runtime
 from coauthor.services.deliberation import acts as deliberation
 from coauthor.services.deliberation import results
-from coauthor.worker import one_blas_thread
+from coauthor.worker import _NotificationWaiter, _Rounds, one_blas_thread
 from tests.integration.test_deliberation_storage import alliance  # noqa: F401  (fixture)
 
 POLIS = Path(__file__).resolve().parents[1] / "data" / "polis"
@@ -174,3 +178,35 @@ def test_partner_counts_are_the_counts_of_a_loop_over_the_votes() -> None:
             expected[key] = (votes + 1, agrees + (value == 1))
     assert results._partner_counts(matrix, reported) == expected
     assert sum(votes for votes, _ in expected.values()) < matrix.n_votes
+
+
+def test_rounds_start_a_poll_interval_apart_however_long_a_round_takes() -> None:
+    """From the start of one round to the start of the next: a 0.3 s round and a 0.5 s
+    interval give rounds 0.5 s apart (not 0.8 s), and never closer than the interval."""
+    stop = threading.Event()
+    rounds = _Rounds(stop, poll=0.5)
+    starts = []
+    for _ in range(4):
+        rounds.wait_for_turn()
+        starts.append(time.monotonic())
+        time.sleep(0.3)  # the round's work
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert all(0.45 <= gap < 0.7 for gap in gaps), gaps
+
+
+@pytest.mark.postgres
+def test_notifications_that_came_during_a_round_are_read_and_dropped(postgres_url: str) -> None:
+    runtime = build_runtime(Settings(database_url=postgres_url))
+    stop = threading.Event()
+    waiter = _NotificationWaiter(runtime, stop, poll=0.3)
+    try:
+        with runtime.engine.connect() as connection:
+            for number in range(30):  # a round's worth of votes, each notifying
+                connection.exec_driver_sql(f"NOTIFY coauthor_changes, '{number}'")
+                connection.commit()
+        waiter.wait()
+        assert list(waiter.connection.notifies(timeout=0.2)) == []
+    finally:
+        stop.set()
+        waiter.wait()
+        runtime.close()
