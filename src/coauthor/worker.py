@@ -13,7 +13,9 @@ It looks only at alliances whose event chain moved since it last looked (the
 chain heads are one small table). On PostgreSQL every append notifies
 (``NOTIFY coauthor_changes``) and the worker wakes at once, though it starts
 a round at most once every ``COAUTHOR_RESULTS_POLL_SECONDS``; on SQLite it
-looks every ``COAUTHOR_RESULTS_POLL_SECONDS``.
+looks every ``COAUTHOR_RESULTS_POLL_SECONDS``. Either way the interval runs from
+the start of one round to the start of the next, so a vote waits for its
+release at most that interval plus one release's work.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from functools import cache
 
 import sqlalchemy as sa
+from threadpoolctl import ThreadpoolController
 
 from coauthor.db.tables import chain_heads
 from coauthor.db.uow import UnitOfWork
@@ -65,7 +70,10 @@ class ResultsWorker:
     def _publish(uow: UnitOfWork, alliance_id: str, deliberation_id: str, threshold: int) -> int:
         """Compute the release in a read, then store it in a short write (1 if stored)."""
         deliberation = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
-        prepared = results.prepare_release(uow, deliberation, threshold) if deliberation else None
+        if deliberation is None:
+            return 0
+        with one_blas_thread():
+            prepared = results.prepare_release(uow, deliberation, threshold)
         if prepared is None:
             return 0
         return int(uow.write(results.do_store_release, prepared) is not None)
@@ -84,16 +92,34 @@ class ResultsWorker:
     def _waiter(self, stop: threading.Event) -> Callable[[], None]:
         poll = self.runtime.settings.results_poll_seconds
         if self.runtime.engine.dialect.name != "postgresql":
-            return lambda: stop.wait(poll)
+            return _Rounds(stop, poll).wait_for_turn
         return _NotificationWaiter(self.runtime, stop, poll).wait
+
+
+class _Rounds:
+    """Rounds start ``poll`` seconds apart, from the start of one to the start of the next.
+
+    Counting from the start (not from the end of the last round) keeps a vote's wait for the
+    round that publishes it under ``poll`` plus one round's work, however long releases take,
+    while a hundred votes a second still cost one round a second, not a hundred.
+    """
+
+    def __init__(self, stop: threading.Event, poll: float) -> None:
+        self.stop = stop
+        self.poll = poll
+        self.round_started = time.monotonic()
+
+    def wait_for_turn(self) -> None:
+        self.stop.wait(max(0.0, self.round_started + self.poll - time.monotonic()))
+        self.round_started = time.monotonic()
 
 
 class _NotificationWaiter:
     """Waits on PostgreSQL's LISTEN for a change, or ``poll`` seconds at most.
 
     Rounds start at most once every ``poll`` seconds even when changes keep coming (every
-    vote notifies): a vote waits at most that long for its round, and a hundred votes a
-    second cost one round, not a hundred.
+    vote notifies), as ``_Rounds`` spaces them; the notifications that came meanwhile are
+    read and dropped, as the round looks at every chain that moved.
     """
 
     def __init__(self, runtime: Runtime, stop: threading.Event, poll: float) -> None:
@@ -106,7 +132,7 @@ class _NotificationWaiter:
         self.connection.execute(f"LISTEN {CHANNEL}")
         self.stop = stop
         self.poll = poll
-        self.round_started = time.monotonic()
+        self.rounds = _Rounds(stop, poll)
 
     def wait(self) -> None:
         if self.stop.is_set():
@@ -114,8 +140,26 @@ class _NotificationWaiter:
             return
         for _ in self.connection.notifies(timeout=self.poll, stop_after=1):
             break
-        self.stop.wait(max(0.0, self.round_started + self.poll - time.monotonic()))
-        self.round_started = time.monotonic()
+        self.rounds.wait_for_turn()
+        for _ in self.connection.notifies(timeout=0.0):
+            pass
+
+
+@cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> AbstractContextManager[object]:
+    """BLAS on one thread while a release is computed.
+
+    The worker shares the machine's cores with the web processes; its matrix products are
+    small (2,000 × 200 at Pol.is scale), and OpenBLAS's threads cost more CPU in waiting
+    for each other than they save (a release took twice the CPU with them, measured with
+    ``benchmarks/profile_release.py``). ``tests/integration/test_release_cost.py`` checks
+    that a release computed so is the document computed with every thread.
+    """
+    return _blas().limit(limits=1, user_api="blas")
 
 
 def start_in_background(runtime: Runtime) -> Callable[[], None]:

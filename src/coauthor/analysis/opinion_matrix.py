@@ -157,6 +157,51 @@ class VoteMatrix:
         )
 
     @classmethod
+    def from_cells(
+        cls,
+        ptpt_idx: ArrayLike,
+        stmt_idx: ArrayLike,
+        vote: ArrayLike,
+        *,
+        participant_ids: Sequence[str],
+        statement_ids: Sequence[str],
+        moderated_out: Iterable[str] = (),
+        meta: Iterable[str] = (),
+    ) -> VoteMatrix:
+        """Build from the current vote of each cell, in any order (one vote per cell).
+
+        For votes read as they stand (a vote table keyed by participant and
+        statement), where there is no history for the last vote to win over:
+        one sort of the cells, no ``np.unique``. Two votes on one cell are refused.
+        """
+        rows = np.asarray(ptpt_idx, dtype=np.int64).reshape(-1)
+        cols = np.asarray(stmt_idx, dtype=np.int64).reshape(-1)
+        values = np.asarray(vote).reshape(-1)
+        if not (rows.size == cols.size == values.size):
+            raise ValueError("ptpt_idx, stmt_idx and vote must have the same length")
+        n_rows, n_cols = len(participant_ids), len(statement_ids)
+        if rows.size and (rows.min() < 0 or rows.max() >= n_rows):
+            raise ValueError("participant index out of range")
+        if cols.size and (cols.min() < 0 or cols.max() >= n_cols):
+            raise ValueError("statement index out of range")
+        if values.size and not np.isin(values, VALID_VOTES).all():
+            raise ValueError("votes must be -1, 0 or 1")
+        keys = rows * max(n_cols, 1) + cols
+        order = np.argsort(keys, kind="stable")
+        if keys.size > 1 and not np.all(np.diff(keys[order]) > 0):
+            raise ValueError("two votes on one cell")
+        return cls._from_unique_cells(
+            rows[order],
+            cols[order],
+            values[order].astype(np.int8),
+            participant_ids=list(participant_ids),
+            statement_ids=list(statement_ids),
+            moderated_out=moderated_out,
+            meta=meta,
+            presorted=True,
+        )
+
+    @classmethod
     def _from_unique_cells(
         cls,
         rows: NDArray[np.int64],

@@ -402,6 +402,15 @@ votes = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.CheckConstraint("value in (-1, 0, 1)", name="vote_value"),
     sa.Index("ix_votes_recent", "alliance_id", "deliberation_id", "at"),
+    sa.Index(
+        "ix_votes_cells",
+        "alliance_id",
+        "deliberation_id",
+        "participant_id",
+        "statement_id",
+        "value",
+        "at",
+    ),
     sa.ForeignKeyConstraint(
         ["alliance_id", "participant_id"], ["participants.alliance_id", "participants.id"]
     ),

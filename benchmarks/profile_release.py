@@ -1,0 +1,169 @@
+"""Where one results release's CPU goes, at bench_live's scale (not part of `make bench`).
+
+Loads bench_live's deliberation (2,000 participants × 200 statements, 120,000
+votes) on SQLite and on a throwaway PostgreSQL, publishes the first release,
+has ``--voters`` of the bench's members vote (so that the next release is due
+and warm-starts from the first one's state), then times the worker's next
+release ``--repeats`` times: CPU (``time.process_time``) and wall time of
+preparing it (reading, the analysis, the facts; on PostgreSQL also the CPU of the
+server process that answered the reads) and of storing it (in a
+transaction that is rolled back, so every repeat makes the same release).
+``--profile`` prints the top of a cProfile of one more preparation.
+
+Usage: ``python benchmarks/profile_release.py [--repeats 5] [--profile] [--database both]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_live import STATEMENTS, seed  # noqa: E402
+
+
+def _vote(runtime, alliance_id: str, deliberation_id: str, voters: int) -> None:
+    """Each of the first ``voters`` members votes on three statements."""
+    from coauthor.domain import model as m
+    from coauthor.services.deliberation.acts import do_vote
+
+    with runtime.uow() as uow:
+        people = sorted(
+            (p.email, p.id)
+            for p in uow.find(m.Person)
+            if p.email.startswith("voter") and p.email.endswith("@live.example")
+        )
+        statements = [s.id for s in uow.find(m.Statement, alliance_id=alliance_id)]
+    for number, (_, person_id) in enumerate(people[:voters]):
+        for step in range(3):
+            body = {
+                "statement_id": statements[(number * 7 + step * 31) % STATEMENTS],
+                "value": (number + step) % 3 - 1,
+            }
+            with runtime.uow() as uow:
+                actor = uow.get(m.Person, id=person_id)
+                uow.write(do_vote, actor, alliance_id, deliberation_id, body)
+
+
+def _backend_pid(uow) -> int | None:
+    """The PostgreSQL server process serving this unit of work (None on SQLite)."""
+    import sqlalchemy as sa
+
+    if uow.session.bind.dialect.name != "postgresql":
+        return None
+    return uow.session.scalar(sa.select(sa.func.pg_backend_pid()))
+
+
+def _process_cpu(pid: int | None) -> float:
+    """User + system CPU seconds of process ``pid`` so far (0 when None)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _timed(action: Callable[[], object]) -> tuple[float, float, object]:
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = action()
+    return time.process_time() - cpu, time.perf_counter() - wall, result
+
+
+def profile_database(label: str, url: str, repeats: int, voters: int, profile: bool) -> None:
+    from coauthor.config import Settings
+    from coauthor.domain import model as m
+    from coauthor.runtime import build_runtime
+    from coauthor.services.deliberation import results
+    from coauthor.worker import ResultsWorker, one_blas_thread
+
+    started = time.perf_counter()
+    alliance_id, deliberation_id, *_ = seed(url)
+    runtime = build_runtime(Settings(database_url=url))
+    threshold = runtime.settings.anonymity_threshold
+    try:
+        cpu, wall, published = _timed(ResultsWorker(runtime).run_once)
+        print(
+            f"{label}: seeded in {time.perf_counter() - started:.1f} s; first release "
+            f"(cold, no previous state): {published} published, CPU {cpu:.3f} s, "
+            f"wall {wall:.3f} s"
+        )
+        _vote(runtime, alliance_id, deliberation_id, voters)
+
+        server_cpu: list[float] = []
+
+        def prepare():
+            with runtime.uow() as uow:
+                backend = _backend_pid(uow)
+                before = _process_cpu(backend)
+                deliberation = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
+                with one_blas_thread():
+                    prepared = results.prepare_release(uow, deliberation, threshold)
+                if backend is not None:
+                    server_cpu.append(_process_cpu(backend) - before)
+                return prepared
+
+        def store(prepared):
+            with runtime.uow() as uow:
+                stored = results.do_store_release(uow, prepared)
+                uow.session.rollback()
+                return stored
+
+        prepared_cpu, stored_cpu = [], []
+        for _ in range(repeats):
+            cpu, wall, prepared = _timed(prepare)
+            assert prepared is not None, "the next release should be due"
+            prepared_cpu.append(cpu)
+            cpu_store, _, stored = _timed(lambda: store(prepared))  # noqa: B023
+            assert stored is not None
+            stored_cpu.append(cpu_store)
+            print(
+                f"  release {prepared.number}: prepare CPU {prepared_cpu[-1]:.3f} s "
+                f"(wall {wall:.3f} s), store CPU {cpu_store:.3f} s"
+            )
+        print(
+            f"{label}: prepare CPU min {min(prepared_cpu):.3f} s, "
+            f"median {sorted(prepared_cpu)[len(prepared_cpu) // 2]:.3f} s; "
+            f"store CPU min {min(stored_cpu):.3f} s"
+            + (f"; PostgreSQL backend CPU min {min(server_cpu):.3f} s" if server_cpu else "")
+        )
+        if profile:
+            profiler = cProfile.Profile()
+            profiler.runcall(prepare)
+            stats = pstats.Stats(profiler).sort_stats("cumulative")
+            stats.print_stats(45)
+    finally:
+        runtime.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--voters", type=int, default=10)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    args = parser.parse_args()
+    if args.database != "postgresql":
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite:///{folder}/release.sqlite3"
+            profile_database("SQLite", url, args.repeats, args.voters, args.profile)
+    if args.database == "sqlite":
+        return
+    from tests.pg import running_postgres
+
+    with running_postgres() as postgres:
+        postgres.create_database("release")
+        url = postgres.url("release")
+        profile_database("PostgreSQL", url, args.repeats, args.voters, args.profile)
+
+
+if __name__ == "__main__":
+    main()
