@@ -9,6 +9,7 @@ worker is external here: releases are made by the test, as the worker makes them
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +19,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
+from starlette.responses import Response as StarletteResponse
 from test_deliberation_pages import Crowd, make_crowd, person
 
 from coauthor.clock import FixedClock
@@ -296,3 +298,43 @@ def test_inline_results_are_routed(
         runtime, "settings", runtime.settings.model_copy(update={"results_worker": "inline"})
     )
     assert pair.same(url, current).status_code == 304 and pair.calls == [url]
+
+
+def test_pollers_of_a_new_version_wait_for_the_one_that_builds_it(
+    runtime: Runtime, world: World, crowd: Crowd
+) -> None:
+    """While one request has the app encode a version, the others take what it made."""
+    built: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        built.append(scope["path"])
+        await asyncio.sleep(0.05)
+        runtime.results_json.put(key, ("r1-open", b'{"version": "r1-open"}'))
+        await StarletteResponse(b"built")(scope, receive, send)
+
+    layer = ResultsPolls(app, runtime)
+    key = ("json", crowd.started.alliance_id, crowd.started.id, "r1-open", 3)
+    answers: list[Any] = []
+
+    async def poll(number: int) -> None:
+        scope = {"type": "http", "path": f"/poll/{number}"}
+        if key in layer._building:
+            answers.append(await layer._built_by_another(key))
+        else:
+            await layer._build(key, scope, _nothing, _collect)
+
+    async def everyone() -> None:
+        await asyncio.gather(*(poll(number) for number in range(5)))
+
+    asyncio.run(everyone())
+    assert built == ["/poll/0"] and len(answers) == 4
+    assert all(answer.body == b'{"version": "r1-open"}' for answer in answers)
+    assert answers[0].headers["etag"] == '"r1-open"' and layer._building == {}
+
+
+async def _nothing() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _collect(message: Any) -> None:
+    return None

@@ -21,7 +21,10 @@ it can give exactly the routed answer:
 
 It then answers ``304`` when the ``If-None-Match`` names the current version, or
 ``200`` with the bytes the app encoded for that version when this process has them
-(``Runtime.results_json``: a version's document never changes). The permission check
+(``Runtime.results_json``: a version's document never changes). Right after a
+release every poller asks for the new version at once: the first goes to the app,
+which shapes and encodes it, and the others of this process wait for it in the
+event loop instead of each building it again. The permission check
 runs on every request; only the document is kept. In every other case — no or bad
 credentials, no access, an unknown deliberation, a query string, the ``inline``
 results worker (the request publishes a due release), a database error — the request
@@ -34,6 +37,8 @@ event loop, so a poll neither waits for nor holds one of the request threads.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -59,43 +64,88 @@ RESULTS_PATH = re.compile(
 """Ids are ``new_id``'s URL-safe text: any other path is left to the app (and its 404)."""
 
 
+BUILD_WAIT_SECONDS = 10.0
+"""How long a poll waits for another request of this process to encode a new version
+before it asks the app itself."""
+
+
 class ResultsPolls:
     def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
         self._reader: _Reader | None = None
+        self._building: dict[tuple, asyncio.Event] = {}
+        """Versions whose document a routed request of this process is encoding now."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        answer = None
-        if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]:
-            matched = RESULTS_PATH.fullmatch(scope["path"])
-            if matched is not None and self.runtime.settings.results_worker != "inline":
-                answer = self._answer(Headers(scope=scope), *matched.groups())
-        if answer is None:
+        poll = self._poll_of(scope)
+        if poll is None:
             await self.app(scope, receive, send)
-        else:
+            return
+        headers = Headers(scope=scope)
+        version = self._readable_version(headers, *poll)
+        if version is None:
+            await self.app(scope, receive, send)
+            return
+        etag = f'"{version}"'
+        if headers.get("if-none-match") == etag:
+            await Response(status_code=304, headers={"ETag": etag})(scope, receive, send)
+            return
+        key = ("json", *poll, version, self.runtime.settings.anonymity_threshold)
+        answer = self._cached(key)
+        if answer is None:
+            answer = await self._built_by_another(key)
+        if answer is not None:
             await answer(scope, receive, send)
+            return
+        await self._build(key, scope, receive, send)
 
-    def _answer(self, headers: Headers, alliance_id: str, deliberation_id: str) -> Response | None:
+    def _poll_of(self, scope: Scope) -> tuple[str, str] | None:
+        """(alliance, deliberation) of a results poll this layer may answer."""
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["query_string"]:
+            return None
+        matched = RESULTS_PATH.fullmatch(scope["path"])
+        if matched is None or self.runtime.settings.results_worker == "inline":
+            return None
+        alliance_id, deliberation_id = matched.groups()
+        return alliance_id, deliberation_id
+
+    def _readable_version(
+        self, headers: Headers, alliance_id: str, deliberation_id: str
+    ) -> str | None:
         try:
-            version = self._version(self._current_reader(), headers, alliance_id, deliberation_id)
+            return self._version(self._current_reader(), headers, alliance_id, deliberation_id)
         except (sa.exc.SQLAlchemyError, self.runtime.engine.dialect.loaded_dbapi.Error):
             self._drop_reader()
             return None
-        if version is None:
-            return None
-        etag = f'"{version}"'
-        if headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers={"ETag": etag})
-        threshold = self.runtime.settings.anonymity_threshold
-        encoded = self.runtime.results_json.get(
-            ("json", alliance_id, deliberation_id, version, threshold)
-        )
+
+    def _cached(self, key: tuple) -> Response | None:
+        """The app's own 200 for this version, from the bytes it encoded for it."""
+        encoded = self.runtime.results_json.get(key)
         if encoded is None:
             return None
         document_version, body = encoded
         headers = {"ETag": f'"{document_version}"'}
         return Response(body, media_type="application/json", headers=headers)
+
+    async def _built_by_another(self, key: tuple) -> Response | None:
+        """After a release every poller asks for the new version at once: one request
+        has the app build it and the others wait here (holding no thread), then take it."""
+        building = self._building.get(key)
+        if building is None:
+            return None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(building.wait(), BUILD_WAIT_SECONDS)
+        return self._cached(key)
+
+    async def _build(self, key: tuple, scope: Scope, receive: Receive, send: Send) -> None:
+        building = self._building.setdefault(key, asyncio.Event())
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            building.set()
+            if self._building.get(key) is building:
+                del self._building[key]
 
     def _version(
         self, reader: _Reader, headers: Headers, alliance_id: str, deliberation_id: str
