@@ -26,6 +26,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from operator import attrgetter
 from typing import Any
 
@@ -99,20 +100,36 @@ def _insert_head(uow: UnitOfWork, chain_id: str) -> None:
     uow.session.execute(statement.on_conflict_do_nothing(index_elements=["chain_id"]))
 
 
-def _select_head(chain_id: str) -> sa.Select:
+def _select_head(chain_id: str | sa.BindParameter[str]) -> sa.Select:
     columns = chain_heads.c
     return sa.select(columns.seq, columns.hash, columns.key_id, columns.mac).where(
         columns.chain_id == chain_id
     )
 
 
+@cache
+def _locked_head() -> sa.Select:
+    """Built once: every write of the application reads its chain's head."""
+    return _select_head(sa.bindparam("head_chain")).with_for_update()
+
+
+@cache
+def _head_update() -> sa.Update:
+    columns = chain_heads.c
+    return sa.update(chain_heads).where(columns.chain_id == sa.bindparam("head_chain"))
+
+
 def lock_head(uow: UnitOfWork, chain_id: str) -> Head:
-    """The chain's head, locked until the transaction ends (created if the chain is new)."""
-    select_head = _select_head(chain_id).with_for_update()
-    row = uow.session.execute(select_head).first()
+    """The chain's head, locked until the transaction ends (created if the chain is new).
+
+    Run on the session's connection (pending changes are flushed first): the ORM's
+    execution path costs more than these one-row statements."""
+    uow.flush()
+    connection, key = uow.session.connection(), {"head_chain": chain_id}
+    row = connection.execute(_locked_head(), key).first()
     if row is None:
         _insert_head(uow, chain_id)
-        row = uow.session.execute(select_head).one()
+        row = connection.execute(_locked_head(), key).one()
     return Head(row.seq, row.hash, row.key_id, row.mac)
 
 
@@ -122,11 +139,8 @@ def set_head(uow: UnitOfWork, chain_id: str, seq: int, last_hash: str) -> None:
 
 
 def _store_head(uow: UnitOfWork, chain_id: str, head: Head) -> None:
-    uow.session.execute(
-        sa.update(chain_heads)
-        .where(chain_heads.c.chain_id == chain_id)
-        .values(seq=head.seq, hash=head.hash, key_id=head.key_id, mac=head.mac)
-    )
+    values = {"seq": head.seq, "hash": head.hash, "key_id": head.key_id, "mac": head.mac}
+    uow.session.connection().execute(_head_update(), {"head_chain": chain_id, **values})
 
 
 def _keyed(key: EventKey | None, digest: str) -> dict[str, str | None]:
@@ -161,7 +175,7 @@ def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payl
         **_keyed(uow.event_key, digest),
     )
     values = {name: getattr(event, name) for name in EVENT_COLUMNS}
-    uow.session.execute(sa.insert(events_table), values)
+    uow.session.connection().execute(_event_insert(), values)
     set_head(uow, chain_id, seq, digest)
     if uow.session.get_bind().dialect.name == "postgresql":
         uow.session.execute(
@@ -175,6 +189,11 @@ def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payl
 EVENT_COLUMNS = tuple(Event.__dataclass_fields__)
 _values = attrgetter(*EVENT_COLUMNS)
 """An event's values in ``EVENT_COLUMNS`` order, in one C call (an import writes millions)."""
+
+
+@cache
+def _event_insert() -> sa.Insert:
+    return sa.insert(events_table)
 
 
 def write_chain(uow: UnitOfWork, chain_id: str, events: Sequence[Any], head: Head) -> None:

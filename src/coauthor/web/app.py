@@ -36,11 +36,16 @@ def create_app(
     from coauthor.web.anchors import AnchorRedirects
     from coauthor.web.errors import install_error_handlers
     from coauthor.web.headers import SecurityHeaders
+    from coauthor.web.results_polls import ResultsPolls
 
     install_error_handlers(app)
+    # The last added is the outermost: every answer gets the security headers, a results
+    # poll answered before routing (web/results_polls.py) too; such a poll holds no
+    # request thread or pooled connection, so it does not wait for admission.
     app.add_middleware(AnchorRedirects)
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(AdmissionControl)
+    app.add_middleware(ResultsPolls, runtime=runtime)
+    app.add_middleware(SecurityHeaders)
     _mount_static(app, runtime)
     from coauthor.services.accounts.people import dummy_hash
     from coauthor.web.api import public_router as public_api_router

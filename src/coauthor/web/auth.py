@@ -113,6 +113,18 @@ def _decode(runtime: Runtime, raw: str) -> Session:
     return _anonymous()
 
 
+def signed_in_secret(runtime: Runtime, raw: str) -> str | None:
+    """The session secret a signed-in cookie carries; None for an anonymous, expired or
+    forged cookie (which ``_decode`` answers without a server session)."""
+    try:
+        data = _serializer(runtime).loads(raw, max_age=runtime.settings.session_max_age_seconds)
+    except BadSignature:
+        return None
+    if isinstance(data, dict) and isinstance(data.get("s"), str):
+        return data["s"]
+    return None
+
+
 def read_session(request: Request) -> Session:
     """The session in the cookie; a fresh anonymous one when there is none or it is not live."""
     cached = getattr(request.state, "session", None)
@@ -184,7 +196,11 @@ UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 
 def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+    return bearer_token_in(request.headers.get("authorization", ""))
+
+
+def bearer_token_in(header: str) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header; None for any other header."""
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 

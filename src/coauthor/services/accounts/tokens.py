@@ -18,8 +18,11 @@ from coauthor.services import eventlog
 TOKEN_PREFIX = "cat_"
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What is stored of a token: its SHA-256, by which a request's token is found."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
 
 
 def do_create_token(uow: UnitOfWork, actor: Person | None, name: str) -> tuple[ApiToken, str]:
@@ -33,7 +36,7 @@ def do_create_token(uow: UnitOfWork, actor: Person | None, name: str) -> tuple[A
         id=new_id("tk"),
         person_id=person.id,
         name=name,
-        token_hash=_digest(secret),
+        token_hash=token_digest(secret),
         created_at=uow.clock.now(),
     )
     uow.add(token)
@@ -74,5 +77,5 @@ def person_for_token(uow: UnitOfWork, secret: str) -> Person | None:
     """The active person whose unrevoked token this is; None for any other secret."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    person = uow.session.scalars(_person_of_live_token(), {"digest": _digest(secret)}).first()
+    person = uow.session.scalars(_person_of_live_token(), {"digest": token_digest(secret)}).first()
     return person if person is not None and person.active else None

@@ -25,6 +25,7 @@ from coauthor.domain.errors import Conflict, NotFound, ValidationFailed
 from coauthor.ids import new_id
 from coauthor.services import eventlog, inputs
 from coauthor.services.deliberation import inputs as deliberation_inputs
+from coauthor.services.deliberation import voting
 from coauthor.services.deliberation.access import (
     DeliberationAccess,
     open_deliberation,
@@ -384,33 +385,15 @@ def do_vote(
 
     A vote sent again with the same value keeps its time: results are released
     by the number of people whose votes changed (services/deliberation/results.py).
+    The checks and the write are ``voting.cast_vote``'s: one query and one upsert.
     """
-    target, data = _begin_act(
-        uow, actor, alliance_id, deliberation_id, deliberation_inputs.VoteInput, payload
-    )
-    statement = _statement(uow, alliance_id, deliberation_id, data.statement_id)
-    if statement.moderation != m.Moderation.ACCEPTED:
-        raise ValidationFailed.one("statement_id", "this statement is not open for votes")
-    participant = _participant(uow, target, create=True)
-    assert participant is not None
-    key = {
-        "alliance_id": alliance_id,
-        "deliberation_id": deliberation_id,
-        "participant_id": participant.id,
-        "statement_id": statement.id,
-    }
-    vote = uow.get(m.Vote, **key)
-    if vote is None:
-        vote = m.Vote(**key, value=data.value, at=uow.clock.now())
-        uow.add(vote)
-    elif vote.value != data.value:
-        vote.value, vote.at = data.value, uow.clock.now()
+    vote = voting.cast_vote(uow, actor, alliance_id, deliberation_id, payload)
     eventlog.append(
         uow,
         alliance_id,
         None,
         "vote.cast",
-        {"deliberation_id": deliberation_id, "statement_id": statement.id},
+        {"deliberation_id": deliberation_id, "statement_id": vote.statement_id},
     )
     return vote
 

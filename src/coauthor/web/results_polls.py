@@ -1,0 +1,321 @@
+"""A results poll answered before routing, through the same sign-in and permission checks.
+
+Every participant's results view polls ``GET /api/v1/…/deliberations/{id}/results``
+with ``If-None-Match``; a consortium-wide deliberation has a couple of thousand of
+them (issue 14). Routed through FastAPI, such a ``304`` cost about 6 ms of CPU, most
+of it matching the path against every route and solving the route's dependencies.
+This ASGI layer recognises the poll first and answers it itself when, and only when,
+it can give exactly the routed answer:
+
+- the credential is checked as ``web/auth.py`` checks it: a bearer token (unrevoked,
+  found by its digest), else the session cookie (its signature and age, then the
+  session row: not ended, not past its lifetime, not idle — ``SignInSession.is_live``
+  itself). A session that is due to have its use recorded (``sessions.TOUCH_EVERY``)
+  is left to the app, which records it;
+- the permission is the route's (``open_deliberation``: the person is active and is a
+  member of the alliance or a site administrator, and the deliberation is in it),
+  read with the current release number in one indexed query, built once;
+- the version is the routed one (``results_version``) once a release exists; before
+  the first release the version also counts the listed statements, and the app
+  answers.
+
+It then answers ``304`` when the ``If-None-Match`` names the current version, or
+``200`` with the bytes the app encoded for that version when this process has them
+(``Runtime.results_json``: a version's document never changes). Right after a
+release every poller asks for the new version at once: the first goes to the app,
+which shapes and encodes it, and the others of this process wait for it in the
+event loop instead of each building it again. The permission check
+runs on every request; only the document is kept. In every other case — no or bad
+credentials, no access, an unknown deliberation, a query string, the ``inline``
+results worker (the request publishes a due release), a database error — the request
+goes on to the app unchanged, so every error answer stays the routed one.
+
+It sits inside ``SecurityHeaders`` (its answers get the same headers as every other)
+and outside ``AdmissionControl``: it reads through a connection of its own, on the
+event loop, so a poll neither waits for nor holds one of the request threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from coauthor.db import tables
+from coauthor.db.quick import utc_timestamp
+from coauthor.domain.accounts import SignInSession
+from coauthor.runtime import Runtime
+from coauthor.services.accounts import links, sessions, tokens
+from coauthor.web.auth import SESSION_COOKIE, bearer_token_in, session_rules, signed_in_secret
+
+RESULTS_PATH = re.compile(
+    r"/api/v1/alliances/([A-Za-z0-9_-]{1,64})/deliberations/([A-Za-z0-9_-]{1,64})/results"
+)
+"""Ids are ``new_id``'s URL-safe text: any other path is left to the app (and its 404)."""
+
+
+BUILD_WAIT_SECONDS = 10.0
+"""How long a poll waits for another request of this process to encode a new version
+before it asks the app itself."""
+
+
+class ResultsPolls:
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+        self._reader: _Reader | None = None
+        self._building: dict[tuple, asyncio.Event] = {}
+        """Versions whose document a routed request of this process is encoding now."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        poll = self._poll_of(scope)
+        if poll is None:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        version = self._readable_version(headers, *poll)
+        if version is None:
+            await self.app(scope, receive, send)
+            return
+        etag = f'"{version}"'
+        if headers.get("if-none-match") == etag:
+            await Response(status_code=304, headers={"ETag": etag})(scope, receive, send)
+            return
+        key = ("json", *poll, version, self.runtime.settings.anonymity_threshold)
+        answer = self._cached(key)
+        if answer is None:
+            answer = await self._built_by_another(key)
+        if answer is not None:
+            await answer(scope, receive, send)
+            return
+        await self._build(key, scope, receive, send)
+
+    def _poll_of(self, scope: Scope) -> tuple[str, str] | None:
+        """(alliance, deliberation) of a results poll this layer may answer."""
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["query_string"]:
+            return None
+        matched = RESULTS_PATH.fullmatch(scope["path"])
+        if matched is None or self.runtime.settings.results_worker == "inline":
+            return None
+        alliance_id, deliberation_id = matched.groups()
+        return alliance_id, deliberation_id
+
+    def _readable_version(
+        self, headers: Headers, alliance_id: str, deliberation_id: str
+    ) -> str | None:
+        try:
+            return self._version(self._current_reader(), headers, alliance_id, deliberation_id)
+        except (sa.exc.SQLAlchemyError, self.runtime.engine.dialect.loaded_dbapi.Error):
+            self._drop_reader()
+            return None
+
+    def _cached(self, key: tuple) -> Response | None:
+        """The app's own 200 for this version, from the bytes it encoded for it."""
+        encoded = self.runtime.results_json.get(key)
+        if encoded is None:
+            return None
+        document_version, body = encoded
+        headers = {"ETag": f'"{document_version}"'}
+        return Response(body, media_type="application/json", headers=headers)
+
+    async def _built_by_another(self, key: tuple) -> Response | None:
+        """After a release every poller asks for the new version at once: one request
+        has the app build it and the others wait here (holding no thread), then take it."""
+        building = self._building.get(key)
+        if building is None:
+            return None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(building.wait(), BUILD_WAIT_SECONDS)
+        return self._cached(key)
+
+    async def _build(self, key: tuple, scope: Scope, receive: Receive, send: Send) -> None:
+        building = self._building.setdefault(key, asyncio.Event())
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            building.set()
+            if self._building.get(key) is building:
+                del self._building[key]
+
+    def _version(
+        self, reader: _Reader, headers: Headers, alliance_id: str, deliberation_id: str
+    ) -> str | None:
+        """The results version the person may read now; None when the app must answer."""
+        person_id = self._person_id(reader, headers)
+        if person_id is None:
+            return None
+        row = reader.row(
+            reader.statements.access,
+            {"person": person_id, "alliance": alliance_id, "deliberation": deliberation_id},
+        )
+        if row is None or not row[1]:
+            return None
+        status, number = row
+        return released_version(number, status)
+
+    def _person_id(self, reader: _Reader, headers: Headers) -> str | None:
+        """Whose credential this is, as ``current_person`` finds them (their being active
+        is part of the access query)."""
+        token = bearer_token_in(headers.get("authorization", ""))
+        if token is not None:
+            if not token.startswith(tokens.TOKEN_PREFIX):
+                return None
+            row = reader.row(reader.statements.token, {"digest": tokens.token_digest(token)})
+            return None if row is None else row[0]
+        cookies: dict[str, str] = {}
+        for header in headers.getlist("cookie"):
+            cookies.update(cookie_parser(header))
+        raw = cookies.get(SESSION_COOKIE)
+        secret = signed_in_secret(self.runtime, raw) if raw else None
+        if secret is None:
+            return None
+        return self._session_person(reader, secret)
+
+    def _session_person(self, reader: _Reader, secret: str) -> str | None:
+        row = reader.row(reader.statements.session, {"digest": links.digest(secret)})
+        if row is None:
+            return None
+        session = SignInSession(
+            id=row[0],
+            person_id=row[1],
+            secret_hash=row[2],
+            created_at=utc_timestamp(row[3]),
+            last_seen_at=utc_timestamp(row[4]),
+            expires_at=utc_timestamp(row[5]),
+            ended_at=None if row[6] is None else utc_timestamp(row[6]),
+        )
+        now = self.runtime.clock.now()
+        if not session.is_live(now, session_rules(self.runtime).idle):
+            return None
+        if now - session.last_seen_at >= sessions.TOUCH_EVERY:
+            return None
+        return session.person_id
+
+    def _current_reader(self) -> _Reader:
+        """This process's reader (opened on first use, so a forked worker opens its own)."""
+        reader = self._reader
+        if reader is None or reader.pid != os.getpid():
+            reader = self._reader = _Reader(self.runtime.engine)
+        return reader
+
+    def _drop_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+
+def released_version(number: int, status: str) -> str:
+    """``results_version`` of a deliberation with a release: its number and the status."""
+    return f"r{number}-{status}"
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    names: Sequence[str] | None
+    """Parameter names in order for a positional driver (sqlite3); None for named ones."""
+
+    def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
+        return values if self.names is None else [values[name] for name in self.names]
+
+
+@dataclass(frozen=True)
+class _Statements:
+    token: _Statement
+    session: _Statement
+    access: _Statement
+
+
+def _prepared(engine: sa.Engine, statement: sa.Select) -> _Statement:
+    compiled = statement.compile(dialect=engine.dialect)
+    names = list(compiled.positiontup or []) if compiled.positional else None
+    return _Statement(compiled.string, names)
+
+
+def _statements(engine: sa.Engine) -> _Statements:
+    api_tokens, sign_ins = tables.api_tokens, tables.sessions
+    return _Statements(
+        token=_prepared(
+            engine,
+            sa.select(api_tokens.c.person_id).where(
+                api_tokens.c.token_hash == sa.bindparam("digest"),
+                api_tokens.c.revoked_at.is_(None),
+            ),
+        ),
+        session=_prepared(
+            engine,
+            sa.select(
+                sign_ins.c.id,
+                sign_ins.c.person_id,
+                sign_ins.c.secret_hash,
+                sign_ins.c.created_at,
+                sign_ins.c.last_seen_at,
+                sign_ins.c.expires_at,
+                sign_ins.c.ended_at,
+            ).where(sign_ins.c.secret_hash == sa.bindparam("digest")),
+        ),
+        access=_prepared(engine, _access_and_version()),
+    )
+
+
+def _access_and_version() -> sa.Select:
+    """(status, latest release number) of the deliberation, if the person may read it:
+    ``open_deliberation``'s rule (active, a member of the alliance or a site
+    administrator; the deliberation in that alliance) and ``results_version``'s number,
+    each by a primary key or a unique index."""
+    people, alliances, members = tables.people, tables.alliances, tables.members
+    deliberations, releases = tables.deliberations, tables.deliberation_releases
+    latest = (
+        sa.select(sa.func.max(releases.c.number))
+        .where(
+            releases.c.alliance_id == deliberations.c.alliance_id,
+            releases.c.deliberation_id == deliberations.c.id,
+        )
+        .scalar_subquery()
+    )
+    membership = sa.exists().where(
+        members.c.alliance_id == alliances.c.id, members.c.person_id == people.c.id
+    )
+    return sa.select(deliberations.c.status, latest).where(
+        people.c.id == sa.bindparam("person"),
+        people.c.deactivated_at.is_(None),
+        alliances.c.id == sa.bindparam("alliance"),
+        deliberations.c.alliance_id == alliances.c.id,
+        deliberations.c.id == sa.bindparam("deliberation"),
+        sa.or_(people.c.is_admin, membership),
+    )
+
+
+class _Reader:
+    """A connection of the engine kept by one process's poll layer, in autocommit, with
+    the statements prebuilt for its dialect. On SQLite it never waits for a lock (a read
+    in WAL mode needs none; a rare busy answer sends the poll to the app)."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.pid = os.getpid()
+        self.statements = _statements(engine)
+        self._pooled = engine.raw_connection()
+        self._connection = self._pooled.dbapi_connection
+        if engine.dialect.name == "sqlite":
+            self._connection.execute("PRAGMA busy_timeout=0")
+        else:
+            self._connection.rollback()
+            self._connection.autocommit = True
+        self._execute: Callable[[str, Any], Any] = self._connection.cursor().execute
+
+    def row(self, statement: _Statement, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        return self._execute(statement.sql, statement.parameters(values)).fetchone()
+
+    def close(self) -> None:
+        """Closed for good, not handed back: its settings are not the pool's."""
+        self._pooled.invalidate()

@@ -1,0 +1,94 @@
+"""A results poll answered before routing (web/results_polls.py), on SQLite and PostgreSQL:
+its own connection and prebuilt statements give the routed answer on both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from coauthor.domain import model as m
+from coauthor.runtime import Runtime
+from coauthor.services.accounts import people, sessions, tokens
+from coauthor.services.accounts.inputs import PersonInput
+from coauthor.services.deliberation import acts, results
+from coauthor.services.mechanics import alliances
+from coauthor.services.mechanics.inputs import AllianceCreate, MemberInput
+from coauthor.web import auth
+from coauthor.web.api import deliberation as results_route
+from coauthor.web.app import create_app
+
+VOTERS = 3
+
+
+def _deliberation(runtime: Runtime) -> tuple[str, list[str]]:
+    """A released deliberation's results URL, and the person ids of its manager and voters."""
+    with runtime.uow() as uow:
+        manager = people.do_create_person(
+            uow, None, PersonInput(email="manager@x.example", name="Manager"), None, bootstrap=True
+        )
+        create = AllianceCreate(name="Polled", kind="consortium", organization_name="North")
+        alliance = alliances.do_create_alliance(uow, manager, create)
+        [partner] = uow.find(m.Partner, alliance_id=alliance.id)
+        created = acts.do_create_deliberation(
+            uow, manager, alliance.id, {"question": "Q?", "strict_moderation": False}
+        )
+        statement = acts.do_submit_statement(uow, manager, alliance.id, created.id, {"text": "A"})
+        voter_ids = []
+        for number in range(VOTERS):
+            data = MemberInput(email=f"voter{number}@x.example", partner_id=partner.id)
+            member = alliances.do_add_member(uow, manager, alliance.id, data)
+            voter = uow.get(m.Person, id=member.person_id)
+            acts.do_vote(
+                uow, voter, alliance.id, created.id, {"statement_id": statement.id, "value": 1}
+            )
+            voter_ids.append(voter.id)
+        assert results.do_release(uow, manager, alliance.id, created.id, VOTERS) is not None
+        uow.session.commit()
+    url = f"/api/v1/alliances/{alliance.id}/deliberations/{created.id}/results"
+    return url, [manager.id, *voter_ids]
+
+
+def _bearer(runtime: Runtime, person_id: str) -> dict[str, str]:
+    with runtime.uow() as uow:
+        _, secret = tokens.do_create_token(uow, uow.get(m.Person, id=person_id), "poll")
+        uow.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def _cookie(runtime: Runtime, person_id: str) -> dict[str, str]:
+    with runtime.uow() as uow:
+        person = uow.get(m.Person, id=person_id)
+        rules = auth.session_rules(runtime)
+        _, secret = sessions.start_session(uow, person, sessions.Client("127.0.0.1"), rules)
+        uow.session.commit()
+    return {"Cookie": f"{auth.SESSION_COOKIE}={auth.session_cookie(runtime, secret)}"}
+
+
+@pytest.mark.parametrize("credential", [_bearer, _cookie], ids=["token", "session"])
+def test_a_current_poll_is_answered_before_routing(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, credential: Any
+) -> None:
+    url, person_ids = _deliberation(runtime)
+    routed: list[str] = []
+    original = results_route.results_version
+
+    def counted(request: Any, *args: Any) -> str:
+        routed.append(request.url.path)
+        return original(request, *args)
+
+    monkeypatch.setattr(results_route, "results_version", counted)
+    client = TestClient(create_app(runtime=runtime))  # no lifespan: no results worker
+    headers = credential(runtime, person_ids[1])
+    first = client.get(url, headers=headers)
+    assert first.status_code == 200 and routed == [url]
+    etag = first.headers["etag"]
+    again = client.get(url, headers=headers | {"If-None-Match": etag})
+    assert (again.status_code, again.headers["etag"], again.content) == (304, etag, b"")
+    assert again.headers["cache-control"] == "no-store"
+    whole = client.get(url, headers=headers | {"If-None-Match": '"r0-open"'})
+    assert whole.status_code == 200 and whole.content == first.content
+    assert routed == [url], "answered before routing"
+    stranger = client.get(url, headers=headers | {"Authorization": "Bearer cat_unknown"})
+    assert stranger.status_code == 401
