@@ -274,11 +274,15 @@ def prepare_release(
 
     Only reads: the results worker runs it outside any write transaction, so
     the analysis never holds SQLite's write lock while votes arrive, and
-    stores the result with ``do_store_release``.
+    stores the result with ``do_store_release``. The cut is read before the
+    votes: a vote committed between the two reads (PostgreSQL reads each
+    statement afresh) is then in the release and, at worst, counted again
+    towards the next one, never left out of both.
     """
     row = _release_row(uow, deliberation, "number", "cut_at", "state")
     if not _due_after(uow, deliberation, row, threshold):
         return None
+    cut_at = _last_vote_at(uow, deliberation)
     matrix = vote_matrix(uow, deliberation)
     state = state_from_json(row.state) if row is not None and row.state else None
     opinion = analyze_from_state(matrix, state=state) if matrix.n_votes else None
@@ -286,7 +290,7 @@ def prepare_release(
         alliance_id=deliberation.alliance_id,
         deliberation_id=deliberation.id,
         number=row.number + 1 if row is not None else 1,
-        cut_at=_last_vote_at(uow, deliberation),
+        cut_at=cut_at,
         threshold=threshold,
         state=state_to_json(opinion.state) if opinion and opinion.state else None,
         facts=_facts(uow, deliberation, matrix, opinion, threshold),
