@@ -32,6 +32,24 @@ def _first_appearance_codes(ids: Sequence[object]) -> tuple[list[str], NDArray[n
     return names, np.fromiter(map(index.__getitem__, ids), dtype=np.int64, count=len(ids))
 
 
+def _checked_cells(
+    ptpt_idx: ArrayLike, stmt_idx: ArrayLike, vote: ArrayLike, n_rows: int, n_cols: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray]:
+    """Parallel arrays of votes as flat arrays, refused unless every index and vote is valid."""
+    rows = np.asarray(ptpt_idx, dtype=np.int64).reshape(-1)
+    cols = np.asarray(stmt_idx, dtype=np.int64).reshape(-1)
+    values = np.asarray(vote).reshape(-1)
+    if not (rows.size == cols.size == values.size):
+        raise ValueError("ptpt_idx, stmt_idx and vote must have the same length")
+    if rows.size and (rows.min() < 0 or rows.max() >= n_rows):
+        raise ValueError("participant index out of range")
+    if cols.size and (cols.min() < 0 or cols.max() >= n_cols):
+        raise ValueError("statement index out of range")
+    if values.size and not np.isin(values, VALID_VOTES).all():
+        raise ValueError("votes must be -1, 0 or 1")
+    return rows, cols, values
+
+
 def _last_vote_wins(
     ptpt_idx: NDArray[np.int64], stmt_idx: NDArray[np.int64], n_statements: int
 ) -> NDArray[np.int64]:
@@ -98,18 +116,10 @@ class VoteMatrix:
 
         ``ptpt_idx``/``stmt_idx`` index into ``participant_ids``/``statement_ids``.
         """
-        rows = np.asarray(ptpt_idx, dtype=np.int64).reshape(-1)
-        cols = np.asarray(stmt_idx, dtype=np.int64).reshape(-1)
-        values = np.asarray(vote).reshape(-1)
-        if not (rows.size == cols.size == values.size):
-            raise ValueError("ptpt_idx, stmt_idx and vote must have the same length")
-        n_rows, n_cols = len(participant_ids), len(statement_ids)
-        if rows.size and (rows.min() < 0 or rows.max() >= n_rows):
-            raise ValueError("participant index out of range")
-        if cols.size and (cols.min() < 0 or cols.max() >= n_cols):
-            raise ValueError("statement index out of range")
-        if values.size and not np.isin(values, VALID_VOTES).all():
-            raise ValueError("votes must be -1, 0 or 1")
+        rows, cols, values = _checked_cells(
+            ptpt_idx, stmt_idx, vote, len(participant_ids), len(statement_ids)
+        )
+        n_cols = len(statement_ids)
         keep = _last_vote_wins(rows, cols, n_cols)
         return cls._from_unique_cells(
             rows[keep],
@@ -174,18 +184,10 @@ class VoteMatrix:
         statement), where there is no history for the last vote to win over:
         one sort of the cells, no ``np.unique``. Two votes on one cell are refused.
         """
-        rows = np.asarray(ptpt_idx, dtype=np.int64).reshape(-1)
-        cols = np.asarray(stmt_idx, dtype=np.int64).reshape(-1)
-        values = np.asarray(vote).reshape(-1)
-        if not (rows.size == cols.size == values.size):
-            raise ValueError("ptpt_idx, stmt_idx and vote must have the same length")
-        n_rows, n_cols = len(participant_ids), len(statement_ids)
-        if rows.size and (rows.min() < 0 or rows.max() >= n_rows):
-            raise ValueError("participant index out of range")
-        if cols.size and (cols.min() < 0 or cols.max() >= n_cols):
-            raise ValueError("statement index out of range")
-        if values.size and not np.isin(values, VALID_VOTES).all():
-            raise ValueError("votes must be -1, 0 or 1")
+        rows, cols, values = _checked_cells(
+            ptpt_idx, stmt_idx, vote, len(participant_ids), len(statement_ids)
+        )
+        n_cols = len(statement_ids)
         keys = rows * max(n_cols, 1) + cols
         order = np.argsort(keys, kind="stable")
         if keys.size > 1 and not np.all(np.diff(keys[order]) > 0):
