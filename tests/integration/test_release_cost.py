@@ -129,7 +129,15 @@ def test_the_grouped_read_gives_the_matrix_of_the_row_by_row_read(
         # A separator that occurs in the ids cannot be decoded: the row-by-row read stands in.
         monkeypatch.setattr(results, "_CELL_SEPARATOR", "_")
         assert results._read_cells(uow, found, [s.id for s in shown], excluded) is None
+        stood_in = []
+        row_by_row = results.vote_matrix_from_rows
+        monkeypatch.setattr(
+            results,
+            "vote_matrix_from_rows",
+            lambda *args: stood_in.append(True) or row_by_row(*args),
+        )
         assert_same_matrix(results.vote_matrix(uow, found), reference)
+        assert stood_in == [True]
 
 
 def test_a_warm_started_release_is_the_document_of_the_row_by_row_path(

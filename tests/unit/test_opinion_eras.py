@@ -432,7 +432,8 @@ def test_settled_warm_starts_leave_out_coinciding_and_empty_clusters() -> None:
     starts = {
         2: (np.array([0, 0, 1, 1, 1]), np.array([3, 7])),  # a fixed point: settled
         3: (np.array([0, 1, 2, 2, 2]), ids3),  # clusters 0 and 1 share a centre
-        4: (np.array([0, 0, 1, 1, 2]), np.array([0, 1, 2, 5])),  # cluster 5 has no point
+        # cluster 5 has no point (its centre, (0, 0), ties with cluster 1's: the first wins)
+        4: (np.array([1, 1, 0, 0, 2]), np.array([0, 1, 2, 5])),
     }
     settled = oc.settled_warm_starts(points, None, starts)
     assert sorted(settled) == [2]
@@ -457,7 +458,7 @@ def test_projection_one_column_at_a_time_equals_both_at_once(seed: int) -> None:
     )
     zeroed = rng.random(12) < 0.2
     for sparse in (True, False):
-        got = op.project_participants(one_hot, fit, zeroed, counts, sparse=sparse)
+        got = op.project_votes(indptr, codes, fit, zeroed, counts, sparse=sparse)
         table = (
             op._vote_table(fit.center, zeroed)
             if sparse

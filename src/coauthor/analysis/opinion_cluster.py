@@ -16,6 +16,9 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 SAME_CLUSTERING_THRESHOLD = 0.01
+TIE_MARGIN = 1e-9
+"""Relative and absolute margin under which two distances count as a tie (see
+``TrackedAssignment``)."""
 GROUP_K_BUFFER = 4
 MAX_GROUP_K = 5
 BASE_CLUSTERS_PER_EXTRA_K = 12
@@ -174,8 +177,6 @@ class TrackedAssignment:
     starts without any.
     """
 
-    TIE_MARGIN = 1e-9
-
     def __init__(
         self, position: NDArray[np.int64], upper: NDArray[np.float64], lower: NDArray[np.float64]
     ) -> None:
@@ -192,7 +193,7 @@ class TrackedAssignment:
         )
 
     def _settled(self, upper: NDArray, lower: NDArray) -> NDArray[np.bool_]:
-        return upper * (1 + self.TIE_MARGIN) + self.TIE_MARGIN < lower
+        return upper * (1 + TIE_MARGIN) + TIE_MARGIN < lower
 
     def assign(self, points: NDArray[np.float64], centers: NDArray[np.float64]) -> NDArray:
         """Every point's nearest centre; the bounds are exact again for recomputed points."""
@@ -497,12 +498,6 @@ def _merge_identical(
             kept_ids[j] = ids[position]
         kept_counts[j] += int(counts[position])
     return kept_ids, np.where(assigned, target[np.maximum(label, 0)], -1)
-
-
-def _has_duplicate_rows(centers: NDArray[np.float64]) -> bool:
-    """Whether two rows are equal (as Python floats compare: -0.0 == 0.0)."""
-    rows = centers.tolist()
-    return len(set(map(tuple, rows))) < len(rows)
 
 
 def point_distances(points: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -25,6 +25,8 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from coauthor.analysis.opinion_cluster import SAME_CLUSTERING_THRESHOLD, TIE_MARGIN
+
 
 @njit(cache=True)
 def dense_power_iteration(
@@ -243,10 +245,6 @@ def silhouettes(
                 total += (b - a) / denominator
         scores[c] = total / n
     return scores
-
-
-SAME_CLUSTERING_THRESHOLD = 0.01
-TIE_MARGIN = 1e-9
 
 
 @njit(cache=True)
@@ -473,8 +471,9 @@ def settled_warm_starts(
 
     Row ``c`` of ``labels`` gives every point's cluster among ``widths[c]``:
     the centres are the clusters' weighted means, and the start is settled
-    when every cluster has a point, no two centres coincide and every point's
-    nearest centre (the first on ties) is its own cluster's.
+    when every cluster has a point and every point's nearest centre (the first
+    on ties) is its own cluster's. No two centres of a settled start coincide:
+    the points of the later of two equal centres would be nearest the earlier.
     """
     n = points.shape[0]
     n_starts = labels.shape[0]
@@ -502,10 +501,6 @@ def settled_warm_starts(
                 grid[c, j, 1] = sums[j, 1] / totals[j]
             if counts[j] == 0:
                 settled = False
-        for j in range(k):
-            for other in range(j + 1, k):
-                if grid[c, j, 0] == grid[c, other, 0] and grid[c, j, 1] == grid[c, other, 1]:
-                    settled = False
         nearest = np.empty(n, dtype=np.int64)
         _assign_nearest(points, grid[c, :k], nearest)
         for i in range(n):

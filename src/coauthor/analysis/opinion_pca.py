@@ -301,7 +301,7 @@ def power_iteration_pca(
     eigenvalues = np.zeros(N_COMPONENTS)
     found: list[tuple[NDArray[np.float64], float]] = []
     for i in range(min(N_COMPONENTS, n_rows, n_statements)):
-        product = _deflated(covariance, found, once=iters > DEFLATE_ONCE_ABOVE_ITERS)
+        product = _deflated(covariance, found)
         comps[i], eigenvalues[i] = _power_iteration(product, starts[i], iters)
         norm2 = float(comps[i] @ comps[i])
         if norm2 > 0:
@@ -332,18 +332,13 @@ def _dense_power_iteration_pca(
     found_norm2 = np.zeros(0)
     for i in range(min(N_COMPONENTS, n_rows, n_statements)):
         start = np.ascontiguousarray(starts[i], dtype=np.float64)
-        if once:
-            comps[i], eigenvalues[i] = dense_power_iteration(
-                columns, start, iters, found[:0], found_norm2[:0]
-            )
-        else:
-            comps[i], eigenvalues[i] = dense_power_iteration(
-                columns, start, iters, found, found_norm2
-            )
+        comps[i], eigenvalues[i] = dense_power_iteration(columns, start, iters, found, found_norm2)
         norm2 = float(comps[i] @ comps[i])
-        if norm2 > 0:
-            if once:
-                columns = deflated_columns(columns, comps[i], norm2)
+        if norm2 == 0:
+            continue
+        if once:
+            columns = deflated_columns(columns, comps[i], norm2)
+        else:
             found = np.vstack([found, comps[i][None, :]])
             found_norm2 = np.append(found_norm2, norm2)
     return PcaFit(center=center, comps=comps, eigenvalues=eigenvalues)
@@ -352,31 +347,15 @@ def _dense_power_iteration_pca(
 Product = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 
 
-def _deflated(
-    covariance: Covariance, found: list[tuple[NDArray[np.float64], float]], *, once: bool
-) -> Product:
+def _deflated(covariance: Covariance, found: list[tuple[NDArray[np.float64], float]]) -> Product:
     """``v ↦ X'ᵀX'v`` where ``X'`` has the ``found`` components factored out of every row.
 
-    With ``P`` the projector on a component, ``X'ᵀX' = (I − P)·XᵀX·(I − P)``:
-    the vector is deflated at every product, or (``once``, for a dense
-    covariance and many iterations) the covariance itself, once.
+    With ``P`` the projector on a component, ``X'ᵀX' = (I − P)·XᵀX·(I − P)``,
+    applied by deflating the vector at every product (a dense covariance goes
+    through :func:`_dense_power_iteration_pca` instead).
     """
     if not found:
-        return covariance.apply if covariance.dense is None else _DenseProduct(covariance.dense)
-    if once and covariance.dense is not None:
-        dense = covariance.dense
-        term = np.empty_like(dense)
-        for pc, norm2 in found:
-            along = dense @ pc
-            scaled = pc / norm2
-            np.multiply.outer(along, scaled, out=term)
-            dense = dense - term
-            np.multiply.outer(scaled, along, out=term)
-            dense -= term
-            np.multiply.outer(pc, pc, out=term)
-            term *= float(pc @ along) / (norm2 * norm2)
-            dense += term
-        return _DenseProduct(dense)
+        return covariance.apply
     apply = covariance.apply
 
     def deflated_apply(vector: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -390,21 +369,6 @@ def _deflated(
     return deflated_apply
 
 
-class _DenseProduct:
-    """``v ↦ Mv`` for a dense ``M``, into one reused buffer (as ``M @ v``, without allocating).
-
-    The result is overwritten by the next product: :func:`_power_iteration`
-    normalises it into a new vector before asking for another.
-    """
-
-    def __init__(self, matrix: NDArray[np.float64]) -> None:
-        self._matrix = matrix
-        self._out = np.empty(matrix.shape[0])
-
-    def __call__(self, vector: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.matmul(self._matrix, vector, out=self._out)
-
-
 def _power_iteration(
     apply: Product, start: NDArray[np.float64], iters: int
 ) -> tuple[NDArray[np.float64], float]:
@@ -412,23 +376,11 @@ def _power_iteration(
     for remaining in range(iters, -1, -1):
         product = apply(vector)
         eigval = sqrt(product @ product)
-        vector = product / eigval if eigval > 0 else product.copy()
+        vector = product / eigval if eigval > 0 else product
         if remaining == 0 or eigval == last_eigval:
             break
         last_eigval = eigval
     return vector, eigval
-
-
-def project_participants(
-    one_hot: sp.csr_matrix,
-    fit: PcaFit,
-    zeroed: NDArray[np.bool_],
-    votes_counted: NDArray[np.int64],
-    *,
-    sparse: bool,
-) -> NDArray[np.float64]:
-    """Each participant's place on the map, from the one-hot cells (see :func:`project_votes`)."""
-    return project_votes(one_hot.indptr, one_hot.indices, fit, zeroed, votes_counted, sparse=sparse)
 
 
 def project_votes(

@@ -156,8 +156,7 @@ def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payl
     is never changed after, and every write of the application appends one, so the
     session's bookkeeping for it was a large share of a small write such as a vote.
     """
-    uow.flush()
-    head = lock_head(uow, chain_id)
+    head = lock_head(uow, chain_id)  # flushes what the write changed first
     seq = head.seq + 1
     at = uow.clock.now()
     actor_id = actor.id if actor else None

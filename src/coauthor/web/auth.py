@@ -94,7 +94,7 @@ def _server_session(runtime: Runtime, secret: str) -> Session:
         live = sessions.live_session(uow, secret, session_rules(runtime))
         if live is None:
             return _anonymous(expired=True)
-        if sessions.stale(live.session, uow):
+        if sessions.stale(live.session, uow.clock.now()):
             uow.write(sessions.do_touch_session, live.session.id)
         return Session(live.person.id, _csrf_for(runtime, secret), session_id=live.session.id)
 

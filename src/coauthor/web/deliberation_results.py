@@ -77,7 +77,9 @@ def current_results_json(
     (version, JSON bytes), encoded once per version and process, so that a poll without
     ``If-None-Match`` costs no serialization."""
     runtime = get_runtime(request)
-    key = ("json", alliance_id, deliberation_id, version, runtime.settings.anonymity_threshold)
+    key = results.results_json_key(
+        alliance_id, deliberation_id, version, runtime.settings.anonymity_threshold
+    )
     encoded = runtime.results_json.get(key)
     if encoded is None:
         document = current_results(

@@ -31,8 +31,11 @@ results worker (the request publishes a due release), a database error — the r
 goes on to the app unchanged, so every error answer stays the routed one.
 
 It sits inside ``SecurityHeaders`` (its answers get the same headers as every other)
-and outside ``AdmissionControl``: it reads through a connection of its own, on the
-event loop, so a poll neither waits for nor holds one of the request threads.
+and outside ``AdmissionControl``: it reads through a connection of its own, taken out
+of the pool, so a poll neither waits for nor holds one of the request threads or their
+connections. On SQLite it reads on the event loop (the local file answers in
+microseconds); on a database server, in one thread of the layer's own with a statement
+timeout, so that a slow server never stalls the loop.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import sqlalchemy as sa
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
@@ -56,6 +60,7 @@ from coauthor.db.quick import utc_timestamp
 from coauthor.domain.accounts import SignInSession
 from coauthor.runtime import Runtime
 from coauthor.services.accounts import links, sessions, tokens
+from coauthor.services.deliberation.results import released_version, results_json_key
 from coauthor.web.auth import SESSION_COOKIE, bearer_token_in, session_rules, signed_in_secret
 
 RESULTS_PATH = re.compile(
@@ -63,6 +68,9 @@ RESULTS_PATH = re.compile(
 )
 """Ids are ``new_id``'s URL-safe text: any other path is left to the app (and its 404)."""
 
+
+READ_TIMEOUT_MS = 2000
+"""A poll's read on a database server that takes longer is abandoned; the app answers."""
 
 BUILD_WAIT_SECONDS = 10.0
 """How long a poll waits for another request of this process to encode a new version
@@ -74,6 +82,11 @@ class ResultsPolls:
         self.app = app
         self.runtime = runtime
         self._reader: _Reader | None = None
+        self._on_the_loop = runtime.engine.dialect.name == "sqlite"
+        """SQLite answers in microseconds from the local file, so the reads run on the event
+        loop; a server over a socket is read from one thread of this layer's own instead, so
+        that a slow answer never stalls the loop."""
+        self._reading = anyio.CapacityLimiter(1)
         self._building: dict[tuple, asyncio.Event] = {}
         """Versions whose document a routed request of this process is encoding now."""
 
@@ -83,7 +96,12 @@ class ResultsPolls:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        version = self._readable_version(headers, *poll)
+        if self._on_the_loop:
+            version = self._readable_version(headers, *poll)
+        else:
+            version = await anyio.to_thread.run_sync(
+                self._readable_version, headers, *poll, limiter=self._reading
+            )
         if version is None:
             await self.app(scope, receive, send)
             return
@@ -91,7 +109,7 @@ class ResultsPolls:
         if headers.get("if-none-match") == etag:
             await Response(status_code=304, headers={"ETag": etag})(scope, receive, send)
             return
-        key = ("json", *poll, version, self.runtime.settings.anonymity_threshold)
+        key = results_json_key(*poll, version, self.runtime.settings.anonymity_threshold)
         answer = self._cached(key)
         if answer is None:
             answer = await self._built_by_another(key)
@@ -139,12 +157,15 @@ class ResultsPolls:
         return self._cached(key)
 
     async def _build(self, key: tuple, scope: Scope, receive: Receive, send: Send) -> None:
-        building = self._building.setdefault(key, asyncio.Event())
+        building = self._building.get(key)
+        mine = building is None
+        if mine:
+            building = self._building[key] = asyncio.Event()
         try:
             await self.app(scope, receive, send)
         finally:
-            building.set()
-            if self._building.get(key) is building:
+            if mine:
+                building.set()
                 del self._building[key]
 
     def _version(
@@ -197,7 +218,7 @@ class ResultsPolls:
         now = self.runtime.clock.now()
         if not session.is_live(now, session_rules(self.runtime).idle):
             return None
-        if now - session.last_seen_at >= sessions.TOUCH_EVERY:
+        if sessions.stale(session, now):
             return None
         return session.person_id
 
@@ -212,11 +233,6 @@ class ResultsPolls:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
-
-
-def released_version(number: int, status: str) -> str:
-    """``results_version`` of a deliberation with a release: its number and the status."""
-    return f"r{number}-{status}"
 
 
 @dataclass(frozen=True)
@@ -305,17 +321,19 @@ class _Reader:
         self.pid = os.getpid()
         self.statements = _statements(engine)
         self._pooled = engine.raw_connection()
+        self._pooled.detach()  # its own connection: the pool's stay for the request threads
         self._connection = self._pooled.dbapi_connection
         if engine.dialect.name == "sqlite":
             self._connection.execute("PRAGMA busy_timeout=0")
         else:
             self._connection.rollback()
             self._connection.autocommit = True
+            self._connection.execute(f"SET statement_timeout = {READ_TIMEOUT_MS}")
         self._execute: Callable[[str, Any], Any] = self._connection.cursor().execute
 
     def row(self, statement: _Statement, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
         return self._execute(statement.sql, statement.parameters(values)).fetchone()
 
     def close(self) -> None:
-        """Closed for good, not handed back: its settings are not the pool's."""
-        self._pooled.invalidate()
+        """Closed for good (it is detached from the pool, and its settings are not the pool's)."""
+        self._pooled.close()

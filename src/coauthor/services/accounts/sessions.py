@@ -95,9 +95,9 @@ def do_touch_session(uow: UnitOfWork, session_id: str) -> None:
         session.last_seen_at = uow.clock.now()
 
 
-def stale(session: SignInSession, uow: UnitOfWork) -> bool:
-    """Whether this request should write ``last_seen_at`` (at most once a minute)."""
-    return uow.clock.now() - session.last_seen_at >= TOUCH_EVERY
+def stale(session: SignInSession, now: datetime) -> bool:
+    """Whether a request at ``now`` should write ``last_seen_at`` (at most once a minute)."""
+    return now - session.last_seen_at >= TOUCH_EVERY
 
 
 def end_sessions_of(

@@ -23,8 +23,6 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-
-
 def do_create_token(uow: UnitOfWork, actor: Person | None, name: str) -> tuple[ApiToken, str]:
     """A new API token; the secret is returned once and only its hash is stored."""
     person = permissions.require_signed_in(actor)

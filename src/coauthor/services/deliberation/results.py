@@ -388,6 +388,18 @@ def due_in_alliances(uow: UnitOfWork, alliance_ids: list[str], threshold: int) -
     return due
 
 
+def released_version(number: int, status: str) -> str:
+    """``results_version`` of a deliberation with a release: its number and the status."""
+    return f"r{number}-{status}"
+
+
+def results_json_key(
+    alliance_id: str, deliberation_id: str, version: str, threshold: int
+) -> tuple[str, str, str, str, int]:
+    """Where a process keeps the encoded results of ``version`` (``Runtime.results_json``)."""
+    return ("json", alliance_id, deliberation_id, version, threshold)
+
+
 def results_version(
     uow: UnitOfWork, actor: m.Person | None, alliance_id: str, deliberation_id: str
 ) -> str:
@@ -396,7 +408,7 @@ def results_version(
     deliberation = open_deliberation(uow, actor, alliance_id, deliberation_id).deliberation
     key = {"alliance_id": alliance_id, "deliberation_id": deliberation_id}
     number = uow.session.scalar(_latest_number(), key)
-    version = f"r{number or 0}-{deliberation.status.value}"
+    version = released_version(number or 0, deliberation.status.value)
     if number:
         return version
     listed = uow.session.scalar(_listed_count(), key)
