@@ -31,11 +31,10 @@ results worker (the request publishes a due release), a database error — the r
 goes on to the app unchanged, so every error answer stays the routed one.
 
 It sits inside ``SecurityHeaders`` (its answers get the same headers as every other)
-and outside ``AdmissionControl``: it reads through a connection of its own, taken out
-of the pool, so a poll neither waits for nor holds one of the request threads or their
-connections. On SQLite it reads on the event loop (the local file answers in
-microseconds); on a database server, in one thread of the layer's own with a statement
-timeout, so that a slow server never stalls the loop.
+and outside ``AdmissionControl``: it reads through a connection of its own (one of the
+pool's, kept), on the event loop, so a poll neither waits for nor holds one of the
+request threads. On a database server each read is bounded by a statement timeout, so
+a slow server holds the loop up at most that long before the app answers instead.
 """
 
 from __future__ import annotations
@@ -48,7 +47,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import anyio
 import sqlalchemy as sa
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
@@ -69,8 +67,9 @@ RESULTS_PATH = re.compile(
 """Ids are ``new_id``'s URL-safe text: any other path is left to the app (and its 404)."""
 
 
-READ_TIMEOUT_MS = 2000
-"""A poll's read on a database server that takes longer is abandoned; the app answers."""
+READ_TIMEOUT_MS = 500
+"""A poll's read on a database server that takes longer is abandoned and the app answers:
+the read runs on the event loop, so this bounds how long it can hold the loop up."""
 
 BUILD_WAIT_SECONDS = 10.0
 """How long a poll waits for another request of this process to encode a new version
@@ -82,11 +81,6 @@ class ResultsPolls:
         self.app = app
         self.runtime = runtime
         self._reader: _Reader | None = None
-        self._on_the_loop = runtime.engine.dialect.name == "sqlite"
-        """SQLite answers in microseconds from the local file, so the reads run on the event
-        loop; a server over a socket is read from one thread of this layer's own instead, so
-        that a slow answer never stalls the loop."""
-        self._reading = anyio.CapacityLimiter(1)
         self._building: dict[tuple, asyncio.Event] = {}
         """Versions whose document a routed request of this process is encoding now."""
 
@@ -96,12 +90,7 @@ class ResultsPolls:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        if self._on_the_loop:
-            version = self._readable_version(headers, *poll)
-        else:
-            version = await anyio.to_thread.run_sync(
-                self._readable_version, headers, *poll, limiter=self._reading
-            )
+        version = self._readable_version(headers, *poll)
         if version is None:
             await self.app(scope, receive, send)
             return
@@ -321,7 +310,6 @@ class _Reader:
         self.pid = os.getpid()
         self.statements = _statements(engine)
         self._pooled = engine.raw_connection()
-        self._pooled.detach()  # its own connection: the pool's stay for the request threads
         self._connection = self._pooled.dbapi_connection
         if engine.dialect.name == "sqlite":
             self._connection.execute("PRAGMA busy_timeout=0")
@@ -335,5 +323,5 @@ class _Reader:
         return self._execute(statement.sql, statement.parameters(values)).fetchone()
 
     def close(self) -> None:
-        """Closed for good (it is detached from the pool, and its settings are not the pool's)."""
-        self._pooled.close()
+        """Closed for good, not handed back: its settings are not the pool's."""
+        self._pooled.invalidate()
