@@ -51,7 +51,6 @@ LEDGER_TABLES = (
     "commitment_parties",
     "speech_acts",
     "ledger_facts",
-    "ledger_waits",
     "events",
 )
 

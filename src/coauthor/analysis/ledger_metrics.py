@@ -21,7 +21,6 @@ Conventions that hold for every figure:
 
 from __future__ import annotations
 
-import enum
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -531,99 +530,50 @@ def facts_of_record(record: CommitmentRecord) -> CommitmentFacts | None:
 
 
 # ----------------------------------------------------------------- the table
+#
+# Stored, a commitment's facts are two binary records of fixed layout: its
+# numbers (``FACT_RECORD``, one) and its answered waits (``WAIT_RECORD``, one
+# per wait, in the order they ended). Reading a large ledger then costs one
+# bytes object per commitment, not a Python object per value: numpy turns the
+# concatenated records into columns in one step (``FactsTable.from_rows``).
 
-FACT_COLUMNS: tuple[str, ...] = (
-    "alliance_id",
-    "commitment_id",
-    "customer_partner_id",
-    "performer_partner_ids",
-    "opened_at",
-    "last_move_at",
-    "opener",
-    "explicit",
-    "promised",
-    "ended",
-    "outcome",
-    "broken_after",
-    "counter_offers",
-    "reports",
-    "rework_loops",
-    "customer_declines",
-    "performer_declines",
-    "customer_counters",
-    "performer_counters",
-    "lapsed_before",
-    "past_due_before",
-    "due_in_3",
-    "renegotiating",
-    "spoke_in_3",
-    "waiting_since",
-    "waiting_state",
-    "waiting_answerer",
-)
-"""The flat form of ``CommitmentFacts`` (``fact_row``): partner ids joined by spaces,
-moments as seconds since the epoch (UTC), states as numbers, parties and outcomes
-as their names, flags as 0 or 1; None stays None."""
-
-WAIT_COLUMNS: tuple[str, ...] = ("commitment_id", "state", "answerer", "hours")
-"""The flat form of an ``AnsweredWait`` (``wait_rows``), with its commitment's id."""
-
-OUTCOME_CODES = {None: 0, "kept": 1, "broken": 2}
-
-
-def _seconds(moment: datetime | None) -> float | None:
-    return None if moment is None else moment.timestamp()
-
-
-def _name(value: enum.Enum | None) -> Any:
-    return None if value is None else value.value
-
-
-def fact_row(facts: CommitmentFacts) -> dict[str, Any]:
-    """``facts`` as plain values keyed by ``FACT_COLUMNS`` (what a database row holds)."""
-    return {
-        "alliance_id": facts.alliance_id,
-        "commitment_id": facts.commitment_id,
-        "customer_partner_id": facts.customer_partner_id,
-        "performer_partner_ids": " ".join(facts.performer_partner_ids),
-        "opened_at": _seconds(facts.opened_at),
-        "last_move_at": _seconds(facts.last_move_at),
-        "opener": facts.opener.value,
-        "explicit": int(facts.explicit),
-        "promised": int(facts.promised),
-        "ended": int(facts.ended) if facts.ended is not None else None,
-        "outcome": facts.outcome,
-        "broken_after": _seconds(facts.broken_after),
-        "counter_offers": facts.counter_offers,
-        "reports": facts.reports,
-        "rework_loops": facts.rework_loops,
-        "customer_declines": facts.customer_declines,
-        "performer_declines": facts.performer_declines,
-        "customer_counters": facts.customer_counters,
-        "performer_counters": facts.performer_counters,
-        "lapsed_before": int(facts.lapsed_before),
-        "past_due_before": int(facts.past_due_before),
-        "due_in_3": _seconds(facts.due_in_3),
-        "renegotiating": int(facts.renegotiating),
-        "spoke_in_3": _seconds(facts.spoke_in_3),
-        "waiting_since": _seconds(facts.waiting_since),
-        "waiting_state": int(facts.waiting_state) if facts.waiting_state is not None else None,
-        "waiting_answerer": _name(facts.waiting_answerer),
-    }
-
-
-def wait_rows(facts: CommitmentFacts) -> list[dict[str, Any]]:
-    """The answered waits of ``facts`` keyed by ``WAIT_COLUMNS``, in the order they ended."""
-    return [
-        {
-            "commitment_id": facts.commitment_id,
-            "state": int(wait.state),
-            "answerer": wait.answerer.value,
-            "hours": wait.hours,
-        }
-        for wait in facts.answered
+FACT_RECORD = np.dtype(
+    [
+        ("opened_at", "<f8"),
+        ("last_move_at", "<f8"),
+        ("broken_after", "<f8"),
+        ("due_in_3", "<f8"),
+        ("spoke_in_3", "<f8"),
+        ("waiting_since", "<f8"),
+        ("counter_offers", "<i4"),
+        ("reports", "<i4"),
+        ("rework_loops", "<i4"),
+        ("customer_declines", "<i4"),
+        ("performer_declines", "<i4"),
+        ("customer_counters", "<i4"),
+        ("performer_counters", "<i4"),
+        ("opened_by_customer", "u1"),
+        ("explicit", "u1"),
+        ("promised", "u1"),
+        ("ended", "u1"),
+        ("outcome", "u1"),
+        ("lapsed_before", "u1"),
+        ("past_due_before", "u1"),
+        ("renegotiating", "u1"),
+        ("waiting_state", "u1"),
+        ("waiting_by_customer", "u1"),
     ]
+)
+"""One commitment's facts as stored (little-endian, packed): moments in seconds since
+the epoch (UTC; NaN for none), states as their numbers (0 for none), outcomes as
+``OUTCOME_CODES``, parties as "is it the customer", flags as 0 or 1."""
 
+WAIT_RECORD = np.dtype([("state", "u1"), ("by_customer", "u1"), ("hours", "<f8")])
+"""One answered wait as stored: the state waited in, whether the customer owed the answer,
+and the hours waited."""
+
+OUTCOME_CODES: dict[Outcome | None, int] = {None: 0, "kept": 1, "broken": 2}
+OUTCOMES: dict[int, Outcome | None] = {code: outcome for outcome, code in OUTCOME_CODES.items()}
 
 FLOAT_FACTS = (
     "opened_at",
@@ -633,9 +583,18 @@ FLOAT_FACTS = (
     "spoke_in_3",
     "waiting_since",
 )
-FLAG_FACTS = ("explicit", "promised", "lapsed_before", "past_due_before", "renegotiating")
+FLAG_FACTS = (
+    "opened_by_customer",
+    "explicit",
+    "promised",
+    "lapsed_before",
+    "past_due_before",
+    "renegotiating",
+    "waiting_by_customer",
+)
 INT_FACTS = (
     "ended",
+    "outcome",
     "waiting_state",
     "counter_offers",
     "reports",
@@ -647,30 +606,75 @@ INT_FACTS = (
 )
 
 
-def _floats(values: Sequence[Any]) -> np.ndarray:
-    """None becomes NaN (numpy's own conversion, in C)."""
-    return np.array(values, dtype=float)
+def _seconds(moment: datetime | None) -> float:
+    return np.nan if moment is None else moment.timestamp()
 
 
-def _ints(values: Sequence[Any]) -> np.ndarray:
-    """None becomes 0."""
-    return np.nan_to_num(np.array(values, dtype=float), nan=0).astype(np.int64)
+def _number(state: State | None) -> int:
+    return 0 if state is None else int(state)
 
 
-def _flags(values: Sequence[Any]) -> np.ndarray:
-    return np.array(values, dtype=bool)
+def fact_record(facts: CommitmentFacts) -> bytes:
+    """The numbers of ``facts`` as one ``FACT_RECORD``."""
+    values = (
+        _seconds(facts.opened_at),
+        _seconds(facts.last_move_at),
+        _seconds(facts.broken_after),
+        _seconds(facts.due_in_3),
+        _seconds(facts.spoke_in_3),
+        _seconds(facts.waiting_since),
+        facts.counter_offers,
+        facts.reports,
+        facts.rework_loops,
+        facts.customer_declines,
+        facts.performer_declines,
+        facts.customer_counters,
+        facts.performer_counters,
+        facts.opener is Party.CUSTOMER,
+        facts.explicit,
+        facts.promised,
+        _number(facts.ended),
+        OUTCOME_CODES[facts.outcome],
+        facts.lapsed_before,
+        facts.past_due_before,
+        facts.renegotiating,
+        _number(facts.waiting_state),
+        facts.waiting_answerer is Party.CUSTOMER,
+    )
+    return np.array([values], dtype=FACT_RECORD).tobytes()
 
 
-def _codes(values: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """The distinct values (first seen first) and each value's index among them: a dict's
-    hashing, far cheaper than sorting strings as numpy's ``unique`` would."""
-    seen: dict[str, int] = {}
-    codes = np.fromiter((seen.setdefault(value, len(seen)) for value in values), np.int64)
-    return list(seen), codes
+def wait_records(facts: CommitmentFacts) -> bytes:
+    """The answered waits of ``facts`` as ``WAIT_RECORD``s, in the order they ended."""
+    waits = [
+        (int(wait.state), wait.answerer is Party.CUSTOMER, wait.hours) for wait in facts.answered
+    ]
+    return np.array(waits, dtype=WAIT_RECORD).tobytes()
 
 
-def _equals(values: Sequence[Any], wanted: str) -> np.ndarray:
-    return np.array(values, dtype=object) == wanted if values else np.zeros(0, dtype=bool)
+def stored_outcome(record: bytes) -> Outcome | None:
+    """The outcome kept in a stored ``FACT_RECORD`` (see ``CommitmentFacts.outcome``)."""
+    return OUTCOMES[int(np.frombuffer(record, dtype=FACT_RECORD)["outcome"][0])]
+
+
+def fact_row(facts: CommitmentFacts) -> tuple[str, str, bytes, bytes]:
+    """``facts`` as ``FactsTable.from_rows`` reads them: customer partner, performer
+    partners joined by spaces, the ``FACT_RECORD`` and the ``WAIT_RECORD``s."""
+    return (
+        facts.customer_partner_id,
+        " ".join(facts.performer_partner_ids),
+        fact_record(facts),
+        wait_records(facts),
+    )
+
+
+def _column(records: np.ndarray, name: str) -> np.ndarray:
+    values = records[name]
+    if name in FLAG_FACTS:
+        return values.astype(bool)
+    if name in INT_FACTS:
+        return values.astype(np.int64)
+    return values.astype(float)
 
 
 @dataclass(frozen=True)
@@ -679,15 +683,18 @@ class FactsTable:
 
     Rows are commitments; ``partner_ids`` (sorted) index the partner columns:
     ``customer`` holds the customer partner's index and ``performers`` says,
-    per row and partner, whether that partner is on the performer side. Times
-    are seconds since the epoch (NaN for none). The answered waits are a table
-    of their own, each pointing at its commitment's row.
+    per row and partner, whether that partner is on the performer side. The
+    rows' pairs of customer and performer partners are few: ``pair`` numbers
+    each row's pair, and ``pair_customer`` / ``pair_performers`` describe each
+    pair once. Times are seconds since the epoch (NaN for none). The answered
+    waits are a table of their own, each pointing at its commitment's row.
     """
 
     alliance_ids: np.ndarray
     partner_ids: tuple[str, ...]
-    customer: np.ndarray
-    performers: np.ndarray
+    pair: np.ndarray
+    pair_customer: np.ndarray
+    pair_performers: np.ndarray
     columns: dict[str, np.ndarray]
     wait_row: np.ndarray
     wait_state: np.ndarray
@@ -703,57 +710,57 @@ class FactsTable:
         except KeyError:
             raise AttributeError(name) from None
 
+    @property
+    def customer(self) -> np.ndarray:
+        return self.pair_customer[self.pair]
+
+    @property
+    def performers(self) -> np.ndarray:
+        return self.pair_performers[self.pair]
+
     @classmethod
     def from_rows(
-        cls, fact_rows: Sequence[Sequence[Any]], wait_rows: Sequence[Sequence[Any]]
+        cls, rows: Sequence[Sequence[Any]], alliance_ids: str | Sequence[str]
     ) -> FactsTable:
-        """Build from tuples in ``FACT_COLUMNS`` and ``WAIT_COLUMNS`` order (database rows).
+        """Build from ``fact_row`` tuples (database rows) of ``alliance_ids`` (one per row,
+        or one for every row).
 
-        Each column is converted by numpy in one call (None becomes NaN, 0 or
-        False); the partners of each row are resolved once per distinct
-        combination, not once per row, and each wait finds its row by a dict.
+        The records become columns by numpy in one step; the partners are resolved
+        once per distinct pair of customer and performers, not once per row.
         """
-        columns_of_rows = list(zip(*fact_rows, strict=True)) or [()] * len(FACT_COLUMNS)
-        raw = dict(zip(FACT_COLUMNS, columns_of_rows, strict=True))
-        customers, customer_of = _codes(raw["customer_partner_id"])
-        combos, combo_of = _codes(raw["performer_partner_ids"])
-        combo_sets = [tuple(text.split()) for text in combos]
-        partner_ids = tuple(sorted({*customers, *(p for ids in combo_sets for p in ids)}))
+        seen: dict[tuple[str, str], int] = {}
+        pair = np.fromiter(
+            (seen.setdefault((row[0], row[1]), len(seen)) for row in rows), np.int64, len(rows)
+        )
+        pairs = [(customer, tuple(performers.split())) for customer, performers in seen]
+        partner_ids = tuple(sorted({p for customer, ids in pairs for p in (customer, *ids)}))
         index = {partner: i for i, partner in enumerate(partner_ids)}
-        combo_rows = np.zeros((len(combo_sets), len(partner_ids)), dtype=bool)
-        for row, ids in enumerate(combo_sets):
-            combo_rows[row, [index[p] for p in ids]] = True
-        customer_index = np.array([index[p] for p in customers], dtype=np.int64)
-        columns = {
-            "opened_by_customer": _equals(raw["opener"], Party.CUSTOMER.value),
-            "outcome": (_equals(raw["outcome"], "kept") + 2 * _equals(raw["outcome"], "broken")),
-            "waiting_by_customer": _equals(raw["waiting_answerer"], Party.CUSTOMER.value),
-            **{name: _floats(raw[name]) for name in FLOAT_FACTS},
-            **{name: _flags(raw[name]) for name in FLAG_FACTS},
-            **{name: _ints(raw[name]) for name in INT_FACTS},
-        }
-        row_of = {commitment_id: row for row, commitment_id in enumerate(raw["commitment_id"])}
-        waits = list(zip(*wait_rows, strict=True)) or [(), (), (), ()]
+        pair_performers = np.zeros((len(pairs), len(partner_ids)), dtype=bool)
+        for number, (_, ids) in enumerate(pairs):
+            pair_performers[number, [index[p] for p in ids]] = True
+        records = np.frombuffer(b"".join(row[2] for row in rows), dtype=FACT_RECORD)
+        waits = np.frombuffer(b"".join(row[3] for row in rows), dtype=WAIT_RECORD)
+        wait_counts = np.fromiter((len(row[3]) for row in rows), np.int64, len(rows))
         return cls(
-            alliance_ids=np.array(raw["alliance_id"], dtype=object),
+            alliance_ids=np.array(
+                [alliance_ids] * len(rows) if isinstance(alliance_ids, str) else alliance_ids,
+                dtype=object,
+            ),
             partner_ids=partner_ids,
-            customer=customer_index[customer_of] if customers else _ints(()),
-            performers=combo_rows[combo_of]
-            if combos
-            else np.zeros((0, len(partner_ids)), dtype=bool),
-            columns=columns,
-            wait_row=np.fromiter(map(row_of.__getitem__, waits[0]), np.int64, len(waits[0])),
-            wait_state=_ints(waits[1]),
-            wait_by_customer=_equals(waits[2], Party.CUSTOMER.value),
-            wait_hours=_floats(waits[3]),
+            pair=pair,
+            pair_customer=np.array([index[customer] for customer, _ in pairs], dtype=np.int64),
+            pair_performers=pair_performers,
+            columns={name: _column(records, name) for name in FACT_RECORD.names},
+            wait_row=np.repeat(np.arange(len(rows)), wait_counts // WAIT_RECORD.itemsize),
+            wait_state=waits["state"].astype(np.int64),
+            wait_by_customer=waits["by_customer"].astype(bool),
+            wait_hours=waits["hours"].astype(float),
         )
 
     @classmethod
     def of(cls, facts: Iterable[CommitmentFacts]) -> FactsTable:
         every = list(facts)
-        rows = [tuple(fact_row(each).values()) for each in every]
-        waits = [tuple(row.values()) for each in every for row in wait_rows(each)]
-        return cls.from_rows(rows, waits)
+        return cls.from_rows([fact_row(each) for each in every], [f.alliance_id for f in every])
 
     def take(self, mask: np.ndarray) -> FactsTable:
         """The rows where ``mask`` holds (and their waits); the partner columns stay as they are."""
@@ -762,8 +769,9 @@ class FactsTable:
         return FactsTable(
             alliance_ids=self.alliance_ids[mask],
             partner_ids=self.partner_ids,
-            customer=self.customer[mask],
-            performers=self.performers[mask],
+            pair=self.pair[mask],
+            pair_customer=self.pair_customer,
+            pair_performers=self.pair_performers,
             columns={name: values[mask] for name, values in self.columns.items()},
             wait_row=new_row[self.wait_row[kept_waits]],
             wait_state=self.wait_state[kept_waits],
@@ -772,19 +780,17 @@ class FactsTable:
         )
 
     def periods(self, period: Period) -> np.ndarray:
-        """Each row's period of opening (UTC): '2024-03' or '2024-Q1'."""
+        """Each row's period of opening (UTC): '2024-03' or '2024-Q1'; each distinct
+        period's label is made once."""
         seconds = np.floor(self.opened_at).astype(np.int64)
         months = seconds.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
-        years, month = months // 12 + 1970, months % 12 + 1
+        keys = months if period == "month" else months // 3
+        distinct, row_key = np.unique(keys, return_inverse=True)
         if period == "month":
-            labels = [f"{y}-{m:02d}" for y, m in zip(years.tolist(), month.tolist(), strict=True)]
+            labels = [f"{m // 12 + 1970}-{m % 12 + 1:02d}" for m in distinct.tolist()]
         else:
-            labels = [
-                f"{y}-Q{(m - 1) // 3 + 1}"
-                for y, m in zip(years.tolist(), month.tolist(), strict=True)
-            ]
-        return np.array(labels, dtype=object)
-
+            labels = [f"{q // 4 + 1970}-Q{q % 4 + 1}" for q in distinct.tolist()]
+        return np.array(labels, dtype=object)[row_key.reshape(-1)]
 
 # ---------------------------------------------------------------- aggregation
 
@@ -805,7 +811,8 @@ class _Sides:
             none = np.zeros(len(table), dtype=bool)
             return cls(none, none)
         column = table.partner_ids.index(partner_id)
-        return cls(table.customer == column, table.performers[:, column].copy())
+        customer = table.pair_customer == column
+        return cls(customer[table.pair], table.pair_performers[:, column][table.pair])
 
     def of_party(self, by_customer: np.ndarray) -> np.ndarray:
         return np.where(by_customer, self.customer, self.performer)
@@ -880,18 +887,23 @@ def _silent_lapses(table: FactsTable, sides: _Sides, now: float) -> SilentLapses
 
 
 def _reciprocity(table: FactsTable, sides: _Sides) -> Reciprocity:
+    """Counted per pair of customer and performers (few), then spread over the partners."""
     involved = sides.customer | sides.performer
-    size = len(table.partner_ids)
-    customers = np.zeros((len(table), size), dtype=np.int64)
-    customers[np.arange(len(table)), table.customer] = 1
-    performers = table.performers.astype(np.int64)
+    pairs = len(table.pair_customer)
+    customers = np.zeros((pairs, len(table.partner_ids)), dtype=np.int64)
+    customers[np.arange(pairs), table.pair_customer] = 1
+    performers = table.pair_performers.astype(np.int64)
+
+    def per_pair(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(table.pair[mask], minlength=pairs)
 
     def matrix(mask: np.ndarray) -> np.ndarray:
-        return customers[mask].T @ performers[mask]
+        return (customers * per_pair(mask)[:, None]).T @ performers
 
     asked = matrix(involved & table.opened_by_customer)
     promised = matrix(involved & table.promised)
-    present = (customers[involved].sum(axis=0) + performers[involved].sum(axis=0)) > 0
+    in_view = per_pair(involved) > 0
+    present = (customers[in_view].sum(axis=0) + performers[in_view].sum(axis=0)) > 0
     keep = np.flatnonzero(present)
     ids = tuple(table.partner_ids[i] for i in keep)
 

@@ -707,50 +707,18 @@ ledger_facts = sa.Table(
     sa.Column("commitment_id", ID, primary_key=True),
     sa.Column("customer_partner_id", ID, nullable=False),
     sa.Column("performer_partner_ids", sa.Text, nullable=False),
-    sa.Column("opened_at", sa.Double, nullable=False),
-    sa.Column("last_move_at", sa.Double, nullable=False),
-    sa.Column("opener", sa.String(16), nullable=False),
-    sa.Column("explicit", sa.SmallInteger, nullable=False),
-    sa.Column("promised", sa.SmallInteger, nullable=False),
-    sa.Column("ended", sa.SmallInteger, nullable=True),
-    sa.Column("outcome", sa.String(16), nullable=True),
-    sa.Column("broken_after", sa.Double, nullable=True),
-    sa.Column("counter_offers", sa.Integer, nullable=False),
-    sa.Column("reports", sa.Integer, nullable=False),
-    sa.Column("rework_loops", sa.Integer, nullable=False),
-    sa.Column("customer_declines", sa.Integer, nullable=False),
-    sa.Column("performer_declines", sa.Integer, nullable=False),
-    sa.Column("customer_counters", sa.Integer, nullable=False),
-    sa.Column("performer_counters", sa.Integer, nullable=False),
-    sa.Column("lapsed_before", sa.SmallInteger, nullable=False),
-    sa.Column("past_due_before", sa.SmallInteger, nullable=False),
-    sa.Column("due_in_3", sa.Double, nullable=True),
-    sa.Column("renegotiating", sa.SmallInteger, nullable=False),
-    sa.Column("spoke_in_3", sa.Double, nullable=True),
-    sa.Column("waiting_since", sa.Double, nullable=True),
-    sa.Column("waiting_state", sa.SmallInteger, nullable=True),
-    sa.Column("waiting_answerer", sa.String(16), nullable=True),
+    sa.Column("numbers", sa.LargeBinary, nullable=False),
+    sa.Column("waits", sa.LargeBinary, nullable=False),
     sa.ForeignKeyConstraint(
         ["alliance_id", "commitment_id"], ["commitments.alliance_id", "commitments.id"]
     ),
+    sqlite_with_rowid=False,
 )
-"""What the figures need from each commitment (``analysis.ledger_metrics.FACT_COLUMNS``),
-derived from its acts: moments in seconds since the epoch, flags as 0 or 1."""
-
-ledger_waits = sa.Table(
-    "ledger_waits",
-    metadata,
-    _alliance_fk(),
-    sa.Column("commitment_id", ID, primary_key=True),
-    sa.Column("ordinal", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("state", sa.SmallInteger, nullable=False),
-    sa.Column("answerer", sa.String(16), nullable=False),
-    sa.Column("hours", sa.Double, nullable=False),
-    sa.ForeignKeyConstraint(
-        ["alliance_id", "commitment_id"], ["commitments.alliance_id", "commitments.id"]
-    ),
-)
-"""The answered waits in states 2 and 4 of each commitment, derived from its acts."""
+"""What the figures need from each commitment, derived from its acts (``services/ledger/facts.py``):
+its partners (performers joined by spaces), its numbers as one
+``analysis.ledger_metrics.FACT_RECORD`` and its answered waits in states 2 and 4 as
+``WAIT_RECORD``s. On SQLite the table is stored in key order (no rowid), so one
+alliance's rows are read in one sweep."""
 
 declaration_positions = sa.Table(
     "declaration_positions",

@@ -16,14 +16,13 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from coauthor.analysis.ledger_metrics import FACT_COLUMNS, summarize
+from coauthor.analysis.ledger_metrics import summarize
 from coauthor.db.bulk import insert_rows
 from coauthor.db.tables import (
     commitment_parties,
     commitments,
     declaration_positions,
     ledger_facts,
-    ledger_waits,
     obligation_assignments,
     speech_acts,
 )
@@ -31,7 +30,7 @@ from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.domain.errors import FieldError, ValidationFailed
 from coauthor.domain.ledger import CommitmentState, MoveNotAllowed, Party, SpeechAct, step
-from coauthor.services.ledger.facts import fact_values, wait_values
+from coauthor.services.ledger.facts import STORED_COLUMNS, fact_values
 from coauthor.services.search import index as search_index
 
 COMMITMENT_COLUMNS = (
@@ -299,7 +298,6 @@ ACT_ROW = (
     "reply_by",
     "evidence",
 )
-WAIT_ROW = ("alliance_id", "commitment_id", "ordinal", "state", "answerer", "hours")
 ASSIGNMENT_ROW = (
     "alliance_id",
     "obligation_id",
@@ -328,7 +326,6 @@ class _Rows:
         self.parties: list[tuple] = []
         self.acts: list[tuple] = []
         self.facts: list[tuple] = []
-        self.waits: list[tuple] = []
         self.indexed: list[_Indexed] = []
 
     def add(
@@ -393,7 +390,6 @@ class _Rows:
         )
         assert facts is not None
         self.facts.append(tuple(fact_values(facts).values()))
-        self.waits += [tuple(row[name] for name in WAIT_ROW) for row in wait_values(facts)]
 
 
 CHUNK = 20_000
@@ -433,6 +429,5 @@ def write_ledger(
         insert_rows(session, commitments, COMMITMENT_ROW, rows.commitments)
         insert_rows(session, commitment_parties, PARTY_ROW, rows.parties)
         insert_rows(session, speech_acts, ACT_ROW, rows.acts)
-        insert_rows(session, ledger_facts, FACT_COLUMNS, rows.facts)
-        insert_rows(session, ledger_waits, WAIT_ROW, rows.waits)
+        insert_rows(session, ledger_facts, STORED_COLUMNS, rows.facts)
         search_index.index_written(session, "commitment", rows.indexed)

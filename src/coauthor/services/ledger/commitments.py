@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from coauthor import permissions
 from coauthor.analysis.ledger_metrics import summarize
-from coauthor.db.tables import ledger_facts, ledger_waits
+from coauthor.db.tables import ledger_facts
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.domain.commitments import Act, Commitment, CommitmentParty
@@ -154,19 +154,14 @@ def store_facts(
         performer_partner_ids=performers,
     )
     uow.flush()
-    for table in (ledger_facts, ledger_waits):
-        uow.session.execute(
-            sa.delete(table).where(
-                table.c.alliance_id == commitment.alliance_id,
-                table.c.commitment_id == commitment.id,
-            )
+    uow.session.execute(
+        sa.delete(ledger_facts).where(
+            ledger_facts.c.alliance_id == commitment.alliance_id,
+            ledger_facts.c.commitment_id == commitment.id,
         )
-    if facts is None:
-        return
-    uow.session.execute(sa.insert(ledger_facts), [stored_facts.fact_values(facts)])
-    waits = stored_facts.wait_values(facts)
-    if waits:
-        uow.session.execute(sa.insert(ledger_waits), waits)
+    )
+    if facts is not None:
+        uow.session.execute(sa.insert(ledger_facts), [stored_facts.fact_values(facts)])
 
 
 def record_act(

@@ -1,8 +1,11 @@
-"""The figures' facts as stored rows (``ledger_facts``, ``ledger_waits``), and reading them back.
+"""The figures' facts as stored rows (``ledger_facts``), and reading them back.
 
 Each commitment's facts are derived from its acts in the same write as every
 act (``commitments.store_facts``, the archive import), so the figures never
-replay acts: they read two narrow tables into a ``FactsTable``.
+replay acts: they read one narrow table into a ``FactsTable``. A row holds the
+commitment's partners and two binary records (``ledger_metrics.FACT_RECORD``,
+``WAIT_RECORD``): a quarter of a million commitments are read as half a million
+bytes objects and a few partner ids, and numpy makes the columns of them.
 """
 
 from __future__ import annotations
@@ -11,29 +14,25 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from coauthor.analysis.ledger_metrics import (
-    FACT_COLUMNS,
-    WAIT_COLUMNS,
-    CommitmentFacts,
-    FactsTable,
-    fact_row,
-    wait_rows,
-)
-from coauthor.db.tables import commitments, ledger_facts, ledger_waits
+from coauthor.analysis.ledger_metrics import CommitmentFacts, FactsTable, fact_row, stored_outcome
+from coauthor.db.tables import commitments, ledger_facts
 from coauthor.db.uow import UnitOfWork
+
+STORED_COLUMNS = (
+    "alliance_id",
+    "commitment_id",
+    "customer_partner_id",
+    "performer_partner_ids",
+    "numbers",
+    "waits",
+)
+"""The columns of a ``ledger_facts`` row, in the order of ``fact_values``."""
 
 
 def fact_values(facts: CommitmentFacts) -> dict[str, Any]:
-    """A ``ledger_facts`` row."""
-    return fact_row(facts)
-
-
-def wait_values(facts: CommitmentFacts) -> list[dict[str, Any]]:
-    """The ``ledger_waits`` rows of one commitment, numbered in the order the waits ended."""
-    return [
-        row | {"alliance_id": facts.alliance_id, "ordinal": n}
-        for n, row in enumerate(wait_rows(facts), start=1)
-    ]
+    """A ``ledger_facts`` row: the one place that defines it (services and the import)."""
+    values = (facts.alliance_id, facts.commitment_id, *fact_row(facts))
+    return dict(zip(STORED_COLUMNS, values, strict=True))
 
 
 def _counted(alliance_id: str, commitment_id: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
@@ -59,21 +58,37 @@ def _raw_rows(uow: UnitOfWork, query: sa.Select[Any]) -> list[tuple]:
 
 
 def load_table(uow: UnitOfWork, alliance_id: str) -> FactsTable:
-    """Every counted commitment's facts in one alliance, as columns."""
+    """Every counted commitment's facts in one alliance, as columns (in commitment id order:
+    on SQLite the table is stored in that order, without rowids)."""
     facts = (
-        sa.select(*(ledger_facts.c[name] for name in FACT_COLUMNS))
+        sa.select(
+            ledger_facts.c.customer_partner_id,
+            ledger_facts.c.performer_partner_ids,
+            ledger_facts.c.numbers,
+            ledger_facts.c.waits,
+        )
         .where(
             ledger_facts.c.alliance_id == alliance_id,
             _counted(alliance_id, ledger_facts.c.commitment_id),
         )
         .order_by(ledger_facts.c.commitment_id)
     )
-    waits = (
-        sa.select(*(ledger_waits.c[name] for name in WAIT_COLUMNS))
-        .where(
-            ledger_waits.c.alliance_id == alliance_id,
-            _counted(alliance_id, ledger_waits.c.commitment_id),
+    return FactsTable.from_rows(_raw_rows(uow, facts), alliance_id)
+
+
+def obligation_outcomes(uow: UnitOfWork, alliance_id: str) -> dict[str, str | None]:
+    """The outcome (kept, broken or None) of every obligation period's commitment."""
+    rows = uow.session.execute(
+        sa.select(ledger_facts.c.commitment_id, ledger_facts.c.numbers)
+        .join(
+            commitments,
+            sa.and_(
+                commitments.c.alliance_id == ledger_facts.c.alliance_id,
+                commitments.c.id == ledger_facts.c.commitment_id,
+            ),
         )
-        .order_by(ledger_waits.c.commitment_id, ledger_waits.c.ordinal)
-    )
-    return FactsTable.from_rows(_raw_rows(uow, facts), _raw_rows(uow, waits))
+        .where(
+            ledger_facts.c.alliance_id == alliance_id, commitments.c.obligation_id.is_not(None)
+        )
+    ).all()
+    return {commitment_id: stored_outcome(numbers) for commitment_id, numbers in rows}

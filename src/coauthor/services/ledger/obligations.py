@@ -23,7 +23,6 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from coauthor.db.tables import ledger_facts
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.domain.commitments import Commitment, CommitmentParty, ObligationAssignment
@@ -37,6 +36,7 @@ from coauthor.services.ledger.commitments import (
     party_rows,
     record_act,
 )
+from coauthor.services.ledger.facts import obligation_outcomes
 from coauthor.services.ledger.inputs import AssignmentInput, end_of_day
 from coauthor.services.mechanics.alliances import open_alliance, open_for_edit
 from coauthor.services.mechanics.views import RECURRENCE_MONTHS, add_months
@@ -255,19 +255,7 @@ def obligation_ledger(
         if named
         else {}
     )
-    outcomes = dict(
-        uow.session.execute(
-            sa.select(ledger_facts.c.commitment_id, ledger_facts.c.outcome)
-            .join(
-                Commitment,
-                sa.and_(
-                    Commitment.alliance_id == ledger_facts.c.alliance_id,
-                    Commitment.id == ledger_facts.c.commitment_id,
-                ),
-            )
-            .where(ledger_facts.c.alliance_id == alliance_id, Commitment.obligation_id.is_not(None))
-        ).all()
-    )
+    outcomes = obligation_outcomes(uow, alliance_id)
     periods: dict[str, list[Period]] = defaultdict(list)
     for c in uow.find(
         Commitment,
