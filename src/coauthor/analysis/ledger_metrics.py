@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, Literal
 
 import numpy as np
@@ -726,26 +727,26 @@ class FactsTable:
         or one for every row).
 
         The records become columns by numpy in one step; the partners are resolved
-        once per distinct pair of customer and performers, not once per row.
+        once per distinct pair of customer and performers, not once per row, and
+        every step over the rows runs in C (``map``, ``itemgetter``, ``bytes.join``).
         """
-        seen: dict[tuple[str, str], int] = {}
-        pair = np.fromiter(
-            (seen.setdefault((row[0], row[1]), len(seen)) for row in rows), np.int64, len(rows)
-        )
+        keys = list(map(itemgetter(0, 1), rows))
+        seen = {key: number for number, key in enumerate(dict.fromkeys(keys))}
+        pair = np.fromiter(map(seen.__getitem__, keys), np.int64, len(keys))
         pairs = [(customer, tuple(performers.split())) for customer, performers in seen]
         partner_ids = tuple(sorted({p for customer, ids in pairs for p in (customer, *ids)}))
         index = {partner: i for i, partner in enumerate(partner_ids)}
         pair_performers = np.zeros((len(pairs), len(partner_ids)), dtype=bool)
         for number, (_, ids) in enumerate(pairs):
             pair_performers[number, [index[p] for p in ids]] = True
-        records = np.frombuffer(b"".join(row[2] for row in rows), dtype=FACT_RECORD)
-        waits = np.frombuffer(b"".join(row[3] for row in rows), dtype=WAIT_RECORD)
-        wait_counts = np.fromiter((len(row[3]) for row in rows), np.int64, len(rows))
+        records = np.frombuffer(b"".join(map(itemgetter(2), rows)), dtype=FACT_RECORD)
+        wait_records = list(map(itemgetter(3), rows))
+        waits = np.frombuffer(b"".join(wait_records), dtype=WAIT_RECORD)
+        wait_counts = np.fromiter(map(len, wait_records), np.int64, len(rows))
         return cls(
-            alliance_ids=np.array(
-                [alliance_ids] * len(rows) if isinstance(alliance_ids, str) else alliance_ids,
-                dtype=object,
-            ),
+            alliance_ids=np.full(len(rows), alliance_ids, dtype=object)
+            if isinstance(alliance_ids, str)
+            else np.array(alliance_ids, dtype=object),
             partner_ids=partner_ids,
             pair=pair,
             pair_customer=np.array([index[customer] for customer, _ in pairs], dtype=np.int64),
@@ -779,18 +780,19 @@ class FactsTable:
             wait_hours=self.wait_hours[kept_waits],
         )
 
-    def periods(self, period: Period) -> np.ndarray:
-        """Each row's period of opening (UTC): '2024-03' or '2024-Q1'; each distinct
-        period's label is made once."""
+    def periods(self, period: Period) -> tuple[list[str], np.ndarray]:
+        """The periods of opening (UTC), oldest first — '2024-03' or '2024-Q1' — and each
+        row's index among them; each label is made once, not once per row."""
         seconds = np.floor(self.opened_at).astype(np.int64)
         months = seconds.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
         keys = months if period == "month" else months // 3
-        distinct, row_key = np.unique(keys, return_inverse=True)
+        distinct, row_period = np.unique(keys, return_inverse=True)
         if period == "month":
             labels = [f"{m // 12 + 1970}-{m % 12 + 1:02d}" for m in distinct.tolist()]
         else:
             labels = [f"{q // 4 + 1970}-Q{q % 4 + 1}" for q in distinct.tolist()]
-        return np.array(labels, dtype=object)[row_key.reshape(-1)]
+        return labels, row_period.reshape(-1)
+
 
 # ---------------------------------------------------------------- aggregation
 
@@ -951,10 +953,10 @@ def table_by_period(
     table: FactsTable, now: datetime, period: Period = "month", *, partner_id: str | None = None
 ) -> dict[str, LedgerMetrics]:
     """The figures of the commitments opened in each period (UTC), oldest period first."""
-    labels = table.periods(period)
+    labels, row_period = table.periods(period)
     return {
-        key: table_metrics(table.take(labels == key), now, partner_id=partner_id)
-        for key in sorted(set(labels.tolist()))
+        label: table_metrics(table.take(row_period == number), now, partner_id=partner_id)
+        for number, label in enumerate(labels)
     }
 
 
