@@ -21,6 +21,7 @@ Conventions that hold for every figure:
 
 from __future__ import annotations
 
+import struct
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -538,38 +539,49 @@ def facts_of_record(record: CommitmentRecord) -> CommitmentFacts | None:
 # bytes object per commitment, not a Python object per value: numpy turns the
 # concatenated records into columns in one step (``FactsTable.from_rows``).
 
-FACT_RECORD = np.dtype(
-    [
-        ("opened_at", "<f8"),
-        ("last_move_at", "<f8"),
-        ("broken_after", "<f8"),
-        ("due_in_3", "<f8"),
-        ("spoke_in_3", "<f8"),
-        ("waiting_since", "<f8"),
-        ("counter_offers", "<i4"),
-        ("reports", "<i4"),
-        ("rework_loops", "<i4"),
-        ("customer_declines", "<i4"),
-        ("performer_declines", "<i4"),
-        ("customer_counters", "<i4"),
-        ("performer_counters", "<i4"),
-        ("opened_by_customer", "u1"),
-        ("explicit", "u1"),
-        ("promised", "u1"),
-        ("ended", "u1"),
-        ("outcome", "u1"),
-        ("lapsed_before", "u1"),
-        ("past_due_before", "u1"),
-        ("renegotiating", "u1"),
-        ("waiting_state", "u1"),
-        ("waiting_by_customer", "u1"),
-    ]
+_FACT_LAYOUT = (
+    ("opened_at", "d"),
+    ("last_move_at", "d"),
+    ("broken_after", "d"),
+    ("due_in_3", "d"),
+    ("spoke_in_3", "d"),
+    ("waiting_since", "d"),
+    ("counter_offers", "i"),
+    ("reports", "i"),
+    ("rework_loops", "i"),
+    ("customer_declines", "i"),
+    ("performer_declines", "i"),
+    ("customer_counters", "i"),
+    ("performer_counters", "i"),
+    ("opened_by_customer", "B"),
+    ("explicit", "B"),
+    ("promised", "B"),
+    ("ended", "B"),
+    ("outcome", "B"),
+    ("lapsed_before", "B"),
+    ("past_due_before", "B"),
+    ("renegotiating", "B"),
+    ("waiting_state", "B"),
+    ("waiting_by_customer", "B"),
 )
-"""One commitment's facts as stored (little-endian, packed): moments in seconds since
-the epoch (UTC; NaN for none), states as their numbers (0 for none), outcomes as
+_WAIT_LAYOUT = (("state", "B"), ("by_customer", "B"), ("hours", "d"))
+
+
+def _record(layout: tuple[tuple[str, str], ...]) -> tuple[np.dtype, struct.Struct]:
+    """The numpy type that reads records of ``layout`` and the struct that writes one:
+    little-endian, packed (struct's standard sizes are numpy's)."""
+    return (
+        np.dtype([(name, "<" + code) for name, code in layout]),
+        struct.Struct("<" + "".join(code for _, code in layout)),
+    )
+
+
+FACT_RECORD, _FACT_STRUCT = _record(_FACT_LAYOUT)
+"""One commitment's facts as stored: moments in seconds since the epoch (UTC; NaN for
+none), counts as 32-bit integers, states as their numbers (0 for none), outcomes as
 ``OUTCOME_CODES``, parties as "is it the customer", flags as 0 or 1."""
 
-WAIT_RECORD = np.dtype([("state", "u1"), ("by_customer", "u1"), ("hours", "<f8")])
+WAIT_RECORD, _WAIT_STRUCT = _record(_WAIT_LAYOUT)
 """One answered wait as stored: the state waited in, whether the customer owed the answer,
 and the hours waited."""
 
@@ -642,15 +654,15 @@ def fact_record(facts: CommitmentFacts) -> bytes:
         _number(facts.waiting_state),
         facts.waiting_answerer is Party.CUSTOMER,
     )
-    return np.array([values], dtype=FACT_RECORD).tobytes()
+    return _FACT_STRUCT.pack(*values)
 
 
 def wait_records(facts: CommitmentFacts) -> bytes:
     """The answered waits of ``facts`` as ``WAIT_RECORD``s, in the order they ended."""
-    waits = [
-        (int(wait.state), wait.answerer is Party.CUSTOMER, wait.hours) for wait in facts.answered
-    ]
-    return np.array(waits, dtype=WAIT_RECORD).tobytes()
+    return b"".join(
+        _WAIT_STRUCT.pack(int(wait.state), wait.answerer is Party.CUSTOMER, wait.hours)
+        for wait in facts.answered
+    )
 
 
 def stored_outcome(record: bytes) -> Outcome | None:
