@@ -61,7 +61,8 @@ def dense_power_iteration(
         for j in range(n):
             squared += product[j] * product[j]
         eigval = sqrt(squared)
-        vector = product / eigval if eigval > 0 else product.copy()
+        for j in range(n):
+            vector[j] = product[j] / eigval if eigval > 0 else product[j]
         if remaining == 0 or eigval == last_eigval:
             break
         last_eigval = eigval
@@ -75,15 +76,27 @@ def _matrix_vector(
     """``product ← M·vector`` given the columns of ``M`` as rows of ``columns``.
 
     ``product[j] = Σ_k M[j, k]·vector[k]``, each sum in the order of ``k``;
-    the inner loop runs along a contiguous column, element by element (no
-    reduction to reorder), so it compiles to vector instructions.
+    the inner loop runs along contiguous columns, element by element (no
+    reduction to reorder), so it compiles to vector instructions; four
+    columns are added per pass, still one after the other for every ``j``.
     """
     n = product.size
     for j in range(n):
         product[j] = 0.0
-    for k in range(columns.shape[0]):
-        weight = vector[k]
-        column = columns[k]
+    m = columns.shape[0]
+    k = 0
+    while k + 4 <= m:  # four columns per pass over ``product``: a quarter of its loads and stores
+        w0, w1, w2, w3 = vector[k], vector[k + 1], vector[k + 2], vector[k + 3]
+        c0, c1, c2, c3 = columns[k], columns[k + 1], columns[k + 2], columns[k + 3]
+        for j in range(n):
+            total = product[j] + c0[j] * w0
+            total = total + c1[j] * w1
+            total = total + c2[j] * w2
+            product[j] = total + c3[j] * w3
+        k += 4
+    for rest in range(k, m):
+        weight = vector[rest]
+        column = columns[rest]
         for j in range(n):
             product[j] += column[j] * weight
 
@@ -153,6 +166,112 @@ def dense_covariance(
             else:
                 gram[j, k] = vv[j, k] - center[j] * center[k] * n_rows
     return gram
+
+
+@njit(cache=True)
+def covariance_columns(
+    vv: NDArray[np.float64],
+    vm: NDArray[np.float64],
+    mm: NDArray[np.float64],
+    center: NDArray[np.float64],
+    zeroed: NDArray[np.bool_],
+    n_rows: int,
+    mean_imputed: bool,
+) -> NDArray[np.float64]:
+    """The columns of :func:`dense_covariance`'s matrix (``columns[k, j] = gram[j, k]``).
+
+    Every entry is the very expression ``dense_covariance`` computes, written
+    straight into the layout the power iteration reads (no transposed copy).
+    """
+    n = center.size
+    columns = np.empty((n, n))
+    for j in range(n):
+        for k in range(n):
+            if zeroed[j] or zeroed[k]:
+                columns[k, j] = 0.0
+            elif mean_imputed:
+                value = vv[j, k] - vm[j, k] * center[k]
+                value -= vm[k, j] * center[j]
+                columns[k, j] = value + center[j] * center[k] * mm[j, k]
+            else:
+                columns[k, j] = vv[j, k] - center[j] * center[k] * n_rows
+    return columns
+
+
+@njit(cache=True)
+def power_placement(
+    vv: NDArray[np.float64],
+    vm: NDArray[np.float64],
+    mm: NDArray[np.float64],
+    column_sums: NDArray[np.int64],
+    column_counts: NDArray[np.int64],
+    zeroed: NDArray[np.bool_],
+    n_rows: int,
+    mean_imputed: bool,
+    starts: NDArray[np.float64],
+    iters: int,
+    deflate_once: bool,
+    indptr: NDArray[np.int32],
+    codes: NDArray[np.int32],
+    scale_counts: NDArray[np.int64],
+    project: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """A warm-started update's placement in one call: centre, PCA and projection.
+
+    The steps of ``opinion_update.place`` for a dense covariance and power
+    iteration, in the same order and with the same expressions: the column
+    centres, the covariance (as its columns), the two components (the found
+    one deflated out of the matrix when ``deflate_once``, else out of the
+    vector at every product), components zeroed on ``zeroed`` statements,
+    then, when ``project``, the sparsity-aware projection scaled by
+    ``sqrt(n_statements / max(scale_counts, 1))``. A component's squared norm
+    is ``np.dot`` (BLAS, as NumPy's ``@`` takes it). Returns the centre, the
+    components, their eigenvalues and every row's place (no rows unless
+    ``project``).
+    """
+    n = column_sums.size
+    center = np.zeros(n)
+    for j in range(n):
+        if not zeroed[j] and column_counts[j] != 0:
+            divisor = max(column_counts[j] if mean_imputed else n_rows, 1)
+            center[j] = column_sums[j] / divisor
+    columns = covariance_columns(vv, vm, mm, center, zeroed, n_rows, mean_imputed)
+    n_comps = starts.shape[0]
+    comps = np.zeros((n_comps, n))
+    eigenvalues = np.zeros(n_comps)
+    found = np.zeros((n_comps, n))
+    found_norm2 = np.zeros(n_comps)
+    n_found = 0
+    for i in range(min(n_comps, n_rows, n)):
+        vector, eigenvalues[i] = dense_power_iteration(
+            columns, starts[i], iters, found[:n_found], found_norm2[:n_found]
+        )
+        comps[i] = vector
+        norm2 = np.dot(comps[i], comps[i])
+        if norm2 == 0:
+            continue
+        if deflate_once:
+            columns = deflated_columns(columns, comps[i], norm2)
+        else:
+            found[n_found] = comps[i]
+            found_norm2[n_found] = norm2
+            n_found += 1
+    for j in range(n):
+        if zeroed[j]:
+            comps[:, j] = 0.0
+    if not project:
+        return center, comps, eigenvalues, np.zeros((0, n_comps))
+    table = np.zeros((n, 3))
+    for j in range(n):
+        if not zeroed[j]:
+            for v in range(3):
+                table[j, v] = (v - 1.0) - center[j]
+    xy = project_cells(indptr, codes, table, comps)
+    for i in range(xy.shape[0]):
+        scale = sqrt(n / max(scale_counts[i], 1))
+        for c in range(n_comps):
+            xy[i, c] = xy[i, c] * scale
+    return center, comps, eigenvalues, xy
 
 
 @njit(cache=True)
