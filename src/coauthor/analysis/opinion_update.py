@@ -271,13 +271,19 @@ def _previous_comps(statement_ids: Sequence[str], prior: Prior | None) -> NDArra
     return comps
 
 
+_NO_FLAGS = np.zeros(0, dtype=np.bool_)
+
+
 def _in_conv(counts: NDArray[np.int64], n_statements: int, prior: Prior | None) -> NDArray:
     """At least ``min(7, statements)`` votes; once in, always in; topped up to 15 top voters."""
-    in_conv = (counts >= min(MIN_VOTES_IN_CONV, n_statements)) & (counts > 0)
-    if prior is not None:
-        n = min(prior.in_conv.size, in_conv.size)
-        in_conv[:n] |= prior.in_conv[:n]
-    missing = MIN_IN_CONV - int(in_conv.sum())
+    from coauthor.analysis.opinion_kernels import voted_enough
+
+    in_conv, n_in = voted_enough(
+        counts,
+        min(MIN_VOTES_IN_CONV, n_statements),
+        prior.in_conv if prior is not None else _NO_FLAGS,
+    )
+    missing = MIN_IN_CONV - n_in
     if missing > 0:
         candidates = np.flatnonzero(~in_conv & (counts > 0))
         top = candidates[np.argsort(-counts[candidates], kind="stable")][:missing]
@@ -329,7 +335,7 @@ def _warm_grouping(
 ) -> tuple[Clustering, tuple[dict[int, Clustering], list[float]] | None] | None:
     """A warm-started update's base and group clusterings in one compiled call.
 
-    :func:`coauthor.analysis.opinion_grouping_kernel.warm_grouping` runs the
+    :func:`coauthor.analysis.opinion_kernels.warm_grouping` runs the
     steps of :func:`_base_clusters`, :func:`_group_clusterings` and the
     silhouettes for the usual case of a warm start; this builds its arrays
     and the :class:`Clustering` objects back. None when it did not run the
@@ -338,7 +344,7 @@ def _warm_grouping(
     """
     if prior is None or prior.base_ids is None:
         return None
-    from coauthor.analysis import opinion_grouping_kernel as kernel
+    from coauthor.analysis import opinion_kernels as kernel
 
     label = _prior_labels(prior, in_rows)
     old = tracker.carried() if tracker is not None else NOTHING_CARRIED
