@@ -25,7 +25,11 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from coauthor.analysis.opinion_cluster import SAME_CLUSTERING_THRESHOLD, TIE_MARGIN
+from coauthor.analysis.opinion_cluster import (
+    LARGE_ASSIGNMENT,
+    SAME_CLUSTERING_THRESHOLD,
+    TIE_MARGIN,
+)
 
 
 @njit(cache=True)
@@ -61,7 +65,8 @@ def dense_power_iteration(
         for j in range(n):
             squared += product[j] * product[j]
         eigval = sqrt(squared)
-        vector = product / eigval if eigval > 0 else product.copy()
+        for j in range(n):
+            vector[j] = product[j] / eigval if eigval > 0 else product[j]
         if remaining == 0 or eigval == last_eigval:
             break
         last_eigval = eigval
@@ -75,15 +80,27 @@ def _matrix_vector(
     """``product ← M·vector`` given the columns of ``M`` as rows of ``columns``.
 
     ``product[j] = Σ_k M[j, k]·vector[k]``, each sum in the order of ``k``;
-    the inner loop runs along a contiguous column, element by element (no
-    reduction to reorder), so it compiles to vector instructions.
+    the inner loop runs along contiguous columns, element by element (no
+    reduction to reorder), so it compiles to vector instructions; four
+    columns are added per pass, still one after the other for every ``j``.
     """
     n = product.size
     for j in range(n):
         product[j] = 0.0
-    for k in range(columns.shape[0]):
-        weight = vector[k]
-        column = columns[k]
+    m = columns.shape[0]
+    k = 0
+    while k + 4 <= m:  # four columns per pass over ``product``: a quarter of its loads and stores
+        w0, w1, w2, w3 = vector[k], vector[k + 1], vector[k + 2], vector[k + 3]
+        c0, c1, c2, c3 = columns[k], columns[k + 1], columns[k + 2], columns[k + 3]
+        for j in range(n):
+            total = product[j] + c0[j] * w0
+            total = total + c1[j] * w1
+            total = total + c2[j] * w2
+            product[j] = total + c3[j] * w3
+        k += 4
+    for rest in range(k, m):
+        weight = vector[rest]
+        column = columns[rest]
         for j in range(n):
             product[j] += column[j] * weight
 
@@ -156,6 +173,126 @@ def dense_covariance(
 
 
 @njit(cache=True)
+def covariance_columns(
+    vv: NDArray[np.float64],
+    vm: NDArray[np.float64],
+    mm: NDArray[np.float64],
+    center: NDArray[np.float64],
+    zeroed: NDArray[np.bool_],
+    n_rows: int,
+    mean_imputed: bool,
+) -> NDArray[np.float64]:
+    """The columns of :func:`dense_covariance`'s matrix (``columns[k, j] = gram[j, k]``).
+
+    Every entry is the very expression ``dense_covariance`` computes, written
+    straight into the layout the power iteration reads (no transposed copy).
+    """
+    n = center.size
+    columns = np.empty((n, n))
+    for j in range(n):
+        for k in range(n):
+            if zeroed[j] or zeroed[k]:
+                columns[k, j] = 0.0
+            elif mean_imputed:
+                value = vv[j, k] - vm[j, k] * center[k]
+                value -= vm[k, j] * center[j]
+                columns[k, j] = value + center[j] * center[k] * mm[j, k]
+            else:
+                columns[k, j] = vv[j, k] - center[j] * center[k] * n_rows
+    return columns
+
+
+@njit(cache=True)
+def power_placement(
+    vv: NDArray[np.float64],
+    vm: NDArray[np.float64],
+    mm: NDArray[np.float64],
+    column_sums: NDArray[np.int64],
+    column_counts: NDArray[np.int64],
+    zeroed: NDArray[np.bool_],
+    n_rows: int,
+    mean_imputed: bool,
+    starts: NDArray[np.float64],
+    iters: int,
+    deflate_once: bool,
+    indptr: NDArray[np.int32],
+    codes: NDArray[np.int32],
+    scale_counts: NDArray[np.int64],
+    project: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """A warm-started update's placement in one call: centre, PCA and projection.
+
+    The steps of ``opinion_update.place`` for a dense covariance and power
+    iteration, in the same order and with the same expressions: the column
+    centres, the covariance (as its columns), the two components (the found
+    one deflated out of the matrix when ``deflate_once``, else out of the
+    vector at every product), components zeroed on ``zeroed`` statements,
+    then, when ``project``, the sparsity-aware projection scaled by
+    ``sqrt(n_statements / max(scale_counts, 1))``. A component's squared norm
+    is ``np.dot`` (BLAS, as NumPy's ``@`` takes it). Returns the centre, the
+    components, their eigenvalues and every row's place (no rows unless
+    ``project``).
+    """
+    n = column_sums.size
+    center = np.zeros(n)
+    for j in range(n):
+        if not zeroed[j] and column_counts[j] != 0:
+            divisor = max(column_counts[j] if mean_imputed else n_rows, 1)
+            center[j] = column_sums[j] / divisor
+    columns = covariance_columns(vv, vm, mm, center, zeroed, n_rows, mean_imputed)
+    n_comps = starts.shape[0]
+    comps = np.zeros((n_comps, n))
+    eigenvalues = np.zeros(n_comps)
+    found = np.zeros((n_comps, n))
+    found_norm2 = np.zeros(n_comps)
+    n_found = 0
+    for i in range(min(n_comps, n_rows, n)):
+        vector, eigenvalues[i] = dense_power_iteration(
+            columns, starts[i], iters, found[:n_found], found_norm2[:n_found]
+        )
+        comps[i] = vector
+        norm2 = np.dot(comps[i], comps[i])
+        if norm2 == 0:
+            continue
+        if deflate_once:
+            columns = deflated_columns(columns, comps[i], norm2)
+        else:
+            found[n_found] = comps[i]
+            found_norm2[n_found] = norm2
+            n_found += 1
+    for j in range(n):
+        if zeroed[j]:
+            comps[:, j] = 0.0
+    if not project:
+        return center, comps, eigenvalues, np.zeros((0, n_comps))
+    table = np.zeros((n, 3))
+    for j in range(n):
+        if not zeroed[j]:
+            for v in range(3):
+                table[j, v] = (v - 1.0) - center[j]
+    xy = project_cells(indptr, codes, table, comps)
+    for i in range(xy.shape[0]):
+        scale = sqrt(n / max(scale_counts[i], 1))
+        for c in range(n_comps):
+            xy[i, c] = xy[i, c] * scale
+    return center, comps, eigenvalues, xy
+
+
+@njit(cache=True)
+def voted_enough(
+    counts: NDArray[np.int64], least: int, before: NDArray[np.bool_]
+) -> tuple[NDArray[np.bool_], int]:
+    """Rows with at least ``least`` votes (and one), or in ``before`` (sticky); and how many."""
+    in_conv = np.empty(counts.size, dtype=np.bool_)
+    n_in = 0
+    for i in range(counts.size):
+        in_conv[i] = (counts[i] >= least and counts[i] > 0) or (i < before.size and before[i])
+        if in_conv[i]:
+            n_in += 1
+    return in_conv, n_in
+
+
+@njit(cache=True)
 def project_cells(
     indptr: NDArray[np.int32],
     codes: NDArray[np.int32],
@@ -217,29 +354,35 @@ def silhouettes(
 
     ``(b − a) / max(a, b)`` per point, ``a`` the mean distance to the rest of
     its cluster, ``b`` the smallest mean distance to another cluster (an
-    empty one counting as 0); 0 for a member of a singleton cluster.
+    empty one counting as 0); 0 for a member of a singleton cluster. A
+    cluster's distance sums add one point's column of distances to every
+    point at once (contiguous, in vector instructions), each sum still taken
+    in the order of the points.
     """
     n = distances.shape[0]
+    by_column = np.ascontiguousarray(distances.T)  # by_column[p, i] = distances[i, p]
     scores = np.zeros(labels.shape[0])
     for c in range(labels.shape[0]):
         width = widths[c]
         sizes = np.zeros(width)
         for i in range(n):
             sizes[labels[c, i]] += 1.0
-        sums = np.zeros((n, width))
-        for i in range(n):
-            for p in range(n):
-                sums[i, labels[c, p]] += distances[i, p]
+        sums = np.zeros((width, n))  # sums[g, i]: point i's distances to cluster g, p in order
+        for p in range(n):
+            row = sums[labels[c, p]]
+            column = by_column[p]
+            for i in range(n):
+                row[i] += column[i]
         total = 0.0
         for i in range(n):
             own = labels[c, i]
             if sizes[own] <= 1.0:
                 continue
-            a = sums[i, own] / (sizes[own] - 1.0)
+            a = sums[own, i] / (sizes[own] - 1.0)
             b = np.inf
             for g in range(width):
                 if g != own:
-                    b = min(b, sums[i, g] / max(sizes[g], 1.0))
+                    b = min(b, sums[g, i] / max(sizes[g], 1.0))
             denominator = max(a, b)
             if denominator > 0:
                 total += (b - a) / denominator
@@ -697,3 +840,307 @@ def carried_bounds(
         upper[i] = old_upper[i] + moved + sqrt(gx * gx + gy * gy)
         lower[i] = old_lower[i] - moved - largest
     return upper, lower
+
+
+# One compiled call for a warm-started update's grouping. ``warm_grouping``
+# runs what ``opinion_update.cluster`` does after the first update, from plain
+# arrays, calling the kernels above in the order the step-by-step functions
+# do, so its numbers are theirs. The rare steps it does not compile (merging
+# base clusters whose centres coincide, splitting clusters off, a fresh start
+# for a k the previous update did not try, a base problem large enough for a
+# k-d tree) are reported back and run step by step. It lives in this module
+# so that numba's cache, invalidated per source file, never keeps it compiled
+# against older versions of the kernels it calls.
+
+DONE = 0
+BASE_NOT_COMPILED = 1
+GROUPS_NOT_COMPILED = 2
+
+
+@njit(cache=True)
+def _sorted_positions(wanted: NDArray[np.int64], within: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Where each of the sorted ``wanted`` is in the sorted ``within``; -1s if one is missing."""
+    at = np.empty(wanted.size, dtype=np.int64)
+    cursor = 0
+    for i in range(wanted.size):
+        while cursor < within.size and within[cursor] < wanted[i]:
+            cursor += 1
+        if cursor >= within.size or within[cursor] != wanted[i]:
+            at[:] = -1
+            return at
+        at[i] = cursor
+    return at
+
+
+@njit(cache=True)
+def _warm_ids(seed_ids: NDArray[np.int64], present: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """The previous ids still present (a new id after the largest when none is)."""
+    n_present = 0
+    for j in range(present.size):
+        if present[j]:
+            n_present += 1
+    if n_present == 0:
+        ids = np.empty(1, dtype=np.int64)
+        ids[0] = seed_ids.max() + 1 if seed_ids.size else 0
+        return ids
+    ids = np.empty(n_present, dtype=np.int64)
+    n_present = 0
+    for j in range(present.size):
+        if present[j]:
+            ids[n_present] = seed_ids[j]
+            n_present += 1
+    return ids
+
+
+@njit(cache=True)
+def _all_labelled(label: NDArray[np.int64]) -> bool:
+    i = 0
+    while i < label.size and label[i] >= 0:
+        i += 1
+    return i == label.size
+
+
+@njit(cache=True)
+def warm_grouping(
+    points: NDArray[np.float64],
+    in_rows: NDArray[np.int64],
+    prior_label: NDArray[np.int64],
+    base_seed_ids: NDArray[np.int64],
+    base_k: int,
+    base_iters: int,
+    track: bool,
+    old_rows: NDArray[np.int64],
+    old_points: NDArray[np.float64],
+    old_ids: NDArray[np.int64],
+    old_centers: NDArray[np.float64],
+    old_position: NDArray[np.int64],
+    old_upper: NDArray[np.float64],
+    old_lower: NDArray[np.float64],
+    weighted: bool,
+    k_offset: int,
+    base_clusters_per_k: int,
+    max_k: int,
+    group_iters: int,
+    group_seeded: NDArray[np.bool_],
+    group_seed_ids: NDArray[np.int64],
+    group_seed_widths: NDArray[np.int64],
+    group_base_ids: NDArray[np.int64],
+    group_base_counts: NDArray[np.int64],
+    group_base_group: NDArray[np.int64],
+) -> tuple:
+    """``cluster``'s base and group clusterings for a warm start, in one call.
+
+    ``points`` are the in-conversation participants' places (rows
+    ``in_rows``), ``prior_label`` their previous base cluster position (-1:
+    new), among ``base_seed_ids``. With ``track`` (a replay), ``old_*`` are the
+    previous update's in-conversation rows, places, base ids, centres and
+    distance bounds (no rows: none), carried over as ``BaseBounds`` does.
+    Group seeds are given for ``k = 2 + g`` up to ``max_k`` (``g`` a row of
+    the ``group_*`` arrays; ``group_seeded[g]`` whether the previous update
+    had that k): its ids, and its group position of each of its base ids
+    (sorted). The ks tried are those of ``PolisMath.max_group_k`` (from
+    ``k_offset``, ``base_clusters_per_k`` and ``max_k``). Base problems large
+    enough for ``opinion_cluster.kmeans`` to assign through a k-d tree are
+    left to it.
+
+    Returns a status (:data:`DONE`; :data:`BASE_NOT_COMPILED`: nothing was
+    done; :data:`GROUPS_NOT_COMPILED`: only the base clustering was), the base
+    ids, centres and labels, the bounds left for the next update (position,
+    upper, lower), then for every k from 2 to the largest tried its ids,
+    centres, number of groups, each base cluster's group and the silhouette.
+    """
+    n_points = points.shape[0]
+    ones = np.ones(n_points)
+    label, present, centers, duplicate = warm_centres(points, ones, prior_label, base_seed_ids.size)
+    ids = _warm_ids(base_seed_ids, present)
+    no_ids = np.zeros(0, dtype=np.int64)
+    no_groups = np.zeros((0, 0), dtype=np.int64)
+    no_centres = np.zeros((0, 0, 2))
+    no_scores = np.zeros(0)
+    if duplicate or ids.size < base_k or n_points * ids.size >= LARGE_ASSIGNMENT:
+        return (
+            BASE_NOT_COMPILED, no_ids, centers, no_ids, no_ids, no_scores, no_scores,
+            no_groups, no_centres, no_ids, no_groups, no_scores,
+        )  # fmt: skip
+    position = np.zeros(n_points if track else 0, dtype=np.int64)
+    upper = np.full(n_points if track else 0, np.inf)
+    lower = np.zeros(n_points if track else 0)
+    if track and old_rows.size:
+        _carry_bounds(
+            points, in_rows, label, ids, centers, old_rows, old_points, old_ids,
+            old_centers, old_position, old_upper, old_lower, position, upper, lower,
+        )  # fmt: skip
+    warm_labels = label if _all_labelled(label) else no_ids
+    base_ids, base_centers, base_labels = kmeans(
+        points, ones, ids, centers, base_iters, warm_labels, track, position, upper, lower
+    )
+    n_base = base_ids.size
+    if n_base < 2:
+        return (
+            GROUPS_NOT_COMPILED, base_ids, base_centers, base_labels, position, upper, lower,
+            no_groups, no_centres, no_ids, no_groups, no_scores,
+        )  # fmt: skip
+    weights = np.zeros(n_base)
+    if weighted:
+        for i in range(base_labels.size):
+            weights[base_labels[i]] += 1.0
+    else:
+        weights[:] = 1.0
+    top_k = min(max_k, max(2, k_offset + n_base // base_clusters_per_k))  # PolisMath.max_group_k
+    n_k = top_k - 1
+    width = top_k
+    group_ids = np.zeros((n_k, width), dtype=np.int64)
+    group_centers = np.zeros((n_k, width, 2))
+    group_widths = np.zeros(n_k, dtype=np.int64)
+    group_labels = np.zeros((n_k, n_base), dtype=np.int64)
+    seed_labels = np.full((n_k, n_base), -1, dtype=np.int64)
+    candidate = np.zeros(n_k, dtype=np.bool_)
+    for g in range(n_k):
+        k = g + 2
+        if not group_seeded[g]:
+            return (
+                GROUPS_NOT_COMPILED, base_ids, base_centers, base_labels, position, upper,
+                lower, no_groups, no_centres, no_ids, no_groups, no_scores,
+            )  # fmt: skip
+        _group_lookup(
+            base_ids, group_base_ids[g, : group_base_counts[g]], group_base_group[g], seed_labels[g]
+        )
+        candidate[g] = group_seed_widths[g] >= k and _all_labelled(seed_labels[g])
+    n_candidates = 0
+    for g in range(n_k):
+        if candidate[g]:
+            n_candidates += 1
+    stays = np.zeros(n_k, dtype=np.bool_)
+    if n_candidates:
+        rows = np.empty(n_candidates, dtype=np.int64)
+        widths = np.empty(n_candidates, dtype=np.int64)
+        c = 0
+        for g in range(n_k):
+            if candidate[g]:
+                rows[c] = g
+                widths[c] = group_seed_widths[g]
+                c += 1
+        settled, grid = settled_warm_starts(base_centers, weights, seed_labels[rows], widths)
+        for c in range(n_candidates):
+            if settled[c]:
+                g = rows[c]
+                stays[g] = True
+                group_widths[g] = widths[c]
+                group_ids[g, : widths[c]] = group_seed_ids[g, : widths[c]]
+                group_centers[g, : widths[c]] = grid[c, : widths[c]]
+                group_labels[g] = seed_labels[g]
+    for g in range(n_k):
+        if stays[g]:
+            continue
+        k = g + 2
+        seed_ids = group_seed_ids[g, : group_seed_widths[g]].copy()
+        start_label, start_present, start_centers, start_duplicate = warm_centres(
+            base_centers, weights, seed_labels[g], seed_ids.size
+        )
+        start_ids = _warm_ids(seed_ids, start_present)
+        if start_duplicate or start_ids.size < k:
+            return (
+                GROUPS_NOT_COMPILED, base_ids, base_centers, base_labels, position, upper,
+                lower, no_groups, no_centres, no_ids, no_groups, no_scores,
+            )  # fmt: skip
+        warm = start_label if _all_labelled(start_label) else no_ids
+        k_ids, k_centers, k_labels = kmeans(
+            base_centers, weights, start_ids, start_centers, group_iters, warm, False,
+            no_ids, no_scores, no_scores,
+        )  # fmt: skip
+        group_widths[g] = k_ids.size
+        group_ids[g, : k_ids.size] = k_ids
+        group_centers[g, : k_ids.size] = k_centers
+        group_labels[g] = k_labels
+    scores = _silhouettes_of(base_centers, group_labels)
+    return (
+        DONE, base_ids, base_centers, base_labels, position, upper, lower,
+        group_ids, group_centers, group_widths, group_labels, scores,
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def _carry_bounds(
+    points: NDArray[np.float64],
+    in_rows: NDArray[np.int64],
+    label: NDArray[np.int64],
+    ids: NDArray[np.int64],
+    centers: NDArray[np.float64],
+    old_rows: NDArray[np.int64],
+    old_points: NDArray[np.float64],
+    old_ids: NDArray[np.int64],
+    old_centers: NDArray[np.float64],
+    old_position: NDArray[np.int64],
+    old_upper: NDArray[np.float64],
+    old_lower: NDArray[np.float64],
+    position: NDArray[np.int64],
+    upper: NDArray[np.float64],
+    lower: NDArray[np.float64],
+) -> None:
+    """``BaseBounds.start``: the previous bounds carried to the rows that had them, in place."""
+    at = _sorted_positions(old_rows, in_rows)
+    if at.size and at[0] < 0:
+        return
+    carried_label = np.empty(at.size, dtype=np.int64)
+    carried_points = np.empty((at.size, 2))
+    for i in range(at.size):
+        carried_label[i] = label[at[i]]
+        carried_points[i, 0] = points[at[i], 0]
+        carried_points[i, 1] = points[at[i], 1]
+        if carried_label[i] < 0:
+            return
+    id_position = _sorted_positions(ids, old_ids)
+    if id_position.size and id_position[0] < 0:
+        return
+    carried_upper, carried_lower = carried_bounds(
+        old_points, carried_points, carried_label, centers, old_centers, id_position,
+        old_position, old_upper, old_lower,
+    )  # fmt: skip
+    for i in range(at.size):
+        position[at[i]] = carried_label[i]
+        upper[at[i]] = carried_upper[i]
+        lower[at[i]] = carried_lower[i]
+
+
+@njit(cache=True)
+def _group_lookup(
+    base_ids: NDArray[np.int64],
+    seed_base_ids: NDArray[np.int64],
+    seed_base_group: NDArray[np.int64],
+    out: NDArray[np.int64],
+) -> None:
+    """``GroupSeed.lookup``: each base cluster's group in the seed (-1: not in it), in place."""
+    for i in range(base_ids.size):
+        at = np.searchsorted(seed_base_ids, base_ids[i])
+        if at < seed_base_ids.size and seed_base_ids[at] == base_ids[i]:
+            out[i] = seed_base_group[at]
+        else:
+            out[i] = -1
+
+
+@njit(cache=True)
+def _silhouettes_of(centers: NDArray[np.float64], labels: NDArray[np.int64]) -> NDArray[np.float64]:
+    """``opinion_cluster.silhouettes`` of every labelling (0 for one with a single cluster)."""
+    n_k = labels.shape[0]
+    scores = np.zeros(n_k)
+    widths = np.zeros(n_k, dtype=np.int64)
+    scored = np.zeros(n_k, dtype=np.bool_)
+    n_scored = 0
+    for g in range(n_k):
+        top = labels[g].max() if labels.shape[1] else 0
+        widths[g] = top + 1
+        if top >= 1:
+            scored[g] = True
+            n_scored += 1
+    if n_scored == 0:
+        return scores
+    rows = np.empty(n_scored, dtype=np.int64)
+    c = 0
+    for g in range(n_k):
+        if scored[g]:
+            rows[c] = g
+            c += 1
+    values = silhouettes(point_distances(centers), labels[rows], widths[rows])
+    for c in range(n_scored):
+        scores[rows[c]] = values[c]
+    return scores

@@ -28,7 +28,14 @@ from coauthor.analysis.opinion_cluster import Clustering, TrackedAssignment, War
 from coauthor.analysis.opinion_era import PolisMath, known_moderation, polis_math_at
 from coauthor.analysis.opinion_matrix import VoteMatrix
 from coauthor.analysis.opinion_result import OpinionResult, analyze, analyze_from_state
-from coauthor.analysis.opinion_update import Prior, cluster, next_prior, place, state_of
+from coauthor.analysis.opinion_update import (
+    NOTHING_CARRIED,
+    Prior,
+    cluster,
+    next_prior,
+    place,
+    state_of,
+)
 from coauthor.analysis.opinion_votes import LiveVotes, rating_votes
 
 POLL_SECONDS = 1.0
@@ -298,6 +305,31 @@ class BaseBounds:
         unknown.upper[at] = upper
         unknown.lower[at] = lower
         return unknown
+
+    def carried(
+        self,
+    ) -> tuple[
+        NDArray[np.int64],
+        NDArray[np.float64],
+        NDArray[np.int64],
+        NDArray[np.float64],
+        NDArray[np.int64],
+        NDArray[np.float64],
+        NDArray[np.float64],
+    ]:
+        """The last base clustering's rows, places, ids, centres and bounds (no rows: none)."""
+        tracked = self._tracked
+        if self._rows is None or tracked is None:
+            return NOTHING_CARRIED
+        return (
+            self._rows,
+            np.ascontiguousarray(self._points, dtype=np.float64),
+            self._ids,
+            np.ascontiguousarray(self._centers, dtype=np.float64),
+            tracked.position,
+            tracked.upper,
+            tracked.lower,
+        )
 
     def finish(
         self,

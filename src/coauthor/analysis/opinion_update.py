@@ -38,7 +38,9 @@ from coauthor.analysis.opinion_cluster import (
 )
 from coauthor.analysis.opinion_era import PolisMath
 from coauthor.analysis.opinion_pca import (
+    DEFLATE_ONCE_ABOVE_ITERS,
     PCA_ITERS,
+    CrossCounts,
     PcaFit,
     dense_covariance,
     exact_pca,
@@ -137,6 +139,20 @@ class BaseTracker(Protocol):
         tracked: TrackedAssignment | None,
     ) -> None: ...
 
+    def carried(
+        self,
+    ) -> tuple[
+        NDArray[np.int64],
+        NDArray[np.float64],
+        NDArray[np.int64],
+        NDArray[np.float64],
+        NDArray[np.int64],
+        NDArray[np.float64],
+        NDArray[np.float64],
+    ]:
+        """The last base clustering's rows, places, ids, centres and bounds (no rows: none)."""
+        ...
+
 
 def place(
     votes: RatingVotes,
@@ -147,13 +163,21 @@ def place(
 ) -> Placement:
     """Centre, PCA, projection and inclusion, as Pol.is's math of ``math``'s era did them."""
     zeroed = votes.zeroable & math.zero_moderated
-    fit = _pca(votes, zeroed, math, prior, seed, pca_method)
     scale_counts = votes.row_counts
     if math.zero_moderated:
         scale_counts = votes.row_counts - votes.row_zeroable_counts + int(zeroed.sum())
-    xy = project_votes(
-        votes.indptr, votes.codes, fit, zeroed, scale_counts, sparse=math.sparse_projection
-    )
+    xy: NDArray[np.float64] | None = None
+    cross = votes.cross
+    if cross is not None and (pca_method == "power" or prior is not None):
+        fit, xy = _power_placement(
+            votes, cross, zeroed, scale_counts, math, prior, seed, pca_method
+        )
+    else:
+        fit = _pca(votes, zeroed, math, prior, seed, pca_method)
+    if xy is None:
+        xy = project_votes(
+            votes.indptr, votes.codes, fit, zeroed, scale_counts, sparse=math.sparse_projection
+        )
     in_conv_counts = scale_counts if math.in_conv_counts_moderated else votes.row_counts
     in_conv = _in_conv(in_conv_counts, votes.n_cols, prior)
     return Placement(fit=fit, xy=xy, in_conv=in_conv, zeroed=zeroed)
@@ -188,6 +212,51 @@ def _pca(
     return fit
 
 
+def _power_placement(
+    votes: RatingVotes,
+    cross: CrossCounts,
+    zeroed: NDArray[np.bool_],
+    scale_counts: NDArray[np.int64],
+    math: PolisMath,
+    prior: Prior | None,
+    seed: int,
+    pca_method: PcaMethod,
+) -> tuple[PcaFit, NDArray[np.float64] | None]:
+    """:func:`_pca` by power iteration on the cross-counts, and the projection, in one call.
+
+    What a warm-started update runs (the replay's and ``analyze(previous=...)``'s
+    hot path): centre, covariance, both components and, for the sparsity-aware
+    projection, everyone's place, in one compiled call
+    (:func:`coauthor.analysis.opinion_kernels.power_placement`, the same
+    expressions in the same order as the step-by-step functions). The
+    projection of the earliest era (``sparse_projection`` off) is left to
+    :func:`project_votes` (None is returned for it).
+    """
+    from coauthor.analysis.opinion_kernels import power_placement
+
+    starts = start_vectors(votes.n_cols, seed, _previous_comps(votes.statement_ids, prior))
+    iters = PCA_ITERS if pca_method == "power" else math.pca_iters
+    center, comps, eigenvalues, xy = power_placement(
+        cross.vv,
+        cross.vm,
+        cross.mm,
+        votes.column_sums,
+        votes.column_counts,
+        np.ascontiguousarray(zeroed, dtype=np.bool_),
+        votes.n_rows,
+        math.imputation == "mean",
+        np.ascontiguousarray(starts, dtype=np.float64),
+        iters,
+        iters > DEFLATE_ONCE_ABOVE_ITERS,
+        votes.indptr,
+        votes.codes,
+        np.ascontiguousarray(scale_counts, dtype=np.int64),
+        math.sparse_projection,
+    )
+    fit = PcaFit(center=center, comps=comps, eigenvalues=eigenvalues)
+    return fit, xy if math.sparse_projection else None
+
+
 def _previous_comps(statement_ids: Sequence[str], prior: Prior | None) -> NDArray | None:
     """Previous components aligned on today's statements, new ones padded with 1 (Pol.is)."""
     if prior is None:
@@ -202,13 +271,19 @@ def _previous_comps(statement_ids: Sequence[str], prior: Prior | None) -> NDArra
     return comps
 
 
+_NO_FLAGS = np.zeros(0, dtype=np.bool_)
+
+
 def _in_conv(counts: NDArray[np.int64], n_statements: int, prior: Prior | None) -> NDArray:
     """At least ``min(7, statements)`` votes; once in, always in; topped up to 15 top voters."""
-    in_conv = (counts >= min(MIN_VOTES_IN_CONV, n_statements)) & (counts > 0)
-    if prior is not None:
-        n = min(prior.in_conv.size, in_conv.size)
-        in_conv[:n] |= prior.in_conv[:n]
-    missing = MIN_IN_CONV - int(in_conv.sum())
+    from coauthor.analysis.opinion_kernels import voted_enough
+
+    in_conv, n_in = voted_enough(
+        counts,
+        min(MIN_VOTES_IN_CONV, n_statements),
+        prior.in_conv if prior is not None else _NO_FLAGS,
+    )
+    missing = MIN_IN_CONV - n_in
     if missing > 0:
         candidates = np.flatnonzero(~in_conv & (counts > 0))
         top = candidates[np.argsort(-counts[candidates], kind="stable")][:missing]
@@ -229,17 +304,124 @@ def cluster(
     if in_rows.size == 0:
         return Grouping(group_position, np.zeros(0, np.int64), None, in_rows, {}, 0, {}, None)
     points = xy[in_rows]
-    base = _base_clusters(points, in_rows, math, prior, tracker)
+    compiled = _warm_grouping(points, in_rows, math, prior, tracker)
+    if compiled is not None:
+        base, groups = compiled
+    else:
+        base, groups = _base_clusters(points, in_rows, math, prior, tracker), None
     if base.ids.size < 2:
         group_position[in_rows] = 0
         return Grouping(group_position, np.zeros(1, np.int64), base, in_rows, {}, 1, {}, None)
-    clusterings = _group_clusterings(base, math, prior)
-    scores = silhouettes(point_distances(base.centers), [c.labels for c in clusterings.values()])
+    if groups is not None:
+        clusterings, scores = groups
+    else:
+        clusterings = _group_clusterings(base, math, prior)
+        scores = silhouettes(
+            point_distances(base.centers), [c.labels for c in clusterings.values()]
+        )
     by_k = dict(zip(clusterings, scores, strict=True))
     k, smoother = _choose_k(by_k, prior, math.k_buffer)
     chosen = clusterings[k]
     group_position[in_rows] = chosen.labels[base.labels]
     return Grouping(group_position, chosen.ids, base, in_rows, clusterings, k, by_k, smoother)
+
+
+def _warm_grouping(
+    points: NDArray[np.float64],
+    in_rows: NDArray[np.int64],
+    math: PolisMath,
+    prior: Prior | None,
+    tracker: BaseTracker | None,
+) -> tuple[Clustering, tuple[dict[int, Clustering], list[float]] | None] | None:
+    """A warm-started update's base and group clusterings in one compiled call.
+
+    :func:`coauthor.analysis.opinion_kernels.warm_grouping` runs the
+    steps of :func:`_base_clusters`, :func:`_group_clusterings` and the
+    silhouettes for the usual case of a warm start; this builds its arrays
+    and the :class:`Clustering` objects back. None when it did not run the
+    base clustering (a first update, or a step it leaves to NumPy); the base
+    clustering alone when it left the groups to :func:`_group_clusterings`.
+    """
+    if prior is None or prior.base_ids is None:
+        return None
+    from coauthor.analysis import opinion_kernels as kernel
+
+    label = _prior_labels(prior, in_rows)
+    old = tracker.carried() if tracker is not None else NOTHING_CARRIED
+    seeds = _packed_group_seeds(prior, math.max_k)
+    result = kernel.warm_grouping(
+        np.ascontiguousarray(points, dtype=np.float64),
+        in_rows,
+        label,
+        np.ascontiguousarray(prior.base_ids, dtype=np.int64),
+        math.base_k,
+        math.base_iters,
+        tracker is not None,
+        *old,
+        math.weighted_groups,
+        math.k_offset,
+        math.base_clusters_per_k,
+        math.max_k,
+        math.group_iters,
+        *seeds,
+    )
+    status, base_ids, base_centers, base_labels, position, upper, lower = result[:7]
+    if status == kernel.BASE_NOT_COMPILED:
+        return None
+    base = Clustering(ids=base_ids, centers=base_centers, labels=base_labels)
+    if tracker is not None:
+        tracker.finish(points, in_rows, base, TrackedAssignment(position, upper, lower))
+    if status == kernel.GROUPS_NOT_COMPILED:
+        return base, None
+    group_ids, group_centers, group_widths, group_labels, scores = result[7:]
+    clusterings = {
+        g + 2: Clustering(
+            ids=group_ids[g, :width], centers=group_centers[g, :width], labels=group_labels[g]
+        )
+        for g, width in enumerate(group_widths.tolist())
+    }
+    return base, (clusterings, scores.tolist())
+
+
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+_NO_POINTS = np.zeros((0, 2))
+NOTHING_CARRIED = (_NO_ROWS, _NO_POINTS, _NO_ROWS, _NO_POINTS, _NO_ROWS, np.zeros(0), np.zeros(0))
+
+
+def _prior_labels(prior: Prior, in_rows: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Each in-conversation row's previous base cluster position (-1: a new row)."""
+    if in_rows.size and in_rows[-1] < prior.base_labels.size:  # no row is new
+        return prior.base_labels[in_rows]
+    label = np.full(in_rows.size, -1, dtype=np.int64)
+    known = in_rows < prior.base_labels.size
+    label[known] = prior.base_labels[in_rows[known]]
+    return label
+
+
+def _packed_group_seeds(
+    prior: Prior, max_k: int
+) -> tuple[NDArray[np.bool_], NDArray[np.int64], NDArray[np.int64], NDArray, NDArray, NDArray]:
+    """The previous groups for k = 2..``max_k`` as padded arrays (see ``warm_grouping``)."""
+    n_k = max(max_k - 1, 0)
+    seeds = [prior.groups.get(g + 2) for g in range(n_k)]
+    longest = max((s.base_ids.size for s in seeds if s is not None), default=0)
+    widest = max((s.ids.size for s in seeds if s is not None), default=0)
+    seeded = np.zeros(n_k, dtype=np.bool_)
+    ids = np.zeros((n_k, widest), dtype=np.int64)
+    widths = np.zeros(n_k, dtype=np.int64)
+    base_ids = np.zeros((n_k, longest), dtype=np.int64)
+    base_counts = np.zeros(n_k, dtype=np.int64)
+    base_group = np.zeros((n_k, longest), dtype=np.int64)
+    for g, seed in enumerate(seeds):
+        if seed is None:
+            continue
+        seeded[g] = True
+        widths[g] = seed.ids.size
+        ids[g, : seed.ids.size] = seed.ids
+        base_counts[g] = seed.base_ids.size
+        base_ids[g, : seed.base_ids.size] = seed.base_ids
+        base_group[g, : seed.base_ids.size] = seed.base_group
+    return seeded, ids, widths, base_ids, base_counts, base_group
 
 
 def _base_clusters(
@@ -251,13 +433,7 @@ def _base_clusters(
 ) -> Clustering:
     start: WarmStart | None = None
     if prior is not None and prior.base_ids is not None:
-        if in_rows.size and in_rows[-1] < prior.base_labels.size:  # no row is new
-            label = prior.base_labels[in_rows]
-        else:
-            label = np.full(in_rows.size, -1, dtype=np.int64)
-            known = in_rows < prior.base_labels.size
-            label[known] = prior.base_labels[in_rows[known]]
-        start = warm_start(points, label, prior.base_ids, math.base_k)
+        start = warm_start(points, _prior_labels(prior, in_rows), prior.base_ids, math.base_k)
         ids, centers = start.ids, start.centers
     else:
         ids, centers = fresh_start(points, math.base_k)

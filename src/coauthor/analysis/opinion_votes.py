@@ -185,8 +185,10 @@ class LiveVotes:
         statements = np.asarray(statements, dtype=np.int64)
         if int(rows.max()) >= self.n_rows:
             self._add_rows(int(rows.max()) + 1 - self.n_rows)
-        for statement in np.unique(statements[self._column_of[statements] < 0]).tolist():
-            self._insert_column(statement)
+        unseen = statements[self._column_of[statements] < 0]
+        if unseen.size:
+            for statement in np.unique(unseen).tolist():
+                self._insert_column(statement)
         while self._n_votes + rows.size > self._codes_buffer.size:
             self._codes_buffer = np.concatenate(
                 [self._codes_buffer, np.zeros_like(self._codes_buffer)]
