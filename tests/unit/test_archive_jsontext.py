@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from coauthor.domain.errors import ValidationFailed
-from coauthor.services.archive.jsontext import MAX_DEPTH, checked_text, decode_json
+from coauthor.services.archive.jsontext import (
+    MAX_DEPTH,
+    checked_text,
+    decode_json,
+    nesting_depth,
+)
 
 
 def reason(text: str | bytes) -> str:
@@ -41,3 +51,25 @@ def test_a_string_cut_off_is_left_for_the_parser_to_place() -> None:
     assert checked_text(text) == text
     with pytest.raises(ValidationFailed, match="not valid JSON at line 1"):
         decode_json(text)
+
+
+ESCAPED = '{"a": "\\\\", "b": "\\\\\\"]]]", "c": "say \\"[[[\\" twice\\\\\\\\", "d": [1e309]}'
+
+
+def test_escaped_backslashes_and_quotes_end_or_keep_their_strings() -> None:
+    assert json.loads(ESCAPED)["b"] == '\\"]]]'
+    assert nesting_depth(ESCAPED) == 2
+    assert "the number 1e309 is too large" in reason(ESCAPED)
+
+
+@given(st.recursive(st.text(alphabet='\\"[]{}aNI9e ', max_size=8), st.lists, max_leaves=12))
+def test_strings_never_count_whatever_they_hold(value: Any) -> None:
+    text = json.dumps({"k\\\"": value})
+    assert nesting_depth(text) == 1 + _list_depth(value)
+    assert nesting_depth(text.replace(" ", "")) == 1 + _list_depth(value)
+
+
+def _list_depth(value: Any) -> int:
+    if not isinstance(value, list):
+        return 0
+    return 1 + max((_list_depth(item) for item in value), default=0)

@@ -7,9 +7,11 @@ exhaust a parser's recursion), and numbers JSON does not have — ``NaN``,
 an event's hash depend on how a server prints them. Text no database can
 store (NUL, lone surrogates) is the input models' to refuse, with its path.
 
-The scan first replaces every JSON string by a placeholder (one regular
-expression substitution), so a bracket or a word inside a string never
-counts, then looks for refused numbers and measures the nesting in what is left.
+The scan first drops every escaped backslash and escaped quote (two plain
+replacements), so that a quote always opens or closes a string, then replaces
+every JSON string by a placeholder (one regular expression substitution with
+no alternatives to try), so a bracket or a word inside a string never counts,
+then looks for refused numbers and measures the nesting in what is left.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ MAX_DIGITS = 300
 MAX_EXPONENT = 308
 """The largest decimal exponent a double holds."""
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-"""A JSON string, whole; a quote it does not match opens a string that never ends."""
+_PLAIN_STRING = re.compile(r'"[^"]*"')
+"""A JSON string, whole, once its escaped backslashes and quotes are gone; a quote it
+does not match opens a string that never ends."""
 _NUMBERS = re.compile(
     r"(?=[-\dNI])"  # only where a number or a word could start (much faster to search)
     r"(?:NaN|-?Infinity"  # not JSON
@@ -49,8 +52,16 @@ def _refuse(message: str) -> NoReturn:
 
 def _outside_strings(text: str) -> str:
     """``text`` with every string replaced by ``_``, cut at a string that never ends (the
-    parser will say where)."""
-    skeleton = _STRING.sub("_", text)
+    parser will say where).
+
+    Escapes first: ``\\\\`` pairs go left to right, as a parser reads them, so a
+    backslash left before a quote escapes it, and that pair goes too; what is left
+    of a string holds no quote. (A backslash outside strings is not JSON: the parser
+    refuses it.)
+    """
+    if "\\" in text:
+        text = text.replace("\\\\", "").replace('\\"', "")
+    skeleton = _PLAIN_STRING.sub("_", text)
     cut = skeleton.find('"')
     return skeleton if cut < 0 else skeleton[:cut]
 
