@@ -64,7 +64,7 @@ def test_escaped_backslashes_and_quotes_end_or_keep_their_strings() -> None:
 
 @given(st.recursive(st.text(alphabet='\\"[]{}aNI9e ', max_size=8), st.lists, max_leaves=12))
 def test_strings_never_count_whatever_they_hold(value: Any) -> None:
-    text = json.dumps({"k\\\"": value})
+    text = json.dumps({'k\\"': value})
     assert nesting_depth(text) == 1 + _list_depth(value)
     assert nesting_depth(text.replace(" ", "")) == 1 + _list_depth(value)
 
