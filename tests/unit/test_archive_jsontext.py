@@ -11,7 +11,10 @@ from hypothesis import strategies as st
 
 from coauthor.domain.errors import ValidationFailed
 from coauthor.services.archive.jsontext import (
+    _NUMBERS,
     MAX_DEPTH,
+    _may_hold_refused_numbers,
+    _outside_strings,
     checked_text,
     decode_json,
     nesting_depth,
@@ -73,3 +76,28 @@ def _list_depth(value: Any) -> int:
     if not isinstance(value, list):
         return 0
     return 1 + max((_list_depth(item) for item in value), default=0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": [true, false, null, 12, -3.5, 0]}',
+        '{"a": 1e5, "b": true}',
+        '{"a": 1E308}',
+        '{"a": ' + "9" * 300 + "}",
+        '{"a": ' + "9" * 301 + "}",
+        '{"a": [1, 2' + "0" * 301 + "]}",
+        '{"a": nope}',
+        '{"a": ١٢٣}',
+    ],
+)
+def test_the_quick_look_for_numbers_misses_nothing_the_search_finds(text: str) -> None:
+    skeleton = _outside_strings(text)
+    if _NUMBERS.search(skeleton) is not None:
+        assert _may_hold_refused_numbers(skeleton)
+
+
+def test_plain_numbers_and_words_need_no_search() -> None:
+    text = '{"a": [true, false, null, 12, -3.5, 0, ' + "9" * 300 + '], "b": "NaN 1e999 E"}'
+    assert not _may_hold_refused_numbers(_outside_strings(text))
+    assert checked_text(text) == text

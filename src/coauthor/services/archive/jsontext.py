@@ -76,8 +76,26 @@ def nesting_depth(text: str) -> int:
     return _depth(_outside_strings(text))
 
 
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_TOO_MANY_DIGITS = b"0" * (MAX_DIGITS + 1)
+
+
+def _may_hold_refused_numbers(skeleton: str) -> bool:
+    """False when ``_NUMBERS`` cannot match: no ``N`` or ``I`` for ``NaN`` or ``Infinity``,
+    no ``e`` or ``E`` but those of ``true`` and ``false`` (an exponent's follows a digit),
+    and no run of more than MAX_DIGITS digits. Each is one fast scan, where the regular
+    expression takes a Python-level step at every digit."""
+    if not skeleton.isascii() or "N" in skeleton or "I" in skeleton or "E" in skeleton:
+        return True
+    if "e" in skeleton.replace("true", "").replace("false", ""):
+        return True
+    return _TOO_MANY_DIGITS in skeleton.encode("ascii").translate(_DIGITS_AS_ZERO)
+
+
 def _refuse_numbers(skeleton: str) -> None:
     """Refuse the first number JSON does not have or a double cannot hold."""
+    if not _may_hold_refused_numbers(skeleton):
+        return
     for token in _NUMBERS.finditer(skeleton):
         found = token.group()
         if token.group(1) is not None:
