@@ -101,3 +101,8 @@ def test_plain_numbers_and_words_need_no_search() -> None:
     text = '{"a": [true, false, null, 12, -3.5, 0, ' + "9" * 300 + '], "b": "NaN 1e999 E"}'
     assert not _may_hold_refused_numbers(_outside_strings(text))
     assert checked_text(text) == text
+
+
+def test_objects_and_arrays_nest_alike() -> None:
+    assert nesting_depth('{"a": [{}, {"b": {"é": [1]}}], "c": {}}') == 5
+    assert nesting_depth('[{"a": 1}] ]] {') == 2
