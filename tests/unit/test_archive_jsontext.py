@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from coauthor.domain.errors import ValidationFailed
-from coauthor.services.archive.jsontext import MAX_DEPTH, checked_text, decode_json
+from coauthor.services.archive.jsontext import (
+    _NUMBERS,
+    MAX_DEPTH,
+    _may_hold_refused_numbers,
+    _outside_strings,
+    checked_text,
+    decode_json,
+    nesting_depth,
+)
 
 
 def reason(text: str | bytes) -> str:
@@ -41,3 +54,55 @@ def test_a_string_cut_off_is_left_for_the_parser_to_place() -> None:
     assert checked_text(text) == text
     with pytest.raises(ValidationFailed, match="not valid JSON at line 1"):
         decode_json(text)
+
+
+ESCAPED = '{"a": "\\\\", "b": "\\\\\\"]]]", "c": "say \\"[[[\\" twice\\\\\\\\", "d": [1e309]}'
+
+
+def test_escaped_backslashes_and_quotes_end_or_keep_their_strings() -> None:
+    assert json.loads(ESCAPED)["b"] == '\\"]]]'
+    assert nesting_depth(ESCAPED) == 2
+    assert "the number 1e309 is too large" in reason(ESCAPED)
+
+
+@given(st.recursive(st.text(alphabet='\\"[]{}aNI9e ', max_size=8), st.lists, max_leaves=12))
+def test_strings_never_count_whatever_they_hold(value: Any) -> None:
+    text = json.dumps({'k\\"': value})
+    assert nesting_depth(text) == 1 + _list_depth(value)
+    assert nesting_depth(text.replace(" ", "")) == 1 + _list_depth(value)
+
+
+def _list_depth(value: Any) -> int:
+    if not isinstance(value, list):
+        return 0
+    return 1 + max((_list_depth(item) for item in value), default=0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": [true, false, null, 12, -3.5, 0]}',
+        '{"a": 1e5, "b": true}',
+        '{"a": 1E308}',
+        '{"a": ' + "9" * 300 + "}",
+        '{"a": ' + "9" * 301 + "}",
+        '{"a": [1, 2' + "0" * 301 + "]}",
+        '{"a": nope}',
+        '{"a": ١٢٣}',
+    ],
+)
+def test_the_quick_look_for_numbers_misses_nothing_the_search_finds(text: str) -> None:
+    skeleton = _outside_strings(text)
+    if _NUMBERS.search(skeleton) is not None:
+        assert _may_hold_refused_numbers(skeleton)
+
+
+def test_plain_numbers_and_words_need_no_search() -> None:
+    text = '{"a": [true, false, null, 12, -3.5, 0, ' + "9" * 300 + '], "b": "NaN 1e999 E"}'
+    assert not _may_hold_refused_numbers(_outside_strings(text))
+    assert checked_text(text) == text
+
+
+def test_objects_and_arrays_nest_alike() -> None:
+    assert nesting_depth('{"a": [{}, {"b": {"é": [1]}}], "c": {}}') == 5
+    assert nesting_depth('[{"a": 1}] ]] {') == 2

@@ -7,9 +7,11 @@ exhaust a parser's recursion), and numbers JSON does not have — ``NaN``,
 an event's hash depend on how a server prints them. Text no database can
 store (NUL, lone surrogates) is the input models' to refuse, with its path.
 
-The scan first replaces every JSON string by a placeholder (one regular
-expression substitution), so a bracket or a word inside a string never
-counts, then looks for refused numbers and measures the nesting in what is left.
+The scan first drops every escaped backslash and escaped quote (two plain
+replacements), so that a quote always opens or closes a string, then replaces
+every JSON string by a placeholder (one regular expression substitution with
+no alternatives to try), so a bracket or a word inside a string never counts,
+then looks for refused numbers and measures the nesting in what is left.
 """
 
 from __future__ import annotations
@@ -31,16 +33,18 @@ MAX_DIGITS = 300
 MAX_EXPONENT = 308
 """The largest decimal exponent a double holds."""
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-"""A JSON string, whole; a quote it does not match opens a string that never ends."""
+_PLAIN_STRING = re.compile(r'"[^"]*"')
+"""A JSON string, whole, once its escaped backslashes and quotes are gone; a quote it
+does not match opens a string that never ends."""
 _NUMBERS = re.compile(
     r"(?=[-\dNI])"  # only where a number or a word could start (much faster to search)
     r"(?:NaN|-?Infinity"  # not JSON
     r"|-?\d+(?:\.\d+)?[eE][+-]?(\d+)"  # a number with an exponent
     r"|\d{" + str(MAX_DIGITS + 1) + r",})"  # too many digits
 )
-_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
-_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+_ONE_KIND_OF_BRACKET = bytes.maketrans(b"{}", b"[]")
+_DEPTH_STEP = {ord("["): 1, ord("]"): -1}
 
 
 def _refuse(message: str) -> NoReturn:
@@ -49,14 +53,24 @@ def _refuse(message: str) -> NoReturn:
 
 def _outside_strings(text: str) -> str:
     """``text`` with every string replaced by ``_``, cut at a string that never ends (the
-    parser will say where)."""
-    skeleton = _STRING.sub("_", text)
+    parser will say where).
+
+    Escapes first: ``\\\\`` pairs go left to right, as a parser reads them, so a
+    backslash left before a quote escapes it, and that pair goes too; what is left
+    of a string holds no quote. (A backslash outside strings is not JSON: the parser
+    refuses it.)
+    """
+    if "\\" in text:
+        text = text.replace("\\\\", "").replace('\\"', "")
+    skeleton = _PLAIN_STRING.sub("_", text)
     cut = skeleton.find('"')
     return skeleton if cut < 0 else skeleton[:cut]
 
 
 def _depth(skeleton: str) -> int:
-    brackets = _NOT_BRACKETS.sub("", skeleton)
+    """The deepest nesting of the brackets in ``skeleton``: each kept, as ``[`` or ``]``, by
+    one byte translation (anything else outside ASCII is no JSON; the parser refuses it)."""
+    brackets = skeleton.encode("ascii", "replace").translate(_ONE_KIND_OF_BRACKET, _NOT_BRACKETS)
     return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets), initial=0))
 
 
@@ -65,8 +79,26 @@ def nesting_depth(text: str) -> int:
     return _depth(_outside_strings(text))
 
 
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_TOO_MANY_DIGITS = b"0" * (MAX_DIGITS + 1)
+
+
+def _may_hold_refused_numbers(skeleton: str) -> bool:
+    """False when ``_NUMBERS`` cannot match: no ``N`` or ``I`` for ``NaN`` or ``Infinity``,
+    no ``e`` or ``E`` but those of ``true`` and ``false`` (an exponent's follows a digit),
+    and no run of more than MAX_DIGITS digits. Each is one fast scan, where the regular
+    expression takes a Python-level step at every digit."""
+    if not skeleton.isascii() or "N" in skeleton or "I" in skeleton or "E" in skeleton:
+        return True
+    if "e" in skeleton.replace("true", "").replace("false", ""):
+        return True
+    return _TOO_MANY_DIGITS in skeleton.encode("ascii").translate(_DIGITS_AS_ZERO)
+
+
 def _refuse_numbers(skeleton: str) -> None:
     """Refuse the first number JSON does not have or a double cannot hold."""
+    if not _may_hold_refused_numbers(skeleton):
+        return
     for token in _NUMBERS.finditer(skeleton):
         found = token.group()
         if token.group(1) is not None:
