@@ -88,6 +88,6 @@ def test_the_text_and_the_decoded_document_write_the_same_rows(
 
     from_text = imported(tmp_path / "text.sqlite3", demo_text.encode(), monkeypatch)
     from_models = imported(tmp_path / "models.sqlite3", json.loads(demo_text), monkeypatch)
-    for table in ("commitments", "speech_acts", "ledger_facts", "ledger_waits", "events"):
+    for table in ("commitments", "speech_acts", "ledger_facts", "events"):
         assert from_text[table], f"the demo archive wrote no {table}"
     assert from_text == from_models
