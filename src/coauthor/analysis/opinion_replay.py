@@ -30,6 +30,7 @@ from coauthor.analysis.opinion_matrix import VoteMatrix
 from coauthor.analysis.opinion_result import OpinionResult, analyze, analyze_from_state
 from coauthor.analysis.opinion_update import (
     NOTHING_CARRIED,
+    CarriedBounds,
     Prior,
     cluster,
     next_prior,
@@ -306,17 +307,7 @@ class BaseBounds:
         unknown.lower[at] = lower
         return unknown
 
-    def carried(
-        self,
-    ) -> tuple[
-        NDArray[np.int64],
-        NDArray[np.float64],
-        NDArray[np.int64],
-        NDArray[np.float64],
-        NDArray[np.int64],
-        NDArray[np.float64],
-        NDArray[np.float64],
-    ]:
+    def carried(self) -> CarriedBounds:
         """The last base clustering's rows, places, ids, centres and bounds (no rows: none)."""
         tracked = self._tracked
         if self._rows is None or tracked is None:

@@ -124,6 +124,18 @@ class Grouping:
     smoother: KSmoother | None
 
 
+CarriedBounds = tuple[
+    NDArray[np.int64],
+    NDArray[np.float64],
+    NDArray[np.int64],
+    NDArray[np.float64],
+    NDArray[np.int64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+]
+"""A base clustering carried to the next update: its rows, places, ids, centres and bounds."""
+
+
 class BaseTracker(Protocol):
     """Carries k-means distance bounds from one update's base clustering to the next."""
 
@@ -139,17 +151,7 @@ class BaseTracker(Protocol):
         tracked: TrackedAssignment | None,
     ) -> None: ...
 
-    def carried(
-        self,
-    ) -> tuple[
-        NDArray[np.int64],
-        NDArray[np.float64],
-        NDArray[np.int64],
-        NDArray[np.float64],
-        NDArray[np.int64],
-        NDArray[np.float64],
-        NDArray[np.float64],
-    ]:
+    def carried(self) -> CarriedBounds:
         """The last base clustering's rows, places, ids, centres and bounds (no rows: none)."""
         ...
 
@@ -385,7 +387,15 @@ def _warm_grouping(
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
 _NO_POINTS = np.zeros((0, 2))
-NOTHING_CARRIED = (_NO_ROWS, _NO_POINTS, _NO_ROWS, _NO_POINTS, _NO_ROWS, np.zeros(0), np.zeros(0))
+NOTHING_CARRIED: CarriedBounds = (
+    _NO_ROWS,
+    _NO_POINTS,
+    _NO_ROWS,
+    _NO_POINTS,
+    _NO_ROWS,
+    np.zeros(0),
+    np.zeros(0),
+)
 
 
 def _prior_labels(prior: Prior, in_rows: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -87,8 +87,6 @@ def obligation_outcomes(uow: UnitOfWork, alliance_id: str) -> dict[str, str | No
                 commitments.c.id == ledger_facts.c.commitment_id,
             ),
         )
-        .where(
-            ledger_facts.c.alliance_id == alliance_id, commitments.c.obligation_id.is_not(None)
-        )
+        .where(ledger_facts.c.alliance_id == alliance_id, commitments.c.obligation_id.is_not(None))
     ).all()
     return {commitment_id: stored_outcome(numbers) for commitment_id, numbers in rows}
