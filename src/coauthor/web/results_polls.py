@@ -183,29 +183,28 @@ class ResultsPolls:
     async def _version(
         self, reader: _Reader, headers: Headers, alliance_id: str, deliberation_id: str
     ) -> str | None:
-        """The results version the person may read now; None when the app must answer."""
-        person_id = await self._person_id(reader, headers)
-        if person_id is None:
-            return None
-        row = await reader.row(
-            reader.statements.access,
-            {"person": person_id, "alliance": alliance_id, "deliberation": deliberation_id},
-        )
-        if row is None or not row[1]:
-            return None
-        status, number = row
-        return released_version(number, status)
-
-    async def _person_id(self, reader: _Reader, headers: Headers) -> str | None:
-        """Whose credential this is, as ``current_person`` finds them (their being active
-        is part of the access query)."""
+        """The results version the person may read now; None when the app must answer.
+        A bearer token's person is found in the same query (one round trip)."""
+        where = {"alliance": alliance_id, "deliberation": deliberation_id}
         token = bearer_token_in(headers.get("authorization", ""))
         if token is not None:
             if not token.startswith(tokens.TOKEN_PREFIX):
                 return None
             digest = tokens.token_digest(token)
-            row = await reader.row(reader.statements.token, {"digest": digest})
-            return None if row is None else row[0]
+            row = await reader.row(reader.statements.token_access, where | {"digest": digest})
+        else:
+            person_id = await self._cookie_person_id(reader, headers)
+            if person_id is None:
+                return None
+            row = await reader.row(reader.statements.access, where | {"person": person_id})
+        if row is None or not row[1]:
+            return None
+        status, number = row
+        return released_version(number, status)
+
+    async def _cookie_person_id(self, reader: _Reader, headers: Headers) -> str | None:
+        """Whose session cookie this is, as ``current_person`` finds them (their being
+        active is part of the access query)."""
         cookies: dict[str, str] = {}
         for header in headers.getlist("cookie"):
             cookies.update(cookie_parser(header))
@@ -259,7 +258,7 @@ class _Statement:
 
 @dataclass(frozen=True)
 class _Statements:
-    token: _Statement
+    token_access: _Statement
     session: _Statement
     access: _Statement
 
@@ -273,11 +272,15 @@ def _prepared(engine: sa.Engine, statement: sa.Select) -> _Statement:
 def _statements(engine: sa.Engine) -> _Statements:
     api_tokens, sign_ins = tables.api_tokens, tables.sessions
     return _Statements(
-        token=_prepared(
+        token_access=_prepared(
             engine,
-            sa.select(api_tokens.c.person_id).where(
-                api_tokens.c.token_hash == sa.bindparam("digest"),
-                api_tokens.c.revoked_at.is_(None),
+            _access_and_version(
+                sa.select(api_tokens.c.person_id)
+                .where(
+                    api_tokens.c.token_hash == sa.bindparam("digest"),
+                    api_tokens.c.revoked_at.is_(None),
+                )
+                .scalar_subquery()
             ),
         ),
         session=_prepared(
@@ -292,11 +295,11 @@ def _statements(engine: sa.Engine) -> _Statements:
                 sign_ins.c.ended_at,
             ).where(sign_ins.c.secret_hash == sa.bindparam("digest")),
         ),
-        access=_prepared(engine, _access_and_version()),
+        access=_prepared(engine, _access_and_version(sa.bindparam("person"))),
     )
 
 
-def _access_and_version() -> sa.Select:
+def _access_and_version(person: sa.ColumnElement[str]) -> sa.Select:
     """(status, latest release number) of the deliberation, if the person may read it:
     ``open_deliberation``'s rule (active, a member of the alliance or a site
     administrator; the deliberation in that alliance) and ``results_version``'s number,
@@ -315,7 +318,7 @@ def _access_and_version() -> sa.Select:
         members.c.alliance_id == alliances.c.id, members.c.person_id == people.c.id
     )
     return sa.select(deliberations.c.status, latest).where(
-        people.c.id == sa.bindparam("person"),
+        people.c.id == person,
         people.c.deactivated_at.is_(None),
         alliances.c.id == sa.bindparam("alliance"),
         deliberations.c.alliance_id == alliances.c.id,
