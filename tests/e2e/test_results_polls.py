@@ -314,7 +314,11 @@ def test_pollers_of_a_new_version_wait_for_the_one_that_builds_it(
         await StarletteResponse(b"built")(scope, receive, send)
 
     layer = ResultsPolls(app, runtime)
-    monkeypatch.setattr(layer, "_readable_version", lambda *_: "r1-open")
+
+    async def current(*_: Any) -> str:
+        return "r1-open"
+
+    monkeypatch.setattr(layer, "_readable_version", current)
     monkeypatch.setattr(
         runtime, "settings", runtime.settings.model_copy(update={"anonymity_threshold": 3})
     )

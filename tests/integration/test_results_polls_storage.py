@@ -3,8 +3,13 @@ its own connection and prebuilt statements give the routed answer on both."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
+import time
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -18,6 +23,7 @@ from coauthor.services.mechanics.inputs import AllianceCreate, MemberInput
 from coauthor.web import auth
 from coauthor.web.api import deliberation as results_route
 from coauthor.web.app import create_app
+from coauthor.web.results_polls import READ_TIMEOUT_MS
 
 VOTERS = 3
 
@@ -92,3 +98,89 @@ def test_a_current_poll_is_answered_before_routing(
     assert routed == [url], "answered before routing"
     stranger = client.get(url, headers=headers | {"Authorization": "Bearer cat_unknown"})
     assert stranger.status_code == 401
+
+
+class _LoopLag:
+    """The longest the event loop went without running a task that wakes every 10 ms."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._task = asyncio.create_task(self._watch())
+
+    @classmethod
+    async def started(cls) -> _LoopLag:
+        lag = cls()
+        await asyncio.sleep(0.05)
+        return lag
+
+    async def _watch(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.01)
+            self.longest = max(self.longest, time.perf_counter() - before)
+
+    async def stop(self) -> float:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        return self.longest
+
+
+def _lock_releases(runtime: Runtime, seconds: float) -> threading.Event:
+    """Another transaction holds the releases table (every read of it waits) for ``seconds``;
+    the event is set once it holds it."""
+    held = threading.Event()
+
+    def hold() -> None:
+        with runtime.engine.connect() as connection:
+            connection.exec_driver_sql("LOCK TABLE deliberation_releases IN ACCESS EXCLUSIVE MODE")
+            held.set()
+            time.sleep(seconds)
+            connection.rollback()
+
+    threading.Thread(target=hold, daemon=True).start()
+    assert held.wait(10)
+    return held
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+@pytest.mark.parametrize(
+    ("held_seconds", "answered_by"),
+    [(1.0, "layer"), (READ_TIMEOUT_MS / 1000 + 1.0, "app")],
+    ids=["waits", "times-out"],
+)
+def test_a_slow_server_read_holds_up_only_its_own_poll(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, held_seconds: float, answered_by: str
+) -> None:
+    """A poll whose read waits for the server (here a lock) leaves the event loop free for
+    every other request, and is answered: by the layer once the read returns, or by the
+    app (never an error) when the read took longer than the statement timeout."""
+    url, person_ids = _deliberation(runtime)
+    headers = _bearer(runtime, person_ids[1])
+    routed: list[str] = []
+    original = results_route.results_version
+
+    def counted(request: Any, *args: Any) -> str:
+        routed.append(request.url.path)
+        return original(request, *args)
+
+    monkeypatch.setattr(results_route, "results_version", counted)
+    app = create_app(runtime=runtime)
+
+    async def poll_while_locked() -> tuple[httpx.Response, float]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            first = await client.get(url, headers=headers)
+            assert first.status_code == 200 and routed == [url]
+            _lock_releases(runtime, held_seconds)
+            lag = await _LoopLag.started()
+            current = headers | {"If-None-Match": first.headers["etag"]}
+            answer = await client.get(url, headers=current)
+            return answer, await lag.stop()
+
+    answer, longest_stall = asyncio.run(poll_while_locked())
+    assert answer.status_code == 304
+    assert longest_stall < 0.25, f"the event loop stood still for {longest_stall:.2f} s"
+    assert routed == [url] * (1 if answered_by == "layer" else 2)

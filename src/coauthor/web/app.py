@@ -37,12 +37,15 @@ def create_app(
     from coauthor.web.errors import install_error_handlers
     from coauthor.web.headers import SecurityHeaders
     from coauthor.web.results_polls import ResultsPolls
+    from coauthor.web.vote_posts import VotePosts
 
     install_error_handlers(app)
     # The last added is the outermost: every answer gets the security headers, a results
     # poll answered before routing (web/results_polls.py) too; such a poll holds no
-    # request thread or pooled connection, so it does not wait for admission.
+    # request thread or pooled connection, so it does not wait for admission. A vote
+    # answered before routing (web/vote_posts.py) writes in a request thread, so it does.
     app.add_middleware(AnchorRedirects)
+    app.add_middleware(VotePosts, runtime=runtime)
     app.add_middleware(AdmissionControl)
     app.add_middleware(ResultsPolls, runtime=runtime)
     app.add_middleware(SecurityHeaders)

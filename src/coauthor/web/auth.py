@@ -83,7 +83,8 @@ def _anonymous(expired: bool = False) -> Session:
     return Session(None, secrets.token_urlsafe(24), expired=expired)
 
 
-def _csrf_for(runtime: Runtime, session_secret: str) -> str:
+def csrf_for(runtime: Runtime, session_secret: str) -> str:
+    """The CSRF token of the signed-in session with this secret."""
     mac = hmac.new(runtime.secret_key.encode(), b"csrf:" + session_secret.encode(), hashlib.sha256)
     return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
 
@@ -96,7 +97,7 @@ def _server_session(runtime: Runtime, secret: str) -> Session:
             return _anonymous(expired=True)
         if sessions.stale(live.session, uow.clock.now()):
             uow.write(sessions.do_touch_session, live.session.id)
-        return Session(live.person.id, _csrf_for(runtime, secret), session_id=live.session.id)
+        return Session(live.person.id, csrf_for(runtime, secret), session_id=live.session.id)
 
 
 def _decode(runtime: Runtime, raw: str) -> Session:
@@ -166,7 +167,7 @@ def start_session(
 ) -> None:
     """Hand the browser the secret of the session just started (a new CSRF token with it)."""
     _set_cookie(request, response, {"s": secret})
-    csrf = _csrf_for(get_runtime(request), secret)
+    csrf = csrf_for(get_runtime(request), secret)
     request.state.session = Session(person.id, csrf, session_id=session_id)
 
 

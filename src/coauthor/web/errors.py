@@ -38,7 +38,9 @@ def _request_errors(exc: RequestValidationError) -> list[FieldError]:
     return field_errors(raw, skip=("body", "query", "path"))
 
 
-async def _coauthor_error(request: Request, exc: Exception) -> Response:
+async def coauthor_error_response(request: Request, exc: Exception) -> Response:
+    """The answer to a refusal (``CoauthorError``): a problem document for the API, a page
+    for people; also used by the layers that answer before routing (web/vote_posts.py)."""
     assert isinstance(exc, CoauthorError)
     if is_api(request):
         errors = getattr(exc, "errors", None)
@@ -58,7 +60,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     if is_api(request):
         detail = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in errors)
         return problem(422, "Invalid input", detail, errors)
-    return await _coauthor_error(request, ValidationFailed(errors))
+    return await coauthor_error_response(request, ValidationFailed(errors))
 
 
 def _undecodable_body(exc: StarletteHTTPException) -> bool:
@@ -107,11 +109,11 @@ def _allowed_methods(request: Request) -> str:
 async def _pool_exhausted(request: Request, exc: Exception) -> Response:
     """Every database connection busy for too long: ask the person to try again, never a 500."""
     busy = Busy("the server is busy; please try again in a moment", retry_after=2)
-    return await _coauthor_error(request, busy)
+    return await coauthor_error_response(request, busy)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(CoauthorError, _coauthor_error)
+    app.add_exception_handler(CoauthorError, coauthor_error_response)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(sa.exc.TimeoutError, _pool_exhausted)

@@ -31,10 +31,17 @@ results worker (the request publishes a due release), a database error — the r
 goes on to the app unchanged, so every error answer stays the routed one.
 
 It sits inside ``SecurityHeaders`` (its answers get the same headers as every other)
-and outside ``AdmissionControl``: it reads through a connection of its own (one of the
-pool's, kept), on the event loop, so a poll neither waits for nor holds one of the
-request threads. On a database server each read is bounded by a statement timeout, so
-a slow server holds the loop up at most that long before the app answers instead.
+and outside ``AdmissionControl``: it reads through connections of its own, kept, so a
+poll neither waits for nor holds one of the request threads. On SQLite that is one of
+the pool's connections, read on the event loop (a read in WAL mode waits for nothing).
+On a database server they are a few asynchronous connections (psycopg's, outside the
+pool), so a read that waits for the server — a busy machine, a lock — holds up only its
+own poll, never the event loop and with it every other request of the process; a read
+that takes longer than a statement timeout is abandoned and that poll goes to the app,
+and the connection is kept unless it broke. (Read synchronously on the event loop
+through one connection, with a 500 ms timeout, the whole process stood still while a
+read waited for the server, and under bench_live's load some pollers waited past wrk's
+10 s timeout: its errors.)
 """
 
 from __future__ import annotations
@@ -45,8 +52,9 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+import psycopg
 import sqlalchemy as sa
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
@@ -67,9 +75,14 @@ RESULTS_PATH = re.compile(
 """Ids are ``new_id``'s URL-safe text: any other path is left to the app (and its 404)."""
 
 
-READ_TIMEOUT_MS = 500
-"""A poll's read on a database server that takes longer is abandoned and the app answers:
-the read runs on the event loop, so this bounds how long it can hold the loop up."""
+READ_TIMEOUT_MS = 2000
+"""A poll's read on a database server that takes longer is abandoned and the app answers
+that poll (the read holds up nothing else while it waits)."""
+
+SERVER_READERS = 4
+"""Connections a process's poll layer reads through on a database server, outside the
+pool. One kept the polls of a process in one queue: under bench_live's load a read
+waited seconds for the round trips of the reads before it."""
 
 BUILD_WAIT_SECONDS = 10.0
 """How long a poll waits for another request of this process to encode a new version
@@ -80,7 +93,9 @@ class ResultsPolls:
     def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
-        self._reader: _Reader | None = None
+        self._pid = os.getpid()
+        self._readers: asyncio.Queue[_Reader | None] | None = None
+        """This process's readers, each taken by one poll at a time (None: not open yet)."""
         self._building: dict[tuple, asyncio.Event] = {}
         """Versions whose document a routed request of this process is encoding now."""
 
@@ -90,7 +105,7 @@ class ResultsPolls:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        version = self._readable_version(headers, *poll)
+        version = await self._readable_version(headers, *poll)
         if version is None:
             await self.app(scope, receive, send)
             return
@@ -117,14 +132,22 @@ class ResultsPolls:
         alliance_id, deliberation_id = matched.groups()
         return alliance_id, deliberation_id
 
-    def _readable_version(
+    async def _readable_version(
         self, headers: Headers, alliance_id: str, deliberation_id: str
     ) -> str | None:
+        readers = self._process_readers()
+        reader = await readers.get()
         try:
-            return self._version(self._current_reader(), headers, alliance_id, deliberation_id)
-        except (sa.exc.SQLAlchemyError, self.runtime.engine.dialect.loaded_dbapi.Error):
-            self._drop_reader()
+            if reader is None:
+                reader = await _open_reader(self.runtime.engine)
+            return await self._version(reader, headers, alliance_id, deliberation_id)
+        except (sa.exc.SQLAlchemyError, self.runtime.engine.dialect.loaded_dbapi.Error, OSError):
+            if reader is not None and not reader.usable():
+                await reader.close()
+                reader = None
             return None
+        finally:
+            readers.put_nowait(reader)
 
     def _cached(self, key: tuple) -> Response | None:
         """The app's own 200 for this version, from the bytes it encoded for it."""
@@ -157,31 +180,31 @@ class ResultsPolls:
                 building.set()
                 del self._building[key]
 
-    def _version(
+    async def _version(
         self, reader: _Reader, headers: Headers, alliance_id: str, deliberation_id: str
     ) -> str | None:
-        """The results version the person may read now; None when the app must answer."""
-        person_id = self._person_id(reader, headers)
-        if person_id is None:
-            return None
-        row = reader.row(
-            reader.statements.access,
-            {"person": person_id, "alliance": alliance_id, "deliberation": deliberation_id},
-        )
+        """The results version the person may read now; None when the app must answer.
+        A bearer token's person is found in the same query (one round trip)."""
+        where = {"alliance": alliance_id, "deliberation": deliberation_id}
+        token = bearer_token_in(headers.get("authorization", ""))
+        if token is not None:
+            if not token.startswith(tokens.TOKEN_PREFIX):
+                return None
+            digest = tokens.token_digest(token)
+            row = await reader.row(reader.statements.token_access, where | {"digest": digest})
+        else:
+            person_id = await self._cookie_person_id(reader, headers)
+            if person_id is None:
+                return None
+            row = await reader.row(reader.statements.access, where | {"person": person_id})
         if row is None or not row[1]:
             return None
         status, number = row
         return released_version(number, status)
 
-    def _person_id(self, reader: _Reader, headers: Headers) -> str | None:
-        """Whose credential this is, as ``current_person`` finds them (their being active
-        is part of the access query)."""
-        token = bearer_token_in(headers.get("authorization", ""))
-        if token is not None:
-            if not token.startswith(tokens.TOKEN_PREFIX):
-                return None
-            row = reader.row(reader.statements.token, {"digest": tokens.token_digest(token)})
-            return None if row is None else row[0]
+    async def _cookie_person_id(self, reader: _Reader, headers: Headers) -> str | None:
+        """Whose session cookie this is, as ``current_person`` finds them (their being
+        active is part of the access query)."""
         cookies: dict[str, str] = {}
         for header in headers.getlist("cookie"):
             cookies.update(cookie_parser(header))
@@ -189,10 +212,10 @@ class ResultsPolls:
         secret = signed_in_secret(self.runtime, raw) if raw else None
         if secret is None:
             return None
-        return self._session_person(reader, secret)
+        return await self._session_person(reader, secret)
 
-    def _session_person(self, reader: _Reader, secret: str) -> str | None:
-        row = reader.row(reader.statements.session, {"digest": links.digest(secret)})
+    async def _session_person(self, reader: _Reader, secret: str) -> str | None:
+        row = await reader.row(reader.statements.session, {"digest": links.digest(secret)})
         if row is None:
             return None
         session = SignInSession(
@@ -211,17 +234,16 @@ class ResultsPolls:
             return None
         return session.person_id
 
-    def _current_reader(self) -> _Reader:
-        """This process's reader (opened on first use, so a forked worker opens its own)."""
-        reader = self._reader
-        if reader is None or reader.pid != os.getpid():
-            reader = self._reader = _Reader(self.runtime.engine)
-        return reader
-
-    def _drop_reader(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+    def _process_readers(self) -> asyncio.Queue[_Reader | None]:
+        """This process's readers (opened on first use, so a forked worker opens its own):
+        one on SQLite, whose reads never wait; ``SERVER_READERS`` on a database server,
+        so that polls do not queue behind one another's round trips."""
+        if self._readers is None or self._pid != os.getpid():
+            sqlite = self.runtime.engine.dialect.name == "sqlite"
+            self._pid, self._readers = os.getpid(), asyncio.Queue()
+            for _ in range(1 if sqlite else SERVER_READERS):
+                self._readers.put_nowait(None)
+        return self._readers
 
 
 @dataclass(frozen=True)
@@ -236,7 +258,7 @@ class _Statement:
 
 @dataclass(frozen=True)
 class _Statements:
-    token: _Statement
+    token_access: _Statement
     session: _Statement
     access: _Statement
 
@@ -250,11 +272,15 @@ def _prepared(engine: sa.Engine, statement: sa.Select) -> _Statement:
 def _statements(engine: sa.Engine) -> _Statements:
     api_tokens, sign_ins = tables.api_tokens, tables.sessions
     return _Statements(
-        token=_prepared(
+        token_access=_prepared(
             engine,
-            sa.select(api_tokens.c.person_id).where(
-                api_tokens.c.token_hash == sa.bindparam("digest"),
-                api_tokens.c.revoked_at.is_(None),
+            _access_and_version(
+                sa.select(api_tokens.c.person_id)
+                .where(
+                    api_tokens.c.token_hash == sa.bindparam("digest"),
+                    api_tokens.c.revoked_at.is_(None),
+                )
+                .scalar_subquery()
             ),
         ),
         session=_prepared(
@@ -269,11 +295,11 @@ def _statements(engine: sa.Engine) -> _Statements:
                 sign_ins.c.ended_at,
             ).where(sign_ins.c.secret_hash == sa.bindparam("digest")),
         ),
-        access=_prepared(engine, _access_and_version()),
+        access=_prepared(engine, _access_and_version(sa.bindparam("person"))),
     )
 
 
-def _access_and_version() -> sa.Select:
+def _access_and_version(person: sa.ColumnElement[str]) -> sa.Select:
     """(status, latest release number) of the deliberation, if the person may read it:
     ``open_deliberation``'s rule (active, a member of the alliance or a site
     administrator; the deliberation in that alliance) and ``results_version``'s number,
@@ -292,7 +318,7 @@ def _access_and_version() -> sa.Select:
         members.c.alliance_id == alliances.c.id, members.c.person_id == people.c.id
     )
     return sa.select(deliberations.c.status, latest).where(
-        people.c.id == sa.bindparam("person"),
+        people.c.id == person,
         people.c.deactivated_at.is_(None),
         alliances.c.id == sa.bindparam("alliance"),
         deliberations.c.alliance_id == alliances.c.id,
@@ -301,27 +327,77 @@ def _access_and_version() -> sa.Select:
     )
 
 
-class _Reader:
-    """A connection of the engine kept by one process's poll layer, in autocommit, with
-    the statements prebuilt for its dialect. On SQLite it never waits for a lock (a read
-    in WAL mode needs none; a rare busy answer sends the poll to the app)."""
+class _Reader(Protocol):
+    statements: _Statements
+
+    async def row(
+        self, statement: _Statement, values: Mapping[str, Any]
+    ) -> tuple[Any, ...] | None: ...
+
+    def usable(self) -> bool:
+        """Whether the reader may serve the next poll after a read failed."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+async def _open_reader(engine: sa.Engine) -> _Reader:
+    if engine.dialect.name == "sqlite":
+        return _SqliteReader(engine)
+    return await _ServerReader.open(engine)
+
+
+class _SqliteReader:
+    """A connection of the pool kept by one process's poll layer, in autocommit, read on
+    the event loop: it never waits for a lock (a read in WAL mode needs none; a rare busy
+    answer sends the poll to the app)."""
 
     def __init__(self, engine: sa.Engine) -> None:
-        self.pid = os.getpid()
         self.statements = _statements(engine)
         self._pooled = engine.raw_connection()
-        self._connection = self._pooled.dbapi_connection
-        if engine.dialect.name == "sqlite":
-            self._connection.execute("PRAGMA busy_timeout=0")
-        else:
-            self._connection.rollback()
-            self._connection.autocommit = True
-            self._connection.execute(f"SET statement_timeout = {READ_TIMEOUT_MS}")
-        self._execute: Callable[[str, Any], Any] = self._connection.cursor().execute
+        connection = self._pooled.dbapi_connection
+        connection.execute("PRAGMA busy_timeout=0")
+        self._execute: Callable[[str, Any], Any] = connection.cursor().execute
 
-    def row(self, statement: _Statement, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    async def row(
+        self, statement: _Statement, values: Mapping[str, Any]
+    ) -> tuple[Any, ...] | None:
         return self._execute(statement.sql, statement.parameters(values)).fetchone()
 
-    def close(self) -> None:
+    def usable(self) -> bool:
+        return False
+
+    async def close(self) -> None:
         """Closed for good, not handed back: its settings are not the pool's."""
         self._pooled.invalidate()
+
+
+class _ServerReader:
+    """An asynchronous connection of the poll layer's own to a database server (opened
+    with the engine's connection arguments, outside its pool), in autocommit, with a
+    statement timeout: a read waits without holding up the event loop."""
+
+    def __init__(self, engine: sa.Engine, connection: psycopg.AsyncConnection[Any]) -> None:
+        self.statements = _statements(engine)
+        self._connection = connection
+
+    @classmethod
+    async def open(cls, engine: sa.Engine) -> _ServerReader:
+        args, options = engine.dialect.create_connect_args(engine.url)
+        connection = await psycopg.AsyncConnection.connect(*args, **options, autocommit=True)
+        await connection.execute(f"SET statement_timeout = {READ_TIMEOUT_MS}")
+        return cls(engine, connection)
+
+    async def row(
+        self, statement: _Statement, values: Mapping[str, Any]
+    ) -> tuple[Any, ...] | None:
+        cursor = await self._connection.execute(statement.sql, statement.parameters(values))
+        return await cursor.fetchone()
+
+    def usable(self) -> bool:
+        """A read the timeout cancelled leaves the connection as it was; a broken one is
+        replaced."""
+        return not (self._connection.closed or self._connection.broken)
+
+    async def close(self) -> None:
+        await self._connection.close()
