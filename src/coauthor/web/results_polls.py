@@ -359,9 +359,7 @@ class _SqliteReader:
         connection.execute("PRAGMA busy_timeout=0")
         self._execute: Callable[[str, Any], Any] = connection.cursor().execute
 
-    async def row(
-        self, statement: _Statement, values: Mapping[str, Any]
-    ) -> tuple[Any, ...] | None:
+    async def row(self, statement: _Statement, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
         return self._execute(statement.sql, statement.parameters(values)).fetchone()
 
     def usable(self) -> bool:
@@ -388,9 +386,7 @@ class _ServerReader:
         await connection.execute(f"SET statement_timeout = {READ_TIMEOUT_MS}")
         return cls(engine, connection)
 
-    async def row(
-        self, statement: _Statement, values: Mapping[str, Any]
-    ) -> tuple[Any, ...] | None:
+    async def row(self, statement: _Statement, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
         cursor = await self._connection.execute(statement.sql, statement.parameters(values))
         return await cursor.fetchone()
 
