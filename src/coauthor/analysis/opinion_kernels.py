@@ -142,32 +142,6 @@ def deflated_columns(
     return deflated
 
 
-@njit(cache=True, inline="always")
-def _covariance_entry(
-    vv: NDArray[np.float64],
-    vm: NDArray[np.float64],
-    mm: NDArray[np.float64],
-    center: NDArray[np.float64],
-    zeroed: NDArray[np.bool_],
-    n_rows: int,
-    mean_imputed: bool,
-    j: int,
-    k: int,
-) -> float:
-    """``gram[j, k]`` of :func:`dense_covariance`: the one expression both layouts write.
-
-    Mean imputation: ``vv − vm[j, k]·c_k − vm[k, j]·c_j + c_j·c_k·mm``; zero
-    imputation: ``vv − c_j·c_k·n``; zeroed rows and columns 0.
-    """
-    if zeroed[j] or zeroed[k]:
-        return 0.0
-    if mean_imputed:
-        value = vv[j, k] - vm[j, k] * center[k]
-        value -= vm[k, j] * center[j]
-        return value + center[j] * center[k] * mm[j, k]
-    return vv[j, k] - center[j] * center[k] * n_rows
-
-
 @njit(cache=True)
 def dense_covariance(
     vv: NDArray[np.float64],
@@ -178,12 +152,23 @@ def dense_covariance(
     n_rows: int,
     mean_imputed: bool,
 ) -> NDArray[np.float64]:
-    """``XᵀX`` from the cross-counts, term by term as ``opinion_pca.dense_covariance`` states it."""
+    """``XᵀX`` from the cross-counts, term by term as ``opinion_pca.dense_covariance`` states it.
+
+    Mean imputation: ``vv − vm[j, k]·c_k − vm[k, j]·c_j + c_j·c_k·mm``; zero
+    imputation: ``vv − c_j·c_k·n``; zeroed rows and columns 0.
+    """
     n = center.size
     gram = np.empty((n, n))
     for j in range(n):
         for k in range(n):
-            gram[j, k] = _covariance_entry(vv, vm, mm, center, zeroed, n_rows, mean_imputed, j, k)
+            if zeroed[j] or zeroed[k]:
+                gram[j, k] = 0.0
+            elif mean_imputed:
+                value = vv[j, k] - vm[j, k] * center[k]
+                value -= vm[k, j] * center[j]
+                gram[j, k] = value + center[j] * center[k] * mm[j, k]
+            else:
+                gram[j, k] = vv[j, k] - center[j] * center[k] * n_rows
     return gram
 
 
@@ -197,15 +182,23 @@ def covariance_columns(
     n_rows: int,
     mean_imputed: bool,
 ) -> NDArray[np.float64]:
-    """The columns of :func:`dense_covariance`'s matrix (``columns[k, j] = gram[j, k]``),
-    written straight into the layout the power iteration reads (no transposed copy)."""
+    """The columns of :func:`dense_covariance`'s matrix (``columns[k, j] = gram[j, k]``).
+
+    Every entry is the very expression ``dense_covariance`` computes, written
+    straight into the layout the power iteration reads (no transposed copy).
+    """
     n = center.size
     columns = np.empty((n, n))
     for j in range(n):
         for k in range(n):
-            columns[k, j] = _covariance_entry(
-                vv, vm, mm, center, zeroed, n_rows, mean_imputed, j, k
-            )
+            if zeroed[j] or zeroed[k]:
+                columns[k, j] = 0.0
+            elif mean_imputed:
+                value = vv[j, k] - vm[j, k] * center[k]
+                value -= vm[k, j] * center[j]
+                columns[k, j] = value + center[j] * center[k] * mm[j, k]
+            else:
+                columns[k, j] = vv[j, k] - center[j] * center[k] * n_rows
     return columns
 
 
