@@ -13,8 +13,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from coauthor.clock import FixedClock
+from coauthor.config import Settings
 from coauthor.domain import model as m
-from coauthor.runtime import Runtime
+from coauthor.runtime import Runtime, build_runtime
 from coauthor.services.accounts import people, sessions, tokens
 from coauthor.services.accounts.inputs import PersonInput
 from coauthor.services.deliberation import acts, results
@@ -23,7 +25,8 @@ from coauthor.services.mechanics.inputs import AllianceCreate, MemberInput
 from coauthor.web import auth
 from coauthor.web.api import deliberation as results_route
 from coauthor.web.app import create_app
-from coauthor.web.results_polls import READ_TIMEOUT_MS
+from coauthor.web.results_polls import READ_TIMEOUT_MS, _ServerReader, _SqliteReader
+from tests.integration.conftest import INTEGRATION_START
 
 VOTERS = 3
 
@@ -184,3 +187,30 @@ def test_a_slow_server_read_holds_up_only_its_own_poll(
     assert answer.status_code == 304
     assert longest_stall < 0.25, f"the event loop stood still for {longest_stall:.2f} s"
     assert routed == [url] * (1 if answered_by == "layer" else 2)
+
+
+def test_the_layers_readers_are_closed_when_the_server_stops(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its connections are outside the pool: the lifespan's shutdown closes them."""
+    closed: list[str] = []
+    for reader_class in (_SqliteReader, _ServerReader):
+        original = reader_class.close
+
+        async def counted(reader: Any, original: Any = original) -> None:
+            closed.append(type(reader).__name__)
+            await original(reader)
+
+        monkeypatch.setattr(reader_class, "close", counted)
+    settings = Settings(database_url=database_url, results_worker="external")
+    runtime = build_runtime(settings, clock=FixedClock(INTEGRATION_START))
+    try:
+        url, person_ids = _deliberation(runtime)
+        headers = _bearer(runtime, person_ids[1])
+        with TestClient(create_app(runtime=runtime)) as client:
+            etag = client.get(url, headers=headers).headers["etag"]
+            polled = client.get(url, headers=headers | {"If-None-Match": etag})
+            assert polled.status_code == 304 and closed == []
+        assert closed, "the server stopped and left its readers open"
+    finally:
+        runtime.close()

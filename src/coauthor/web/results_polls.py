@@ -59,7 +59,7 @@ import sqlalchemy as sa
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coauthor.db import tables
 from coauthor.db.quick import utc_timestamp
@@ -100,6 +100,9 @@ class ResultsPolls:
         """Versions whose document a routed request of this process is encoding now."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, self._closing_readers_on_shutdown(receive), send)
+            return
         poll = self._poll_of(scope)
         if poll is None:
             await self.app(scope, receive, send)
@@ -233,6 +236,27 @@ class ResultsPolls:
         if sessions.stale(session, now):
             return None
         return session.person_id
+
+    def _closing_readers_on_shutdown(self, receive: Receive) -> Receive:
+        """The lifespan's ``receive``, closing this process's readers when the server stops:
+        their connections are outside the pool, so disposing of the engine leaves them open."""
+
+        async def receive_then_close() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                await self._close_readers()
+            return message
+
+        return receive_then_close
+
+    async def _close_readers(self) -> None:
+        """Close the readers not in use (a poll still reading puts its reader back into the
+        queue dropped here, and it is closed with the process)."""
+        readers, self._readers = self._readers, None
+        while readers is not None and not readers.empty():
+            reader = readers.get_nowait()
+            if reader is not None:
+                await reader.close()
 
     def _process_readers(self) -> asyncio.Queue[_Reader | None]:
         """This process's readers (opened on first use, so a forked worker opens its own):
