@@ -541,19 +541,21 @@ def _assign_tracked(
             upper[i] = sqrt(gx * gx + gy * gy)
             if _settled(upper[i], lower[i]):
                 continue
-        first = np.inf  # the nearest (the first one on exact ties) and the next, in one pass
-        second = np.inf
+        first = np.inf
         nearest = 0
         for j in range(k):
             dx = points[i, 0] - centers[j, 0]
             dy = points[i, 1] - centers[j, 1]
             squared = dx * dx + dy * dy
             if squared < first:
-                second = first
                 first = squared
                 nearest = j
-            elif squared < second:
-                second = squared
+        second = np.inf
+        for j in range(k):
+            if j != nearest:
+                dx = points[i, 0] - centers[j, 0]
+                dy = points[i, 1] - centers[j, 1]
+                second = min(second, dx * dx + dy * dy)
         position[i] = nearest
         upper[i] = sqrt(first)
         lower[i] = sqrt(second)
