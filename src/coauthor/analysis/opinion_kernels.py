@@ -132,13 +132,20 @@ def deflated_columns(
     for j in range(n):
         weight += pc[j] * along[j]
     weight /= norm2 * norm2
+    scaled = np.empty(n)  # pc / norm2, divided once per entry of pc rather than per entry of M
+    for j in range(n):
+        scaled[j] = pc[j] / norm2
     deflated = np.empty_like(columns)
     for k in range(n):
-        scaled_k = pc[k] / norm2
+        scaled_k = scaled[k]
+        along_k = along[k]
+        pc_k = pc[k]
+        row = columns[k]
+        out = deflated[k]
         for j in range(n):
-            value = columns[k, j] - along[j] * scaled_k
-            value -= pc[j] / norm2 * along[k]
-            deflated[k, j] = value + pc[j] * pc[k] * weight
+            value = row[j] - along[j] * scaled_k
+            value -= scaled[j] * along_k
+            out[j] = value + pc[j] * pc_k * weight
     return deflated
 
 
@@ -187,20 +194,30 @@ def covariance_columns(
     Every entry is the very expression ``dense_covariance`` computes, written
     straight into the layout the power iteration reads (no transposed copy).
     The loop repeats ``dense_covariance``'s on purpose: both calling one
-    per-entry function made the whole replay three times slower.
+    per-entry function made the whole replay three times slower. It runs along
+    the rows it writes; ``vv`` and ``mm`` are symmetric (integer counts, exact
+    in float64), so their entries are read along rows too and only ``vm[j, k]``
+    is read down a column.
     """
     n = center.size
     columns = np.empty((n, n))
-    for j in range(n):
-        for k in range(n):
+    for k in range(n):
+        out = columns[k]
+        same = vv[k]  # vv[j, k] == vv[k, j]
+        both = mm[k]  # mm[j, k] == mm[k, j]
+        across = vm[k]
+        center_k = center[k]
+        if mean_imputed:
+            for j in range(n):
+                value = same[j] - vm[j, k] * center_k
+                value -= across[j] * center[j]
+                out[j] = value + center[j] * center_k * both[j]
+        else:
+            for j in range(n):
+                out[j] = same[j] - center[j] * center_k * n_rows
+        for j in range(n):
             if zeroed[j] or zeroed[k]:
-                columns[k, j] = 0.0
-            elif mean_imputed:
-                value = vv[j, k] - vm[j, k] * center[k]
-                value -= vm[k, j] * center[j]
-                columns[k, j] = value + center[j] * center[k] * mm[j, k]
-            else:
-                columns[k, j] = vv[j, k] - center[j] * center[k] * n_rows
+                out[j] = 0.0
     return columns
 
 

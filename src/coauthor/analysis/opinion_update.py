@@ -305,7 +305,7 @@ def cluster(
     group_position = np.full(xy.shape[0], -1, dtype=np.int64)
     if in_rows.size == 0:
         return Grouping(group_position, np.zeros(0, np.int64), None, in_rows, {}, 0, {}, None)
-    points = xy[in_rows]
+    points = xy.take(in_rows, axis=0)  # xy[in_rows], without NumPy's slower fancy indexing
     compiled = _warm_grouping(points, in_rows, math, prior, tracker)
     if compiled is not None:
         base, groups = compiled
