@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
@@ -236,50 +235,20 @@ def _stated_head(archive: Any) -> eventlog.Head:
     return eventlog.EMPTY_HEAD
 
 
-class _ChainEvent(NamedTuple):
-    """An archive's event as the chain check and the bulk insert read it (not an ORM row)."""
-
-    chain_id: str
-    seq: int
-    at: datetime
-    actor_id: str | None
-    kind: str
-    payload: dict[str, Any]
-    prev_hash: str
-    hash: str
-    key_id: str | None
-    mac: str | None
-
-
-def _chain(uow: UnitOfWork, archive: Any) -> tuple[list[_ChainEvent], eventlog.Head]:
-    """The archive's events and head, checked as a chain; a break is reported at its JSON path.
+def _chain(uow: UnitOfWork, archive: Any) -> eventlog.Head:
+    """The archive's events checked as a chain, as they are (no copy of each); a break is
+    reported at its JSON path; the head it states.
 
     The chain must end where its head says, so events cut off the end are
     found. MACs under this server's key (an archive it exported) are checked;
     others cannot be.
     """
-    chain_id = archive.alliance.id
-    events = [
-        _ChainEvent(
-            chain_id,
-            r.seq,
-            r.at,
-            r.actor_id,
-            r.kind,
-            r.payload,
-            r.prev_hash,
-            r.hash,
-            r.key_id,
-            r.mac,
-        )
-        for r in archive.events
-    ]
     head = _stated_head(archive)
-    report = eventlog.check_events(chain_id, events, head, key=uow.event_key)
+    report = eventlog.check_records(archive.alliance.id, archive.events, head, key=uow.event_key)
     if not report.ok:
         loc: Loc = ("head",) if report.at_head else ("events", report.events - 1)
         raise ValidationFailed.one(loc, f"{report.where}: {report.reason}")
-    return events, head
+    return head
 
 
 KEYED_FIELDS = ("key_id", "mac")
@@ -450,7 +419,7 @@ def _write(
     uow: UnitOfWork,
     actor: m.Person | None,
     archive: Any,
-    chain: tuple[list[_ChainEvent], eventlog.Head],
+    head: eventlog.Head,
     report: Progress | None,
 ) -> None:
     step = _Steps(report)
@@ -481,7 +450,7 @@ def _write(
     emergence.write(uow, alliance_id, archive, people)
     for section in emergence.SECTIONS:
         step(section)
-    eventlog.write_chain(uow, alliance_id, *chain)
+    eventlog.write_chain(uow, alliance_id, archive.events, head)
     step("events")
 
 
@@ -520,8 +489,8 @@ def _import(
     errors = _link_errors(archive)
     if errors:
         raise ValidationFailed(errors)
-    events, head = _chain(uow, archive)
-    _write(uow, actor, archive, (events, head), report)
+    head = _chain(uow, archive)
+    _write(uow, actor, archive, head, report)
     eventlog.append(
         uow,
         eventlog.SITE_CHAIN,
@@ -529,8 +498,8 @@ def _import(
         "alliance.imported",
         {
             "id": archive.alliance.id,
-            "events": len(events),
-            "last_hash": events[-1].hash if events else eventlog.GENESIS,
+            "events": len(archive.events),
+            "last_hash": archive.events[-1].hash if archive.events else eventlog.GENESIS,
         },
     )
     return archive.alliance.id, True
