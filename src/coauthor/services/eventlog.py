@@ -214,13 +214,18 @@ def write_chain(uow: UnitOfWork, chain_id: str, events: Sequence[Any], head: Hea
     for byte.
     """
     uow.flush()
-    rows = (_row(uow.event_key, chain_id, event) for event in events)
-    insert_rows(uow.session, events_table, EVENT_COLUMNS, rows)
+    write_events(uow, chain_id, events)
     lock_head(uow, chain_id)
     if uow.event_key is None:
         _store_head(uow, chain_id, head)
     else:
         set_head(uow, chain_id, head.seq, head.hash)
+
+
+def write_events(uow: UnitOfWork, chain_id: str, events: Iterable[Any]) -> None:
+    """Insert checked events of ``chain_id`` in bulk (see ``write_chain``), not its head."""
+    rows = (_row(uow.event_key, chain_id, event) for event in events)
+    insert_rows(uow.session, events_table, EVENT_COLUMNS, rows)
 
 
 def _row(key: EventKey | None, chain_id: str, event: Any) -> tuple[Any, ...]:
