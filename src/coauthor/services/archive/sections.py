@@ -80,15 +80,16 @@ _CLASSES[_QUOTE] = _QUOTE_CLASS
 _CLASSES[list(_OPENERS)] = _OPENER
 _CLASSES[list(_CLOSERS)] = _CLOSER
 _CLASSES[_COMMA] = _COMMA_CLASS
+_CLASS_OF_BYTE = bytes(_CLASSES.tolist())
+"""``_CLASSES`` as a ``bytes.translate`` table: one C pass over a piece, no numpy indexing."""
 
 
 def _walk(text: bytes) -> _Walk:
-    """Each piece's quotes, brackets and commas are picked out first (one table lookup),
-    and only they are walked: a tenth of the bytes."""
+    """Each piece's quotes, brackets and commas are picked out first (one translation of
+    its bytes), and only they are walked: a sixth of the bytes."""
     walk = _Walk([], [], [])
     for start in range(0, len(text), PIECE):
-        data = np.frombuffer(text, np.uint8, min(PIECE, len(text) - start), start)
-        classes = _CLASSES[data]
+        classes = np.frombuffer(text[start : start + PIECE].translate(_CLASS_OF_BYTE), np.uint8)
         where = np.flatnonzero(classes)
         kinds = classes[where]
         quotes = kinds == _QUOTE_CLASS
