@@ -1,9 +1,11 @@
 """The archive's two ways in write the same database (SQLite).
 
-An archive's text is read by compact twins of the models (``parse_archive``);
-a decoded document, or text the twins refuse, by the models themselves. Both
-imports of the demo alliance, with the same clock and the same ids drawn,
-must leave every table holding the same rows.
+An archive's text is read by compact twins of the models (``parse_archive``),
+its events a chunk at a time (``parse_events_apart``); a decoded document, or
+text the twins refuse, by the models themselves, whole. Both imports of the
+demo alliance, with the same clock and the same ids drawn, must leave every
+table holding the same rows, and a refusal among the events must be the one
+the whole document gives, with nothing written.
 """
 
 from __future__ import annotations
@@ -11,21 +13,24 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from coauthor.clock import FixedClock
 from coauthor.config import Settings
 from coauthor.db.tables import metadata
 from coauthor.demo.seed import seed_demo
+from coauthor.domain.errors import ValidationFailed
 from coauthor.interop import archive
 from coauthor.runtime import Runtime, build_runtime
-from coauthor.services.archive.document import parse_archive
+from coauthor.services.archive import document, importer
+from coauthor.services.archive.document import parse_archive, parse_events_apart
 from coauthor.services.archive.export import export_alliance
 from coauthor.services.archive.importer import do_import_archive
 
@@ -91,3 +96,72 @@ def test_the_text_and_the_decoded_document_write_the_same_rows(
     for table in ("commitments", "speech_acts", "ledger_facts", "events"):
         assert from_text[table], f"the demo archive wrote no {table}"
     assert from_text == from_models
+
+
+def test_the_events_are_read_a_chunk_at_a_time_and_written_as_the_whole_would_be(
+    demo_text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = demo_text.encode()
+    apart = parse_events_apart(raw)
+    assert apart is not None and not apart.archive.events
+    monkeypatch.setattr(document, "EVENTS_READ_AT_ONCE", 7)
+    chunks = list(apart.chunks())
+    whole = parse_archive(raw).events
+    assert len(chunks) == -(-len(whole) // 7) > 2
+    assert [event for chunk in chunks for event in chunk] == whole
+
+    in_chunks = imported(tmp_path / "chunks.sqlite3", raw, monkeypatch)
+    monkeypatch.setattr(importer, "parse_events_apart", lambda raw: None)
+    assert imported(tmp_path / "whole.sqlite3", raw, monkeypatch) == in_chunks
+
+
+@pytest.mark.parametrize(
+    ("where", "field", "value"),
+    [
+        (12, "hash", "0" * 64),  # the chain breaks after the first chunks were written
+        (12, "at", 1700000000),  # a time given as a number, in a later chunk
+        (-1, "seq", 10**6),  # the last event
+    ],
+)
+def test_a_refusal_among_the_events_is_the_whole_documents_and_nothing_is_written(
+    demo_text: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    where: int,
+    field: str,
+    value: Any,
+) -> None:
+    data = json.loads(demo_text)
+    data["events"][where][field] = value
+    monkeypatch.setattr(document, "EVENTS_READ_AT_ONCE", 5)
+    runtime = runtime_on(tmp_path / "refused.sqlite3")
+    try:
+        before = every_row(runtime)
+        with runtime.uow() as uow, pytest.raises(ValidationFailed) as in_chunks:
+            uow.write(do_import_archive, None, json.dumps(data).encode(), bootstrap=True)
+        with runtime.uow() as uow, pytest.raises(ValidationFailed) as whole:
+            uow.write(do_import_archive, None, data, bootstrap=True)
+        assert in_chunks.value.errors == whole.value.errors
+        assert every_row(runtime) == before
+    finally:
+        runtime.close()
+
+
+def test_events_written_before_a_chunk_is_refused_are_rolled_back_for_the_whole_document(
+    demo_text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk the compact records refuse after others were written (as the models may
+    accept what they refuse): those events are rolled back and the models read it all."""
+    raw = demo_text.encode()
+    expected = imported(tmp_path / "expected.sqlite3", raw, monkeypatch)
+    chunks = document.EventsApart.chunks
+
+    def refused_third(apart: document.EventsApart) -> Iterator[list[Any]]:
+        for index, chunk in enumerate(chunks(apart)):
+            if index == 2:
+                raise ValidationError.from_exception_data("EventRecord", [])
+            yield chunk
+
+    monkeypatch.setattr(document, "EVENTS_READ_AT_ONCE", 5)
+    monkeypatch.setattr(document.EventsApart, "chunks", refused_third)
+    assert imported(tmp_path / "fallen_back.sqlite3", raw, monkeypatch) == expected

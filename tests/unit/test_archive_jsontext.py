@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from coauthor.domain.errors import ValidationFailed
+from coauthor.services.archive import jsontext
 from coauthor.services.archive.jsontext import (
     _NUMBERS,
     MAX_DEPTH,
@@ -106,3 +107,21 @@ def test_plain_numbers_and_words_need_no_search() -> None:
 def test_objects_and_arrays_nest_alike() -> None:
     assert nesting_depth('{"a": [{}, {"b": {"é": [1]}}], "c": {}}') == 5
     assert nesting_depth('[{"a": 1}] ]] {') == 2
+
+
+@given(
+    st.recursive(st.text(alphabet='\\"[]{}aNI9e ', max_size=8), st.lists, max_leaves=12),
+    st.integers(1, 12),
+    st.booleans(),
+)
+def test_the_text_scanned_in_pieces_gives_the_skeleton_of_the_whole(
+    value: Any, piece: int, cut_off: bool
+) -> None:
+    text = json.dumps({'k\\"': value, "n": [1e5, -2, True]})
+    if cut_off:
+        text = text[: len(text) * 2 // 3]
+    whole = _outside_strings(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jsontext, "SCAN_PIECE", piece)
+        assert _outside_strings(text) == whole
+        assert "".join(jsontext._pieces(text.replace("\\", ""))) == text.replace("\\", "")

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from coauthor.domain.model import Event
-from coauthor.services.eventlog import GENESIS, canonical_json, check_events, event_hash
+from coauthor.services.eventlog import (
+    GENESIS,
+    Head,
+    canonical_json,
+    check_events,
+    check_records,
+    event_hash,
+)
 
 START = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 CHAIN = "al_AAAAAAAAAAAAAAAA"
@@ -83,3 +91,27 @@ def test_the_hash_covers_the_chain_and_the_time() -> None:
 def test_canonical_json_is_key_order_independent() -> None:
     assert canonical_json({"b": 1, "a": [1, "é"]}) == canonical_json({"a": [1, "é"], "b": 1})
     assert canonical_json({"b": 1, "a": 2}) == '{"a":2,"b":1}'
+
+
+def _record(event: Event) -> SimpleNamespace:
+    """The event as an archive holds it: every attribute but its chain id."""
+    return SimpleNamespace(**{k: v for k, v in vars(event).items() if k != "chain_id"})
+
+
+@given(payloads, st.data())
+def test_an_archives_records_are_checked_as_their_events(
+    items: list[dict], data: st.DataObject
+) -> None:
+    events = chain(items)
+    head = Head(len(events), events[-1].hash)
+    assert check_records(CHAIN, map(_record, events), head) == check_events(CHAIN, events, head)
+    index = data.draw(st.integers(min_value=0, max_value=len(events) - 1))
+    events[index] = replace(events[index], kind="risk.deleted")
+    report = check_records(CHAIN, map(_record, events), head)
+    assert report == check_events(CHAIN, events, head)
+    assert (report.first_broken_seq, report.reason) == (
+        index + 1,
+        "content does not match its hash",
+    )
+    # the records are hashed as events of the chain checked
+    assert not check_records("al_other", map(_record, chain(items)), head).ok

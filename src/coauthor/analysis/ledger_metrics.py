@@ -22,7 +22,6 @@ Conventions that hold for every figure:
 from __future__ import annotations
 
 import struct
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,14 +32,17 @@ import numpy as np
 
 from coauthor.domain.ledger import (
     PHASE_STATES,
+    TERMINAL_STATES,
+    ActStep,
     CommitmentState,
     Move,
     Party,
     Phase,
     SpeechAct,
     State,
+    Terms,
+    act_steps,
     replay,
-    step,
 )
 
 Period = Literal["month", "quarter"]
@@ -346,35 +348,24 @@ class CommitmentFacts:
     answered: tuple[AnsweredWait, ...]
 
 
-def _states(acts: Sequence[SpeechAct]) -> list[CommitmentState]:
-    """The state after each act."""
-    states, state = [], CommitmentState()
-    for act in acts:
-        state = step(state, act)
-        states.append(state)
-    return states
-
-
-def _late_after(state: CommitmentState, last_report: datetime | None) -> datetime | None:
-    """After which moment a promise standing as ``state`` is late (None: it is not judged).
+def _late_after(phase: Phase, terms: Terms | None, last_report: datetime | None) -> datetime | None:
+    """After which moment a promise standing in ``phase`` on ``terms`` is late (None: it is
+    not judged).
 
     A pending renegotiation is not judged; a completion report made by the due
     date and waiting for the customer is not late.
     """
-    due = state.terms.due_at if state.terms else None
-    if state.phase is Phase.RENEGOTIATING or due is None:
+    due = terms.due_at if terms else None
+    if phase is Phase.RENEGOTIATING or due is None:
         return None
     reported_in_time = last_report is not None and last_report <= due
-    if state.phase is Phase.REPORTED and reported_in_time:
+    if phase is Phase.REPORTED and reported_in_time:
         return None
     return due
 
 
 def _judgement(
-    final: CommitmentState,
-    before_final: CommitmentState,
-    last_act: SpeechAct,
-    last_report: datetime | None,
+    final: ActStep, before_final: ActStep | None, last_report: datetime | None
 ) -> tuple[Outcome | None, datetime | None]:
     """(outcome of a closed promise, moment an open one turns late); see ``reliability``."""
     if final.phase is Phase.FULFILLED:
@@ -384,14 +375,16 @@ def _judgement(
     if final.phase is Phase.RENEGED:
         return "broken", None
     if final.phase is Phase.CANCELLED:
-        late_after = _late_after(before_final, last_report)
-        late = late_after is not None and last_act.at > late_after
+        before = (Phase.OPENED, None) if before_final is None else before_final[3:]
+        late_after = _late_after(*before, last_report)
+        late = late_after is not None and final.at > late_after
         return ("broken" if late else None), None
-    return None, _late_after(final, last_report)
+    return None, _late_after(final.phase, final.terms, last_report)
 
 
 class _Fold:
-    """One pass over a commitment's acts and the state after each, gathering its facts.
+    """One pass over a commitment's steps (each act with the phase and terms after it),
+    gathering its facts.
 
     Waits: each stay in state 2 or 4 is answered when the party who owed the
     answer moves it on; a stay ended by the other party (an asker withdrawing
@@ -407,103 +400,137 @@ class _Fold:
     unless the stay ends with a renegotiation waiting for the customer's
     answer. The stays that ended are judged here; the current one is left to
     ``now`` (``due_in_3``, ``renegotiating``, ``spoke_in_3``).
+
+    Plain attributes and one method per act, no ``Counter``: an archive import
+    folds a million acts through it.
     """
 
+    __slots__ = (
+        "answered",
+        "candid",
+        "counter_offers",
+        "lapsed",
+        "last_report",
+        "past_due",
+        "promised",
+        "reports",
+        "rework_loops",
+        "spoke",
+        "waiting",
+    )
+
     def __init__(self) -> None:
-        self.counts: Counter[Move] = Counter()
-        self.candid: Counter[tuple[Party, bool]] = Counter()
+        self.counter_offers = self.reports = self.rework_loops = 0
+        self.candid = [0, 0, 0, 0]  # by (the performer spoke, it was a decline)
         self.last_report: datetime | None = None
         self.answered: list[AnsweredWait] = []
         self.waiting: tuple[datetime, State, Party] | None = None
-        self.lapsed = self.past_due = False
+        self.lapsed = self.past_due = self.promised = False
         self.spoke: datetime | None = None
 
-    def add(self, act: SpeechAct, before: CommitmentState, after: CommitmentState) -> None:
-        move = act.move
-        self.counts[move] += 1
+    def add(self, act: ActStep, was: State, before_phase: Phase, before: Terms | None) -> State:
+        """Fold one step taken from state ``was`` (phase ``before_phase`` on terms ``before``);
+        returns the state it entered."""
+        move, party, at, phase, _ = act
         if move is Move.REPORT_COMPLETION:
-            self.last_report = act.at
+            self.reports += 1
+            self.last_report = at
+        elif move is Move.COUNTER_OFFER:
+            self.counter_offers += 1
+        elif move is Move.DECLARE_NOT_SATISFIED:
+            self.rework_loops += 1
         if move in CANDID_MOVES:
-            self.candid[(act.party, move is Move.DECLINE)] += 1
-        was, now = PHASE_STATES[before.phase], PHASE_STATES[after.phase]
+            self.candid[(party is Party.PERFORMER) * 2 + (move is Move.DECLINE)] += 1
+        now = PHASE_STATES[phase]
+        if now is State.PROMISED:
+            self.promised = True
         if was is not now:
-            self._wait_ends(act, now, after.phase)
+            self._wait_ends(party, at, now, phase)
         if was is State.PROMISED:
-            self._in_3(act, before, now)
+            self._in_3(move, party, at, before_phase, before, now)
         else:
             self.spoke = None
+        return now
 
-    def _wait_ends(self, act: SpeechAct, now: State, phase: Phase) -> None:
+    def _wait_ends(self, party: Party, at: datetime, now: State, phase: Phase) -> None:
         if self.waiting is not None:
             since, state, answerer = self.waiting
-            waited = (act.at - since).total_seconds() / SECONDS_PER_HOUR
-            if act.party is answerer and waited > 0:
+            waited = (at - since).total_seconds() / SECONDS_PER_HOUR
+            if party is answerer and waited > 0:
                 self.answered.append(AnsweredWait(state, answerer, waited))
             self.waiting = None
         if now in WAITING_STATES:
-            self.waiting = (act.at, now, ANSWERER[phase])
+            self.waiting = (at, now, ANSWERER[phase])
 
-    def _in_3(self, act: SpeechAct, before: CommitmentState, now: State) -> None:
-        if act.party is Party.PERFORMER and act.move in SPEAKING_UP:
-            self.spoke = act.at
+    def _in_3(
+        self,
+        move: Move,
+        party: Party,
+        at: datetime,
+        before_phase: Phase,
+        before: Terms | None,
+        now: State,
+    ) -> None:
+        if party is Party.PERFORMER and move in SPEAKING_UP:
+            self.spoke = at
         if now is State.PROMISED:
             return
-        due = before.terms.due_at if before.terms else None
-        if due is not None and act.at > due:
+        due = before.due_at if before else None
+        if due is not None and at > due:
             self.past_due = True
-            waiting_for_customer = before.phase is Phase.RENEGOTIATING
+            waiting_for_customer = before_phase is Phase.RENEGOTIATING
             spoke_after = self.spoke is not None and self.spoke > due
             self.lapsed |= not waiting_for_customer and not spoke_after
 
+    def counted(self, performer: bool, decline: bool) -> int:
+        return self.candid[performer * 2 + decline]
 
-def summarize(
-    acts: Sequence[SpeechAct],
+
+def summarize_steps(
+    steps: Sequence[ActStep],
     *,
     alliance_id: str,
     commitment_id: str,
     customer_partner_id: str,
     performer_partner_ids: Sequence[str],
-    states: Sequence[CommitmentState] | None = None,
 ) -> CommitmentFacts | None:
-    """The facts of one commitment from its acts (in time order); None if not opened yet.
-
-    ``states``, when the caller replayed the acts already, is the state after
-    each act; the acts are not folded again.
-    """
-    if not acts:
+    """The facts of one commitment from its steps (its acts in time order, each with the
+    phase and terms it left: ``act_steps`` from ``SpeechAct``s, or an import's ``Replay``);
+    None if not opened yet. The one definition of every fact."""
+    if not steps:
         return None
-    states = _states(acts) if states is None else states
-    fold, before = _Fold(), CommitmentState()
-    for act, after in zip(acts, states, strict=True):
-        fold.add(act, before, after)
-        before = after
-    final = states[-1]
-    before_final = states[-2] if len(states) > 1 else CommitmentState()
-    promised = any(PHASE_STATES[visit.phase] is State.PROMISED for visit in final.path)
-    judged = _judgement(final, before_final, acts[-1], fold.last_report)
+    fold = _Fold()
+    was, before_phase, before = State.OPENED, Phase.OPENED, None
+    for act in steps:
+        was = fold.add(act, was, before_phase, before)
+        before_phase, before = act.phase, act.terms
+    first, final = steps[0], steps[-1]
+    promised = fold.promised
+    before_final = steps[-2] if len(steps) > 1 else None
+    judged = _judgement(final, before_final, fold.last_report)
     outcome, broken_after = judged if promised else (None, None)
-    in_3 = PHASE_STATES[final.phase] is State.PROMISED
+    in_3 = was is State.PROMISED
     waiting = fold.waiting
     return CommitmentFacts(
         alliance_id=alliance_id,
         commitment_id=commitment_id,
         customer_partner_id=customer_partner_id,
         performer_partner_ids=tuple(performer_partner_ids),
-        opened_at=acts[0].at,
-        last_move_at=acts[-1].at,
-        opener=OPENER[acts[0].move],
-        explicit=acts[0].terms.is_explicit,
+        opened_at=first.at,
+        last_move_at=final.at,
+        opener=OPENER[first.move],
+        explicit=first.terms is not None and first.terms.is_explicit,
         promised=promised,
-        ended=final.state if promised and final.is_terminal else None,
+        ended=was if promised and was in TERMINAL_STATES else None,
         outcome=outcome,
         broken_after=broken_after,
-        counter_offers=fold.counts[Move.COUNTER_OFFER],
-        reports=fold.counts[Move.REPORT_COMPLETION],
-        rework_loops=fold.counts[Move.DECLARE_NOT_SATISFIED],
-        customer_declines=fold.candid[(Party.CUSTOMER, True)],
-        performer_declines=fold.candid[(Party.PERFORMER, True)],
-        customer_counters=fold.candid[(Party.CUSTOMER, False)],
-        performer_counters=fold.candid[(Party.PERFORMER, False)],
+        counter_offers=fold.counter_offers,
+        reports=fold.reports,
+        rework_loops=fold.rework_loops,
+        customer_declines=fold.counted(performer=False, decline=True),
+        performer_declines=fold.counted(performer=True, decline=True),
+        customer_counters=fold.counted(performer=False, decline=False),
+        performer_counters=fold.counted(performer=True, decline=False),
         lapsed_before=fold.lapsed,
         past_due_before=fold.past_due,
         due_in_3=(final.terms.due_at if final.terms else None) if in_3 else None,
@@ -513,6 +540,24 @@ def summarize(
         waiting_state=waiting[1] if waiting else None,
         waiting_answerer=waiting[2] if waiting else None,
         answered=tuple(fold.answered),
+    )
+
+
+def summarize(
+    acts: Sequence[SpeechAct],
+    *,
+    alliance_id: str,
+    commitment_id: str,
+    customer_partner_id: str,
+    performer_partner_ids: Sequence[str],
+) -> CommitmentFacts | None:
+    """The facts of one commitment from its acts (in time order); None if not opened yet."""
+    return summarize_steps(
+        act_steps(acts),
+        alliance_id=alliance_id,
+        commitment_id=commitment_id,
+        customer_partner_id=customer_partner_id,
+        performer_partner_ids=performer_partner_ids,
     )
 
 

@@ -18,9 +18,10 @@ See docs/ledger.md for the whole table.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from coauthor.domain.errors import Conflict, PermissionDenied, ValidationFailed
 
@@ -353,12 +354,13 @@ class Terms:
     conditions: str = ""
     due_at: datetime | None = None
 
-    def revised(self, act: SpeechAct) -> Terms:
-        """These terms with the act's proposal applied; a field it leaves out stays as is."""
+    def revised(self, conditions: str | None, due_at: datetime | None) -> Terms:
+        """These terms with a proposal's conditions and due date applied; one it leaves out
+        (None) stays as is."""
         return Terms(
             text=self.text,
-            conditions=self.conditions if act.conditions is None else act.conditions,
-            due_at=self.due_at if act.due_at is None else act.due_at,
+            conditions=self.conditions if conditions is None else conditions,
+            due_at=self.due_at if due_at is None else due_at,
         )
 
     @property
@@ -370,6 +372,67 @@ class Terms:
 def _require_aware(value: datetime | None, name: str) -> None:
     if value is not None and value.utcoffset() is None:
         raise ValidationFailed.one(name, "must include a time zone")
+
+
+def check_act(
+    move: Move,
+    actor_id: str,
+    at: datetime,
+    text: str,
+    conditions: str | None,
+    due_at: datetime | None,
+    reply_by: datetime | None,
+    evidence: Sequence[str],
+) -> None:
+    """What makes a speech act well formed, whatever the commitment's state (see
+    ``SpeechAct``); raises ``ValidationFailed`` naming the field. The import checks an
+    archive's acts with it without building a ``SpeechAct`` each."""
+    _require_aware(at, "at")
+    _require_aware(due_at, "due_at")
+    _require_aware(reply_by, "reply_by")
+    if not actor_id:
+        raise ValidationFailed.one("actor_id", "says who made the move and cannot be empty")
+    _check_terms(move, text, conditions, due_at)
+    _check_reply_by(move, at, reply_by)
+    if evidence:
+        _check_evidence(move, evidence)
+
+
+def _check_evidence(move: Move, evidence: Sequence[str]) -> None:
+    if move not in ASSERTION_MOVES:
+        raise ValidationFailed.one(
+            "evidence",
+            f"only a completion report or a progress note carries evidence, "
+            f"not a {move.phrase} move",
+        )
+    if len(evidence) > MAX_EVIDENCE:
+        raise ValidationFailed.one("evidence", f"at most {MAX_EVIDENCE} links")
+
+
+def _check_terms(move: Move, text: str, conditions: str | None, due_at: datetime | None) -> None:
+    if move in OPENING_MOVES and not text.strip():
+        raise ValidationFailed.one("text", f"say what the {move} is for")
+    states_terms = conditions is not None or due_at is not None
+    if move not in TERM_MOVES and states_terms:
+        raise ValidationFailed.one(
+            "conditions" if conditions is not None else "due_at",
+            f"only a request, an offer, a counter-offer, a counter or a renegotiation "
+            f"states terms, not a {move.phrase} move",
+        )
+    if move in PROPOSAL_MOVES and not states_terms:
+        raise ValidationFailed.one(
+            "conditions", "propose new conditions of satisfaction, a new due date or both"
+        )
+
+
+def _check_reply_by(move: Move, at: datetime, reply_by: datetime | None) -> None:
+    if move is Move.COMMIT_TO_COMMIT:
+        if reply_by is None:
+            raise ValidationFailed.one("reply_by", "say by when the answer will come")
+        if reply_by <= at:
+            raise ValidationFailed.one("reply_by", "must be later than the move itself")
+    elif reply_by is not None:
+        raise ValidationFailed.one("reply_by", "only a commit-to-commit has a reply-by date")
 
 
 @dataclass(frozen=True)
@@ -398,49 +461,16 @@ class SpeechAct:
     evidence: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("at", "due_at", "reply_by"):
-            _require_aware(getattr(self, name), name)
-        if not self.actor_id:
-            raise ValidationFailed.one("actor_id", "says who made the move and cannot be empty")
-        self._check_terms()
-        self._check_reply_by()
-        self._check_evidence()
-
-    def _check_evidence(self) -> None:
-        if not self.evidence:
-            return
-        if self.move not in ASSERTION_MOVES:
-            raise ValidationFailed.one(
-                "evidence",
-                f"only a completion report or a progress note carries evidence, "
-                f"not a {self.move.phrase} move",
-            )
-        if len(self.evidence) > MAX_EVIDENCE:
-            raise ValidationFailed.one("evidence", f"at most {MAX_EVIDENCE} links")
-
-    def _check_terms(self) -> None:
-        if self.move in OPENING_MOVES and not self.text.strip():
-            raise ValidationFailed.one("text", f"say what the {self.move} is for")
-        states_terms = self.conditions is not None or self.due_at is not None
-        if self.move not in TERM_MOVES and states_terms:
-            raise ValidationFailed.one(
-                "conditions" if self.conditions is not None else "due_at",
-                f"only a request, an offer, a counter-offer, a counter or a renegotiation "
-                f"states terms, not a {self.move.phrase} move",
-            )
-        if self.move in PROPOSAL_MOVES and not states_terms:
-            raise ValidationFailed.one(
-                "conditions", "propose new conditions of satisfaction, a new due date or both"
-            )
-
-    def _check_reply_by(self) -> None:
-        if self.move is Move.COMMIT_TO_COMMIT:
-            if self.reply_by is None:
-                raise ValidationFailed.one("reply_by", "say by when the answer will come")
-            if self.reply_by <= self.at:
-                raise ValidationFailed.one("reply_by", "must be later than the move itself")
-        elif self.reply_by is not None:
-            raise ValidationFailed.one("reply_by", "only a commit-to-commit has a reply-by date")
+        check_act(
+            self.move,
+            self.actor_id,
+            self.at,
+            self.text,
+            self.conditions,
+            self.due_at,
+            self.reply_by,
+            self.evidence,
+        )
 
     @property
     def terms(self) -> Terms:
@@ -533,23 +563,30 @@ class CommitmentState:
         return moments[-1] if moments else None
 
 
-def _new_terms(state: CommitmentState, act: SpeechAct) -> tuple[Terms | None, Terms | None]:
-    """(terms, proposal) after ``act``, before the phase rule clears stale proposals."""
-    match act.move:
+def next_terms(
+    terms: Terms | None,
+    proposal: Terms | None,
+    move: Move,
+    text: str,
+    conditions: str | None,
+    due_at: datetime | None,
+) -> tuple[Terms | None, Terms | None]:
+    """(terms, proposal) after a move, before the phase rule clears stale proposals."""
+    match move:
         case Move.REQUEST | Move.OFFER:
-            return act.terms, None
+            return Terms(text, conditions or "", due_at), None
         case Move.COUNTER_OFFER | Move.RENEGOTIATE:
-            assert state.terms is not None
-            return state.terms, state.terms.revised(act)
+            assert terms is not None
+            return terms, terms.revised(conditions, due_at)
         case Move.COUNTER:
-            assert state.proposal is not None
-            return state.proposal.revised(act), None
+            assert proposal is not None
+            return proposal.revised(conditions, due_at), None
         case Move.ACCEPT_COUNTER:
-            return state.proposal, None
-        case Move.ACCEPT if state.proposal is not None:
-            return state.proposal, None
+            return proposal, None
+        case Move.ACCEPT if proposal is not None:
+            return proposal, None
         case _:
-            return state.terms, state.proposal
+            return terms, proposal
 
 
 def _check_speaker(act: SpeechAct, roster: Roster | None) -> None:
@@ -560,11 +597,18 @@ def _check_speaker(act: SpeechAct, roster: Roster | None) -> None:
         )
 
 
-def _reply_by(state: CommitmentState, act: SpeechAct, moved: bool) -> datetime | None:
+def _check_order(last: datetime | None, at: datetime) -> None:
+    if last is not None and at < last:
+        raise ValidationFailed.one("at", f"is earlier than the previous move ({last.isoformat()})")
+
+
+def next_reply_by(
+    current: datetime | None, move: Move, reply_by: datetime | None, moved: bool
+) -> datetime | None:
     """A commit-to-commit sets the reply-by date; it lapses when the phase changes."""
-    if act.move is Move.COMMIT_TO_COMMIT:
-        return act.reply_by
-    return None if moved else state.reply_by
+    if move is Move.COMMIT_TO_COMMIT:
+        return reply_by
+    return None if moved else current
 
 
 def step(state: CommitmentState, act: SpeechAct, roster: Roster | None = None) -> CommitmentState:
@@ -573,24 +617,22 @@ def step(state: CommitmentState, act: SpeechAct, roster: Roster | None = None) -
     Acts come in time order; ``roster``, when given, says who may speak for
     each party.
     """
-    last = state.last_move_at
-    if last is not None and act.at < last:
-        raise ValidationFailed.one("at", f"is earlier than the previous move ({last.isoformat()})")
+    _check_order(state.last_move_at, act.at)
     if roster is not None:
         _check_speaker(act, roster)
     target = _TARGETS.get((state.phase, act.move, act.party))
     if target is None:
         raise MoveNotAllowed(state.phase, act.move, act.party)
-    terms, proposal = _new_terms(state, act)
+    terms, proposal = next_terms(
+        state.terms, state.proposal, act.move, act.text, act.conditions, act.due_at
+    )
     moved = target is not state.phase
-    # Built directly rather than with dataclasses.replace: an archive import folds a
-    # million acts, and this is its inner loop.
     return CommitmentState(
         target,
         act.move if act.move in OPENING_MOVES else state.opened_by,
         terms,
         proposal if target in _PROPOSAL_PHASES else None,
-        _reply_by(state, act, moved),
+        next_reply_by(state.reply_by, act.move, act.reply_by, moved),
         (*state.path, Visit(target, act.at)) if moved else state.path,
         act.at,
         state.moves_made + 1,
@@ -603,3 +645,89 @@ def replay(acts: Iterable[SpeechAct], roster: Roster | None = None) -> Commitmen
     for act in acts:
         state = step(state, act, roster)
     return state
+
+
+class ActStep(NamedTuple):
+    """One act as the figures' facts read it (``ledger_metrics.summarize_steps``): the move,
+    who made it and when, and the phase and terms it left the commitment in."""
+
+    move: Move
+    party: Party
+    at: datetime
+    phase: Phase
+    terms: Terms | None
+
+
+def act_steps(acts: Iterable[SpeechAct]) -> list[ActStep]:
+    """Each act with the phase and terms after it, replayed through ``step``."""
+    steps, state = [], CommitmentState()
+    for act in acts:
+        state = step(state, act)
+        steps.append(ActStep(act.move, act.party, act.at, state.phase, state.terms))
+    return steps
+
+
+# The transition table once more, on small ints for ``Replay``: a phase, a move and a
+# party are numbered by their order in their enum, and ``_NEXT_CODES`` holds, at
+# ``(phase * len(Move) + move) * len(Party) + party``, the target phase's number, or -1
+# where the table has no row.
+_PHASES: tuple[Phase, ...] = tuple(Phase)
+_PHASE_CODES: Mapping[Phase, int] = {phase: code for code, phase in enumerate(_PHASES)}
+_MOVE_CODES: Mapping[Move, int] = {move: code for code, move in enumerate(Move)}
+_PARTY_CODES: Mapping[Party, int] = {party: code for code, party in enumerate(Party)}
+_NEXT_CODES: list[int] = [-1] * (len(_PHASES) * len(_MOVE_CODES) * len(_PARTY_CODES))
+for (_source, _move, _party), _target in _TARGETS.items():
+    _slot = (_PHASE_CODES[_source] * len(_MOVE_CODES) + _MOVE_CODES[_move]) * len(
+        _PARTY_CODES
+    ) + _PARTY_CODES[_party]
+    _NEXT_CODES[_slot] = _PHASE_CODES[_target]
+_HOLDS_PROPOSAL: tuple[bool, ...] = tuple(phase in _PROPOSAL_PHASES for phase in _PHASES)
+
+
+class Replay:
+    """One commitment's acts folded from plain values, one at a time, as ``step`` folds
+    them: the same checks (``check_act``, time order), the same table (numbered), the same
+    terms (``next_terms``) and reply-by rule, without a ``SpeechAct`` and a
+    ``CommitmentState`` per act — an archive import folds a million acts. ``steps`` is
+    every act as the figures' facts read it; no roster is checked (an archive's parties
+    are checked as a whole)."""
+
+    __slots__ = ("code", "last_move_at", "proposal", "reply_by", "steps", "terms")
+
+    def __init__(self) -> None:
+        self.code = _PHASE_CODES[Phase.OPENED]
+        self.terms: Terms | None = None
+        self.proposal: Terms | None = None
+        self.reply_by: datetime | None = None
+        self.last_move_at: datetime | None = None
+        self.steps: list[ActStep] = []
+
+    def advance(
+        self,
+        move: Move,
+        party: Party,
+        actor_id: str,
+        at: datetime,
+        text: str,
+        conditions: str | None,
+        due_at: datetime | None,
+        reply_by: datetime | None,
+        evidence: Sequence[str],
+    ) -> None:
+        """Fold one more act; raises as ``step`` does, leaving the fold as it was."""
+        check_act(move, actor_id, at, text, conditions, due_at, reply_by, evidence)
+        _check_order(self.last_move_at, at)
+        code = self.code
+        slot = (code * len(_MOVE_CODES) + _MOVE_CODES[move]) * len(_PARTY_CODES)
+        target = _NEXT_CODES[slot + _PARTY_CODES[party]]
+        if target < 0:
+            raise MoveNotAllowed(_PHASES[code], move, party)
+        terms, proposal = next_terms(self.terms, self.proposal, move, text, conditions, due_at)
+        self.reply_by = next_reply_by(self.reply_by, move, reply_by, target != code)
+        self.proposal = proposal if _HOLDS_PROPOSAL[target] else None
+        self.code, self.terms, self.last_move_at = target, terms, at
+        self.steps.append(ActStep(move, party, at, _PHASES[target], terms))
+
+    @property
+    def phase(self) -> Phase:
+        return _PHASES[self.code]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -191,8 +191,10 @@ def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payl
 
 
 EVENT_COLUMNS = tuple(Event.__dataclass_fields__)
-_values = attrgetter(*EVENT_COLUMNS)
-"""An event's values in ``EVENT_COLUMNS`` order, in one C call (an import writes millions)."""
+assert EVENT_COLUMNS[0] == "chain_id"
+_values_after_chain = attrgetter(*EVENT_COLUMNS[1:])
+"""An event's values in ``EVENT_COLUMNS`` order but its chain id, in one C call (an import
+writes millions)."""
 
 
 @cache
@@ -203,15 +205,16 @@ def _event_insert() -> sa.Insert:
 def write_chain(uow: UnitOfWork, chain_id: str, events: Sequence[Any], head: Head) -> None:
     """Store a whole chain and its head, both checked already (an archive's).
 
-    ``events`` are ``Event``s or any objects with the same attributes, written
-    in bulk (``db/bulk.py``). With a key, every event and the head are keyed
-    with it: the importing operator vouches for the chain as it was checked.
-    Without one, they keep the MACs they came with, so an archive moves
-    between servers without a key byte for byte.
+    ``events`` are an archive's event records as ``check_records`` checked them
+    (or ``Event``s): the attributes of ``EVENT_COLUMNS`` but the chain id, which
+    is ``chain_id``; they are written in bulk (``db/bulk.py``), read as they come.
+    With a key, every event and the head are keyed with it: the importing
+    operator vouches for the chain as it was checked. Without one, they keep the
+    MACs they came with, so an archive moves between servers without a key byte
+    for byte.
     """
     uow.flush()
-    rows = (_row(uow.event_key, event) for event in events)
-    insert_rows(uow.session, events_table, EVENT_COLUMNS, rows)
+    write_events(uow, chain_id, events)
     lock_head(uow, chain_id)
     if uow.event_key is None:
         _store_head(uow, chain_id, head)
@@ -219,12 +222,21 @@ def write_chain(uow: UnitOfWork, chain_id: str, events: Sequence[Any], head: Hea
         set_head(uow, chain_id, head.seq, head.hash)
 
 
-def _row(key: EventKey | None, event: Any) -> tuple[Any, ...]:
+def write_events(uow: UnitOfWork, chain_id: str, events: Iterable[Any]) -> None:
+    """Insert checked events of ``chain_id`` in bulk (see ``write_chain``), not its head."""
+    rows = (_row(uow.event_key, chain_id, event) for event in events)
+    insert_rows(uow.session, events_table, EVENT_COLUMNS, rows)
+
+
+def _row(key: EventKey | None, chain_id: str, event: Any) -> tuple[Any, ...]:
     """An event's values in ``EVENT_COLUMNS`` order, keyed with ``key`` when there is one."""
     if key is None:
-        return _values(event)
+        return (chain_id, *_values_after_chain(event))
     keyed = _keyed(key, event.hash)
-    return tuple(keyed[name] if name in keyed else getattr(event, name) for name in EVENT_COLUMNS)
+    return (
+        chain_id,
+        *(keyed[name] if name in keyed else getattr(event, name) for name in EVENT_COLUMNS[1:]),
+    )
 
 
 @dataclass(frozen=True)
@@ -308,13 +320,31 @@ def check_events(
 
     ``key`` and ``strict``: see ``_KeyCheck``.
     """
-    keys = _KeyCheck(key, strict)
+    return _check(chain_id, events, head, _KeyCheck(key, strict), attrgetter("chain_id"))
+
+
+def check_records(
+    chain_id: str, records: Iterable[Any], head: Head, *, key: EventKey | None = None
+) -> ChainReport:
+    """``check_events`` for the events of ``chain_id`` as an archive holds them: records with
+    the attributes of an ``Event`` but its chain id (the archive's alliance is the chain),
+    hashed as they are, without a copy of each."""
+    return _check(chain_id, records, head, _KeyCheck(key, strict=False), lambda _: chain_id)
+
+
+def _check(
+    chain_id: str,
+    events: Iterable[Any],
+    head: Head | None,
+    keys: _KeyCheck,
+    chain_of: Callable[[Any], str],
+) -> ChainReport:
     prev = GENESIS
     count = 0
     try:
         for event in events:
             count += 1
-            _check_link(event, count, prev)
+            _check_link(event, chain_of(event), count, prev)
             keys.event(event)
             prev = event.hash
         if head is not None:
@@ -327,13 +357,13 @@ def check_events(
     return ChainReport(chain_id, count, None, "intact", unchecked_macs=keys.unchecked)
 
 
-def _check_link(event: Event, expected_seq: int, prev: str) -> None:
+def _check_link(event: Event, chain_id: str, expected_seq: int, prev: str) -> None:
     if event.seq != expected_seq:
         raise _Broken(event.seq, f"expected event {expected_seq} here")
     if event.prev_hash != prev:
         raise _Broken(event.seq, "does not follow the previous event")
     recomputed = event_hash(
-        event.chain_id,
+        chain_id,
         event.seq,
         event.at,
         event.actor_id,

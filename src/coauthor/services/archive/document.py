@@ -14,14 +14,16 @@ text is interop's (``coauthor.interop.archive``).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
     Field,
     Strict,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
     create_model,
 )
@@ -35,6 +37,7 @@ from coauthor.domain.errors import ValidationFailed
 from coauthor.domain.ledger import MAX_EVIDENCE, Move, Party
 from coauthor.services import inputs
 from coauthor.services.archive.jsontext import checked_text, decode_json
+from coauthor.services.archive.sections import Section, split_section
 from coauthor.services.deliberation.inputs import DeliberationInput, StatementInput, VoteInput
 from coauthor.services.inputs import AwareDateTime, Email, Input, Name, PublicId, Ref, Text
 from coauthor.services.ledger.inputs import MAX_PARTIES
@@ -514,6 +517,49 @@ def parse_archive(data: Any) -> Any:
         found = data.get("format")
         raise ValidationFailed.one(("format",), f"expected {FORMAT!r}, not {found!r}")
     return inputs.parse(ArchiveDocument, data)
+
+
+EVENTS_READ_AT_ONCE = 20_000
+"""Events of an archive read into records at a time when they are read in chunks."""
+
+_EVENT_LIST = TypeAdapter(list[_CheckedEventRecord])
+
+
+class EventsApart(NamedTuple):
+    """An archive read without its events (``archive.events`` is empty), and its events'
+    section of the text, read a chunk at a time by ``chunks``."""
+
+    archive: Any
+    raw: bytes
+    events: Section
+
+    def chunks(self) -> Iterator[list[Any]]:
+        """The events as compact records, ``EVENTS_READ_AT_ONCE`` at a time; raises
+        ``ValidationError`` at the first chunk the models would refuse."""
+        for chunk in self.events.chunks(self.raw, EVENTS_READ_AT_ONCE):
+            yield _EVENT_LIST.validate_json(chunk)
+
+
+def parse_events_apart(raw: bytes) -> EventsApart | None:
+    """The archive ``raw`` read as ``parse_archive`` reads it, but its events left in the
+    text, to be read a chunk at a time (a million events are half of what a large
+    archive holds once read). Refused text (size, encoding, nesting, numbers) raises as
+    in ``parse_archive``; None whenever this way cannot read it exactly as that one
+    would — text that may hold unstorable characters, an events section it cannot
+    find once, the rest refused by the models — and ``parse_archive`` is the way, with
+    its errors."""
+    if not _storable_text(raw):
+        return None
+    events = split_section(raw, "events")
+    if events is None:
+        return None
+    try:
+        archive = _DocumentOfCheckedText.model_validate_json(events.rest(raw))
+    except ValidationError:
+        return None
+    if archive.events:  # the key given twice, once spelled with escapes
+        return None
+    return EventsApart(archive, raw, events)
 
 
 def archive_schema() -> dict[str, Any]:

@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any
+
+from pydantic import ValidationError
 
 from coauthor import permissions
 from coauthor.db.uow import UnitOfWork
@@ -31,7 +32,13 @@ from coauthor.services.accounts.inputs import PersonInput
 from coauthor.services.accounts.people import do_create_person, person_by_email
 from coauthor.services.archive import emergence, ledger
 from coauthor.services.archive.collector import cyclic_gc_paused
-from coauthor.services.archive.document import SECTIONS, parse_archive, section_of
+from coauthor.services.archive.document import (
+    SECTIONS,
+    EventsApart,
+    parse_archive,
+    parse_events_apart,
+    section_of,
+)
 from coauthor.services.archive.export import document_of
 from coauthor.services.mechanics import registers
 from coauthor.services.mechanics.alliances import find_or_create_organization, partner_in
@@ -236,50 +243,20 @@ def _stated_head(archive: Any) -> eventlog.Head:
     return eventlog.EMPTY_HEAD
 
 
-class _ChainEvent(NamedTuple):
-    """An archive's event as the chain check and the bulk insert read it (not an ORM row)."""
-
-    chain_id: str
-    seq: int
-    at: datetime
-    actor_id: str | None
-    kind: str
-    payload: dict[str, Any]
-    prev_hash: str
-    hash: str
-    key_id: str | None
-    mac: str | None
-
-
-def _chain(uow: UnitOfWork, archive: Any) -> tuple[list[_ChainEvent], eventlog.Head]:
-    """The archive's events and head, checked as a chain; a break is reported at its JSON path.
+def _chain(uow: UnitOfWork, archive: Any) -> eventlog.Head:
+    """The archive's events checked as a chain, as they are (no copy of each); a break is
+    reported at its JSON path; the head it states.
 
     The chain must end where its head says, so events cut off the end are
     found. MACs under this server's key (an archive it exported) are checked;
     others cannot be.
     """
-    chain_id = archive.alliance.id
-    events = [
-        _ChainEvent(
-            chain_id,
-            r.seq,
-            r.at,
-            r.actor_id,
-            r.kind,
-            r.payload,
-            r.prev_hash,
-            r.hash,
-            r.key_id,
-            r.mac,
-        )
-        for r in archive.events
-    ]
     head = _stated_head(archive)
-    report = eventlog.check_events(chain_id, events, head, key=uow.event_key)
+    report = eventlog.check_records(archive.alliance.id, archive.events, head, key=uow.event_key)
     if not report.ok:
         loc: Loc = ("head",) if report.at_head else ("events", report.events - 1)
         raise ValidationFailed.one(loc, f"{report.where}: {report.reason}")
-    return events, head
+    return head
 
 
 KEYED_FIELDS = ("key_id", "mac")
@@ -450,7 +427,7 @@ def _write(
     uow: UnitOfWork,
     actor: m.Person | None,
     archive: Any,
-    chain: tuple[list[_ChainEvent], eventlog.Head],
+    head: eventlog.Head,
     report: Progress | None,
 ) -> None:
     step = _Steps(report)
@@ -481,7 +458,7 @@ def _write(
     emergence.write(uow, alliance_id, archive, people)
     for section in emergence.SECTIONS:
         step(section)
-    eventlog.write_chain(uow, alliance_id, *chain)
+    eventlog.write_chain(uow, alliance_id, archive.events, head)
     step("events")
 
 
@@ -506,12 +483,91 @@ def do_import_archive(
         return _import(uow, actor, document, report)
 
 
+class _NotThisWay(Exception):
+    """The archive cannot be imported with its events read in chunks; read it whole."""
+
+
+def _chain_in_chunks(uow: UnitOfWork, apart: EventsApart, head: eventlog.Head) -> int:
+    """Read, check and write the archive's events a chunk at a time; how many there were.
+
+    Each chunk is written once its events are checked (``check_records`` asks
+    for the next event only after checking the one before), so no more than a
+    chunk of records is held. Any refusal raises ``_NotThisWay``: the caller
+    rolls the events back and reads the archive whole, for its errors.
+    """
+    chain_id = apart.archive.alliance.id
+
+    def records() -> Iterator[Any]:
+        chunks = apart.chunks()
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            except ValidationError:
+                raise _NotThisWay from None
+            yield from chunk
+            eventlog.write_events(uow, chain_id, chunk)
+
+    checked = eventlog.check_records(chain_id, records(), head, key=uow.event_key)
+    if not checked.ok:
+        raise _NotThisWay
+    return checked.events
+
+
+def _import_in_chunks(
+    uow: UnitOfWork, actor: m.Person | None, raw: bytes, report: Progress | None
+) -> tuple[str, bool] | None:
+    """Import ``raw`` with its events read, checked and written a chunk at a time, first;
+    None (nothing written) when the archive must be read whole: it is refused somewhere,
+    or its alliance is here already, so its errors or its comparison are the whole
+    document's, exactly as before."""
+    apart = parse_events_apart(raw)
+    if apart is None:
+        return None
+    archive = apart.archive
+    if uow.get(m.Alliance, id=archive.alliance.id) is not None or _link_errors(archive):
+        return None
+    if archive.head is None and apart.events.items:
+        return None
+    head = _stated_head(archive)
+    try:
+        with uow.session.begin_nested():
+            count = _chain_in_chunks(uow, apart, head)
+    except _NotThisWay:
+        return None
+    _write(uow, actor, archive, head, report)
+    _record_import(uow, actor, archive.alliance.id, count, head.hash)
+    return archive.alliance.id, True
+
+
+def _record_import(
+    uow: UnitOfWork, actor: m.Person | None, alliance_id: str, events: int, last_hash: str
+) -> None:
+    eventlog.append(
+        uow,
+        eventlog.SITE_CHAIN,
+        actor,
+        "alliance.imported",
+        {
+            "id": alliance_id,
+            "events": events,
+            "last_hash": last_hash if events else eventlog.GENESIS,
+        },
+    )
+
+
 def _import(
     uow: UnitOfWork,
     actor: m.Person | None,
     document: dict[str, Any] | str | bytes,
     report: Progress | None,
 ) -> tuple[str, bool]:
+    if isinstance(document, str | bytes):
+        raw = document.encode() if isinstance(document, str) else document
+        imported = _import_in_chunks(uow, actor, raw, report)
+        if imported is not None:
+            return imported
     archive = parse_archive(document)
     existing = uow.get(m.Alliance, id=archive.alliance.id)
     if existing is not None:
@@ -520,17 +576,8 @@ def _import(
     errors = _link_errors(archive)
     if errors:
         raise ValidationFailed(errors)
-    events, head = _chain(uow, archive)
-    _write(uow, actor, archive, (events, head), report)
-    eventlog.append(
-        uow,
-        eventlog.SITE_CHAIN,
-        actor,
-        "alliance.imported",
-        {
-            "id": archive.alliance.id,
-            "events": len(events),
-            "last_hash": events[-1].hash if events else eventlog.GENESIS,
-        },
-    )
+    head = _chain(uow, archive)
+    _write(uow, actor, archive, head, report)
+    last_hash = archive.events[-1].hash if archive.events else eventlog.GENESIS
+    _record_import(uow, actor, archive.alliance.id, len(archive.events), last_hash)
     return archive.alliance.id, True

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from itertools import accumulate
 from typing import Any, NoReturn
 
@@ -42,6 +43,8 @@ _NUMBERS = re.compile(
     r"|-?\d+(?:\.\d+)?[eE][+-]?(\d+)"  # a number with an exponent
     r"|\d{" + str(MAX_DIGITS + 1) + r",})"  # too many digits
 )
+SCAN_PIECE = 1 << 22
+"""Characters of an archive's text whose strings are replaced at once (``_pieces``)."""
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _ONE_KIND_OF_BRACKET = bytes.maketrans(b"{}", b"[]")
 _DEPTH_STEP = {ord("["): 1, ord("]"): -1}
@@ -62,9 +65,28 @@ def _outside_strings(text: str) -> str:
     """
     if "\\" in text:
         text = text.replace("\\\\", "").replace('\\"', "")
-    skeleton = _PLAIN_STRING.sub("_", text)
+    skeleton = "".join(_PLAIN_STRING.sub("_", piece) for piece in _pieces(text))
     cut = skeleton.find('"')
     return skeleton if cut < 0 else skeleton[:cut]
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """``text`` (holding no escaped quote) in consecutive pieces of about ``SCAN_PIECE``
+    characters, each cut outside strings: after an even number of quotes.
+
+    Substituting the strings piece by piece gives the same skeleton as the whole text
+    at once (each piece pairs its quotes as the whole text does), while the
+    substitution's list of kept slices — several times the text's size in objects
+    when strings are short and many — stays a piece's worth.
+    """
+    start = 0
+    while start < len(text):
+        end = start + SCAN_PIECE
+        if text.count('"', start, end) % 2:
+            closing = text.find('"', end)
+            end = len(text) if closing < 0 else closing + 1
+        yield text[start:end]
+        start = end
 
 
 def _depth(skeleton: str) -> int:

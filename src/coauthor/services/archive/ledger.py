@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from coauthor.analysis.ledger_metrics import summarize
+from coauthor.analysis.ledger_metrics import summarize_steps
 from coauthor.db.bulk import insert_rows
 from coauthor.db.tables import (
     commitment_parties,
@@ -29,7 +29,7 @@ from coauthor.db.tables import (
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.domain.errors import FieldError, ValidationFailed
-from coauthor.domain.ledger import CommitmentState, MoveNotAllowed, Party, SpeechAct, step
+from coauthor.domain.ledger import MoveNotAllowed, Party, Replay
 from coauthor.services.ledger.facts import STORED_COLUMNS, fact_values
 from coauthor.services.search import index as search_index
 
@@ -230,16 +230,14 @@ def _commitment_links(
 # ------------------------------------------------------------------ import
 
 
-def _replayed(
-    index: int, record: Any, people: dict[str, str]
-) -> tuple[list[SpeechAct], list[CommitmentState]]:
-    """The commitment's acts through the transition table, and the state after each; a
-    refusal names the act's JSON path."""
-    state = CommitmentState()
-    acts, states = [], []
+def _replayed(index: int, record: Any, people: dict[str, str]) -> Replay:
+    """The commitment's acts through the transition table (``Replay``); a refusal names
+    the act's JSON path."""
+    replay = Replay()
+    advance = replay.advance
     for j, act in enumerate(record.acts):
         try:
-            speech = SpeechAct(
+            advance(
                 act.move,
                 act.party,
                 people[act.actor_email],
@@ -248,9 +246,8 @@ def _replayed(
                 act.conditions,
                 act.due_at,
                 act.reply_by,
-                tuple(act.evidence),
+                act.evidence,
             )
-            state = step(state, speech)
         except MoveNotAllowed as exc:
             loc = ("commitments", index, "acts", j, "move")
             raise ValidationFailed.one(loc, exc.detail) from None
@@ -259,9 +256,7 @@ def _replayed(
             raise ValidationFailed(
                 [FieldError((*where, *_archive_loc(e.loc)), e.message) for e in exc.errors]
             ) from None
-        acts.append(speech)
-        states.append(state)
-    return acts, states
+    return replay
 
 
 def _archive_loc(loc: tuple) -> tuple:
@@ -328,34 +323,28 @@ class _Rows:
         self.facts: list[tuple] = []
         self.indexed: list[_Indexed] = []
 
-    def add(
-        self,
-        record: Any,
-        acts: list[SpeechAct],
-        states: list[CommitmentState],
-        people: dict[str, str],
-    ) -> None:
+    def add(self, record: Any, replay: Replay, people: dict[str, str]) -> None:
         alliance_id, commitment_id = self.alliance_id, record.id
         customer = next(p for p in record.parties if p.side == Party.CUSTOMER)
-        state = states[-1]
-        terms = state.terms
+        phase, terms, steps = replay.phase, replay.terms, replay.steps
         conditions = terms.conditions if terms else ""
-        self.indexed.append(_Indexed(alliance_id, commitment_id, acts[0].text, conditions))
+        first = record.acts[0]
+        self.indexed.append(_Indexed(alliance_id, commitment_id, first.text, conditions))
         self.commitments.append(
             (
                 alliance_id,
                 *(getattr(record, name) for name in COMMITMENT_COLUMNS),
-                acts[0].text,
+                first.text,
                 customer.partner_id,
-                acts[0].at,
-                state.phase,
-                int(state.state),
-                state.phase.awaits,
+                first.at,
+                phase,
+                int(phase.state),
+                phase.awaits,
                 conditions,
                 terms.due_at if terms else None,
-                state.reply_by,
-                state.last_move_at,
-                state.moves_made,
+                replay.reply_by,
+                replay.last_move_at,
+                len(steps),
             )
         )
         self.parties += [
@@ -369,7 +358,7 @@ class _Rows:
                 seq,
                 a.move,
                 a.party,
-                a.actor_id,
+                people[a.actor_email],
                 a.at,
                 a.text,
                 a.conditions,
@@ -377,16 +366,15 @@ class _Rows:
                 a.reply_by,
                 list(a.evidence) or None,
             )
-            for seq, a in enumerate(acts, start=1)
+            for seq, a in enumerate(record.acts, start=1)
         ]
         performers = sorted({p.partner_id for p in record.parties if p.side == Party.PERFORMER})
-        facts = summarize(
-            acts,
+        facts = summarize_steps(
+            steps,
             alliance_id=alliance_id,
             commitment_id=commitment_id,
             customer_partner_id=customer.partner_id,
             performer_partner_ids=performers,
-            states=states,
         )
         assert facts is not None
         self.facts.append(tuple(fact_values(facts).values()))
@@ -424,8 +412,7 @@ def write_ledger(
     for start in range(0, len(records), CHUNK):
         rows = _Rows(alliance_id)
         for index in range(start, min(start + CHUNK, len(records))):
-            acts, states = _replayed(index, records[index], ids)
-            rows.add(records[index], acts, states, ids)
+            rows.add(records[index], _replayed(index, records[index], ids), ids)
         insert_rows(session, commitments, COMMITMENT_ROW, rows.commitments)
         insert_rows(session, commitment_parties, PARTY_ROW, rows.parties)
         insert_rows(session, speech_acts, ACT_ROW, rows.acts)
