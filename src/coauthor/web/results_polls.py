@@ -36,8 +36,10 @@ goes on to the app unchanged, so every error answer stays the routed one.
 
 It sits inside ``SecurityHeaders`` (its answers get the same headers as every other)
 and outside ``AdmissionControl``: it reads through connections of its own, kept, so a
-poll neither waits for nor holds one of the request threads. On SQLite that is one of
-the pool's connections, read on the event loop (a read in WAL mode waits for nothing).
+poll neither waits for nor holds one of the request threads (a build takes one of the
+pool's connections in the builder thread, among those admission control keeps free). On
+SQLite that is one of the pool's connections, read on the event loop (a read in WAL mode
+waits for nothing).
 On a database server they are a few asynchronous connections (psycopg's, outside the
 pool), so a read that waits for the server — a busy machine, a lock — holds up only its
 own poll, never the event loop and with it every other request of the process; a read
