@@ -10,6 +10,7 @@ worker is external here: releases are made by the test, as the worker makes them
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,7 +25,7 @@ from test_deliberation_pages import Crowd, make_crowd, person
 
 from coauthor.clock import FixedClock
 from coauthor.config import Settings
-from coauthor.runtime import Runtime
+from coauthor.runtime import RESULTS_CACHE_SIZE, BoundedCache, Runtime
 from coauthor.services.accounts import admin, sessions, tokens
 from coauthor.services.deliberation import results
 from coauthor.web import auth
@@ -144,25 +145,39 @@ def test_a_current_poll_is_answered_before_routing_as_the_route_answers(
     assert pair.calls == [], "the fast app routed the poll"
 
 
-def test_a_new_version_is_sent_whole_from_the_process_cache(
+def forget_encoded(runtime: Runtime) -> None:
+    """Empty the process's results caches, so the next answer is shaped and encoded anew."""
+    runtime.results_documents = BoundedCache(RESULTS_CACHE_SIZE)
+    runtime.results_json = BoundedCache(RESULTS_CACHE_SIZE)
+
+
+def test_a_new_version_is_built_by_the_layer_and_then_sent_from_the_process_cache(
     pair: Pair, runtime: Runtime, world: World, crowd: Crowd
 ) -> None:
     url, headers = f"{crowd.started.api}/results", bearer(runtime, world.member.id)
     first = pair.fast.get(url, headers=headers)
-    assert first.status_code == 200 and pair.calls == [url]
+    assert first.status_code == 200 and pair.calls == [], "the new version was routed"
+    forget_encoded(runtime)
+    routed = pair.routed.get(url, headers=headers)
+    assert _answer(first)[1:] == _answer(routed)[1:] and first.status_code == routed.status_code
     answered = pair.same(url, headers | {"If-None-Match": '"r0-open"'})
     assert answered.status_code == 200 and answered.json() == first.json()
     assert answered.headers["content-type"] == "application/json"
-    assert pair.calls == [url], "the cached version was routed"
     unconditional = pair.same(url, headers)
-    assert unconditional.content == first.content and pair.calls == [url]
+    assert unconditional.content == first.content and pair.calls == []
 
 
-def test_a_new_release_changes_the_answer(
-    pair: Pair, runtime: Runtime, clock: FixedClock, world: World, crowd: Crowd
+@pytest.mark.parametrize("credential", [bearer, cookie], ids=["token", "session"])
+def test_across_a_release_the_layer_builds_the_routed_answer_byte_for_byte(
+    pair: Pair,
+    runtime: Runtime,
+    clock: FixedClock,
+    world: World,
+    crowd: Crowd,
+    credential: Callable[[Runtime, str], dict[str, str]],
 ) -> None:
-    url, headers = f"{crowd.started.api}/results", bearer(runtime, world.member.id)
-    old = etag_of(pair, url, headers)
+    url = f"{crowd.started.api}/results"
+    old = etag_of(pair, url, credential(runtime, world.member.id))
     clock.advance(timedelta(minutes=1))
     for voter in crowd.contoso[1:]:
         with runtime.uow() as uow:
@@ -173,8 +188,14 @@ def test_a_new_release_changes_the_answer(
             )
             uow.session.commit()
     release(runtime, world, crowd)
-    answered = pair.same(url, headers | {"If-None-Match": old})
-    assert answered.status_code == 200 and answered.headers["etag"] != old
+    conditional = credential(runtime, world.member.id) | {"If-None-Match": old}
+    layered = pair.fast.get(url, headers=conditional)
+    assert layered.status_code == 200 and layered.headers["etag"] != old
+    assert pair.calls == [], "the new version was routed"
+    forget_encoded(runtime)
+    routed = pair.routed.get(url, headers=conditional)
+    assert _answer(layered) == _answer(routed)
+    assert len(runtime.results_json) == 1, "the routed answer was not built anew"
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -300,25 +321,31 @@ def test_inline_results_are_routed(
     assert pair.same(url, current).status_code == 304 and pair.calls == [url]
 
 
-def test_pollers_of_a_new_version_wait_for_the_one_that_builds_it(
+def test_pollers_of_a_new_version_wait_for_the_one_build_of_the_layer(
     runtime: Runtime, world: World, crowd: Crowd, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """While one request has the app encode a version, the others take what it made."""
-    built: list[int] = []
+    """Five pollers ask for a version not encoded yet: the layer builds it once, in its
+    builder thread, and every poller gets its bytes; none goes to the app."""
+    routed: list[int] = []
+    built: list[tuple[str, ...]] = []
     key = ("json", crowd.started.alliance_id, crowd.started.id, "r1-open", 3)
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
-        built.append(scope["poller"])
-        await asyncio.sleep(0.05)
-        runtime.results_json.put(key, ("r1-open", b'{"version": "r1-open"}'))
-        await StarletteResponse(b"built")(scope, receive, send)
+        routed.append(scope["poller"])
+        await StarletteResponse(b"routed")(scope, receive, send)
 
     layer = ResultsPolls(app, runtime)
 
-    async def current(*_: Any) -> str:
-        return "r1-open"
+    async def current(*_: Any) -> tuple[str, str]:
+        return "r1-open", world.member.id
+
+    def encode(*args: str) -> None:
+        built.append(args)
+        time.sleep(0.05)
+        runtime.results_json.put(key, ("r1-open", b'{"version": "r1-open"}'))
 
     monkeypatch.setattr(layer, "_readable_version", current)
+    monkeypatch.setattr(layer, "_encode", encode)
     monkeypatch.setattr(
         runtime, "settings", runtime.settings.model_copy(update={"anonymity_threshold": 3})
     )
@@ -346,9 +373,10 @@ def test_pollers_of_a_new_version_wait_for_the_one_that_builds_it(
         await asyncio.gather(*(poll(number) for number in range(5)))
 
     asyncio.run(everyone())
-    assert built == [0] and bodies[0] == b"built"
-    assert all(bodies[n] == b'{"version": "r1-open"}' for n in range(1, 5))
-    assert all(etags[n] == '"r1-open"' for n in range(1, 5)) and layer._building == {}
+    started = crowd.started
+    assert routed == [] and built == [(world.member.id, started.alliance_id, started.id, "r1-open")]
+    assert all(bodies[n] == b'{"version": "r1-open"}' for n in range(5))
+    assert all(etags[n] == '"r1-open"' for n in range(5)) and layer._building == {}
 
 
 async def _nothing() -> dict[str, Any]:

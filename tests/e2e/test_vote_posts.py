@@ -9,7 +9,9 @@ with the same value keeps its time, so both answers carry the same vote.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from test_deliberation_pages import Started, person, start
 
 from coauthor.clock import FixedClock
+from coauthor.db.engine import write_turn
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.runtime import Runtime
@@ -351,3 +354,65 @@ def test_parallel_votes_are_upserts(
     assert len(found) == len(voters) * len(started.statements)
     assert len({participant for participant, _ in found}) == len(voters)
     assert sorted(each for each in joined if each in voters) == sorted(voters)
+
+
+def test_on_sqlite_a_vote_is_written_on_the_event_loop(
+    pair: Pair,
+    runtime: Runtime,
+    world: World,
+    started: Started,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The layer's vote runs in the loop's thread (web/loop_writes.py), the routed one in a
+    request thread; both answer the same."""
+    in_loop: list[bool] = []
+    original = acts.do_vote
+
+    def noted(*args: object) -> m.Vote:
+        try:
+            asyncio.get_running_loop()
+            in_loop.append(True)
+        except RuntimeError:
+            in_loop.append(False)
+        return original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(acts, "do_vote", noted)
+    answered = pair.same(
+        votes_url(started), vote(started.statements[0]), bearer(runtime, world.member.id)
+    )
+    assert answered.status_code == 200 and pair.reached == []
+    assert in_loop == [True, False]
+
+
+def test_a_vote_whose_turn_does_not_come_is_the_routed_busy_answer(
+    pair: Pair,
+    runtime: Runtime,
+    world: World,
+    started: Started,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another writer holds the write turn past the busy timeout: the layer's vote, waiting
+    for it in the event loop, is refused as the routed one is (503), and nothing is stored."""
+    import coauthor.db.engine
+
+    monkeypatch.setattr(coauthor.db.engine, "TURN_TIMEOUT_SECONDS", 0.3)
+    turn = write_turn(runtime.engine)
+    assert turn is not None
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with turn:
+            holding.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(5)
+        headers = bearer(runtime, world.member.id)
+        answered = pair.same(votes_url(started), vote(started.statements[0]), headers)
+    finally:
+        done.set()
+        holder.join()
+    assert answered.status_code == 503 and pair.reached == []
+    assert stored_votes(runtime, started) == []

@@ -103,3 +103,32 @@ def test_a_deleted_event_is_found(runtime: Runtime, database_url: str) -> None:
     result = verify(database_url, alliance_id)
     assert result.exit_code == 1
     assert f"chain {alliance_id}: event 3: expected event 2 here" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_on_postgresql_an_append_notifies_its_chain_at_commit(
+    runtime: Runtime, database_url: str
+) -> None:
+    """The event, the head and the notification go in one statement on PostgreSQL: the
+    listener hears the chain once the write commits, not before, and the chain verifies."""
+    import psycopg
+
+    url = runtime.engine.url.set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as listener:
+        listener.execute(f"LISTEN {eventlog.NOTIFY_CHANNEL}")
+        with runtime.uow() as uow:
+            data = PersonInput(email="ann@nordwerk.example", name="Ann")
+            ann = people.do_create_person(uow, None, data, None, bootstrap=True)
+            create = AllianceCreate(name="Helios", kind="joint_venture", organization_name="N")
+            alliance = alliances.do_create_alliance(uow, ann, create)
+            uow.session.flush()
+            assert list(listener.notifies(timeout=0.3)) == [], "heard before the commit"
+            uow.session.commit()
+        heard = {note.payload for note in listener.notifies(timeout=1.0, stop_after=2)}
+    assert alliance.id in heard
+    with runtime.uow() as uow:
+        events = eventlog.chain_events(uow, alliance.id)
+        assert [e.seq for e in events] == list(range(1, len(events) + 1)) and events
+        assert all(report.ok for report in eventlog.verify_all(uow))

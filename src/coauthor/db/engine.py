@@ -102,6 +102,26 @@ class WriteTurn:
                 raise
         return self
 
+    def try_enter(self) -> bool:
+        """Take the turn if it is free now (re-entrant in a thread, as ``with``); never waits.
+        A turn taken so is given back with ``exit``."""
+        if not self._threads.acquire(blocking=False):
+            return False
+        self._depth += 1
+        if self._depth == 1 and self._fd is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BaseException as failed:
+                self._depth -= 1
+                self._threads.release()
+                if isinstance(failed, BlockingIOError):
+                    return False
+                raise
+        return True
+
+    def exit(self) -> None:
+        self.__exit__()
+
     def _lock_file(self, deadline: float) -> None:
         """Only one thread per process gets here, so polling the file lock costs little;
         a blocking ``flock`` would wait for ever behind a write that hangs."""

@@ -16,6 +16,7 @@ from fastapi import Request
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.reports.deliberation import ResultsDocument, present_results
+from coauthor.runtime import Runtime
 from coauthor.services.deliberation import acts, results
 from coauthor.web.auth import get_runtime
 
@@ -52,16 +53,30 @@ def current_results(
 ) -> ResultsDocument:
     """The presented document of ``version`` (the current one when not given: a caller
     that has just read the version passes it, so it is not looked up twice)."""
-    runtime = get_runtime(request)
     if version is None:
         version = results_version(request, uow, actor, alliance_id, deliberation_id)
+    document = presented_results(
+        get_runtime(request), uow, actor, alliance_id, deliberation_id, version
+    )
+    if extra_version:
+        document = document.model_copy(update={"version": document.version + extra_version})
+    return document
+
+
+def presented_results(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    actor: m.Person,
+    alliance_id: str,
+    deliberation_id: str,
+    version: str,
+) -> ResultsDocument:
+    """The presented document of ``version``, shaped once per version and process."""
     key = (alliance_id, deliberation_id, version, runtime.settings.anonymity_threshold)
     document = runtime.results_documents.get(key)
     if document is None:
-        document = _present(request, uow, actor, alliance_id, deliberation_id)
+        document = _present(runtime, uow, actor, alliance_id, deliberation_id)
         runtime.results_documents.put(key, document)
-    if extra_version:
-        document = document.model_copy(update={"version": document.version + extra_version})
     return document
 
 
@@ -73,27 +88,36 @@ def current_results_json(
     deliberation_id: str,
     version: str,
 ) -> tuple[str, bytes]:
-    """The results of ``version`` (from ``results_version``) as the API sends them:
-    (version, JSON bytes), encoded once per version and process, so that a poll without
-    ``If-None-Match`` costs no serialization."""
-    runtime = get_runtime(request)
+    """The results of ``version`` (from ``results_version``) as the API sends them."""
+    return encoded_results(get_runtime(request), uow, actor, alliance_id, deliberation_id, version)
+
+
+def encoded_results(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    actor: m.Person,
+    alliance_id: str,
+    deliberation_id: str,
+    version: str,
+) -> tuple[str, bytes]:
+    """(version, JSON bytes) of ``version`` as the API sends them, encoded once per version
+    and process, so that a poll without ``If-None-Match`` costs no serialization. The
+    routed handler and the results-poll layer (``web/results_polls.py``) both call it."""
     key = results.results_json_key(
         alliance_id, deliberation_id, version, runtime.settings.anonymity_threshold
     )
     encoded = runtime.results_json.get(key)
     if encoded is None:
-        document = current_results(
-            request, uow, actor, alliance_id, deliberation_id, version=version
-        )
+        document = presented_results(runtime, uow, actor, alliance_id, deliberation_id, version)
         encoded = (document.version, document.model_dump_json().encode())
         runtime.results_json.put(key, encoded)
     return encoded
 
 
 def _present(
-    request: Request, uow: UnitOfWork, actor: m.Person, alliance_id: str, deliberation_id: str
+    runtime: Runtime, uow: UnitOfWork, actor: m.Person, alliance_id: str, deliberation_id: str
 ) -> ResultsDocument:
-    threshold = get_runtime(request).settings.anonymity_threshold
+    threshold = runtime.settings.anonymity_threshold
     release = results.latest_release(uow, actor, alliance_id, deliberation_id)
     target = acts.open_deliberation(uow, actor, alliance_id, deliberation_id)
     statements = acts.statements(uow, actor, alliance_id, deliberation_id)

@@ -20,11 +20,15 @@ it can give exactly the routed answer:
   answers.
 
 It then answers ``304`` when the ``If-None-Match`` names the current version, or
-``200`` with the bytes the app encoded for that version when this process has them
-(``Runtime.results_json``: a version's document never changes). Right after a
-release every poller asks for the new version at once: the first goes to the app,
-which shapes and encodes it, and the others of this process wait for it in the
-event loop instead of each building it again. The permission check
+``200`` with the bytes encoded for that version (``Runtime.results_json``: a version's
+document never changes). A version this process has not encoded yet is built by the
+layer itself, in a thread of its own, with the routed handler's own function
+(``encoded_results``: the same shaping and anonymity rules, once per version): right
+after a release every poller asks for it at once, the first starts the build and the
+others of this process wait for it in the event loop. (Built by the first poll through
+the app, the new version waited behind admission control and the votes queued there:
+under bench_live's load on PostgreSQL most polls slower than 6 s were waiting for it.)
+The permission check
 runs on every request; only the document is kept. In every other case — no or bad
 credentials, no access, an unknown deliberation, a query string, the ``inline``
 results worker (the request publishes a due release), a database error — the request
@@ -32,8 +36,10 @@ goes on to the app unchanged, so every error answer stays the routed one.
 
 It sits inside ``SecurityHeaders`` (its answers get the same headers as every other)
 and outside ``AdmissionControl``: it reads through connections of its own, kept, so a
-poll neither waits for nor holds one of the request threads. On SQLite that is one of
-the pool's connections, read on the event loop (a read in WAL mode waits for nothing).
+poll neither waits for nor holds one of the request threads (a build takes one of the
+pool's connections in the builder thread, among those admission control keeps free). On
+SQLite that is one of the pool's connections, read on the event loop (a read in WAL mode
+waits for nothing).
 On a database server they are a few asynchronous connections (psycopg's, outside the
 pool), so a read that waits for the server — a busy machine, a lock — holds up only its
 own poll, never the event loop and with it every other request of the process; a read
@@ -47,10 +53,10 @@ read waited for the server, and under bench_live's load some pollers waited past
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -63,11 +69,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coauthor.db import tables
 from coauthor.db.quick import utc_timestamp
+from coauthor.domain import model as m
 from coauthor.domain.accounts import SignInSession
+from coauthor.domain.errors import CoauthorError, NotFound
 from coauthor.runtime import Runtime
 from coauthor.services.accounts import links, sessions, tokens
 from coauthor.services.deliberation.results import released_version, results_json_key
 from coauthor.web.auth import SESSION_COOKIE, bearer_token_in, session_rules, signed_in_secret
+from coauthor.web.deliberation_results import encoded_results
 
 RESULTS_PATH = re.compile(
     r"/api/v1/alliances/([A-Za-z0-9_-]{1,64})/deliberations/([A-Za-z0-9_-]{1,64})/results"
@@ -85,8 +94,8 @@ pool. One kept the polls of a process in one queue: under bench_live's load a re
 waited seconds for the round trips of the reads before it."""
 
 BUILD_WAIT_SECONDS = 10.0
-"""How long a poll waits for another request of this process to encode a new version
-before it asks the app itself."""
+"""How long a poll waits for this process's builder to encode a new version before it
+asks the app itself."""
 
 
 class ResultsPolls:
@@ -96,8 +105,10 @@ class ResultsPolls:
         self._pid = os.getpid()
         self._readers: asyncio.Queue[_Reader | None] | None = None
         """This process's readers, each taken by one poll at a time (None: not open yet)."""
-        self._building: dict[tuple, asyncio.Event] = {}
-        """Versions whose document a routed request of this process is encoding now."""
+        self._building: dict[tuple, asyncio.Future[None]] = {}
+        """Versions whose document this process's builder thread is encoding now."""
+        self._builder: ThreadPoolExecutor | None = None
+        self._builder_pid = self._pid
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -108,10 +119,11 @@ class ResultsPolls:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        version = await self._readable_version(headers, *poll)
-        if version is None:
+        readable = await self._readable_version(headers, *poll)
+        if readable is None:
             await self.app(scope, receive, send)
             return
+        version, person_id = readable
         etag = f'"{version}"'
         if headers.get("if-none-match") == etag:
             await Response(status_code=304, headers={"ETag": etag})(scope, receive, send)
@@ -119,11 +131,11 @@ class ResultsPolls:
         key = results_json_key(*poll, version, self.runtime.settings.anonymity_threshold)
         answer = self._cached(key)
         if answer is None:
-            answer = await self._built_by_another(key)
-        if answer is not None:
-            await answer(scope, receive, send)
+            answer = await self._built(key, person_id, *poll, version)
+        if answer is None:
+            await self.app(scope, receive, send)
             return
-        await self._build(key, scope, receive, send)
+        await answer(scope, receive, send)
 
     def _poll_of(self, scope: Scope) -> tuple[str, str] | None:
         """(alliance, deliberation) of a results poll this layer may answer."""
@@ -137,7 +149,7 @@ class ResultsPolls:
 
     async def _readable_version(
         self, headers: Headers, alliance_id: str, deliberation_id: str
-    ) -> str | None:
+    ) -> tuple[str, str] | None:
         readers = self._process_readers()
         reader = await readers.get()
         try:
@@ -161,33 +173,59 @@ class ResultsPolls:
         headers = {"ETag": f'"{document_version}"'}
         return Response(body, media_type="application/json", headers=headers)
 
-    async def _built_by_another(self, key: tuple) -> Response | None:
-        """After a release every poller asks for the new version at once: one request
-        has the app build it and the others wait here (holding no thread), then take it."""
+    async def _built(
+        self, key: tuple, person_id: str, alliance_id: str, deliberation_id: str, version: str
+    ) -> Response | None:
+        """A version this process has not encoded yet, built here, off the routed path.
+
+        Right after a release every poller asks for the new version at once: the first
+        starts its build in this layer's own thread and the others wait for that build
+        (holding no thread), then all take its bytes. A poll never queues behind admission
+        control and the votes for it. None when the build failed or took too long: the
+        app answers that poll."""
         building = self._building.get(key)
         if building is None:
+            building = asyncio.get_running_loop().run_in_executor(
+                self._process_builder(),
+                self._encode,
+                person_id,
+                alliance_id,
+                deliberation_id,
+                version,
+            )
+            self._building[key] = building
+            building.add_done_callback(lambda _: self._building.pop(key, None))
+        try:
+            await asyncio.wait_for(asyncio.shield(building), BUILD_WAIT_SECONDS)
+        except (TimeoutError, CoauthorError, sa.exc.SQLAlchemyError):
             return None
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(building.wait(), BUILD_WAIT_SECONDS)
         return self._cached(key)
 
-    async def _build(self, key: tuple, scope: Scope, receive: Receive, send: Send) -> None:
-        building = self._building.get(key)
-        mine = building is None
-        if mine:
-            building = self._building[key] = asyncio.Event()
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            if mine:
-                building.set()
-                del self._building[key]
+    def _encode(self, person_id: str, alliance_id: str, deliberation_id: str, version: str) -> None:
+        """Shape and encode ``version`` as the routed handler does (``encoded_results``: the
+        same presentation, the same anonymity rules, the same cache), in the builder thread,
+        as the person whose poll asked for it (their access was just checked; the services
+        check it again)."""
+        with self.runtime.uow() as uow:
+            person = uow.get(m.Person, id=person_id)
+            if person is None:
+                raise NotFound("no such person")
+            encoded_results(self.runtime, uow, person, alliance_id, deliberation_id, version)
+
+    def _process_builder(self) -> ThreadPoolExecutor:
+        """This process's one builder thread (made on first use, so a forked worker has its
+        own): a release is built once, and builds never compete with each other for the
+        cores."""
+        if self._builder is None or self._builder_pid != os.getpid():
+            self._builder_pid = os.getpid()
+            self._builder = ThreadPoolExecutor(1, thread_name_prefix="results-build")
+        return self._builder
 
     async def _version(
         self, reader: _Reader, headers: Headers, alliance_id: str, deliberation_id: str
-    ) -> str | None:
-        """The results version the person may read now; None when the app must answer.
-        A bearer token's person is found in the same query (one round trip)."""
+    ) -> tuple[str, str] | None:
+        """The results version the person may read now, and who they are; None when the app
+        must answer. A bearer token's person is found in the same query (one round trip)."""
         where = {"alliance": alliance_id, "deliberation": deliberation_id}
         token = bearer_token_in(headers.get("authorization", ""))
         if token is not None:
@@ -202,8 +240,8 @@ class ResultsPolls:
             row = await reader.row(reader.statements.access, where | {"person": person_id})
         if row is None or not row[1]:
             return None
-        status, number = row
-        return released_version(number, status)
+        status, number, person_id = row
+        return released_version(number, status), person_id
 
     async def _cookie_person_id(self, reader: _Reader, headers: Headers) -> str | None:
         """Whose session cookie this is, as ``current_person`` finds them (their being
@@ -245,6 +283,8 @@ class ResultsPolls:
             message = await receive()
             if message["type"] == "lifespan.shutdown":
                 await self._close_readers()
+                if self._builder is not None:
+                    self._builder.shutdown(wait=False)
             return message
 
         return receive_then_close
@@ -324,7 +364,7 @@ def _statements(engine: sa.Engine) -> _Statements:
 
 
 def _access_and_version(person: sa.ColumnElement[str]) -> sa.Select:
-    """(status, latest release number) of the deliberation, if the person may read it:
+    """(status, latest release number, person) of the deliberation, if the person may read it:
     ``open_deliberation``'s rule (active, a member of the alliance or a site
     administrator; the deliberation in that alliance) and ``results_version``'s number,
     each by a primary key or a unique index."""
@@ -341,7 +381,7 @@ def _access_and_version(person: sa.ColumnElement[str]) -> sa.Select:
     membership = sa.exists().where(
         members.c.alliance_id == alliances.c.id, members.c.person_id == people.c.id
     )
-    return sa.select(deliberations.c.status, latest).where(
+    return sa.select(deliberations.c.status, latest, people.c.id).where(
         people.c.id == person,
         people.c.deactivated_at.is_(None),
         alliances.c.id == sa.bindparam("alliance"),

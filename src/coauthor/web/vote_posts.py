@@ -15,8 +15,11 @@ itself when, and only when, it can give exactly the routed answer:
   due to have its use recorded (``sessions.TOUCH_EVERY``) is left to the app, which
   records it; a write by session cookie must carry the session's CSRF token in
   ``X-CSRF-Token``, as ``web/api/deps.signed_in`` requires;
-- the vote is then ``acts.do_vote`` run by ``uow.write``, in one request thread, as the
-  route runs it: one transaction, retried when it loses a race. What the write refuses
+- the vote is then ``acts.do_vote`` run by ``uow.write``, as the route runs it: one
+  transaction, retried when it loses a race. On a database server it runs in a request
+  thread; on SQLite on the event loop, in the process's write turn, after the votes queued
+  before it (``web/loop_writes.py``: in request threads, a vote under load waited far
+  longer for the turn and the interpreter lock than it worked). What the write refuses
   (no access, no such statement, a closed deliberation, ``Busy``, ``Conflict``) is
   answered by the app's own handler of such errors (``web/errors.py``), so with the
   routed status, headers and body, and nothing was written.
@@ -32,10 +35,12 @@ headers as every other. No throttle applies to votes, routed or not.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -44,7 +49,8 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from coauthor.db.uow import UnitOfWork
+from coauthor.db.engine import WriteTurn, write_turn
+from coauthor.db.uow import UnitOfWork, busy
 from coauthor.domain import model as m
 from coauthor.domain.errors import CoauthorError
 from coauthor.runtime import Runtime
@@ -60,6 +66,7 @@ from coauthor.web.auth import (
     signed_in_secret,
 )
 from coauthor.web.errors import coauthor_error_response
+from coauthor.web.loop_writes import LoopWriter
 
 VOTES_PATH = re.compile(
     r"/api/v1/alliances/([A-Za-z0-9_-]{1,64})/deliberations/([A-Za-z0-9_-]{1,64})/votes"
@@ -74,6 +81,8 @@ class VotePosts:
     def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
+        self._writer: LoopWriter | None = None
+        self._writer_of: tuple[asyncio.AbstractEventLoop, WriteTurn] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         target = _vote_of(scope)
@@ -90,13 +99,30 @@ class VotePosts:
             await self.app(scope, _replay(body, complete, receive), send)
             return
         runtime = _runtime_of(scope, self.runtime)
-        outcome = await run_in_threadpool(_vote, runtime, headers, *target, data)
+        outcome = await self._written(runtime, partial(_vote, runtime, headers, *target, data))
         if outcome is None:
             await self.app(scope, _replay(body, complete, receive), send)
         elif isinstance(outcome, CoauthorError):
             await (await coauthor_error_response(Request(scope), outcome))(scope, receive, send)
         else:
             await Response(outcome, media_type="application/json")(scope, receive, send)
+
+    async def _written(
+        self, runtime: Runtime, vote: Callable[[], bytes | CoauthorError | None]
+    ) -> bytes | CoauthorError | None:
+        """``vote()`` run in a request thread, or on SQLite on the event loop in the write
+        turn (``web/loop_writes.py``)."""
+        turn = write_turn(runtime.engine)
+        if turn is None:
+            return await run_in_threadpool(vote)
+        return await self._loop_writer(turn).run(vote)
+
+    def _loop_writer(self, turn: WriteTurn) -> LoopWriter:
+        """The writer of this event loop (a server process has one; each test client its own)."""
+        loop = asyncio.get_running_loop()
+        if self._writer is None or self._writer_of != (loop, turn):
+            self._writer, self._writer_of = LoopWriter(turn, busy), (loop, turn)
+        return self._writer
 
 
 def _runtime_of(scope: Scope, built_with: Runtime) -> Runtime:
