@@ -85,7 +85,12 @@ def sign_in(browser: Browser, base: str, email: str) -> Page:
 
 
 def move(page: Page, button: str) -> None:
+    """Make a move and wait until the conversation shows it (the page before the move
+    already has a ``#latest`` line, so waiting for one would not wait at all)."""
+    said = page.locator(".conversation > li")
+    before = said.count()
     page.get_by_role("button", name=button, exact=True).click()
+    expect(said).to_have_count(before + 1)
     expect(page.locator("#latest")).to_be_visible()
 
 
