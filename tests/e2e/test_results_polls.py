@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 from starlette.responses import Response as StarletteResponse
@@ -33,6 +32,7 @@ from coauthor.web.api import deliberation as results_route
 from coauthor.web.app import create_app
 from coauthor.web.results_polls import ResultsPolls
 from tests.e2e.conftest import World
+from tests.e2e.layered import answer, without_layer
 
 ROLES = ("admin", "manager", "member", "sponsor", "observer", "outsider")
 READERS = ("admin", "manager", "member", "sponsor", "observer")
@@ -57,18 +57,8 @@ class Pair:
 
     def same(self, url: str, headers: dict[str, str]) -> Response:
         fast, routed = self.both(url, headers)
-        assert _answer(fast) == _answer(routed)
+        assert answer(fast) == answer(routed)
         return fast
-
-
-def _answer(response: Response) -> tuple[int, dict[str, str], bytes]:
-    headers = {name: value for name, value in response.headers.items() if name != "date"}
-    return response.status_code, headers, response.content
-
-
-def _without_poll_layer(app: FastAPI) -> FastAPI:
-    app.user_middleware = [each for each in app.user_middleware if each.cls is not ResultsPolls]
-    return app
 
 
 @pytest.fixture
@@ -85,7 +75,7 @@ def pair(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pair]:
     monkeypatch.setattr(results_route, "results_version", counted)
     with (
         TestClient(fast_app) as fast,
-        TestClient(_without_poll_layer(create_app(runtime=runtime))) as routed,
+        TestClient(without_layer(create_app(runtime=runtime), ResultsPolls)) as routed,
     ):
         yield Pair(fast, routed, calls)
 
@@ -159,7 +149,7 @@ def test_a_new_version_is_built_by_the_layer_and_then_sent_from_the_process_cach
     assert first.status_code == 200 and pair.calls == [], "the new version was routed"
     forget_encoded(runtime)
     routed = pair.routed.get(url, headers=headers)
-    assert _answer(first)[1:] == _answer(routed)[1:] and first.status_code == routed.status_code
+    assert answer(first)[1:] == answer(routed)[1:] and first.status_code == routed.status_code
     answered = pair.same(url, headers | {"If-None-Match": '"r0-open"'})
     assert answered.status_code == 200 and answered.json() == first.json()
     assert answered.headers["content-type"] == "application/json"
@@ -194,7 +184,7 @@ def test_across_a_release_the_layer_builds_the_routed_answer_byte_for_byte(
     assert pair.calls == [], "the new version was routed"
     forget_encoded(runtime)
     routed = pair.routed.get(url, headers=conditional)
-    assert _answer(layered) == _answer(routed)
+    assert answer(layered) == answer(routed)
     assert len(runtime.results_json) == 1, "the routed answer was not built anew"
 
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 from starlette.middleware import Middleware
@@ -36,6 +35,7 @@ from coauthor.web import auth
 from coauthor.web.app import create_app
 from coauthor.web.vote_posts import MAX_BODY_BYTES, VotePosts
 from tests.e2e.conftest import World
+from tests.e2e.layered import answer, without_layer
 
 ROLES = ("admin", "manager", "member", "sponsor", "observer", "outsider")
 VOTERS = ("manager", "member", "sponsor")
@@ -67,18 +67,8 @@ class Pair:
     def same(self, url: str, body: bytes, headers: dict[str, str]) -> Response:
         fast = self.fast.post(url, content=body, headers=headers)
         routed = self.routed.post(url, content=body, headers=headers)
-        assert _answer(fast) == _answer(routed)
+        assert answer(fast) == answer(routed)
         return fast
-
-
-def _answer(response: Response) -> tuple[int, dict[str, str], bytes]:
-    headers = {name: value for name, value in response.headers.items() if name != "date"}
-    return response.status_code, headers, response.content
-
-
-def _without_vote_layer(app: FastAPI) -> FastAPI:
-    app.user_middleware = [each for each in app.user_middleware if each.cls is not VotePosts]
-    return app
 
 
 @pytest.fixture
@@ -88,7 +78,7 @@ def pair(runtime: Runtime) -> Iterator[Pair]:
     fast_app.user_middleware.append(Middleware(_Router, reached=reached))
     with (
         TestClient(fast_app) as fast,
-        TestClient(_without_vote_layer(create_app(runtime=runtime))) as routed,
+        TestClient(without_layer(create_app(runtime=runtime), VotePosts)) as routed,
     ):
         yield Pair(fast, routed, reached)
 

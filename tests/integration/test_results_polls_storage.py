@@ -80,11 +80,8 @@ def _cookie(runtime: Runtime, person_id: str) -> dict[str, str]:
     return {"Cookie": f"{auth.SESSION_COOKIE}={auth.session_cookie(runtime, secret)}"}
 
 
-@pytest.mark.parametrize("credential", [_bearer, _cookie], ids=["token", "session"])
-def test_a_current_poll_is_answered_before_routing(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, credential: Any
-) -> None:
-    url, person_ids = _deliberation(runtime)
+def _routed_polls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the polls that reach the routed handler, as they come."""
     routed: list[str] = []
     original = results_route.results_version
 
@@ -93,6 +90,15 @@ def test_a_current_poll_is_answered_before_routing(
         return original(request, *args)
 
     monkeypatch.setattr(results_route, "results_version", counted)
+    return routed
+
+
+@pytest.mark.parametrize("credential", [_bearer, _cookie], ids=["token", "session"])
+def test_a_current_poll_is_answered_before_routing(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, credential: Any
+) -> None:
+    url, person_ids = _deliberation(runtime)
+    routed = _routed_polls(monkeypatch)
     client = TestClient(create_app(runtime=runtime))  # no lifespan: no results worker
     headers = credential(runtime, person_ids[1])
     first = client.get(url, headers=headers)
@@ -178,14 +184,7 @@ def test_a_slow_server_read_holds_up_only_its_own_poll(
     app (never an error) when the read took longer than the statement timeout."""
     url, person_ids = _deliberation(runtime)
     headers = _bearer(runtime, person_ids[1])
-    routed: list[str] = []
-    original = results_route.results_version
-
-    def counted(request: Any, *args: Any) -> str:
-        routed.append(request.url.path)
-        return original(request, *args)
-
-    monkeypatch.setattr(results_route, "results_version", counted)
+    routed = _routed_polls(monkeypatch)
     app = create_app(runtime=runtime)
 
     async def poll_while_locked() -> tuple[httpx.Response, float]:
