@@ -32,7 +32,7 @@ from coauthor.analysis.opinion_cluster import (
 )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def dense_power_iteration(
     columns: NDArray[np.float64],
     start: NDArray[np.float64],
@@ -73,7 +73,7 @@ def dense_power_iteration(
     return vector, eigval
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _matrix_vector(
     columns: NDArray[np.float64], vector: NDArray[np.float64], product: NDArray[np.float64]
 ) -> None:
@@ -105,7 +105,7 @@ def _matrix_vector(
             product[j] += column[j] * weight
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _factor_out(vector: NDArray[np.float64], pc: NDArray[np.float64], norm2: float) -> None:
     """``vector ← vector − pc·(pc·vector / norm2)``, in place."""
     along = 0.0
@@ -116,7 +116,7 @@ def _factor_out(vector: NDArray[np.float64], pc: NDArray[np.float64], norm2: flo
         vector[j] = vector[j] - pc[j] * along
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def deflated_columns(
     columns: NDArray[np.float64], pc: NDArray[np.float64], norm2: float
 ) -> NDArray[np.float64]:
@@ -149,7 +149,7 @@ def deflated_columns(
     return deflated
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def dense_covariance(
     vv: NDArray[np.float64],
     vm: NDArray[np.float64],
@@ -179,7 +179,7 @@ def dense_covariance(
     return gram
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def covariance_columns(
     vv: NDArray[np.float64],
     vm: NDArray[np.float64],
@@ -221,7 +221,7 @@ def covariance_columns(
     return columns
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def power_placement(
     vv: NDArray[np.float64],
     vm: NDArray[np.float64],
@@ -242,23 +242,62 @@ def power_placement(
     """A warm-started update's placement in one call: centre, PCA and projection.
 
     The steps of ``opinion_update.place`` for a dense covariance and power
-    iteration, in the same order and with the same expressions: the column
-    centres, the covariance (as its columns), the two components (the found
-    one deflated out of the matrix when ``deflate_once``, else out of the
-    vector at every product), components zeroed on ``zeroed`` statements,
-    then, when ``project``, the sparsity-aware projection scaled by
-    ``sqrt(n_statements / max(scale_counts, 1))``. A component's squared norm
-    is ``np.dot`` (BLAS, as NumPy's ``@`` takes it). Returns the centre, the
-    components, their eigenvalues and every row's place (no rows unless
-    ``project``).
+    iteration, in the same order and with the same expressions:
+    :func:`placement_covariance`, :func:`power_components` and, when
+    ``project``, :func:`sparse_projection`. A pipelined replay calls the three
+    separately, on two threads; these are the same calls, so both give the
+    same bits. Returns the centre, the components, their eigenvalues and every
+    row's place (no rows unless ``project``).
     """
+    center, columns = placement_covariance(
+        vv, vm, mm, column_sums, column_counts, zeroed, n_rows, mean_imputed
+    )
+    comps, eigenvalues = power_components(columns, starts, iters, deflate_once, n_rows, zeroed)
+    if not project:
+        return center, comps, eigenvalues, np.zeros((0, starts.shape[0]))
+    xy = sparse_projection(indptr, codes, center, comps, zeroed, scale_counts)
+    return center, comps, eigenvalues, xy
+
+
+@njit(cache=True, nogil=True)
+def placement_covariance(
+    vv: NDArray[np.float64],
+    vm: NDArray[np.float64],
+    mm: NDArray[np.float64],
+    column_sums: NDArray[np.int64],
+    column_counts: NDArray[np.int64],
+    zeroed: NDArray[np.bool_],
+    n_rows: int,
+    mean_imputed: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The column centres and the covariance (as its columns) of a warm-started update."""
     n = column_sums.size
     center = np.zeros(n)
     for j in range(n):
         if not zeroed[j] and column_counts[j] != 0:
             divisor = max(column_counts[j] if mean_imputed else n_rows, 1)
             center[j] = column_sums[j] / divisor
-    columns = covariance_columns(vv, vm, mm, center, zeroed, n_rows, mean_imputed)
+    return center, covariance_columns(vv, vm, mm, center, zeroed, n_rows, mean_imputed)
+
+
+@njit(cache=True, nogil=True)
+def power_components(
+    columns: NDArray[np.float64],
+    starts: NDArray[np.float64],
+    iters: int,
+    deflate_once: bool,
+    n_rows: int,
+    zeroed: NDArray[np.bool_],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The components of the covariance ``columns`` by power iteration, and their eigenvalues.
+
+    Each component from its start vector, the found ones deflated out of the
+    matrix when ``deflate_once``, else out of the vector at every product;
+    components zeroed on ``zeroed`` statements. A component's squared norm is
+    ``np.dot`` (BLAS, as NumPy's ``@`` takes it). Reads ``columns`` and
+    ``starts`` only.
+    """
+    n = columns.shape[0]
     n_comps = starts.shape[0]
     comps = np.zeros((n_comps, n))
     eigenvalues = np.zeros(n_comps)
@@ -282,8 +321,20 @@ def power_placement(
     for j in range(n):
         if zeroed[j]:
             comps[:, j] = 0.0
-    if not project:
-        return center, comps, eigenvalues, np.zeros((0, n_comps))
+    return comps, eigenvalues
+
+
+@njit(cache=True, nogil=True)
+def sparse_projection(
+    indptr: NDArray[np.int32],
+    codes: NDArray[np.int32],
+    center: NDArray[np.float64],
+    comps: NDArray[np.float64],
+    zeroed: NDArray[np.bool_],
+    scale_counts: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """The sparsity-aware projection, scaled by ``sqrt(n_statements / max(scale_counts, 1))``."""
+    n = center.size
     table = np.zeros((n, 3))
     for j in range(n):
         if not zeroed[j]:
@@ -292,12 +343,12 @@ def power_placement(
     xy = project_cells(indptr, codes, table, comps)
     for i in range(xy.shape[0]):
         scale = sqrt(n / max(scale_counts[i], 1))
-        for c in range(n_comps):
+        for c in range(comps.shape[0]):
             xy[i, c] = xy[i, c] * scale
-    return center, comps, eigenvalues, xy
+    return xy
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def voted_enough(
     counts: NDArray[np.int64], least: int, before: NDArray[np.bool_]
 ) -> tuple[NDArray[np.bool_], int]:
@@ -311,7 +362,7 @@ def voted_enough(
     return in_conv, n_in
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def project_cells(
     indptr: NDArray[np.int32],
     codes: NDArray[np.int32],
@@ -352,7 +403,7 @@ def project_cells(
     return projection
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def point_distances(points: NDArray[np.float64]) -> NDArray[np.float64]:
     """Euclidean distances between every two points (``hypot``, the lower triangle mirrored)."""
     n = points.shape[0]
@@ -365,7 +416,7 @@ def point_distances(points: NDArray[np.float64]) -> NDArray[np.float64]:
     return distances
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def silhouettes(
     distances: NDArray[np.float64], labels: NDArray[np.int64], widths: NDArray[np.int64]
 ) -> NDArray[np.float64]:
@@ -409,7 +460,7 @@ def silhouettes(
     return scores
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def kmeans(
     points: NDArray[np.float64],
     weights: NDArray[np.float64],
@@ -499,7 +550,7 @@ def kmeans(
     return _in_id_order(current_ids, current, assigned, tracked, position)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _assign_nearest(
     points: NDArray[np.float64], centers: NDArray[np.float64], assigned: NDArray[np.int64]
 ) -> None:
@@ -517,12 +568,12 @@ def _assign_nearest(
         assigned[i] = nearest
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _settled(upper: float, lower: float) -> bool:
     return upper * (1 + TIE_MARGIN) + TIE_MARGIN < lower
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _assign_tracked(
     points: NDArray[np.float64],
     centers: NDArray[np.float64],
@@ -561,7 +612,7 @@ def _assign_tracked(
         lower[i] = sqrt(second)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _same_clustering(old: NDArray[np.float64], new: NDArray[np.float64]) -> bool:
     """Every centre moved less than 0.01, centres compared in (x, y) order (zip truncates)."""
     old_order = _xy_order(old)
@@ -574,7 +625,7 @@ def _same_clustering(old: NDArray[np.float64], new: NDArray[np.float64]) -> bool
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _xy_order(centers: NDArray[np.float64]) -> NDArray[np.int64]:
     """Stable order of the rows by x, then y (insertion sort: a few dozen rows)."""
     order = np.arange(centers.shape[0])
@@ -594,7 +645,7 @@ def _xy_order(centers: NDArray[np.float64]) -> NDArray[np.int64]:
     return order
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _in_id_order(
     ids: NDArray[np.int64],
     centers: NDArray[np.float64],
@@ -622,7 +673,7 @@ def _in_id_order(
     return ids[order], centers[order], labels
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def settled_warm_starts(
     points: NDArray[np.float64],
     weights: NDArray[np.float64],
@@ -673,7 +724,7 @@ def settled_warm_starts(
     return stays, grid
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def add_votes(
     rows: NDArray[np.int64],
     columns: NDArray[np.int64],
@@ -724,7 +775,7 @@ def add_votes(
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _update_cross(
     cross: NDArray[np.float64],
     codes: NDArray[np.int32],
@@ -761,7 +812,7 @@ def _update_cross(
         cross[2, column, column] += 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def warm_centres(
     points: NDArray[np.float64],
     weights: NDArray[np.float64],
@@ -821,7 +872,7 @@ def warm_centres(
     return relabelled, present, centers, duplicate
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def carried_bounds(
     old_points: NDArray[np.float64],
     points: NDArray[np.float64],
@@ -876,7 +927,7 @@ BASE_NOT_COMPILED = 1
 GROUPS_NOT_COMPILED = 2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sorted_positions(wanted: NDArray[np.int64], within: NDArray[np.int64]) -> NDArray[np.int64]:
     """Where each of the sorted ``wanted`` is in the sorted ``within``; -1s if one is missing."""
     at = np.empty(wanted.size, dtype=np.int64)
@@ -891,7 +942,7 @@ def _sorted_positions(wanted: NDArray[np.int64], within: NDArray[np.int64]) -> N
     return at
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _warm_ids(seed_ids: NDArray[np.int64], present: NDArray[np.bool_]) -> NDArray[np.int64]:
     """The previous ids still present (a new id after the largest when none is)."""
     n_present = 0
@@ -911,7 +962,7 @@ def _warm_ids(seed_ids: NDArray[np.int64], present: NDArray[np.bool_]) -> NDArra
     return ids
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _all_labelled(label: NDArray[np.int64]) -> bool:
     i = 0
     while i < label.size and label[i] >= 0:
@@ -919,7 +970,7 @@ def _all_labelled(label: NDArray[np.int64]) -> bool:
     return i == label.size
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def warm_grouping(
     points: NDArray[np.float64],
     in_rows: NDArray[np.int64],
@@ -1078,7 +1129,7 @@ def warm_grouping(
     )  # fmt: skip
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _carry_bounds(
     points: NDArray[np.float64],
     in_rows: NDArray[np.int64],
@@ -1121,7 +1172,7 @@ def _carry_bounds(
         lower[at[i]] = carried_lower[i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _group_lookup(
     base_ids: NDArray[np.int64],
     seed_base_ids: NDArray[np.int64],
@@ -1137,7 +1188,7 @@ def _group_lookup(
             out[i] = -1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _silhouettes_of(centers: NDArray[np.float64], labels: NDArray[np.int64]) -> NDArray[np.float64]:
     """``opinion_cluster.silhouettes`` of every labelling (0 for one with a single cluster)."""
     n_k = labels.shape[0]

@@ -18,6 +18,7 @@ statistics are computed once, at the end.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -27,19 +28,19 @@ from numpy.typing import ArrayLike, NDArray
 from coauthor.analysis.opinion_cluster import Clustering, TrackedAssignment, WarmStart
 from coauthor.analysis.opinion_era import PolisMath, known_moderation, polis_math_at
 from coauthor.analysis.opinion_matrix import VoteMatrix
+from coauthor.analysis.opinion_pipeline import grouped_in_turn, grouped_pipelined
 from coauthor.analysis.opinion_result import OpinionResult, analyze, analyze_from_state
 from coauthor.analysis.opinion_update import (
     NOTHING_CARRIED,
     CarriedBounds,
+    OpinionState,
     Prior,
-    cluster,
-    next_prior,
-    place,
     state_of,
 )
-from coauthor.analysis.opinion_votes import LiveVotes, rating_votes
+from coauthor.analysis.opinion_votes import LiveVotes, RatingVotes, rating_votes
 
 POLL_SECONDS = 1.0
+PIPELINE_FROM_UPDATES = 50
 MathRule = PolisMath | Callable[[float], PolisMath] | None
 
 
@@ -59,6 +60,7 @@ def replay(
     math: MathRule = None,
     moderated_at: Mapping[str, float] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    pipelined: bool | None = None,
 ) -> OpinionResult:
     """Replay a timestamped vote log the way Pol.is computed it, update after update.
 
@@ -79,6 +81,12 @@ def replay(
     moderated, for the eras in which Pol.is's math knew of some moderations
     only. ``progress(done, total)`` is called before each update. Only the
     last update computes the statistics (representative statements, consensus…).
+
+    ``pipelined`` runs each update's power iteration and projection on a
+    second thread while this one groups the update before
+    (:func:`~coauthor.analysis.opinion_pipeline.grouped_pipelined`, the same
+    result to the bit); None (the default) does so from
+    :data:`PIPELINE_FROM_UPDATES` updates on, False never.
     """
     era_of = _era_rule(math)
     log = _ordered_log(
@@ -87,11 +95,103 @@ def replay(
     matrix_of = _prefix_matrices(log, statement_ids, moderated_out, meta)
     if not log.ends:
         return analyze(matrix_of(-1), seed=seed, math=era_of(0.0))
-    excluded = frozenset(str(s) for s in moderated_out) | frozenset(str(s) for s in meta)
-    known: dict[str | None, frozenset[str]] = {}
+    excluded = _excluded(moderated_out, meta)
+    prior = _last(
+        _priors(
+            log, statement_ids, excluded, era_of, matrix_of, seed, moderated_at, progress, pipelined
+        )
+    )
+    last = log.ends[-1]
+    era = era_of(float(log.newest[last]))
+    if progress is not None:
+        progress(len(log.ends), len(log.ends))
+    state = state_of(prior, log.participant_ids[: prior.in_conv.size]) if prior else None
+    return analyze_from_state(
+        matrix_of(last), seed=seed, state=state, math=era, moderated_at=moderated_at
+    )
+
+
+def replay_states(
+    ptpt_idx: ArrayLike,
+    stmt_idx: ArrayLike,
+    vote: ArrayLike,
+    timestamps: ArrayLike,
+    *,
+    participant_ids: Sequence[str],
+    statement_ids: Sequence[str],
+    moderated_out: Iterable[str] = (),
+    meta: Iterable[str] = (),
+    batch_seconds: float = POLL_SECONDS,
+    max_updates: int | None = None,
+    seed: int = 0,
+    math: MathRule = None,
+    moderated_at: Mapping[str, float] | None = None,
+    pipelined: bool | None = None,
+) -> Iterator[OpinionState]:
+    """The state each update of :func:`replay` but the last leaves to the next, in order.
+
+    :func:`replay`'s result is the last update analysed from the last of these.
+    """
+    era_of = _era_rule(math)
+    log = _ordered_log(
+        ptpt_idx, stmt_idx, vote, timestamps, participant_ids, batch_seconds, max_updates
+    )
+    if not log.ends:
+        return
+    matrix_of = _prefix_matrices(log, statement_ids, moderated_out, meta)
+    excluded = _excluded(moderated_out, meta)
+    priors = _priors(
+        log, statement_ids, excluded, era_of, matrix_of, seed, moderated_at, None, pipelined
+    )
+    for prior in priors:
+        yield state_of(prior, log.participant_ids[: prior.in_conv.size])
+
+
+def _priors(
+    log: _OrderedLog,
+    statement_ids: Sequence[str],
+    excluded: frozenset[str],
+    era_of: Callable[[float], PolisMath],
+    matrix_of: Callable[[int], VoteMatrix],
+    seed: int,
+    moderated_at: Mapping[str, float] | None,
+    progress: Callable[[int, int], None] | None,
+    pipelined: bool | None,
+) -> Iterator[Prior]:
+    """Every update but the last, placed and grouped, on one thread or two (``pipelined``)."""
     live = LiveVotes(list(statement_ids), excluded)
-    bounds = BaseBounds()
-    prior: Prior | None = None
+    updates = _update_votes(log, live, excluded, era_of, matrix_of, moderated_at, progress)
+    if pipelined is None:
+        pipelined = len(log.ends) - 1 >= PIPELINE_FROM_UPDATES
+    grouped = grouped_pipelined if pipelined else grouped_in_turn
+    return grouped(updates, seed, BaseBounds())
+
+
+def _excluded(moderated_out: Iterable[str], meta: Iterable[str]) -> frozenset[str]:
+    return frozenset(str(s) for s in moderated_out) | frozenset(str(s) for s in meta)
+
+
+def _last(priors: Iterable[Prior]) -> Prior | None:
+    """The last of ``priors`` (None when there are none), once all have been computed."""
+    kept = deque(priors, maxlen=1)
+    return kept[0] if kept else None
+
+
+def _update_votes(
+    log: _OrderedLog,
+    live: LiveVotes,
+    excluded: frozenset[str],
+    era_of: Callable[[float], PolisMath],
+    matrix_of: Callable[[int], VoteMatrix],
+    moderated_at: Mapping[str, float] | None,
+    progress: Callable[[int, int], None] | None,
+) -> Iterator[tuple[PolisMath, RatingVotes]]:
+    """The math and the votes of every update but the last, each batch added as it comes.
+
+    The votes are ``live``'s arrays: valid until the next item is asked for.
+    ``progress`` is called before each batch is added.
+    """
+    known: dict[str | None, frozenset[str]] = {}
     begin = 0
     for position, end in enumerate(log.ends[:-1]):
         era = era_of(float(log.newest[end]))
@@ -103,20 +203,9 @@ def replay(
             known[era.moderation_known_since] = known_moderation(era, excluded, moderated_at)
         live.know(known[era.moderation_known_since])
         if live.within(era):
-            votes = live.snapshot()
+            yield era, live.snapshot()
         else:  # Pol.is's caps leave votes out: build them from scratch
-            votes = rating_votes(matrix_of(end), era, moderated_at)
-        placement = place(votes, era, prior, seed)
-        grouping = cluster(placement.xy, placement.in_conv, era, prior, bounds)
-        prior = next_prior(votes.statement_ids, placement, grouping)
-    last = log.ends[-1]
-    era = era_of(float(log.newest[last]))
-    if progress is not None:
-        progress(len(log.ends), len(log.ends))
-    state = state_of(prior, log.participant_ids[: prior.in_conv.size]) if prior else None
-    return analyze_from_state(
-        matrix_of(last), seed=seed, state=state, math=era, moderated_at=moderated_at
-    )
+            yield era, rating_votes(matrix_of(end), era, moderated_at)
 
 
 def update_matrices(

@@ -164,10 +164,7 @@ def place(
     pca_method: PcaMethod = "exact",
 ) -> Placement:
     """Centre, PCA, projection and inclusion, as Pol.is's math of ``math``'s era did them."""
-    zeroed = votes.zeroable & math.zero_moderated
-    scale_counts = votes.row_counts
-    if math.zero_moderated:
-        scale_counts = votes.row_counts - votes.row_zeroable_counts + int(zeroed.sum())
+    zeroed, scale_counts = placement_scaling(votes, math)
     xy: NDArray[np.float64] | None = None
     cross = votes.cross
     if cross is not None and (pca_method == "power" or prior is not None):
@@ -180,9 +177,31 @@ def place(
         xy = project_votes(
             votes.indptr, votes.codes, fit, zeroed, scale_counts, sparse=math.sparse_projection
         )
-    in_conv_counts = scale_counts if math.in_conv_counts_moderated else votes.row_counts
-    in_conv = _in_conv(in_conv_counts, votes.n_cols, prior)
+    before = prior.in_conv if prior is not None else None
+    in_conv = in_conversation(votes, math, scale_counts, before)
     return Placement(fit=fit, xy=xy, in_conv=in_conv, zeroed=zeroed)
+
+
+def placement_scaling(
+    votes: RatingVotes, math: PolisMath
+) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
+    """The statements zeroed in the PCA, and each row's vote count the projection scales by."""
+    zeroed = votes.zeroable & math.zero_moderated
+    scale_counts = votes.row_counts
+    if math.zero_moderated:
+        scale_counts = votes.row_counts - votes.row_zeroable_counts + int(zeroed.sum())
+    return zeroed, scale_counts
+
+
+def in_conversation(
+    votes: RatingVotes,
+    math: PolisMath,
+    scale_counts: NDArray[np.int64],
+    before: NDArray[np.bool_] | None,
+) -> NDArray[np.bool_]:
+    """Who is in the conversation, given who was (``before``, None at a first update)."""
+    in_conv_counts = scale_counts if math.in_conv_counts_moderated else votes.row_counts
+    return _in_conv(in_conv_counts, votes.n_cols, before)
 
 
 def _pca(
@@ -263,27 +282,38 @@ def _previous_comps(statement_ids: Sequence[str], prior: Prior | None) -> NDArra
     """Previous components aligned on today's statements, new ones padded with 1 (Pol.is)."""
     if prior is None:
         return None
-    if prior.pca_statement_ids == tuple(statement_ids):
-        return prior.pca_comps
-    position = {sid: i for i, sid in enumerate(prior.pca_statement_ids)}
+    return aligned_comps(statement_ids, prior.pca_statement_ids, prior.pca_comps)
+
+
+def aligned_comps(
+    statement_ids: Sequence[str],
+    previous_ids: tuple[str, ...],
+    previous: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Components on ``previous_ids`` aligned on ``statement_ids``, new ones padded with 1."""
+    if previous_ids == tuple(statement_ids):
+        return previous
+    position = {sid: i for i, sid in enumerate(previous_ids)}
     at = np.array([position.get(sid, -1) for sid in statement_ids], dtype=np.int64)
-    comps = np.ones((prior.pca_comps.shape[0], len(statement_ids)))
+    comps = np.ones((previous.shape[0], len(statement_ids)))
     known = at >= 0
-    comps[:, known] = prior.pca_comps[:, at[known]]
+    comps[:, known] = previous[:, at[known]]
     return comps
 
 
 _NO_FLAGS = np.zeros(0, dtype=np.bool_)
 
 
-def _in_conv(counts: NDArray[np.int64], n_statements: int, prior: Prior | None) -> NDArray:
+def _in_conv(
+    counts: NDArray[np.int64], n_statements: int, before: NDArray[np.bool_] | None
+) -> NDArray:
     """At least ``min(7, statements)`` votes; once in, always in; topped up to 15 top voters."""
     from coauthor.analysis.opinion_kernels import voted_enough
 
     in_conv, n_in = voted_enough(
         counts,
         min(MIN_VOTES_IN_CONV, n_statements),
-        prior.in_conv if prior is not None else _NO_FLAGS,
+        before if before is not None else _NO_FLAGS,
     )
     missing = MIN_IN_CONV - n_in
     if missing > 0:

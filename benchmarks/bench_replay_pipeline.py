@@ -1,0 +1,87 @@
+"""The replay on two threads against the replay on one, in the same process, alternating.
+
+``coauthor.analysis.opinion.replay`` runs each update's power iteration on a
+second thread (``pipelined``, the default for long replays) while the first
+groups the update before. This runs the synthetic histories of
+``bench_replay.py`` (62,000 votes, 2,000 × 200; today's math and 2015's)
+both ways, one after the other, for a few rounds, and prints for each run
+over the last 2,000 updates: wall updates per second, CPU milliseconds per
+update of the whole process and of the calling thread (the rest is the power
+iteration's thread), and the process's peak memory. Every pipelined result is
+checked against the sequential one (the same ``to_dict()``).
+
+A wall gain shows only on a machine with a core free for the second thread:
+run it on a quiet machine, with single-threaded BLAS::
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_replay_pipeline.py --rounds 3
+
+Prints a markdown table; writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_replay import HISTORY, LAST_UPDATES, _seconds, planted_history
+
+from coauthor.analysis.opinion import CURRENT, PolisMath, replay
+
+PATHS = ("sequential", "pipelined")
+ERAS = (("today (100 power iterations)", "2024-06-01", CURRENT), ("2015", "2015-06-01", None))
+
+
+def timed(log: dict[str, Any], math: PolisMath | None, pipelined: bool) -> dict[str, Any]:
+    """One replay: rates over its last updates, CPU per update (process, calling thread)."""
+    marks: list[tuple[int, float, float, float]] = []
+
+    def progress(done: int, total: int) -> None:
+        if done in (total - LAST_UPDATES, total):
+            marks.append((done, time.perf_counter(), time.process_time(), time.thread_time()))
+
+    result = replay(**log, math=math, progress=progress, pipelined=pipelined)
+    (done_0, wall_0, cpu_0, own_0), (done_1, wall_1, cpu_1, own_1) = marks[0], marks[-1]
+    n = done_1 - done_0
+    return {
+        "rate": n / (wall_1 - wall_0),
+        "cpu_ms": 1e3 * (cpu_1 - cpu_0) / n,
+        "own_ms": 1e3 * (own_1 - own_0) / n,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "result": result.to_dict(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3, help="sequential/pipelined pairs per era")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    print(
+        f"| history | round | path | updates / s, last {LAST_UPDATES:,} (wall) "
+        "| CPU per update, all threads | of which this thread | peak memory |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for label, day, math in ERAS:
+        log = planted_history(**HISTORY, start=_seconds(day))
+        for round_ in range(1, args.rounds + 1):
+            runs = {name: timed(log, math, name == "pipelined") for name in PATHS}
+            if runs["pipelined"]["result"] != runs["sequential"]["result"]:
+                raise SystemExit("the pipelined replay differs from the sequential one")
+            for name, run in runs.items():
+                print(
+                    f"| {label} | {round_} | {name} | {run['rate']:.0f} | {run['cpu_ms']:.3f} ms "
+                    f"| {run['own_ms']:.3f} ms | {run['peak_mb']:.0f} MB |",
+                    flush=True,
+                )
+    print("\nPipelined results: the same to_dict() as the sequential ones.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,292 @@
+"""A replay on two cores: one update's power iteration beside the grouping of the last.
+
+Each update of a replay places everyone (PCA, warm-started from the last
+update's components; the projection; who is in the conversation) and then
+groups them (base k-means and the groups of every k, warm-started from the
+last update's). The PCA chain does not depend on the groupings, and an
+update's grouping does not depend on the next update's PCA, so
+:func:`grouped_pipelined` runs the power iteration (most of an update in
+today's era) and the projection on a second thread, up to
+:data:`UPDATES_AHEAD` updates ahead, while this thread adds the next batch
+of votes, computes its centre, covariance and who is in the conversation,
+and groups the update before. The numba kernels release the GIL
+(``nogil``), so both threads compute at once.
+
+Every step is the sequential path's (:func:`grouped_in_turn`), on the same
+inputs, in the same order within its chain: the result is the same to the
+bit. The threads share no array that either writes: the covariance handed
+to the power iteration is a fresh array per update, and what the projection
+reads of the votes (which the next batch changes in place) is copied before
+the next batch is added. An update the split does not cover (the first one,
+or one without cross-counts above ``GRAM_MAX_STATEMENTS`` statements) waits
+for the updates in flight and is placed here, step by step, as in turn.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from queue import SimpleQueue
+
+import numpy as np
+from numpy.typing import NDArray
+
+from coauthor.analysis.opinion_era import PolisMath
+from coauthor.analysis.opinion_pca import (
+    DEFLATE_ONCE_ABOVE_ITERS,
+    PcaFit,
+    project_votes,
+    start_vectors,
+)
+from coauthor.analysis.opinion_update import (
+    BaseTracker,
+    Placement,
+    Prior,
+    aligned_comps,
+    cluster,
+    in_conversation,
+    next_prior,
+    place,
+    placement_scaling,
+)
+from coauthor.analysis.opinion_votes import RatingVotes
+
+UPDATES_AHEAD = 2
+"""How many updates' power iterations may be asked for before the oldest is grouped."""
+
+Updates = Iterable[tuple[PolisMath, RatingVotes]]
+
+
+def grouped_in_turn(updates: Updates, seed: int, tracker: BaseTracker) -> Iterator[Prior]:
+    """Place and group every update, one after the other: each update as a :class:`Prior`."""
+    prior: Prior | None = None
+    for era, votes in updates:
+        placement = place(votes, era, prior, seed)
+        grouping = cluster(placement.xy, placement.in_conv, era, prior, tracker)
+        prior = next_prior(votes.statement_ids, placement, grouping)
+        yield prior
+
+
+def grouped_pipelined(updates: Updates, seed: int, tracker: BaseTracker) -> Iterator[Prior]:
+    """:func:`grouped_in_turn`'s priors, in order; power iteration and projection on a thread.
+
+    An exception on either thread stops both and is raised here; so does
+    closing the iterator.
+    """
+    grouper = _Grouper(seed, tracker)
+    pca = _PcaThread(seed)
+    in_flight: deque[_Pending] = deque()
+    before: NDArray[np.bool_] | None = None  # who was in the conversation at the last update
+    restart: _Components | None = None  # components placed here, for the next power iteration
+    try:
+        for era, votes in updates:
+            if before is None or votes.cross is None:
+                while in_flight:
+                    yield grouper.group(in_flight.popleft(), pca.result())
+                placement = grouper.place_and_group(era, votes)
+                yield grouper.prior
+                before = placement.in_conv
+                restart = (tuple(votes.statement_ids), placement.fit.comps.copy())
+                continue
+            pending, request = _split_placement(era, votes, before, restart)
+            pca.submit(request)
+            in_flight.append(pending)
+            before, restart = pending.in_conv, None
+            if len(in_flight) > UPDATES_AHEAD:
+                yield grouper.group(in_flight.popleft(), pca.result())
+        while in_flight:
+            yield grouper.group(in_flight.popleft(), pca.result())
+    finally:
+        pca.stop()
+
+
+_Components = tuple[tuple[str, ...], NDArray[np.float64]]
+
+
+@dataclass(frozen=True, eq=False)
+class _PcaRequest:
+    """One update's power iteration and projection; its arrays are the PCA thread's from now on."""
+
+    statement_ids: tuple[str, ...]
+    columns: NDArray[np.float64]
+    center: NDArray[np.float64]
+    zeroed: NDArray[np.bool_]
+    n_rows: int
+    iters: int
+    restart: _Components | None
+    sparse_projection: bool
+    indptr: NDArray[np.int32]
+    codes: NDArray[np.int32]
+    scale_counts: NDArray[np.int64]
+
+
+@dataclass(frozen=True, eq=False)
+class _Pending:
+    """An update waiting for its components and places to be grouped."""
+
+    era: PolisMath
+    statement_ids: list[str]
+    center: NDArray[np.float64]
+    zeroed: NDArray[np.bool_]
+    in_conv: NDArray[np.bool_]
+
+
+def _split_placement(
+    era: PolisMath,
+    votes: RatingVotes,
+    before: NDArray[np.bool_],
+    restart: _Components | None,
+) -> tuple[_Pending, _PcaRequest]:
+    """``place``'s warm-started steps up to the power iteration, and the request for the rest.
+
+    The centre and covariance (:func:`~coauthor.analysis.opinion_kernels.placement_covariance`)
+    and who is in the conversation are computed now, from ``votes``; what the
+    projection reads of the votes is copied, since the next batch changes them.
+    """
+    from coauthor.analysis.opinion_kernels import placement_covariance
+
+    cross = votes.cross
+    assert cross is not None
+    zeroed, scale_counts = placement_scaling(votes, era)
+    zeroed = np.ascontiguousarray(zeroed, dtype=np.bool_)
+    center, columns = placement_covariance(
+        cross.vv,
+        cross.vm,
+        cross.mm,
+        votes.column_sums,
+        votes.column_counts,
+        zeroed,
+        votes.n_rows,
+        era.imputation == "mean",
+    )
+    pending = _Pending(
+        era=era,
+        statement_ids=votes.statement_ids,
+        center=center,
+        zeroed=zeroed,
+        in_conv=in_conversation(votes, era, scale_counts, before),
+    )
+    request = _PcaRequest(
+        statement_ids=tuple(votes.statement_ids),
+        columns=columns,
+        center=center,
+        zeroed=zeroed,
+        n_rows=votes.n_rows,
+        iters=era.pca_iters,
+        restart=restart,
+        sparse_projection=era.sparse_projection,
+        indptr=votes.indptr.copy(),
+        codes=votes.codes.copy(),
+        scale_counts=np.array(scale_counts, dtype=np.int64),
+    )
+    return pending, request
+
+
+_Found = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
+"""An update's components, their eigenvalues, and every row's place."""
+
+
+class _Grouper:
+    """This thread's side: grouping and the next :class:`Prior`, update after update."""
+
+    def __init__(self, seed: int, tracker: BaseTracker) -> None:
+        self.prior: Prior | None = None  # the last update grouped
+        self._seed = seed
+        self._tracker = tracker
+
+    def place_and_group(self, era: PolisMath, votes: RatingVotes) -> Placement:
+        """An update placed step by step here, as :func:`grouped_in_turn` does."""
+        placement = place(votes, era, self.prior, self._seed)
+        self._group(era, votes.statement_ids, placement)
+        return placement
+
+    def group(self, update: _Pending, found: _Found) -> Prior:
+        """Group an update placed by the PCA thread."""
+        comps, eigenvalues, xy = found
+        fit = PcaFit(center=update.center, comps=comps, eigenvalues=eigenvalues)
+        placement = Placement(fit=fit, xy=xy, in_conv=update.in_conv, zeroed=update.zeroed)
+        return self._group(update.era, update.statement_ids, placement)
+
+    def _group(self, era: PolisMath, statement_ids: list[str], placement: Placement) -> Prior:
+        grouping = cluster(placement.xy, placement.in_conv, era, self.prior, self._tracker)
+        self.prior = next_prior(statement_ids, placement, grouping)
+        return self.prior
+
+
+class _PcaThread:
+    """The power iteration and projection of every submitted update, in order, on its own thread.
+
+    It keeps the last components it found to start the next update from
+    (or a request's ``restart``, when the update before was placed on the
+    other thread). Results come back in the order asked; an exception ends
+    the thread and is raised by :meth:`result`.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self._seed = seed
+        self._requests: SimpleQueue[_PcaRequest | None] = SimpleQueue()
+        self._results: SimpleQueue[_Found | BaseException] = SimpleQueue()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="replay-pca", daemon=True)
+        self._thread.start()
+
+    def submit(self, request: _PcaRequest) -> None:
+        self._requests.put(request)
+
+    def result(self) -> _Found:
+        """The components, eigenvalues and places of the oldest update not yet returned."""
+        outcome = self._results.get()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def stop(self) -> None:
+        """End the thread (after the update it is on) and wait for it."""
+        self._stopping.set()
+        self._requests.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        last: _Components | None = None
+        while (request := self._requests.get()) is not None and not self._stopping.is_set():
+            try:
+                found = self._placed(request, request.restart or last)
+            except BaseException as error:  # handed to the grouping thread, which raises it
+                self._results.put(error)
+                return
+            last = (request.statement_ids, found[0])
+            self._results.put(found)
+
+    def _placed(self, request: _PcaRequest, previous: _Components | None) -> _Found:
+        """``place``'s power iteration and projection, as its warm-started path runs them."""
+        from coauthor.analysis.opinion_kernels import power_components, sparse_projection
+
+        assert previous is not None
+        n_cols = len(request.statement_ids)
+        starts = start_vectors(n_cols, self._seed, aligned_comps(request.statement_ids, *previous))
+        comps, eigenvalues = power_components(
+            request.columns,
+            np.ascontiguousarray(starts, dtype=np.float64),
+            request.iters,
+            request.iters > DEFLATE_ONCE_ABOVE_ITERS,
+            request.n_rows,
+            request.zeroed,
+        )
+        if request.sparse_projection:
+            xy = sparse_projection(
+                request.indptr,
+                request.codes,
+                request.center,
+                comps,
+                request.zeroed,
+                request.scale_counts,
+            )
+        else:
+            fit = PcaFit(center=request.center, comps=comps, eigenvalues=eigenvalues)
+            counts = request.scale_counts
+            xy = project_votes(
+                request.indptr, request.codes, fit, request.zeroed, counts, sparse=False
+            )
+        return comps, eigenvalues, xy
