@@ -14,6 +14,10 @@ previous=...)`` after every batch, rebuilding the matrix each time. Measured:
 * the vote log of ``vtaiwan.uberx`` (``tests/data/polis``), with the math of
   each update's date.
 
+The replays run on two threads (``replay``'s default for long histories; the
+update-by-update comparison checks that path); CPU time is the whole
+process's. ``bench_replay_pipeline.py`` compares them with one thread.
+
 Prints a markdown table; ``--write`` also puts it into ``docs/performance.md``
 between the bench-replay markers.
 

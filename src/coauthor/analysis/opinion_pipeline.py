@@ -53,7 +53,7 @@ from coauthor.analysis.opinion_update import (
 )
 from coauthor.analysis.opinion_votes import RatingVotes
 
-UPDATES_AHEAD = 2
+UPDATES_AHEAD = 4
 """How many updates' power iterations may be asked for before the oldest is grouped."""
 
 Updates = Iterable[tuple[PolisMath, RatingVotes]]
