@@ -39,6 +39,7 @@ import asyncio
 import hmac
 import json
 import re
+import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 
@@ -57,6 +58,7 @@ from coauthor.runtime import Runtime
 from coauthor.services.accounts import sessions, tokens
 from coauthor.services.deliberation import acts
 from coauthor.services.deliberation.inputs import VoteInput
+from coauthor.web import vote_timeline
 from coauthor.web.auth import (
     CSRF_HEADER,
     SESSION_COOKIE,
@@ -99,13 +101,19 @@ class VotePosts:
             await self.app(scope, _replay(body, complete, receive), send)
             return
         runtime = _runtime_of(scope, self.runtime)
-        outcome = await self._written(runtime, partial(_vote, runtime, headers, *target, data))
+        timeline = vote_timeline.start()
+        vote = partial(_vote, runtime, headers, *target, data, timeline)
+        outcome = await self._written(runtime, vote)
+        vote_timeline.mark(timeline, "resumed")
         if outcome is None:
             await self.app(scope, _replay(body, complete, receive), send)
         elif isinstance(outcome, CoauthorError):
             await (await coauthor_error_response(Request(scope), outcome))(scope, receive, send)
         else:
             await Response(outcome, media_type="application/json")(scope, receive, send)
+        if timeline is not None:
+            timeline.mark("sent")
+            timeline.save()
 
     async def _written(
         self, runtime: Runtime, vote: Callable[[], bytes | CoauthorError | None]
@@ -133,18 +141,30 @@ def _runtime_of(scope: Scope, built_with: Runtime) -> Runtime:
 
 
 def _vote(
-    runtime: Runtime, headers: Headers, alliance_id: str, deliberation_id: str, data: VoteInput
+    runtime: Runtime,
+    headers: Headers,
+    alliance_id: str,
+    deliberation_id: str,
+    data: VoteInput,
+    timeline: vote_timeline.Timeline | None = None,
 ) -> bytes | CoauthorError | None:
     """The route's answer to the vote, the write's refusal, or None when the app must
     answer."""
+    cpu = time.thread_time()
+    vote_timeline.mark(timeline, "started")
     with runtime.uow() as uow:
         person = _person(runtime, uow, headers)
+        vote_timeline.mark(timeline, "person")
         if person is None:
             return None
         try:
             vote = uow.write(acts.do_vote, person, alliance_id, deliberation_id, data)
         except CoauthorError as refused:
             return refused
+        finally:
+            vote_timeline.mark(timeline, "committed")
+            if timeline is not None:
+                timeline.cpu_ms = 1000 * (time.thread_time() - cpu)
         return _encoded(vote)
 
 
