@@ -138,6 +138,30 @@ def lock_head(uow: UnitOfWork, chain_id: str) -> Head:
     return Head(row.seq, row.hash, row.key_id, row.mac)
 
 
+def lock_heads(uow: UnitOfWork, chain_ids: Iterable[str]) -> None:
+    """Lock the heads of those of these chains that exist, in order of their ids, until
+    the transaction ends; on SQLite the write transaction holds the database already.
+
+    A write that appends to several chains, or a group of writes (``uow.write_each``) that
+    changes other rows before appending, takes its heads first and in one order, so two
+    such transactions never each hold what the other waits for."""
+    wanted = sorted(set(chain_ids))
+    if not wanted or uow.session.get_bind().dialect.name != "postgresql":
+        return
+    uow.session.connection().execute(_locked_heads(), {"head_chains": wanted}).all()
+
+
+@cache
+def _locked_heads() -> sa.Select:
+    columns = chain_heads.c
+    return (
+        sa.select(columns.chain_id)
+        .where(columns.chain_id.in_(sa.bindparam("head_chains", expanding=True)))
+        .order_by(columns.chain_id)
+        .with_for_update()
+    )
+
+
 def set_head(uow: UnitOfWork, chain_id: str, seq: int, last_hash: str) -> None:
     """Move the chain's head to ``seq``/``last_hash``, with its MAC when the server has a key."""
     _store_head(uow, chain_id, keyed_head(uow.event_key, chain_id, seq, last_hash))

@@ -31,12 +31,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from coauthor.db import engine
 from coauthor.db.engine import TURN_POLL_FIRST_SECONDS, TURN_POLL_MAX_SECONDS, WriteTurn
+
+Item = TypeVar("Item")
+
+MAX_GROUP = 64
+"""Most items written in one call of ``write_all`` (one transaction): a longer queue is
+written in several, one after the other, in the same turn while ``BATCH_SECONDS`` lasts."""
 
 BATCH_SECONDS = 0.05
 """Longest the loop runs queued writes in one turn before it gives the turn back (and the
@@ -49,43 +55,54 @@ SPIN_PAUSE_SECONDS = 0.0002
 
 
 @dataclass
-class _Pending:
-    write: Callable[[], Any]
+class Pending(Generic[Item]):
+    item: Item
     done: asyncio.Future[Any]
     deadline: float
     """When the write's wait for the turn ends in ``on_timeout``'s answer."""
 
 
-class LoopWriter:
-    """Runs ``write`` callables on one event loop, in the write turn of one database."""
+class LoopWriter(Generic[Item]):
+    """Writes items on one event loop, in the write turn of one database, the items queued
+    together in one call of ``write_all`` (a group commit: ``uow.write_each``)."""
 
-    def __init__(self, turn: WriteTurn, on_timeout: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        turn: WriteTurn,
+        on_timeout: Callable[[], Any],
+        write_all: Callable[[Sequence[Item]], Sequence[Any]],
+    ) -> None:
         self._turn = turn
         self._on_timeout = on_timeout
-        self._pending: deque[_Pending] = deque()
+        self._write_all = write_all
+        self._pending: deque[Pending[Item]] = deque()
         self._serving: asyncio.Task[None] | None = None
 
-    async def run(self, write: Callable[[], Any]) -> Any:
-        """``write()``'s result (or its exception), run on the loop in the turn; when the
-        turn does not come within ``TURN_TIMEOUT_SECONDS``, ``on_timeout()``.
+    async def run(self, item: Item) -> Any:
+        """``item``'s outcome in ``write_all`` (or the exception ``write_all`` raised), run
+        on the loop in the turn; when the turn does not come within
+        ``TURN_TIMEOUT_SECONDS``, ``on_timeout()``.
 
-        With no write queued and the turn free now (or within ``SPIN_SECONDS``: another
-        process's write is a few milliseconds) it runs at once, in this task: a busy loop
-        takes tens of milliseconds to come back to a task that yields, which is most of a
-        vote's time when it waits in the queue."""
-        if self._turn_within(SPIN_SECONDS):
-            try:
-                self._write_for(BATCH_SECONDS)
-                return write()
-            finally:
-                self._turn.exit()
+        When the turn is free now (or within ``SPIN_SECONDS``: another process's write is a
+        few milliseconds) the item is written at once, in this task, with the items queued
+        before it: a busy loop takes tens of milliseconds to come back to a task that
+        yields, which is most of a vote's time when it waits in the queue."""
         loop = asyncio.get_running_loop()
         done = loop.create_future()
         deadline = time.monotonic() + engine.TURN_TIMEOUT_SECONDS
-        self._pending.append(_Pending(write, done, deadline))
-        if self._serving is None or self._serving.done():
+        self._pending.append(Pending(item, done, deadline))
+        if self._turn_within(SPIN_SECONDS):
+            try:
+                self._write_for(BATCH_SECONDS)
+            finally:
+                self._turn.exit()
+        if self._pending and (self._serving is None or self._serving.done()):
             self._serving = loop.create_task(self._serve())
         return await asyncio.shield(done)
+
+    def close(self) -> None:
+        """Nothing to release: the writer holds no thread and holds the turn only while
+        it writes."""
 
     async def _serve(self) -> None:
         while self._pending:
@@ -121,19 +138,26 @@ class LoopWriter:
         return True
 
     def _write_for(self, seconds: float) -> None:
-        """Run the queued writes in order, for about ``seconds``."""
+        """Write the queued items in order, ``MAX_GROUP`` at a time, for about ``seconds``."""
         started = time.perf_counter()
         while self._pending and time.perf_counter() - started < seconds:
-            pending = self._pending.popleft()
-            try:
-                result = pending.write()
-            except Exception as failed:  # handed to the request that awaits it
-                pending.done.set_exception(failed)
-            else:
-                pending.done.set_result(result)
+            group = [self._pending.popleft() for _ in range(min(MAX_GROUP, len(self._pending)))]
+            settle(group, self._write_all)
 
     def _time_out(self) -> None:
         """Answer the writes whose wait for the turn is over."""
         now = time.monotonic()
         while self._pending and self._pending[0].deadline <= now:
             self._pending.popleft().done.set_result(self._on_timeout())
+
+
+def settle(group: Sequence[Any], write_all: Callable[[Sequence[Any]], Sequence[Any]]) -> None:
+    """Write a group's items and hand each its outcome (or ``write_all``'s exception)."""
+    try:
+        outcomes = write_all([pending.item for pending in group])
+    except Exception as failed:  # handed to every request that awaits it
+        for pending in group:
+            pending.done.set_exception(failed)
+        return
+    for pending, outcome in zip(group, outcomes, strict=True):
+        pending.done.set_result(outcome)

@@ -40,21 +40,22 @@ import hmac
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from coauthor.db.engine import WriteTurn, write_turn
+from coauthor.db.engine import write_turn
 from coauthor.db.uow import UnitOfWork, busy
 from coauthor.domain import model as m
 from coauthor.domain.errors import CoauthorError
 from coauthor.runtime import Runtime
+from coauthor.services import eventlog
 from coauthor.services.accounts import sessions, tokens
 from coauthor.services.deliberation import acts
 from coauthor.services.deliberation.inputs import VoteInput
@@ -68,6 +69,7 @@ from coauthor.web.auth import (
     signed_in_secret,
 )
 from coauthor.web.errors import coauthor_error_response
+from coauthor.web.group_writes import GroupWriter
 from coauthor.web.loop_writes import LoopWriter
 
 VOTES_PATH = re.compile(
@@ -83,8 +85,8 @@ class VotePosts:
     def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
-        self._writer: LoopWriter | None = None
-        self._writer_of: tuple[asyncio.AbstractEventLoop, WriteTurn] | None = None
+        self._writer: LoopWriter[_Vote] | GroupWriter[_Vote] | None = None
+        self._writer_of: tuple[asyncio.AbstractEventLoop, Runtime] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         target = _vote_of(scope)
@@ -102,35 +104,41 @@ class VotePosts:
             return
         runtime = _runtime_of(scope, self.runtime)
         timeline = vote_timeline.start()
-        vote = partial(_vote, runtime, headers, *target, data, timeline)
-        outcome = await self._written(runtime, vote)
+        outcome = await self._written(runtime, _Vote(headers, *target, data, timeline))
         vote_timeline.mark(timeline, "resumed")
         if outcome is None:
             await self.app(scope, _replay(body, complete, receive), send)
         elif isinstance(outcome, CoauthorError):
             await (await coauthor_error_response(Request(scope), outcome))(scope, receive, send)
+        elif isinstance(outcome, Exception):
+            raise outcome
         else:
             await Response(outcome, media_type="application/json")(scope, receive, send)
         if timeline is not None:
             timeline.mark("sent")
             timeline.save()
 
-    async def _written(
-        self, runtime: Runtime, vote: Callable[[], bytes | CoauthorError | None]
-    ) -> bytes | CoauthorError | None:
-        """``vote()`` run in a request thread, or on SQLite on the event loop in the write
-        turn (``web/loop_writes.py``)."""
-        turn = write_turn(runtime.engine)
-        if turn is None:
-            return await run_in_threadpool(vote)
-        return await self._loop_writer(turn).run(vote)
+    async def _written(self, runtime: Runtime, vote: _Vote) -> _Outcome:
+        """The vote written with the others that wait for the same writer (a group commit,
+        ``_votes``): on SQLite on the event loop in the write turn
+        (``web/loop_writes.py``), on a database server in the process's writer thread
+        (``web/group_writes.py``)."""
+        key = (asyncio.get_running_loop(), runtime)
+        if self._writer is None or self._writer_of != key:
+            if self._writer is not None:
+                self._writer.close()
+            self._writer, self._writer_of = _writer_for(runtime), key
+        return await self._writer.run(vote)
 
-    def _loop_writer(self, turn: WriteTurn) -> LoopWriter:
-        """The writer of this event loop (a server process has one; each test client its own)."""
-        loop = asyncio.get_running_loop()
-        if self._writer is None or self._writer_of != (loop, turn):
-            self._writer, self._writer_of = LoopWriter(turn, busy), (loop, turn)
-        return self._writer
+
+def _writer_for(runtime: Runtime) -> LoopWriter[_Vote] | GroupWriter[_Vote]:
+    """The votes' writer of one event loop (a server process has one; each test client its
+    own)."""
+    write_all = partial(_votes, runtime)
+    turn = write_turn(runtime.engine)
+    if turn is None:
+        return GroupWriter(write_all)
+    return LoopWriter(turn, busy, write_all)
 
 
 def _runtime_of(scope: Scope, built_with: Runtime) -> Runtime:
@@ -140,32 +148,64 @@ def _runtime_of(scope: Scope, built_with: Runtime) -> Runtime:
     return getattr(state, "runtime", built_with)
 
 
-def _vote(
-    runtime: Runtime,
-    headers: Headers,
-    alliance_id: str,
-    deliberation_id: str,
-    data: VoteInput,
-    timeline: vote_timeline.Timeline | None = None,
-) -> bytes | CoauthorError | None:
-    """The route's answer to the vote, the write's refusal, or None when the app must
-    answer."""
+@dataclass(frozen=True)
+class _Vote:
+    """A vote the layer may answer, as it arrived."""
+
+    headers: Headers
+    alliance_id: str
+    deliberation_id: str
+    data: VoteInput
+    timeline: vote_timeline.Timeline | None = None
+
+
+_Outcome = bytes | CoauthorError | Exception | None
+"""The route's answer to a vote (its body), the write's refusal, None when the app must
+answer, or an unexpected exception to raise in the vote's request."""
+
+
+def _votes(runtime: Runtime, votes: Sequence[_Vote]) -> list[_Outcome]:
+    """Each vote's outcome, the votes written as one group commit (``uow.write_each``):
+    one transaction, their alliances' chain heads locked first, one commit; each vote
+    through ``acts.do_vote`` in a savepoint of its own, so a refused one is answered with
+    its own error and rolled back alone. A refusal of the whole group (``Busy``, a race
+    lost every time) is every vote's answer."""
     cpu = time.thread_time()
-    vote_timeline.mark(timeline, "started")
+    for vote in votes:
+        vote_timeline.mark(vote.timeline, "started")
+    outcomes: list[_Outcome] = [None] * len(votes)
     with runtime.uow() as uow:
-        person = _person(runtime, uow, headers)
-        vote_timeline.mark(timeline, "person")
-        if person is None:
-            return None
+        people = [_person(runtime, uow, vote.headers) for vote in votes]
+        for vote in votes:
+            vote_timeline.mark(vote.timeline, "person")
+        cast = [
+            (number, partial(_cast, person, vote))
+            for number, (vote, person) in enumerate(zip(votes, people, strict=True))
+            if person is not None
+        ]
+        chains = [votes[number].alliance_id for number, _ in cast]
         try:
-            vote = uow.write(acts.do_vote, person, alliance_id, deliberation_id, data)
+            written: Sequence[m.Vote | Exception] = uow.write_each(
+                [write for _, write in cast], first=partial(eventlog.lock_heads, chain_ids=chains)
+            )
         except CoauthorError as refused:
-            return refused
-        finally:
-            vote_timeline.mark(timeline, "committed")
-            if timeline is not None:
-                timeline.cpu_ms = 1000 * (time.thread_time() - cpu)
-        return _encoded(vote)
+            written = [refused] * len(cast)
+        for (number, _), outcome in zip(cast, written, strict=True):
+            outcomes[number] = outcome if isinstance(outcome, Exception) else _encoded(outcome)
+    _note_written(votes, 1000 * (time.thread_time() - cpu))
+    return outcomes
+
+
+def _cast(person: m.Person, vote: _Vote, uow: UnitOfWork) -> m.Vote:
+    """The route's write of the vote."""
+    return acts.do_vote(uow, person, vote.alliance_id, vote.deliberation_id, vote.data)
+
+
+def _note_written(votes: Sequence[_Vote], cpu_ms: float) -> None:
+    for vote in votes:
+        vote_timeline.mark(vote.timeline, "committed")
+        if vote.timeline is not None:
+            vote.timeline.cpu_ms, vote.timeline.batch = cpu_ms, len(votes)
 
 
 def _person(runtime: Runtime, uow: UnitOfWork, headers: Headers) -> m.Person | None:
