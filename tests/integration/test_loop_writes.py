@@ -109,3 +109,26 @@ def test_a_turn_that_does_not_come_gives_the_timeout_answer(
     started = time.monotonic()
     assert asyncio.run(scenario()) == "busy" and ran == []
     assert 0.2 <= time.monotonic() - started < 0.9
+
+
+def test_the_writer_answers_each_written_item_itself(turn: WriteTurn) -> None:
+    """With ``answer``, the task that wrote a group answers every item of it right after the
+    write; each caller gets what its answer returned, or the
+    exception it raised, and a caller whose answer failed does not stop the others'."""
+    answered: list[int] = []
+
+    async def answer(item: int, outcome: object) -> object:
+        answered.append(item)
+        if item == 1:
+            raise ConnectionError("the client went away")
+        return f"answered {outcome}"
+
+    async def scenario() -> list[object]:
+        writer = LoopWriter(turn, lambda: "busy", lambda items: [i * 10 for i in items], answer)
+        _held_by_another_thread(turn, 0.2)
+        return await asyncio.gather(*(writer.run(n) for n in range(3)), return_exceptions=True)
+
+    results = asyncio.run(scenario())
+    assert results[0] == "answered 0" and results[2] == "answered 20"
+    assert isinstance(results[1], ConnectionError)
+    assert answered == [0, 1, 2]

@@ -29,6 +29,7 @@ from coauthor.services.accounts.inputs import PersonInput
 from coauthor.services.accounts.people import do_create_person
 from coauthor.services.accounts.tokens import do_create_token
 from coauthor.services.deliberation import acts
+from coauthor.web.loop_writes import LoopWriter
 
 
 class World:
@@ -224,19 +225,29 @@ def test_a_lost_race_runs_the_whole_group_again(runtime: Runtime, world: World) 
 
 
 @contextmanager
-def _turn_held_a_moment(settings: Settings) -> Iterator[None]:
-    """On SQLite, the write turn held by another writer (as another web process would) while
-    the first votes arrive, so that they queue: within one process the event loop writes a
-    vote that finds the turn free at once, alone. A database server needs nothing."""
+def _turn_held_a_moment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """On SQLite, the write turn held by another writer (as another web process would) until
+    ``QUEUED`` votes wait for it: within one process the event loop writes a vote that finds
+    the turn free at once, alone. A database server needs nothing."""
     runtime = build_runtime(settings)
     turn = write_turn(runtime.engine)
-    holding, release = threading.Event(), threading.Event()
+    holding, queued = threading.Event(), threading.Event()
+    arrived = [0]
+    run = LoopWriter.run
+
+    async def counted(self: LoopWriter, item: object) -> object:
+        arrived[0] += 1
+        if arrived[0] >= QUEUED:
+            queued.set()
+        return await run(self, item)
+
+    monkeypatch.setattr(LoopWriter, "run", counted)
 
     def hold() -> None:
         assert turn is not None
         with turn:
             holding.set()
-            release.wait(HOLD_SECONDS)
+            queued.wait(HOLD_SECONDS)
 
     holder = threading.Thread(target=hold)
     if turn is not None:
@@ -245,13 +256,14 @@ def _turn_held_a_moment(settings: Settings) -> Iterator[None]:
     try:
         yield
     finally:
-        release.set()
+        queued.set()
         if turn is not None:
             holder.join()
         runtime.close()
 
 
-HOLD_SECONDS = 2.0
+QUEUED = 10
+HOLD_SECONDS = 20.0
 
 
 def test_votes_fired_in_parallel_are_grouped_and_each_answered(
@@ -288,7 +300,10 @@ def test_votes_fired_in_parallel_are_grouped_and_each_answered(
             headers = {"Authorization": f"Bearer {token}"}
             return httpx.post(base + path, json=body, headers=headers, timeout=60).status_code
 
-        with ThreadPoolExecutor(max_workers=48) as threads, _turn_held_a_moment(settings):
+        with (
+            ThreadPoolExecutor(max_workers=48) as threads,
+            _turn_held_a_moment(settings, monkeypatch),
+        ):
             statuses = list(threads.map(send, sends))
     assert statuses == [expected for *_, expected in sends]
     assert max(groups) > 1, "votes that waited were written together"

@@ -95,6 +95,9 @@ class UnitOfWork:
         """The event log's keyed-hash secret (coauthor.eventkey), when the server has one."""
         self.session: Session
         self._after_commit: list[Callable[[], None]] = []
+        self.held_heads: dict[str, Any] = {}
+        """The event-chain heads this write's transaction locked, by chain, as its appends
+        moved them (``eventlog.lock_heads``); forgotten when the transaction ends."""
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
@@ -168,6 +171,7 @@ class UnitOfWork:
                         first(self)
                     outcomes = [self._in_savepoint(write) for write in writes]
                     self.session.commit()
+                    self.held_heads = {}
                 except sa.exc.DBAPIError as exc:
                     self._discard()
                     if not lost_race(exc):
@@ -190,7 +194,7 @@ class UnitOfWork:
     def _in_savepoint(self, write: Callable[[UnitOfWork], T]) -> T | Exception:
         """``write(self)`` in a savepoint: its result, or, rolled back to the savepoint, the
         exception it raised. A lost race is raised on: the whole group runs again."""
-        steps_before = len(self._after_commit)
+        steps_before, heads_before = len(self._after_commit), dict(self.held_heads)
         try:
             with self.session.begin_nested():  # released, or rolled back when write raises
                 result = write(self)
@@ -198,6 +202,7 @@ class UnitOfWork:
             if isinstance(failed, sa.exc.DBAPIError) and lost_race(failed):
                 raise
             del self._after_commit[steps_before:]
+            self.held_heads = heads_before
             return failed
         return result
 
@@ -220,12 +225,14 @@ class UnitOfWork:
     def _begin_write(self) -> None:
         self.session.rollback()
         self._after_commit.clear()
+        self.held_heads = {}
         if self.session.get_bind().dialect.name == "sqlite":
             self.session.connection(execution_options={WRITE_OPTION: True})
 
     def _discard(self) -> None:
         self.session.rollback()
         self._after_commit.clear()
+        self.held_heads = {}
 
     def _run_after_commit(self) -> None:
         steps, self._after_commit = self._after_commit, []

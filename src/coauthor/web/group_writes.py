@@ -17,14 +17,19 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic
 
-from coauthor.web.loop_writes import MAX_GROUP, Item, Pending
+from coauthor.web.loop_writes import MAX_GROUP, Answer, Item, Pending, hand_out
 
 
 class GroupWriter(Generic[Item]):
     """Writes items in groups, one group at a time, in a thread of its own."""
 
-    def __init__(self, write_all: Callable[[Sequence[Item]], Sequence[Any]]) -> None:
+    def __init__(
+        self,
+        write_all: Callable[[Sequence[Item]], Sequence[Any]],
+        answer: Answer[Item] | None = None,
+    ) -> None:
         self._write_all = write_all
+        self._answer = answer
         self._pending: list[Pending[Item]] = []
         self._serving: asyncio.Task[None] | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coauthor-writes")
@@ -49,8 +54,7 @@ class GroupWriter(Generic[Item]):
                 for pending in group:
                     pending.done.set_exception(failed)
                 continue
-            for pending, outcome in zip(group, outcomes, strict=True):
-                pending.done.set_result(outcome)
+            await hand_out(list(zip(group, outcomes, strict=True)), self._answer)
 
     def close(self) -> None:
         self._thread.shutdown(wait=False)

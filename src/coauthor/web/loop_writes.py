@@ -10,14 +10,16 @@ to run, and the answer waited for the loop to take it back. Votes queued for the
 mostly idle.
 
 ``LoopWriter`` runs such writes on the event loop itself, which already holds the
-interpreter lock. A write that gets the turn at once (or within ``SPIN_SECONDS``: another
-process's write takes a few milliseconds) runs in its request's task, after the writes
-queued before it, in order; one that does not queues, and the queue is run by the next
-write that gets the turn, or by a task that polls for the turn from the loop (holding no
-thread). A yield costs a write a turn of the busy loop — tens of milliseconds under that
-load — so a write yields only when the turn is taken. Each write is run exactly as
-before — its own unit of work and ``uow.write``: one transaction, retried when it loses a
-race, Busy when the turn does not come within the busy timeout. While it holds the turn
+interpreter lock, and writes the items queued together in one call of ``write_all``
+(for votes a group commit, ``uow.write_each``: one transaction, one commit). A write that
+gets the turn at once (or within ``SPIN_SECONDS``: another process's write takes a few
+milliseconds) runs in its request's task, with the writes queued before it, in order;
+one that does not queues, and the queue is run by the next write that gets the turn, or
+by a task that polls for the turn from the loop (holding no thread). A yield costs a
+write a turn of the busy loop — tens of milliseconds under that load — so a write yields
+only when the turn is taken, and the task that wrote a group answers each of its
+requests at once (``hand_out``). Busy when the turn does not come within the busy
+timeout. While it holds the turn
 SQLite's lock is free for it, so a write waits for nothing but the disk; a program that
 writes without taking turns (the ``sqlite3`` shell) could still make one wait up to the
 busy timeout, and with it this process's loop. In the same profiled run after the
@@ -31,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -39,6 +41,8 @@ from coauthor.db import engine
 from coauthor.db.engine import TURN_POLL_FIRST_SECONDS, TURN_POLL_MAX_SECONDS, WriteTurn
 
 Item = TypeVar("Item")
+Answer = Callable[[Item, Any], Awaitable[Any]]
+"""``answer(item, outcome)``: see ``hand_out``."""
 
 MAX_GROUP = 64
 """Most items written in one call of ``write_all`` (one transaction): a longer queue is
@@ -71,10 +75,12 @@ class LoopWriter(Generic[Item]):
         turn: WriteTurn,
         on_timeout: Callable[[], Any],
         write_all: Callable[[Sequence[Item]], Sequence[Any]],
+        answer: Answer[Item] | None = None,
     ) -> None:
         self._turn = turn
         self._on_timeout = on_timeout
         self._write_all = write_all
+        self._answer = answer
         self._pending: deque[Pending[Item]] = deque()
         self._serving: asyncio.Task[None] | None = None
 
@@ -93,9 +99,10 @@ class LoopWriter(Generic[Item]):
         self._pending.append(Pending(item, done, deadline))
         if self._turn_within(SPIN_SECONDS):
             try:
-                self._write_for(BATCH_SECONDS)
+                written = self._write_for(BATCH_SECONDS)
             finally:
                 self._turn.exit()
+            await hand_out(written, self._answer)
         if self._pending and (self._serving is None or self._serving.done()):
             self._serving = loop.create_task(self._serve())
         return await asyncio.shield(done)
@@ -108,9 +115,10 @@ class LoopWriter(Generic[Item]):
         while self._pending:
             if await self._take_turn():
                 try:
-                    self._write_for(BATCH_SECONDS)
+                    written = self._write_for(BATCH_SECONDS)
                 finally:
                     self._turn.exit()
+                await hand_out(written, self._answer)
             else:
                 self._time_out()
             await asyncio.sleep(0)
@@ -137,12 +145,15 @@ class LoopWriter(Generic[Item]):
             pause = min(pause * 2, TURN_POLL_MAX_SECONDS)
         return True
 
-    def _write_for(self, seconds: float) -> None:
-        """Write the queued items in order, ``MAX_GROUP`` at a time, for about ``seconds``."""
+    def _write_for(self, seconds: float) -> list[tuple[Pending[Item], Any]]:
+        """Write the queued items in order, ``MAX_GROUP`` at a time, for about ``seconds``:
+        each written item with its outcome, to hand out once the turn is given back."""
         started = time.perf_counter()
+        written: list[tuple[Pending[Item], Any]] = []
         while self._pending and time.perf_counter() - started < seconds:
             group = [self._pending.popleft() for _ in range(min(MAX_GROUP, len(self._pending)))]
-            settle(group, self._write_all)
+            written += write_group(group, self._write_all)
+        return written
 
     def _time_out(self) -> None:
         """Answer the writes whose wait for the turn is over."""
@@ -151,13 +162,40 @@ class LoopWriter(Generic[Item]):
             self._pending.popleft().done.set_result(self._on_timeout())
 
 
-def settle(group: Sequence[Any], write_all: Callable[[Sequence[Any]], Sequence[Any]]) -> None:
-    """Write a group's items and hand each its outcome (or ``write_all``'s exception)."""
+def write_group(
+    group: Sequence[Pending[Item]], write_all: Callable[[Sequence[Item]], Sequence[Any]]
+) -> list[tuple[Pending[Item], Any]]:
+    """Write a group's items: each with its outcome; when ``write_all`` raises, every item's
+    caller gets that exception at once (and nothing is to be handed out)."""
     try:
         outcomes = write_all([pending.item for pending in group])
     except Exception as failed:  # handed to every request that awaits it
         for pending in group:
             pending.done.set_exception(failed)
-        return
-    for pending, outcome in zip(group, outcomes, strict=True):
-        pending.done.set_result(outcome)
+        return []
+    return list(zip(group, outcomes, strict=True))
+
+
+async def hand_out(written: list[tuple[Pending[Item], Any]], answer: Answer[Item] | None) -> None:
+    """Hand each written item its outcome, through ``answer`` first when there is one.
+
+    ``answer(item, outcome)`` lets the writer answer the item's request itself, at once
+    (a request whose write another task ran waits a turn or two of a busy event loop to
+    run again); what it returns is the item's result. An item whose answer failed gets
+    that exception; one not reached (the writer was cancelled) gets its outcome, for its
+    own request to answer."""
+    remaining = list(written)
+    try:
+        while remaining:
+            pending, outcome = remaining[0]
+            try:
+                result = outcome if answer is None else await answer(pending.item, outcome)
+            except Exception as failed:
+                pending.done.set_exception(failed)
+            else:
+                pending.done.set_result(result)
+            remaining.pop(0)
+    finally:
+        for pending, outcome in remaining:
+            if not pending.done.done():
+                pending.done.set_result(outcome)

@@ -15,22 +15,26 @@ itself when, and only when, it can give exactly the routed answer:
   due to have its use recorded (``sessions.TOUCH_EVERY``) is left to the app, which
   records it; a write by session cookie must carry the session's CSRF token in
   ``X-CSRF-Token``, as ``web/api/deps.signed_in`` requires;
-- the vote is then ``acts.do_vote`` run by ``uow.write``, as the route runs it: one
-  transaction, retried when it loses a race. On a database server it runs in a request
-  thread; on SQLite on the event loop, in the process's write turn, after the votes queued
-  before it (``web/loop_writes.py``: in request threads, a vote under load waited far
-  longer for the turn and the interpreter lock than it worked). What the write refuses
-  (no access, no such statement, a closed deliberation, ``Busy``, ``Conflict``) is
-  answered by the app's own handler of such errors (``web/errors.py``), so with the
-  routed status, headers and body, and nothing was written.
+- the vote is then ``acts.do_vote``, the route's service, written in a group commit
+  with the votes that wait beside it (``_votes``: ``uow.write_each``, one transaction,
+  their alliances' chain heads locked first, each vote in a savepoint of its own, a lost
+  race running the group again). On a database server the groups are written by one
+  thread per process (``web/group_writes.py``); on SQLite on the event loop, in the
+  process's write turn (``web/loop_writes.py``: in request threads, a vote under load
+  waited far longer for the turn and the interpreter lock than it worked). What a vote's
+  write refuses (no access, no such statement, a closed deliberation) — or the whole
+  group's (``Busy``, ``Conflict``) — is answered by the app's own handler of such errors
+  (``web/errors.py``), so with the routed status, headers and body, and nothing of that
+  vote was written. Every answer is sent after the commit, by the task that wrote the
+  group (``_Answer``).
 
 Every other request — no or bad credentials, a missing CSRF token, a body of another
 type, too large, not JSON or not a vote, a query string — goes on to the app unchanged
 (its body handed on as it came), so those answers are the routed ones.
 
-It sits inside ``AdmissionControl`` (a vote holds a pooled connection in a request
-thread, as a routed one does) and the security headers, so its answers get the same
-headers as every other. No throttle applies to votes, routed or not.
+It sits inside ``AdmissionControl`` (a vote waits for admission as a routed one does)
+and the security headers, so its answers get the same headers as every other. No
+throttle applies to votes, routed or not.
 """
 
 from __future__ import annotations
@@ -103,22 +107,19 @@ class VotePosts:
             await self.app(scope, _replay(body, complete, receive), send)
             return
         runtime = _runtime_of(scope, self.runtime)
-        timeline = vote_timeline.start()
-        outcome = await self._written(runtime, _Vote(headers, *target, data, timeline))
-        vote_timeline.mark(timeline, "resumed")
+        vote = _Vote(headers, *target, data, _Answer(scope, receive, send))
+        outcome = await self._written(runtime, vote)
+        if outcome is not _ANSWERED:  # a Busy wait for the turn, or not answered by the writer
+            outcome = await vote.answer(outcome)
+        if outcome is _ANSWERED:
+            return
         if outcome is None:
             await self.app(scope, _replay(body, complete, receive), send)
-        elif isinstance(outcome, CoauthorError):
-            await (await coauthor_error_response(Request(scope), outcome))(scope, receive, send)
-        elif isinstance(outcome, Exception):
-            raise outcome
-        else:
-            await Response(outcome, media_type="application/json")(scope, receive, send)
-        if timeline is not None:
-            timeline.mark("sent")
-            timeline.save()
+            return
+        assert isinstance(outcome, Exception)
+        raise outcome  # unexpected: raised in its request, as the routed write would raise it
 
-    async def _written(self, runtime: Runtime, vote: _Vote) -> _Outcome:
+    async def _written(self, runtime: Runtime, vote: _Vote) -> object:
         """The vote written with the others that wait for the same writer (a group commit,
         ``_votes``): on SQLite on the event loop in the write turn
         (``web/loop_writes.py``), on a database server in the process's writer thread
@@ -137,8 +138,8 @@ def _writer_for(runtime: Runtime) -> LoopWriter[_Vote] | GroupWriter[_Vote]:
     write_all = partial(_votes, runtime)
     turn = write_turn(runtime.engine)
     if turn is None:
-        return GroupWriter(write_all)
-    return LoopWriter(turn, busy, write_all)
+        return GroupWriter(write_all, _answered)
+    return LoopWriter(turn, busy, write_all, _answered)
 
 
 def _runtime_of(scope: Scope, built_with: Runtime) -> Runtime:
@@ -156,7 +157,49 @@ class _Vote:
     alliance_id: str
     deliberation_id: str
     data: VoteInput
-    timeline: vote_timeline.Timeline | None = None
+    answer: _Answer
+
+    @property
+    def timeline(self) -> vote_timeline.Timeline | None:
+        return self.answer.timeline
+
+
+_ANSWERED = object()
+"""A vote's result once its answer is sent."""
+
+
+class _Answer:
+    """Sends a vote's answer to its request: the route's ``Vote`` (200) or, for a refusal,
+    the app's own handler of such errors (``web/errors.py``), so with the routed status,
+    headers and body. Called by the votes' writer right after the commit (``hand_out``
+    in ``web/loop_writes.py``), so an answer never waits for its request's task to run
+    again on a busy event loop."""
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.scope, self.receive, self.send = scope, receive, send
+        self.timeline = vote_timeline.start()
+
+    async def __call__(self, outcome: _Outcome) -> object:
+        """``_ANSWERED`` once sent; an outcome that is not an answer (None: the app must
+        answer; an unexpected exception) is handed back to the request as it is."""
+        if outcome is None or (
+            isinstance(outcome, Exception) and not isinstance(outcome, CoauthorError)
+        ):
+            return outcome
+        vote_timeline.mark(self.timeline, "resumed")
+        if isinstance(outcome, CoauthorError):
+            response = await coauthor_error_response(Request(self.scope), outcome)
+        else:
+            response = Response(outcome, media_type="application/json")
+        await response(self.scope, self.receive, self.send)
+        if self.timeline is not None:
+            self.timeline.mark("sent")
+            self.timeline.save()
+        return _ANSWERED
+
+
+async def _answered(vote: _Vote, outcome: _Outcome) -> object:
+    return await vote.answer(outcome)
 
 
 _Outcome = bytes | CoauthorError | Exception | None
