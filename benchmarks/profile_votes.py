@@ -36,9 +36,7 @@ def measure(database_url: str, votes: int, rounds: int) -> dict[str, float]:
 
     settings = Settings(database_url=database_url, secret_key="profile-votes")
     seeded = seed(settings)
-    url = (
-        f"/api/v1/alliances/{seeded.alliance_id}/deliberations/{seeded.deliberation_id}/votes"
-    )
+    url = f"/api/v1/alliances/{seeded.alliance_id}/deliberations/{seeded.deliberation_id}/votes"
     sends = [
         (seeded.tokens[n % len(seeded.tokens)], seeded.statements[n % 5], (n // 7) % 3 - 1)
         for n in range(votes)
