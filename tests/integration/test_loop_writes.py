@@ -132,3 +132,36 @@ def test_the_writer_answers_each_written_item_itself(turn: WriteTurn) -> None:
     assert results[0] == "answered 0" and results[2] == "answered 20"
     assert isinstance(results[1], ConnectionError)
     assert answered == [0, 1, 2]
+
+
+class _Turn:
+    """A turn that is free only when the test says so (and taken again once given back)."""
+
+    def __init__(self) -> None:
+        self.free = False
+
+    def try_enter(self) -> bool:
+        return self.free
+
+    def exit(self) -> None:
+        self.free = False
+
+
+def test_a_queue_written_by_another_write_ends_its_poller_cleanly() -> None:
+    """A write queues and its poller waits for the turn; the turn comes to the next write,
+    which writes the queue with its own; the poller then finds nothing to wait for and
+    ends, without an error, while the turn is taken again."""
+    turn = _Turn()
+
+    async def scenario() -> tuple[list[object], asyncio.Task[None] | None]:
+        writer = LoopWriter(turn, lambda: "busy", lambda items: [i * 10 for i in items])  # type: ignore[arg-type]
+        first = asyncio.ensure_future(writer.run(1))
+        await asyncio.sleep(0.05)  # queued: its poller waits
+        turn.free = True
+        second = await writer.run(2)
+        await asyncio.sleep(0.05)
+        return [await first, second], writer._serving
+
+    results, poller = asyncio.run(scenario())
+    assert results == [10, 20]
+    assert poller is not None and poller.done() and poller.exception() is None

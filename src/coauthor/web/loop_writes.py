@@ -139,8 +139,8 @@ class LoopWriter(Generic[Item]):
             return True
         pause = TURN_POLL_FIRST_SECONDS
         while not self._turn.try_enter():
-            if time.monotonic() >= self._pending[0].deadline:
-                return False
+            if not self._pending or time.monotonic() >= self._pending[0].deadline:
+                return False  # written meanwhile by a write that got the turn, or timed out
             await asyncio.sleep(pause)
             pause = min(pause * 2, TURN_POLL_MAX_SECONDS)
         return True

@@ -125,11 +125,18 @@ class VotePosts:
         (``web/loop_writes.py``), on a database server in the process's writer thread
         (``web/group_writes.py``)."""
         key = (asyncio.get_running_loop(), runtime)
-        if self._writer is None or self._writer_of != key:
+        if self._writer is None or not _same(self._writer_of, key):
             if self._writer is not None:
                 self._writer.close()
             self._writer, self._writer_of = _writer_for(runtime), key
         return await self._writer.run(vote)
+
+
+def _same(
+    one: tuple[asyncio.AbstractEventLoop, Runtime] | None,
+    other: tuple[asyncio.AbstractEventLoop, Runtime],
+) -> bool:
+    return one is not None and one[0] is other[0] and one[1] is other[1]
 
 
 def _writer_for(runtime: Runtime) -> LoopWriter[_Vote] | GroupWriter[_Vote]:
