@@ -16,7 +16,6 @@ import json
 
 import numpy as np
 
-GAP_SECONDS = 3.0
 STEPS = ("started", "person", "committed", "resumed", "sent")
 """In order: the write began (turn taken / writer reached), the person was found, the
 write committed, the request's task ran again, the answer was sent."""
@@ -54,11 +53,14 @@ def _row(name: str, values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path")
+    parser.add_argument(
+        "--loads", type=int, default=2, help="loads per server (bench_live: paced, saturation)"
+    )
     args = parser.parse_args()
     with open(args.path, encoding="utf-8") as log:
         lines = [json.loads(text) for text in log if text.strip()]
     lines = sorted((line for line in lines if "sent" in line["marks"]), key=_arrival)
-    for number, part in enumerate(_runs(lines), start=1):
+    for number, part in enumerate(_runs(lines, args.loads), start=1):
         print(f"\nRun {number} (in the order the benchmark ran its loads): {len(part)} votes")
         print("\n".join(summary(part)))
 
@@ -67,15 +69,22 @@ def _arrival(line: dict) -> float:
     return line["at"]
 
 
-def _runs(lines: list[dict]) -> list[list[dict]]:
-    """The votes of each load, apart: bench_live pauses at least ``GAP_SECONDS`` between
-    loads (its watcher runs on after the voters stop)."""
-    runs: list[list[dict]] = []
+def _runs(lines: list[dict], loads: int) -> list[list[dict]]:
+    """The votes of each load, apart: by server (the web processes' parent; bench_live
+    starts one per database), then each server's split at its ``loads - 1`` longest pauses
+    between arrivals (bench_live's watcher runs on after the voters of a load stop)."""
+    servers: dict[int, list[dict]] = {}
     for line in lines:
-        if not runs or line["at"] - runs[-1][-1]["at"] > GAP_SECONDS:
-            runs.append([])
-        runs[-1].append(line)
-    return runs
+        servers.setdefault(line.get("server", 0), []).append(line)
+    return [run for served in servers.values() for run in _split(served, loads)]
+
+
+def _split(lines: list[dict], loads: int) -> list[list[dict]]:
+    gaps = sorted(
+        range(1, len(lines)), key=lambda n: lines[n]["at"] - lines[n - 1]["at"], reverse=True
+    )
+    cuts = sorted(gaps[: loads - 1])
+    return [lines[start:end] for start, end in zip([0, *cuts], [*cuts, len(lines)], strict=True)]
 
 
 if __name__ == "__main__":

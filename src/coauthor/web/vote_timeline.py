@@ -36,6 +36,7 @@ class Timeline:
         line = json.dumps(
             {
                 "at": self._arrived_at,
+                "server": os.getppid(),
                 "marks": self.marks,
                 "cpu_ms": self.cpu_ms,
                 "batch": self.batch,
