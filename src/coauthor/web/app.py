@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -69,8 +68,6 @@ def create_app(
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start the embedded results worker with the server, stop it with the server."""
     runtime: Runtime = app.state.runtime
-    switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     halt = None
     if runtime.settings.results_worker == "embedded":
         from coauthor.worker import start_in_background
@@ -81,15 +78,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if halt is not None:
             halt()
-        sys.setswitchinterval(switch_interval)
-
-
-SWITCH_INTERVAL_SECONDS = 0.0005
-"""How long a thread that wants the interpreter lock waits before the thread holding it
-must give it up (Python's default: 5 ms). A server's event loop is busy with polls; a
-thread that made a database call (the votes' writer, a request thread) waits for the lock
-again after each call, so at 5 ms a vote of a dozen calls waited tens of milliseconds
-for nothing but the lock."""
 
 
 VENDOR_ASSETS = (
