@@ -234,6 +234,8 @@ def _votes(runtime: Runtime, votes: Sequence[_Vote]) -> list[_Outcome]:
             if person is not None
         ]
         chains = [votes[number].alliance_id for number, _ in cast]
+        if not cast:  # every vote goes to the app: nothing to write
+            return outcomes
         try:
             written: Sequence[m.Vote | Exception] = uow.write_each(
                 [write for _, write in cast], first=partial(eventlog.lock_heads, chain_ids=chains)
