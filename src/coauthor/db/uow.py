@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from functools import cache
 from types import TracebackType
@@ -95,6 +95,9 @@ class UnitOfWork:
         """The event log's keyed-hash secret (coauthor.eventkey), when the server has one."""
         self.session: Session
         self._after_commit: list[Callable[[], None]] = []
+        self.held_heads: dict[str, Any] = {}
+        """The event-chain heads this write's transaction locked, by chain, as its appends
+        moved them (``eventlog.lock_heads``); forgotten when the transaction ends."""
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
@@ -142,6 +145,67 @@ class UnitOfWork:
             return result
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    def write_each(
+        self,
+        writes: Sequence[Callable[[UnitOfWork], T]],
+        *,
+        first: Callable[[UnitOfWork], object] | None = None,
+    ) -> list[T | Exception]:
+        """Run every ``write(self)`` in ONE transaction, each in a savepoint of its own (a
+        group commit): what each returned, or the exception it raised, in order. ``first``
+        runs in the transaction before them (e.g. ``eventlog.lock_heads``).
+
+        A write that raises is rolled back to its savepoint alone (its after-commit steps
+        dropped) and the others are committed; its exception is its outcome. A lost race
+        (``lost_race``) in any write rolls the whole transaction back and runs every write
+        again from the start, as ``write`` does, and then refuses the whole group with
+        ``Busy`` or ``Conflict``, raised, as ``write`` raises them; so is a commit that
+        fails, and ``Busy`` when the write turn does not come. Outcomes are returned only
+        after the commit, so no write's result stands for a change that was rolled back.
+        """
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            with self._write_turn():
+                try:
+                    self._begin_write()
+                    if first is not None:
+                        first(self)
+                    outcomes = [self._in_savepoint(write) for write in writes]
+                    self.session.commit()
+                    self.held_heads = {}
+                except sa.exc.DBAPIError as exc:
+                    self._discard()
+                    if not lost_race(exc):
+                        raise
+                    if attempt == MAX_ATTEMPTS:
+                        raise refusal(exc) from None
+                    lost = True
+                except BaseException:
+                    self._discard()
+                    raise
+                else:
+                    lost = False
+            if lost:
+                time.sleep(backoff_seconds(attempt))
+                continue
+            self._run_after_commit()
+            return outcomes
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _in_savepoint(self, write: Callable[[UnitOfWork], T]) -> T | Exception:
+        """``write(self)`` in a savepoint: its result, or, rolled back to the savepoint, the
+        exception it raised. A lost race is raised on: the whole group runs again."""
+        steps_before, heads_before = len(self._after_commit), dict(self.held_heads)
+        try:
+            with self.session.begin_nested():  # released, or rolled back when write raises
+                result = write(self)
+        except Exception as failed:
+            if isinstance(failed, sa.exc.DBAPIError) and lost_race(failed):
+                raise
+            del self._after_commit[steps_before:]
+            self.held_heads = heads_before
+            return failed
+        return result
+
     @contextmanager
     def _write_turn(self) -> Iterator[None]:
         """This process's turn to write, on SQLite (``db/engine.py``); nothing to wait for
@@ -161,12 +225,14 @@ class UnitOfWork:
     def _begin_write(self) -> None:
         self.session.rollback()
         self._after_commit.clear()
+        self.held_heads = {}
         if self.session.get_bind().dialect.name == "sqlite":
             self.session.connection(execution_options={WRITE_OPTION: True})
 
     def _discard(self) -> None:
         self.session.rollback()
         self._after_commit.clear()
+        self.held_heads = {}
 
     def _run_after_commit(self) -> None:
         steps, self._after_commit = self._after_commit, []

@@ -130,12 +130,43 @@ def lock_head(uow: UnitOfWork, chain_id: str) -> Head:
     Run on the session's connection (pending changes are flushed first): the ORM's
     execution path costs more than these one-row statements."""
     uow.flush()
+    held = uow.held_heads.get(chain_id)
+    if held is not None:
+        return held
     connection, key = uow.session.connection(), {"head_chain": chain_id}
     row = connection.execute(_locked_head(), key).first()
     if row is None:
         _insert_head(uow, chain_id)
         row = connection.execute(_locked_head(), key).one()
     return Head(row.seq, row.hash, row.key_id, row.mac)
+
+
+def lock_heads(uow: UnitOfWork, chain_ids: Iterable[str]) -> None:
+    """Lock the heads of those of these chains that exist, in order of their ids, until
+    the transaction ends; on SQLite the write transaction holds the database already.
+
+    A write that appends to several chains, or a group of writes (``uow.write_each``) that
+    changes other rows before appending, takes its heads first and in one order, so two
+    such transactions never each hold what the other waits for. The heads locked are
+    kept in ``uow.held_heads`` and moved by each append, so the appends of the
+    transaction need not read them again (nobody else can move a locked head)."""
+    wanted = sorted(set(chain_ids))
+    if not wanted or uow.session.get_bind().dialect.name != "postgresql":
+        return
+    rows = uow.session.connection().execute(_locked_heads(), {"head_chains": wanted})
+    for row in rows:
+        uow.held_heads[row.chain_id] = Head(row.seq, row.hash, row.key_id, row.mac)
+
+
+@cache
+def _locked_heads() -> sa.Select:
+    columns = chain_heads.c
+    return (
+        sa.select(columns.chain_id, columns.seq, columns.hash, columns.key_id, columns.mac)
+        .where(columns.chain_id.in_(sa.bindparam("head_chains", expanding=True)))
+        .order_by(columns.chain_id)
+        .with_for_update()
+    )
 
 
 def set_head(uow: UnitOfWork, chain_id: str, seq: int, last_hash: str) -> None:
@@ -146,6 +177,13 @@ def set_head(uow: UnitOfWork, chain_id: str, seq: int, last_hash: str) -> None:
 def _store_head(uow: UnitOfWork, chain_id: str, head: Head) -> None:
     values = {"seq": head.seq, "hash": head.hash, "key_id": head.key_id, "mac": head.mac}
     uow.session.connection().execute(_head_update(), {"head_chain": chain_id, **values})
+    _moved(uow, chain_id, head)
+
+
+def _moved(uow: UnitOfWork, chain_id: str, head: Head) -> None:
+    """Keep a head this transaction holds (``lock_heads``) where the write moved it."""
+    if chain_id in uow.held_heads:
+        uow.held_heads[chain_id] = head
 
 
 def _keyed(key: EventKey | None, digest: str) -> dict[str, str | None]:
@@ -185,6 +223,7 @@ def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payl
         moved = {f"head_{name}": getattr(head, name) for name in ("seq", "hash", "key_id", "mac")}
         appended = {f"event_{name}": value for name, value in values.items()}
         connection.execute(_append_and_notify(), {"head_chain": chain_id, **moved, **appended})
+        _moved(uow, chain_id, head)
         return event
     connection.execute(_event_insert(), values)
     set_head(uow, chain_id, seq, digest)

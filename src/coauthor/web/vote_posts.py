@@ -15,22 +15,26 @@ itself when, and only when, it can give exactly the routed answer:
   due to have its use recorded (``sessions.TOUCH_EVERY``) is left to the app, which
   records it; a write by session cookie must carry the session's CSRF token in
   ``X-CSRF-Token``, as ``web/api/deps.signed_in`` requires;
-- the vote is then ``acts.do_vote`` run by ``uow.write``, as the route runs it: one
-  transaction, retried when it loses a race. On a database server it runs in a request
-  thread; on SQLite on the event loop, in the process's write turn, after the votes queued
-  before it (``web/loop_writes.py``: in request threads, a vote under load waited far
-  longer for the turn and the interpreter lock than it worked). What the write refuses
-  (no access, no such statement, a closed deliberation, ``Busy``, ``Conflict``) is
-  answered by the app's own handler of such errors (``web/errors.py``), so with the
-  routed status, headers and body, and nothing was written.
+- the vote is then ``acts.do_vote``, the route's service, written in a group commit
+  with the votes that wait beside it (``_votes``: ``uow.write_each``, one transaction,
+  their alliances' chain heads locked first, each vote in a savepoint of its own, a lost
+  race running the group again). On a database server the groups are written by one
+  thread per process (``web/group_writes.py``); on SQLite on the event loop, in the
+  process's write turn (``web/loop_writes.py``: in request threads, a vote under load
+  waited far longer for the turn and the interpreter lock than it worked). What a vote's
+  write refuses (no access, no such statement, a closed deliberation) — or the whole
+  group's (``Busy``, ``Conflict``) — is answered by the app's own handler of such errors
+  (``web/errors.py``), so with the routed status, headers and body, and nothing of that
+  vote was written. Every answer is sent after the commit, by the task that wrote the
+  group (``_Answer``).
 
 Every other request — no or bad credentials, a missing CSRF token, a body of another
 type, too large, not JSON or not a vote, a query string — goes on to the app unchanged
 (its body handed on as it came), so those answers are the routed ones.
 
-It sits inside ``AdmissionControl`` (a vote holds a pooled connection in a request
-thread, as a routed one does) and the security headers, so its answers get the same
-headers as every other. No throttle applies to votes, routed or not.
+It sits inside ``AdmissionControl`` (a vote waits for admission as a routed one does)
+and the security headers, so its answers get the same headers as every other. No
+throttle applies to votes, routed or not.
 """
 
 from __future__ import annotations
@@ -39,24 +43,27 @@ import asyncio
 import hmac
 import json
 import re
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from coauthor.db.engine import WriteTurn, write_turn
+from coauthor.db.engine import write_turn
 from coauthor.db.uow import UnitOfWork, busy
 from coauthor.domain import model as m
 from coauthor.domain.errors import CoauthorError
 from coauthor.runtime import Runtime
+from coauthor.services import eventlog
 from coauthor.services.accounts import sessions, tokens
 from coauthor.services.deliberation import acts
 from coauthor.services.deliberation.inputs import VoteInput
+from coauthor.web import vote_timeline
 from coauthor.web.auth import (
     CSRF_HEADER,
     SESSION_COOKIE,
@@ -66,6 +73,7 @@ from coauthor.web.auth import (
     signed_in_secret,
 )
 from coauthor.web.errors import coauthor_error_response
+from coauthor.web.group_writes import GroupWriter
 from coauthor.web.loop_writes import LoopWriter
 
 VOTES_PATH = re.compile(
@@ -81,8 +89,8 @@ class VotePosts:
     def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
-        self._writer: LoopWriter | None = None
-        self._writer_of: tuple[asyncio.AbstractEventLoop, WriteTurn] | None = None
+        self._writer: LoopWriter[_Vote] | GroupWriter[_Vote] | None = None
+        self._writer_of: tuple[asyncio.AbstractEventLoop, Runtime] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         target = _vote_of(scope)
@@ -99,30 +107,46 @@ class VotePosts:
             await self.app(scope, _replay(body, complete, receive), send)
             return
         runtime = _runtime_of(scope, self.runtime)
-        outcome = await self._written(runtime, partial(_vote, runtime, headers, *target, data))
+        vote = _Vote(headers, *target, data, _Answer(scope, receive, send))
+        outcome = await self._written(runtime, vote)
+        if outcome is not _ANSWERED:  # a Busy wait for the turn, or not answered by the writer
+            outcome = await vote.answer(outcome)
+        if outcome is _ANSWERED:
+            return
         if outcome is None:
             await self.app(scope, _replay(body, complete, receive), send)
-        elif isinstance(outcome, CoauthorError):
-            await (await coauthor_error_response(Request(scope), outcome))(scope, receive, send)
-        else:
-            await Response(outcome, media_type="application/json")(scope, receive, send)
+            return
+        assert isinstance(outcome, Exception)
+        raise outcome  # unexpected: raised in its request, as the routed write would raise it
 
-    async def _written(
-        self, runtime: Runtime, vote: Callable[[], bytes | CoauthorError | None]
-    ) -> bytes | CoauthorError | None:
-        """``vote()`` run in a request thread, or on SQLite on the event loop in the write
-        turn (``web/loop_writes.py``)."""
-        turn = write_turn(runtime.engine)
-        if turn is None:
-            return await run_in_threadpool(vote)
-        return await self._loop_writer(turn).run(vote)
+    async def _written(self, runtime: Runtime, vote: _Vote) -> object:
+        """The vote written with the others that wait for the same writer (a group commit,
+        ``_votes``): on SQLite on the event loop in the write turn
+        (``web/loop_writes.py``), on a database server in the process's writer thread
+        (``web/group_writes.py``)."""
+        key = (asyncio.get_running_loop(), runtime)
+        if self._writer is None or not _same(self._writer_of, key):
+            if self._writer is not None:
+                self._writer.close()
+            self._writer, self._writer_of = _writer_for(runtime), key
+        return await self._writer.run(vote)
 
-    def _loop_writer(self, turn: WriteTurn) -> LoopWriter:
-        """The writer of this event loop (a server process has one; each test client its own)."""
-        loop = asyncio.get_running_loop()
-        if self._writer is None or self._writer_of != (loop, turn):
-            self._writer, self._writer_of = LoopWriter(turn, busy), (loop, turn)
-        return self._writer
+
+def _same(
+    one: tuple[asyncio.AbstractEventLoop, Runtime] | None,
+    other: tuple[asyncio.AbstractEventLoop, Runtime],
+) -> bool:
+    return one is not None and one[0] is other[0] and one[1] is other[1]
+
+
+def _writer_for(runtime: Runtime) -> LoopWriter[_Vote] | GroupWriter[_Vote]:
+    """The votes' writer of one event loop (a server process has one; each test client its
+    own)."""
+    write_all = partial(_votes, runtime)
+    turn = write_turn(runtime.engine)
+    if turn is None:
+        return GroupWriter(write_all, _answered)
+    return LoopWriter(turn, busy, write_all, _answered)
 
 
 def _runtime_of(scope: Scope, built_with: Runtime) -> Runtime:
@@ -132,20 +156,108 @@ def _runtime_of(scope: Scope, built_with: Runtime) -> Runtime:
     return getattr(state, "runtime", built_with)
 
 
-def _vote(
-    runtime: Runtime, headers: Headers, alliance_id: str, deliberation_id: str, data: VoteInput
-) -> bytes | CoauthorError | None:
-    """The route's answer to the vote, the write's refusal, or None when the app must
-    answer."""
+@dataclass(frozen=True)
+class _Vote:
+    """A vote the layer may answer, as it arrived."""
+
+    headers: Headers
+    alliance_id: str
+    deliberation_id: str
+    data: VoteInput
+    answer: _Answer
+
+    @property
+    def timeline(self) -> vote_timeline.Timeline | None:
+        return self.answer.timeline
+
+
+_ANSWERED = object()
+"""A vote's result once its answer is sent."""
+
+
+class _Answer:
+    """Sends a vote's answer to its request: the route's ``Vote`` (200) or, for a refusal,
+    the app's own handler of such errors (``web/errors.py``), so with the routed status,
+    headers and body. Called by the votes' writer right after the commit (``hand_out``
+    in ``web/loop_writes.py``), so an answer never waits for its request's task to run
+    again on a busy event loop."""
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.scope, self.receive, self.send = scope, receive, send
+        self.timeline = vote_timeline.start()
+
+    async def __call__(self, outcome: _Outcome) -> object:
+        """``_ANSWERED`` once sent; an outcome that is not an answer (None: the app must
+        answer; an unexpected exception) is handed back to the request as it is."""
+        if outcome is None or (
+            isinstance(outcome, Exception) and not isinstance(outcome, CoauthorError)
+        ):
+            return outcome
+        vote_timeline.mark(self.timeline, "resumed")
+        if isinstance(outcome, CoauthorError):
+            response = await coauthor_error_response(Request(self.scope), outcome)
+        else:
+            response = Response(outcome, media_type="application/json")
+        await response(self.scope, self.receive, self.send)
+        if self.timeline is not None:
+            self.timeline.mark("sent")
+            self.timeline.save()
+        return _ANSWERED
+
+
+async def _answered(vote: _Vote, outcome: _Outcome) -> object:
+    return await vote.answer(outcome)
+
+
+_Outcome = bytes | CoauthorError | Exception | None
+"""The route's answer to a vote (its body), the write's refusal, None when the app must
+answer, or an unexpected exception to raise in the vote's request."""
+
+
+def _votes(runtime: Runtime, votes: Sequence[_Vote]) -> list[_Outcome]:
+    """Each vote's outcome, the votes written as one group commit (``uow.write_each``):
+    one transaction, their alliances' chain heads locked first, one commit; each vote
+    through ``acts.do_vote`` in a savepoint of its own, so a refused one is answered with
+    its own error and rolled back alone. A refusal of the whole group (``Busy``, a race
+    lost every time) is every vote's answer."""
+    cpu = time.thread_time()
+    for vote in votes:
+        vote_timeline.mark(vote.timeline, "started")
+    outcomes: list[_Outcome] = [None] * len(votes)
     with runtime.uow() as uow:
-        person = _person(runtime, uow, headers)
-        if person is None:
-            return None
+        people = [_person(runtime, uow, vote.headers) for vote in votes]
+        for vote in votes:
+            vote_timeline.mark(vote.timeline, "person")
+        cast = [
+            (number, partial(_cast, person, vote))
+            for number, (vote, person) in enumerate(zip(votes, people, strict=True))
+            if person is not None
+        ]
+        chains = [votes[number].alliance_id for number, _ in cast]
+        if not cast:  # every vote goes to the app: nothing to write
+            return outcomes
         try:
-            vote = uow.write(acts.do_vote, person, alliance_id, deliberation_id, data)
+            written: Sequence[m.Vote | Exception] = uow.write_each(
+                [write for _, write in cast], first=partial(eventlog.lock_heads, chain_ids=chains)
+            )
         except CoauthorError as refused:
-            return refused
-        return _encoded(vote)
+            written = [refused] * len(cast)
+        for (number, _), outcome in zip(cast, written, strict=True):
+            outcomes[number] = outcome if isinstance(outcome, Exception) else _encoded(outcome)
+    _note_written(votes, 1000 * (time.thread_time() - cpu))
+    return outcomes
+
+
+def _cast(person: m.Person, vote: _Vote, uow: UnitOfWork) -> m.Vote:
+    """The route's write of the vote."""
+    return acts.do_vote(uow, person, vote.alliance_id, vote.deliberation_id, vote.data)
+
+
+def _note_written(votes: Sequence[_Vote], cpu_ms: float) -> None:
+    for vote in votes:
+        vote_timeline.mark(vote.timeline, "committed")
+        if vote.timeline is not None:
+            vote.timeline.cpu_ms, vote.timeline.batch = cpu_ms, len(votes)
 
 
 def _person(runtime: Runtime, uow: UnitOfWork, headers: Headers) -> m.Person | None:
