@@ -546,6 +546,8 @@ def _section_for_a_worker(uow: UnitOfWork, raw: bytes) -> Section | None:
     what is found here counts only if the scan passes."""
     if uow.session.get_bind().dialect.name != "sqlite":
         return None
+    if raw.count(b'"prev_hash"') < chainworker.EVENTS_FOR_A_WORKER:
+        return None  # fewer events than that (each has one): not worth finding them twice
     try:
         section = split_section(raw, "events")
     except ValueError:
