@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from coauthor import permissions
+from coauthor.db.pagecache import page_cache_of
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.domain import pulse as pulse_model
@@ -50,6 +51,11 @@ Progress = Callable[[str, int, int], None]
 """Called as ``report(what, done, total)`` while long work advances."""
 
 logger = logging.getLogger(__name__)
+
+PAGE_CACHE_MAX_KIB = 256 * 1024
+"""The most SQLite's page cache may take during an import (256 MiB): an archive's
+text asks for as much cache as its own size (the database it fills is about one and
+a half times that), up to this bound (``db/pagecache.py``)."""
 
 DELIBERATION_SECTIONS = (
     "deliberations",
@@ -485,12 +491,22 @@ def do_import_archive(
     ``document`` is the decoded archive or its JSON text (see ``parse_archive``).
 
     Only the operator (``bootstrap``, the CLI) or a site administrator may import.
-    The cyclic garbage collector is paused meanwhile (``collector.py``).
+    The cyclic garbage collector is paused meanwhile (``collector.py``), and on
+    SQLite the connection's page cache is as large as the archive's text, up to
+    ``PAGE_CACHE_MAX_KIB`` (``db/pagecache.py``).
     """
     if not bootstrap:
         permissions.require_admin(actor)
-    with cyclic_gc_paused():
+    with cyclic_gc_paused(), page_cache_of(uow.session, _page_cache_kib(document)):
         return _import(uow, actor, document, report)
+
+
+def _page_cache_kib(document: dict[str, Any] | str | bytes) -> int:
+    """The page cache an import of ``document`` asks for: its text's size, bounded (a
+    decoded document, a test's or an API's, is small: none asked)."""
+    if isinstance(document, dict):
+        return 0
+    return min(len(document) // 1024, PAGE_CACHE_MAX_KIB)
 
 
 class _NotThisWay(Exception):
