@@ -8,8 +8,10 @@
   it forks for the event chain (``chainworker``; ``RUSAGE_CHILDREN``).
 * The floor: the same rows — every row the import wrote, read back from its file —
   written into another fresh SQLite file of the same schema with plain
-  ``sqlite3.executemany``, one transaction, measured in the same run. The ratio
-  import ÷ floor says what validating, replaying and deriving cost over the bare writes.
+  ``sqlite3.executemany``, one transaction, with SQLite's default settings (the
+  import raises its connection's page cache; the floor keeps the default 2 MB),
+  measured in the same run. The ratio import ÷ floor says what validating, replaying
+  and deriving cost over the bare writes.
 * Figures: ``figures_of`` (the alliance, each partner's view, each quarter) on the
   imported ledger, best of three.
 * My commitments: one person performs ``--focus`` open commitments; the service that

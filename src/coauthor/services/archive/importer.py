@@ -52,10 +52,11 @@ Progress = Callable[[str, int, int], None]
 
 logger = logging.getLogger(__name__)
 
+PAGE_CACHE_PER_TEXT_BYTE = 2
+"""An archive's text asks for twice its size of page cache: the database it fills is
+about one and a half times that (``db/pagecache.py``)."""
 PAGE_CACHE_MAX_KIB = 256 * 1024
-"""The most SQLite's page cache may take during an import (256 MiB): an archive's
-text asks for as much cache as its own size (the database it fills is about one and
-a half times that), up to this bound (``db/pagecache.py``)."""
+"""The most SQLite's page cache may take during an import (256 MiB)."""
 
 DELIBERATION_SECTIONS = (
     "deliberations",
@@ -492,8 +493,8 @@ def do_import_archive(
 
     Only the operator (``bootstrap``, the CLI) or a site administrator may import.
     The cyclic garbage collector is paused meanwhile (``collector.py``), and on
-    SQLite the connection's page cache is as large as the archive's text, up to
-    ``PAGE_CACHE_MAX_KIB`` (``db/pagecache.py``).
+    SQLite the connection's page cache is twice as large as the archive's text, up
+    to ``PAGE_CACHE_MAX_KIB`` (``db/pagecache.py``).
     """
     if not bootstrap:
         permissions.require_admin(actor)
@@ -502,11 +503,11 @@ def do_import_archive(
 
 
 def _page_cache_kib(document: dict[str, Any] | str | bytes) -> int:
-    """The page cache an import of ``document`` asks for: its text's size, bounded (a
-    decoded document, a test's or an API's, is small: none asked)."""
+    """The page cache an import of ``document`` asks for, in KiB: by its text's size,
+    bounded (a decoded document, a test's or an API's, is small: none asked)."""
     if isinstance(document, dict):
         return 0
-    return min(len(document) // 1024, PAGE_CACHE_MAX_KIB)
+    return min(PAGE_CACHE_PER_TEXT_BYTE * len(document) // 1024, PAGE_CACHE_MAX_KIB)
 
 
 class _NotThisWay(Exception):
