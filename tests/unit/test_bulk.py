@@ -32,7 +32,8 @@ def test_a_naive_moment_is_refused() -> None:
 
 
 def test_rows_are_written_as_sqlalchemy_writes_them() -> None:
-    """Converted columns (times, JSON), a null time left null, in batches, rows as lists."""
+    """Converted columns (times, JSON), a null time left null, in batches, rows as lists;
+    and converted first (``converted_rows``), then inserted as they are."""
     from sqlalchemy.orm import Session
 
     from coauthor.db import bulk
@@ -58,7 +59,11 @@ def test_rows_are_written_as_sqlalchemy_writes_them() -> None:
         assert bulk.insert_rows(session, table, names, map(list, rows)) == 7
         written = session.execute(sa.text("SELECT n, at, payload FROM t ORDER BY n")).all()
         session.execute(sa.delete(table))
+        converted = bulk.converted_rows(SQLITE, table, names, rows)  # as a worker makes them
+        assert bulk.insert_converted(session, table, names, converted) == 7
+        apart = session.execute(sa.text("SELECT n, at, payload FROM t ORDER BY n")).all()
+        session.execute(sa.delete(table))
         session.execute(sa.insert(table), [dict(zip(names, r, strict=True)) for r in rows])
         expected = session.execute(sa.text("SELECT n, at, payload FROM t ORDER BY n")).all()
-    assert written == expected
+    assert written == apart == expected
     assert written[1][1] == "2026-03-01 07:31:00.000000"

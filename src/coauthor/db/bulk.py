@@ -9,7 +9,7 @@ applied in one loop, and the rows go to the driver's ``executemany`` as tuples.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,33 +60,77 @@ def _processors(
     return [_processor(dialect, table.c[name]) for name in columns]
 
 
-def insert_rows(
-    session: Session, table: sa.TableClause, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> int:
-    """Insert ``rows`` (tuples in ``columns`` order) into ``table``; returns how many."""
-    connection = session.connection()
-    dialect = connection.dialect
-    sql = insert_sql(dialect, table, columns)
+Conversions = list[tuple[int, Callable[[Any], Any]]]
+
+
+def _conversions(dialect: sa.Dialect, table: sa.TableClause, columns: Sequence[str]) -> Conversions:
     processors = _processors(dialect, table, columns)
-    convert = [
-        (index, processor) for index, processor in enumerate(processors) if processor is not None
-    ]
+    return [(index, processor) for index, processor in enumerate(processors) if processor]
+
+
+def _converted(convert: Conversions, rows: Iterable[Sequence[Any]]) -> list[tuple]:
+    if not convert:
+        return [tuple(row) for row in rows]
+    converted = []
+    for row in rows:
+        row = list(row)
+        for index, processor in convert:
+            if row[index] is not None:
+                row[index] = processor(row[index])
+        converted.append(tuple(row))
+    return converted
+
+
+def converted_rows(
+    dialect: sa.Dialect,
+    table: sa.TableClause,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+) -> list[tuple]:
+    """``rows`` with each value as ``insert_rows`` hands it to the driver, for
+    ``insert_converted`` (the conversion can then run in another process)."""
+    return _converted(_conversions(dialect, table, columns), rows)
+
+
+def _batches(rows: Iterable[Sequence[Any]]) -> Iterator[list[Sequence[Any]]]:
+    batch: list[Sequence[Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _execute(
+    session: Session, table: sa.TableClause, columns: Sequence[str], batches: Iterable[list]
+) -> int:
+    connection = session.connection()
+    sql = insert_sql(connection.dialect, table, columns)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    count, batch = 0, []
+    count = 0
     try:
-        for row in rows:
-            if convert:
-                row = list(row)
-                for index, processor in convert:
-                    if row[index] is not None:
-                        row[index] = processor(row[index])
-            batch.append(tuple(row))
-            if len(batch) == BATCH:
-                cursor.executemany(sql, batch)
-                count, batch = count + len(batch), []
-        if batch:
+        for batch in batches:
             cursor.executemany(sql, batch)
             count += len(batch)
     finally:
         cursor.close()
     return count
+
+
+def insert_rows(
+    session: Session, table: sa.TableClause, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Insert ``rows`` (tuples in ``columns`` order) into ``table``; returns how many."""
+    convert = _conversions(session.connection().dialect, table, columns)
+    return _execute(
+        session, table, columns, (_converted(convert, batch) for batch in _batches(rows))
+    )
+
+
+def insert_converted(
+    session: Session, table: sa.TableClause, columns: Sequence[str], rows: list[tuple]
+) -> int:
+    """Insert rows ``converted_rows`` made (for this session's dialect) as they are."""
+    return _execute(session, table, columns, [rows] if rows else [])

@@ -290,11 +290,11 @@ def write_chain(uow: UnitOfWork, chain_id: str, events: Sequence[Any], head: Hea
 
 def write_events(uow: UnitOfWork, chain_id: str, events: Iterable[Any]) -> None:
     """Insert checked events of ``chain_id`` in bulk (see ``write_chain``), not its head."""
-    rows = (_row(uow.event_key, chain_id, event) for event in events)
+    rows = (event_row(uow.event_key, chain_id, event) for event in events)
     insert_rows(uow.session, events_table, EVENT_COLUMNS, rows)
 
 
-def _row(key: EventKey | None, chain_id: str, event: Any) -> tuple[Any, ...]:
+def event_row(key: EventKey | None, chain_id: str, event: Any) -> tuple[Any, ...]:
     """An event's values in ``EVENT_COLUMNS`` order, keyed with ``key`` when there is one."""
     if key is None:
         return (chain_id, *_values_after_chain(event))
@@ -390,12 +390,28 @@ def check_events(
 
 
 def check_records(
-    chain_id: str, records: Iterable[Any], head: Head, *, key: EventKey | None = None
+    chain_id: str, records: Iterable[Any], head: Head | None, *, key: EventKey | None = None
 ) -> ChainReport:
     """``check_events`` for the events of ``chain_id`` as an archive holds them: records with
     the attributes of an ``Event`` but its chain id (the archive's alliance is the chain),
-    hashed as they are, without a copy of each."""
+    hashed as they are, without a copy of each. Without ``head`` the end is left to
+    ``check_records_end``."""
     return _check(chain_id, records, head, _KeyCheck(key, strict=False), lambda _: chain_id)
+
+
+def check_records_end(
+    chain_id: str, events: int, last_hash: str, head: Head, *, key: EventKey | None = None
+) -> ChainReport:
+    """The end of an archive's chain that ``check_records`` checked without its head:
+    ``events`` events, the last hashed ``last_hash`` (``GENESIS`` for none), must end where
+    ``head`` says, as ``check_records`` with the head would have found."""
+    keys = _KeyCheck(key, strict=False)
+    try:
+        _check_end(events, last_hash, head)
+        keys.head(chain_id, head)
+    except _Broken as broken:
+        return ChainReport(chain_id, events, broken.seq, broken.reason, broken.at_head)
+    return ChainReport(chain_id, events, None, "intact")
 
 
 def _check(

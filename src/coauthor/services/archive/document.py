@@ -487,10 +487,11 @@ Python objects first."""
 SECTIONS: tuple[str, ...] = tuple(name for name in ArchiveDocument.model_fields if name != "format")
 
 
-def _storable_text(raw: str | bytes) -> bool:
+def storable_text(raw: str | bytes) -> bool:
     """Whether ``raw`` holds no text a database cannot store, once its size, encoding,
-    nesting and numbers pass (``checked_text``). The decoded text is dropped here: pydantic
-    reads the bytes themselves, so a large archive is not held twice while it is read."""
+    nesting and numbers pass (``checked_text``, which raises otherwise). The decoded text
+    is dropped here: pydantic reads the bytes themselves, so a large archive is not held
+    twice while it is read."""
     return not inputs.text_may_be_unstorable(checked_text(raw))
 
 
@@ -505,7 +506,7 @@ def parse_archive(data: Any) -> Any:
     decoded, to report each problem as the dict path does.
     """
     if isinstance(data, str | bytes):
-        checked = _storable_text(data)
+        checked = storable_text(data)
         model = _DocumentOfCheckedText if checked else ArchiveDocument
         try:
             return model.model_validate_json(data, context={inputs.STORABLE_TEXT: checked})
@@ -548,11 +549,19 @@ def parse_events_apart(raw: bytes) -> EventsApart | None:
     would — text that may hold unstorable characters, an events section it cannot
     find once, the rest refused by the models — and ``parse_archive`` is the way, with
     its errors."""
-    if not _storable_text(raw):
+    if not storable_text(raw):
         return None
     events = split_section(raw, "events")
     if events is None:
         return None
+    return read_without_events(raw, events)
+
+
+def read_without_events(raw: bytes, events: Section) -> EventsApart | None:
+    """``raw`` read without its ``events`` section, as ``parse_events_apart`` reads it once
+    its scan passed; None when the models refuse it. Read before the scan has passed (the
+    scan running in another process, ``chainworker``), whatever it gives counts only if
+    the scan then passes."""
     try:
         archive = _DocumentOfCheckedText.model_validate_json(events.rest(raw))
     except ValidationError:

@@ -14,6 +14,7 @@ the import itself is recorded in the site chain.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from coauthor import permissions
+from coauthor.db.pagecache import page_cache_of
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.domain import pulse as pulse_model
@@ -30,21 +32,31 @@ from coauthor.domain.errors import Conflict, FieldError, Loc, ValidationFailed
 from coauthor.services import eventlog
 from coauthor.services.accounts.inputs import PersonInput
 from coauthor.services.accounts.people import do_create_person, person_by_email
-from coauthor.services.archive import emergence, ledger
+from coauthor.services.archive import chainworker, emergence, ledger
 from coauthor.services.archive.collector import cyclic_gc_paused
 from coauthor.services.archive.document import (
     SECTIONS,
     EventsApart,
     parse_archive,
     parse_events_apart,
+    read_without_events,
     section_of,
 )
 from coauthor.services.archive.export import document_of
+from coauthor.services.archive.sections import Section, split_section
 from coauthor.services.mechanics import registers
 from coauthor.services.mechanics.alliances import find_or_create_organization, partner_in
 
 Progress = Callable[[str, int, int], None]
 """Called as ``report(what, done, total)`` while long work advances."""
+
+logger = logging.getLogger(__name__)
+
+PAGE_CACHE_PER_TEXT_BYTE = 2
+"""An archive's text asks for twice its size of page cache: the database it fills is
+about one and a half times that (``db/pagecache.py``)."""
+PAGE_CACHE_MAX_KIB = 256 * 1024
+"""The most SQLite's page cache may take during an import (256 MiB)."""
 
 DELIBERATION_SECTIONS = (
     "deliberations",
@@ -412,15 +424,19 @@ def _write_pulse(uow: UnitOfWork, alliance_id: str, archive: Any) -> None:
 
 
 class _Steps:
-    """Reports each finished section of the archive to ``report``."""
+    """Reports each finished section of the archive to ``report``, and runs ``between``
+    (the event chain's worker's rows written as they come) after each."""
 
-    def __init__(self, report: Progress | None) -> None:
+    def __init__(self, report: Progress | None, between: Callable[[], None] | None) -> None:
         self.report = report
+        self.between = between
         self.done = 0
 
     def __call__(self, section: str) -> None:
         self.done += 1
         report_step(self.report, f"imported {section}", self.done, len(SECTIONS))
+        if self.between is not None:
+            self.between()
 
 
 def _write(
@@ -429,8 +445,9 @@ def _write(
     archive: Any,
     head: eventlog.Head,
     report: Progress | None,
+    between: Callable[[], None] | None = None,
 ) -> None:
-    step = _Steps(report)
+    step = _Steps(report, between)
     alliance_id = _write_alliance(uow, archive)
     step("alliance")
     organizations = _organizations(uow, actor, archive)
@@ -452,7 +469,7 @@ def _write(
     _write_pulse(uow, alliance_id, archive)
     for section in PULSE_SECTIONS:
         step(section)
-    ledger.write_ledger(uow, alliance_id, archive, people)
+    ledger.write_ledger(uow, alliance_id, archive, people, between)
     step("obligation_assignments")
     step("commitments")
     emergence.write(uow, alliance_id, archive, people)
@@ -475,12 +492,22 @@ def do_import_archive(
     ``document`` is the decoded archive or its JSON text (see ``parse_archive``).
 
     Only the operator (``bootstrap``, the CLI) or a site administrator may import.
-    The cyclic garbage collector is paused meanwhile (``collector.py``).
+    The cyclic garbage collector is paused meanwhile (``collector.py``), and on
+    SQLite the connection's page cache is twice as large as the archive's text, up
+    to ``PAGE_CACHE_MAX_KIB`` (``db/pagecache.py``).
     """
     if not bootstrap:
         permissions.require_admin(actor)
-    with cyclic_gc_paused():
+    with cyclic_gc_paused(), page_cache_of(uow.session, _page_cache_kib(document)):
         return _import(uow, actor, document, report)
+
+
+def _page_cache_kib(document: dict[str, Any] | str | bytes) -> int:
+    """The page cache an import of ``document`` asks for, in KiB: by its text's size,
+    bounded (a decoded document, a test's or an API's, is small: none asked)."""
+    if isinstance(document, dict):
+        return 0
+    return min(PAGE_CACHE_PER_TEXT_BYTE * len(document) // 1024, PAGE_CACHE_MAX_KIB)
 
 
 class _NotThisWay(Exception):
@@ -516,6 +543,99 @@ def _chain_in_chunks(uow: UnitOfWork, apart: EventsApart, head: eventlog.Head) -
 
 
 def _import_in_chunks(
+    uow: UnitOfWork, actor: m.Person | None, raw: bytes, report: Progress | None
+) -> tuple[str, bool] | None:
+    """Import ``raw`` with its events apart: by a worker process beside this one when the
+    chain is long enough (``chainworker``), else in this process; None as
+    ``_import_in_one_process`` says."""
+    section = _section_for_a_worker(uow, raw)
+    if section is not None:
+        try:
+            return _import_with_worker(uow, actor, raw, section, report)
+        except chainworker.WorkerLost as lost:
+            logger.warning("%s; importing the archive without it", lost)
+    return _import_in_one_process(uow, actor, raw, report)
+
+
+def _section_for_a_worker(uow: UnitOfWork, raw: bytes) -> Section | None:
+    """The events' section of ``raw`` when a worker should take the chain: on SQLite, at
+    least ``EVENTS_FOR_A_WORKER`` events. Found before the scan, which the worker runs:
+    what is found here counts only if the scan passes."""
+    if uow.session.get_bind().dialect.name != "sqlite":
+        return None
+    if raw.count(b'"prev_hash"') < chainworker.EVENTS_FOR_A_WORKER:
+        return None  # fewer events than that (each has one): not worth finding them twice
+    try:
+        section = split_section(raw, "events")
+    except ValueError:
+        return None
+    if section is None or section.items < chainworker.EVENTS_FOR_A_WORKER:
+        return None
+    return section
+
+
+def _import_with_worker(
+    uow: UnitOfWork, actor: m.Person | None, raw: bytes, section: Section, report: Progress | None
+) -> tuple[str, bool] | None:
+    """``_import_in_one_process`` with the scan and the chain in a worker: the rest is
+    read and written meanwhile, the chain's rows written as they come, all under a
+    savepoint rolled back when the worker refuses (the caller then reads the archive
+    whole, for its errors). Raises ``WorkerLost`` (rolled back) when the worker fails."""
+    dialect = uow.session.get_bind().dialect
+    worker = chainworker.ChainWorker(raw, section, uow.event_key, dialect)
+    try:
+        apart = read_without_events(raw, section)
+        if apart is None:
+            return None
+        archive = apart.archive
+        if uow.get(m.Alliance, id=archive.alliance.id) is not None or _link_errors(archive):
+            return None
+        if archive.head is None:
+            return None
+        head = _stated_head(archive)
+        worker.begin(archive.alliance.id)
+        try:
+            with uow.session.begin_nested():
+                count = _write_beside(uow, actor, archive, head, report, worker)
+        except _NotThisWay:
+            return None
+    finally:
+        worker.stop()
+    _record_import(uow, actor, archive.alliance.id, count, head.hash)
+    return archive.alliance.id, True
+
+
+def _write_beside(
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    archive: Any,
+    head: eventlog.Head,
+    report: Progress | None,
+    worker: chainworker.ChainWorker,
+) -> int:
+    """Write the archive but its events while the worker checks them, then its events'
+    rows; how many events. A refusal of the worker's raises ``_NotThisWay``; an error
+    of the rest is raised when the worker finds the chain intact (as when the chain is
+    checked first), else ``_NotThisWay`` too: the whole document's error is the chain's."""
+    try:
+        _write(uow, actor, archive, head, report, lambda: worker.write_arrived(uow))
+    except Exception:
+        if worker.verdict(None).refused:
+            raise _NotThisWay from None
+        raise
+    verdict = worker.verdict(uow)
+    if verdict.refused:
+        raise _NotThisWay
+    chain_id = archive.alliance.id
+    end = eventlog.check_records_end(
+        chain_id, verdict.events, verdict.last_hash, head, key=uow.event_key
+    )
+    if not end.ok:
+        raise _NotThisWay
+    return verdict.events
+
+
+def _import_in_one_process(
     uow: UnitOfWork, actor: m.Person | None, raw: bytes, report: Progress | None
 ) -> tuple[str, bool] | None:
     """Import ``raw`` with its events read, checked and written a chunk at a time, first;

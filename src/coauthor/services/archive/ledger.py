@@ -12,6 +12,7 @@ written in bulk, one statement per table.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -385,14 +386,18 @@ CHUNK = 20_000
 
 
 def write_ledger(
-    uow: UnitOfWork, alliance_id: str, archive: Any, people: dict[str, m.Person]
+    uow: UnitOfWork,
+    alliance_id: str,
+    archive: Any,
+    people: dict[str, m.Person],
+    between: Callable[[], None] | None = None,
 ) -> None:
     """Assignments, positions and commitments, after the rest of the alliance is written.
 
     Commitments are replayed and written a chunk at a time, each table in one
     bulk insert per chunk (``db/bulk.py``), and indexed for search from the
     same values; a refused act anywhere rolls the whole import back, since it
-    is one transaction.
+    is one transaction. ``between`` runs after each chunk (see ``importer._Steps``).
     """
     ids = {email: person.id for email, person in people.items()}
     uow.flush()
@@ -418,3 +423,5 @@ def write_ledger(
         insert_rows(session, speech_acts, ACT_ROW, rows.acts)
         insert_rows(session, ledger_facts, STORED_COLUMNS, rows.facts)
         search_index.index_written(session, "commitment", rows.indexed)
+        if between is not None:
+            between()

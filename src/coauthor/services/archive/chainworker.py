@@ -1,0 +1,239 @@
+"""An archive's event chain read, checked and made into rows in a second process.
+
+A large archive's import is one long job for one core, while most machines
+have two. Its event chain is a part apart: found in the bytes already
+(``sections.py``), it needs nothing else of the document but the chain's id
+(the alliance's). So a worker process, forked once the chain is found, scans
+the whole text (``checked_text``: size, encoding, nesting, numbers, text no
+database stores), reads the events a chunk at a time into their compact
+records, checks them as a chain (``eventlog.check_records``) and hands back
+each checked chunk as the rows the driver takes (converted as
+``db/bulk.py`` converts them), while the importing process reads the rest of
+the document and writes it. The importing process writes the events' rows
+(one writer: the same transaction) and checks the chain's end against the
+head the document states.
+
+Whatever the worker refuses — the scan, a chunk the compact records refuse, a
+broken chain — it stops and says so; the importer then rolls back what it
+wrote and reads the document whole, for the whole document's error
+(``importer.py``). A worker that cannot start, or that dies or falls silent,
+raises ``WorkerLost``: the importer rolls back and imports without it.
+
+The worker is forked (its copy of the text costs nothing until written,
+which it never is) and only for archives with at least
+``EVENTS_FOR_A_WORKER`` events, on SQLite (whose rows are plain values):
+below that, starting it costs more than it saves.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+import sqlalchemy as sa
+
+from coauthor.db.bulk import converted_rows, insert_converted
+from coauthor.db.tables import events as events_table
+from coauthor.db.uow import UnitOfWork
+from coauthor.domain.errors import ValidationFailed
+from coauthor.eventkey import EventKey
+from coauthor.services import eventlog
+from coauthor.services.archive import document
+from coauthor.services.archive.sections import Section
+
+EVENTS_FOR_A_WORKER = 20_000
+"""The fewest events for which the chain is given to a worker (see ``docs/performance.md``)."""
+
+COLUMNS = eventlog.EVENT_COLUMNS
+SILENCE_S = 600.0
+"""How long the importer waits for a word from a living worker before it gives up on it."""
+
+_ROWS, _END = b"R", b"E"
+"""The first byte of a message: a chunk's rows, or the worker's last word."""
+_DONE, _REFUSED, _FAILED = "done", "refused", "failed"
+
+
+class WorkerLost(Exception):
+    """The chain's worker could not start, died, or fell silent: import without it."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the worker found: the chain intact up to its end (``events``, the last one's
+    hash), or refused (the document must be read whole for its error)."""
+
+    refused: bool
+    events: int = 0
+    last_hash: str = eventlog.GENESIS
+
+
+def _send(connection: Connection, kind: bytes, message: Any) -> None:
+    connection.send_bytes(kind + pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+
+
+def _checked_chunks(
+    raw: bytes,
+    section: Section,
+    chain_id: str,
+    key: EventKey | None,
+    dialect: sa.Dialect,
+    connection: Connection,
+) -> Verdict:
+    """Read and check the chain a chunk at a time, each checked chunk sent as rows."""
+    apart = document.EventsApart(None, raw, section)
+    last_hash = eventlog.GENESIS
+    refused = False
+
+    def records() -> Iterator[Any]:
+        nonlocal last_hash, refused
+        chunks = apart.chunks()
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            except ValueError:  # pydantic's ValidationError: the models must say why
+                refused = True
+                return
+            yield from chunk
+            rows = [eventlog.event_row(key, chain_id, event) for event in chunk]
+            _send(connection, _ROWS, converted_rows(dialect, events_table, COLUMNS, rows))
+            last_hash = chunk[-1].hash
+
+    checked = eventlog.check_records(chain_id, records(), None, key=key)
+    if refused or not checked.ok:
+        return Verdict(refused=True)
+    return Verdict(refused=False, events=checked.events, last_hash=last_hash)
+
+
+def _work(
+    raw: bytes,
+    section: Section,
+    key: EventKey | None,
+    dialect: sa.Dialect,
+    orders: Connection,
+    results: Connection,
+) -> None:
+    """The worker: the scan first, then (once told the chain's id) the chain."""
+    try:
+        try:
+            storable = document.storable_text(raw)
+        except ValidationFailed:
+            storable = False
+        if not storable:
+            _send(results, _END, (_REFUSED,))
+            return
+        chain_id = orders.recv()
+        if chain_id is None:
+            return
+        verdict = _checked_chunks(raw, section, chain_id, key, dialect, results)
+        _send(results, _END, (_REFUSED,) if verdict.refused else (_DONE, verdict))
+    except Exception as exc:  # reported to the importer, which imports without the worker
+        _send(results, _END, (_FAILED, f"{type(exc).__name__}: {exc}"))
+    finally:
+        results.close()
+
+
+class ChainWorker:
+    """The importer's side: starts the worker, collects its rows as they come (a thread
+    that only receives, so the worker never waits for the importer), writes them when
+    asked, and gives its verdict."""
+
+    def __init__(self, raw: bytes, section: Section, key: EventKey | None, dialect: sa.Dialect):
+        context = multiprocessing.get_context("fork")
+        orders_end, self._orders = context.Pipe(duplex=False)
+        results_end, worker_results = context.Pipe(duplex=False)
+        arguments = (raw, section, key, dialect, orders_end, worker_results)
+        self._process = context.Process(target=_work, args=arguments, daemon=True)
+        try:
+            self._process.start()
+        except OSError as exc:
+            results_end.close()
+            self._orders.close()
+            raise WorkerLost(f"the event chain's worker could not start: {exc}") from exc
+        finally:
+            orders_end.close()
+            worker_results.close()
+        self._arrived: deque[bytes] = deque()
+        self._ended = threading.Event()
+        self._end: tuple | None = None
+        self._receiver = threading.Thread(target=self._receive, args=(results_end,), daemon=True)
+        self._receiver.start()
+
+    def _receive(self, connection: Connection) -> None:
+        try:
+            while True:
+                if not connection.poll(SILENCE_S):
+                    self._end = (_FAILED, f"no word from the worker for {SILENCE_S:.0f} s")
+                    return
+                message = connection.recv_bytes()
+                if message.startswith(_ROWS):
+                    self._arrived.append(message)
+                    continue
+                self._end = pickle.loads(memoryview(message)[1:])
+                return
+        except (EOFError, OSError):
+            self._end = (_FAILED, "the worker ended without a verdict")
+        finally:
+            connection.close()
+            self._ended.set()
+
+    def begin(self, chain_id: str) -> None:
+        """Tell the worker the chain's id (the archive's alliance): it reads the events."""
+        self._tell(chain_id)
+
+    def _tell(self, order: str | None) -> None:
+        try:
+            self._orders.send(order)
+        except (BrokenPipeError, OSError):
+            pass  # it ended already; its verdict says why
+        finally:
+            self._orders.close()
+
+    def write_arrived(self, uow: UnitOfWork) -> None:
+        """Write the rows that have arrived so far."""
+        while self._arrived:
+            rows = pickle.loads(memoryview(self._arrived.popleft())[1:])
+            insert_converted(uow.session, events_table, COLUMNS, rows)
+
+    def verdict(self, uow: UnitOfWork | None) -> Verdict:
+        """Wait for the worker's verdict, writing its rows as they come (or, without a
+        unit of work, dropping them); raises ``WorkerLost`` when it failed or died."""
+        while not self._ended.wait(0.05):
+            self._drain(uow)
+        self._drain(uow)
+        self._reap()
+        end = self._end
+        assert end is not None
+        if end[0] == _REFUSED:
+            return Verdict(refused=True)
+        if end[0] == _DONE:
+            return end[1]
+        raise WorkerLost(f"the event chain's worker failed: {end[1]}")
+
+    def _drain(self, uow: UnitOfWork | None) -> None:
+        if uow is not None:
+            self.write_arrived(uow)
+        else:
+            self._arrived.clear()
+
+    def stop(self) -> None:
+        """End the worker without waiting for its verdict (the import goes another way)."""
+        if not self._orders.closed:
+            self._tell(None)
+        if self._process.is_alive():
+            self._process.terminate()
+        self._reap()
+        self._arrived.clear()
+
+    def _reap(self) -> None:
+        self._process.join(5.0)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()

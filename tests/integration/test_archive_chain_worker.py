@@ -1,0 +1,212 @@
+"""The event chain in a worker process (``chainworker``) writes what one process writes.
+
+A long chain is scanned, read, checked and made into rows by a forked worker
+while the importer writes the rest. With the worker's threshold lowered to one
+event, the demo archive goes that way: every table must hold the rows the
+one-process import writes; every refusal must be the whole document's, with
+nothing written; a worker that cannot start, dies or falls silent must leave
+the import to this process, never hang it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import multiprocessing.context
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coauthor.domain.errors import ValidationFailed
+from coauthor.services.archive import chainworker, document, importer
+from coauthor.services.archive.importer import do_import_archive
+from tests.integration.test_archive_import_paths import (  # noqa: F401 - demo_text: a fixture
+    demo_text,
+    every_row,
+    imported,
+    runtime_on,
+)
+
+
+@pytest.fixture
+def workers(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every archive with events gets a worker, its chain read 7 events at a time; the list
+    holds what each import beside a worker returned (None: it went another way) or the
+    exception it raised."""
+    monkeypatch.setattr(chainworker, "EVENTS_FOR_A_WORKER", 1)
+    monkeypatch.setattr(document, "EVENTS_READ_AT_ONCE", 7)
+    returned: list[Any] = []
+    beside = importer._import_with_worker
+
+    def spied(*args: Any) -> Any:
+        try:
+            returned.append(result := beside(*args))
+        except Exception as exc:
+            returned.append(exc)
+            raise
+        return result
+
+    monkeypatch.setattr(importer, "_import_with_worker", spied)
+    return returned
+
+
+@pytest.fixture
+def one_process_rows(
+    demo_text: str,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, list[tuple]]:
+    """The demo archive imported without a worker: it has fewer events than the threshold."""
+    assert 0 < demo_text.count('"prev_hash"') < chainworker.EVENTS_FOR_A_WORKER
+    return imported(tmp_path / "one-process.sqlite3", demo_text.encode(), monkeypatch)
+
+
+def test_the_worker_path_writes_every_row_the_one_process_path_writes(
+    demo_text: str,  # noqa: F811
+    one_process_rows: dict[str, list[tuple]],
+    workers: list[Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    beside = imported(tmp_path / "beside.sqlite3", demo_text.encode(), monkeypatch)
+    [(_, created)] = workers
+    assert created
+    assert beside["events"] and beside["commitments"]
+    assert beside == one_process_rows
+
+
+def _refused(runtime: Any, document: Any) -> list[Any]:
+    with runtime.uow() as uow, pytest.raises(ValidationFailed) as refused:
+        uow.write(do_import_archive, None, document, bootstrap=True)
+    return refused.value.errors
+
+
+def _break_event(where: int, field: str, value: Any) -> Any:
+    def broken(data: dict[str, Any]) -> None:
+        data["events"][where][field] = value
+
+    return broken
+
+
+def _illegal_first_move(data: dict[str, Any]) -> None:
+    data["commitments"][0]["acts"][0]["move"] = "declare_satisfied"
+
+
+def _moved_head(data: dict[str, Any]) -> None:
+    data["head"]["hash"] = "1" * 64
+
+
+def _nul_in_an_act(data: dict[str, Any]) -> None:
+    data["commitments"][-1]["acts"][-1]["text"] += "\u0000"
+
+
+def _illegal_move_and_broken_chain(data: dict[str, Any]) -> None:
+    _illegal_first_move(data)
+    _break_event(-3, "hash", "0" * 64)(data)
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        _break_event(12, "hash", "0" * 64),  # the chain breaks after chunks were written
+        _break_event(12, "at", 1700000000),  # a time given as a number, in a later chunk
+        _break_event(-1, "seq", 10**6),  # the last event
+        _moved_head,  # the chain does not end where the head says
+        _illegal_first_move,  # refused by the importer while the worker works
+        _illegal_move_and_broken_chain,  # both: the chain's error, as the whole document's
+        _nul_in_an_act,  # refused by the worker's scan
+    ],
+)
+def test_a_refusal_beside_a_worker_is_the_whole_documents_and_nothing_is_written(
+    demo_text: str,  # noqa: F811
+    workers: list[Any],
+    tmp_path: Path,
+    spoil: Any,
+) -> None:
+    data = json.loads(demo_text)
+    spoil(data)
+    runtime = runtime_on(tmp_path / "refused.sqlite3")
+    try:
+        before = every_row(runtime)
+        beside = _refused(runtime, json.dumps(data).encode())
+        assert every_row(runtime) == before
+        whole = _refused(runtime, data)
+        assert beside == whole
+        assert every_row(runtime) == before
+    finally:
+        runtime.close()
+    assert workers[0] is None or isinstance(workers[0], ValidationFailed)
+
+
+def _dies_after_two_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent, send = itertools.count(), chainworker._send
+
+    def dying(connection: Any, kind: bytes, message: Any) -> None:
+        if kind == chainworker._ROWS and next(sent) == 2:
+            os._exit(3)
+        send(connection, kind, message)
+
+    monkeypatch.setattr(chainworker, "_send", dying)
+
+
+def _dies_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chainworker, "_work", lambda *arguments: os._exit(3))
+
+
+def _falls_silent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chainworker, "SILENCE_S", 0.5)
+    monkeypatch.setattr(chainworker, "_work", lambda *arguments: time.sleep(60))
+
+
+def _cannot_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(process: Any) -> None:
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", refused)
+
+
+def _fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(*arguments: Any) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(chainworker, "_checked_chunks", failing)
+
+
+def _ids_drawn_afresh_for_each_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ids an import draws, drawn from the start again when a write begins again (after
+    a worker's failure): the attempt rolled back drew some already."""
+    written = importer._write
+
+    def write(*args: Any) -> None:
+        counter = itertools.count()
+        monkeypatch.setattr(secrets, "token_urlsafe", lambda size: f"{next(counter):016d}")
+        written(*args)
+
+    monkeypatch.setattr(importer, "_write", write)
+
+
+@pytest.mark.parametrize(
+    "trouble", [_dies_after_two_chunks, _dies_at_once, _falls_silent, _cannot_start, _fails]
+)
+def test_a_worker_that_fails_leaves_the_import_to_this_process(
+    demo_text: str,  # noqa: F811
+    one_process_rows: dict[str, list[tuple]],
+    workers: list[Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    trouble: Any,
+) -> None:
+    trouble(monkeypatch)
+    _ids_drawn_afresh_for_each_write(monkeypatch)
+    start = time.monotonic()
+    rows = imported(tmp_path / "without.sqlite3", demo_text.encode(), monkeypatch)
+    assert time.monotonic() - start < 30
+    assert rows == one_process_rows
+    [lost] = workers  # the one-process path imported
+    assert isinstance(lost, chainworker.WorkerLost)
+    assert "worker" in caplog.text and "importing the archive without it" in caplog.text
