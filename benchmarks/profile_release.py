@@ -72,6 +72,26 @@ def _process_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _new_version_cost(runtime, alliance_id: str, deliberation_id: str) -> float:
+    """CPU of what a web process does for a results version it has not seen: the
+    routed handler's ``encoded_results`` with empty process caches, as a member."""
+    from coauthor.domain import model as m
+    from coauthor.runtime import BoundedCache
+    from coauthor.services.deliberation import results
+    from coauthor.web.deliberation_results import encoded_results
+
+    with runtime.uow() as uow:
+        person = next(
+            p for p in uow.find(m.Person) if p.email.startswith("voter") and not p.is_admin
+        )
+        version = results.results_version(uow, person, alliance_id, deliberation_id)
+        runtime.results_documents = BoundedCache(4)
+        runtime.results_json = BoundedCache(4)
+        cpu = time.process_time()
+        encoded_results(runtime, uow, person, alliance_id, deliberation_id, version)
+        return time.process_time() - cpu
+
+
 def _timed(action: Callable[[], object]) -> tuple[float, float, object]:
     cpu, wall = time.process_time(), time.perf_counter()
     result = action()
@@ -95,6 +115,12 @@ def profile_database(label: str, url: str, repeats: int, voters: int, profile: b
             f"{label}: seeded in {time.perf_counter() - started:.1f} s; first release "
             f"(cold, no previous state): {published} published, CPU {cpu:.3f} s, "
             f"wall {wall:.3f} s"
+        )
+        builds = [_new_version_cost(runtime, alliance_id, deliberation_id) for _ in range(repeats)]
+        print(
+            f"{label}: a new version in a web process (encoded_results, empty caches): "
+            f"CPU min {min(builds) * 1000:.1f} ms, median "
+            f"{sorted(builds)[len(builds) // 2] * 1000:.1f} ms"
         )
         _vote(runtime, alliance_id, deliberation_id, voters)
 

@@ -47,6 +47,7 @@ from coauthor.db.tables import participants as participants_table
 from coauthor.db.tables import statements as statements_table
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
+from coauthor.services.deliberation import documents
 from coauthor.services.deliberation.access import open_deliberation, ordered_statements
 
 OTHER_PARTNERS = "other"
@@ -298,7 +299,8 @@ def prepare_release(
 
 
 def do_store_release(uow: UnitOfWork, prepared: PreparedRelease) -> Release | None:
-    """Store a prepared release, unless another was stored since it was read (None then).
+    """Store a prepared release and its readers' document (``documents``), unless another
+    release was stored since it was read (None then).
 
     Votes that arrived after the read are after its cut, so they count
     towards the next release.
@@ -324,7 +326,10 @@ def do_store_release(uow: UnitOfWork, prepared: PreparedRelease) -> Release | No
             facts=prepared.facts,
         )
     )
-    return Release(prepared.number, now, prepared.threshold, prepared.facts)
+    release = Release(prepared.number, now, prepared.threshold, prepared.facts)
+    body = documents.encoded_document(uow, deliberation, release, prepared.threshold)
+    documents.store_document(uow, deliberation, release.number, deliberation.status.value, body)
+    return release
 
 
 def do_release(
@@ -391,6 +396,17 @@ def due_in_alliances(uow: UnitOfWork, alliance_ids: list[str], threshold: int) -
 def released_version(number: int, status: str) -> str:
     """``results_version`` of a deliberation with a release: its number and the status."""
     return f"r{number}-{status}"
+
+
+def released_number_and_status(version: str) -> tuple[int, str] | None:
+    """(release number, status) of a ``released_version``; None for any other version (the
+    results before the first release)."""
+    number, _, status = version.partition("-")
+    if not (number[:1] == "r" and number[1:].isdigit() and int(number[1:]) > 0):
+        return None
+    if status not in {s.value for s in m.DeliberationStatus}:
+        return None
+    return int(number[1:]), status
 
 
 def results_json_key(
