@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pytest
 import sqlalchemy as sa
 
 from coauthor.analysis.opinion import VoteMatrix
@@ -109,7 +110,8 @@ def _earliest_vote(runtime: Runtime, live, participant_person: str) -> tuple[str
 
 def test_what_the_changes_cannot_see_sends_it_to_the_full_read(runtime: Runtime, live) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     """A vote committed long after it was written (or written with an old time, as an import
-    does), a vote deleted behind the service's back, a statement moderated, and time."""
+    does), a vote deleted behind the service's back, a statement moderated, most participants
+    changed, and time."""
     alliance_id, manager, _, deliberation_id, statement_ids = live
     rng = np.random.default_rng(3)
     monotonic = _Monotonic()
@@ -140,6 +142,14 @@ def test_what_the_changes_cannot_see_sends_it_to_the_full_read(runtime: Runtime,
         change()
         assert_same_matrix(*kept_and_full(runtime, live, kept))
         assert kept.full_reads == before + 1, name
+    random_votes(runtime, live, rng, 4)
+    assert_same_matrix(*kept_and_full(runtime, live, kept))
+    before = kept.full_reads
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kept_votes, "MOST_CHANGED", 0.0)  # any change is "most" here
+        random_votes(runtime, live, rng, 4)
+        assert_same_matrix(*kept_and_full(runtime, live, kept))
+    assert kept.full_reads == before + 1, "most participants changed"
     random_votes(runtime, live, rng, 4)
     assert_same_matrix(*kept_and_full(runtime, live, kept))
     before = kept.full_reads

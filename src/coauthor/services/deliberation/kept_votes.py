@@ -17,7 +17,8 @@ would not be among the changes. The same read therefore also counts the votes an
 their values (one statement: one snapshot), and when that does not match the kept copy, the
 worker reads everything again. It also reads everything when it starts, when the cut is
 unknown, when the deliberation's statements changed (moderation, a new statement), when the
-database orders ids otherwise than Python does, and every ``FULL_READ_SECONDS`` in any case.
+database orders ids otherwise than Python does, when most participants changed
+(``MOST_CHANGED``), and every ``FULL_READ_SECONDS`` in any case.
 """
 
 from __future__ import annotations
@@ -41,6 +42,13 @@ from coauthor.services.deliberation import results
 LOOKBACK = timedelta(seconds=10)
 """How far before the last cut the changes are read: a vote written that long before it
 was committed is still found (longer ones are caught by the totals)."""
+MOST_CHANGED = 0.1
+"""When more than this share of the participants kept changed since the last cut (right
+after an import, which writes every vote at once), every vote is read instead: on
+PostgreSQL the changes are read by ``= ANY`` of their participants, which on a votes table
+not analysed yet checks every vote against each of them (bench_live's first read of the
+changes, every participant changed: 5 s in profile_release.py, and the worker's rounds
+stalled under the bench's load)."""
 FULL_READ_SECONDS = 60.0
 """Every vote is read again at least this often, whatever the checks said."""
 
@@ -135,9 +143,10 @@ class KeptVotes:
         copy does not add up to the database's totals (then everything is read)."""
         assert self._cut is not None
         excluded = list(layout.excluded)
-        changed = _changed_participants(
-            deliberation, self._cut - LOOKBACK, uow.session.get_bind().dialect.name
-        )
+        since = self._cut - LOOKBACK
+        if self._changed_count(uow, deliberation, since) > len(self._rows) * MOST_CHANGED:
+            return False
+        changed = _changed_participants(deliberation, since, uow.session.get_bind().dialect.name)
         query = (
             results.grouped_cells_query(deliberation, excluded)
             .where(changed)
@@ -148,6 +157,21 @@ class KeptVotes:
             return False
         votes_now, value_sum_now = str(found[0][4]).split()
         return self._totals == (int(votes_now), int(value_sum_now))
+
+    @staticmethod
+    def _changed_count(uow: UnitOfWork, deliberation: m.Deliberation, since: datetime) -> int:
+        """How many participants have a vote written after ``since`` (``ix_votes_recent``)."""
+        voters = sa.func.count(sa.distinct(votes.c.participant_id))
+        return (
+            uow.session.scalar(
+                sa.select(voters).where(
+                    votes.c.alliance_id == deliberation.alliance_id,
+                    votes.c.deliberation_id == deliberation.id,
+                    votes.c.at > since,
+                )
+            )
+            or 0
+        )
 
     def _keep(self, found: Sequence[Any], layout: _Layout) -> bool:
         """Put the participants of grouped rows into the copy, replacing what it had of them."""
