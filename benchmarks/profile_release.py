@@ -4,10 +4,13 @@ Loads bench_live's deliberation (2,000 participants × 200 statements, 120,000
 votes) on SQLite and on a throwaway PostgreSQL, publishes the first release,
 has ``--voters`` of the bench's members vote (so that the next release is due
 and warm-starts from the first one's state), then times the worker's next
-release ``--repeats`` times: CPU (``time.process_time``) and wall time of
-preparing it (reading, the analysis, the facts; on PostgreSQL also the CPU of the
-server process that answered the reads) and of storing it (in a
-transaction that is rolled back, so every repeat makes the same release).
+release ``--repeats`` times each way — every vote read, and the votes the worker
+kept from the first release plus those changed since (``kept_votes.py``) — : CPU
+(``time.process_time``) and wall time of preparing it (reading, the analysis, the
+facts; on PostgreSQL also the CPU of the server process that answered the reads) and
+of storing it with its document (in a transaction that is rolled back, so every
+repeat makes the same release). It also times what a web process does for a results
+version it has not seen (``encoded_results`` with empty caches).
 ``--profile`` prints the top of a cProfile of one more preparation.
 
 Usage: ``python benchmarks/profile_release.py [--repeats 5] [--profile] [--database both]``
@@ -72,6 +75,26 @@ def _process_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _new_version_cost(runtime, alliance_id: str, deliberation_id: str) -> float:
+    """CPU of what a web process does for a results version it has not seen: the
+    routed handler's ``encoded_results`` with empty process caches, as a member."""
+    from coauthor.domain import model as m
+    from coauthor.runtime import BoundedCache
+    from coauthor.services.deliberation import results
+    from coauthor.web.deliberation_results import encoded_results
+
+    with runtime.uow() as uow:
+        person = next(
+            p for p in uow.find(m.Person) if p.email.startswith("voter") and not p.is_admin
+        )
+        version = results.results_version(uow, person, alliance_id, deliberation_id)
+        runtime.results_documents = BoundedCache(4)
+        runtime.results_json = BoundedCache(4)
+        cpu = time.process_time()
+        encoded_results(runtime, uow, person, alliance_id, deliberation_id, version)
+        return time.process_time() - cpu
+
+
 def _timed(action: Callable[[], object]) -> tuple[float, float, object]:
     cpu, wall = time.process_time(), time.perf_counter()
     result = action()
@@ -90,25 +113,35 @@ def profile_database(label: str, url: str, repeats: int, voters: int, profile: b
     runtime = build_runtime(Settings(database_url=url))
     threshold = runtime.settings.anonymity_threshold
     try:
-        cpu, wall, published = _timed(ResultsWorker(runtime).run_once)
+        worker = ResultsWorker(runtime)
+        cpu, wall, published = _timed(worker.run_once)
         print(
             f"{label}: seeded in {time.perf_counter() - started:.1f} s; first release "
             f"(cold, no previous state): {published} published, CPU {cpu:.3f} s, "
             f"wall {wall:.3f} s"
         )
+        builds = [_new_version_cost(runtime, alliance_id, deliberation_id) for _ in range(repeats)]
+        print(
+            f"{label}: a new version in a web process (encoded_results, empty caches): "
+            f"CPU min {min(builds) * 1000:.1f} ms, median "
+            f"{sorted(builds)[len(builds) // 2] * 1000:.1f} ms"
+        )
         _vote(runtime, alliance_id, deliberation_id, voters)
 
-        server_cpu: list[float] = []
+        kept = worker.kept[(alliance_id, deliberation_id)]
+        server_cpu: dict[str, list[float]] = {"all": [], "kept": []}
 
-        def prepare():
+        def prepare(way: str = "all"):
             with runtime.uow() as uow:
                 backend = _backend_pid(uow)
                 before = _process_cpu(backend)
                 deliberation = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
                 with one_blas_thread():
-                    prepared = results.prepare_release(uow, deliberation, threshold)
+                    prepared = results.prepare_release(
+                        uow, deliberation, threshold, kept=kept if way == "kept" else None
+                    )
                 if backend is not None:
-                    server_cpu.append(_process_cpu(backend) - before)
+                    server_cpu[way].append(_process_cpu(backend) - before)
                 return prepared
 
         def store(prepared):
@@ -117,23 +150,33 @@ def profile_database(label: str, url: str, repeats: int, voters: int, profile: b
                 uow.session.rollback()
                 return stored
 
-        prepared_cpu, stored_cpu = [], []
+        prepared_cpu: dict[str, list[float]] = {"all": [], "kept": []}
+        stored_cpu = []
         for _ in range(repeats):
-            cpu, wall, prepared = _timed(prepare)
-            assert prepared is not None, "the next release should be due"
-            prepared_cpu.append(cpu)
-            cpu_store, _, stored = _timed(lambda: store(prepared))  # noqa: B023
-            assert stored is not None
-            stored_cpu.append(cpu_store)
+            made = {}
+            for way in ("all", "kept"):
+                cpu, wall, prepared = _timed(lambda: prepare(way))  # noqa: B023
+                assert prepared is not None, "the next release should be due"
+                made[way] = prepared
+                prepared_cpu[way].append(cpu)
+                cpu_store, _, stored = _timed(lambda: store(prepared))  # noqa: B023
+                assert stored is not None
+                stored_cpu.append(cpu_store)
+                print(
+                    f"  release {prepared.number}, {way} votes read: prepare CPU {cpu:.3f} s "
+                    f"(wall {wall:.3f} s), store CPU {cpu_store:.3f} s"
+                )
+            assert made["kept"] == made["all"], "the kept votes make the same release"
+        for way, meaning in (("all", "every vote read"), ("kept", "kept votes + changes")):
+            spent, server = prepared_cpu[way], server_cpu[way]
             print(
-                f"  release {prepared.number}: prepare CPU {prepared_cpu[-1]:.3f} s "
-                f"(wall {wall:.3f} s), store CPU {cpu_store:.3f} s"
+                f"{label}, {meaning}: prepare CPU min {min(spent):.3f} s, "
+                f"median {sorted(spent)[len(spent) // 2]:.3f} s"
+                + (f"; PostgreSQL backend CPU min {min(server):.3f} s" if server else "")
             )
         print(
-            f"{label}: prepare CPU min {min(prepared_cpu):.3f} s, "
-            f"median {sorted(prepared_cpu)[len(prepared_cpu) // 2]:.3f} s; "
-            f"store CPU min {min(stored_cpu):.3f} s"
-            + (f"; PostgreSQL backend CPU min {min(server_cpu):.3f} s" if server_cpu else "")
+            f"{label}: store CPU min {min(stored_cpu):.3f} s; kept votes: "
+            f"{kept.full_reads} full reads, {kept.change_reads} reads of the changes"
         )
         if profile:
             profiler = cProfile.Profile()

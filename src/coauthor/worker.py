@@ -16,6 +16,11 @@ a round at most once every ``COAUTHOR_RESULTS_POLL_SECONDS``; on SQLite it
 looks every ``COAUTHOR_RESULTS_POLL_SECONDS``. Either way the interval runs from
 the start of one round to the start of the next, so a vote waits for its
 release at most that interval plus one release's work.
+
+Between releases it keeps each deliberation's votes as it last read them
+(``services/deliberation/kept_votes.py``) and reads only the participants whose
+votes changed since, falling back to reading every vote when it starts, after a
+failed round, and whenever the copy does not add up.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from coauthor.domain import model as m
 from coauthor.runtime import Runtime
 from coauthor.services import eventlog
 from coauthor.services.deliberation import results
+from coauthor.services.deliberation.kept_votes import KeptVotes
 
 CHANNEL = eventlog.NOTIFY_CHANNEL
 log = logging.getLogger("coauthor.worker")
@@ -45,6 +51,8 @@ class ResultsWorker:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.seen: dict[str, int] = {}
+        self.kept: dict[tuple[str, str], KeptVotes] = {}
+        """Each deliberation's votes as this worker last read them (``kept_votes.py``)."""
 
     def moved_chains(self) -> list[str]:
         """Alliances whose chain grew since the last look (every one, the first time)."""
@@ -66,14 +74,18 @@ class ResultsWorker:
                     published += self._publish(uow, alliance_id, deliberation_id, threshold)
         return published
 
-    @staticmethod
-    def _publish(uow: UnitOfWork, alliance_id: str, deliberation_id: str, threshold: int) -> int:
-        """Compute the release in a read, then store it in a short write (1 if stored)."""
+    def _publish(
+        self, uow: UnitOfWork, alliance_id: str, deliberation_id: str, threshold: int
+    ) -> int:
+        """Compute the release in a read (from the votes kept since the last one and those
+        changed since), then store it in a short write (1 if stored)."""
         deliberation = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
         if deliberation is None:
+            self.kept.pop((alliance_id, deliberation_id), None)
             return 0
+        kept = self.kept.setdefault((alliance_id, deliberation_id), KeptVotes())
         with one_blas_thread():
-            prepared = results.prepare_release(uow, deliberation, threshold)
+            prepared = results.prepare_release(uow, deliberation, threshold, kept=kept)
         if prepared is None:
             return 0
         return int(uow.write(results.do_store_release, prepared) is not None)
@@ -86,7 +98,7 @@ class ResultsWorker:
                 self.run_once()
             except Exception:
                 log.exception("the results worker failed a round; it goes on")
-                self.seen = {}
+                self.seen, self.kept = {}, {}
             wait()
 
     def _waiter(self, stop: threading.Event) -> Callable[[], None]:

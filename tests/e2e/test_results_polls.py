@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from httpx import Response
 from starlette.responses import Response as StarletteResponse
@@ -24,9 +25,10 @@ from test_deliberation_pages import Crowd, make_crowd, person
 
 from coauthor.clock import FixedClock
 from coauthor.config import Settings
+from coauthor.db.tables import deliberation_documents
 from coauthor.runtime import RESULTS_CACHE_SIZE, BoundedCache, Runtime
 from coauthor.services.accounts import admin, sessions, tokens
-from coauthor.services.deliberation import results
+from coauthor.services.deliberation import documents, results
 from coauthor.web import auth
 from coauthor.web.api import deliberation as results_route
 from coauthor.web.app import create_app
@@ -311,34 +313,8 @@ def test_inline_results_are_routed(
     assert pair.same(url, current).status_code == 304 and pair.calls == [url]
 
 
-def test_pollers_of_a_new_version_wait_for_the_one_build_of_the_layer(
-    runtime: Runtime, world: World, crowd: Crowd, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Five pollers ask for a version not encoded yet: the layer builds it once, in its
-    builder thread, and every poller gets its bytes; none goes to the app."""
-    routed: list[int] = []
-    built: list[tuple[str, ...]] = []
-    key = ("json", crowd.started.alliance_id, crowd.started.id, "r1-open", 3)
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        routed.append(scope["poller"])
-        await StarletteResponse(b"routed")(scope, receive, send)
-
-    layer = ResultsPolls(app, runtime)
-
-    async def current(*_: Any) -> tuple[str, str]:
-        return "r1-open", world.member.id
-
-    def encode(*args: str) -> None:
-        built.append(args)
-        time.sleep(0.05)
-        runtime.results_json.put(key, ("r1-open", b'{"version": "r1-open"}'))
-
-    monkeypatch.setattr(layer, "_readable_version", current)
-    monkeypatch.setattr(layer, "_encode", encode)
-    monkeypatch.setattr(
-        runtime, "settings", runtime.settings.model_copy(update={"anonymity_threshold": 3})
-    )
+def _five_pollers(layer: ResultsPolls, crowd: Crowd) -> tuple[dict[int, bytes], dict[int, str]]:
+    """Five pollers ask the layer for the results at once: their bodies and ETags."""
     bodies: dict[int, bytes] = {}
     etags: dict[int, str] = {}
 
@@ -363,6 +339,73 @@ def test_pollers_of_a_new_version_wait_for_the_one_build_of_the_layer(
         await asyncio.gather(*(poll(number) for number in range(5)))
 
     asyncio.run(everyone())
+    return bodies, etags
+
+
+def _layer_for_new_version(
+    runtime: Runtime, world: World, monkeypatch: pytest.MonkeyPatch
+) -> tuple[ResultsPolls, list[int], list[tuple[str, ...]]]:
+    """The layer over an app that only counts what reaches it, for a person who may read
+    version r1-open; its builder counts its builds and puts a marked document."""
+    routed: list[int] = []
+    built: list[tuple[str, ...]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        routed.append(scope["poller"])
+        await StarletteResponse(b"routed")(scope, receive, send)
+
+    layer = ResultsPolls(app, runtime)
+
+    async def current(*_: Any) -> tuple[str, str]:
+        return "r1-open", world.member.id
+
+    def encode(*args: str) -> None:
+        built.append(args)
+        time.sleep(0.05)
+        key = ("json", args[1], args[2], "r1-open", runtime.settings.anonymity_threshold)
+        runtime.results_json.put(key, ("r1-open", b'{"version": "r1-open"}'))
+
+    monkeypatch.setattr(layer, "_readable_version", current)
+    monkeypatch.setattr(layer, "_encode", encode)
+    return layer, routed, built
+
+
+def test_pollers_of_a_new_version_wait_for_the_one_read_of_its_stored_document(
+    runtime: Runtime, world: World, crowd: Crowd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five pollers ask for a version this process has not seen: the layer reads the document
+    stored with the release once, by its key, and every poller gets those bytes; nothing is
+    built and none goes to the app."""
+    layer, routed, built = _layer_for_new_version(runtime, world, monkeypatch)
+    reads: list[bool] = []
+    reading = layer._reading
+
+    async def counted(read: Any) -> Any:
+        reads.append(True)
+        return await reading(read)
+
+    monkeypatch.setattr(layer, "_reading", counted)
+    started = crowd.started
+    with runtime.uow() as uow:
+        stored = documents.stored_document(uow, started.alliance_id, started.id, 1, "open")
+    assert stored is not None and b'"version":"r1-open"' in stored
+    bodies, etags = _five_pollers(layer, crowd)
+    assert routed == [] and built == [] and reads == [True]
+    assert all(bodies[n] == stored for n in range(5))
+    assert all(etags[n] == '"r1-open"' for n in range(5)) and layer._building == {}
+
+
+def test_pollers_of_a_version_without_a_stored_document_wait_for_the_one_build_of_the_layer(
+    runtime: Runtime, world: World, crowd: Crowd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five pollers ask for a version with no stored document (a release from before they
+    were stored): the layer builds it once, in its builder thread, and every poller gets its
+    bytes; none goes to the app."""
+    with runtime.uow() as uow:
+        uow.session.execute(sa.delete(deliberation_documents))
+        uow.session.commit()
+    layer, routed, built = _layer_for_new_version(runtime, world, monkeypatch)
+    bodies, etags = _five_pollers(layer, crowd)
     started = crowd.started
     assert routed == [] and built == [(world.member.id, started.alliance_id, started.id, "r1-open")]
     assert all(bodies[n] == b'{"version": "r1-open"}' for n in range(5))

@@ -118,7 +118,7 @@ def test_the_grouped_read_gives_the_matrix_of_the_row_by_row_read(
     with runtime.uow() as uow:
         found = uow.get(m.Deliberation, alliance_id=alliance_id, id=deliberation_id)
         assert found is not None
-        shown, excluded = results._matrix_statements(uow, found)
+        shown, excluded = results.matrix_statements(uow, found)
         grouped = results._read_cells(uow, found, [s.id for s in shown], excluded)
         assert grouped is not None, "the grouped read decodes these ids"
         fast = results.vote_matrix(uow, found)

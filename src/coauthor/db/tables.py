@@ -484,6 +484,29 @@ deliberation_releases = sa.Table(
 state the next release warm-starts from; ``facts`` is what may be shown.
 """
 
+deliberation_documents = sa.Table(
+    "deliberation_documents",
+    metadata,
+    _alliance_fk(),
+    sa.Column("deliberation_id", ID, primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("status", sa.String(16), primary_key=True),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["alliance_id", "deliberation_id", "number"],
+        [
+            "deliberation_releases.alliance_id",
+            "deliberation_releases.deliberation_id",
+            "deliberation_releases.number",
+        ],
+    ),
+)
+"""A release shaped for readers, once: the API's JSON of results version
+``r<number>-<status>`` (``services/deliberation/documents.py``). The results worker
+stores it with the release; a version without one (a release made before 0012, or a
+status changed since the release) is stored by the first process that builds it.
+"""
+
 search_entries = sa.Table(
     "search_entries",
     metadata,

@@ -3,22 +3,29 @@
 Shared by the results page and the API so that both show the same document.
 Releases are published by the results worker (``coauthor/worker.py``); with
 ``COAUTHOR_RESULTS_WORKER=inline`` the request that finds one due publishes
-it instead (checking is a cheap read; only then does it write). A presented
-document is kept in the runtime's bounded cache under its version, so a
-release is shaped once per process, and a poll that already has the version
-is answered without building anything.
+it instead (checking is a cheap read; only then does it write). The API's JSON
+of a release is stored with it (``services/deliberation/documents.py``) and read
+by its key; a version without stored bytes is built here and stored. Both the JSON
+and the page's presented document are kept in the runtime's bounded caches under
+their version, so a poll that already has the version is answered without reading
+or building anything.
 """
 
 from __future__ import annotations
+
+import logging
 
 from fastapi import Request
 
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
+from coauthor.domain.errors import Busy
 from coauthor.reports.deliberation import ResultsDocument, present_results
 from coauthor.runtime import Runtime
-from coauthor.services.deliberation import acts, results
+from coauthor.services.deliberation import acts, documents, results
 from coauthor.web.auth import get_runtime
+
+log = logging.getLogger("coauthor.results")
 
 
 def publish_if_due(
@@ -108,10 +115,42 @@ def encoded_results(
     )
     encoded = runtime.results_json.get(key)
     if encoded is None:
-        document = presented_results(runtime, uow, actor, alliance_id, deliberation_id, version)
-        encoded = (document.version, document.model_dump_json().encode())
+        encoded = _stored_or_built(runtime, uow, actor, alliance_id, deliberation_id, version)
         runtime.results_json.put(key, encoded)
     return encoded
+
+
+def _stored_or_built(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    actor: m.Person,
+    alliance_id: str,
+    deliberation_id: str,
+    version: str,
+) -> tuple[str, bytes]:
+    """The stored bytes of ``version`` (one keyed read), else built here as before the
+    documents were stored, and stored for the other processes."""
+    released = results.released_number_and_status(version)
+    if released is not None:
+        body = documents.stored_document(uow, alliance_id, deliberation_id, *released)
+        if body is not None:
+            return version, body
+    document = presented_results(runtime, uow, actor, alliance_id, deliberation_id, version)
+    body = document.model_dump_json().encode()
+    if document.release is not None:
+        _store(uow, alliance_id, deliberation_id, document.release, document.status.value, body)
+    return document.version, body
+
+
+def _store(
+    uow: UnitOfWork, alliance_id: str, deliberation_id: str, number: int, status: str, body: bytes
+) -> None:
+    """Store a built document; a store that cannot get the write lock in time is skipped (the
+    reader has its bytes; the next process to need them builds them again)."""
+    try:
+        uow.write(documents.do_store_document, alliance_id, deliberation_id, number, status, body)
+    except Busy:
+        log.warning("the results document r%s-%s was not stored (busy)", number, status)
 
 
 def _present(

@@ -20,14 +20,19 @@ it can give exactly the routed answer:
   answers.
 
 It then answers ``304`` when the ``If-None-Match`` names the current version, or
-``200`` with the bytes encoded for that version (``Runtime.results_json``: a version's
-document never changes). A version this process has not encoded yet is built by the
-layer itself, in a thread of its own, with the routed handler's own function
-(``encoded_results``: the same shaping and anonymity rules, once per version): right
-after a release every poller asks for it at once, the first starts the build and the
-others of this process wait for it in the event loop. (Built by the first poll through
-the app, the new version waited behind admission control and the votes queued there:
-under bench_live's load on PostgreSQL most polls slower than 6 s were waiting for it.)
+``200`` with the bytes of that version (``Runtime.results_json``: a version's document
+never changes). A version this process has not seen yet is read, by its key, from the
+document stored with the release (``services/deliberation/documents.py``: shaped and
+encoded once, by whoever stored the release, with the anonymity rules of
+``present_results``), through one of the layer's readers: right after a release every
+poller asks for it at once, the first starts the read and the others of this process
+wait for it in the event loop. Only a version with no stored bytes (a release from
+before they were stored, a status changed since the release) is built by the layer, in
+a thread of its own, with the routed handler's own function (``encoded_results``, which
+stores what it built). (Built by the first poll through the app, the new version waited
+behind admission control and the votes queued there: under bench_live's load on
+PostgreSQL most polls slower than 6 s were waiting for it; built by the layer in every
+process, each build held the interpreter lock while the event loop served polls.)
 The permission check
 runs on every request; only the document is kept. In every other case — no or bad
 credentials, no access, an unknown deliberation, a query string, the ``inline``
@@ -55,10 +60,10 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import psycopg
 import sqlalchemy as sa
@@ -74,9 +79,16 @@ from coauthor.domain.accounts import SignInSession
 from coauthor.domain.errors import CoauthorError, NotFound
 from coauthor.runtime import Runtime
 from coauthor.services.accounts import links, sessions, tokens
-from coauthor.services.deliberation.results import released_version, results_json_key
+from coauthor.services.deliberation import documents
+from coauthor.services.deliberation.results import (
+    released_number_and_status,
+    released_version,
+    results_json_key,
+)
 from coauthor.web.auth import SESSION_COOKIE, bearer_token_in, session_rules, signed_in_secret
 from coauthor.web.deliberation_results import encoded_results
+
+T = TypeVar("T")
 
 RESULTS_PATH = re.compile(
     r"/api/v1/alliances/([A-Za-z0-9_-]{1,64})/deliberations/([A-Za-z0-9_-]{1,64})/results"
@@ -150,12 +162,19 @@ class ResultsPolls:
     async def _readable_version(
         self, headers: Headers, alliance_id: str, deliberation_id: str
     ) -> tuple[str, str] | None:
+        return await self._reading(
+            lambda reader: self._version(reader, headers, alliance_id, deliberation_id)
+        )
+
+    async def _reading(self, read: Callable[[_Reader], Awaitable[T]]) -> T | None:
+        """``read`` through one of this process's readers; None when the database failed it
+        (the app answers then)."""
         readers = self._process_readers()
         reader = await readers.get()
         try:
             if reader is None:
                 reader = await _open_reader(self.runtime.engine)
-            return await self._version(reader, headers, alliance_id, deliberation_id)
+            return await read(reader)
         except (sa.exc.SQLAlchemyError, self.runtime.engine.dialect.loaded_dbapi.Error, OSError):
             if reader is not None and not reader.usable():
                 await reader.close()
@@ -176,22 +195,18 @@ class ResultsPolls:
     async def _built(
         self, key: tuple, person_id: str, alliance_id: str, deliberation_id: str, version: str
     ) -> Response | None:
-        """A version this process has not encoded yet, built here, off the routed path.
+        """A version this process has not encoded yet: its stored document, read here, off
+        the routed path (built, when none is stored).
 
         Right after a release every poller asks for the new version at once: the first
-        starts its build in this layer's own thread and the others wait for that build
-        (holding no thread), then all take its bytes. A poll never queues behind admission
-        control and the votes for it. None when the build failed or took too long: the
-        app answers that poll."""
+        starts its read (``_obtain``) and the others wait for it (holding no thread), then
+        all take its bytes. A poll never queues behind admission control and the votes
+        for it. None when the read and the build failed or took too long: the app answers
+        that poll."""
         building = self._building.get(key)
         if building is None:
-            building = asyncio.get_running_loop().run_in_executor(
-                self._process_builder(),
-                self._encode,
-                person_id,
-                alliance_id,
-                deliberation_id,
-                version,
+            building = asyncio.ensure_future(
+                self._obtain(key, person_id, alliance_id, deliberation_id, version)
             )
             self._building[key] = building
             building.add_done_callback(lambda _: self._building.pop(key, None))
@@ -200,6 +215,28 @@ class ResultsPolls:
         except (TimeoutError, CoauthorError, sa.exc.SQLAlchemyError):
             return None
         return self._cached(key)
+
+    async def _obtain(
+        self, key: tuple, person_id: str, alliance_id: str, deliberation_id: str, version: str
+    ) -> None:
+        """Put ``version``'s bytes into the process's cache: the document stored with the
+        release (one keyed read through a reader), else built in this layer's builder
+        thread as the routed handler builds it (and stored there for the other processes)."""
+        released = released_number_and_status(version)
+        if released is not None:
+            values = {
+                "alliance": alliance_id,
+                "deliberation": deliberation_id,
+                "number": released[0],
+                "status": released[1],
+            }
+            row = await self._reading(lambda reader: reader.row(reader.statements.document, values))
+            if row is not None:
+                self.runtime.results_json.put(key, (version, bytes(row[0])))
+                return
+        await asyncio.get_running_loop().run_in_executor(
+            self._process_builder(), self._encode, person_id, alliance_id, deliberation_id, version
+        )
 
     def _encode(self, person_id: str, alliance_id: str, deliberation_id: str, version: str) -> None:
         """Shape and encode ``version`` as the routed handler does (``encoded_results``: the
@@ -325,6 +362,7 @@ class _Statements:
     token_access: _Statement
     session: _Statement
     access: _Statement
+    document: _Statement
 
 
 def _prepared(engine: sa.Engine, statement: sa.Select) -> _Statement:
@@ -360,6 +398,7 @@ def _statements(engine: sa.Engine) -> _Statements:
             ).where(sign_ins.c.secret_hash == sa.bindparam("digest")),
         ),
         access=_prepared(engine, _access_and_version(sa.bindparam("person"))),
+        document=_prepared(engine, documents.stored_document_query()),
     )
 
 

@@ -23,11 +23,12 @@ runs the math itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from itertools import repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -47,7 +48,11 @@ from coauthor.db.tables import participants as participants_table
 from coauthor.db.tables import statements as statements_table
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
+from coauthor.services.deliberation import documents
 from coauthor.services.deliberation.access import open_deliberation, ordered_statements
+
+if TYPE_CHECKING:
+    from coauthor.services.deliberation.kept_votes import KeptVotes
 
 OTHER_PARTNERS = "other"
 """The partner id that stands for partners merged because each is smaller than the threshold."""
@@ -82,7 +87,7 @@ def vote_matrix(uow: UnitOfWork, deliberation: m.Deliberation) -> VoteMatrix:
     (``vote_matrix_from_rows``) builds the same matrix and stands in when the
     grouped one cannot be decoded.
     """
-    shown, excluded = _matrix_statements(uow, deliberation)
+    shown, excluded = matrix_statements(uow, deliberation)
     cells = _read_cells(uow, deliberation, [s.id for s in shown], excluded)
     if cells is None:
         return vote_matrix_from_rows(uow, deliberation)
@@ -109,7 +114,7 @@ def vote_matrix_from_rows(uow: UnitOfWork, deliberation: m.Deliberation) -> Vote
         )
         .order_by(table.c.at, table.c.participant_id, table.c.statement_id)
     ).all()
-    shown, _ = _matrix_statements(uow, deliberation)
+    shown, _ = matrix_statements(uow, deliberation)
     shown_ids = {s.id for s in shown}
     return VoteMatrix.from_votes(
         [row for row in rows if row[1] in shown_ids],
@@ -119,7 +124,7 @@ def vote_matrix_from_rows(uow: UnitOfWork, deliberation: m.Deliberation) -> Vote
     )
 
 
-def _matrix_statements(
+def matrix_statements(
     uow: UnitOfWork, deliberation: m.Deliberation
 ) -> tuple[list[m.Statement], list[str]]:
     """The statements of the matrix (every one not pending, in order), and the pending ids."""
@@ -145,6 +150,19 @@ def _read_cells(
     id; ``ix_votes_cells`` covers the read. So 2,000 rows cross into Python instead of one per
     vote, and the decoding is one split and one dictionary lookup per vote, in C.
     """
+    found = uow.session.execute(grouped_cells_query(deliberation, excluded)).all()
+    decoded = decoded_cells(found, statement_ids)
+    if decoded is None:
+        return None
+    counts, codes = decoded
+    cols, values = np.divmod(codes, 3)
+    rows = np.repeat(np.arange(len(found), dtype=np.int64), counts)
+    return [str(row[0]) for row in found], rows, cols, values - 1
+
+
+def grouped_cells_query(deliberation: m.Deliberation, excluded: list[str]) -> sa.Select:
+    """Per participant who voted on a statement not in ``excluded``, in the order of their
+    first vote: (participant id, votes, their votes as one string, the time of the first)."""
     table = votes
     mark = sa.case(
         *((table.c.value == value, letter) for value, letter in _VALUE_MARKS.items() if value),
@@ -155,6 +173,7 @@ def _read_cells(
             table.c.participant_id,
             sa.func.count(),
             sa.func.aggregate_strings(mark.concat(table.c.statement_id), _CELL_SEPARATOR),
+            sa.func.min(table.c.at),
         )
         .where(
             table.c.alliance_id == deliberation.alliance_id,
@@ -165,7 +184,14 @@ def _read_cells(
     )
     if excluded:
         query = query.where(table.c.statement_id.not_in(excluded))
-    found = uow.session.execute(query).all()
+    return query
+
+
+def decoded_cells(
+    found: Sequence[Any], statement_ids: list[str]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows of ``grouped_cells_query`` as (votes per row, one code per vote: column × 3 +
+    value + 1, row after row); None when a vote cannot be decoded."""
     counts = np.fromiter((row[1] for row in found), dtype=np.int64, count=len(found))
     tokens = _CELL_SEPARATOR.join(row[2] for row in found).split(_CELL_SEPARATOR) if found else []
     if len(tokens) != int(counts.sum()):
@@ -178,9 +204,7 @@ def _read_cells(
     codes = np.fromiter(map(code_of.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
     if codes.size and codes.min() < 0:
         return None
-    cols, values = np.divmod(codes, 3)
-    rows = np.repeat(np.arange(len(found), dtype=np.int64), counts)
-    return [str(row[0]) for row in found], rows, cols, values - 1
+    return counts, codes
 
 
 def opinion_of(uow: UnitOfWork, deliberation: m.Deliberation) -> OpinionResult | None:
@@ -268,7 +292,11 @@ class PreparedRelease:
 
 
 def prepare_release(
-    uow: UnitOfWork, deliberation: m.Deliberation, threshold: int
+    uow: UnitOfWork,
+    deliberation: m.Deliberation,
+    threshold: int,
+    *,
+    kept: KeptVotes | None = None,
 ) -> PreparedRelease | None:
     """The next release if one is due, computed from the votes as read now; None otherwise.
 
@@ -277,13 +305,17 @@ def prepare_release(
     stores the result with ``do_store_release``. The cut is read before the
     votes: a vote committed between the two reads (PostgreSQL reads each
     statement afresh) is then in the release and, at worst, counted again
-    towards the next one, never left out of both.
+    towards the next one, never left out of both. The worker passes the votes it
+    ``kept`` from its last read (``kept_votes.py``), which reads only what changed since.
     """
     row = _release_row(uow, deliberation, "number", "cut_at", "state")
     if not _due_after(uow, deliberation, row, threshold):
         return None
     cut_at = _last_vote_at(uow, deliberation)
-    matrix = vote_matrix(uow, deliberation)
+    if kept is not None:
+        matrix = kept.matrix(uow, deliberation, cut_at)
+    else:
+        matrix = vote_matrix(uow, deliberation)
     state = state_from_json(row.state) if row is not None and row.state else None
     opinion = analyze_from_state(matrix, state=state) if matrix.n_votes else None
     return PreparedRelease(
@@ -298,7 +330,8 @@ def prepare_release(
 
 
 def do_store_release(uow: UnitOfWork, prepared: PreparedRelease) -> Release | None:
-    """Store a prepared release, unless another was stored since it was read (None then).
+    """Store a prepared release and its readers' document (``documents``), unless another
+    release was stored since it was read (None then).
 
     Votes that arrived after the read are after its cut, so they count
     towards the next release.
@@ -324,7 +357,10 @@ def do_store_release(uow: UnitOfWork, prepared: PreparedRelease) -> Release | No
             facts=prepared.facts,
         )
     )
-    return Release(prepared.number, now, prepared.threshold, prepared.facts)
+    release = Release(prepared.number, now, prepared.threshold, prepared.facts)
+    body = documents.encoded_document(uow, deliberation, release, prepared.threshold)
+    documents.store_document(uow, deliberation, release.number, deliberation.status.value, body)
+    return release
 
 
 def do_release(
@@ -391,6 +427,17 @@ def due_in_alliances(uow: UnitOfWork, alliance_ids: list[str], threshold: int) -
 def released_version(number: int, status: str) -> str:
     """``results_version`` of a deliberation with a release: its number and the status."""
     return f"r{number}-{status}"
+
+
+def released_number_and_status(version: str) -> tuple[int, str] | None:
+    """(release number, status) of a ``released_version``; None for any other version (the
+    results before the first release)."""
+    number, _, status = version.partition("-")
+    if not (number[:1] == "r" and number[1:].isdigit() and int(number[1:]) > 0):
+        return None
+    if status not in {s.value for s in m.DeliberationStatus}:
+        return None
+    return int(number[1:]), status
 
 
 def results_json_key(
