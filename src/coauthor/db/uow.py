@@ -126,6 +126,7 @@ class UnitOfWork:
                     self._begin_write()
                     result = service(self, *args, **kwargs)
                     self.session.commit()
+                    self.held_heads = {}
                 except sa.exc.DBAPIError as exc:
                     self._discard()
                     if not lost_race(exc):
@@ -163,33 +164,16 @@ class UnitOfWork:
         fails, and ``Busy`` when the write turn does not come. Outcomes are returned only
         after the commit, so no write's result stands for a change that was rolled back.
         """
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            with self._write_turn():
-                try:
-                    self._begin_write()
-                    if first is not None:
-                        first(self)
-                    outcomes = [self._in_savepoint(write) for write in writes]
-                    self.session.commit()
-                    self.held_heads = {}
-                except sa.exc.DBAPIError as exc:
-                    self._discard()
-                    if not lost_race(exc):
-                        raise
-                    if attempt == MAX_ATTEMPTS:
-                        raise refusal(exc) from None
-                    lost = True
-                except BaseException:
-                    self._discard()
-                    raise
-                else:
-                    lost = False
-            if lost:
-                time.sleep(backoff_seconds(attempt))
-                continue
-            self._run_after_commit()
-            return outcomes
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        return self.write(UnitOfWork._each_in_savepoints, writes, first)
+
+    def _each_in_savepoints(
+        self,
+        writes: Sequence[Callable[[UnitOfWork], T]],
+        first: Callable[[UnitOfWork], object] | None,
+    ) -> list[T | Exception]:
+        if first is not None:
+            first(self)
+        return [self._in_savepoint(write) for write in writes]
 
     def _in_savepoint(self, write: Callable[[UnitOfWork], T]) -> T | Exception:
         """``write(self)`` in a savepoint: its result, or, rolled back to the savepoint, the
