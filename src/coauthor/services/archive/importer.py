@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from coauthor import permissions
 from coauthor.db.pagecache import page_cache_of
-from coauthor.db.uow import UnitOfWork
+from coauthor.db.uow import UnitOfWork, foreign_keys_checked_at_end
 from coauthor.domain import model as m
 from coauthor.domain import pulse as pulse_model
 from coauthor.domain.errors import Conflict, FieldError, Loc, ValidationFailed
@@ -479,6 +479,7 @@ def _write(
     step("events")
 
 
+@foreign_keys_checked_at_end
 def do_import_archive(
     uow: UnitOfWork,
     actor: m.Person | None,
@@ -494,7 +495,9 @@ def do_import_archive(
     Only the operator (``bootstrap``, the CLI) or a site administrator may import.
     The cyclic garbage collector is paused meanwhile (``collector.py``), and on
     SQLite the connection's page cache is twice as large as the archive's text, up
-    to ``PAGE_CACHE_MAX_KIB`` (``db/pagecache.py``).
+    to ``PAGE_CACHE_MAX_KIB`` (``db/pagecache.py``). Run by ``uow.write`` on SQLite,
+    its foreign keys are checked once before the commit, not per row
+    (``db/foreignkeys.py``): the link checks above refuse what they know first.
     """
     if not bootstrap:
         permissions.require_admin(actor)
