@@ -100,6 +100,7 @@ def test_a_broken_key_the_link_checks_missed_refuses_the_whole_import(
     broken = with_a_broken_key(demo_text, monkeypatch)
     refused, seen, connections = import_watching(runtime, broken)
     assert isinstance(refused, ValidationFailed)
+    assert set(seen) == {0}
     [error] = refused.errors
     assert error.loc == ("commitment_parties",)
     assert "of commitment_parties refers through alliance_id, partner_id" in error.message

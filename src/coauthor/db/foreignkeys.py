@@ -35,8 +35,8 @@ def _row_key(session: Session, table: str, rowid: int | None) -> str:
     if not key:
         return f"row {rowid}"
     names = ", ".join(f'"{name}"' for name in key)
-    values = session.execute(sa.text(f'SELECT {names} FROM "{table}" WHERE rowid = :r'), {"r": rowid})
-    found = values.first()
+    query = sa.text(f'SELECT {names} FROM "{table}" WHERE rowid = :rowid')
+    found = session.execute(query, {"rowid": rowid}).first()
     return f"row ({', '.join(map(str, found))})" if found else f"row {rowid}"
 
 
