@@ -84,8 +84,8 @@ def child_import(archive_path: str, database: str) -> dict:
 
     The importing process's CPU time, and its worker's (the commitments' replay and the
     event chain's, when it forks one): ``RUSAGE_CHILDREN`` counts the children it has
-    waited for, here only that worker; its ``ru_maxrss`` is the worker's peak RSS, which counts the pages
-    it shares with the importer since the fork as well.
+    waited for, here only that worker; its ``ru_maxrss`` is the worker's peak RSS, which
+    counts the pages it shares with the importer since the fork as well.
     """
     from coauthor.services.archive.importer import do_import_archive
 
