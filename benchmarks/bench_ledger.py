@@ -5,7 +5,8 @@
   export writes it, into a fresh SQLite file: ``do_import_archive`` on the file's
   bytes in one write, as ``coauthor import`` runs it, timed in a subprocess that also
   reports its peak RSS (``VmHWM``), and the CPU time and peak RSS of the worker process
-  it forks for the event chain (``chainworker``; ``RUSAGE_CHILDREN``).
+  it forks for the commitments' replay and the event chain (``chainworker``;
+  ``RUSAGE_CHILDREN``).
 * The floor: the same rows — every row the import wrote, read back from its file —
   written into another fresh SQLite file of the same schema with plain
   ``sqlite3.executemany``, one transaction, with SQLite's default settings (the
@@ -81,10 +82,10 @@ def runtime_on(database: Path) -> Any:
 def child_import(archive_path: str, database: str) -> dict:
     """Import the archive into ``database`` (migrated before the clock starts).
 
-    The importing process's CPU time, and its worker's (the event chain's, when it
-    forks one): ``RUSAGE_CHILDREN`` counts the children it has waited for, here only
-    that worker; its ``ru_maxrss`` is the worker's peak RSS, which counts the pages
-    it shares with the importer since the fork as well.
+    The importing process's CPU time, and its worker's (the commitments' replay and the
+    event chain's, when it forks one): ``RUSAGE_CHILDREN`` counts the children it has
+    waited for, here only that worker; its ``ru_maxrss`` is the worker's peak RSS, which
+    counts the pages it shares with the importer since the fork as well.
     """
     from coauthor.services.archive.importer import do_import_archive
 
@@ -229,8 +230,8 @@ def render(size: dict, imported: dict, floor_s: float, rows: int, reads: dict) -
         f"| {verdict(ratio, GOALS['ratio'])} |",
         f"| peak RSS of the importing process | | {imported['peak_rss_mb']:,.0f} MB "
         f"({imported['rss_before_mb']:.0f} MB before the import) | | |",
-        f"| peak RSS of its worker (the event chain; pages shared since the fork count in "
-        f"both) | | {imported['worker_peak_rss_mb']:,.0f} MB | | |",
+        f"| peak RSS of its worker (the replay and the event chain; pages shared since the "
+        f"fork count in both) | | {imported['worker_peak_rss_mb']:,.0f} MB | | |",
         f"| the two peaks added | | "
         f"{imported['peak_rss_mb'] + imported['worker_peak_rss_mb']:,.0f} MB | | |",
         f"| figures (`figures_of`: alliance, 4 partners, quarters) | {reads['requests']:,} "

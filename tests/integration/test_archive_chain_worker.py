@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from coauthor.domain.errors import ValidationFailed
-from coauthor.services.archive import chainworker, document, importer
+from coauthor.services.archive import chainworker, document, importer, ledger
 from coauthor.services.archive.importer import do_import_archive
 from tests.integration.test_archive_import_paths import (  # noqa: F401 - demo_text: a fixture
     demo_text,
@@ -34,11 +34,12 @@ from tests.integration.test_archive_import_paths import (  # noqa: F401 - demo_t
 
 @pytest.fixture
 def workers(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Every archive with events gets a worker, its chain read 7 events at a time; the list
-    holds what each import beside a worker returned (None: it went another way) or the
-    exception it raised."""
+    """Every archive with events gets a worker, its chain read 7 events at a time and its
+    commitments replayed 4 at a time; the list holds what each import beside a worker
+    returned (None: it went another way) or the exception it raised."""
     monkeypatch.setattr(chainworker, "EVENTS_FOR_A_WORKER", 1)
     monkeypatch.setattr(document, "EVENTS_READ_AT_ONCE", 7)
+    monkeypatch.setattr(ledger, "CHUNK", 4)
     returned: list[Any] = []
     beside = importer._import_with_worker
 
@@ -72,11 +73,50 @@ def test_the_worker_path_writes_every_row_the_one_process_path_writes(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    replayed_here = _replays_in_this_process(monkeypatch)
     beside = imported(tmp_path / "beside.sqlite3", demo_text.encode(), monkeypatch)
     [(_, created)] = workers
     assert created
-    assert beside["events"] and beside["commitments"]
+    assert len(beside["commitments"]) > ledger.CHUNK  # several chunks replayed by the worker
+    assert beside["events"] and beside["speech_acts"] and beside["ledger_facts"]
     assert beside == one_process_rows
+    assert replayed_here == []  # the worker replayed every commitment
+
+
+def _replays_in_this_process(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The first index of each chunk of commitments replayed by this process (a forked
+    worker's calls land in its own copy of the list)."""
+    calls: list[int] = []
+    here, derive = os.getpid(), ledger.derive
+
+    def spied(alliance_id: str, first: int, records: Any) -> ledger.Derived:
+        if os.getpid() == here:
+            calls.append(first)
+        return derive(alliance_id, first, records)
+
+    monkeypatch.setattr(ledger, "derive", spied)
+    return calls
+
+
+def test_commitments_the_worker_cannot_find_are_replayed_here(
+    demo_text: str,  # noqa: F811
+    one_process_rows: dict[str, list[tuple]],
+    workers: list[Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    found = importer.split_sections
+
+    def without_commitments(raw: bytes, names: tuple[str, ...]) -> dict[str, Any]:
+        return {**found(raw, names), "commitments": None}
+
+    monkeypatch.setattr(importer, "split_sections", without_commitments)
+    replayed_here = _replays_in_this_process(monkeypatch)
+    beside = imported(tmp_path / "beside.sqlite3", demo_text.encode(), monkeypatch)
+    [(_, created)] = workers
+    assert created
+    assert beside == one_process_rows
+    assert replayed_here == list(range(0, len(beside["commitments"]), ledger.CHUNK))
 
 
 def _refused(runtime: Any, document: Any) -> list[Any]:
@@ -116,7 +156,7 @@ def _illegal_move_and_broken_chain(data: dict[str, Any]) -> None:
         _break_event(12, "at", 1700000000),  # a time given as a number, in a later chunk
         _break_event(-1, "seq", 10**6),  # the last event
         _moved_head,  # the chain does not end where the head says
-        _illegal_first_move,  # refused by the importer while the worker works
+        _illegal_first_move,  # refused by the worker's replay, before the chain
         _illegal_move_and_broken_chain,  # both: the chain's error, as the whole document's
         _nul_in_an_act,  # refused by the worker's scan
     ],
@@ -151,6 +191,28 @@ def _dies_after_two_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
         send(connection, kind, message)
 
     monkeypatch.setattr(chainworker, "_send", dying)
+
+
+def _dies_replaying(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent, send = itertools.count(), chainworker._send
+
+    def dying(connection: Any, kind: bytes, message: Any) -> None:
+        if kind == chainworker._LEDGER and next(sent) == 1:
+            os._exit(3)
+        send(connection, kind, message)
+
+    monkeypatch.setattr(chainworker, "_send", dying)
+
+
+def _fails_replaying(monkeypatch: pytest.MonkeyPatch) -> None:
+    here, derive = os.getpid(), ledger.derive
+
+    def failing(*arguments: Any) -> ledger.Derived:
+        if os.getpid() != here:
+            raise MemoryError
+        return derive(*arguments)
+
+    monkeypatch.setattr(ledger, "derive", failing)
 
 
 def _dies_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -190,7 +252,16 @@ def _ids_drawn_afresh_for_each_write(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    "trouble", [_dies_after_two_chunks, _dies_at_once, _falls_silent, _cannot_start, _fails]
+    "trouble",
+    [
+        _dies_after_two_chunks,
+        _dies_replaying,
+        _fails_replaying,
+        _dies_at_once,
+        _falls_silent,
+        _cannot_start,
+        _fails,
+    ],
 )
 def test_a_worker_that_fails_leaves_the_import_to_this_process(
     demo_text: str,  # noqa: F811

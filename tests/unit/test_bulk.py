@@ -67,3 +67,84 @@ def test_rows_are_written_as_sqlalchemy_writes_them() -> None:
         expected = session.execute(sa.text("SELECT n, at, payload FROM t ORDER BY n")).all()
     assert written == apart == expected
     assert written[1][1] == "2026-03-01 07:31:00.000000"
+
+
+def test_a_moment_pydantic_read_is_written_as_sqlalchemy_writes_it() -> None:
+    """pydantic's UTC is its own tzinfo, not ``datetime.UTC``: the same text either way."""
+    from pydantic import TypeAdapter
+
+    for text in ("2026-03-01T09:30:00Z", "2026-03-01T09:30:00.25+00:00", "2026-03-01T11:30+02:00"):
+        moment = TypeAdapter(datetime).validate_json(f'"{text}"')
+        assert sqlite_utc_text(moment) == SQLALCHEMY(moment)
+
+
+def test_enum_columns_are_written_as_sqlalchemy_writes_them() -> None:
+    """Members, their values as plain strings, None, and a string that is no member
+    (SQLAlchemy keeps it as it is): the bulk insert writes what SQLAlchemy's insert does."""
+    import enum
+
+    from sqlalchemy.orm import Session
+
+    from coauthor.db import bulk
+    from coauthor.db.types import enum_column
+
+    class Colour(enum.StrEnum):
+        RED = "red"
+        DARK_BLUE = "dark blue"
+
+    metadata = sa.MetaData()
+    table = sa.Table(
+        "t",
+        metadata,
+        sa.Column("n", sa.Integer, primary_key=True),
+        sa.Column("colour", enum_column(Colour), nullable=True),
+    )
+    engine = sa.create_engine("sqlite://")
+    metadata.create_all(engine)
+    names = ("n", "colour")
+    members = [(0, Colour.RED), (1, Colour.DARK_BLUE), (2, None), (3, "red")]
+    stranger = [*members, (4, "green")]
+    with Session(engine) as session:
+        for rows in (members, stranger):
+            bulk.insert_rows(session, table, names, rows)
+            written = session.execute(sa.text("SELECT n, colour FROM t ORDER BY n")).all()
+            session.execute(sa.delete(table))
+            session.execute(sa.insert(table), [dict(zip(names, r, strict=True)) for r in rows])
+            expected = session.execute(sa.text("SELECT n, colour FROM t ORDER BY n")).all()
+            session.execute(sa.delete(table))
+            assert written == expected
+            assert written[1] == (1, "dark blue")
+            assert written[2] == (2, None)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.tuples(
+                st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+                st.integers(-14 * 60, 14 * 60),
+            ),
+        ),
+        max_size=30,
+    )
+)
+def test_a_column_of_moments_is_written_as_each_is(values: list) -> None:
+    """The column's way (numpy) gives the text of each moment's own way, None kept."""
+    from coauthor.db.bulk import sqlite_utc_texts
+
+    column = tuple(
+        None
+        if value is None
+        else value[0].replace(tzinfo=timezone(timedelta(minutes=value[1])))
+        for value in values
+    )
+    expected = [None if moment is None else SQLALCHEMY(moment) for moment in column]
+    assert sqlite_utc_texts(column) == expected
+
+
+def test_a_column_with_a_naive_moment_is_refused() -> None:
+    from coauthor.db.bulk import sqlite_utc_texts
+
+    with pytest.raises(ValueError, match="naive"):
+        sqlite_utc_texts((datetime(2026, 1, 1, tzinfo=UTC), None, datetime(2026, 1, 1)))

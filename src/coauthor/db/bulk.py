@@ -10,9 +10,10 @@ applied in one loop, and the rows go to the driver's ``executemany`` as tuples.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -37,18 +38,79 @@ def sqlite_utc_text(value: datetime) -> str:
 
     The same text SQLAlchemy's processors write (tests/unit/test_bulk.py checks),
     in one C call instead of several Python ones: a million-act import has
-    three million of them.
+    three million of them. Any zero offset (``datetime.UTC``, pydantic's own UTC)
+    is written ``+00:00`` by ``isoformat``, which is cut off.
     """
-    if value.tzinfo is UTC:
-        return value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
+    text = value.isoformat(" ", "microseconds")
+    if text.endswith("+00:00"):
+        return text[:-6]
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
-    if value.utcoffset():
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _processor(dialect: sa.Dialect, column: sa.Column) -> Callable[[Any], Any] | None:
+Convert = Callable[[Any], Any]
+Column = Callable[[tuple], list]
+"""A column's values, all of one batch, converted as the driver takes them."""
+
+
+def _each_but_none(processor: Convert) -> Column:
+    return lambda values: [value if value is None else processor(value) for value in values]
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+_FIRST_MICROS = (datetime(1, 1, 1, tzinfo=UTC) - EPOCH) // MICROSECOND
+_LAST_MICROS = (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - EPOCH) // MICROSECOND
+_DATE_TIME_SEPARATOR = 10
+"""numpy writes ``YYYY-MM-DDTHH:MM:SS.ffffff``: the ``T`` at this index becomes a space."""
+
+
+def _numpy_utc_texts(moments: list[datetime]) -> list[str]:
+    """``sqlite_utc_text`` of each moment, formatted by numpy from its microseconds since
+    the epoch (about a third of the time of ``isoformat`` with an offset); raises
+    TypeError on a naive moment, ValueError outside the years ``datetime`` holds."""
+    micros = np.fromiter(
+        ((moment - EPOCH) // MICROSECOND for moment in moments), dtype=np.int64, count=len(moments)
+    )
+    if len(micros) and (micros.min() < _FIRST_MICROS or micros.max() > _LAST_MICROS):
+        raise ValueError("a moment outside the years datetime holds")
+    texts = np.datetime_as_string(micros.astype("datetime64[us]"), unit="us")
+    texts.view(np.uint32).reshape(len(texts), -1)[:, _DATE_TIME_SEPARATOR] = ord(" ")
+    return texts.tolist()
+
+
+def sqlite_utc_texts(values: tuple) -> list:
+    """A column of timestamps (None kept) as ``sqlite_utc_text`` writes each, at once; a
+    column it cannot take whole (a naive moment, an impossible year) goes a value at a
+    time, which refuses what it refuses."""
+    present = [value for value in values if value is not None]
+    try:
+        texts = _numpy_utc_texts(present)
+    except (TypeError, ValueError, OverflowError):
+        return _each_but_none(sqlite_utc_text)(values)
+    if len(present) == len(values):
+        return texts
+    found = iter(texts)
+    return [None if value is None else next(found) for value in values]
+
+
+def _enum_values(column_type: sa.Enum, processor: Convert) -> Column:
+    """An enum column's values by its lookup of members (and their values) in one C loop
+    (``None`` maps to itself there); a value it does not hold goes through SQLAlchemy's
+    processor, which keeps or refuses it as it always does."""
+    lookup = dict(column_type._valid_lookup)
+
+    def convert(values: tuple) -> list:
+        try:
+            return list(map(lookup.__getitem__, values))
+        except KeyError:
+            return _each_but_none(processor)(values)
+
+    return convert
+
+
+def _processor(dialect: sa.Dialect, column: sa.Column) -> Convert | None:
     if dialect.name == "sqlite" and isinstance(column.type, UTCDateTime):
         return sqlite_utc_text
     return column.type._cached_bind_processor(dialect)
@@ -56,29 +118,44 @@ def _processor(dialect: sa.Dialect, column: sa.Column) -> Callable[[Any], Any] |
 
 def _processors(
     dialect: sa.Dialect, table: sa.TableClause, columns: Sequence[str]
-) -> list[Callable[[Any], Any] | None]:
+) -> list[Convert | None]:
     return [_processor(dialect, table.c[name]) for name in columns]
 
 
-Conversions = list[tuple[int, Callable[[Any], Any]]]
+def _column_conversion(dialect: sa.Dialect, column: sa.Column, processor: Convert) -> Column:
+    """How a whole column of a batch is converted: by the enum's lookup when the dialect's
+    string type adds nothing to it (SQLite's), else ``processor`` on each value but None."""
+    column_type = column.type
+    if processor is sqlite_utc_text:
+        return sqlite_utc_texts
+    if isinstance(column_type, sa.Enum) and sa.String().bind_processor(dialect) is None:
+        return _enum_values(column_type, processor)
+    return _each_but_none(processor)
+
+
+Conversions = list[tuple[int, Column]]
 
 
 def _conversions(dialect: sa.Dialect, table: sa.TableClause, columns: Sequence[str]) -> Conversions:
     processors = _processors(dialect, table, columns)
-    return [(index, processor) for index, processor in enumerate(processors) if processor]
+    return [
+        (index, _column_conversion(dialect, table.c[columns[index]], processor))
+        for index, processor in enumerate(processors)
+        if processor
+    ]
 
 
 def _converted(convert: Conversions, rows: Iterable[Sequence[Any]]) -> list[tuple]:
-    if not convert:
+    """The rows with their columns converted a column at a time (a batch's rows taken
+    apart and put together again by ``zip``, in C), not a value at a time in a loop over
+    rows and columns."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    if not convert or not rows:
         return [tuple(row) for row in rows]
-    converted = []
-    for row in rows:
-        row = list(row)
-        for index, processor in convert:
-            if row[index] is not None:
-                row[index] = processor(row[index])
-        converted.append(tuple(row))
-    return converted
+    columns: list[Any] = list(zip(*rows, strict=True))
+    for index, conversion in convert:
+        columns[index] = conversion(columns[index])
+    return list(zip(*columns, strict=True))
 
 
 def converted_rows(

@@ -48,6 +48,12 @@ POOL_OVERFLOW = 0
 POOL_TIMEOUT_SECONDS = 10
 WRITE_OPTION = "coauthor_write"
 """Execution option that makes a transaction on SQLite begin with ``BEGIN IMMEDIATE``."""
+KEYS_AT_END_OPTION = "coauthor_foreign_keys_at_end"
+"""Execution option that makes a SQLite transaction begin with foreign keys unenforced:
+the writer checks them all before it commits (``db/foreignkeys.py``), and the
+connection enforces them again when it goes back to the pool, whatever happened."""
+_KEYS_OFF = "coauthor_foreign_keys_off"
+"""Connection-record flag: this connection's foreign keys are off until its check-in."""
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -61,8 +67,24 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: sa.Connection) -> None:
-    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+    options = connection.get_execution_options()
+    if options.get(KEYS_AT_END_OPTION, False):
+        connection.info[_KEYS_OFF] = True  # before the pragma: a failure still turns them on
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # a no-op once BEGIN ran
+    immediate = options.get(WRITE_OPTION, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _sqlite_checkin(dbapi_connection: Any, record: Any) -> None:
+    """Enforce foreign keys again on a connection whose transaction began without them
+    (``KEYS_AT_END_OPTION``), as it returns to the pool, committed or rolled back; a
+    connection where that fails is discarded."""
+    if not record.info.pop(_KEYS_OFF, False) or dbapi_connection is None:
+        return
+    try:
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+    except Exception as exc:  # the driver's error, whatever it is: never pool it unchecked
+        record.invalidate(exc)
 
 
 TURN_TIMEOUT_SECONDS = BUSY_TIMEOUT_MS / 1000
@@ -187,6 +209,7 @@ def make_engine(url: str) -> sa.Engine:
         )
         sa.event.listen(engine, "connect", _sqlite_connect)
         sa.event.listen(engine, "begin", _sqlite_begin)
+        sa.event.listen(engine, "checkin", _sqlite_checkin)
         return engine
     return sa.create_engine(
         url,

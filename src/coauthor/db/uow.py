@@ -28,7 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from coauthor.clock import Clock, SystemClock
-from coauthor.db.engine import WRITE_OPTION, WriteTurnTimeout, write_turn
+from coauthor.db.engine import KEYS_AT_END_OPTION, WRITE_OPTION, WriteTurnTimeout, write_turn
+from coauthor.db.foreignkeys import refuse_broken_keys
 from coauthor.domain.errors import Busy, Conflict
 from coauthor.eventkey import EventKey
 
@@ -72,6 +73,20 @@ def busy() -> Busy:
         "the alliance is busy with other changes; please try again in a moment",
         retry_after=BUSY_RETRY_AFTER_SECONDS,
     )
+
+
+KEYS_AT_END = "_coauthor_foreign_keys_at_end"
+"""The attribute ``foreign_keys_checked_at_end`` sets on a service."""
+
+S = TypeVar("S", bound=Callable[..., Any])
+
+
+def foreign_keys_checked_at_end(service: S) -> S:
+    """Mark a service whose write, on SQLite, checks foreign keys once before it commits
+    instead of per inserted row (``db/foreignkeys.py``): for writes of millions of rows
+    (an archive's import). A broken key refuses the whole write."""
+    setattr(service, KEYS_AT_END, True)
+    return service
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -120,11 +135,14 @@ class UnitOfWork:
         **kwargs: P.kwargs,
     ) -> T:
         """Run ``service(self, *args, **kwargs)`` as one transaction; see the module docstring."""
+        keys_at_end = getattr(service, KEYS_AT_END, False)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             with self._write_turn():
                 try:
-                    self._begin_write()
+                    self._begin_write(keys_at_end=keys_at_end)
                     result = service(self, *args, **kwargs)
+                    if keys_at_end:
+                        refuse_broken_keys(self.session)
                     self.session.commit()
                     self.held_heads = {}
                 except sa.exc.DBAPIError as exc:
@@ -206,12 +224,13 @@ class UnitOfWork:
         """Run ``step`` once the current write has committed (never if it rolls back)."""
         self._after_commit.append(step)
 
-    def _begin_write(self) -> None:
+    def _begin_write(self, *, keys_at_end: bool = False) -> None:
         self.session.rollback()
         self._after_commit.clear()
         self.held_heads = {}
         if self.session.get_bind().dialect.name == "sqlite":
-            self.session.connection(execution_options={WRITE_OPTION: True})
+            options = {WRITE_OPTION: True, KEYS_AT_END_OPTION: keys_at_end}
+            self.session.connection(execution_options=options)
 
     def _discard(self) -> None:
         self.session.rollback()

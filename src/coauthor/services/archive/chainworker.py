@@ -31,7 +31,7 @@ import multiprocessing
 import pickle
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -39,12 +39,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from coauthor.db.bulk import converted_rows, insert_converted
+from coauthor.db.tables import commitments as commitments_table
 from coauthor.db.tables import events as events_table
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain.errors import ValidationFailed
 from coauthor.eventkey import EventKey
 from coauthor.services import eventlog
-from coauthor.services.archive import document
+from coauthor.services.archive import document, ledger
 from coauthor.services.archive.sections import Section
 
 EVENTS_FOR_A_WORKER = 20_000
@@ -54,13 +55,19 @@ COLUMNS = eventlog.EVENT_COLUMNS
 SILENCE_S = 600.0
 """How long the importer waits for a word from a living worker before it gives up on it."""
 
-_ROWS, _END = b"R", b"E"
-"""The first byte of a message: a chunk's rows, or the worker's last word."""
+_ROWS, _LEDGER, _END = b"R", b"L", b"E"
+"""The first byte of a message: a chunk's event rows, a chunk of commitments' derived
+rows (``ledger.Derived``), or the worker's last word."""
 _DONE, _REFUSED, _FAILED = "done", "refused", "failed"
 
 
 class WorkerLost(Exception):
     """The chain's worker could not start, died, or fell silent: import without it."""
+
+
+class Refused(Exception):
+    """The worker refused the commitments (or read others than the importer): the
+    document must be read whole, for its error."""
 
 
 @dataclass(frozen=True)
@@ -112,15 +119,35 @@ def _checked_chunks(
     return Verdict(refused=False, events=checked.events, last_hash=last_hash)
 
 
+def _derived_chunks(
+    raw: bytes, section: Section, alliance_id: str, dialect: sa.Dialect, connection: Connection
+) -> bool:
+    """Read the commitments a chunk at a time (``ledger.CHUNK``), replay their acts and
+    send what they derive (``ledger.derive``), the commitments' rows converted; False at
+    the first chunk the models or the replay refuse."""
+    for number, chunk in enumerate(section.chunks(raw, ledger.CHUNK)):
+        try:
+            records = document.read_commitments(chunk)
+            derived = ledger.derive(alliance_id, number * ledger.CHUNK, records)
+        except (ValueError, ValidationFailed):  # ValidationError is a ValueError
+            return False
+        rows = derived.commitments
+        rows = converted_rows(dialect, commitments_table, ledger.COMMITMENT_ROW, rows)
+        _send(connection, _LEDGER, derived._replace(commitments=rows, converted=True))
+    return True
+
+
 def _work(
     raw: bytes,
     section: Section,
+    commitments: Section | None,
     key: EventKey | None,
     dialect: sa.Dialect,
     orders: Connection,
     results: Connection,
 ) -> None:
-    """The worker: the scan first, then (once told the chain's id) the chain."""
+    """The worker: the scan first, then (once told the alliance's id, the chain's) what
+    the commitments' acts derive, when it was given them, then the chain."""
     try:
         try:
             storable = document.storable_text(raw)
@@ -131,6 +158,11 @@ def _work(
             return
         chain_id = orders.recv()
         if chain_id is None:
+            return
+        if commitments is not None and not _derived_chunks(
+            raw, commitments, chain_id, dialect, results
+        ):
+            _send(results, _END, (_REFUSED,))
             return
         verdict = _checked_chunks(raw, section, chain_id, key, dialect, results)
         _send(results, _END, (_REFUSED,) if verdict.refused else (_DONE, verdict))
@@ -143,13 +175,22 @@ def _work(
 class ChainWorker:
     """The importer's side: starts the worker, collects its rows as they come (a thread
     that only receives, so the worker never waits for the importer), writes them when
-    asked, and gives its verdict."""
+    asked, hands over the commitments' derived rows, and gives its verdict."""
 
-    def __init__(self, raw: bytes, section: Section, key: EventKey | None, dialect: sa.Dialect):
+    def __init__(
+        self,
+        raw: bytes,
+        section: Section,
+        key: EventKey | None,
+        dialect: sa.Dialect,
+        commitments: Section | None = None,
+    ):
         context = multiprocessing.get_context("fork")
         orders_end, self._orders = context.Pipe(duplex=False)
         results_end, worker_results = context.Pipe(duplex=False)
-        arguments = (raw, section, key, dialect, orders_end, worker_results)
+        self.derives = commitments is not None
+        """Whether the worker replays the commitments' acts (``derived_by``)."""
+        arguments = (raw, section, commitments, key, dialect, orders_end, worker_results)
         self._process = context.Process(target=_work, args=arguments, daemon=True)
         try:
             self._process.start()
@@ -161,6 +202,7 @@ class ChainWorker:
             orders_end.close()
             worker_results.close()
         self._arrived: deque[bytes] = deque()
+        self._derived: deque[bytes] = deque()
         self._ended = threading.Event()
         self._end: tuple | None = None
         self._receiver = threading.Thread(target=self._receive, args=(results_end,), daemon=True)
@@ -175,6 +217,9 @@ class ChainWorker:
                 message = connection.recv_bytes()
                 if message.startswith(_ROWS):
                     self._arrived.append(message)
+                    continue
+                if message.startswith(_LEDGER):
+                    self._derived.append(message)
                     continue
                 self._end = pickle.loads(memoryview(message)[1:])
                 return
@@ -201,6 +246,35 @@ class ChainWorker:
         while self._arrived:
             rows = pickle.loads(memoryview(self._arrived.popleft())[1:])
             insert_converted(uow.session, events_table, COLUMNS, rows)
+
+    def derived_by(self, uow: UnitOfWork) -> ledger.DeriveChunk:
+        """What the worker derived of each chunk of commitments, in turn, as
+        ``ledger.write_ledger`` asks for it (event rows that arrive meanwhile are written).
+        Raises ``Refused`` when the worker refused them or read other commitments than
+        ``records``, ``WorkerLost`` when it failed."""
+
+        def next_chunk(first: int, records: Sequence[Any]) -> ledger.Derived:
+            while not self._derived:
+                if self._ended.is_set() and not self._derived:
+                    self._refuse_or_lose()
+                self._ended.wait(0.02)
+                self.write_arrived(uow)
+            derived: ledger.Derived = pickle.loads(memoryview(self._derived.popleft())[1:])
+            ids = [row[1] for row in derived.commitments]
+            if ids != [record.id for record in records]:
+                raise Refused("the worker read other commitments")
+            return derived
+
+        return next_chunk
+
+    def _refuse_or_lose(self) -> None:
+        """The worker ended without the chunk asked for: why, raised."""
+        end = self._end
+        assert end is not None
+        if end[0] == _FAILED:
+            self._reap()
+            raise WorkerLost(f"the event chain's worker failed: {end[1]}")
+        raise Refused("the worker refused the commitments")
 
     def verdict(self, uow: UnitOfWork | None) -> Verdict:
         """Wait for the worker's verdict, writing its rows as they come (or, without a

@@ -524,6 +524,13 @@ EVENTS_READ_AT_ONCE = 20_000
 """Events of an archive read into records at a time when they are read in chunks."""
 
 _EVENT_LIST = TypeAdapter(list[_CheckedEventRecord])
+_COMMITMENT_LIST = TypeAdapter(list[_CheckedCommitmentRecord])
+
+
+def read_commitments(chunk: bytes) -> list[Any]:
+    """A JSON array of commitments (``Section.chunks``) as the compact records the document
+    reads them into; raises ``ValidationError`` where the models would refuse it."""
+    return _COMMITMENT_LIST.validate_json(chunk)
 
 
 class EventsApart(NamedTuple):

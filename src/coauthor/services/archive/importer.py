@@ -19,13 +19,13 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
 from coauthor import permissions
 from coauthor.db.pagecache import page_cache_of
-from coauthor.db.uow import UnitOfWork
+from coauthor.db.uow import UnitOfWork, foreign_keys_checked_at_end
 from coauthor.domain import model as m
 from coauthor.domain import pulse as pulse_model
 from coauthor.domain.errors import Conflict, FieldError, Loc, ValidationFailed
@@ -43,7 +43,7 @@ from coauthor.services.archive.document import (
     section_of,
 )
 from coauthor.services.archive.export import document_of
-from coauthor.services.archive.sections import Section, split_section
+from coauthor.services.archive.sections import Section, split_sections
 from coauthor.services.mechanics import registers
 from coauthor.services.mechanics.alliances import find_or_create_organization, partner_in
 
@@ -446,6 +446,7 @@ def _write(
     head: eventlog.Head,
     report: Progress | None,
     between: Callable[[], None] | None = None,
+    derived_by: ledger.DeriveChunk | None = None,
 ) -> None:
     step = _Steps(report, between)
     alliance_id = _write_alliance(uow, archive)
@@ -469,7 +470,7 @@ def _write(
     _write_pulse(uow, alliance_id, archive)
     for section in PULSE_SECTIONS:
         step(section)
-    ledger.write_ledger(uow, alliance_id, archive, people, between)
+    ledger.write_ledger(uow, alliance_id, archive, people, between, derived_by)
     step("obligation_assignments")
     step("commitments")
     emergence.write(uow, alliance_id, archive, people)
@@ -479,6 +480,7 @@ def _write(
     step("events")
 
 
+@foreign_keys_checked_at_end
 def do_import_archive(
     uow: UnitOfWork,
     actor: m.Person | None,
@@ -494,7 +496,9 @@ def do_import_archive(
     Only the operator (``bootstrap``, the CLI) or a site administrator may import.
     The cyclic garbage collector is paused meanwhile (``collector.py``), and on
     SQLite the connection's page cache is twice as large as the archive's text, up
-    to ``PAGE_CACHE_MAX_KIB`` (``db/pagecache.py``).
+    to ``PAGE_CACHE_MAX_KIB`` (``db/pagecache.py``). Run by ``uow.write`` on SQLite,
+    its foreign keys are checked once before the commit, not per row
+    (``db/foreignkeys.py``): the link checks above refuse what they know first.
     """
     if not bootstrap:
         permissions.require_admin(actor)
@@ -548,46 +552,66 @@ def _import_in_chunks(
     """Import ``raw`` with its events apart: by a worker process beside this one when the
     chain is long enough (``chainworker``), else in this process; None as
     ``_import_in_one_process`` says."""
-    section = _section_for_a_worker(uow, raw)
-    if section is not None:
+    sections = _sections_for_a_worker(uow, raw)
+    if sections is not None:
         try:
-            return _import_with_worker(uow, actor, raw, section, report)
+            return _import_with_worker(uow, actor, raw, sections, report)
         except chainworker.WorkerLost as lost:
             logger.warning("%s; importing the archive without it", lost)
     return _import_in_one_process(uow, actor, raw, report)
 
 
-def _section_for_a_worker(uow: UnitOfWork, raw: bytes) -> Section | None:
-    """The events' section of ``raw`` when a worker should take the chain: on SQLite, at
-    least ``EVENTS_FOR_A_WORKER`` events. Found before the scan, which the worker runs:
-    what is found here counts only if the scan passes."""
+class _ForAWorker(NamedTuple):
+    """The sections of the text a worker reads: the events, and the commitments when it
+    can find them (else their acts are replayed here)."""
+
+    events: Section
+    commitments: Section | None
+
+
+def _sections_for_a_worker(uow: UnitOfWork, raw: bytes) -> _ForAWorker | None:
+    """The events' and commitments' sections of ``raw`` when a worker should take the
+    chain: on SQLite, at least ``EVENTS_FOR_A_WORKER`` events. Found before the scan,
+    which the worker runs: what is found here counts only if the scan passes."""
     if uow.session.get_bind().dialect.name != "sqlite":
         return None
     if raw.count(b'"prev_hash"') < chainworker.EVENTS_FOR_A_WORKER:
         return None  # fewer events than that (each has one): not worth finding them twice
     try:
-        section = split_section(raw, "events")
+        found = split_sections(raw, ("events", "commitments"))
     except ValueError:
         return None
-    if section is None or section.items < chainworker.EVENTS_FOR_A_WORKER:
+    events = found["events"]
+    if events is None or events.items < chainworker.EVENTS_FOR_A_WORKER:
         return None
-    return section
+    return _ForAWorker(events, found["commitments"])
 
 
 def _import_with_worker(
-    uow: UnitOfWork, actor: m.Person | None, raw: bytes, section: Section, report: Progress | None
+    uow: UnitOfWork,
+    actor: m.Person | None,
+    raw: bytes,
+    sections: _ForAWorker,
+    report: Progress | None,
 ) -> tuple[str, bool] | None:
-    """``_import_in_one_process`` with the scan and the chain in a worker: the rest is
-    read and written meanwhile, the chain's rows written as they come, all under a
-    savepoint rolled back when the worker refuses (the caller then reads the archive
-    whole, for its errors). Raises ``WorkerLost`` (rolled back) when the worker fails."""
+    """``_import_in_one_process`` with the scan, the commitments' replay and the chain in
+    a worker: the rest is read and written meanwhile, the chain's rows and the
+    commitments' derived rows written as they come, all under a savepoint rolled back
+    when the worker refuses (the caller then reads the archive whole, for its errors).
+    Raises ``WorkerLost`` (rolled back) when the worker fails."""
     dialect = uow.session.get_bind().dialect
-    worker = chainworker.ChainWorker(raw, section, uow.event_key, dialect)
+    worker = chainworker.ChainWorker(
+        raw, sections.events, uow.event_key, dialect, sections.commitments
+    )
     try:
-        apart = read_without_events(raw, section)
+        apart = read_without_events(raw, sections.events)
         if apart is None:
             return None
         archive = apart.archive
+        if sections.commitments is not None and sections.commitments.items != len(
+            archive.commitments
+        ):
+            return None
         if uow.get(m.Alliance, id=archive.alliance.id) is not None or _link_errors(archive):
             return None
         if archive.head is None:
@@ -616,9 +640,13 @@ def _write_beside(
     """Write the archive but its events while the worker checks them, then its events'
     rows; how many events. A refusal of the worker's raises ``_NotThisWay``; an error
     of the rest is raised when the worker finds the chain intact (as when the chain is
-    checked first), else ``_NotThisWay`` too: the whole document's error is the chain's."""
+    checked first), else ``_NotThisWay`` too: the whole document's error is the chain's.
+    The commitments' acts are replayed by the worker when it was given their section."""
+    derived_by = worker.derived_by(uow) if worker.derives else None
     try:
-        _write(uow, actor, archive, head, report, lambda: worker.write_arrived(uow))
+        _write(uow, actor, archive, head, report, lambda: worker.write_arrived(uow), derived_by)
+    except chainworker.Refused:
+        raise _NotThisWay from None
     except Exception:
         if worker.verdict(None).refused:
             raise _NotThisWay from None

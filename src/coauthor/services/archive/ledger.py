@@ -12,13 +12,14 @@ written in bulk, one statement per table.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
 from coauthor.analysis.ledger_metrics import summarize_steps
-from coauthor.db.bulk import insert_rows
+from coauthor.db.bulk import insert_converted, insert_rows
 from coauthor.db.tables import (
     commitment_parties,
     commitments,
@@ -231,7 +232,7 @@ def _commitment_links(
 # ------------------------------------------------------------------ import
 
 
-def _replayed(index: int, record: Any, people: dict[str, str]) -> Replay:
+def _replayed(index: int, record: Any, people: Mapping[str, str]) -> Replay:
     """The commitment's acts through the transition table (``Replay``); a refusal names
     the act's JSON path."""
     replay = Replay()
@@ -313,72 +314,109 @@ class _Indexed(NamedTuple):
     conditions: str
 
 
-class _Rows:
-    """The rows of every ledger table, as tuples, to be written one bulk insert per table."""
+class Derived(NamedTuple):
+    """What a chunk of commitments' acts derive, which names no person: each commitment's
+    row (phase, terms, …), its facts' row and what the search index reads of it.
+    ``converted``: the commitments' rows are as ``db/bulk.py`` converts them (made by the
+    chain's worker, ``chainworker``), else as ``insert_rows`` takes them."""
 
-    def __init__(self, alliance_id: str) -> None:
-        self.alliance_id = alliance_id
-        self.commitments: list[tuple] = []
-        self.parties: list[tuple] = []
-        self.acts: list[tuple] = []
-        self.facts: list[tuple] = []
-        self.indexed: list[_Indexed] = []
+    commitments: list[tuple]
+    facts: list[tuple]
+    indexed: list[_Indexed]
+    converted: bool = False
 
-    def add(self, record: Any, replay: Replay, people: dict[str, str]) -> None:
-        alliance_id, commitment_id = self.alliance_id, record.id
-        customer = next(p for p in record.parties if p.side == Party.CUSTOMER)
-        phase, terms, steps = replay.phase, replay.terms, replay.steps
-        conditions = terms.conditions if terms else ""
-        first = record.acts[0]
-        self.indexed.append(_Indexed(alliance_id, commitment_id, first.text, conditions))
-        self.commitments.append(
-            (
-                alliance_id,
-                *(getattr(record, name) for name in COMMITMENT_COLUMNS),
-                first.text,
-                customer.partner_id,
-                first.at,
-                phase,
-                int(phase.state),
-                phase.awaits,
-                conditions,
-                terms.due_at if terms else None,
-                replay.reply_by,
-                replay.last_move_at,
-                len(steps),
-            )
+
+class _SameEmail(dict):
+    """People by email for a replay made without their ids (in the chain's worker): each
+    email stands for its person. A replay reads an actor only to refuse an empty one,
+    and every email of the archive is a person's (the link checks say so)."""
+
+    def __missing__(self, email: str) -> str:
+        return email
+
+
+SAME_EMAIL: Mapping[str, str] = _SameEmail()
+
+
+def derive(alliance_id: str, first: int, records: Sequence[Any]) -> Derived:
+    """Replay each of ``records`` (the archive's commitments from index ``first`` on) and
+    derive its rows; a refused act raises ValidationFailed at its JSON path."""
+    derived = Derived([], [], [])
+    for offset, record in enumerate(records):
+        replay = _replayed(first + offset, record, SAME_EMAIL)
+        _derive_one(derived, alliance_id, record, replay)
+    return derived
+
+
+def _derive_one(derived: Derived, alliance_id: str, record: Any, replay: Replay) -> None:
+    commitment_id = record.id
+    customer = next(p for p in record.parties if p.side == Party.CUSTOMER)
+    phase, terms, steps = replay.phase, replay.terms, replay.steps
+    conditions = terms.conditions if terms else ""
+    first = record.acts[0]
+    derived.indexed.append(_Indexed(alliance_id, commitment_id, first.text, conditions))
+    derived.commitments.append(
+        (
+            alliance_id,
+            *(getattr(record, name) for name in COMMITMENT_COLUMNS),
+            first.text,
+            customer.partner_id,
+            first.at,
+            phase,
+            int(phase.state),
+            phase.awaits,
+            conditions,
+            terms.due_at if terms else None,
+            replay.reply_by,
+            replay.last_move_at,
+            len(steps),
         )
-        self.parties += [
-            (alliance_id, commitment_id, people[p.email], p.side, p.partner_id)
-            for p in record.parties
-        ]
-        self.acts += [
-            (
-                alliance_id,
-                commitment_id,
-                seq,
-                a.move,
-                a.party,
-                people[a.actor_email],
-                a.at,
-                a.text,
-                a.conditions,
-                a.due_at,
-                a.reply_by,
-                list(a.evidence) or None,
-            )
-            for seq, a in enumerate(record.acts, start=1)
-        ]
-        performers = sorted({p.partner_id for p in record.parties if p.side == Party.PERFORMER})
-        facts = summarize_steps(
-            steps,
-            alliance_id=alliance_id,
-            commitment_id=commitment_id,
-            customer_partner_id=customer.partner_id,
-            performer_partner_ids=performers,
+    )
+    performers = sorted({p.partner_id for p in record.parties if p.side == Party.PERFORMER})
+    facts = summarize_steps(
+        steps,
+        alliance_id=alliance_id,
+        commitment_id=commitment_id,
+        customer_partner_id=customer.partner_id,
+        performer_partner_ids=performers,
+    )
+    assert facts is not None
+    derived.facts.append(tuple(fact_values(facts).values()))
+
+
+def _copied(
+    alliance_id: str, records: Sequence[Any], people: dict[str, str]
+) -> tuple[list[tuple], list[tuple]]:
+    """The parties' and the acts' rows of ``records``, as the archive gives them, with
+    each person's id."""
+    parties = [
+        (alliance_id, record.id, people[p.email], p.side, p.partner_id)
+        for record in records
+        for p in record.parties
+    ]
+    acts = [
+        (
+            alliance_id,
+            record.id,
+            seq,
+            a.move,
+            a.party,
+            people[a.actor_email],
+            a.at,
+            a.text,
+            a.conditions,
+            a.due_at,
+            a.reply_by,
+            list(a.evidence) or None,
         )
-        assert facts is not None
-        self.facts.append(tuple(fact_values(facts).values()))
+        for record in records
+        for seq, a in enumerate(record.acts, start=1)
+    ]
+    return parties, acts
+
+
+DeriveChunk = Callable[[int, Sequence[Any]], Derived]
+"""``(first, records)``: what ``derive`` gives for them, however it is made."""
 
 
 CHUNK = 20_000
@@ -391,6 +429,7 @@ def write_ledger(
     archive: Any,
     people: dict[str, m.Person],
     between: Callable[[], None] | None = None,
+    derived_by: DeriveChunk | None = None,
 ) -> None:
     """Assignments, positions and commitments, after the rest of the alliance is written.
 
@@ -398,6 +437,8 @@ def write_ledger(
     bulk insert per chunk (``db/bulk.py``), and indexed for search from the
     same values; a refused act anywhere rolls the whole import back, since it
     is one transaction. ``between`` runs after each chunk (see ``importer._Steps``).
+    ``derived_by`` gives each chunk's derived rows when another process replays the
+    acts (``chainworker``); else they are derived here (``derive``), the reference.
     """
     ids = {email: person.id for email, person in people.items()}
     uow.flush()
@@ -415,13 +456,14 @@ def write_ledger(
     insert_rows(session, declaration_positions, POSITION_ROW, positions)
     records = archive.commitments
     for start in range(0, len(records), CHUNK):
-        rows = _Rows(alliance_id)
-        for index in range(start, min(start + CHUNK, len(records))):
-            rows.add(records[index], _replayed(index, records[index], ids), ids)
-        insert_rows(session, commitments, COMMITMENT_ROW, rows.commitments)
-        insert_rows(session, commitment_parties, PARTY_ROW, rows.parties)
-        insert_rows(session, speech_acts, ACT_ROW, rows.acts)
-        insert_rows(session, ledger_facts, STORED_COLUMNS, rows.facts)
-        search_index.index_written(session, "commitment", rows.indexed)
+        chunk = records[start : start + CHUNK]
+        derived = (derived_by or partial(derive, alliance_id))(start, chunk)
+        parties, acts = _copied(alliance_id, chunk, ids)
+        write = insert_converted if derived.converted else insert_rows
+        write(session, commitments, COMMITMENT_ROW, derived.commitments)
+        insert_rows(session, commitment_parties, PARTY_ROW, parties)
+        insert_rows(session, speech_acts, ACT_ROW, acts)
+        insert_rows(session, ledger_facts, STORED_COLUMNS, derived.facts)
+        search_index.index_written(session, "commitment", derived.indexed)
         if between is not None:
             between()

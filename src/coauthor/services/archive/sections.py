@@ -129,21 +129,40 @@ def _values_of(raw: bytes, text: bytes, strings: list[int], name: str) -> list[i
 def split_section(raw: bytes, name: str) -> Section | None:
     """The top-level array ``name`` of the JSON object ``raw`` (whose scan passed: see
     ``jsontext.checked_text``), or None when it is missing, given twice or not an array."""
+    return split_sections(raw, (name,))[name]
+
+
+def split_sections(raw: bytes, names: tuple[str, ...]) -> dict[str, Section | None]:
+    """``split_section`` of each of ``names``, from one walk of the text."""
     text = raw.replace(b"\\\\", b"__").replace(b'\\"', b"__") if b"\\" in raw else raw
     walk = _walk(text)
+    if not walk.strings:  # no text at all: the parser will say what is wrong
+        return dict.fromkeys(names)
+    strings = np.concatenate(walk.strings).tolist()
+    closings = np.concatenate(walk.closings)
+    commas = np.concatenate(walk.commas)
+    return {name: _section(raw, text, strings, closings, commas, name) for name in names}
+
+
+def _section(
+    raw: bytes,
+    text: bytes,
+    strings: list[int],
+    closings: np.ndarray,
+    commas: np.ndarray,
+    name: str,
+) -> Section | None:
     try:
-        found = _values_of(raw, text, np.concatenate(walk.strings).tolist(), name)
+        found = _values_of(raw, text, strings, name)
     except ValueError:  # a key that is no JSON string: the parser will say what is wrong
         return None
     if len(found) != 1 or not text.startswith(b"[", found[0]):
         return None
     opening = found[0]
-    closings = np.concatenate(walk.closings)
     after = closings[closings > opening]
     if not after.size:
         return None
     closing = int(after[0])
-    commas = np.concatenate(walk.commas)
     inner = commas[(commas > opening) & (commas < closing)]
     empty = not inner.size and _next_char(text, opening + 1) == closing
     return Section(opening, closing, inner, empty)
