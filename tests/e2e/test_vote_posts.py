@@ -353,25 +353,29 @@ def test_on_sqlite_a_vote_is_written_on_the_event_loop(
     started: Started,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The layer's vote runs in the loop's thread (web/loop_writes.py), the routed one in a
-    request thread; both answer the same."""
-    in_loop: list[bool] = []
-    original = acts.do_vote
+    """The layer's vote runs in the loop's thread (web/loop_writes.py, as a group through
+    ``acts.do_votes``), the routed one in a request thread (``acts.do_vote``); both answer
+    the same."""
+    in_loop: list[tuple[str, bool]] = []
 
-    def noted(*args: object) -> m.Vote:
-        try:
-            asyncio.get_running_loop()
-            in_loop.append(True)
-        except RuntimeError:
-            in_loop.append(False)
-        return original(*args)  # type: ignore[arg-type]
+    def noted(name: str, original: Callable[..., object]) -> Callable[..., object]:
+        def called(*args: object) -> object:
+            try:
+                asyncio.get_running_loop()
+                in_loop.append((name, True))
+            except RuntimeError:
+                in_loop.append((name, False))
+            return original(*args)
 
-    monkeypatch.setattr(acts, "do_vote", noted)
+        return called
+
+    monkeypatch.setattr(acts, "do_votes", noted("do_votes", acts.do_votes))
+    monkeypatch.setattr(acts, "do_vote", noted("do_vote", acts.do_vote))
     answered = pair.same(
         votes_url(started), vote(started.statements[0]), bearer(runtime, world.member.id)
     )
     assert answered.status_code == 200 and pair.reached == []
-    assert in_loop == [True, False]
+    assert in_loop == [("do_votes", True), ("do_vote", False)]
 
 
 def test_a_vote_whose_turn_does_not_come_is_the_routed_busy_answer(

@@ -230,6 +230,64 @@ def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payl
     return event
 
 
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append (``append_all``), with the time ``append`` would have read."""
+
+    actor: Person | None
+    kind: str
+    payload: dict
+    at: datetime
+
+
+def append_all(uow: UnitOfWork, chain_id: str, new: Sequence[NewEvent]) -> list[Event]:
+    """Append several events to ``chain_id``, in order, as ``append`` for each would (the
+    same seqs, links and hashes; each at its own ``at``), in one statement on PostgreSQL —
+    the events' insert, the head's move and the notification, as ``_append_and_notify``
+    for one — and in an ``executemany`` and the head's update on SQLite."""
+    if not new:
+        return []
+    head = lock_head(uow, chain_id)  # flushes what the write changed first
+    events: list[Event] = []
+    seq, last_hash = head.seq, head.hash
+    for entry in new:
+        seq += 1
+        actor_id = entry.actor.id if entry.actor else None
+        payload = json.loads(canonical_json(entry.payload))
+        digest = event_hash(chain_id, seq, entry.at, actor_id, entry.kind, payload, last_hash)
+        events.append(
+            Event(
+                chain_id=chain_id,
+                seq=seq,
+                at=entry.at,
+                actor_id=actor_id,
+                kind=entry.kind,
+                payload=payload,
+                prev_hash=last_hash,
+                hash=digest,
+                **_keyed(uow.event_key, digest),
+            )
+        )
+        last_hash = digest
+    connection = uow.session.connection()
+    if connection.dialect.name != "postgresql":
+        rows = [{name: getattr(event, name) for name in EVENT_COLUMNS} for event in events]
+        connection.execute(_event_insert(), rows)
+        set_head(uow, chain_id, seq, last_hash)
+        return events
+    moved_head = keyed_head(uow.event_key, chain_id, seq, last_hash)
+    values: dict[str, Any] = {"head_chain": chain_id}
+    values.update({f"head_{name}": getattr(moved_head, name) for name in HEAD_COLUMNS})
+    for number, event in enumerate(events):
+        values.update({f"event_{number}_{name}": getattr(event, name) for name in EVENT_COLUMNS})
+    connection.execute(_append_all_and_notify(len(events)), values)
+    _moved(uow, chain_id, moved_head)
+    return events
+
+
+HEAD_COLUMNS = ("seq", "hash", "key_id", "mac")
+
+
 EVENT_COLUMNS = tuple(Event.__dataclass_fields__)
 assert EVENT_COLUMNS[0] == "chain_id"
 _values_after_chain = attrgetter(*EVENT_COLUMNS[1:])
@@ -266,6 +324,30 @@ def _append_and_notify() -> sa.Select:
     )
     notify = sa.func.pg_notify(NOTIFY_CHANNEL, sa.bindparam("head_chain", type_=sa.String))
     return sa.select(notify).add_cte(event.cte("appended_event")).add_cte(head.cte("moved_head"))
+
+
+@cache
+def _append_all_and_notify(count: int) -> sa.Select:
+    """``_append_and_notify`` for ``count`` events in one multi-row insert; built once per
+    count."""
+    columns, heads = events_table.c, chain_heads.c
+    rows = [
+        {
+            name: sa.bindparam(f"event_{number}_{name}", type_=columns[name].type)
+            for name in EVENT_COLUMNS
+        }
+        for number in range(count)
+    ]
+    event = sa.insert(events_table).values(rows)
+    head = (
+        sa.update(chain_heads)
+        .where(heads.chain_id == sa.bindparam("head_chain"))
+        .values(
+            {name: sa.bindparam(f"head_{name}", type_=heads[name].type) for name in HEAD_COLUMNS}
+        )
+    )
+    notify = sa.func.pg_notify(NOTIFY_CHANNEL, sa.bindparam("head_chain", type_=sa.String))
+    return sa.select(notify).add_cte(event.cte("appended_events")).add_cte(head.cte("moved_head"))
 
 
 def write_chain(uow: UnitOfWork, chain_id: str, events: Sequence[Any], head: Head) -> None:
