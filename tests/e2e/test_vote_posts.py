@@ -20,6 +20,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from test_deliberation_pages import Started, person, start
@@ -31,7 +32,7 @@ from coauthor.domain import model as m
 from coauthor.runtime import Runtime
 from coauthor.services.accounts import admin, sessions, tokens
 from coauthor.services.deliberation import acts
-from coauthor.web import auth
+from coauthor.web import auth, vote_posts
 from coauthor.web.app import create_app
 from coauthor.web.vote_posts import MAX_BODY_BYTES, VotePosts
 from tests.e2e.conftest import World
@@ -305,6 +306,46 @@ def test_a_session_due_a_touch_is_routed_and_touched(
     clock.advance(timedelta(seconds=1))
     answered = pair.same(url, vote(started.statements[1]), headers)
     assert answered.status_code == 200 and pair.reached == [url], "touched: fast again"
+
+
+def test_a_group_finds_each_vote_s_person_as_alone(
+    runtime: Runtime, clock: FixedClock, world: World
+) -> None:
+    """The people of a group of votes are found together (one query per kind of
+    credential), each by the rules a vote alone is held to: a revoked token, a deactivated
+    person, an ended session, one due a touch, a write without its CSRF token or with a
+    bad credential find nobody, and the same credential twice finds the same person."""
+    stale = cookie(runtime, world.observer.id)
+    clock.advance(sessions.TOUCH_EVERY)
+    member, manager = bearer(runtime, world.member.id), cookie(runtime, world.manager.id)
+    revoked, ended = bearer(runtime, world.observer.id), cookie(runtime, world.outsider.id)
+    deactivated = bearer(runtime, world.sponsor.id)
+    with runtime.uow() as uow:
+        observer, outsider = person(uow, world.observer.id), person(uow, world.outsider.id)
+        for each in tokens.list_tokens(uow, observer):
+            tokens.do_revoke_token(uow, observer, each.id)
+        sessions.do_sign_out_everywhere(uow, outsider)
+        admin.do_deactivate(uow, person(uow, world.admin.id), world.sponsor.id)
+        uow.session.commit()
+    no_csrf = {k: v for k, v in manager.items() if k != auth.CSRF_HEADER}
+    requests = [
+        (member, world.member.id),
+        (manager, world.manager.id),
+        (no_csrf, None),
+        (revoked, None),
+        (ended, None),
+        (stale, None),
+        (deactivated, None),
+        (JSON | {"Authorization": "Bearer cat_nosuchtoken"}, None),
+        (JSON, None),
+        (member, world.member.id),
+        (manager, world.manager.id),
+    ]
+    with runtime.uow() as uow:
+        found = vote_posts._people(runtime, uow, [Headers(h) for h, _ in requests])
+        alone = [vote_posts._people(runtime, uow, [Headers(h)])[0] for h, _ in requests]
+        assert [p.id if p else None for p in found] == [expected for _, expected in requests]
+        assert [p.id if p else None for p in alone] == [expected for _, expected in requests]
 
 
 @pytest.mark.parametrize("credential", [bearer, cookie], ids=["token", "session"])
