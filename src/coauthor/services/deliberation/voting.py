@@ -240,15 +240,20 @@ MAX_FACTS_GROUP = 64
 def _facts_of_some(
     uow: UnitOfWork, keyed: Sequence[tuple[Ballot, m.Person, VoteInput | None]]
 ) -> list[Any]:
-    values: dict[str, Any] = {}
-    for number, (ballot, person, data) in enumerate(keyed):
-        values[f"person_{number}"] = _id_of(person)
-        values[f"alliance_{number}"] = ballot.alliance_id
-        values[f"deliberation_{number}"] = ballot.deliberation_id
-        values[f"statement_{number}"] = data.statement_id if data else ""
-    rows = uow.session.connection().execute(_group_facts_query(len(keyed)), values)
+    keys = {
+        "person": [_id_of(person) for _, person, _ in keyed],
+        "alliance": [ballot.alliance_id for ballot, _, _ in keyed],
+        "deliberation": [ballot.deliberation_id for ballot, _, _ in keyed],
+        "statement": [data.statement_id if data else "" for _, _, data in keyed],
+    }
+    connection = uow.session.connection()
+    if connection.dialect.name == "postgresql":
+        statement, values = _group_facts_query(None), {f"{k}s": v for k, v in keys.items()}
+    else:
+        statement = _group_facts_query(len(keyed))
+        values = {f"{k}_{n}": value for k, column in keys.items() for n, value in enumerate(column)}
     found: list[Any] = [None] * len(keyed)
-    for row in rows:
+    for row in connection.execute(statement, values):
         found[row.ballot] = row
     return found
 
@@ -427,28 +432,34 @@ def _facts_query() -> sa.Select:
 
 
 @cache
-def _group_facts_query(count: int) -> sa.Select:
-    """``_facts_query`` for ``count`` ballots at once, with each row's ``ballot`` number:
-    the ballots' keys as a derived table (one ``SELECT`` of parameters per ballot, so the
-    statement is built once per group size), each joined as ``_facts_query`` joins its
-    parameters. A ballot whose person is gone has no row."""
+def _group_facts_query(count: int | None) -> sa.Select:
+    """``_facts_query`` for many ballots at once, with each row's ``ballot`` number (from
+    0): the ballots' keys as a derived table, each joined as ``_facts_query`` joins its
+    parameters. On PostgreSQL (``count`` None) the keys are four arrays, unnested, so one
+    statement serves every group size (psycopg prepares it once it is used often, so it
+    is planned once per connection); on SQLite one ``SELECT`` of parameters per ballot, so
+    the statement is built once per size. The vote is read by its whole key in two scalar
+    subqueries rather than joined: PostgreSQL plans that in a third of the time (about 3
+    against 10 ms for 35 ballots), which it spends again at every group. A ballot whose
+    person is gone has no row."""
     t = tables
     people, alliances, members, deliberations = t.people, t.alliances, t.members, t.deliberations
     statements, participants, votes = t.statements, t.participants, t.votes
-    text = sa.String()
-    keys = sa.union_all(
-        *(
-            sa.select(
-                sa.literal_column(str(number), sa.Integer).label("ballot"),
-                sa.cast(sa.bindparam(f"person_{number}"), text).label("person"),
-                sa.cast(sa.bindparam(f"alliance_{number}"), text).label("alliance"),
-                sa.cast(sa.bindparam(f"deliberation_{number}"), text).label("deliberation"),
-                sa.cast(sa.bindparam(f"statement_{number}"), text).label("statement"),
-            )
-            for number in range(count)
-        )
-    ).subquery("ballots")
+    keys = _ballot_keys(count)
     alliance, deliberation, statement = keys.c.alliance, keys.c.deliberation, keys.c.statement
+
+    def vote_column(column: sa.Column) -> sa.ScalarSelect:
+        return (
+            sa.select(column)
+            .where(
+                votes.c.alliance_id == alliance,
+                votes.c.deliberation_id == deliberation,
+                votes.c.participant_id == participants.c.id,
+                votes.c.statement_id == statement,
+            )
+            .scalar_subquery()
+        )
+
     return (
         sa.select(
             keys.c.ballot,
@@ -470,8 +481,8 @@ def _group_facts_query(count: int) -> sa.Select:
             statements.c.deliberation_id.label("statement_deliberation_id"),
             statements.c.moderation,
             participants.c.id.label("participant_id"),
-            votes.c.value.label("vote_value"),
-            votes.c.at.label("vote_at"),
+            vote_column(votes.c.value).label("vote_value"),
+            vote_column(votes.c.at).label("vote_at"),
         )
         .select_from(keys)
         .join(people, people.c.id == keys.c.person)
@@ -495,13 +506,37 @@ def _group_facts_query(count: int) -> sa.Select:
                 participants.c.person_id == people.c.id,
             ),
         )
-        .outerjoin(
-            votes,
-            sa.and_(
-                votes.c.alliance_id == alliance,
-                votes.c.deliberation_id == deliberation,
-                votes.c.participant_id == participants.c.id,
-                votes.c.statement_id == statement,
-            ),
-        )
     )
+
+
+KEY_NAMES = ("person", "alliance", "deliberation", "statement")
+
+
+def _ballot_keys(count: int | None) -> sa.Subquery | sa.TableValuedAlias:
+    """The ballots' keys as a table (``ballot``, ``person``, ``alliance``, ``deliberation``,
+    ``statement``): see ``_group_facts_query``."""
+    text = sa.String()
+    if count is None:
+        arrays = [sa.bindparam(f"{name}s", type_=postgresql.ARRAY(sa.String)) for name in KEY_NAMES]
+        unnested = (
+            sa.func.unnest(*arrays)
+            .table_valued(*KEY_NAMES, with_ordinality="ordinal")
+            .render_derived("keys")
+        )
+        first = sa.literal_column("1", sa.Integer)
+        numbered = sa.select(
+            (unnested.c.ordinal - first).label("ballot"), *(unnested.c[n] for n in KEY_NAMES)
+        )
+        return numbered.subquery("ballots")
+    return sa.union_all(
+        *(
+            sa.select(
+                sa.literal_column(str(number), sa.Integer).label("ballot"),
+                *(
+                    sa.cast(sa.bindparam(f"{name}_{number}"), text).label(name)
+                    for name in KEY_NAMES
+                ),
+            )
+            for number in range(count)
+        )
+    ).subquery("ballots")
