@@ -45,6 +45,8 @@ from coauthor.services.mechanics.inputs import MemberInput
 from tests.pg import PostgresServer
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+KEY = "a-thirty-two-character-event-key-for-vote-batches"
+"""The event log is keyed (``COAUTHOR_EVENT_LOG_KEY``): each event and the head carry a MAC."""
 
 
 class TickingClock:
@@ -148,7 +150,9 @@ def sides(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Worl
     """The seeded world in two identical databases: (world, batched side, one-by-one side)."""
     if request.param == "sqlite":
         first, second = tmp_path / "batched.sqlite3", tmp_path / "each.sqlite3"
-        world = _seeded(Settings(database_url=f"sqlite:///{first}", secret_key="batches"))
+        world = _seeded(
+            Settings(database_url=f"sqlite:///{first}", secret_key="batches", event_log_key=KEY)
+        )
         shutil.copyfile(first, second)
         urls = [f"sqlite:///{first}", f"sqlite:///{second}"]
         dropped: list[str] = []
@@ -156,7 +160,9 @@ def sides(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Worl
         server: PostgresServer = request.getfixturevalue("postgres_server")
         name = f"coauthor_batch_{random.randrange(16**12):012x}"
         server.create_database(name)
-        world = _seeded(Settings(database_url=server.url(name), secret_key="batches"))
+        world = _seeded(
+            Settings(database_url=server.url(name), secret_key="batches", event_log_key=KEY)
+        )
         with server.admin_connection() as admin:
             admin.execute(
                 sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
@@ -166,7 +172,10 @@ def sides(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Worl
         urls = [server.url(name), server.url(name + "_each")]
         dropped = [name, name + "_each"]
     runtimes = [
-        build_runtime(Settings(database_url=url, secret_key="batches"), clock=TickingClock(START))
+        build_runtime(
+            Settings(database_url=url, secret_key="batches", event_log_key=KEY),
+            clock=TickingClock(START),
+        )
         for url in urls
     ]
     try:
@@ -315,6 +324,7 @@ def test_a_group_through_do_votes_is_do_vote_for_each_in_order(
         refusals |= {answer[:3] for answer in expected if not isinstance(answer, dict)}
     reports = _verified(batched.runtime)
     assert reports and all(report.ok for report in reports), reports
+    assert all(event[-1] is not None for event in _rows(batched.runtime)["events"]), "keyed"
     assert votes > 150, "most votes pass"
     assert refusals == {
         ("NotAuthenticated", 401, "sign in first"),

@@ -278,9 +278,9 @@ def append_all(uow: UnitOfWork, chain_id: str, new: Sequence[NewEvent]) -> list[
     moved_head = keyed_head(uow.event_key, chain_id, seq, last_hash)
     values: dict[str, Any] = {"head_chain": chain_id}
     values.update({f"head_{name}": getattr(moved_head, name) for name in HEAD_COLUMNS})
-    for number, event in enumerate(events):
-        values.update({f"event_{number}_{name}": getattr(event, name) for name in EVENT_COLUMNS})
-    connection.execute(_append_all_and_notify(len(events)), values)
+    for name in EVENT_COLUMNS:
+        values[f"event_{name}s"] = [getattr(event, name) for event in events]
+    connection.execute(_append_all_and_notify(), values)
     _moved(uow, chain_id, moved_head)
     return events
 
@@ -327,18 +327,19 @@ def _append_and_notify() -> sa.Select:
 
 
 @cache
-def _append_all_and_notify(count: int) -> sa.Select:
-    """``_append_and_notify`` for ``count`` events in one multi-row insert; built once per
-    count."""
+def _append_all_and_notify() -> sa.Select:
+    """``_append_and_notify`` for any number of events: the events come as one array per
+    column, unnested into one insert (a multi-row ``VALUES`` cannot be cached by
+    SQLAlchemy, and compiling it cost a group of 30 votes about 35 ms of CPU). Built once."""
     columns, heads = events_table.c, chain_heads.c
-    rows = [
-        {
-            name: sa.bindparam(f"event_{number}_{name}", type_=columns[name].type)
-            for name in EVENT_COLUMNS
-        }
-        for number in range(count)
+    arrays = [
+        sa.bindparam(f"event_{name}s", type_=postgresql.ARRAY(columns[name].type))
+        for name in EVENT_COLUMNS
     ]
-    event = sa.insert(events_table).values(rows)
+    unnested = sa.func.unnest(*arrays).table_valued(*EVENT_COLUMNS).render_derived("new_events")
+    event = sa.insert(events_table).from_select(
+        EVENT_COLUMNS, sa.select(*(unnested.c[name] for name in EVENT_COLUMNS))
+    )
     head = (
         sa.update(chain_heads)
         .where(heads.chain_id == sa.bindparam("head_chain"))
