@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from httpx import Response
 from starlette.datastructures import Headers
@@ -27,11 +28,13 @@ from test_deliberation_pages import Started, person, start
 
 from coauthor.clock import FixedClock
 from coauthor.db.engine import write_turn
-from coauthor.db.uow import UnitOfWork
+from coauthor.db.uow import MAX_ATTEMPTS, UnitOfWork
 from coauthor.domain import model as m
+from coauthor.domain.errors import Busy
 from coauthor.runtime import Runtime
 from coauthor.services.accounts import admin, sessions, tokens
 from coauthor.services.deliberation import acts
+from coauthor.services.deliberation.inputs import VoteInput
 from coauthor.web import auth, vote_posts
 from coauthor.web.app import create_app
 from coauthor.web.vote_posts import MAX_BODY_BYTES, VotePosts
@@ -346,6 +349,44 @@ def test_a_group_finds_each_vote_s_person_as_alone(
         alone = [vote_posts._people(runtime, uow, [Headers(h)])[0] for h, _ in requests]
         assert [p.id if p else None for p in found] == [expected for _, expected in requests]
         assert [p.id if p else None for p in alone] == [expected for _, expected in requests]
+
+
+class _LostRace(Exception):
+    sqlstate = "40001"
+
+
+@dataclass(frozen=True)
+class _NoAnswer:
+    timeline: None = None
+
+
+def test_a_group_that_keeps_losing_its_race_is_busy_for_each_vote_with_a_person(
+    runtime: Runtime, world: World, started: Started, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A race lost at every attempt refuses the whole group with ``Busy``, as ``uow.write``
+    refuses a write; a vote without a person still goes to the app."""
+    attempts: list[int] = []
+
+    def losing(uow: UnitOfWork, ballots: list) -> list:
+        attempts.append(len(ballots))
+        raise sa.exc.OperationalError("INSERT", {}, _LostRace("could not serialize"))
+
+    monkeypatch.setattr(acts, "do_votes", losing)
+    data = VoteInput(statement_id=started.statements[0], value=1)
+    votes = [
+        vote_posts._Vote(
+            Headers(headers),
+            started.alliance_id,
+            started.id,
+            data,
+            _NoAnswer(),  # type: ignore[arg-type]
+        )
+        for headers in (bearer(runtime, world.member.id), JSON, cookie(runtime, world.manager.id))
+    ]
+    outcomes = vote_posts._votes(runtime, votes)
+    assert attempts == [2] * MAX_ATTEMPTS
+    assert isinstance(outcomes[0], Busy) and outcomes[1] is None and outcomes[2] is outcomes[0]
+    assert stored_votes(runtime, started) == []
 
 
 @pytest.mark.parametrize("credential", [bearer, cookie], ids=["token", "session"])
