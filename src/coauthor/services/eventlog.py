@@ -145,7 +145,7 @@ def lock_heads(uow: UnitOfWork, chain_ids: Iterable[str]) -> None:
     """Lock the heads of those of these chains that exist, in order of their ids, until
     the transaction ends; on SQLite the write transaction holds the database already.
 
-    A write that appends to several chains, or a group of writes (``uow.write_each``) that
+    A write that appends to several chains, or a group of writes (``acts.do_votes``) that
     changes other rows before appending, takes its heads first and in one order, so two
     such transactions never each hold what the other waits for. The heads locked are
     kept in ``uow.held_heads`` and moved by each append, so the appends of the

@@ -15,10 +15,12 @@ itself when, and only when, it can give exactly the routed answer:
   due to have its use recorded (``sessions.TOUCH_EVERY``) is left to the app, which
   records it; a write by session cookie must carry the session's CSRF token in
   ``X-CSRF-Token``, as ``web/api/deps.signed_in`` requires;
-- the vote is then ``acts.do_vote``, the route's service, written in a group commit
-  with the votes that wait beside it (``_votes``: ``uow.write_each``, one transaction,
-  their alliances' chain heads locked first, each vote in a savepoint of its own, a lost
-  race running the group again). On a database server the groups are written by one
+- the vote is then written in a group commit with the votes that wait beside it
+  (``_votes``: one ``uow.write`` that finds their people, one query per kind of
+  credential, and runs ``acts.do_votes``, the batched twin of the route's service
+  ``acts.do_vote`` with exactly its outcomes, in a constant number of statements for
+  the whole group, their alliances' chain heads locked first; a lost race runs the group
+  again). On a database server the groups are written by one
   thread per process (``web/group_writes.py``); on SQLite on the event loop, in the
   process's write turn (``web/loop_writes.py``: in request threads, a vote under load
   waited far longer for the turn and the interpreter lock than it worked). What a vote's
