@@ -11,6 +11,10 @@ act of a deliberation (``acts._begin_act``: may see the alliance, the deliberati
 exists, may take part, it is open; then the input and the statement). The vote
 is then an upsert that keeps the time of a vote sent again with the same value,
 so that two requests racing to cast a first vote both end in one row.
+
+``cast_votes`` is the same for a group of votes (the vote layer's group commits), in
+a constant number of statements for the whole group: one facts query over the
+group's keys, one insert of new participants, one upsert of changed votes.
 """
 
 from __future__ import annotations
