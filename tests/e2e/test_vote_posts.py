@@ -18,20 +18,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from httpx import Response
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from test_deliberation_pages import Started, person, start
 
 from coauthor.clock import FixedClock
 from coauthor.db.engine import write_turn
-from coauthor.db.uow import UnitOfWork
+from coauthor.db.uow import MAX_ATTEMPTS, UnitOfWork
 from coauthor.domain import model as m
+from coauthor.domain.errors import Busy
 from coauthor.runtime import Runtime
 from coauthor.services.accounts import admin, sessions, tokens
 from coauthor.services.deliberation import acts
-from coauthor.web import auth
+from coauthor.services.deliberation.inputs import VoteInput
+from coauthor.web import auth, vote_posts
 from coauthor.web.app import create_app
 from coauthor.web.vote_posts import MAX_BODY_BYTES, VotePosts
 from tests.e2e.conftest import World
@@ -307,6 +311,84 @@ def test_a_session_due_a_touch_is_routed_and_touched(
     assert answered.status_code == 200 and pair.reached == [url], "touched: fast again"
 
 
+def test_a_group_finds_each_vote_s_person_as_alone(
+    runtime: Runtime, clock: FixedClock, world: World
+) -> None:
+    """The people of a group of votes are found together (one query per kind of
+    credential), each by the rules a vote alone is held to: a revoked token, a deactivated
+    person, an ended session, one due a touch, a write without its CSRF token or with a
+    bad credential find nobody, and the same credential twice finds the same person."""
+    stale = cookie(runtime, world.observer.id)
+    clock.advance(sessions.TOUCH_EVERY)
+    member, manager = bearer(runtime, world.member.id), cookie(runtime, world.manager.id)
+    revoked, ended = bearer(runtime, world.observer.id), cookie(runtime, world.outsider.id)
+    deactivated = bearer(runtime, world.sponsor.id)
+    with runtime.uow() as uow:
+        observer, outsider = person(uow, world.observer.id), person(uow, world.outsider.id)
+        for each in tokens.list_tokens(uow, observer):
+            tokens.do_revoke_token(uow, observer, each.id)
+        sessions.do_sign_out_everywhere(uow, outsider)
+        admin.do_deactivate(uow, person(uow, world.admin.id), world.sponsor.id)
+        uow.session.commit()
+    no_csrf = {k: v for k, v in manager.items() if k != auth.CSRF_HEADER}
+    requests = [
+        (member, world.member.id),
+        (manager, world.manager.id),
+        (no_csrf, None),
+        (revoked, None),
+        (ended, None),
+        (stale, None),
+        (deactivated, None),
+        (JSON | {"Authorization": "Bearer cat_nosuchtoken"}, None),
+        (JSON, None),
+        (member, world.member.id),
+        (manager, world.manager.id),
+    ]
+    with runtime.uow() as uow:
+        found = vote_posts._people(runtime, uow, [Headers(h) for h, _ in requests])
+        alone = [vote_posts._people(runtime, uow, [Headers(h)])[0] for h, _ in requests]
+        assert [p.id if p else None for p in found] == [expected for _, expected in requests]
+        assert [p.id if p else None for p in alone] == [expected for _, expected in requests]
+
+
+class _LostRace(Exception):
+    sqlstate = "40001"
+
+
+@dataclass(frozen=True)
+class _NoAnswer:
+    timeline: None = None
+
+
+def test_a_group_that_keeps_losing_its_race_is_busy_for_each_vote_with_a_person(
+    runtime: Runtime, world: World, started: Started, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A race lost at every attempt refuses the whole group with ``Busy``, as ``uow.write``
+    refuses a write; a vote without a person still goes to the app."""
+    attempts: list[int] = []
+
+    def losing(uow: UnitOfWork, ballots: list) -> list:
+        attempts.append(len(ballots))
+        raise sa.exc.OperationalError("INSERT", {}, _LostRace("could not serialize"))
+
+    monkeypatch.setattr(acts, "do_votes", losing)
+    data = VoteInput(statement_id=started.statements[0], value=1)
+    votes = [
+        vote_posts._Vote(
+            Headers(headers),
+            started.alliance_id,
+            started.id,
+            data,
+            _NoAnswer(),  # type: ignore[arg-type]
+        )
+        for headers in (bearer(runtime, world.member.id), JSON, cookie(runtime, world.manager.id))
+    ]
+    outcomes = vote_posts._votes(runtime, votes)
+    assert attempts == [2] * MAX_ATTEMPTS
+    assert isinstance(outcomes[0], Busy) and outcomes[1] is None and outcomes[2] is outcomes[0]
+    assert stored_votes(runtime, started) == []
+
+
 @pytest.mark.parametrize("credential", [bearer, cookie], ids=["token", "session"])
 def test_parallel_votes_are_upserts(
     runtime: Runtime,
@@ -353,25 +435,29 @@ def test_on_sqlite_a_vote_is_written_on_the_event_loop(
     started: Started,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The layer's vote runs in the loop's thread (web/loop_writes.py), the routed one in a
-    request thread; both answer the same."""
-    in_loop: list[bool] = []
-    original = acts.do_vote
+    """The layer's vote runs in the loop's thread (web/loop_writes.py, as a group through
+    ``acts.do_votes``), the routed one in a request thread (``acts.do_vote``); both answer
+    the same."""
+    in_loop: list[tuple[str, bool]] = []
 
-    def noted(*args: object) -> m.Vote:
-        try:
-            asyncio.get_running_loop()
-            in_loop.append(True)
-        except RuntimeError:
-            in_loop.append(False)
-        return original(*args)  # type: ignore[arg-type]
+    def noted(name: str, original: Callable[..., object]) -> Callable[..., object]:
+        def called(*args: object) -> object:
+            try:
+                asyncio.get_running_loop()
+                in_loop.append((name, True))
+            except RuntimeError:
+                in_loop.append((name, False))
+            return original(*args)
 
-    monkeypatch.setattr(acts, "do_vote", noted)
+        return called
+
+    monkeypatch.setattr(acts, "do_votes", noted("do_votes", acts.do_votes))
+    monkeypatch.setattr(acts, "do_vote", noted("do_vote", acts.do_vote))
     answered = pair.same(
         votes_url(started), vote(started.statements[0]), bearer(runtime, world.member.id)
     )
     assert answered.status_code == 200 and pair.reached == []
-    assert in_loop == [True, False]
+    assert in_loop == [("do_votes", True), ("do_vote", False)]
 
 
 def test_a_vote_whose_turn_does_not_come_is_the_routed_busy_answer(

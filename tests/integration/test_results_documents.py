@@ -159,9 +159,7 @@ def test_every_process_reads_the_stored_bytes(runtime: Runtime, monkeypatch) -> 
     world = _world(runtime)
     with runtime.uow() as uow:
         manager = uow.get(m.Person, id=world["manager"])
-        uow.write(
-            results.do_release, manager, world["alliance"], world["deliberation"], THRESHOLD
-        )
+        uow.write(results.do_release, manager, world["alliance"], world["deliberation"], THRESHOLD)
     stored = _stored(runtime, world, 1, "open")
     assert stored is not None
 
@@ -225,9 +223,7 @@ def test_inline_mode_stores_the_document_of_the_release_it_publishes(database_ur
     try:
         world = _world(runtime)
         headers = _bearer(runtime, world["voters"][0])
-        url = (
-            f"/api/v1/alliances/{world['alliance']}/deliberations/{world['deliberation']}/results"
-        )
+        url = f"/api/v1/alliances/{world['alliance']}/deliberations/{world['deliberation']}/results"
         answer = TestClient(create_app(runtime=runtime)).get(url, headers=headers)
         assert answer.status_code == 200 and answer.headers["etag"] == '"r1-open"'
         assert answer.content == _stored(runtime, world, 1, "open")

@@ -273,13 +273,13 @@ def test_votes_fired_in_parallel_are_grouped_and_each_answered(
     once through a served app: each answered as alone (200, or its own 4xx), written in
     groups of more than one vote, one participant per person, the chain intact."""
     groups: list[int] = []
-    write_each = UnitOfWork.write_each
+    do_votes = acts.do_votes
 
-    def counted(self: UnitOfWork, writes: list, **kwargs: object) -> list:
-        groups.append(len(writes))
-        return write_each(self, writes, **kwargs)  # type: ignore[arg-type]
+    def counted(uow: UnitOfWork, ballots: list) -> list:
+        groups.append(len(ballots))
+        return do_votes(uow, ballots)
 
-    monkeypatch.setattr(UnitOfWork, "write_each", counted)
+    monkeypatch.setattr(acts, "do_votes", counted)
     seeded, statements = world.seeded, world.open_statements
     url = f"/api/v1/alliances/{seeded.alliance_id}/deliberations/{seeded.deliberation_id}/votes"
     closed_url = url.replace(seeded.deliberation_id, world.closed)

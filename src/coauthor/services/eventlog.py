@@ -145,7 +145,7 @@ def lock_heads(uow: UnitOfWork, chain_ids: Iterable[str]) -> None:
     """Lock the heads of those of these chains that exist, in order of their ids, until
     the transaction ends; on SQLite the write transaction holds the database already.
 
-    A write that appends to several chains, or a group of writes (``uow.write_each``) that
+    A write that appends to several chains, or a group of writes (``acts.do_votes``) that
     changes other rows before appending, takes its heads first and in one order, so two
     such transactions never each hold what the other waits for. The heads locked are
     kept in ``uow.held_heads`` and moved by each append, so the appends of the
@@ -230,6 +230,64 @@ def append(uow: UnitOfWork, chain_id: str, actor: Person | None, kind: str, payl
     return event
 
 
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append (``append_all``), with the time ``append`` would have read."""
+
+    actor: Person | None
+    kind: str
+    payload: dict
+    at: datetime
+
+
+def append_all(uow: UnitOfWork, chain_id: str, new: Sequence[NewEvent]) -> list[Event]:
+    """Append several events to ``chain_id``, in order, as ``append`` for each would (the
+    same seqs, links and hashes; each at its own ``at``), in one statement on PostgreSQL —
+    the events' insert, the head's move and the notification, as ``_append_and_notify``
+    for one — and in an ``executemany`` and the head's update on SQLite."""
+    if not new:
+        return []
+    head = lock_head(uow, chain_id)  # flushes what the write changed first
+    events: list[Event] = []
+    seq, last_hash = head.seq, head.hash
+    for entry in new:
+        seq += 1
+        actor_id = entry.actor.id if entry.actor else None
+        payload = json.loads(canonical_json(entry.payload))
+        digest = event_hash(chain_id, seq, entry.at, actor_id, entry.kind, payload, last_hash)
+        events.append(
+            Event(
+                chain_id=chain_id,
+                seq=seq,
+                at=entry.at,
+                actor_id=actor_id,
+                kind=entry.kind,
+                payload=payload,
+                prev_hash=last_hash,
+                hash=digest,
+                **_keyed(uow.event_key, digest),
+            )
+        )
+        last_hash = digest
+    connection = uow.session.connection()
+    if connection.dialect.name != "postgresql":
+        rows = [{name: getattr(event, name) for name in EVENT_COLUMNS} for event in events]
+        connection.execute(_event_insert(), rows)
+        set_head(uow, chain_id, seq, last_hash)
+        return events
+    moved_head = keyed_head(uow.event_key, chain_id, seq, last_hash)
+    values: dict[str, Any] = {"head_chain": chain_id}
+    values.update({f"head_{name}": getattr(moved_head, name) for name in HEAD_COLUMNS})
+    for name in EVENT_COLUMNS:
+        values[f"event_{name}s"] = [getattr(event, name) for event in events]
+    connection.execute(_append_all_and_notify(), values)
+    _moved(uow, chain_id, moved_head)
+    return events
+
+
+HEAD_COLUMNS = ("seq", "hash", "key_id", "mac")
+
+
 EVENT_COLUMNS = tuple(Event.__dataclass_fields__)
 assert EVENT_COLUMNS[0] == "chain_id"
 _values_after_chain = attrgetter(*EVENT_COLUMNS[1:])
@@ -266,6 +324,31 @@ def _append_and_notify() -> sa.Select:
     )
     notify = sa.func.pg_notify(NOTIFY_CHANNEL, sa.bindparam("head_chain", type_=sa.String))
     return sa.select(notify).add_cte(event.cte("appended_event")).add_cte(head.cte("moved_head"))
+
+
+@cache
+def _append_all_and_notify() -> sa.Select:
+    """``_append_and_notify`` for any number of events: the events come as one array per
+    column, unnested into one insert (a multi-row ``VALUES`` cannot be cached by
+    SQLAlchemy, and compiling it cost a group of 30 votes about 35 ms of CPU). Built once."""
+    columns, heads = events_table.c, chain_heads.c
+    arrays = [
+        sa.bindparam(f"event_{name}s", type_=postgresql.ARRAY(columns[name].type))
+        for name in EVENT_COLUMNS
+    ]
+    unnested = sa.func.unnest(*arrays).table_valued(*EVENT_COLUMNS).render_derived("new_events")
+    event = sa.insert(events_table).from_select(
+        EVENT_COLUMNS, sa.select(*(unnested.c[name] for name in EVENT_COLUMNS))
+    )
+    head = (
+        sa.update(chain_heads)
+        .where(heads.chain_id == sa.bindparam("head_chain"))
+        .values(
+            {name: sa.bindparam(f"head_{name}", type_=heads[name].type) for name in HEAD_COLUMNS}
+        )
+    )
+    notify = sa.func.pg_notify(NOTIFY_CHANNEL, sa.bindparam("head_chain", type_=sa.String))
+    return sa.select(notify).add_cte(event.cte("appended_events")).add_cte(head.cte("moved_head"))
 
 
 def write_chain(uow: UnitOfWork, chain_id: str, events: Sequence[Any], head: Head) -> None:

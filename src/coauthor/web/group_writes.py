@@ -5,8 +5,9 @@ its ``SELECT … FOR UPDATE`` to its commit, so an alliance's votes queue for th
 holding it for its whole transaction (a vote's round trips and the commit, each waiting
 for the interpreter lock under load). ``GroupWriter`` writes them as a group commit: an
 item that arrives while a group is being written waits for it, and every item that
-waited is then written in ONE call of ``write_all`` (``uow.write_each``: one transaction,
-the head locked once, one commit), in one thread of the writer's own; an item that finds
+waited is then written in ONE call of ``write_all`` (for votes ``acts.do_votes`` in one
+``uow.write``: one transaction, the head locked once, a constant number of statements,
+one commit), in one thread of the writer's own; an item that finds
 the writer idle is written at once, as a group of one. Each item keeps its own outcome.
 """
 

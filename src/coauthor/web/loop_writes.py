@@ -11,7 +11,8 @@ mostly idle.
 
 ``LoopWriter`` runs such writes on the event loop itself, which already holds the
 interpreter lock, and writes the items queued together in one call of ``write_all``
-(for votes a group commit, ``uow.write_each``: one transaction, one commit). A write that
+(for votes a group commit, ``acts.do_votes`` in one ``uow.write``: one transaction, one
+commit). A write that
 gets the turn at once (or within ``SPIN_SECONDS``: another process's write takes a few
 milliseconds) runs in its request's task, with the writes queued before it, in order;
 one that does not queues, and the queue is run by the next write that gets the turn, or
@@ -68,7 +69,7 @@ class Pending(Generic[Item]):
 
 class LoopWriter(Generic[Item]):
     """Writes items on one event loop, in the write turn of one database, the items queued
-    together in one call of ``write_all`` (a group commit: ``uow.write_each``)."""
+    together in one call of ``write_all`` (a group commit)."""
 
     def __init__(
         self,

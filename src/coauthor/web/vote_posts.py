@@ -15,10 +15,12 @@ itself when, and only when, it can give exactly the routed answer:
   due to have its use recorded (``sessions.TOUCH_EVERY``) is left to the app, which
   records it; a write by session cookie must carry the session's CSRF token in
   ``X-CSRF-Token``, as ``web/api/deps.signed_in`` requires;
-- the vote is then ``acts.do_vote``, the route's service, written in a group commit
-  with the votes that wait beside it (``_votes``: ``uow.write_each``, one transaction,
-  their alliances' chain heads locked first, each vote in a savepoint of its own, a lost
-  race running the group again). On a database server the groups are written by one
+- the vote is then written in a group commit with the votes that wait beside it
+  (``_votes``: one ``uow.write`` that finds their people, one query per kind of
+  credential, and runs ``acts.do_votes``, the batched twin of the route's service
+  ``acts.do_vote`` with exactly its outcomes, in a constant number of statements for
+  the whole group, their alliances' chain heads locked first; a lost race runs the group
+  again). On a database server the groups are written by one
   thread per process (``web/group_writes.py``); on SQLite on the event loop, in the
   process's write turn (``web/loop_writes.py``: in request threads, a vote under load
   waited far longer for the turn and the interpreter lock than it worked). What a vote's
@@ -59,9 +61,8 @@ from coauthor.db.uow import UnitOfWork, busy
 from coauthor.domain import model as m
 from coauthor.domain.errors import CoauthorError
 from coauthor.runtime import Runtime
-from coauthor.services import eventlog
 from coauthor.services.accounts import sessions, tokens
-from coauthor.services.deliberation import acts
+from coauthor.services.deliberation import acts, voting
 from coauthor.services.deliberation.inputs import VoteInput
 from coauthor.web import vote_timeline
 from coauthor.web.auth import (
@@ -215,42 +216,46 @@ answer, or an unexpected exception to raise in the vote's request."""
 
 
 def _votes(runtime: Runtime, votes: Sequence[_Vote]) -> list[_Outcome]:
-    """Each vote's outcome, the votes written as one group commit (``uow.write_each``):
-    one transaction, their alliances' chain heads locked first, one commit; each vote
-    through ``acts.do_vote`` in a savepoint of its own, so a refused one is answered with
-    its own error and rolled back alone. A refusal of the whole group (``Busy``, a race
-    lost every time) is every vote's answer."""
+    """Each vote's outcome, the votes written as one group commit (``_found_and_cast``): one
+    ``uow.write`` — one transaction that finds their people together (one query per kind
+    of credential), then writes them with ``acts.do_votes`` in a constant number of
+    statements for the whole group (their alliances' chain heads locked first) and commits
+    once — which answers each vote exactly as ``acts.do_vote`` for each in order would (a
+    refused one with its own error, having written nothing). A vote whose person is not
+    found goes to the app. A refusal of the whole group (``Busy``, a race lost every time)
+    is the answer of every vote whose person is found."""
     cpu = time.thread_time()
     for vote in votes:
         vote_timeline.mark(vote.timeline, "started")
     outcomes: list[_Outcome] = [None] * len(votes)
     with runtime.uow() as uow:
-        people = [_person(runtime, uow, vote.headers) for vote in votes]
-        for vote in votes:
-            vote_timeline.mark(vote.timeline, "person")
-        cast = [
-            (number, partial(_cast, person, vote))
-            for number, (vote, person) in enumerate(zip(votes, people, strict=True))
-            if person is not None
-        ]
-        chains = [votes[number].alliance_id for number, _ in cast]
-        if not cast:  # every vote goes to the app: nothing to write
-            return outcomes
         try:
-            written: Sequence[m.Vote | Exception] = uow.write_each(
-                [write for _, write in cast], first=partial(eventlog.lock_heads, chain_ids=chains)
-            )
+            people, written = uow.write(_found_and_cast, runtime, votes)
         except CoauthorError as refused:
-            written = [refused] * len(cast)
-        for (number, _), outcome in zip(cast, written, strict=True):
+            people = _people(runtime, uow, [vote.headers for vote in votes])
+            written = [refused] * sum(person is not None for person in people)
+        cast = [number for number, person in enumerate(people) if person is not None]
+        for number, outcome in zip(cast, written, strict=True):
             outcomes[number] = outcome if isinstance(outcome, Exception) else _encoded(outcome)
     _note_written(votes, 1000 * (time.thread_time() - cpu))
     return outcomes
 
 
-def _cast(person: m.Person, vote: _Vote, uow: UnitOfWork) -> m.Vote:
-    """The route's write of the vote."""
-    return acts.do_vote(uow, person, vote.alliance_id, vote.deliberation_id, vote.data)
+def _found_and_cast(
+    uow: UnitOfWork, runtime: Runtime, votes: Sequence[_Vote]
+) -> tuple[list[m.Person | None], Sequence[m.Vote | Exception]]:
+    """The write of a group: the votes' people, and the outcomes of the votes of those
+    found. Finding them in the write's transaction spares the group a transaction of its
+    own (on a database server two round trips, its end and the write's start)."""
+    people = _people(runtime, uow, [vote.headers for vote in votes])
+    for vote in votes:
+        vote_timeline.mark(vote.timeline, "person")
+    ballots = [
+        voting.Ballot(person, vote.alliance_id, vote.deliberation_id, vote.data)
+        for vote, person in zip(votes, people, strict=True)
+        if person is not None
+    ]
+    return people, acts.do_votes(uow, ballots) if ballots else []
 
 
 def _note_written(votes: Sequence[_Vote], cpu_ms: float) -> None:
@@ -260,20 +265,52 @@ def _note_written(votes: Sequence[_Vote], cpu_ms: float) -> None:
             vote.timeline.cpu_ms, vote.timeline.batch = cpu_ms, len(votes)
 
 
-def _person(runtime: Runtime, uow: UnitOfWork, headers: Headers) -> m.Person | None:
-    """The person of the credential, as ``current_person`` and ``signed_in`` find them;
-    None whenever they would refuse it, or a session's use is due to be recorded."""
-    token = bearer_token_in(headers.get("authorization", ""))
-    if token is not None:
-        return tokens.person_for_token(uow, token)
+def _people(
+    runtime: Runtime, uow: UnitOfWork, requests: Sequence[Headers]
+) -> list[m.Person | None]:
+    """The person of each request's credential, as ``current_person`` and ``signed_in``
+    find them (``_person``'s rules), the bearer tokens' people in one query and the session
+    cookies' in another; None whenever they would refuse it, or a session's use is due to
+    be recorded."""
+    tokens_of: list[str | None] = []
+    cookies_of: list[str | None] = []
+    for headers in requests:
+        token = bearer_token_in(headers.get("authorization", ""))
+        tokens_of.append(token)
+        cookies_of.append(None if token is not None else _session_secret(runtime, headers))
+    by_token = tokens.people_for_tokens(uow, [t for t in tokens_of if t is not None])
+    live = sessions.live_sessions(
+        uow, [s for s in cookies_of if s is not None], session_rules(runtime)
+    )
+    people: list[m.Person | None] = []
+    for headers, token, secret in zip(requests, tokens_of, cookies_of, strict=True):
+        if token is not None:
+            people.append(by_token[token])
+        elif secret is None:
+            people.append(None)
+        else:
+            people.append(_session_person(runtime, uow, headers, secret, live[secret]))
+    return people
+
+
+def _session_secret(runtime: Runtime, headers: Headers) -> str | None:
+    """The secret of the request's signed session cookie, if it has a valid one."""
     cookies: dict[str, str] = {}
     for header in headers.getlist("cookie"):
         cookies.update(cookie_parser(header))
     raw = cookies.get(SESSION_COOKIE)
-    secret = signed_in_secret(runtime, raw) if raw else None
-    if secret is None:
-        return None
-    live = sessions.live_session(uow, secret, session_rules(runtime))
+    return signed_in_secret(runtime, raw) if raw else None
+
+
+def _session_person(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    headers: Headers,
+    secret: str,
+    live: sessions.Live | None,
+) -> m.Person | None:
+    """The live session's person, unless its use is due to be recorded or the write does
+    not carry the session's CSRF token."""
     if live is None or sessions.stale(live.session, uow.clock.now()):
         return None
     submitted = headers.get(CSRF_HEADER)

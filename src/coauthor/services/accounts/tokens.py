@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from functools import cache
 
 import sqlalchemy as sa
@@ -68,6 +69,33 @@ def _person_of_live_token() -> sa.Select:
         sa.select(Person)
         .join(ApiToken, ApiToken.person_id == Person.id)
         .where(ApiToken.token_hash == sa.bindparam("digest"), ApiToken.revoked_at.is_(None))
+    )
+
+
+def people_for_tokens(uow: UnitOfWork, secrets: Iterable[str]) -> dict[str, Person | None]:
+    """``person_for_token`` of each of these secrets, found in ONE query (the vote layer
+    finds the people of a group of votes at once)."""
+    found: dict[str, Person | None] = dict.fromkeys(secrets)
+    digests = {token_digest(s): s for s in found if s.startswith(TOKEN_PREFIX)}
+    if not digests:
+        return found
+    rows = uow.session.execute(_people_of_live_tokens(), {"digests": list(digests)})
+    for digest, person in rows:
+        secret = digests.pop(digest, None)  # the first row of a digest, as ``first()``
+        if secret is not None and person.active:
+            found[secret] = person
+    return found
+
+
+@cache
+def _people_of_live_tokens() -> sa.Select:
+    return (
+        sa.select(ApiToken.token_hash, Person)
+        .join(ApiToken, ApiToken.person_id == Person.id)
+        .where(
+            ApiToken.token_hash.in_(sa.bindparam("digests", expanding=True)),
+            ApiToken.revoked_at.is_(None),
+        )
     )
 
 

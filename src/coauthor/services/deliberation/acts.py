@@ -10,6 +10,7 @@ records that a vote was cast on a statement, never its value or its voter.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -396,6 +397,28 @@ def do_vote(
         {"deliberation_id": deliberation_id, "statement_id": vote.statement_id},
     )
     return vote
+
+
+def do_votes(uow: UnitOfWork, ballots: Sequence[voting.Ballot]) -> list[m.Vote | Exception]:
+    """Each ballot's outcome, exactly as ``do_vote`` for each in order in one transaction
+    gives (each refused one answered with its own error and writing nothing), in a
+    constant number of statements (``voting.cast_votes``): the ballots' chain heads locked
+    first, in order of their ids (``eventlog.lock_heads``, as every group of writes does),
+    then one facts query, one participant insert, one vote upsert and, per alliance, one
+    append of the votes' events (``eventlog.append_all``). The vote layer writes the votes
+    that wait together with it (web/vote_posts.py)."""
+    eventlog.lock_heads(uow, [ballot.alliance_id for ballot in ballots])
+    events: dict[str, list[eventlog.NewEvent]] = {}
+
+    def record(vote: m.Vote) -> None:
+        payload = {"deliberation_id": vote.deliberation_id, "statement_id": vote.statement_id}
+        event = eventlog.NewEvent(None, "vote.cast", payload, uow.clock.now())
+        events.setdefault(vote.alliance_id, []).append(event)
+
+    outcomes = voting.cast_votes(uow, ballots, then=record)
+    for chain_id, appended in events.items():
+        eventlog.append_all(uow, chain_id, appended)
+    return outcomes
 
 
 @dataclass(frozen=True)

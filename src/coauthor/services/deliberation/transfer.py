@@ -18,6 +18,8 @@ import numpy as np
 import sqlalchemy as sa
 
 from coauthor.analysis.opinion import VoteMatrix
+from coauthor.db import bulk
+from coauthor.db.tables import participants as participants_table
 from coauthor.db.tables import votes as votes_table
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
@@ -124,6 +126,8 @@ def _insert_votes(
     uow.flush()
     for start in range(0, len(records), INSERT_CHUNK):
         uow.session.execute(sa.insert(votes_table), records[start : start + INSERT_CHUNK])
+    if len(records) >= bulk.ANALYZE_AFTER_ROWS:
+        bulk.refresh_statistics(uow.session, [votes_table, participants_table])
     return len(records)
 
 
