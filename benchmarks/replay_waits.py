@@ -56,6 +56,7 @@ KERNELS = (
     "power_placement",
     "power_components",
     "sparse_projection",
+    "power_projection",
     "warm_grouping",
 )
 """The compiled calls of a warm-started update (each releases the interpreter lock)."""
@@ -122,9 +123,9 @@ def timed_queue(ledger: Ledger) -> type:
             left = time.perf_counter()
             on_core_after, for_core_after = schedstat(native_id)
             put_at = self.put_times.popleft() if self.put_times else left
-            waited = left - entered
-            ledger.add("queue wait", waited, on_core_after - on_core)
-            ledger.add("queue wait, asleep", waited - (on_core_after - on_core) - (for_core_after - for_core), 0.0)
+            waited, ran = left - entered, on_core_after - on_core
+            ledger.add("queue wait", waited, ran)
+            ledger.add("queue wait, asleep", waited - ran - (for_core_after - for_core), 0.0)
             if put_at > entered:  # this get was blocked until that put
                 ledger.add("hand-off latency (blocked gets)", left - put_at, 0.0)
             return item
