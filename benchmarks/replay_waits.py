@@ -57,6 +57,7 @@ KERNELS = (
     "power_components",
     "sparse_projection",
     "power_projection",
+    "sparse_projection_rows",
     "warm_grouping",
 )
 """The compiled calls of a warm-started update (each releases the interpreter lock)."""
