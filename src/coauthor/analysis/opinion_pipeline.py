@@ -59,9 +59,16 @@ UPDATES_AHEAD = 4
 PROJECTED_HERE = 0.5
 """The share of the rows whose places the calling thread projects (the PCA thread the rest).
 
-The power iteration alone takes about as long as this thread's share of an
-update in today's era; the projection splits evenly by rows, so that each
-thread has about half of it.
+With many power iterations per update (from :data:`SHARED_PROJECTION_FROM_ITERS`;
+today's era has 100) the power iteration alone takes about as long as this
+thread's share of an update, so the projection is split between the two.
+"""
+
+SHARED_PROJECTION_FROM_ITERS = 50
+"""Power iterations per update from which this thread projects a share of the rows.
+
+With fewer (2015's era: 10) the PCA thread is idle most of the time and the
+grouping here is the longer side, so the PCA thread projects every row.
 """
 
 Updates = Iterable[tuple[PolisMath, RatingVotes]]
@@ -187,7 +194,8 @@ def _split_placement(
         min(MIN_VOTES_IN_CONV, votes.n_cols),
         before,
     )
-    first_row = int(votes.n_rows * PROJECTED_HERE) if era.sparse_projection else 0
+    shared = era.sparse_projection and era.pca_iters >= SHARED_PROJECTION_FROM_ITERS
+    first_row = int(votes.n_rows * PROJECTED_HERE) if shared else 0
     pending = _Pending(
         era=era,
         statement_ids=votes.statement_ids,
