@@ -57,7 +57,6 @@ KERNELS = (
     "power_components",
     "sparse_projection",
     "power_projection",
-    "sparse_projection_rows",
     "warm_grouping",
 )
 """The compiled calls of a warm-started update (each releases the interpreter lock)."""

@@ -254,7 +254,7 @@ def power_placement(
     )
     comps, eigenvalues, xy = power_projection(
         columns, starts, iters, deflate_once, n_rows, zeroed, project,
-        indptr, codes, center, scale_counts, 0,
+        indptr, codes, center, scale_counts,
     )  # fmt: skip
     return center, comps, eigenvalues, xy
 
@@ -272,26 +272,18 @@ def power_projection(
     codes: NDArray[np.int32],
     center: NDArray[np.float64],
     scale_counts: NDArray[np.int64],
-    first_row: int,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """:func:`power_components` then, when ``project``, :func:`sparse_projection`, in one call.
 
-    The pipelined replay's second thread runs its whole share of an update
-    in this call, so that it needs the interpreter lock once per update
-    rather than between the two. Only the rows from ``first_row`` on are
-    projected (the rows before are left to the caller:
-    :func:`sparse_projection_rows`). Returns the components, their
-    eigenvalues and the places (no rows unless ``project``).
+    The pipelined replay's second thread runs an update's whole share in
+    this call, so that it needs the interpreter lock once per update rather
+    than between the two. Returns the components, their eigenvalues and
+    every row's place (no rows unless ``project``).
     """
     comps, eigenvalues = power_components(columns, starts, iters, deflate_once, n_rows, zeroed)
     if not project:
         return comps, eigenvalues, np.zeros((0, starts.shape[0]))
-    n_cells_rows = indptr.size - 1
-    xy = np.empty((n_cells_rows, comps.shape[0]))
-    sparse_projection_rows(
-        xy, indptr, codes, center, comps, zeroed, scale_counts, first_row, n_cells_rows
-    )
-    return comps, eigenvalues, xy
+    return comps, eigenvalues, sparse_projection(indptr, codes, center, comps, zeroed, scale_counts)
 
 
 @njit(cache=True, nogil=True)
@@ -428,40 +420,18 @@ def sparse_projection(
     scale_counts: NDArray[np.int64],
 ) -> NDArray[np.float64]:
     """The sparsity-aware projection, scaled by ``sqrt(n_statements / max(scale_counts, 1))``."""
-    n_rows = indptr.size - 1
-    xy = np.empty((n_rows, comps.shape[0]))
-    sparse_projection_rows(xy, indptr, codes, center, comps, zeroed, scale_counts, 0, n_rows)
-    return xy
-
-
-@njit(cache=True, nogil=True)
-def sparse_projection_rows(
-    xy: NDArray[np.float64],
-    indptr: NDArray[np.int32],
-    codes: NDArray[np.int32],
-    center: NDArray[np.float64],
-    comps: NDArray[np.float64],
-    zeroed: NDArray[np.bool_],
-    scale_counts: NDArray[np.int64],
-    first: int,
-    stop: int,
-) -> None:
-    """Rows ``first`` to ``stop`` of :func:`sparse_projection`'s result, written into ``xy``.
-
-    Each row's place depends on that row's cells only, so a pipelined
-    replay's two threads may each project a share of the rows.
-    """
     n = center.size
     table = np.zeros((n, 3))
     for j in range(n):
         if not zeroed[j]:
             for v in range(3):
                 table[j, v] = (v - 1.0) - center[j]
-    _project_rows(xy, indptr, codes, _cell_weights(table, comps), first, stop)
-    for i in range(first, stop):
+    xy = project_cells(indptr, codes, table, comps)
+    for i in range(xy.shape[0]):
         scale = sqrt(n / max(scale_counts[i], 1))
         for c in range(comps.shape[0]):
             xy[i, c] = xy[i, c] * scale
+    return xy
 
 
 @njit(cache=True, nogil=True)
@@ -491,38 +461,18 @@ def project_cells(
     row's cells in order, as a sparse product of the one-hot cells does.
     """
     n_rows = indptr.size - 1
-    projection = np.empty((n_rows, comps.shape[0]))
-    _project_rows(projection, indptr, codes, _cell_weights(table, comps), 0, n_rows)
-    return projection
-
-
-@njit(cache=True, nogil=True)
-def _cell_weights(table: NDArray[np.float64], comps: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``weights[c, code]``: what a cell with that code adds to component ``c``'s sum."""
+    n_comps = comps.shape[0]
     n_codes = table.shape[0] * table.shape[1]
-    weights = np.empty((comps.shape[0], n_codes))
-    for c in range(comps.shape[0]):
+    weights = np.empty((n_comps, n_codes))
+    for c in range(n_comps):
         for j in range(table.shape[0]):
             for v in range(table.shape[1]):
                 weights[c, j * table.shape[1] + v] = table[j, v] * comps[c, j]
-    return weights
-
-
-@njit(cache=True, nogil=True)
-def _project_rows(
-    projection: NDArray[np.float64],
-    indptr: NDArray[np.int32],
-    codes: NDArray[np.int32],
-    weights: NDArray[np.float64],
-    first: int,
-    stop: int,
-) -> None:
-    """Rows ``first`` to ``stop`` of :func:`project_cells`'s result, into ``projection``."""
-    n_comps = weights.shape[0]
-    done = 0
+    projection = np.empty((n_rows, n_comps))
+    first = 0
     if n_comps == 2:  # both components' sums side by side, each in the same order
-        done = 2
-        for i in range(first, stop):
+        first = 2
+        for i in range(n_rows):
             total_x = 0.0
             total_y = 0.0
             for cell in range(indptr[i], indptr[i + 1]):
@@ -530,12 +480,13 @@ def _project_rows(
                 total_y += weights[1, codes[cell]]
             projection[i, 0] = total_x
             projection[i, 1] = total_y
-    for c in range(done, n_comps):
-        for i in range(first, stop):
+    for c in range(first, n_comps):
+        for i in range(n_rows):
             total = 0.0
             for cell in range(indptr[i], indptr[i + 1]):
                 total += weights[c, codes[cell]]
             projection[i, c] = total
+    return projection
 
 
 @njit(cache=True, nogil=True)

@@ -56,21 +56,6 @@ from coauthor.analysis.opinion_votes import RatingVotes
 UPDATES_AHEAD = 4
 """How many updates' power iterations may be asked for before the oldest is grouped."""
 
-PROJECTED_HERE = 0.5
-"""The share of the rows whose places the calling thread projects (the PCA thread the rest).
-
-With many power iterations per update (from :data:`SHARED_PROJECTION_FROM_ITERS`;
-today's era has 100) the power iteration alone takes about as long as this
-thread's share of an update, so the projection is split between the two.
-"""
-
-SHARED_PROJECTION_FROM_ITERS = 50
-"""Power iterations per update from which this thread projects a share of the rows.
-
-With fewer (2015's era: 10) the PCA thread is idle most of the time and the
-grouping here is the longer side, so the PCA thread projects every row.
-"""
-
 Updates = Iterable[tuple[PolisMath, RatingVotes]]
 
 
@@ -135,26 +120,17 @@ class _PcaRequest:
     indptr: NDArray[np.int32]
     codes: NDArray[np.int32]
     scale_counts: NDArray[np.int64]
-    first_row: int
 
 
 @dataclass(frozen=True, eq=False)
 class _Pending:
-    """An update waiting for its components and places to be grouped.
-
-    The rows before ``first_row`` are projected here (the PCA thread
-    projects the rest), from the same copies of the votes as the request's.
-    """
+    """An update waiting for its components and places to be grouped."""
 
     era: PolisMath
     statement_ids: list[str]
     center: NDArray[np.float64]
     zeroed: NDArray[np.bool_]
     in_conv: NDArray[np.bool_]
-    first_row: int
-    indptr: NDArray[np.int32]
-    codes: NDArray[np.int32]
-    scale_counts: NDArray[np.int64]
 
 
 def _split_placement(
@@ -194,18 +170,12 @@ def _split_placement(
         min(MIN_VOTES_IN_CONV, votes.n_cols),
         before,
     )
-    shared = era.sparse_projection and era.pca_iters >= SHARED_PROJECTION_FROM_ITERS
-    first_row = int(votes.n_rows * PROJECTED_HERE) if shared else 0
     pending = _Pending(
         era=era,
         statement_ids=votes.statement_ids,
         center=center,
         zeroed=zeroed,
         in_conv=topped_up(in_conv, n_in, counts),
-        first_row=first_row,
-        indptr=indptr,
-        codes=codes,
-        scale_counts=scale_counts,
     )
     request = _PcaRequest(
         statement_ids=tuple(votes.statement_ids),
@@ -219,7 +189,6 @@ def _split_placement(
         indptr=indptr,
         codes=codes,
         scale_counts=scale_counts,
-        first_row=first_row,
     )
     return pending, request
 
@@ -243,22 +212,8 @@ class _Grouper:
         return placement
 
     def group(self, update: _Pending, found: _Found) -> Prior:
-        """Group an update placed by the PCA thread (its first rows projected here, now)."""
-        from coauthor.analysis.opinion_kernels import sparse_projection_rows
-
+        """Group an update placed by the PCA thread."""
         comps, eigenvalues, xy = found
-        if update.first_row:
-            sparse_projection_rows(
-                xy,
-                update.indptr,
-                update.codes,
-                update.center,
-                comps,
-                update.zeroed,
-                update.scale_counts,
-                0,
-                update.first_row,
-            )
         fit = PcaFit(center=update.center, comps=comps, eigenvalues=eigenvalues)
         placement = Placement(fit=fit, xy=xy, in_conv=update.in_conv, zeroed=update.zeroed)
         return self._group(update.era, update.statement_ids, placement)
@@ -316,10 +271,9 @@ class _PcaThread:
     def _placed(self, request: _PcaRequest, previous: _Components | None) -> _Found:
         """``place``'s power iteration and projection, as its warm-started path runs them.
 
-        The sparsity-aware projection of the rows from ``first_row`` on is
-        computed in the power iteration's compiled call
-        (:func:`~coauthor.analysis.opinion_kernels.power_projection`), so that
-        this thread takes the interpreter lock once per update.
+        The sparsity-aware projection is computed in the power iteration's
+        compiled call (:func:`~coauthor.analysis.opinion_kernels.power_projection`),
+        so that this thread takes the interpreter lock once per update.
         """
         from coauthor.analysis.opinion_kernels import power_projection
 
@@ -338,7 +292,6 @@ class _PcaThread:
             request.codes,
             request.center,
             request.scale_counts,
-            request.first_row,
         )
         if not request.sparse_projection:
             fit = PcaFit(center=request.center, comps=comps, eigenvalues=eigenvalues)
