@@ -51,6 +51,7 @@ from coauthor.analysis.opinion import CURRENT, replay
 
 KERNELS = (
     "add_votes",
+    "pipelined_inputs",
     "placement_covariance",
     "voted_enough",
     "power_placement",
