@@ -252,11 +252,38 @@ def power_placement(
     center, columns = placement_covariance(
         vv, vm, mm, column_sums, column_counts, zeroed, n_rows, mean_imputed
     )
+    comps, eigenvalues, xy = power_projection(
+        columns, starts, iters, deflate_once, n_rows, zeroed, project,
+        indptr, codes, center, scale_counts,
+    )  # fmt: skip
+    return center, comps, eigenvalues, xy
+
+
+@njit(cache=True, nogil=True)
+def power_projection(
+    columns: NDArray[np.float64],
+    starts: NDArray[np.float64],
+    iters: int,
+    deflate_once: bool,
+    n_rows: int,
+    zeroed: NDArray[np.bool_],
+    project: bool,
+    indptr: NDArray[np.int32],
+    codes: NDArray[np.int32],
+    center: NDArray[np.float64],
+    scale_counts: NDArray[np.int64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`power_components` then, when ``project``, :func:`sparse_projection`, in one call.
+
+    The pipelined replay's second thread runs an update's whole share in
+    this call, so that it needs the interpreter lock once per update rather
+    than between the two. Returns the components, their eigenvalues and
+    every row's place (no rows unless ``project``).
+    """
     comps, eigenvalues = power_components(columns, starts, iters, deflate_once, n_rows, zeroed)
     if not project:
-        return center, comps, eigenvalues, np.zeros((0, starts.shape[0]))
-    xy = sparse_projection(indptr, codes, center, comps, zeroed, scale_counts)
-    return center, comps, eigenvalues, xy
+        return comps, eigenvalues, np.zeros((0, starts.shape[0]))
+    return comps, eigenvalues, sparse_projection(indptr, codes, center, comps, zeroed, scale_counts)
 
 
 @njit(cache=True, nogil=True)
@@ -278,6 +305,65 @@ def placement_covariance(
             divisor = max(column_counts[j] if mean_imputed else n_rows, 1)
             center[j] = column_sums[j] / divisor
     return center, covariance_columns(vv, vm, mm, center, zeroed, n_rows, mean_imputed)
+
+
+@njit(cache=True, nogil=True)
+def pipelined_inputs(
+    vv: NDArray[np.float64],
+    vm: NDArray[np.float64],
+    mm: NDArray[np.float64],
+    column_sums: NDArray[np.int64],
+    column_counts: NDArray[np.int64],
+    zeroable: NDArray[np.bool_],
+    row_counts: NDArray[np.int64],
+    row_zeroable_counts: NDArray[np.int64],
+    indptr: NDArray[np.int32],
+    codes: NDArray[np.int32],
+    n_rows: int,
+    zero_moderated: bool,
+    mean_imputed: bool,
+    in_conv_counts_moderated: bool,
+    least: int,
+    before: NDArray[np.bool_],
+) -> tuple:
+    """A pipelined update's share on the calling thread, before its power iteration, in one call.
+
+    ``opinion_update.placement_scaling``, :func:`placement_covariance` and
+    :func:`voted_enough` (``least`` votes, sticky from ``before``) on the
+    votes as they are now, and copies of what the projection reads of them
+    (the next batch changes them in place). Returns the zeroed statements,
+    each row's scaling count, the centre, the covariance's columns, who voted
+    enough and how many, the counts that rule read, and the copies of
+    ``indptr`` and ``codes``. All integers but the centre and covariance,
+    which are :func:`placement_covariance`'s.
+    """
+    n_cols = zeroable.size
+    zeroed = np.empty(n_cols, dtype=np.bool_)
+    n_zeroed = 0
+    for j in range(n_cols):
+        zeroed[j] = zeroable[j] and zero_moderated
+        if zeroed[j]:
+            n_zeroed += 1
+    scale_counts = row_counts.copy()
+    if zero_moderated:
+        for i in range(scale_counts.size):
+            scale_counts[i] = row_counts[i] - row_zeroable_counts[i] + n_zeroed
+    center, columns = placement_covariance(
+        vv, vm, mm, column_sums, column_counts, zeroed, n_rows, mean_imputed
+    )
+    counts = scale_counts if in_conv_counts_moderated else row_counts.copy()
+    in_conv, n_in = voted_enough(counts, least, before)
+    return (
+        zeroed,
+        scale_counts,
+        center,
+        columns,
+        in_conv,
+        n_in,
+        counts,
+        indptr.copy(),
+        codes.copy(),
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -424,13 +510,23 @@ def silhouettes(
 
     ``(b − a) / max(a, b)`` per point, ``a`` the mean distance to the rest of
     its cluster, ``b`` the smallest mean distance to another cluster (an
-    empty one counting as 0); 0 for a member of a singleton cluster. A
-    cluster's distance sums add one point's column of distances to every
-    point at once (contiguous, in vector instructions), each sum still taken
-    in the order of the points.
+    empty one counting as 0); 0 for a member of a singleton cluster.
     """
-    n = distances.shape[0]
-    by_column = np.ascontiguousarray(distances.T)  # by_column[p, i] = distances[i, p]
+    return _silhouettes_by_column(np.ascontiguousarray(distances.T), labels, widths)
+
+
+@njit(cache=True, nogil=True)
+def _silhouettes_by_column(
+    by_column: NDArray[np.float64], labels: NDArray[np.int64], widths: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """:func:`silhouettes` from the distances' columns (``by_column[p, i] = distances[i, p]``).
+
+    A cluster's distance sums add one point's column of distances to every
+    point at once (contiguous, in vector instructions), each sum still taken
+    in the order of the points. :func:`point_distances` is symmetric to the
+    bit, so its rows are its columns and need no transposed copy.
+    """
+    n = by_column.shape[0]
     scores = np.zeros(labels.shape[0])
     for c in range(labels.shape[0]):
         width = widths[c]
@@ -1210,7 +1306,7 @@ def _silhouettes_of(centers: NDArray[np.float64], labels: NDArray[np.int64]) -> 
         if scored[g]:
             rows[c] = g
             c += 1
-    values = silhouettes(point_distances(centers), labels[rows], widths[rows])
+    values = _silhouettes_by_column(point_distances(centers), labels[rows], widths[rows])
     for c in range(n_scored):
         scores[rows[c]] = values[c]
     return scores

@@ -41,15 +41,15 @@ from coauthor.analysis.opinion_pca import (
     start_vectors,
 )
 from coauthor.analysis.opinion_update import (
+    MIN_VOTES_IN_CONV,
     BaseTracker,
     Placement,
     Prior,
     aligned_comps,
     cluster,
-    in_conversation,
     next_prior,
     place,
-    placement_scaling,
+    topped_up,
 )
 from coauthor.analysis.opinion_votes import RatingVotes
 
@@ -141,32 +141,41 @@ def _split_placement(
 ) -> tuple[_Pending, _PcaRequest]:
     """``place``'s warm-started steps up to the power iteration, and the request for the rest.
 
-    The centre and covariance (:func:`~coauthor.analysis.opinion_kernels.placement_covariance`)
-    and who is in the conversation are computed now, from ``votes``; what the
-    projection reads of the votes is copied, since the next batch changes them.
+    The zeroed statements, the centre and covariance, who is in the
+    conversation, and copies of what the projection reads of the votes
+    (which the next batch changes) are computed now, from ``votes``, in one
+    compiled call (:func:`~coauthor.analysis.opinion_kernels.pipelined_inputs`:
+    ``placement_scaling``, ``placement_covariance`` and ``in_conversation``'s
+    expressions).
     """
-    from coauthor.analysis.opinion_kernels import placement_covariance
+    from coauthor.analysis.opinion_kernels import pipelined_inputs
 
     cross = votes.cross
     assert cross is not None
-    zeroed, scale_counts = placement_scaling(votes, era)
-    zeroed = np.ascontiguousarray(zeroed, dtype=np.bool_)
-    center, columns = placement_covariance(
+    zeroed, scale_counts, center, columns, in_conv, n_in, counts, indptr, codes = pipelined_inputs(
         cross.vv,
         cross.vm,
         cross.mm,
         votes.column_sums,
         votes.column_counts,
-        zeroed,
+        votes.zeroable,
+        votes.row_counts,
+        votes.row_zeroable_counts,
+        votes.indptr,
+        votes.codes,
         votes.n_rows,
+        era.zero_moderated,
         era.imputation == "mean",
+        era.in_conv_counts_moderated,
+        min(MIN_VOTES_IN_CONV, votes.n_cols),
+        before,
     )
     pending = _Pending(
         era=era,
         statement_ids=votes.statement_ids,
         center=center,
         zeroed=zeroed,
-        in_conv=in_conversation(votes, era, scale_counts, before),
+        in_conv=topped_up(in_conv, n_in, counts),
     )
     request = _PcaRequest(
         statement_ids=tuple(votes.statement_ids),
@@ -177,9 +186,9 @@ def _split_placement(
         iters=era.pca_iters,
         restart=restart,
         sparse_projection=era.sparse_projection,
-        indptr=votes.indptr.copy(),
-        codes=votes.codes.copy(),
-        scale_counts=np.array(scale_counts, dtype=np.int64),
+        indptr=indptr,
+        codes=codes,
+        scale_counts=scale_counts,
     )
     return pending, request
 
@@ -260,30 +269,31 @@ class _PcaThread:
             self._results.put(found)
 
     def _placed(self, request: _PcaRequest, previous: _Components | None) -> _Found:
-        """``place``'s power iteration and projection, as its warm-started path runs them."""
-        from coauthor.analysis.opinion_kernels import power_components, sparse_projection
+        """``place``'s power iteration and projection, as its warm-started path runs them.
+
+        The sparsity-aware projection is computed in the power iteration's
+        compiled call (:func:`~coauthor.analysis.opinion_kernels.power_projection`),
+        so that this thread takes the interpreter lock once per update.
+        """
+        from coauthor.analysis.opinion_kernels import power_projection
 
         assert previous is not None
         n_cols = len(request.statement_ids)
         starts = start_vectors(n_cols, self._seed, aligned_comps(request.statement_ids, *previous))
-        comps, eigenvalues = power_components(
+        comps, eigenvalues, xy = power_projection(
             request.columns,
             np.ascontiguousarray(starts, dtype=np.float64),
             request.iters,
             request.iters > DEFLATE_ONCE_ABOVE_ITERS,
             request.n_rows,
             request.zeroed,
+            request.sparse_projection,
+            request.indptr,
+            request.codes,
+            request.center,
+            request.scale_counts,
         )
-        if request.sparse_projection:
-            xy = sparse_projection(
-                request.indptr,
-                request.codes,
-                request.center,
-                comps,
-                request.zeroed,
-                request.scale_counts,
-            )
-        else:
+        if not request.sparse_projection:
             fit = PcaFit(center=request.center, comps=comps, eigenvalues=eigenvalues)
             counts = request.scale_counts
             xy = project_votes(

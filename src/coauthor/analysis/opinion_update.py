@@ -315,6 +315,13 @@ def _in_conv(
         min(MIN_VOTES_IN_CONV, n_statements),
         before if before is not None else _NO_FLAGS,
     )
+    return topped_up(in_conv, n_in, counts)
+
+
+def topped_up(
+    in_conv: NDArray[np.bool_], n_in: int, counts: NDArray[np.int64]
+) -> NDArray[np.bool_]:
+    """``in_conv`` (``n_in`` rows) topped up, in place, to 15 with the top voters by ``counts``."""
     missing = MIN_IN_CONV - n_in
     if missing > 0:
         candidates = np.flatnonzero(~in_conv & (counts > 0))
