@@ -58,13 +58,7 @@ def cast_vote(
         "statement": data.statement_id if data else "",
     }
     found = uow.session.connection().execute(_facts_query(), key).one_or_none()
-    if found is None:
-        raise NotFound("no such alliance")  # the person was deleted since signing in
-    _check_act(found, deliberation_id)
-    if data is None:
-        assert refused is not None
-        raise refused
-    _check_statement(found, deliberation_id)
+    data = _checked(found, deliberation_id, data, refused)
     participant_id = found.participant_id or _join(uow, found, alliance_id, deliberation_id)
     vote = m.Vote(
         alliance_id=alliance_id,
@@ -156,13 +150,7 @@ class _Group:
     ) -> m.Vote:
         """``cast_vote``'s checks and vote, on the facts read for the group and what the
         ballots before this one did."""
-        if found is None:
-            raise NotFound("no such alliance")  # the person was deleted since signing in
-        _check_act(found, deliberation_id)
-        if data is None:
-            assert refused is not None
-            raise refused
-        _check_statement(found, deliberation_id)
+        data = _checked(found, deliberation_id, data, refused)
         participant_id = found.participant_id or self._participant(
             found, alliance_id, deliberation_id
         )
@@ -267,6 +255,22 @@ def _id_of(person: m.Person) -> str:
     (the query below reads the person's row anyway)."""
     identity = sa.inspect(person).identity
     return identity[0] if identity else person.id
+
+
+def _checked(
+    found: Any, deliberation_id: str, data: VoteInput | None, refused: ValidationFailed | None
+) -> VoteInput:
+    """Every check of a vote, in order, on its facts row (None: the person was deleted
+    since signing in): the act's, then the input's (``refused`` when it did not parse),
+    then the statement's. The vote's input, once all of them pass."""
+    if found is None:
+        raise NotFound("no such alliance")
+    _check_act(found, deliberation_id)
+    if data is None:
+        assert refused is not None
+        raise refused
+    _check_statement(found, deliberation_id)
+    return data
 
 
 def _check_act(found: Any, deliberation_id: str) -> None:
