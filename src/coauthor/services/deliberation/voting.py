@@ -211,7 +211,7 @@ class _Group:
         if moved:
             connection.execute(_upsert_statement(dialect), moved)
         if returned:
-            connection.execute(_set_statement(dialect), returned)
+            connection.execute(_upsert_statement(dialect, only_if_changed=False), returned)
 
 
 def _group_facts(
@@ -340,34 +340,23 @@ VOTE_COLUMNS = tuple(column.name for column in tables.votes.columns)
 
 
 @cache
-def _upsert_statement(dialect_name: str) -> sa.Insert:
-    """Insert the vote, or change the stored one unless it has that value already (a vote
-    sent twice keeps its first time); built once per dialect."""
+def _upsert_statement(dialect_name: str, only_if_changed: bool = True) -> sa.Insert:
+    """Insert the vote, or change the stored one — unless it has that value already when
+    ``only_if_changed`` (a vote sent twice keeps its first time), else whatever it holds;
+    built once per dialect and kind."""
     votes = tables.votes
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     insert = dialect.insert(votes)
     return insert.on_conflict_do_update(
         index_elements=[column.name for column in votes.primary_key],
         set_={"value": insert.excluded.value, "at": insert.excluded.at},
-        where=votes.c.value != insert.excluded.value,
+        where=votes.c.value != insert.excluded.value if only_if_changed else None,
     )
 
 
 @cache
 def _participant_insert() -> sa.Insert:
     return sa.insert(tables.participants)
-
-
-@cache
-def _set_statement(dialect_name: str) -> sa.Insert:
-    """Insert the vote, or set the stored one to its value and time whatever it holds."""
-    votes = tables.votes
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    insert = dialect.insert(votes)
-    return insert.on_conflict_do_update(
-        index_elements=[column.name for column in votes.primary_key],
-        set_={"value": insert.excluded.value, "at": insert.excluded.at},
-    )
 
 
 @cache
