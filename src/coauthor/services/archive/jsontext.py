@@ -8,10 +8,10 @@ an event's hash depend on how a server prints them. Text no database can
 store (NUL, lone surrogates) is the input models' to refuse, with its path.
 
 The scan first drops every escaped backslash and escaped quote (two plain
-replacements), so that a quote always opens or closes a string, then drops
-what every JSON string holds (the parity of the quotes before each byte, with
-numpy), so a bracket or a word inside a string never counts, then looks for
-refused numbers and measures the nesting in what is left.
+replacements), so that a quote always opens or closes a string, then replaces
+every JSON string by its closing quote (the parity of the quotes up to each
+byte, with numpy), so a bracket or a word inside a string never counts, then
+looks for refused numbers and measures the nesting in what is left.
 """
 
 from __future__ import annotations
@@ -54,29 +54,30 @@ def _refuse(message: str) -> NoReturn:
 
 
 def _outside_strings(text: str | bytes) -> str:
-    """``text`` with what every string holds dropped (its two quotes kept), and all of a
-    string that never ends but its opening quote (the parser will say where).
+    """``text`` with every string replaced by its closing quote, cut at a string that
+    never ends (the parser will say where).
 
     Escapes first: ``\\\\`` pairs go left to right, as a parser reads them, so a
     backslash left before a quote escapes it, and that pair goes too; what is left
     of a string holds no quote. (A backslash outside strings is not JSON: the parser
-    refuses it.) Then the parity of the quotes up to each byte says whether it is
-    inside a string: numpy, a piece of ``SCAN_PIECE`` bytes at a time. The UTF-8 bytes
-    give the same skeleton as the characters, since a quote is never part of another
-    character's bytes.
+    refuses it.) Then a byte is kept where the quotes up to it, itself included, are
+    even: outside strings, and each string's closing quote. numpy counts them, a piece
+    of ``SCAN_PIECE`` bytes at a time; the UTF-8 bytes give the same skeleton as the
+    characters, since a quote is never part of another character's bytes.
     """
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     if b"\\" in data:
         data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
     kept = []
-    inside = 0
+    odd = 0
     for start in range(0, len(data), SCAN_PIECE):
         piece = np.frombuffer(data, np.uint8, min(SCAN_PIECE, len(data) - start), start)
-        quotes = piece == _QUOTE
-        parity = (np.cumsum(quotes, dtype=np.uint8) + np.uint8(inside)) & 1
-        kept.append(piece[quotes | (parity == 0)].tobytes())
-        inside = int(parity[-1])
-    return b"".join(kept).decode("utf-8", "surrogatepass")
+        parity = (np.cumsum(piece == _QUOTE, dtype=np.uint8) + np.uint8(odd)) & 1
+        kept.append(piece[parity == 0].tobytes())
+        odd = int(parity[-1])
+    skeleton = b"".join(kept)
+    del kept  # the pieces, before the skeleton is decoded
+    return skeleton.decode("utf-8", "surrogatepass")
 
 
 def _depth(skeleton: str) -> int:
@@ -125,9 +126,9 @@ def _refuse_numbers(skeleton: str) -> None:
 def _scan(text: str | bytes) -> int:
     """The nesting depth of ``text``, once its numbers pass.
 
-    What strings hold is dropped first (a bracket or a word inside one never
-    counts), so what is left to walk is short: the numbers only where they could
-    be refused, and the brackets.
+    Strings are removed first (a bracket or a word inside one never counts), so
+    what is left to walk is short: the numbers only where they could be refused,
+    and the brackets.
     """
     skeleton = _outside_strings(text)
     _refuse_numbers(skeleton)
