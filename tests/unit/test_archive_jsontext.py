@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -109,19 +110,29 @@ def test_objects_and_arrays_nest_alike() -> None:
     assert nesting_depth('[{"a": 1}] ]] {') == 2
 
 
+def _reference_skeleton(text: str) -> str:
+    """The skeleton by its definition: escapes dropped, each string replaced by a mark by
+    a regular expression over the whole text, cut at a string that never ends, and the
+    marks made the closing quotes they stand for."""
+    text = text.replace("\\\\", "").replace('\\"', "")
+    skeleton = re.sub(r'"[^"]*"', "_", text)
+    return skeleton.partition('"')[0].replace("_", '"')
+
+
 @given(
-    st.recursive(st.text(alphabet='\\"[]{}aNI9e ', max_size=8), st.lists, max_leaves=12),
+    st.recursive(st.text(alphabet='\\"[]{}aNI9eé ', max_size=8), st.lists, max_leaves=12),
     st.integers(1, 12),
     st.booleans(),
 )
 def test_the_text_scanned_in_pieces_gives_the_skeleton_of_the_whole(
     value: Any, piece: int, cut_off: bool
 ) -> None:
-    text = json.dumps({'k\\"': value, "n": [1e5, -2, True]})
+    text = json.dumps({'k\\"': value, "n": [1e5, -2, True]}, ensure_ascii=False)
     if cut_off:
         text = text[: len(text) * 2 // 3]
     whole = _outside_strings(text)
+    assert whole == _reference_skeleton(text)
+    assert _outside_strings(text.encode()) == whole
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(jsontext, "SCAN_PIECE", piece)
         assert _outside_strings(text) == whole
-        assert "".join(jsontext._pieces(text.replace("\\", ""))) == text.replace("\\", "")

@@ -134,9 +134,7 @@ def test_a_column_of_moments_is_written_as_each_is(values: list) -> None:
     from coauthor.db.bulk import sqlite_utc_texts
 
     column = tuple(
-        None
-        if value is None
-        else value[0].replace(tzinfo=timezone(timedelta(minutes=value[1])))
+        None if value is None else value[0].replace(tzinfo=timezone(timedelta(minutes=value[1])))
         for value in values
     )
     expected = [None if moment is None else SQLALCHEMY(moment) for moment in column]
@@ -148,3 +146,36 @@ def test_a_column_with_a_naive_moment_is_refused() -> None:
 
     with pytest.raises(ValueError, match="naive"):
         sqlite_utc_texts((datetime(2026, 1, 1, tzinfo=UTC), None, datetime(2026, 1, 1)))
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(st.lists(JSON_VALUES, max_size=6))
+def test_a_json_column_is_written_as_sqlalchemy_writes_it(values: list) -> None:
+    from coauthor.db import bulk
+
+    column = sa.Column("payload", sa.JSON)
+    processor = column.type._cached_bind_processor(SQLITE)
+    convert = bulk._column_conversion(SQLITE, column, processor)
+    assert convert(tuple(values)) == [None if v is None else processor(v) for v in values]
+
+
+def test_a_json_value_holding_itself_is_refused_as_sqlalchemy_refuses_it() -> None:
+    from coauthor.db import bulk
+
+    column = sa.Column("payload", sa.JSON)
+    processor = column.type._cached_bind_processor(SQLITE)
+    convert = bulk._column_conversion(SQLITE, column, processor)
+    looped: dict = {"a": []}
+    looped["a"].append(looped)
+    with pytest.raises(ValueError, match="Circular reference") as ours:
+        convert(({"fine": 1}, looped))
+    with pytest.raises(ValueError, match="Circular reference") as theirs:
+        processor(looped)
+    assert str(ours.value) == str(theirs.value)
+    assert convert(({"fine": 1}, sa.JSON.NULL)) == [processor({"fine": 1}), processor(sa.JSON.NULL)]

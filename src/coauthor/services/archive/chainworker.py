@@ -3,9 +3,10 @@
 A large archive's import is one long job for one core, while most machines
 have two. Its event chain is a part apart: found in the bytes already
 (``sections.py``), it needs nothing else of the document but the chain's id
-(the alliance's). So a worker process, forked once the chain is found, scans
-the whole text (``checked_text``: size, encoding, nesting, numbers, text no
-database stores), reads the events a chunk at a time into their compact
+(the alliance's). So a worker process, forked before the importer looks for
+the chain, scans the whole text meanwhile (``checked_text``: size, encoding,
+nesting, numbers, text no database stores), then, told where the chain is,
+reads the events a chunk at a time into their compact
 records, checks them as a chain (``eventlog.check_records``) and hands back
 each checked chunk as the rows the driver takes (converted as
 ``db/bulk.py`` converts them), while the importing process reads the rest of
@@ -34,7 +35,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -137,17 +138,24 @@ def _derived_chunks(
     return True
 
 
+class Sections(NamedTuple):
+    """The sections of the text the worker reads: the events, and the commitments when the
+    importer found them (else their acts are replayed by the importer)."""
+
+    events: Section
+    commitments: Section | None
+
+
 def _work(
     raw: bytes,
-    section: Section,
-    commitments: Section | None,
     key: EventKey | None,
     dialect: sa.Dialect,
     orders: Connection,
     results: Connection,
 ) -> None:
-    """The worker: the scan first, then (once told the alliance's id, the chain's) what
-    the commitments' acts derive, when it was given them, then the chain."""
+    """The worker: the scan first (while the importer finds the sections), then, once
+    told the sections and the alliance's id (the chain's), what the commitments' acts
+    derive, when it was given them, then the chain."""
     try:
         try:
             storable = document.storable_text(raw)
@@ -156,15 +164,17 @@ def _work(
         if not storable:
             _send(results, _END, (_REFUSED,))
             return
-        chain_id = orders.recv()
-        if chain_id is None:
+        sections: Sections | None = orders.recv()
+        chain_id = None if sections is None else orders.recv()
+        if sections is None or chain_id is None:
             return
+        commitments = sections.commitments
         if commitments is not None and not _derived_chunks(
             raw, commitments, chain_id, dialect, results
         ):
             _send(results, _END, (_REFUSED,))
             return
-        verdict = _checked_chunks(raw, section, chain_id, key, dialect, results)
+        verdict = _checked_chunks(raw, sections.events, chain_id, key, dialect, results)
         _send(results, _END, (_REFUSED,) if verdict.refused else (_DONE, verdict))
     except Exception as exc:  # reported to the importer, which imports without the worker
         _send(results, _END, (_FAILED, f"{type(exc).__name__}: {exc}"))
@@ -173,24 +183,21 @@ def _work(
 
 
 class ChainWorker:
-    """The importer's side: starts the worker, collects its rows as they come (a thread
-    that only receives, so the worker never waits for the importer), writes them when
-    asked, hands over the commitments' derived rows, and gives its verdict."""
+    """The importer's side: starts the worker, tells it the sections it reads, collects
+    its rows as they come (a thread that only receives, so the worker never waits for
+    the importer), writes them when asked, hands over the commitments' derived rows, and
+    gives its verdict.
 
-    def __init__(
-        self,
-        raw: bytes,
-        section: Section,
-        key: EventKey | None,
-        dialect: sa.Dialect,
-        commitments: Section | None = None,
-    ):
+    It is started before the sections are found, so that its scan of the text runs
+    while the importer finds them (``read``)."""
+
+    def __init__(self, raw: bytes, key: EventKey | None, dialect: sa.Dialect):
         context = multiprocessing.get_context("fork")
         orders_end, self._orders = context.Pipe(duplex=False)
         results_end, worker_results = context.Pipe(duplex=False)
-        self.derives = commitments is not None
+        self.derives = False
         """Whether the worker replays the commitments' acts (``derived_by``)."""
-        arguments = (raw, section, commitments, key, dialect, orders_end, worker_results)
+        arguments = (raw, key, dialect, orders_end, worker_results)
         self._process = context.Process(target=_work, args=arguments, daemon=True)
         try:
             self._process.start()
@@ -229,17 +236,23 @@ class ChainWorker:
             connection.close()
             self._ended.set()
 
+    def read(self, sections: Sections) -> None:
+        """Tell the worker the sections it reads once its scan passed."""
+        self.derives = sections.commitments is not None
+        self._tell(sections, last=False)
+
     def begin(self, chain_id: str) -> None:
         """Tell the worker the chain's id (the archive's alliance): it reads the events."""
         self._tell(chain_id)
 
-    def _tell(self, order: str | None) -> None:
+    def _tell(self, order: Sections | str | None, *, last: bool = True) -> None:
         try:
             self._orders.send(order)
         except (BrokenPipeError, OSError):
             pass  # it ended already; its verdict says why
         finally:
-            self._orders.close()
+            if last:
+                self._orders.close()
 
     def write_arrived(self, uow: UnitOfWork) -> None:
         """Write the rows that have arrived so far."""

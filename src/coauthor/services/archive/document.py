@@ -37,7 +37,7 @@ from coauthor.domain.errors import ValidationFailed
 from coauthor.domain.ledger import MAX_EVIDENCE, Move, Party
 from coauthor.services import inputs
 from coauthor.services.archive.jsontext import checked_text, decode_json
-from coauthor.services.archive.sections import Section, split_section
+from coauthor.services.archive.sections import Section, emptied, split_section
 from coauthor.services.deliberation.inputs import DeliberationInput, StatementInput, VoteInput
 from coauthor.services.inputs import AwareDateTime, Email, Input, Name, PublicId, Ref, Text
 from coauthor.services.ledger.inputs import MAX_PARTIES
@@ -564,17 +564,22 @@ def parse_events_apart(raw: bytes) -> EventsApart | None:
     return read_without_events(raw, events)
 
 
-def read_without_events(raw: bytes, events: Section) -> EventsApart | None:
+def read_without_events(
+    raw: bytes, events: Section, commitments: Section | None = None
+) -> EventsApart | None:
     """``raw`` read without its ``events`` section, as ``parse_events_apart`` reads it once
     its scan passed; None when the models refuse it. Read before the scan has passed (the
     scan running in another process, ``chainworker``), whatever it gives counts only if
-    the scan then passes."""
+    the scan then passes. Given the ``commitments`` section, the document is read without
+    it too (its commitments empty: ``read_commitments`` reads them, from
+    ``commitments.whole(raw)``)."""
+    apart = (events,) if commitments is None else (events, commitments)
     try:
-        archive = _DocumentOfCheckedText.model_validate_json(events.rest(raw))
+        archive = _DocumentOfCheckedText.model_validate_json(emptied(raw, apart))
     except ValidationError:
         return None
-    if archive.events:  # the key given twice, once spelled with escapes
-        return None
+    if archive.events or (commitments is not None and archive.commitments):
+        return None  # the key given twice, once spelled with escapes
     return EventsApart(archive, raw, events)
 
 

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -39,11 +39,12 @@ from coauthor.services.archive.document import (
     EventsApart,
     parse_archive,
     parse_events_apart,
+    read_commitments,
     read_without_events,
     section_of,
 )
 from coauthor.services.archive.export import document_of
-from coauthor.services.archive.sections import Section, split_sections
+from coauthor.services.archive.sections import split_sections
 from coauthor.services.mechanics import registers
 from coauthor.services.mechanics.alliances import find_or_create_organization, partner_in
 
@@ -552,72 +553,66 @@ def _import_in_chunks(
     """Import ``raw`` with its events apart: by a worker process beside this one when the
     chain is long enough (``chainworker``), else in this process; None as
     ``_import_in_one_process`` says."""
-    sections = _sections_for_a_worker(uow, raw)
-    if sections is not None:
+    if _may_need_a_worker(uow, raw):
         try:
-            return _import_with_worker(uow, actor, raw, sections, report)
+            return _import_with_worker(uow, actor, raw, report)
         except chainworker.WorkerLost as lost:
             logger.warning("%s; importing the archive without it", lost)
+        except _NoChainForAWorker:
+            pass
     return _import_in_one_process(uow, actor, raw, report)
 
 
-class _ForAWorker(NamedTuple):
-    """The sections of the text a worker reads: the events, and the commitments when it
-    can find them (else their acts are replayed here)."""
-
-    events: Section
-    commitments: Section | None
-
-
-def _sections_for_a_worker(uow: UnitOfWork, raw: bytes) -> _ForAWorker | None:
-    """The events' and commitments' sections of ``raw`` when a worker should take the
-    chain: on SQLite, at least ``EVENTS_FOR_A_WORKER`` events. Found before the scan,
-    which the worker runs: what is found here counts only if the scan passes."""
+def _may_need_a_worker(uow: UnitOfWork, raw: bytes) -> bool:
+    """Whether a worker may take the chain of ``raw``: on SQLite, with at least
+    ``EVENTS_FOR_A_WORKER`` events (each has one ``prev_hash``: a quick count)."""
     if uow.session.get_bind().dialect.name != "sqlite":
-        return None
-    if raw.count(b'"prev_hash"') < chainworker.EVENTS_FOR_A_WORKER:
-        return None  # fewer events than that (each has one): not worth finding them twice
+        return False
+    return raw.count(b'"prev_hash"') >= chainworker.EVENTS_FOR_A_WORKER
+
+
+class _NoChainForAWorker(Exception):
+    """The events are not found in the text, or fewer than a worker is for: import in
+    this process (nothing written)."""
+
+
+def _sections_for_a_worker(raw: bytes) -> chainworker.Sections:
+    """The events' and commitments' sections of ``raw`` when a worker should take the
+    chain (at least ``EVENTS_FOR_A_WORKER`` events), else ``_NoChainForAWorker``. Found
+    while the worker scans the text: what is found here counts only if the scan passes."""
     try:
         found = split_sections(raw, ("events", "commitments"))
     except ValueError:
-        return None
+        raise _NoChainForAWorker from None
     events = found["events"]
     if events is None or events.items < chainworker.EVENTS_FOR_A_WORKER:
-        return None
-    return _ForAWorker(events, found["commitments"])
+        raise _NoChainForAWorker
+    return chainworker.Sections(events, found["commitments"])
 
 
 def _import_with_worker(
-    uow: UnitOfWork,
-    actor: m.Person | None,
-    raw: bytes,
-    sections: _ForAWorker,
-    report: Progress | None,
+    uow: UnitOfWork, actor: m.Person | None, raw: bytes, report: Progress | None
 ) -> tuple[str, bool] | None:
     """``_import_in_one_process`` with the scan, the commitments' replay and the chain in
     a worker: the rest is read and written meanwhile, the chain's rows and the
     commitments' derived rows written as they come, all under a savepoint rolled back
     when the worker refuses (the caller then reads the archive whole, for its errors).
-    Raises ``WorkerLost`` (rolled back) when the worker fails."""
+    The worker is started first, its scan running while the sections are found here.
+    Raises ``WorkerLost`` (rolled back) when the worker fails, ``_NoChainForAWorker``
+    (nothing written) when the chain is not one for a worker."""
     dialect = uow.session.get_bind().dialect
-    worker = chainworker.ChainWorker(
-        raw, sections.events, uow.event_key, dialect, sections.commitments
-    )
+    worker = chainworker.ChainWorker(raw, uow.event_key, dialect)
     try:
-        apart = read_without_events(raw, sections.events)
-        if apart is None:
-            return None
-        archive = apart.archive
-        if sections.commitments is not None and sections.commitments.items != len(
-            archive.commitments
-        ):
+        sections = _sections_for_a_worker(raw)
+        worker.read(sections)
+        archive = _read_beside(raw, sections, worker)
+        if archive is None:
             return None
         if uow.get(m.Alliance, id=archive.alliance.id) is not None or _link_errors(archive):
             return None
         if archive.head is None:
             return None
         head = _stated_head(archive)
-        worker.begin(archive.alliance.id)
         try:
             with uow.session.begin_nested():
                 count = _write_beside(uow, actor, archive, head, report, worker)
@@ -627,6 +622,29 @@ def _import_with_worker(
         worker.stop()
     _record_import(uow, actor, archive.alliance.id, count, head.hash)
     return archive.alliance.id, True
+
+
+def _read_beside(
+    raw: bytes, sections: chainworker.Sections, worker: chainworker.ChainWorker
+) -> Any:
+    """The archive but its events, as ``read_without_events`` reads it; None when the
+    models refuse it. The worker is told the alliance's id as soon as it is read: when
+    the commitments' section was found, the rest of the document is read first, without
+    them, and the commitments after it, while the worker replays them."""
+    commitments = sections.commitments
+    apart = read_without_events(raw, sections.events, commitments)
+    if apart is None:
+        return None
+    archive = apart.archive
+    worker.begin(archive.alliance.id)
+    if commitments is not None:
+        try:
+            archive.commitments = read_commitments(commitments.whole(raw))
+        except ValidationError:
+            return None
+        if commitments.items != len(archive.commitments):
+            return None
+    return archive
 
 
 def _write_beside(

@@ -52,7 +52,11 @@ class Section:
 
     def rest(self, raw: bytes) -> bytes:
         """The text with this array emptied: ``[]`` in its place."""
-        return raw[: self.opening] + b"[]" + raw[self.closing + 1 :]
+        return emptied(raw, (self,))
+
+    def whole(self, raw: bytes) -> bytes:
+        """This array's text, brackets and all."""
+        return raw[self.opening : self.closing + 1]
 
     def chunks(self, raw: bytes, size: int) -> Iterator[bytes]:
         """Its items, ``size`` at a time, each chunk a JSON array of its own."""
@@ -60,6 +64,15 @@ class Section:
         for first in range(0, self.items, size):
             last = min(first + size, self.items)
             yield b"[" + raw[bounds[first] + 1 : bounds[last]] + b"]"
+
+
+def emptied(raw: bytes, sections: tuple[Section, ...]) -> bytes:
+    """The text with each of ``sections`` (arrays apart from each other) emptied."""
+    parts, start = [], 0
+    for section in sorted(sections, key=lambda section: section.opening):
+        parts += (raw[start : section.opening], b"[]")
+        start = section.closing + 1
+    return b"".join((*parts, raw[start:]))
 
 
 @dataclass

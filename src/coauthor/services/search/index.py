@@ -142,13 +142,19 @@ def _delete(session: Session, docs: list[int]) -> None:
 
 def _insert(session: Session, entries: list[dict[str, Any]]) -> None:
     """One bulk insert per table through the driver (``db/bulk.py``): a rebuild or an
-    archive import writes hundreds of thousands of entries."""
+    archive import writes hundreds of thousands of entries.
+
+    The full-text rows go in by row id (``doc``, a hash, so in no order of its own):
+    FTS5 writes out the terms it holds in memory whenever a row id comes lower than the
+    one before, so rows in a hash's order made a segment of a row or two each, merged
+    again and again; in order, one segment per bulk insert. The table holds the same
+    rows either way."""
     if not entries:
         return
     rows = [[entry[name] for name in ENTRY_COLUMNS] for entry in entries]
     insert_rows(session, search_entries, ENTRY_COLUMNS, rows)
     if is_sqlite(session):
-        fts_rows = [[entry[name] for name in FTS_COLUMNS] for entry in entries]
+        fts_rows = sorted(tuple(entry[name] for name in FTS_COLUMNS) for entry in entries)
         insert_rows(session, NATIVE_SEARCH_ROWS, ("rowid", "terms_title", "terms_body"), fts_rows)
 
 
