@@ -59,6 +59,7 @@ KERNELS = (
     "sparse_projection",
     "power_projection",
     "warm_grouping",
+    "grouping_by_row",
 )
 """The compiled calls of a warm-started update (each releases the interpreter lock)."""
 
@@ -66,6 +67,7 @@ STEPS = (
     (opinion_votes.LiveVotes, "add"),
     (opinion_votes.LiveVotes, "snapshot"),
     (opinion_pipeline, "_split_placement"),
+    (opinion_pipeline._Grouper, "_compiled"),
     (opinion_pipeline, "cluster"),
     (opinion_pipeline, "next_prior"),
     (opinion_pipeline, "place"),

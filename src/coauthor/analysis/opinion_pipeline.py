@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from queue import SimpleQueue
 
 import numpy as np
 from numpy.typing import NDArray
 
+from coauthor.analysis.opinion_cluster import Clustering, KSmoother, TrackedAssignment
 from coauthor.analysis.opinion_era import PolisMath
 from coauthor.analysis.opinion_pca import (
     DEFLATE_ONCE_ABOVE_ITERS,
@@ -43,11 +44,15 @@ from coauthor.analysis.opinion_pca import (
 from coauthor.analysis.opinion_update import (
     MIN_VOTES_IN_CONV,
     BaseTracker,
+    GroupSeed,
+    PackedGroupSeeds,
     Placement,
     Prior,
     aligned_comps,
+    choose_k,
     cluster,
     next_prior,
+    packed_group_seeds,
     place,
     topped_up,
 )
@@ -57,19 +62,25 @@ UPDATES_AHEAD = 4
 """How many updates' power iterations may be asked for before the oldest is grouped."""
 
 Updates = Iterable[tuple[PolisMath, RatingVotes]]
+PriorOf = Callable[[], Prior]
+"""An update's :class:`Prior`, built when asked (a replay asks for the last one only)."""
 
 
-def grouped_in_turn(updates: Updates, seed: int, tracker: BaseTracker) -> Iterator[Prior]:
-    """Place and group every update, one after the other: each update as a :class:`Prior`."""
+def grouped_in_turn(updates: Updates, seed: int, tracker: BaseTracker) -> Iterator[PriorOf]:
+    """Place and group every update, one after the other: each update's :class:`Prior`."""
     prior: Prior | None = None
     for era, votes in updates:
         placement = place(votes, era, prior, seed)
         grouping = cluster(placement.xy, placement.in_conv, era, prior, tracker)
         prior = next_prior(votes.statement_ids, placement, grouping)
-        yield prior
+        yield _ready(prior)
 
 
-def grouped_pipelined(updates: Updates, seed: int, tracker: BaseTracker) -> Iterator[Prior]:
+def _ready(prior: Prior) -> PriorOf:
+    return lambda: prior
+
+
+def grouped_pipelined(updates: Updates, seed: int, tracker: BaseTracker) -> Iterator[PriorOf]:
     """:func:`grouped_in_turn`'s priors, in order; power iteration and projection on a thread.
 
     An exception on either thread stops both and is raised here; so does
@@ -85,8 +96,8 @@ def grouped_pipelined(updates: Updates, seed: int, tracker: BaseTracker) -> Iter
             if before is None or votes.cross is None:
                 while in_flight:
                     yield grouper.group(in_flight.popleft(), pca.result())
-                placement = grouper.place_and_group(era, votes)
-                yield grouper.prior
+                placement, prior_of = grouper.place_and_group(era, votes)
+                yield prior_of
                 before = placement.in_conv
                 restart = (tuple(votes.statement_ids), placement.fit.comps.copy())
                 continue
@@ -198,30 +209,154 @@ _Found = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 
 
 class _Grouper:
-    """This thread's side: grouping and the next :class:`Prior`, update after update."""
+    """This thread's side: each update's grouping, carrying to the next only what it reads.
+
+    An update grouped in the compiled call (:func:`_Grouper.group`, the usual
+    case) keeps that call's arrays; its :class:`Prior` is built only when
+    asked (:class:`_Grouped`). Any other update is grouped step by step from
+    the last update's :class:`Prior`, as :func:`grouped_in_turn` does.
+    """
 
     def __init__(self, seed: int, tracker: BaseTracker) -> None:
-        self.prior: Prior | None = None  # the last update grouped
         self._seed = seed
         self._tracker = tracker
+        self._last: _Grouped | None = None
 
-    def place_and_group(self, era: PolisMath, votes: RatingVotes) -> Placement:
+    def place_and_group(self, era: PolisMath, votes: RatingVotes) -> tuple[Placement, PriorOf]:
         """An update placed step by step here, as :func:`grouped_in_turn` does."""
-        placement = place(votes, era, self.prior, self._seed)
-        self._group(era, votes.statement_ids, placement)
-        return placement
+        prior = self._last.prior() if self._last is not None else None
+        placement = place(votes, era, prior, self._seed)
+        return placement, self._in_turn(era, votes.statement_ids, placement, prior)
 
-    def group(self, update: _Pending, found: _Found) -> Prior:
+    def group(self, update: _Pending, found: _Found) -> PriorOf:
         """Group an update placed by the PCA thread."""
         comps, eigenvalues, xy = found
+        last = self._last
+        if last is not None and last.base_ids is not None:
+            grouped = self._compiled(update, comps, xy, last)
+            if grouped is not None:
+                self._last = grouped
+                return grouped.prior
         fit = PcaFit(center=update.center, comps=comps, eigenvalues=eigenvalues)
         placement = Placement(fit=fit, xy=xy, in_conv=update.in_conv, zeroed=update.zeroed)
-        return self._group(update.era, update.statement_ids, placement)
+        prior = last.prior() if last is not None else None
+        return self._in_turn(update.era, update.statement_ids, placement, prior)
 
-    def _group(self, era: PolisMath, statement_ids: list[str], placement: Placement) -> Prior:
-        grouping = cluster(placement.xy, placement.in_conv, era, self.prior, self._tracker)
-        self.prior = next_prior(statement_ids, placement, grouping)
-        return self.prior
+    def _in_turn(
+        self, era: PolisMath, statement_ids: list[str], placement: Placement, prior: Prior | None
+    ) -> PriorOf:
+        grouping = cluster(placement.xy, placement.in_conv, era, prior, self._tracker)
+        self._last = _Grouped.of(next_prior(statement_ids, placement, grouping))
+        return self._last.prior
+
+    def _compiled(
+        self,
+        update: _Pending,
+        comps: NDArray[np.float64],
+        xy: NDArray[np.float64],
+        last: _Grouped,
+    ) -> _Grouped | None:
+        """``cluster`` and ``next_prior`` in one compiled call; None when it left a step to them.
+
+        :func:`~coauthor.analysis.opinion_kernels.grouping_by_row` selects
+        the in-conversation rows and runs ``warm_grouping`` as ``cluster``
+        does, from the last update's arrays; the k-smoother is ``cluster``'s.
+        Whatever that call leaves to NumPy, the caller redoes step by step
+        (nothing here has changed yet).
+        """
+        from coauthor.analysis import opinion_kernels as kernel
+
+        era = update.era
+        assert last.base_ids is not None
+        in_rows, points, result, row_labels, seeds = kernel.grouping_by_row(
+            xy,
+            update.in_conv,
+            last.row_labels,
+            last.base_ids,
+            era.base_k,
+            era.base_iters,
+            *self._tracker.carried(),
+            era.weighted_groups,
+            era.k_offset,
+            era.base_clusters_per_k,
+            era.max_k,
+            era.group_iters,
+            *last.seeds_for(era.max_k),
+        )
+        status, base_ids, base_centers, base_labels, position, upper, lower = result[:7]
+        if status != kernel.DONE:
+            return None
+        base = Clustering(ids=base_ids, centers=base_centers, labels=base_labels)
+        self._tracker.finish(points, in_rows, base, TrackedAssignment(position, upper, lower))
+        group_ids, group_centers, group_widths, group_labels, scores = result[7:]
+        by_k = dict(zip(range(2, 2 + group_widths.size), scores.tolist(), strict=True))
+        _, smoother = choose_k(by_k, last.smoother, era.k_buffer)
+        return _Grouped(
+            row_labels=row_labels,
+            base_ids=base_ids,
+            smoother=smoother,
+            seeds=(era.max_k, seeds),
+            build=lambda: Prior(
+                pca_statement_ids=tuple(update.statement_ids),
+                pca_comps=comps.copy(),
+                in_conv=update.in_conv,
+                base_ids=base_ids,
+                base_centers=base_centers,
+                base_labels=row_labels,
+                groups={
+                    g + 2: GroupSeed(
+                        ids=group_ids[g, :width],
+                        centers=group_centers[g, :width],
+                        base_ids=base_ids,
+                        base_group=group_labels[g],
+                    )
+                    for g, width in enumerate(group_widths.tolist())
+                },
+                smoother=smoother,
+            ),
+        )
+
+
+class _Grouped:
+    """An update grouped: what the next update's compiled grouping reads, and its :class:`Prior`.
+
+    ``build`` makes the :class:`Prior` (``next_prior``'s), once, when it is
+    asked for; ``seeds`` are its groups packed for a ``max_k``
+    (:func:`~coauthor.analysis.opinion_update.packed_group_seeds`).
+    """
+
+    def __init__(
+        self,
+        row_labels: NDArray[np.int64],
+        base_ids: NDArray[np.int64] | None,
+        smoother: KSmoother | None,
+        seeds: tuple[int, PackedGroupSeeds] | None,
+        build: Callable[[], Prior],
+    ) -> None:
+        self.row_labels = row_labels
+        self.base_ids = base_ids
+        self.smoother = smoother
+        self._seeds = seeds
+        self._build = build
+        self._prior: Prior | None = None
+
+    @staticmethod
+    def of(prior: Prior) -> _Grouped:
+        """An update grouped step by step."""
+        base_ids = prior.base_ids
+        if base_ids is not None:
+            base_ids = np.ascontiguousarray(base_ids, dtype=np.int64)
+        return _Grouped(prior.base_labels, base_ids, prior.smoother, None, lambda: prior)
+
+    def prior(self) -> Prior:
+        if self._prior is None:
+            self._prior = self._build()
+        return self._prior
+
+    def seeds_for(self, max_k: int) -> PackedGroupSeeds:
+        if self._seeds is None or self._seeds[0] != max_k:
+            self._seeds = (max_k, packed_group_seeds(self.prior(), max_k))
+        return self._seeds[1]
 
 
 class _PcaThread:
