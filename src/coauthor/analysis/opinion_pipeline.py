@@ -6,11 +6,11 @@ groups them (base k-means and the groups of every k, warm-started from the
 last update's). The PCA chain does not depend on the groupings, and an
 update's grouping does not depend on the next update's PCA, so
 :func:`grouped_pipelined` runs the power iteration (most of an update in
-today's era) and the projection on a second thread, up to
-:data:`UPDATES_AHEAD` updates ahead, while this thread adds the next batch
-of votes, computes its centre, covariance and who is in the conversation,
-and groups the update before. The numba kernels release the GIL
-(``nogil``), so both threads compute at once.
+today's era) on a second thread, up to :data:`UPDATES_AHEAD` updates ahead,
+while this thread adds the next batch of votes, computes its centre,
+covariance and who is in the conversation, and projects and groups the
+update before. The numba kernels release the GIL (``nogil``), so both
+threads compute at once.
 
 Every step is the sequential path's (:func:`grouped_in_turn`), on the same
 inputs, in the same order within its chain: the result is the same to the
@@ -81,7 +81,7 @@ def _ready(prior: Prior) -> PriorOf:
 
 
 def grouped_pipelined(updates: Updates, seed: int, tracker: BaseTracker) -> Iterator[PriorOf]:
-    """:func:`grouped_in_turn`'s priors, in order; power iteration and projection on a thread.
+    """:func:`grouped_in_turn`'s priors, in order; each update's power iteration on a thread.
 
     An exception on either thread stops both and is raised here; so does
     closing the iterator.
@@ -118,30 +118,31 @@ _Components = tuple[tuple[str, ...], NDArray[np.float64]]
 
 @dataclass(frozen=True, eq=False)
 class _PcaRequest:
-    """One update's power iteration and projection; its arrays are the PCA thread's from now on."""
+    """One update's power iteration; its arrays are the PCA thread's from now on."""
 
     statement_ids: tuple[str, ...]
     columns: NDArray[np.float64]
-    center: NDArray[np.float64]
     zeroed: NDArray[np.bool_]
     n_rows: int
     iters: int
     restart: _Components | None
-    sparse_projection: bool
-    indptr: NDArray[np.int32]
-    codes: NDArray[np.int32]
-    scale_counts: NDArray[np.int64]
 
 
 @dataclass(frozen=True, eq=False)
 class _Pending:
-    """An update waiting for its components and places to be grouped."""
+    """An update waiting for its components, to be projected and grouped.
+
+    ``indptr`` and ``codes`` are copies of the votes' (the next batch changes those).
+    """
 
     era: PolisMath
     statement_ids: list[str]
     center: NDArray[np.float64]
     zeroed: NDArray[np.bool_]
     in_conv: NDArray[np.bool_]
+    indptr: NDArray[np.int32]
+    codes: NDArray[np.int32]
+    scale_counts: NDArray[np.int64]
 
 
 def _split_placement(
@@ -187,25 +188,23 @@ def _split_placement(
         center=center,
         zeroed=zeroed,
         in_conv=topped_up(in_conv, n_in, counts),
-    )
-    request = _PcaRequest(
-        statement_ids=tuple(votes.statement_ids),
-        columns=columns,
-        center=center,
-        zeroed=zeroed,
-        n_rows=votes.n_rows,
-        iters=era.pca_iters,
-        restart=restart,
-        sparse_projection=era.sparse_projection,
         indptr=indptr,
         codes=codes,
         scale_counts=scale_counts,
     )
+    request = _PcaRequest(
+        statement_ids=tuple(votes.statement_ids),
+        columns=columns,
+        zeroed=zeroed,
+        n_rows=votes.n_rows,
+        iters=era.pca_iters,
+        restart=restart,
+    )
     return pending, request
 
 
-_Found = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
-"""An update's components, their eigenvalues, and every row's place."""
+_Found = tuple[NDArray[np.float64], NDArray[np.float64]]
+"""An update's components and their eigenvalues."""
 
 
 class _Grouper:
@@ -229,15 +228,16 @@ class _Grouper:
         return placement, self._in_turn(era, votes.statement_ids, placement, prior)
 
     def group(self, update: _Pending, found: _Found) -> PriorOf:
-        """Group an update placed by the PCA thread."""
-        comps, eigenvalues, xy = found
+        """Project and group an update whose components the PCA thread found."""
+        comps, eigenvalues = found
+        fit = PcaFit(center=update.center, comps=comps, eigenvalues=eigenvalues)
+        xy = _projected(update, fit)
         last = self._last
         if last is not None and last.base_ids is not None:
             grouped = self._compiled(update, comps, xy, last)
             if grouped is not None:
                 self._last = grouped
                 return grouped.prior
-        fit = PcaFit(center=update.center, comps=comps, eigenvalues=eigenvalues)
         placement = Placement(fit=fit, xy=xy, in_conv=update.in_conv, zeroed=update.zeroed)
         prior = last.prior() if last is not None else None
         return self._in_turn(update.era, update.statement_ids, placement, prior)
@@ -317,6 +317,19 @@ class _Grouper:
         )
 
 
+def _projected(update: _Pending, fit: PcaFit) -> NDArray[np.float64]:
+    """Everyone's place, as ``place``'s warm-started path computes it."""
+    from coauthor.analysis.opinion_kernels import sparse_projection
+
+    if update.era.sparse_projection:
+        return sparse_projection(
+            update.indptr, update.codes, fit.center, fit.comps, update.zeroed, update.scale_counts
+        )
+    return project_votes(
+        update.indptr, update.codes, fit, update.zeroed, update.scale_counts, sparse=False
+    )
+
+
 class _Grouped:
     """An update grouped: what the next update's compiled grouping reads, and its :class:`Prior`.
 
@@ -360,7 +373,7 @@ class _Grouped:
 
 
 class _PcaThread:
-    """The power iteration and projection of every submitted update, in order, on its own thread.
+    """The power iteration of every submitted update, in order, on its own thread.
 
     It keeps the last components it found to start the next update from
     (or a request's ``restart``, when the update before was placed on the
@@ -380,7 +393,7 @@ class _PcaThread:
         self._requests.put(request)
 
     def result(self) -> _Found:
-        """The components, eigenvalues and places of the oldest update not yet returned."""
+        """The components and eigenvalues of the oldest update not yet returned."""
         outcome = self._results.get()
         if isinstance(outcome, BaseException):
             raise outcome
@@ -404,34 +417,17 @@ class _PcaThread:
             self._results.put(found)
 
     def _placed(self, request: _PcaRequest, previous: _Components | None) -> _Found:
-        """``place``'s power iteration and projection, as its warm-started path runs them.
-
-        The sparsity-aware projection is computed in the power iteration's
-        compiled call (:func:`~coauthor.analysis.opinion_kernels.power_projection`),
-        so that this thread takes the interpreter lock once per update.
-        """
-        from coauthor.analysis.opinion_kernels import power_projection
+        """``place``'s power iteration, as its warm-started path runs it, in one compiled call."""
+        from coauthor.analysis.opinion_kernels import power_components
 
         assert previous is not None
         n_cols = len(request.statement_ids)
         starts = start_vectors(n_cols, self._seed, aligned_comps(request.statement_ids, *previous))
-        comps, eigenvalues, xy = power_projection(
+        return power_components(
             request.columns,
             np.ascontiguousarray(starts, dtype=np.float64),
             request.iters,
             request.iters > DEFLATE_ONCE_ABOVE_ITERS,
             request.n_rows,
             request.zeroed,
-            request.sparse_projection,
-            request.indptr,
-            request.codes,
-            request.center,
-            request.scale_counts,
         )
-        if not request.sparse_projection:
-            fit = PcaFit(center=request.center, comps=comps, eigenvalues=eigenvalues)
-            counts = request.scale_counts
-            xy = project_votes(
-                request.indptr, request.codes, fit, request.zeroed, counts, sparse=False
-            )
-        return comps, eigenvalues, xy
