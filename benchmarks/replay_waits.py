@@ -1,7 +1,7 @@
 """Where each thread of a pipelined replay spends its wall time, over the last 2,000 updates.
 
-``coauthor.analysis.opinion.replay`` runs each update's power iteration and
-projection on a second thread (``opinion_pipeline.grouped_pipelined``). This
+``coauthor.analysis.opinion.replay`` runs each update's power iteration on a
+second thread (``opinion_pipeline.grouped_pipelined``). This
 replays the synthetic 62,000-vote history of ``bench_replay.py`` (2,000 × 200,
 today's math by default) with timers wrapped around the pipeline's steps, its
 kernels and its two queues (nothing in the product is changed; the wrappers
@@ -57,7 +57,6 @@ KERNELS = (
     "power_placement",
     "power_components",
     "sparse_projection",
-    "power_projection",
     "warm_grouping",
     "grouping_by_row",
 )
