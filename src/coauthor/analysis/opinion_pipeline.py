@@ -291,15 +291,16 @@ class _Grouper:
         group_ids, group_centers, group_widths, group_labels, scores = result[7:]
         by_k = dict(zip(range(2, 2 + group_widths.size), scores.tolist(), strict=True))
         _, smoother = choose_k(by_k, last.smoother, era.k_buffer)
+        statement_ids, in_conv = update.statement_ids, update.in_conv  # not the copied cells
         return _Grouped(
             row_labels=row_labels,
             base_ids=base_ids,
             smoother=smoother,
             seeds=(era.max_k, seeds),
             build=lambda: Prior(
-                pca_statement_ids=tuple(update.statement_ids),
+                pca_statement_ids=tuple(statement_ids),
                 pca_comps=comps.copy(),
-                in_conv=update.in_conv,
+                in_conv=in_conv,
                 base_ids=base_ids,
                 base_centers=base_centers,
                 base_labels=row_labels,
