@@ -57,6 +57,7 @@ KERNELS = (
     "power_placement",
     "power_components",
     "sparse_projection",
+    "power_projection",
     "warm_grouping",
     "grouping_by_row",
 )

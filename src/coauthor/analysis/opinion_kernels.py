@@ -252,11 +252,40 @@ def power_placement(
     center, columns = placement_covariance(
         vv, vm, mm, column_sums, column_counts, zeroed, n_rows, mean_imputed
     )
+    comps, eigenvalues, xy = power_projection(
+        columns, starts, iters, deflate_once, n_rows, zeroed, project,
+        indptr, codes, center, scale_counts,
+    )  # fmt: skip
+    return center, comps, eigenvalues, xy
+
+
+@njit(cache=True, nogil=True)
+def power_projection(
+    columns: NDArray[np.float64],
+    starts: NDArray[np.float64],
+    iters: int,
+    deflate_once: bool,
+    n_rows: int,
+    zeroed: NDArray[np.bool_],
+    project: bool,
+    indptr: NDArray[np.int32],
+    codes: NDArray[np.int32],
+    center: NDArray[np.float64],
+    scale_counts: NDArray[np.int64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`power_components` then, when ``project``, :func:`sparse_projection`, in one call.
+
+    A pipelined replay's second thread runs an update's power iteration and
+    projection in this call when it projects too (few power iterations per
+    update, ``opinion_pipeline.PROJECTED_BESIDE_UP_TO_ITERS``), so that it
+    needs the interpreter lock once per update rather than between the two.
+    Returns the components, their eigenvalues and every row's place (no rows
+    unless ``project``).
+    """
     comps, eigenvalues = power_components(columns, starts, iters, deflate_once, n_rows, zeroed)
     if not project:
-        return center, comps, eigenvalues, np.zeros((0, starts.shape[0]))
-    xy = sparse_projection(indptr, codes, center, comps, zeroed, scale_counts)
-    return center, comps, eigenvalues, xy
+        return comps, eigenvalues, np.zeros((0, starts.shape[0]))
+    return comps, eigenvalues, sparse_projection(indptr, codes, center, comps, zeroed, scale_counts)
 
 
 @njit(cache=True, nogil=True)

@@ -61,6 +61,15 @@ from coauthor.analysis.opinion_votes import RatingVotes
 UPDATES_AHEAD = 4
 """How many updates' power iterations may be asked for before the oldest is grouped."""
 
+PROJECTED_BESIDE_UP_TO_ITERS = 20
+"""Up to this many power iterations per update, the PCA thread projects the update too.
+
+With the 10 iterations of the eras before 2022 the power iteration is short
+and this thread's share (the votes, the covariance, the grouping) the
+longer, so the projection runs beside the power iteration; with today's
+100 it runs here.
+"""
+
 Updates = Iterable[tuple[PolisMath, RatingVotes]]
 PriorOf = Callable[[], Prior]
 """An update's :class:`Prior`, built when asked (a replay asks for the last one only)."""
@@ -118,7 +127,10 @@ _Components = tuple[tuple[str, ...], NDArray[np.float64]]
 
 @dataclass(frozen=True, eq=False)
 class _PcaRequest:
-    """One update's power iteration; its arrays are the PCA thread's from now on."""
+    """One update's power iteration and, with ``projected``, its projection.
+
+    Its arrays are the PCA thread's from now on (``projected``'s are only read).
+    """
 
     statement_ids: tuple[str, ...]
     columns: NDArray[np.float64]
@@ -126,6 +138,7 @@ class _PcaRequest:
     n_rows: int
     iters: int
     restart: _Components | None
+    projected: _Pending | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,12 +212,13 @@ def _split_placement(
         n_rows=votes.n_rows,
         iters=era.pca_iters,
         restart=restart,
+        projected=pending if era.pca_iters <= PROJECTED_BESIDE_UP_TO_ITERS else None,
     )
     return pending, request
 
 
-_Found = tuple[NDArray[np.float64], NDArray[np.float64]]
-"""An update's components and their eigenvalues."""
+_Found = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64] | None]
+"""An update's components, their eigenvalues and, when projected there, every row's place."""
 
 
 class _Grouper:
@@ -229,9 +243,10 @@ class _Grouper:
 
     def group(self, update: _Pending, found: _Found) -> PriorOf:
         """Project and group an update whose components the PCA thread found."""
-        comps, eigenvalues = found
+        comps, eigenvalues, xy = found
         fit = PcaFit(center=update.center, comps=comps, eigenvalues=eigenvalues)
-        xy = _projected(update, fit)
+        if xy is None:
+            xy = _projected(update, fit)
         last = self._last
         if last is not None and last.base_ids is not None:
             grouped = self._compiled(update, comps, xy, last)
@@ -374,7 +389,7 @@ class _Grouped:
 
 
 class _PcaThread:
-    """The power iteration of every submitted update, in order, on its own thread.
+    """The power iteration (and projection) of every submitted update, in order, on its own thread.
 
     It keeps the last components it found to start the next update from
     (or a request's ``restart``, when the update before was placed on the
@@ -394,7 +409,7 @@ class _PcaThread:
         self._requests.put(request)
 
     def result(self) -> _Found:
-        """The components and eigenvalues of the oldest update not yet returned."""
+        """The components, eigenvalues (and places) of the oldest update not yet returned."""
         outcome = self._results.get()
         if isinstance(outcome, BaseException):
             raise outcome
@@ -418,13 +433,19 @@ class _PcaThread:
             self._results.put(found)
 
     def _placed(self, request: _PcaRequest, previous: _Components | None) -> _Found:
-        """``place``'s power iteration, as its warm-started path runs it, in one compiled call."""
-        from coauthor.analysis.opinion_kernels import power_components
+        """``place``'s power iteration (and projection), as its warm-started path runs them.
+
+        Each in one compiled call
+        (:func:`~coauthor.analysis.opinion_kernels.power_projection` does both),
+        so that this thread takes the interpreter lock once per update.
+        """
+        from coauthor.analysis.opinion_kernels import power_components, power_projection
 
         assert previous is not None
         n_cols = len(request.statement_ids)
-        starts = start_vectors(n_cols, self._seed, aligned_comps(request.statement_ids, *previous))
-        return power_components(
+        previous_comps = aligned_comps(request.statement_ids, *previous)
+        starts = start_vectors(n_cols, self._seed, previous_comps)
+        power = (
             request.columns,
             np.ascontiguousarray(starts, dtype=np.float64),
             request.iters,
@@ -432,3 +453,15 @@ class _PcaThread:
             request.n_rows,
             request.zeroed,
         )
+        update = request.projected
+        if update is None:
+            comps, eigenvalues = power_components(*power)
+            return comps, eigenvalues, None
+        sparse = update.era.sparse_projection
+        comps, eigenvalues, xy = power_projection(
+            *power, sparse, update.indptr, update.codes, update.center, update.scale_counts
+        )
+        if not sparse:
+            fit = PcaFit(center=update.center, comps=comps, eigenvalues=eigenvalues)
+            xy = _projected(update, fit)
+        return comps, eigenvalues, xy
