@@ -9,8 +9,9 @@ update's grouping does not depend on the next update's PCA, so
 today's era) on a second thread, up to :data:`UPDATES_AHEAD` updates ahead,
 while this thread adds the next batch of votes, computes its centre,
 covariance and who is in the conversation, and projects and groups the
-update before. The numba kernels release the GIL (``nogil``), so both
-threads compute at once.
+update before (with few power iterations per update, up to
+:data:`PROJECTED_BESIDE_UP_TO_ITERS`, the other thread projects it). The
+numba kernels release the GIL (``nogil``), so both threads compute at once.
 
 Every step is the sequential path's (:func:`grouped_in_turn`), on the same
 inputs, in the same order within its chain: the result is the same to the
