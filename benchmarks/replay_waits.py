@@ -1,7 +1,7 @@
 """Where each thread of a pipelined replay spends its wall time, over the last 2,000 updates.
 
-``coauthor.analysis.opinion.replay`` runs each update's power iteration and
-projection on a second thread (``opinion_pipeline.grouped_pipelined``). This
+``coauthor.analysis.opinion.replay`` runs each update's power iteration on a
+second thread (``opinion_pipeline.grouped_pipelined``). This
 replays the synthetic 62,000-vote history of ``bench_replay.py`` (2,000 × 200,
 today's math by default) with timers wrapped around the pipeline's steps, its
 kernels and its two queues (nothing in the product is changed; the wrappers
@@ -59,6 +59,7 @@ KERNELS = (
     "sparse_projection",
     "power_projection",
     "warm_grouping",
+    "grouping_by_row",
 )
 """The compiled calls of a warm-started update (each releases the interpreter lock)."""
 
@@ -66,6 +67,7 @@ STEPS = (
     (opinion_votes.LiveVotes, "add"),
     (opinion_votes.LiveVotes, "snapshot"),
     (opinion_pipeline, "_split_placement"),
+    (opinion_pipeline._Grouper, "_compiled"),
     (opinion_pipeline, "cluster"),
     (opinion_pipeline, "next_prior"),
     (opinion_pipeline, "place"),

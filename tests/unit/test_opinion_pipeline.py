@@ -93,16 +93,16 @@ def test_an_error_in_the_power_iteration_stops_both_threads_and_is_raised(
 ) -> None:
     log, math = HISTORIES["today's math"]
     calls = 0
-    power_projection = opinion_kernels.power_projection
+    power_components = opinion_kernels.power_components
 
     def fails_on_the_fifth(*args: object) -> object:
         nonlocal calls
         calls += 1
         if calls == 5:
             raise FloatingPointError("the fifth power iteration")
-        return power_projection(*args)
+        return power_components(*args)
 
-    monkeypatch.setattr(opinion_kernels, "power_projection", fails_on_the_fifth)
+    monkeypatch.setattr(opinion_kernels, "power_components", fails_on_the_fifth)
     with pytest.raises(FloatingPointError, match="the fifth power iteration"):
         replay(**log, math=math, pipelined=True)
     assert calls == 5

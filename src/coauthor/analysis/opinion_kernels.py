@@ -275,10 +275,12 @@ def power_projection(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """:func:`power_components` then, when ``project``, :func:`sparse_projection`, in one call.
 
-    The pipelined replay's second thread runs an update's whole share in
-    this call, so that it needs the interpreter lock once per update rather
-    than between the two. Returns the components, their eigenvalues and
-    every row's place (no rows unless ``project``).
+    A pipelined replay's second thread runs an update's power iteration and
+    projection in this call when it projects too (few power iterations per
+    update, ``opinion_pipeline.PROJECTED_BESIDE_UP_TO_ITERS``), so that it
+    needs the interpreter lock once per update rather than between the two.
+    Returns the components, their eigenvalues and every row's place (no rows
+    unless ``project``).
     """
     comps, eigenvalues = power_components(columns, starts, iters, deflate_once, n_rows, zeroed)
     if not project:
@@ -823,9 +825,10 @@ def settled_warm_starts(
 @njit(cache=True, nogil=True)
 def add_votes(
     rows: NDArray[np.int64],
-    columns: NDArray[np.int64],
+    statements: NDArray[np.int64],
     votes: NDArray[np.int64],
-    on_zeroable: NDArray[np.bool_],
+    column_of: NDArray[np.int64],
+    zeroable: NDArray[np.bool_],
     codes: NDArray[np.int32],
     n_codes: int,
     indptr: NDArray[np.int32],
@@ -838,15 +841,17 @@ def add_votes(
 ) -> int:
     """Apply votes in order to ``LiveVotes``'s arrays, in place; returns the new cell count.
 
-    Every row and column exists already and ``codes`` has room for every new
-    cell. A cell's code is ``3·column + vote + 1``, each row's cells sorted;
+    Every row and column exists already (``column_of[statement]`` is the
+    statement's column; ``zeroable[statement]`` whether the math knows it is
+    moderated) and ``codes`` has room for every new cell. A cell's code is
+    ``3·column + vote + 1``, each row's cells sorted;
     the cross-counts (``vv``, ``vm``, ``mm`` stacked) change along the row
     and the column of the cell. Everything is an integer: the result does
     not depend on the order of the sums.
     """
     n = n_codes
     for v in range(rows.size):
-        row, column, vote = rows[v], columns[v], votes[v]
+        row, column, vote = rows[v], column_of[statements[v]], votes[v]
         lo, hi = indptr[row], indptr[row + 1]
         at = lo
         while at < hi and codes[at] < 3 * column:
@@ -865,7 +870,7 @@ def add_votes(
             for later in range(row + 1, indptr.size):
                 indptr[later] += 1
             row_counts[row] += 1
-            row_zeroable[row] += 1 if on_zeroable[v] else 0
+            row_zeroable[row] += 1 if zeroable[statements[v]] else 0
             column_counts[column] += 1
         column_sums[column] += vote - old
     return n
@@ -1223,6 +1228,90 @@ def warm_grouping(
         DONE, base_ids, base_centers, base_labels, position, upper, lower,
         group_ids, group_centers, group_widths, group_labels, scores,
     )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def grouping_by_row(
+    xy: NDArray[np.float64],
+    in_conv: NDArray[np.bool_],
+    row_labels: NDArray[np.int64],
+    base_seed_ids: NDArray[np.int64],
+    base_k: int,
+    base_iters: int,
+    old_rows: NDArray[np.int64],
+    old_points: NDArray[np.float64],
+    old_ids: NDArray[np.int64],
+    old_centers: NDArray[np.float64],
+    old_position: NDArray[np.int64],
+    old_upper: NDArray[np.float64],
+    old_lower: NDArray[np.float64],
+    weighted: bool,
+    k_offset: int,
+    base_clusters_per_k: int,
+    max_k: int,
+    group_iters: int,
+    group_seeded: NDArray[np.bool_],
+    group_seed_ids: NDArray[np.int64],
+    group_seed_widths: NDArray[np.int64],
+    group_base_ids: NDArray[np.int64],
+    group_base_counts: NDArray[np.int64],
+    group_base_group: NDArray[np.int64],
+) -> tuple:
+    """:func:`warm_grouping` from every row's place, and what the next update starts from.
+
+    A pipelined replay's grouping of one update, in one call: the
+    in-conversation rows (``in_conv``) and their places in ``xy`` (what
+    ``opinion_update.cluster`` selects), each one's previous base cluster
+    position from ``row_labels`` (``Prior.base_labels``; -1 beyond it, as
+    ``_prior_labels`` reads it), then :func:`warm_grouping` with ``track``.
+    Returns the in-conversation rows, their places, warm_grouping's result
+    and, when it is :data:`DONE`, each row's base cluster position (-1 when
+    not clustered: ``next_prior``'s ``base_labels``) and the groups packed as
+    the next update's seeds for the same ``max_k`` (``_packed_group_seeds``
+    of ``next_prior``'s groups); otherwise empty arrays in their place.
+    """
+    in_rows = np.flatnonzero(in_conv)
+    n = in_rows.size
+    points = np.empty((n, 2))
+    label = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        row = in_rows[i]
+        points[i, 0] = xy[row, 0]
+        points[i, 1] = xy[row, 1]
+        label[i] = row_labels[row] if row < row_labels.size else -1
+    result = warm_grouping(
+        points, in_rows, label, base_seed_ids, base_k, base_iters, True, old_rows, old_points,
+        old_ids, old_centers, old_position, old_upper, old_lower, weighted, k_offset,
+        base_clusters_per_k, max_k, group_iters, group_seeded, group_seed_ids,
+        group_seed_widths, group_base_ids, group_base_counts, group_base_group,
+    )  # fmt: skip
+    status, base_ids, base_labels = result[0], result[1], result[3]
+    group_ids, group_widths, group_labels = result[7], result[9], result[10]
+    next_labels = np.full(in_conv.size if status == DONE else 0, -1, dtype=np.int64)
+    if status == DONE:
+        for i in range(n):
+            next_labels[in_rows[i]] = base_labels[i]
+    n_k = max(max_k - 1, 0) if status == DONE else 0
+    n_seeded = min(n_k, group_widths.size)
+    widest = 0
+    for g in range(n_seeded):
+        widest = max(widest, group_widths[g])
+    longest = base_ids.size if n_seeded else 0
+    seeded = np.zeros(n_k, dtype=np.bool_)
+    ids = np.zeros((n_k, widest), dtype=np.int64)
+    widths = np.zeros(n_k, dtype=np.int64)
+    seed_base_ids = np.zeros((n_k, longest), dtype=np.int64)
+    base_counts = np.zeros(n_k, dtype=np.int64)
+    base_group = np.zeros((n_k, longest), dtype=np.int64)
+    for g in range(n_seeded):
+        seeded[g] = True
+        widths[g] = group_widths[g]
+        ids[g, : group_widths[g]] = group_ids[g, : group_widths[g]]
+        base_counts[g] = longest
+        seed_base_ids[g] = base_ids
+        base_group[g] = group_labels[g]
+    seeds = (seeded, ids, widths, seed_base_ids, base_counts, base_group)
+    return in_rows, points, result, next_labels, seeds
 
 
 @njit(cache=True, nogil=True)

@@ -28,13 +28,12 @@ from numpy.typing import ArrayLike, NDArray
 from coauthor.analysis.opinion_cluster import Clustering, TrackedAssignment, WarmStart
 from coauthor.analysis.opinion_era import PolisMath, known_moderation, polis_math_at
 from coauthor.analysis.opinion_matrix import VoteMatrix
-from coauthor.analysis.opinion_pipeline import grouped_in_turn, grouped_pipelined
+from coauthor.analysis.opinion_pipeline import PriorOf, grouped_in_turn, grouped_pipelined
 from coauthor.analysis.opinion_result import OpinionResult, analyze, analyze_from_state
 from coauthor.analysis.opinion_update import (
     NOTHING_CARRIED,
     CarriedBounds,
     OpinionState,
-    Prior,
     state_of,
 )
 from coauthor.analysis.opinion_votes import LiveVotes, RatingVotes, rating_votes
@@ -96,11 +95,12 @@ def replay(
     if not log.ends:
         return analyze(matrix_of(-1), seed=seed, math=era_of(0.0))
     excluded = _excluded(moderated_out, meta)
-    prior = _last(
+    last_prior = _last(
         _priors(
             log, statement_ids, excluded, era_of, matrix_of, seed, moderated_at, progress, pipelined
         )
     )
+    prior = last_prior() if last_prior is not None else None
     last = log.ends[-1]
     era = era_of(float(log.newest[last]))
     if progress is not None:
@@ -143,7 +143,8 @@ def replay_states(
     priors = _priors(
         log, statement_ids, excluded, era_of, matrix_of, seed, moderated_at, None, pipelined
     )
-    for prior in priors:
+    for prior_of in priors:
+        prior = prior_of()
         yield state_of(prior, log.participant_ids[: prior.in_conv.size])
 
 
@@ -157,7 +158,7 @@ def _priors(
     moderated_at: Mapping[str, float] | None,
     progress: Callable[[int, int], None] | None,
     pipelined: bool | None,
-) -> Iterator[Prior]:
+) -> Iterator[PriorOf]:
     """Every update but the last, placed and grouped, on one thread or two (``pipelined``)."""
     live = LiveVotes(list(statement_ids), excluded)
     updates = _update_votes(log, live, excluded, era_of, matrix_of, moderated_at, progress)
@@ -171,7 +172,7 @@ def _excluded(moderated_out: Iterable[str], meta: Iterable[str]) -> frozenset[st
     return frozenset(str(s) for s in moderated_out) | frozenset(str(s) for s in meta)
 
 
-def _last(priors: Iterable[Prior]) -> Prior | None:
+def _last(priors: Iterable[PriorOf]) -> PriorOf | None:
     """The last of ``priors`` (None when there are none), once all have been computed."""
     kept = deque(priors, maxlen=1)
     return kept[0] if kept else None
@@ -192,12 +193,13 @@ def _update_votes(
     ``progress`` is called before each batch is added.
     """
     known: dict[str | None, frozenset[str]] = {}
+    values = np.asarray(log.values, dtype=np.int64)  # as LiveVotes counts them, converted once
     begin = 0
     for position, end in enumerate(log.ends[:-1]):
         era = era_of(float(log.newest[end]))
         if progress is not None:
             progress(position + 1, len(log.ends))
-        live.add(log.rows[begin : end + 1], log.cols[begin : end + 1], log.values[begin : end + 1])
+        live.add(log.rows[begin : end + 1], log.cols[begin : end + 1], values[begin : end + 1])
         begin = end + 1
         if era.moderation_known_since not in known:
             known[era.moderation_known_since] = known_moderation(era, excluded, moderated_at)

@@ -359,7 +359,7 @@ def cluster(
             point_distances(base.centers), [c.labels for c in clusterings.values()]
         )
     by_k = dict(zip(clusterings, scores, strict=True))
-    k, smoother = _choose_k(by_k, prior, math.k_buffer)
+    k, smoother = choose_k(by_k, prior.smoother if prior is not None else None, math.k_buffer)
     chosen = clusterings[k]
     group_position[in_rows] = chosen.labels[base.labels]
     return Grouping(group_position, chosen.ids, base, in_rows, clusterings, k, by_k, smoother)
@@ -387,7 +387,7 @@ def _warm_grouping(
 
     label = _prior_labels(prior, in_rows)
     old = tracker.carried() if tracker is not None else NOTHING_CARRIED
-    seeds = _packed_group_seeds(prior, math.max_k)
+    seeds = packed_group_seeds(prior, math.max_k)
     result = kernel.warm_grouping(
         np.ascontiguousarray(points, dtype=np.float64),
         in_rows,
@@ -422,6 +422,11 @@ def _warm_grouping(
     return base, (clusterings, scores.tolist())
 
 
+PackedGroupSeeds = tuple[
+    NDArray[np.bool_], NDArray[np.int64], NDArray[np.int64], NDArray, NDArray, NDArray
+]
+"""A prior's groups for every k as ``warm_grouping`` reads them (see :func:`packed_group_seeds`)."""
+
 _NO_ROWS = np.zeros(0, dtype=np.int64)
 _NO_POINTS = np.zeros((0, 2))
 NOTHING_CARRIED: CarriedBounds = (
@@ -445,9 +450,7 @@ def _prior_labels(prior: Prior, in_rows: NDArray[np.int64]) -> NDArray[np.int64]
     return label
 
 
-def _packed_group_seeds(
-    prior: Prior, max_k: int
-) -> tuple[NDArray[np.bool_], NDArray[np.int64], NDArray[np.int64], NDArray, NDArray, NDArray]:
+def packed_group_seeds(prior: Prior, max_k: int) -> PackedGroupSeeds:
     """The previous groups for k = 2..``max_k`` as padded arrays (see ``warm_grouping``)."""
     n_k = max(max_k - 1, 0)
     seeds = [prior.groups.get(g + 2) for g in range(n_k)]
@@ -554,13 +557,12 @@ def _warm_labels(start: WarmStart | None) -> NDArray[np.int64] | None:
     return start.label
 
 
-def _choose_k(scores: dict[int, float], prior: Prior | None, buffer: int) -> tuple[int, KSmoother]:
-    """Argmax silhouette (ties → larger k, as Clojure's max-key), then the smoother."""
+def choose_k(
+    scores: dict[int, float], before: KSmoother | None, buffer: int
+) -> tuple[int, KSmoother]:
+    """Argmax silhouette (ties → larger k, as Clojure's max-key), then the smoother (``before``)."""
     this_k = max(scores, key=lambda k: (scores[k], k))
-    if prior is not None and prior.smoother is not None:
-        smoother = prior.smoother.update(this_k, buffer)
-    else:
-        smoother = KSmoother.first(this_k)
+    smoother = before.update(this_k, buffer) if before is not None else KSmoother.first(this_k)
     k = smoother.smoothed_k if smoother.smoothed_k in scores else this_k
     return k, smoother
 

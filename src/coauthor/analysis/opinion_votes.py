@@ -145,6 +145,7 @@ class LiveVotes:
         self._column_sums = np.zeros(0, dtype=np.int64)
         self._cross_stack: NDArray[np.float64] | None = np.zeros((3, 0, 0))
         self._cross: CrossCounts | None = _cross_views(self._cross_stack)
+        self._column_flags: tuple[NDArray[np.bool_], NDArray[np.bool_]] | None = None
 
     @property
     def n_rows(self) -> int:
@@ -160,6 +161,7 @@ class LiveVotes:
             return
         self._zeroable_ids = zeroable_ids
         self._all_zeroable = np.array([sid in zeroable_ids for sid in self._all_ids], dtype=bool)
+        self._column_flags = None
         rows = np.repeat(np.arange(self.n_rows), np.diff(self._indptr))
         on_zeroable = self._all_zeroable[self._columns][self._codes // VOTE_CODES]
         self._row_zeroable = np.bincount(rows[on_zeroable], minlength=self.n_rows)
@@ -196,9 +198,10 @@ class LiveVotes:
         cross = self._cross_stack
         self._n_votes = add_votes(
             rows,
-            self._column_of[statements],
-            np.asarray(votes).astype(np.int64),
-            self._all_zeroable[statements],
+            statements,
+            np.asarray(votes, dtype=np.int64),
+            self._column_of,
+            self._all_zeroable,
             self._codes_buffer,
             self._n_votes,
             self._indptr,
@@ -223,6 +226,7 @@ class LiveVotes:
         column = int(np.searchsorted(self._columns, statement))
         self._columns = np.insert(self._columns, column, statement)
         self._column_ids = [self._all_ids[c] for c in self._columns.tolist()]
+        self._column_flags = None
         self._column_of[self._columns[column:]] = np.arange(column, self._columns.size)
         codes = self._codes
         codes[codes >= VOTE_CODES * column] += VOTE_CODES
@@ -238,11 +242,17 @@ class LiveVotes:
 
     def snapshot(self) -> RatingVotes:
         """The current votes (arrays shared with this object: use before the next :meth:`add`)."""
+        if self._column_flags is None:  # until a column is added or the moderations known change
+            self._column_flags = (
+                self._all_excluded[self._columns],
+                self._all_zeroable[self._columns],
+            )
+        excluded, zeroable = self._column_flags
         return RatingVotes(
             n_rows=self.n_rows,
             statement_ids=self._column_ids,
-            excluded=self._all_excluded[self._columns],
-            zeroable=self._all_zeroable[self._columns],
+            excluded=excluded,
+            zeroable=zeroable,
             indptr=self._indptr,
             codes=self._codes,
             row_counts=self._row_counts,
