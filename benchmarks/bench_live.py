@@ -30,10 +30,12 @@ Usage: ``python benchmarks/bench_live.py [--seconds 60] [--write]``
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -57,6 +59,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_http import server  # noqa: E402
 from doc_section import replace_marked_section  # noqa: E402
 
+from coauthor.web.vote_timeline import TIMELINE_VARIABLE  # noqa: E402
+from coauthor.web.vote_timeline import append as append_line  # noqa: E402
+
 START, END = "<!-- bench-live:start -->", "<!-- bench-live:end -->"
 PARTICIPANTS, STATEMENTS, VOTES = 2_000, 200, 120_000
 POLLERS, VOTERS, VOTES_PER_SECOND = 200, 50, 100
@@ -65,6 +70,7 @@ PAUSE_MS = 450
 then send the 400 requests a second of 2,000 participants whose pages poll every 5 s; with
 slower answers they send fewer, as pages would."""
 LOADS = {"paced": PAUSE_MS, "saturation": None}
+DATABASES = ("SQLite", "PostgreSQL")
 WEB_PROCESSES = 2
 GOALS = {"results_p95_ms": 100.0, "results_per_s": 400.0, "vote_p95_ms": 50.0, "visible_s": 2.0}
 
@@ -111,6 +117,8 @@ class Votes:
     stored: list[tuple[float, datetime]] = field(default_factory=list)
     """(when sent, by the clock here; when answered, in UTC) per vote that succeeded."""
     errors: list[str] = field(default_factory=list)
+    cpu_s: float = 0.0
+    """CPU time the voters' client spent."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -181,12 +189,64 @@ def seed(database_url: str) -> tuple[str, str, list[str], list[str], str]:
         runtime.close()
 
 
-def vote_steadily(
+class ProcessVoters:
+    """VOTES_PER_SECOND votes in all from the voters of ``benchmarks/live_voters.py``, a
+    process of their own (asyncio tasks on raw keep-alive connections), started and
+    prepared before the clock starts (``prepare``), voting from ``run``."""
+
+    def __init__(
+        self, base: str, url: str, statements: list[str], tokens: list[str], seconds: float
+    ) -> None:
+        job = {
+            "base": base,
+            "url": url,
+            "statements": statements,
+            "tokens": tokens,
+            "seconds": seconds,
+            "votes_per_second": VOTES_PER_SECOND,
+        }
+        command = [sys.executable, str(ROOT / "benchmarks" / "live_voters.py")]
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write(json.dumps(job) + "\n")
+        self._process.stdin.flush()
+        if self._process.stdout.readline().strip() != "ready":
+            raise SystemExit("the voters' process did not start")
+
+    def run(self, votes: Votes) -> None:
+        output, _ = self._process.communicate("go\n")
+        if self._process.returncode != 0:
+            raise SystemExit(f"the voters' process failed ({self._process.returncode})")
+        result = json.loads(output)
+        votes.latencies = result["latencies"]
+        votes.stored = [(sent, datetime.fromisoformat(at)) for sent, at in result["stored"]]
+        votes.errors = result["errors"]
+        votes.cpu_s = result["cpu_s"]
+
+
+class ThreadVoters:
+    """The voters as they were until the seventh round, kept to show what they add
+    (``--voters threads``): VOTES_PER_SECOND votes in all, spread over 50 threads of this
+    interpreter with an ``httpx`` client each, each voter on its own schedule."""
+
+    def __init__(
+        self, base: str, url: str, statements: list[str], tokens: list[str], seconds: float
+    ) -> None:
+        self._job = (base, url, statements, tokens, seconds)
+
+    def run(self, votes: Votes) -> None:
+        vote_in_threads(*self._job, votes)
+
+
+def vote_in_threads(
     base: str, url: str, statements: list[str], tokens: list[str], seconds: float, votes: Votes
 ) -> None:
-    """VOTES_PER_SECOND votes in all, spread over the voters, each on its own schedule."""
     interval = VOTERS / VOTES_PER_SECOND
     end = time.monotonic() + seconds
+    timeline = os.environ.get(TIMELINE_VARIABLE)
+    cpu = time.process_time()
 
     def voter(number: int) -> None:
         rng = random.Random(number)
@@ -197,15 +257,20 @@ def vote_steadily(
             while next_at < end:
                 time.sleep(max(0.0, next_at - time.monotonic()))
                 body = {"statement_id": rng.choice(statements), "value": rng.choice((-1, 0, 1))}
+                vote_id = f"{number}-{next_at:.6f}"
+                headers = {"X-Vote-Timeline": vote_id} if timeline else None
                 sent = time.perf_counter()
-                response = client.post(url, json=body)
-                elapsed = time.perf_counter() - sent
+                response = client.post(url, json=body, headers=headers)
+                received = time.perf_counter()
                 with votes.lock:
                     if response.status_code == 200:
-                        votes.latencies.append(elapsed)
+                        votes.latencies.append(received - sent)
                         votes.stored.append((sent, datetime.now(UTC)))
                     else:
                         votes.errors.append(f"{response.status_code} {response.text[:100]}")
+                if timeline:
+                    marks = {"client_sent": sent, "client_received": received}
+                    append_line(timeline, json.dumps({"client": vote_id, "marks": marks}))
                 next_at += interval
 
     threads = [threading.Thread(target=voter, args=(n,)) for n in range(VOTERS)]
@@ -213,6 +278,12 @@ def vote_steadily(
         thread.start()
     for thread in threads:
         thread.join()
+    votes.cpu_s = time.process_time() - cpu
+
+
+VOTER_CLIENTS = {"process": ProcessVoters, "threads": ThreadVoters}
+"""``--voters``: the voters' process (the default), or the threads they were until the
+seventh round, whose CPU is the whole benchmark process's (the watcher's too)."""
 
 
 def watch(base: str, url: str, token: str, seconds: float) -> list[tuple[float, datetime]]:
@@ -283,17 +354,22 @@ def run_wrk(base: str, path: str, token: str, seconds: float, pause_ms: int | No
     }
 
 
-def bench_database(label: str, database_url: str, seconds: float) -> list[dict]:
-    """One row per load (paced, then saturation) against one server of ``database_url``."""
+def bench_database(label: str, database_url: str, options: argparse.Namespace) -> list[dict]:
+    """One row per load (paced, then saturation) and voters' client against one server of
+    ``database_url``; the clients take turns within each load."""
     alliance_id, deliberation_id, statements, tokens, reader = seed(database_url)
     path = f"/api/v1/alliances/{alliance_id}/deliberations/{deliberation_id}"
+    rows = []
     with server(database_url, workers=WEB_PROCESSES) as base:
         wait_for_first_release(base, f"{path}/results", reader)
-        return [
-            {"database": label, "load": load}
-            | measure(base, path, statements, tokens, reader, seconds, pause_ms)
-            for load, pause_ms in LOADS.items()
-        ]
+        for load in options.loads:
+            for voters in options.voters:
+                shown = load if len(options.voters) == 1 else f"{load}, {voters} voters"
+                figures = measure(
+                    base, path, statements, tokens, reader, options.seconds, LOADS[load], voters
+                )
+                rows.append({"database": label, "load": shown} | figures)
+    return rows
 
 
 def wait_for_first_release(base: str, url: str, reader: str) -> None:
@@ -314,22 +390,28 @@ def measure(
     reader: str,
     seconds: float,
     pause_ms: int | None,
+    voters: str,
 ) -> dict:
     """Pollers, voters and the watcher together for ``seconds``: the row's figures."""
     votes = Votes()
     versions: list[tuple[float, datetime]] = []
-    voting = threading.Thread(
-        target=vote_steadily,
-        args=(base, f"{path}/votes", statements, tokens, seconds, votes),
-    )
+    voting_client = VOTER_CLIENTS[voters](base, f"{path}/votes", statements, tokens, seconds)
+    voting = threading.Thread(target=voting_client.run, args=(votes,))
     watching = threading.Thread(
         target=lambda: versions.extend(watch(base, f"{path}/results", reader, seconds))
     )
+    served_before = server_cpu_seconds(base)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own_before = time.process_time()
     voting.start()
     watching.start()
     polled = run_wrk(base, f"{path}/results", reader, seconds, pause_ms)
     voting.join()
     watching.join()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    clients_cpu_s = (
+        children.ru_utime + children.ru_stime - children_before.ru_utime - children_before.ru_stime
+    )
     delays = visibility(votes, versions)
     ordered = sorted(votes.latencies)
     return {
@@ -337,6 +419,12 @@ def measure(
         "vote_p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))] if ordered else float("nan"),
         "votes_per_s": len(votes.latencies) / seconds,
         "vote_errors": len(votes.errors),
+        "voters_cpu_s": votes.cpu_s,
+        "cpu_s": {
+            "server": server_cpu_seconds(base) - served_before,
+            "wrk and voters' process": clients_cpu_s,
+            "this process (watcher; threads voters)": time.process_time() - own_before,
+        },
         "versions": len(versions),
         "visible_p95_s": statistics.quantiles(delays, n=20)[-1]
         if len(delays) > 1
@@ -344,6 +432,28 @@ def measure(
         "visible_max_s": max(delays) if delays else float("nan"),
         "unseen": len(votes.stored) - len(delays),
     }
+
+
+def server_cpu_seconds(base: str) -> float:
+    """CPU time so far of the ``coauthor serve`` listening at ``base`` and of its web
+    processes (from /proc: user and system time of each)."""
+    port = base.rsplit(":", 1)[1]
+    processes = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue  # ended meanwhile
+        processes[stat.parent.name] = (fields[1], command, int(fields[11]) + int(fields[12]))
+    served = {
+        pid
+        for pid, (_, command, _) in processes.items()
+        if b"serve" in command and port.encode() in command
+    }
+    served |= {pid for pid, (parent, _, _) in processes.items() if parent in served}
+    ticks = sum(processes[pid][2] for pid in served)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def render(rows: list[dict], seconds: float) -> str:
@@ -388,6 +498,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
+    parser.add_argument("--databases", nargs="+", choices=DATABASES, default=list(DATABASES))
+    parser.add_argument("--loads", nargs="+", choices=LOADS, default=list(LOADS))
+    parser.add_argument(
+        "--voters",
+        nargs="+",
+        choices=VOTER_CLIENTS,
+        default=["process"],
+        help="the voters' client; with both, they take turns against the same server",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit(
@@ -396,13 +515,21 @@ def main() -> None:
     from tests.pg import running_postgres
 
     rows = []
-    with tempfile.TemporaryDirectory() as folder:
-        rows += bench_database("SQLite", f"sqlite:///{folder}/live.sqlite3", args.seconds)
-    with running_postgres() as postgres:
-        postgres.create_database("live")
-        rows += bench_database("PostgreSQL", postgres.url("live"), args.seconds)
+    if "SQLite" in args.databases:
+        with tempfile.TemporaryDirectory() as folder:
+            rows += bench_database("SQLite", f"sqlite:///{folder}/live.sqlite3", args)
+    if "PostgreSQL" in args.databases:
+        with running_postgres() as postgres:
+            postgres.create_database("live")
+            rows += bench_database("PostgreSQL", postgres.url("live"), args)
     table = render(rows, args.seconds)
     print(table)
+    for row in rows:
+        used = ", ".join(f"{name} {value:.1f} s" for name, value in row["cpu_s"].items())
+        print(
+            f"{row['database']}, {row['load']}: CPU of the voters' client "
+            f"{row['voters_cpu_s']:.1f} s; {used}"
+        )
     if args.write:
         replace_marked_section(DOC, START, END, table)
 
