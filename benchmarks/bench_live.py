@@ -46,9 +46,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
@@ -366,7 +368,15 @@ def bench_database(label: str, database_url: str, options: argparse.Namespace) -
             for voters in options.voters:
                 shown = load if len(options.voters) == 1 else f"{load}, {voters} voters"
                 figures = measure(
-                    base, path, statements, tokens, reader, options.seconds, LOADS[load], voters
+                    base,
+                    path,
+                    statements,
+                    tokens,
+                    reader,
+                    options.seconds,
+                    LOADS[load],
+                    voters,
+                    database_url,
                 )
                 rows.append({"database": label, "load": shown} | figures)
     return rows
@@ -391,6 +401,7 @@ def measure(
     seconds: float,
     pause_ms: int | None,
     voters: str,
+    database_url: str,
 ) -> dict:
     """Pollers, voters and the watcher together for ``seconds``: the row's figures."""
     votes = Votes()
@@ -400,7 +411,8 @@ def measure(
     watching = threading.Thread(
         target=lambda: versions.extend(watch(base, f"{path}/results", reader, seconds))
     )
-    served_before = server_cpu_seconds(base)
+    ports = {"server": urlsplit(base).port, "database server": make_url(database_url).port}
+    before = {name: cpu_seconds_on(port) for name, port in ports.items()}
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     own_before = time.process_time()
     voting.start()
@@ -421,7 +433,7 @@ def measure(
         "vote_errors": len(votes.errors),
         "voters_cpu_s": votes.cpu_s,
         "cpu_s": {
-            "server": server_cpu_seconds(base) - served_before,
+            **{name: cpu_seconds_on(port) - before[name] for name, port in ports.items()},
             "wrk and voters' process": clients_cpu_s,
             "this process (watcher; threads voters)": time.process_time() - own_before,
         },
@@ -434,10 +446,12 @@ def measure(
     }
 
 
-def server_cpu_seconds(base: str) -> float:
-    """CPU time so far of the ``coauthor serve`` listening at ``base`` and of its web
-    processes (from /proc: user and system time of each)."""
-    port = base.rsplit(":", 1)[1]
+def cpu_seconds_on(port: int | None) -> float:
+    """CPU time so far (user and system, from /proc) of the processes started with ``port``
+    as an argument of their own (``coauthor serve --port``, PostgreSQL's ``-p``) and of
+    their children (the web processes; PostgreSQL's backends); 0 without a port."""
+    if port is None:
+        return 0.0
     processes = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -446,14 +460,9 @@ def server_cpu_seconds(base: str) -> float:
         except OSError:
             continue  # ended meanwhile
         processes[stat.parent.name] = (fields[1], command, int(fields[11]) + int(fields[12]))
-    served = {
-        pid
-        for pid, (_, command, _) in processes.items()
-        if b"serve" in command and port.encode() in command
-    }
-    served |= {pid for pid, (parent, _, _) in processes.items() if parent in served}
-    ticks = sum(processes[pid][2] for pid in served)
-    return ticks / os.sysconf("SC_CLK_TCK")
+    roots = {pid for pid, (_, command, _) in processes.items() if str(port).encode() in command}
+    tree = roots | {pid for pid, (parent, _, _) in processes.items() if parent in roots}
+    return sum(processes[pid][2] for pid in tree) / os.sysconf("SC_CLK_TCK")
 
 
 def render(rows: list[dict], seconds: float) -> str:
