@@ -13,7 +13,13 @@ process), and for ``--seconds``:
   standing for 2,000 participants whose pages poll every 5 s: 400 requests a
   second when answers take 50 ms), then at saturation, with no pause (the
   capacity: each poller asks again as soon as it is answered);
-* 50 voters (threads here) send 100 votes a second in all: vote p95, errors;
+* 50 voters send 100 votes a second in all: vote p95, errors. They run in a
+  process of their own (``benchmarks/live_voters.py``: asyncio tasks, one
+  keep-alive connection each, sending the bytes ``httpx`` sends), as a
+  participant's browser runs on a machine of its own; ``--voters threads`` runs
+  the 50 ``httpx`` threads of this interpreter they were until the seventh
+  round, whose own CPU and waits for the interpreter lock were in every vote
+  they timed (``--voters threads process``: both in turn, same server);
 * a watcher polls the results every 100 ms and, for each vote, measures the
   time from sending it to the first results version released after it was
   stored.
@@ -24,7 +30,11 @@ within 2 s. Every goal is checked for both loads and printed for each. Prints
 a markdown table; ``--write`` puts it into
 docs/performance.md between the bench-live markers.
 
-Usage: ``python benchmarks/bench_live.py [--seconds 60] [--write]``
+Besides the table it prints, per row, the CPU time of the voters' client, the server's
+processes, PostgreSQL's, wrk with the voters' process, and this process.
+
+Usage: ``python benchmarks/bench_live.py [--seconds 60] [--write]
+[--databases SQLite PostgreSQL] [--loads paced saturation] [--voters process threads]``
 """
 
 from __future__ import annotations
@@ -465,12 +475,19 @@ def cpu_seconds_on(port: int | None) -> float:
     return sum(processes[pid][2] for pid in tree) / os.sysconf("SC_CLK_TCK")
 
 
-def render(rows: list[dict], seconds: float) -> str:
+VOTERS_SHOWN = {
+    "process": "in a process of their own",
+    "threads": "as threads of the benchmark's process",
+}
+
+
+def render(rows: list[dict], seconds: float, voters: list[str]) -> str:
     lines = [
         f"Measured {date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; `coauthor serve --workers {WEB_PROCESSES}` "
         f"({WEB_PROCESSES} web processes, the results worker in the serving process), wrk and "
-        f"the voters on the same machine; {seconds:g} s per load and database. "
+        f"the voters ({' / '.join(VOTERS_SHOWN[v] for v in dict.fromkeys(voters))}) on the "
+        f"same machine; {seconds:g} s per load and database. "
         f"{PARTICIPANTS:,} participants × {STATEMENTS} statements, {VOTES:,} votes loaded. "
         f"Paced: each of the {POLLERS} pollers pauses {PAUSE_MS} ms on average after each "
         "answer; saturation: no pause.",
@@ -531,7 +548,7 @@ def main() -> None:
         with running_postgres() as postgres:
             postgres.create_database("live")
             rows += bench_database("PostgreSQL", postgres.url("live"), args)
-    table = render(rows, args.seconds)
+    table = render(rows, args.seconds, args.voters)
     print(table)
     for row in rows:
         used = ", ".join(f"{name} {value:.1f} s" for name, value in row["cpu_s"].items())
