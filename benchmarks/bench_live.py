@@ -55,6 +55,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -270,9 +271,12 @@ def vote_in_threads(
                 time.sleep(max(0.0, next_at - time.monotonic()))
                 body = {"statement_id": rng.choice(statements), "value": rng.choice((-1, 0, 1))}
                 vote_id = f"{number}-{next_at:.6f}"
-                headers = {"X-Vote-Timeline": vote_id} if timeline else None
+                marks: dict[str, float] = {}
+                timed = {"headers": {"X-Vote-Timeline": vote_id}} if timeline else {}
+                if timeline:
+                    timed["extensions"] = {"trace": partial(_trace, marks)}
                 sent = time.perf_counter()
-                response = client.post(url, json=body, headers=headers)
+                response = client.post(url, json=body, **timed)
                 received = time.perf_counter()
                 with votes.lock:
                     if response.status_code == 200:
@@ -281,7 +285,7 @@ def vote_in_threads(
                     else:
                         votes.errors.append(f"{response.status_code} {response.text[:100]}")
                 if timeline:
-                    marks = {"client_sent": sent, "client_received": received}
+                    marks |= {"client_sent": sent, "client_received": received}
                     append_line(timeline, json.dumps({"client": vote_id, "marks": marks}))
                 next_at += interval
 
@@ -291,6 +295,20 @@ def vote_in_threads(
     for thread in threads:
         thread.join()
     votes.cpu_s = time.process_time() - cpu
+
+
+TRACED_STEPS = {
+    "http11.send_request_headers.complete": "client_written",
+    "http11.receive_response_body.complete": "client_read",
+}
+"""``httpx``'s trace events that mark a vote's timeline steps in the voters' threads: its
+head written to the socket, its answer's last byte read."""
+
+
+def _trace(marks: dict[str, float], event: str, _info: dict) -> None:
+    step = TRACED_STEPS.get(event)
+    if step is not None:
+        marks[step] = time.perf_counter()
 
 
 VOTER_CLIENTS = {"process": ProcessVoters, "threads": ThreadVoters}

@@ -21,6 +21,7 @@ import numpy as np
 
 STEPS = (
     "client_sent",
+    "client_written",
     "read",
     "task",
     "admitted",
@@ -30,14 +31,17 @@ STEPS = (
     "committed",
     "resumed",
     "sent",
+    "client_read",
     "client_received",
 )
-"""In order: the voter is about to write the request; the server process read its first
-bytes (``web/timed_serving.py``); its task first ran the app; the vote layer took it in
-(past admission control); its body was read; its write began (turn taken / writer
-reached); its person was found; the write committed; the answering task ran; the answer
-was sent; the voter read the answer's last byte. A step missing from a line (a voter
-that logs nothing, a server without the timed protocol) is left out of its spans."""
+"""In order: the voter is about to write the request; (``httpx`` voters only) its head has
+been written to the socket; the server process read its first bytes
+(``web/timed_serving.py``); its task first ran the app; the vote layer took it in (past
+admission control); its body was read; its write began (turn taken / writer reached);
+its person was found; the write committed; the answering task ran; the answer was sent;
+(``httpx`` voters only) ``httpx`` read the answer's last byte; the voter has the answer.
+A step missing from a line (a voter that logs nothing, or not that step; a server
+without the timed protocol) is left out: the span runs from the step before it."""
 
 
 def summary(lines: list[dict]) -> list[str]:
@@ -46,9 +50,13 @@ def summary(lines: list[dict]) -> list[str]:
         "| --- | ---: | ---: | ---: |",
     ]
     slowest = _slowest_twentieth(lines)
-    for earlier, later in itertools.pairwise(STEPS):
-        spans = [_span(line, earlier, later) for line in lines]
-        among_slowest = [_span(line, earlier, later) for line in slowest]
+    pairs = sorted(
+        {pair for line in lines for pair in _pairs(line)},
+        key=lambda pair: (STEPS.index(pair[0]), STEPS.index(pair[1])),
+    )
+    for earlier, later in pairs:
+        spans = [_span_of_pair(line, earlier, later) for line in lines]
+        among_slowest = [_span_of_pair(line, earlier, later) for line in slowest]
         rows.append(_row(f"{earlier} → {later}", spans, among_slowest))
     for first, last, name in (
         ("client_sent", "client_received", "as the voter saw it"),
@@ -62,6 +70,16 @@ def summary(lines: list[dict]) -> list[str]:
     ):
         rows.append(_row(name, [value(x) for x in lines], [value(x) for x in slowest]))
     return rows
+
+
+def _pairs(line: dict) -> list[tuple[str, str]]:
+    """The line's steps present, each with the next one present."""
+    return list(itertools.pairwise(step for step in STEPS if step in line["marks"]))
+
+
+def _span_of_pair(line: dict, earlier: str, later: str) -> float | None:
+    """The span from ``earlier`` to ``later`` when they follow each other in this line."""
+    return _span(line, earlier, later) if (earlier, later) in _pairs(line) else None
 
 
 def _span(line: dict, earlier: str, later: str) -> float | None:
