@@ -205,7 +205,8 @@ def seed(database_url: str) -> tuple[str, str, list[str], list[str], str]:
 class ProcessVoters:
     """VOTES_PER_SECOND votes in all from the voters of ``benchmarks/live_voters.py``, a
     process of their own (asyncio tasks on raw keep-alive connections), started and
-    prepared before the clock starts (``prepare``), voting from ``run``."""
+    prepared when made (before the clock starts: this waits for its ``ready``), voting
+    from ``run``."""
 
     def __init__(
         self, base: str, url: str, statements: list[str], tokens: list[str], seconds: float
