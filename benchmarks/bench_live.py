@@ -13,7 +13,13 @@ process), and for ``--seconds``:
   standing for 2,000 participants whose pages poll every 5 s: 400 requests a
   second when answers take 50 ms), then at saturation, with no pause (the
   capacity: each poller asks again as soon as it is answered);
-* 50 voters (threads here) send 100 votes a second in all: vote p95, errors;
+* 50 voters send 100 votes a second in all: vote p95, errors. They run in a
+  process of their own (``benchmarks/live_voters.py``: asyncio tasks, one
+  keep-alive connection each, sending the bytes ``httpx`` sends), as a
+  participant's browser runs on a machine of its own; ``--voters threads`` runs
+  the 50 ``httpx`` threads of this interpreter they were until the seventh
+  round, whose own CPU and waits for the interpreter lock were in every vote
+  they timed (``--voters threads process``: both in turn, same server);
 * a watcher polls the results every 100 ms and, for each vote, measures the
   time from sending it to the first results version released after it was
   stored.
@@ -24,16 +30,22 @@ within 2 s. Every goal is checked for both loads and printed for each. Prints
 a markdown table; ``--write`` puts it into
 docs/performance.md between the bench-live markers.
 
-Usage: ``python benchmarks/bench_live.py [--seconds 60] [--write]``
+Besides the table it prints, per row, the CPU time of the voters' client, the server's
+processes, PostgreSQL's, wrk with the voters' process, and this process.
+
+Usage: ``python benchmarks/bench_live.py [--seconds 60] [--write]
+[--databases SQLite PostgreSQL] [--loads paced saturation] [--voters process threads]``
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -43,10 +55,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
@@ -57,6 +72,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_http import server  # noqa: E402
 from doc_section import replace_marked_section  # noqa: E402
 
+from coauthor.web.vote_timeline import TIMELINE_VARIABLE  # noqa: E402
+from coauthor.web.vote_timeline import append as append_line  # noqa: E402
+
 START, END = "<!-- bench-live:start -->", "<!-- bench-live:end -->"
 PARTICIPANTS, STATEMENTS, VOTES = 2_000, 200, 120_000
 POLLERS, VOTERS, VOTES_PER_SECOND = 200, 50, 100
@@ -65,6 +83,7 @@ PAUSE_MS = 450
 then send the 400 requests a second of 2,000 participants whose pages poll every 5 s; with
 slower answers they send fewer, as pages would."""
 LOADS = {"paced": PAUSE_MS, "saturation": None}
+DATABASES = ("SQLite", "PostgreSQL")
 WEB_PROCESSES = 2
 GOALS = {"results_p95_ms": 100.0, "results_per_s": 400.0, "vote_p95_ms": 50.0, "visible_s": 2.0}
 
@@ -111,6 +130,8 @@ class Votes:
     stored: list[tuple[float, datetime]] = field(default_factory=list)
     """(when sent, by the clock here; when answered, in UTC) per vote that succeeded."""
     errors: list[str] = field(default_factory=list)
+    cpu_s: float = 0.0
+    """CPU time the voters' client spent."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -181,12 +202,65 @@ def seed(database_url: str) -> tuple[str, str, list[str], list[str], str]:
         runtime.close()
 
 
-def vote_steadily(
+class ProcessVoters:
+    """VOTES_PER_SECOND votes in all from the voters of ``benchmarks/live_voters.py``, a
+    process of their own (asyncio tasks on raw keep-alive connections), started and
+    prepared when made (before the clock starts: this waits for its ``ready``), voting
+    from ``run``."""
+
+    def __init__(
+        self, base: str, url: str, statements: list[str], tokens: list[str], seconds: float
+    ) -> None:
+        job = {
+            "base": base,
+            "url": url,
+            "statements": statements,
+            "tokens": tokens,
+            "seconds": seconds,
+            "votes_per_second": VOTES_PER_SECOND,
+        }
+        command = [sys.executable, str(ROOT / "benchmarks" / "live_voters.py")]
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write(json.dumps(job) + "\n")
+        self._process.stdin.flush()
+        if self._process.stdout.readline().strip() != "ready":
+            raise SystemExit("the voters' process did not start")
+
+    def run(self, votes: Votes) -> None:
+        output, _ = self._process.communicate("go\n")
+        if self._process.returncode != 0:
+            raise SystemExit(f"the voters' process failed ({self._process.returncode})")
+        result = json.loads(output)
+        votes.latencies = result["latencies"]
+        votes.stored = [(sent, datetime.fromisoformat(at)) for sent, at in result["stored"]]
+        votes.errors = result["errors"]
+        votes.cpu_s = result["cpu_s"]
+
+
+class ThreadVoters:
+    """The voters as they were until the seventh round, kept to show what they add
+    (``--voters threads``): VOTES_PER_SECOND votes in all, spread over 50 threads of this
+    interpreter with an ``httpx`` client each, each voter on its own schedule."""
+
+    def __init__(
+        self, base: str, url: str, statements: list[str], tokens: list[str], seconds: float
+    ) -> None:
+        self._job = (base, url, statements, tokens, seconds)
+
+    def run(self, votes: Votes) -> None:
+        vote_in_threads(*self._job, votes)
+
+
+def vote_in_threads(
     base: str, url: str, statements: list[str], tokens: list[str], seconds: float, votes: Votes
 ) -> None:
-    """VOTES_PER_SECOND votes in all, spread over the voters, each on its own schedule."""
     interval = VOTERS / VOTES_PER_SECOND
     end = time.monotonic() + seconds
+    timeline = os.environ.get(TIMELINE_VARIABLE)
+    cpu = time.process_time()
 
     def voter(number: int) -> None:
         rng = random.Random(number)
@@ -197,15 +271,23 @@ def vote_steadily(
             while next_at < end:
                 time.sleep(max(0.0, next_at - time.monotonic()))
                 body = {"statement_id": rng.choice(statements), "value": rng.choice((-1, 0, 1))}
+                vote_id = f"{number}-{next_at:.6f}"
+                marks: dict[str, float] = {}
+                timed = {"headers": {"X-Vote-Timeline": vote_id}} if timeline else {}
+                if timeline:
+                    timed["extensions"] = {"trace": partial(_trace, marks)}
                 sent = time.perf_counter()
-                response = client.post(url, json=body)
-                elapsed = time.perf_counter() - sent
+                response = client.post(url, json=body, **timed)
+                received = time.perf_counter()
                 with votes.lock:
                     if response.status_code == 200:
-                        votes.latencies.append(elapsed)
+                        votes.latencies.append(received - sent)
                         votes.stored.append((sent, datetime.now(UTC)))
                     else:
                         votes.errors.append(f"{response.status_code} {response.text[:100]}")
+                if timeline:
+                    marks |= {"client_sent": sent, "client_received": received}
+                    append_line(timeline, json.dumps({"client": vote_id, "marks": marks}))
                 next_at += interval
 
     threads = [threading.Thread(target=voter, args=(n,)) for n in range(VOTERS)]
@@ -213,6 +295,26 @@ def vote_steadily(
         thread.start()
     for thread in threads:
         thread.join()
+    votes.cpu_s = time.process_time() - cpu
+
+
+TRACED_STEPS = {
+    "http11.send_request_headers.complete": "client_written",
+    "http11.receive_response_body.complete": "client_read",
+}
+"""``httpx``'s trace events that mark a vote's timeline steps in the voters' threads: its
+head written to the socket, its answer's last byte read."""
+
+
+def _trace(marks: dict[str, float], event: str, _info: dict) -> None:
+    step = TRACED_STEPS.get(event)
+    if step is not None:
+        marks[step] = time.perf_counter()
+
+
+VOTER_CLIENTS = {"process": ProcessVoters, "threads": ThreadVoters}
+"""``--voters``: the voters' process (the default), or the threads they were until the
+seventh round, whose CPU is the whole benchmark process's (the watcher's too)."""
 
 
 def watch(base: str, url: str, token: str, seconds: float) -> list[tuple[float, datetime]]:
@@ -283,17 +385,30 @@ def run_wrk(base: str, path: str, token: str, seconds: float, pause_ms: int | No
     }
 
 
-def bench_database(label: str, database_url: str, seconds: float) -> list[dict]:
-    """One row per load (paced, then saturation) against one server of ``database_url``."""
+def bench_database(label: str, database_url: str, options: argparse.Namespace) -> list[dict]:
+    """One row per load (paced, then saturation) and voters' client against one server of
+    ``database_url``; the clients take turns within each load."""
     alliance_id, deliberation_id, statements, tokens, reader = seed(database_url)
     path = f"/api/v1/alliances/{alliance_id}/deliberations/{deliberation_id}"
+    rows = []
     with server(database_url, workers=WEB_PROCESSES) as base:
         wait_for_first_release(base, f"{path}/results", reader)
-        return [
-            {"database": label, "load": load}
-            | measure(base, path, statements, tokens, reader, seconds, pause_ms)
-            for load, pause_ms in LOADS.items()
-        ]
+        for load in options.loads:
+            for voters in options.voters:
+                shown = load if len(options.voters) == 1 else f"{load}, {voters} voters"
+                figures = measure(
+                    base,
+                    path,
+                    statements,
+                    tokens,
+                    reader,
+                    options.seconds,
+                    LOADS[load],
+                    voters,
+                    database_url,
+                )
+                rows.append({"database": label, "load": shown} | figures)
+    return rows
 
 
 def wait_for_first_release(base: str, url: str, reader: str) -> None:
@@ -314,22 +429,30 @@ def measure(
     reader: str,
     seconds: float,
     pause_ms: int | None,
+    voters: str,
+    database_url: str,
 ) -> dict:
     """Pollers, voters and the watcher together for ``seconds``: the row's figures."""
     votes = Votes()
     versions: list[tuple[float, datetime]] = []
-    voting = threading.Thread(
-        target=vote_steadily,
-        args=(base, f"{path}/votes", statements, tokens, seconds, votes),
-    )
+    voting_client = VOTER_CLIENTS[voters](base, f"{path}/votes", statements, tokens, seconds)
+    voting = threading.Thread(target=voting_client.run, args=(votes,))
     watching = threading.Thread(
         target=lambda: versions.extend(watch(base, f"{path}/results", reader, seconds))
     )
+    ports = {"server": urlsplit(base).port, "database server": make_url(database_url).port}
+    before = {name: cpu_seconds_on(port) for name, port in ports.items()}
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own_before = time.process_time()
     voting.start()
     watching.start()
     polled = run_wrk(base, f"{path}/results", reader, seconds, pause_ms)
     voting.join()
     watching.join()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    clients_cpu_s = (
+        children.ru_utime + children.ru_stime - children_before.ru_utime - children_before.ru_stime
+    )
     delays = visibility(votes, versions)
     ordered = sorted(votes.latencies)
     return {
@@ -337,6 +460,12 @@ def measure(
         "vote_p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))] if ordered else float("nan"),
         "votes_per_s": len(votes.latencies) / seconds,
         "vote_errors": len(votes.errors),
+        "voters_cpu_s": votes.cpu_s,
+        "cpu_s": {
+            **{name: cpu_seconds_on(port) - before[name] for name, port in ports.items()},
+            "wrk and voters' process": clients_cpu_s,
+            "this process (watcher; threads voters)": time.process_time() - own_before,
+        },
         "versions": len(versions),
         "visible_p95_s": statistics.quantiles(delays, n=20)[-1]
         if len(delays) > 1
@@ -346,12 +475,38 @@ def measure(
     }
 
 
-def render(rows: list[dict], seconds: float) -> str:
+def cpu_seconds_on(port: int | None) -> float:
+    """CPU time so far (user and system, from /proc) of the processes started with ``port``
+    as an argument of their own (``coauthor serve --port``, PostgreSQL's ``-p``) and of
+    their children (the web processes; PostgreSQL's backends); 0 without a port."""
+    if port is None:
+        return 0.0
+    processes = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue  # ended meanwhile
+        processes[stat.parent.name] = (fields[1], command, int(fields[11]) + int(fields[12]))
+    roots = {pid for pid, (_, command, _) in processes.items() if str(port).encode() in command}
+    tree = roots | {pid for pid, (parent, _, _) in processes.items() if parent in roots}
+    return sum(processes[pid][2] for pid in tree) / os.sysconf("SC_CLK_TCK")
+
+
+VOTERS_SHOWN = {
+    "process": "in a process of their own",
+    "threads": "as threads of the benchmark's process",
+}
+
+
+def render(rows: list[dict], seconds: float, voters: list[str]) -> str:
     lines = [
         f"Measured {date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; `coauthor serve --workers {WEB_PROCESSES}` "
         f"({WEB_PROCESSES} web processes, the results worker in the serving process), wrk and "
-        f"the voters on the same machine; {seconds:g} s per load and database. "
+        f"the voters ({' / '.join(VOTERS_SHOWN[v] for v in dict.fromkeys(voters))}) on the "
+        f"same machine; {seconds:g} s per load and database. "
         f"{PARTICIPANTS:,} participants × {STATEMENTS} statements, {VOTES:,} votes loaded. "
         f"Paced: each of the {POLLERS} pollers pauses {PAUSE_MS} ms on average after each "
         "answer; saturation: no pause.",
@@ -388,6 +543,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
+    parser.add_argument("--databases", nargs="+", choices=DATABASES, default=list(DATABASES))
+    parser.add_argument("--loads", nargs="+", choices=LOADS, default=list(LOADS))
+    parser.add_argument(
+        "--voters",
+        nargs="+",
+        choices=VOTER_CLIENTS,
+        default=["process"],
+        help="the voters' client; with both, they take turns against the same server",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit(
@@ -396,13 +560,21 @@ def main() -> None:
     from tests.pg import running_postgres
 
     rows = []
-    with tempfile.TemporaryDirectory() as folder:
-        rows += bench_database("SQLite", f"sqlite:///{folder}/live.sqlite3", args.seconds)
-    with running_postgres() as postgres:
-        postgres.create_database("live")
-        rows += bench_database("PostgreSQL", postgres.url("live"), args.seconds)
-    table = render(rows, args.seconds)
+    if "SQLite" in args.databases:
+        with tempfile.TemporaryDirectory() as folder:
+            rows += bench_database("SQLite", f"sqlite:///{folder}/live.sqlite3", args)
+    if "PostgreSQL" in args.databases:
+        with running_postgres() as postgres:
+            postgres.create_database("live")
+            rows += bench_database("PostgreSQL", postgres.url("live"), args)
+    table = render(rows, args.seconds, args.voters)
     print(table)
+    for row in rows:
+        used = ", ".join(f"{name} {value:.1f} s" for name, value in row["cpu_s"].items())
+        print(
+            f"{row['database']}, {row['load']}: CPU of the voters' client "
+            f"{row['voters_cpu_s']:.1f} s; {used}"
+        )
     if args.write:
         replace_marked_section(DOC, START, END, table)
 

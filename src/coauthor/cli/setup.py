@@ -67,8 +67,15 @@ def _serve(current: Settings, host: str, port: int, workers: int = 1) -> None:
         _serve_processes(current, host, port, workers)
         return
     from coauthor.web.app import create_app
+    from coauthor.web.vote_timeline import logging_to
 
-    uvicorn.run(create_app(current), host=host, port=port, **UVICORN_OPTIONS)
+    app = create_app(current)
+    if logging_to() is None:
+        uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)
+        return
+    from coauthor.web.timed_serving import TIMED_PROTOCOL, FirstSight
+
+    uvicorn.run(FirstSight(app), host=host, port=port, http=TIMED_PROTOCOL, **UVICORN_OPTIONS)
 
 
 def _serve_processes(current: Settings, host: str, port: int, workers: int) -> None:
@@ -94,14 +101,7 @@ def _serve_processes(current: Settings, host: str, port: int, workers: int) -> N
         halt = start_in_background(runtime)
         os.environ[RESULTS_WORKER_VARIABLE] = "external"
     try:
-        uvicorn.run(
-            "coauthor.web.app:create_app",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            **UVICORN_OPTIONS,
-        )
+        uvicorn.run(factory=True, workers=workers, host=host, port=port, **_app_and_protocol())
     finally:
         if halt is not None:
             halt()
@@ -110,6 +110,18 @@ def _serve_processes(current: Settings, host: str, port: int, workers: int) -> N
             os.environ.pop(RESULTS_WORKER_VARIABLE, None)
         else:
             os.environ[RESULTS_WORKER_VARIABLE] = told
+
+
+def _app_and_protocol() -> dict[str, str | bool]:
+    """The web processes' app factory and uvicorn's options: timed ones
+    (``web/timed_serving.py``) while vote timelines are logged."""
+    from coauthor.web.vote_timeline import logging_to
+
+    if logging_to() is None:
+        return {"app": "coauthor.web.app:create_app", **UVICORN_OPTIONS}
+    from coauthor.web.timed_serving import TIMED_APP_FACTORY, TIMED_PROTOCOL
+
+    return {"app": TIMED_APP_FACTORY, "http": TIMED_PROTOCOL, **UVICORN_OPTIONS}
 
 
 def serve(host: HostOption = None, port: PortOption = None, workers: WorkersOption = 1) -> None:

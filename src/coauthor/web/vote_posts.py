@@ -102,13 +102,15 @@ class VotePosts:
         if headers.get("content-type", "").strip().lower() != "application/json":
             await self.app(scope, receive, send)
             return
+        timeline = vote_timeline.start(scope)
         body, complete = await _body(receive)
+        vote_timeline.mark(timeline, "arrived")
         data = _vote_input(body) if complete else None
         if data is None:
             await self.app(scope, _replay(body, complete, receive), send)
             return
         runtime = _runtime_of(scope, self.runtime)
-        vote = _Vote(headers, *target, data, _Answer(scope, receive, send))
+        vote = _Vote(headers, *target, data, _Answer(scope, receive, send, timeline))
         outcome = await self._written(runtime, vote)
         if outcome is not _ANSWERED:  # a Busy wait for the turn, or not answered by the writer
             outcome = await vote.answer(outcome)
@@ -183,9 +185,11 @@ class _Answer:
     in ``web/loop_writes.py``), so an answer never waits for its request's task to run
     again on a busy event loop."""
 
-    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(
+        self, scope: Scope, receive: Receive, send: Send, timeline: vote_timeline.Timeline | None
+    ) -> None:
         self.scope, self.receive, self.send = scope, receive, send
-        self.timeline = vote_timeline.start()
+        self.timeline = timeline
 
     async def __call__(self, outcome: _Outcome) -> object:
         """``_ANSWERED`` once sent; an outcome that is not an answer (None: the app must
