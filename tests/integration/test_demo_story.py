@@ -1,9 +1,9 @@
 """The demo alliance's emergence year and its story: what the demo promises, and a PDF of
-several pages with its charts, rendered in under ten seconds."""
+several pages with its charts. How long the story takes to render is measured by
+``benchmarks/bench_story.py`` (goal: under ten seconds), not here."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +14,6 @@ from coauthor.runtime import build_runtime
 from coauthor.services.story import EntryKind, operator_story
 
 END_OF_DEMO = datetime(2026, 6, 30, 18, 0, tzinfo=UTC)
-RENDER_LIMIT_SECONDS = 10
 
 
 def test_the_demo_story(tmp_path: Path) -> None:
@@ -22,11 +21,9 @@ def test_the_demo_story(tmp_path: Path) -> None:
     try:
         with runtime.uow() as uow:
             login = uow.write(seed_demo, end=END_OF_DEMO)
-            started = time.perf_counter()
             told = operator_story(uow, login.alliance_id, runtime.settings.anonymity_threshold)
             document = pdf_document(told)
             pdf = document.write_pdf()
-            took = time.perf_counter() - started
             markdown = to_markdown(told)
     finally:
         runtime.close()
@@ -43,4 +40,3 @@ def test_the_demo_story(tmp_path: Path) -> None:
     assert "Resolved after" in markdown and "Still open" in markdown
     assert len(document.pages) >= 5 and pdf.startswith(b"%PDF")
     assert b"<svg" not in pdf  # the charts were drawn, not left as text
-    assert took < RENDER_LIMIT_SECONDS, f"the story took {took:.1f} s"
