@@ -49,8 +49,8 @@ def test_no_timeline_is_kept_by_default(
         answered = client.post(url, content=vote(started.statements[0]), headers=headers)
     assert answered.status_code == 200
     assert kept == []
-    assert setup._app_and_protocol()["app"] == "coauthor.web.app:create_app"
-    assert "http" not in setup._app_and_protocol()
+    factory, options = setup._factory_and_options()
+    assert factory == "coauthor.web.app:create_app" and "http" not in options
 
 
 def test_a_vote_s_steps_are_logged_in_order_under_the_voter_s_id(
@@ -76,8 +76,8 @@ def test_a_vote_s_steps_are_logged_in_order_under_the_voter_s_id(
         moments = [line["marks"][step] for step in SERVER_STEPS]
         assert moments == sorted(moments)
         assert line["batch"] == 1 and line["cpu_ms"] > 0
-    options = setup._app_and_protocol()
-    assert (options["app"], options["http"]) == (TIMED_APP_FACTORY, TIMED_PROTOCOL)
+    factory, options = setup._factory_and_options()
+    assert (factory, options["http"]) == (TIMED_APP_FACTORY, TIMED_PROTOCOL)
 
 
 class _Transport(asyncio.Transport):

@@ -101,7 +101,8 @@ def _serve_processes(current: Settings, host: str, port: int, workers: int) -> N
         halt = start_in_background(runtime)
         os.environ[RESULTS_WORKER_VARIABLE] = "external"
     try:
-        uvicorn.run(factory=True, workers=workers, host=host, port=port, **_app_and_protocol())
+        factory, options = _factory_and_options()
+        uvicorn.run(factory, factory=True, workers=workers, host=host, port=port, **options)
     finally:
         if halt is not None:
             halt()
@@ -112,16 +113,16 @@ def _serve_processes(current: Settings, host: str, port: int, workers: int) -> N
             os.environ[RESULTS_WORKER_VARIABLE] = told
 
 
-def _app_and_protocol() -> dict[str, str | bool]:
+def _factory_and_options() -> tuple[str, dict[str, str | bool]]:
     """The web processes' app factory and uvicorn's options: timed ones
     (``web/timed_serving.py``) while vote timelines are logged."""
     from coauthor.web.vote_timeline import logging_to
 
     if logging_to() is None:
-        return {"app": "coauthor.web.app:create_app", **UVICORN_OPTIONS}
+        return "coauthor.web.app:create_app", dict(UVICORN_OPTIONS)
     from coauthor.web.timed_serving import TIMED_APP_FACTORY, TIMED_PROTOCOL
 
-    return {"app": TIMED_APP_FACTORY, "http": TIMED_PROTOCOL, **UVICORN_OPTIONS}
+    return TIMED_APP_FACTORY, {"http": TIMED_PROTOCOL, **UVICORN_OPTIONS}
 
 
 def serve(host: HostOption = None, port: PortOption = None, workers: WorkersOption = 1) -> None:
