@@ -257,10 +257,10 @@ def append_all(
     the events' insert, the head's move and the notification, as ``_append_and_notify``
     for one, and ``alongside``'s write as one more part of it (a round trip less for a
     write that changes rows and appends their events: ``acts.do_votes``) — and in an
-    ``executemany`` and the head's update on SQLite (``alongside`` first)."""
+    ``executemany`` and the head's update on SQLite (where nobody passes ``alongside``:
+    it is a part of PostgreSQL's statement, so it needs events to append)."""
     if not new:
-        if alongside is not None:
-            uow.session.connection().execute(alongside.statement, alongside.values)
+        assert alongside is None, "a write alongside an append needs events to append"
         return []
     head = lock_head(uow, chain_id)  # flushes what the write changed first
     events: list[Event] = []
@@ -286,8 +286,7 @@ def append_all(
         last_hash = digest
     connection = uow.session.connection()
     if connection.dialect.name != "postgresql":
-        if alongside is not None:
-            connection.execute(alongside.statement, alongside.values)
+        assert alongside is None, "a write alongside an append is PostgreSQL's"
         rows = [{name: getattr(event, name) for name in EVENT_COLUMNS} for event in events]
         connection.execute(_event_insert(), rows)
         set_head(uow, chain_id, seq, last_hash)
