@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -240,12 +240,27 @@ class NewEvent:
     at: datetime
 
 
-def append_all(uow: UnitOfWork, chain_id: str, new: Sequence[NewEvent]) -> list[Event]:
+class Alongside(NamedTuple):
+    """A write of other rows to run in the statement of an append (``append_all``): a
+    data-modifying statement built once (its parameters named apart from the append's
+    ``event_``/``head_`` ones) and its parameters."""
+
+    statement: sa.Insert
+    values: dict[str, Any]
+
+
+def append_all(
+    uow: UnitOfWork, chain_id: str, new: Sequence[NewEvent], alongside: Alongside | None = None
+) -> list[Event]:
     """Append several events to ``chain_id``, in order, as ``append`` for each would (the
     same seqs, links and hashes; each at its own ``at``), in one statement on PostgreSQL —
     the events' insert, the head's move and the notification, as ``_append_and_notify``
-    for one — and in an ``executemany`` and the head's update on SQLite."""
+    for one, and ``alongside``'s write as one more part of it (a round trip less for a
+    write that changes rows and appends their events: ``acts.do_votes``) — and in an
+    ``executemany`` and the head's update on SQLite (where nobody passes ``alongside``:
+    it is a part of PostgreSQL's statement, so it needs events to append)."""
     if not new:
+        assert alongside is None, "a write alongside an append needs events to append"
         return []
     head = lock_head(uow, chain_id)  # flushes what the write changed first
     events: list[Event] = []
@@ -271,6 +286,7 @@ def append_all(uow: UnitOfWork, chain_id: str, new: Sequence[NewEvent]) -> list[
         last_hash = digest
     connection = uow.session.connection()
     if connection.dialect.name != "postgresql":
+        assert alongside is None, "a write alongside an append is PostgreSQL's"
         rows = [{name: getattr(event, name) for name in EVENT_COLUMNS} for event in events]
         connection.execute(_event_insert(), rows)
         set_head(uow, chain_id, seq, last_hash)
@@ -280,7 +296,11 @@ def append_all(uow: UnitOfWork, chain_id: str, new: Sequence[NewEvent]) -> list[
     values.update({f"head_{name}": getattr(moved_head, name) for name in HEAD_COLUMNS})
     for name in EVENT_COLUMNS:
         values[f"event_{name}s"] = [getattr(event, name) for event in events]
-    connection.execute(_append_all_and_notify(), values)
+    if alongside is None:
+        connection.execute(_append_all_and_notify(), values)
+    else:
+        together = _append_all_alongside(alongside.statement)
+        connection.execute(together, {**values, **alongside.values})
     _moved(uow, chain_id, moved_head)
     return events
 
@@ -349,6 +369,13 @@ def _append_all_and_notify() -> sa.Select:
     )
     notify = sa.func.pg_notify(NOTIFY_CHANNEL, sa.bindparam("head_chain", type_=sa.String))
     return sa.select(notify).add_cte(event.cte("appended_events")).add_cte(head.cte("moved_head"))
+
+
+@cache
+def _append_all_alongside(statement: sa.Insert) -> sa.Select:
+    """``_append_all_and_notify`` with ``statement`` as one more data-modifying part: built
+    once per such statement (each is built once)."""
+    return _append_all_and_notify().add_cte(statement.cte("alongside"))
 
 
 def write_chain(uow: UnitOfWork, chain_id: str, events: Sequence[Any], head: Head) -> None:

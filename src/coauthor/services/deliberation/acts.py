@@ -405,8 +405,10 @@ def do_votes(uow: UnitOfWork, ballots: Sequence[voting.Ballot]) -> list[m.Vote |
     constant number of statements (``voting.cast_votes``): the ballots' chain heads locked
     first, in order of their ids (``eventlog.lock_heads``, as every group of writes does),
     then one facts query, one participant insert, one vote upsert and, per alliance, one
-    append of the votes' events (``eventlog.append_all``). The vote layer writes the votes
-    that wait together with it (web/vote_posts.py)."""
+    append of the votes' events (``eventlog.append_all``). On PostgreSQL the vote upsert
+    is a part of the first append's statement, a round trip less (every vote that moved
+    has its event, so there is an append whenever there is an upsert). The vote layer
+    writes the votes that wait together with it (web/vote_posts.py)."""
     eventlog.lock_heads(uow, [ballot.alliance_id for ballot in ballots])
     events: dict[str, list[eventlog.NewEvent]] = {}
 
@@ -415,9 +417,12 @@ def do_votes(uow: UnitOfWork, ballots: Sequence[voting.Ballot]) -> list[m.Vote |
         event = eventlog.NewEvent(None, "vote.cast", payload, uow.clock.now())
         events.setdefault(vote.alliance_id, []).append(event)
 
-    outcomes = voting.cast_votes(uow, ballots, then=record)
+    upserts: list[eventlog.Alongside] = []
+    outcomes = voting.cast_votes(uow, ballots, then=record, upsert_with=upserts.append)
+    alongside = upserts[0] if upserts else None
     for chain_id, appended in events.items():
-        eventlog.append_all(uow, chain_id, appended)
+        eventlog.append_all(uow, chain_id, appended, alongside)
+        alongside = None
     return outcomes
 
 

@@ -14,7 +14,8 @@ so that two requests racing to cast a first vote both end in one row.
 
 ``cast_votes`` is the same for a group of votes (the vote layer's group commits), in
 a constant number of statements for the whole group: one facts query over the
-group's keys, one insert of new participants, one upsert of changed votes.
+group's keys, one insert of new participants, one upsert of changed votes (on
+PostgreSQL a part of the statement that appends the votes' events, ``acts.do_votes``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.domain.errors import Conflict, NotFound, ValidationFailed
 from coauthor.ids import new_id
-from coauthor.services import inputs
+from coauthor.services import eventlog, inputs
 from coauthor.services.deliberation.inputs import VoteInput
 
 NO_STATEMENT = "no such statement in this deliberation"
@@ -86,6 +87,7 @@ def cast_votes(
     uow: UnitOfWork,
     ballots: Sequence[Ballot],
     then: Callable[[m.Vote], None] | None = None,
+    upsert_with: Callable[[eventlog.Alongside], None] | None = None,
 ) -> list[m.Vote | Exception]:
     """Each ballot's outcome — the vote as stored, or the error that refused it — exactly as
     calling ``cast_vote`` for each in order in one transaction gives, in a constant number
@@ -94,7 +96,10 @@ def cast_votes(
     sees an earlier one's participant and vote), then one insert of the new participants
     and one upsert of the changed votes. A refused ballot writes nothing. ``then(vote)``
     runs after each vote that passes, in order (``acts.do_votes`` appends its event
-    there, so the clock is read in the order ``do_vote`` reads it)."""
+    there, so the clock is read in the order ``do_vote`` reads it). On PostgreSQL, given
+    ``upsert_with``, the upsert of the votes that moved is handed to it instead of run,
+    for the caller to run in a statement of its own (``acts.do_votes``: the events'
+    append)."""
     outcomes: list[m.Vote | Exception | None] = [None] * len(ballots)
     parsed: list[tuple[int, m.Person, VoteInput | None, ValidationFailed | None]] = []
     for number, ballot in enumerate(ballots):
@@ -108,7 +113,7 @@ def cast_votes(
         except ValidationFailed as error:
             parsed.append((number, person, None, error))
     facts = _group_facts(uow, [(ballots[n], person, data) for n, person, data, _ in parsed])
-    group = _Group(uow.clock.now)
+    group = _Group(uow.clock.now, upsert_with)
     for (number, _, data, refused), found in zip(parsed, facts, strict=True):
         ballot = ballots[number]
         try:
@@ -130,6 +135,8 @@ class _Group:
     changed, as ``cast_vote`` one after the other would have left them."""
 
     now: Callable[[], datetime]
+    upsert_with: Callable[[eventlog.Alongside], None] | None = None
+    """Who runs the upsert of the votes that moved, on PostgreSQL (``cast_votes``)."""
     joined: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     """(alliance, deliberation, person) → the participant row made by this group."""
     cells: dict[tuple[str, str, str, str], tuple[int | None, datetime | None]] = field(
@@ -190,8 +197,9 @@ class _Group:
     def write(self, uow: UnitOfWork) -> None:
         """One insert of the new participants, then the changed votes: a cell whose value
         moved is upserted as ``_upsert`` does (a concurrent vote of that value keeps its
-        time); a cell that came back to the value it was read with (-1, 1, -1 in one group)
-        is set outright, as the group's last ``_upsert`` of it would have set it."""
+        time) — on PostgreSQL by ``upsert_with``, when given, as one more part of its own
+        statement; a cell that came back to the value it was read with (-1, 1, -1 in one
+        group) is set outright, as the group's last ``_upsert`` of it would have set it."""
         connection = uow.session.connection()
         if self.joined:
             connection.execute(_participant_insert(), list(self.joined.values()))
@@ -208,7 +216,10 @@ class _Group:
             }
             (returned if self.stored[cell] == value else moved).append(row)
         dialect = connection.dialect.name
-        if moved:
+        if moved and dialect == "postgresql" and self.upsert_with is not None:
+            arrays = {f"vote_{name}s": [row[name] for row in moved] for name in VOTE_COLUMNS}
+            self.upsert_with(eventlog.Alongside(_unnested_upsert(), arrays))
+        elif moved:
             connection.execute(_upsert_statement(dialect), moved)
         if returned:
             connection.execute(_upsert_statement(dialect, only_if_changed=False), returned)
@@ -351,6 +362,27 @@ def _upsert_statement(dialect_name: str, only_if_changed: bool = True) -> sa.Ins
         index_elements=[column.name for column in votes.primary_key],
         set_={"value": insert.excluded.value, "at": insert.excluded.at},
         where=votes.c.value != insert.excluded.value if only_if_changed else None,
+    )
+
+
+@cache
+def _unnested_upsert() -> sa.Insert:
+    """On PostgreSQL: ``_upsert_statement`` (a vote of that value already keeps its time)
+    for votes that come as one array per column (``vote_<column>s``), unnested into one
+    insert, so that it can be a part of another statement. Built once."""
+    votes = tables.votes
+    arrays = [
+        sa.bindparam(f"vote_{name}s", type_=postgresql.ARRAY(votes.c[name].type))
+        for name in VOTE_COLUMNS
+    ]
+    unnested = sa.func.unnest(*arrays).table_valued(*VOTE_COLUMNS).render_derived("moved_votes")
+    insert = postgresql.insert(votes).from_select(
+        VOTE_COLUMNS, sa.select(*(unnested.c[name] for name in VOTE_COLUMNS))
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[column.name for column in votes.primary_key],
+        set_={"value": insert.excluded.value, "at": insert.excluded.at},
+        where=votes.c.value != insert.excluded.value,
     )
 
 
