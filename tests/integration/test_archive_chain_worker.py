@@ -77,10 +77,13 @@ def test_the_worker_path_writes_every_row_the_one_process_path_writes(
     beside = imported(tmp_path / "beside.sqlite3", demo_text.encode(), monkeypatch)
     [(_, created)] = workers
     assert created
-    assert len(beside["commitments"]) > ledger.CHUNK  # several chunks replayed by the worker
     assert beside["events"] and beside["speech_acts"] and beside["ledger_facts"]
     assert beside == one_process_rows
-    assert replayed_here == []  # the worker replayed every commitment
+    commitments = len(beside["commitments"])
+    by_worker = chainworker.replayed_by_worker(commitments)
+    assert by_worker >= 2 * ledger.CHUNK  # several chunks replayed by the worker
+    assert replayed_here == list(range(by_worker, commitments, ledger.CHUNK))
+    assert replayed_here  # and the last ones here
 
 
 def _replays_in_this_process(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -136,6 +139,10 @@ def _illegal_first_move(data: dict[str, Any]) -> None:
     data["commitments"][0]["acts"][0]["move"] = "declare_satisfied"
 
 
+def _illegal_last_move(data: dict[str, Any]) -> None:
+    data["commitments"][-1]["acts"][0]["move"] = "declare_satisfied"
+
+
 def _moved_head(data: dict[str, Any]) -> None:
     data["head"]["hash"] = "1" * 64
 
@@ -149,6 +156,11 @@ def _illegal_move_and_broken_chain(data: dict[str, Any]) -> None:
     _break_event(-3, "hash", "0" * 64)(data)
 
 
+def _illegal_last_move_and_broken_chain(data: dict[str, Any]) -> None:
+    _illegal_last_move(data)
+    _break_event(-3, "hash", "0" * 64)(data)
+
+
 @pytest.mark.parametrize(
     "spoil",
     [
@@ -157,7 +169,9 @@ def _illegal_move_and_broken_chain(data: dict[str, Any]) -> None:
         _break_event(-1, "seq", 10**6),  # the last event
         _moved_head,  # the chain does not end where the head says
         _illegal_first_move,  # refused by the worker's replay, before the chain
+        _illegal_last_move,  # refused by this process's replay of the last chunk
         _illegal_move_and_broken_chain,  # both: the chain's error, as the whole document's
+        _illegal_last_move_and_broken_chain,  # both, the move in this process's share
         _nul_in_an_act,  # refused by the worker's scan
     ],
 )

@@ -28,6 +28,7 @@ below that, starting it costs more than it saves.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import pickle
 import threading
@@ -55,6 +56,10 @@ EVENTS_FOR_A_WORKER = 20_000
 COLUMNS = eventlog.EVENT_COLUMNS
 SILENCE_S = 600.0
 """How long the importer waits for a word from a living worker before it gives up on it."""
+
+IMPORTER_SHARE = 0.25
+"""The share of the commitments' chunks, the last ones, the importer replays itself (see
+``replayed_by_worker``)."""
 
 _ROWS, _LEDGER, _END = b"R", b"L", b"E"
 """The first byte of a message: a chunk's event rows, a chunk of commitments' derived
@@ -120,13 +125,24 @@ def _checked_chunks(
     return Verdict(refused=False, events=checked.events, last_hash=last_hash)
 
 
+def replayed_by_worker(commitments: int) -> int:
+    """How many of the archive's first ``commitments`` the worker replays, in whole chunks
+    (``ledger.CHUNK``): all but the last ``IMPORTER_SHARE`` of the chunks (rounded), which
+    the importer replays itself. The worker goes on to the event chain, whose verdict the
+    importer would otherwise wait for at the end, its own work done."""
+    chunks = -(-commitments // ledger.CHUNK)
+    return (chunks - round(chunks * IMPORTER_SHARE)) * ledger.CHUNK
+
+
 def _derived_chunks(
     raw: bytes, section: Section, alliance_id: str, dialect: sa.Dialect, connection: Connection
 ) -> bool:
-    """Read the commitments a chunk at a time (``ledger.CHUNK``), replay their acts and
-    send what they derive (``ledger.derive``), the commitments' rows converted; False at
-    the first chunk the models or the replay refuse."""
-    for number, chunk in enumerate(section.chunks(raw, ledger.CHUNK)):
+    """Read the commitments the worker replays (``replayed_by_worker``) a chunk at a time
+    (``ledger.CHUNK``), replay their acts and send what they derive (``ledger.derive``), the
+    commitments' rows converted; False at the first chunk the models or the replay refuse."""
+    chunks = section.chunks(raw, ledger.CHUNK)
+    replayed = replayed_by_worker(section.items) // ledger.CHUNK
+    for number, chunk in enumerate(itertools.islice(chunks, replayed)):
         try:
             records = document.read_commitments(chunk)
             derived = ledger.derive(alliance_id, number * ledger.CHUNK, records)
@@ -197,6 +213,8 @@ class ChainWorker:
         results_end, worker_results = context.Pipe(duplex=False)
         self.derives = False
         """Whether the worker replays the commitments' acts (``derived_by``)."""
+        self._replayed = 0
+        """How many of the first commitments the worker replays (``replayed_by_worker``)."""
         arguments = (raw, key, dialect, orders_end, worker_results)
         self._process = context.Process(target=_work, args=arguments, daemon=True)
         try:
@@ -239,6 +257,8 @@ class ChainWorker:
     def read(self, sections: Sections) -> None:
         """Tell the worker the sections it reads once its scan passed."""
         self.derives = sections.commitments is not None
+        if sections.commitments is not None:
+            self._replayed = replayed_by_worker(sections.commitments.items)
         self._tell(sections, last=False)
 
     def begin(self, chain_id: str) -> None:
@@ -260,13 +280,16 @@ class ChainWorker:
             rows = pickle.loads(memoryview(self._arrived.popleft())[1:])
             insert_converted(uow.session, events_table, COLUMNS, rows)
 
-    def derived_by(self, uow: UnitOfWork) -> ledger.DeriveChunk:
+    def derived_by(self, uow: UnitOfWork, alliance_id: str) -> ledger.DeriveChunk:
         """What the worker derived of each chunk of commitments, in turn, as
-        ``ledger.write_ledger`` asks for it (event rows that arrive meanwhile are written).
-        Raises ``Refused`` when the worker refused them or read other commitments than
+        ``ledger.write_ledger`` asks for it (event rows that arrive meanwhile are written);
+        the chunks the worker leaves (``replayed_by_worker``) derived here. Raises
+        ``Refused`` when the worker refused them or read other commitments than
         ``records``, ``WorkerLost`` when it failed."""
 
         def next_chunk(first: int, records: Sequence[Any]) -> ledger.Derived:
+            if first >= self._replayed:
+                return ledger.derive(alliance_id, first, records)
             while not self._derived:
                 if self._ended.is_set() and not self._derived:
                     self._refuse_or_lose()

@@ -659,8 +659,9 @@ def _write_beside(
     rows; how many events. A refusal of the worker's raises ``_NotThisWay``; an error
     of the rest is raised when the worker finds the chain intact (as when the chain is
     checked first), else ``_NotThisWay`` too: the whole document's error is the chain's.
-    The commitments' acts are replayed by the worker when it was given their section."""
-    derived_by = worker.derived_by(uow) if worker.derives else None
+    The commitments' acts are replayed by the worker when it was given their section, but
+    for the last chunks, replayed here (``chainworker.replayed_by_worker``)."""
+    derived_by = worker.derived_by(uow, archive.alliance.id) if worker.derives else None
     try:
         _write(uow, actor, archive, head, report, lambda: worker.write_arrived(uow), derived_by)
     except chainworker.Refused:
