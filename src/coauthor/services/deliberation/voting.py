@@ -355,14 +355,8 @@ def _upsert_statement(dialect_name: str, only_if_changed: bool = True) -> sa.Ins
     """Insert the vote, or change the stored one — unless it has that value already when
     ``only_if_changed`` (a vote sent twice keeps its first time), else whatever it holds;
     built once per dialect and kind."""
-    votes = tables.votes
     dialect = postgresql if dialect_name == "postgresql" else sqlite
-    insert = dialect.insert(votes)
-    return insert.on_conflict_do_update(
-        index_elements=[column.name for column in votes.primary_key],
-        set_={"value": insert.excluded.value, "at": insert.excluded.at},
-        where=votes.c.value != insert.excluded.value if only_if_changed else None,
-    )
+    return _on_vote_conflict(dialect.insert(tables.votes), only_if_changed)
 
 
 @cache
@@ -379,10 +373,20 @@ def _unnested_upsert() -> sa.Insert:
     insert = postgresql.insert(votes).from_select(
         VOTE_COLUMNS, sa.select(*(unnested.c[name] for name in VOTE_COLUMNS))
     )
+    return _on_vote_conflict(insert, only_if_changed=True)
+
+
+def _on_vote_conflict(
+    insert: postgresql.Insert | sqlite.Insert, only_if_changed: bool
+) -> postgresql.Insert | sqlite.Insert:
+    """``insert`` of votes made an upsert: a vote already stored for the cell takes the new
+    value and time — unless, ``only_if_changed``, it holds that value already (a vote sent
+    twice, or stored meanwhile by another request, keeps its first time)."""
+    votes = tables.votes
     return insert.on_conflict_do_update(
         index_elements=[column.name for column in votes.primary_key],
         set_={"value": insert.excluded.value, "at": insert.excluded.at},
-        where=votes.c.value != insert.excluded.value,
+        where=votes.c.value != insert.excluded.value if only_if_changed else None,
     )
 
 
