@@ -172,12 +172,12 @@ def test_paced_the_two_processes_replay_every_chunk_once_and_write_the_same_rows
 @pytest.mark.parametrize(
     ("pace", "claimed"),
     [
-        ((0, 5, 19, 100), False),  # the first chunk once a fifth of the chain is checked
-        ((0, 5, 20, 100), True),
-        ((1, 5, 39, 100), False),  # the second once two fifths are
-        ((1, 5, 40, 100), True),
-        ((4, 5, 99, 100), False),
-        ((4, 5, 100, 100), True),  # the last and every chunk left once the chain is checked
+        ((0, 5, 0, 100), True),  # the first chunk at once
+        ((1, 5, 19, 100), False),  # the second once a fifth of the chain is checked
+        ((1, 5, 20, 100), True),
+        ((4, 5, 79, 100), False),
+        ((4, 5, 80, 100), True),
+        ((4, 5, 100, 100), True),  # every chunk left once the chain is checked
         ((2, 3, 0, 0), True),  # no events: nothing to keep pace with
     ],
 )

@@ -137,12 +137,11 @@ def _checked_chunks(
 def due(chunk: int, chunks: int, checked: int, events: int) -> bool:
     """Whether the worker, having checked ``checked`` of the chain's ``events``, replays the
     commitments' chunk ``chunk`` (of ``chunks``) now: when its chain is as far along as its
-    commitments would be with that chunk replayed. So the chain stays a step ahead and is
-    checked by the time the worker replays the last chunk: the importer, which writes the
-    chunks in order, never waits for the chain's verdict after its own writes, and a chunk
+    commitments are before that chunk. So the first chunk is replayed at once (the importer
+    needs it first), the chain is checked about as the last chunk is replayed, and a chunk
     the worker has not claimed by the time the importer reaches it the importer replays.
     Once the chain is checked the worker takes every chunk left."""
-    return (chunk + 1) * events <= chunks * checked
+    return chunk * events <= chunks * checked
 
 
 class Claims:
