@@ -13,8 +13,9 @@ each checked chunk as the rows the driver takes (converted as
 the document and writes it. Between the chain's chunks it replays chunks of
 the commitments' acts, each claimed from the front of those left
 (``Claims``) as its chain keeps pace (``due``); the importer replays a chunk
-itself when it reaches one nobody claimed, so the two finish together
-whichever is the slower. The importing process writes the events' rows
+itself when it reaches one nobody claimed, and the last ones, from the back,
+while it waits for the worker's, so the two meet wherever their pace makes
+them meet. The importing process writes the events' rows
 (one writer: the same transaction) and checks the chain's end against the
 head the document states.
 
@@ -59,7 +60,6 @@ EVENTS_FOR_A_WORKER = 20_000
 COLUMNS = eventlog.EVENT_COLUMNS
 SILENCE_S = 600.0
 """How long the importer waits for a word from a living worker before it gives up on it."""
-
 
 _ROWS, _LEDGER, _END = b"R", b"L", b"E"
 """The first byte of a message: a chunk's event rows, a chunk of commitments' derived
