@@ -219,6 +219,27 @@ def _replays_in_this_process(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+def test_commitments_the_worker_cannot_find_are_replayed_here(
+    demo_text: str,  # noqa: F811
+    one_process_rows: dict[str, list[tuple]],
+    workers: list[Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    found = importer.split_sections
+
+    def without_commitments(raw: bytes, names: tuple[str, ...]) -> dict[str, Any]:
+        return {**found(raw, names), "commitments": None}
+
+    monkeypatch.setattr(importer, "split_sections", without_commitments)
+    replayed_here = _replays_in_this_process(monkeypatch)
+    beside = imported(tmp_path / "beside.sqlite3", demo_text.encode(), monkeypatch)
+    [(_, created)] = workers
+    assert created
+    assert beside == one_process_rows
+    assert replayed_here == list(range(0, len(beside["commitments"]), ledger.CHUNK))
+
+
 def _refused(runtime: Any, document: Any) -> list[Any]:
     with runtime.uow() as uow, pytest.raises(ValidationFailed) as refused:
         uow.write(do_import_archive, None, document, bootstrap=True)
