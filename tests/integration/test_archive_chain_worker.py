@@ -55,6 +55,30 @@ def workers(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return returned
 
 
+WORKER_CHUNKS = 2
+"""The commitments' chunks the worker replays when the split is fixed (``split``)."""
+
+
+@pytest.fixture
+def split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker replays the first ``WORKER_CHUNKS`` chunks of commitments and this process
+    the rest, whatever their pace: the worker never claims a later chunk, this process
+    never an earlier one (it waits for the worker's)."""
+    monkeypatch.setattr(chainworker, "due", lambda chunk, *pace: chunk < WORKER_CHUNKS)
+    take = chainworker.Claims.take
+
+    def taken_here(claims: chainworker.Claims, number: int) -> bool:
+        return number >= WORKER_CHUNKS and take(claims, number)
+
+    monkeypatch.setattr(chainworker.Claims, "take", taken_here)
+    take_last = chainworker.Claims.take_last
+
+    def last_taken_here(claims: chainworker.Claims, waiting_for: int) -> int | None:
+        return take_last(claims, max(waiting_for, WORKER_CHUNKS - 1))
+
+    monkeypatch.setattr(chainworker.Claims, "take_last", last_taken_here)
+
+
 @pytest.fixture
 def one_process_rows(
     demo_text: str,  # noqa: F811
@@ -70,6 +94,7 @@ def test_the_worker_path_writes_every_row_the_one_process_path_writes(
     demo_text: str,  # noqa: F811
     one_process_rows: dict[str, list[tuple]],
     workers: list[Any],
+    split: None,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -80,10 +105,103 @@ def test_the_worker_path_writes_every_row_the_one_process_path_writes(
     assert beside["events"] and beside["speech_acts"] and beside["ledger_facts"]
     assert beside == one_process_rows
     commitments = len(beside["commitments"])
-    by_worker = chainworker.replayed_by_worker(commitments)
-    assert by_worker >= 2 * ledger.CHUNK  # several chunks replayed by the worker
-    assert replayed_here == list(range(by_worker, commitments, ledger.CHUNK))
-    assert replayed_here  # and the last ones here
+    by_worker = WORKER_CHUNKS * ledger.CHUNK
+    assert sorted(replayed_here) == list(range(by_worker, commitments, ledger.CHUNK))
+    assert len(replayed_here) >= 2  # several chunks here, the first ones by the worker
+
+
+@pytest.fixture
+def taken_from_the_back(split: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the split fixed, the worker holds back its last chunk until this process has
+    taken a chunk from the back (``Claims.take_last``), which it does while it waits."""
+    taken = multiprocessing.get_context("fork").Event()
+    take_last, send = chainworker.Claims.take_last, chainworker._send
+
+    def taking(claims: chainworker.Claims, waiting_for: int) -> int | None:
+        number = take_last(claims, waiting_for)
+        if number is not None:
+            taken.set()
+        return number
+
+    def held_back(connection: Any, kind: bytes, message: Any) -> None:
+        if kind == chainworker._LEDGER and message[0] == WORKER_CHUNKS - 1:
+            assert taken.wait(30)
+        send(connection, kind, message)
+
+    monkeypatch.setattr(chainworker.Claims, "take_last", taking)
+    monkeypatch.setattr(chainworker, "_send", held_back)
+
+
+def test_chunks_taken_from_the_back_are_written_in_their_turn(
+    demo_text: str,  # noqa: F811
+    one_process_rows: dict[str, list[tuple]],
+    workers: list[Any],
+    taken_from_the_back: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    replayed_here = _replays_in_this_process(monkeypatch)
+    beside = imported(tmp_path / "beside.sqlite3", demo_text.encode(), monkeypatch)
+    [(_, created)] = workers
+    assert created
+    assert beside == one_process_rows
+    commitments = len(beside["commitments"])
+    last = (commitments - 1) // ledger.CHUNK * ledger.CHUNK
+    assert replayed_here[0] == last  # taken from the back first
+    here = range(WORKER_CHUNKS * ledger.CHUNK, last + 1, ledger.CHUNK)
+    assert sorted(replayed_here) == list(here)
+
+
+def test_paced_the_two_processes_replay_every_chunk_once_and_write_the_same_rows(
+    demo_text: str,  # noqa: F811
+    one_process_rows: dict[str, list[tuple]],
+    workers: list[Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    replayed_here = _replays_in_this_process(monkeypatch)
+    beside = imported(tmp_path / "beside.sqlite3", demo_text.encode(), monkeypatch)
+    [(_, created)] = workers
+    assert created
+    assert beside == one_process_rows  # each chunk written once, by one process or the other
+    chunks = range(0, len(beside["commitments"]), ledger.CHUNK)
+    assert set(replayed_here) <= set(chunks)
+    assert len(set(replayed_here)) == len(replayed_here)
+
+
+@pytest.mark.parametrize(
+    ("pace", "claimed"),
+    [
+        ((0, 5, 0, 100), True),  # the first chunk at once
+        ((1, 5, 19, 100), False),  # the second once a fifth of the chain is checked
+        ((1, 5, 20, 100), True),
+        ((4, 5, 79, 100), False),
+        ((4, 5, 80, 100), True),
+        ((4, 5, 100, 100), True),  # every chunk left once the chain is checked
+        ((2, 3, 0, 0), True),  # no events: nothing to keep pace with
+    ],
+)
+def test_the_worker_claims_a_chunk_when_its_chain_keeps_pace(
+    pace: tuple[int, int, int, int], claimed: bool
+) -> None:
+    assert chainworker.due(*pace) is claimed
+
+
+def test_each_chunk_is_claimed_once_from_one_end_or_the_other() -> None:
+    claims = chainworker.Claims(multiprocessing.get_context("fork"))
+    assert claims.claim(lambda number: True) is None  # not counted yet: none to claim
+    claims.count(7)
+    assert claims.claim(lambda number: number < 2) == 0  # the worker, from the front
+    assert claims.claim(lambda number: number < 2) == 1
+    assert claims.claim(lambda number: number < 2) is None  # not due
+    assert not claims.take(0)  # the worker's, on its way
+    assert claims.take_last(waiting_for=0) == 6  # the importer, from the back, meanwhile
+    assert claims.take(2)  # the importer, at the front: nobody claimed it
+    assert claims.claim(lambda number: True) == 3
+    assert claims.take_last(waiting_for=3) == 5
+    assert claims.take_last(waiting_for=3) == 4
+    assert claims.take_last(waiting_for=3) is None  # they met
+    assert claims.claim(lambda number: True) is None
 
 
 def _replays_in_this_process(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -178,6 +296,7 @@ def _illegal_last_move_and_broken_chain(data: dict[str, Any]) -> None:
 def test_a_refusal_beside_a_worker_is_the_whole_documents_and_nothing_is_written(
     demo_text: str,  # noqa: F811
     workers: list[Any],
+    split: None,
     tmp_path: Path,
     spoil: Any,
 ) -> None:
@@ -194,6 +313,25 @@ def test_a_refusal_beside_a_worker_is_the_whole_documents_and_nothing_is_written
     finally:
         runtime.close()
     assert workers[0] is None or isinstance(workers[0], ValidationFailed)
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        _illegal_last_move,  # refused in a chunk this process took from the back
+        _illegal_last_move_and_broken_chain,  # with the chain's error, the whole document's
+    ],
+)
+def test_a_refusal_in_a_chunk_taken_from_the_back_is_the_whole_documents(
+    demo_text: str,  # noqa: F811
+    workers: list[Any],
+    taken_from_the_back: None,
+    tmp_path: Path,
+    spoil: Any,
+) -> None:
+    test_a_refusal_beside_a_worker_is_the_whole_documents_and_nothing_is_written(
+        demo_text, workers, None, tmp_path, spoil
+    )
 
 
 def _dies_after_two_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -281,6 +419,7 @@ def test_a_worker_that_fails_leaves_the_import_to_this_process(
     demo_text: str,  # noqa: F811
     one_process_rows: dict[str, list[tuple]],
     workers: list[Any],
+    split: None,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,

@@ -46,6 +46,8 @@ def test_the_items_and_the_rest_are_what_the_parser_reads(
     assert found is not None
     assert found.items == len(events)
     assert [item for part in found.chunks(raw, chunk) for item in json.loads(part)] == events
+    parts = list(found.chunks(raw, chunk))
+    assert [found.chunk(raw, chunk, number) for number in range(len(parts))] == parts
     assert json.loads(found.rest(raw)) == {**document, "events": []}
 
 

@@ -10,7 +10,12 @@ reads the events a chunk at a time into their compact
 records, checks them as a chain (``eventlog.check_records``) and hands back
 each checked chunk as the rows the driver takes (converted as
 ``db/bulk.py`` converts them), while the importing process reads the rest of
-the document and writes it. The importing process writes the events' rows
+the document and writes it. Between the chain's chunks it replays chunks of
+the commitments' acts, each claimed from the front of those left
+(``Claims``) as its chain keeps pace (``due``); the importer replays a chunk
+itself when it reaches one nobody claimed, and the last ones, from the back,
+while it waits for the worker's, so the two meet wherever their pace makes
+them meet. The importing process writes the events' rows
 (one writer: the same transaction) and checks the chain's end against the
 head the document states.
 
@@ -28,12 +33,11 @@ below that, starting it costs more than it saves.
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import pickle
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, NamedTuple
@@ -56,10 +60,6 @@ EVENTS_FOR_A_WORKER = 20_000
 COLUMNS = eventlog.EVENT_COLUMNS
 SILENCE_S = 600.0
 """How long the importer waits for a word from a living worker before it gives up on it."""
-
-IMPORTER_SHARE = 0.25
-"""The share of the commitments' chunks, the last ones, the importer replays itself (see
-``replayed_by_worker``)."""
 
 _ROWS, _LEDGER, _END = b"R", b"L", b"E"
 """The first byte of a message: a chunk's event rows, a chunk of commitments' derived
@@ -97,16 +97,24 @@ def _checked_chunks(
     key: EventKey | None,
     dialect: sa.Dialect,
     connection: Connection,
+    share: _WorkerShare,
 ) -> Verdict:
-    """Read and check the chain a chunk at a time, each checked chunk sent as rows."""
+    """Read and check the chain a chunk at a time, each checked chunk sent as rows, and
+    the worker's ``share`` of the commitments replayed as the chain advances (before each
+    chunk, and every chunk left once the chain is checked); refused at the first chunk of
+    either that is refused."""
     apart = document.EventsApart(None, raw, section)
     last_hash = eventlog.GENESIS
     refused = False
+    checked_so_far = 0
 
     def records() -> Iterator[Any]:
-        nonlocal last_hash, refused
+        nonlocal last_hash, refused, checked_so_far
         chunks = apart.chunks()
         while True:
+            if not share.replay_due(checked_so_far):
+                refused = True
+                return
             try:
                 chunk = next(chunks)
             except StopIteration:
@@ -118,40 +126,123 @@ def _checked_chunks(
             rows = [eventlog.event_row(key, chain_id, event) for event in chunk]
             _send(connection, _ROWS, converted_rows(dialect, events_table, COLUMNS, rows))
             last_hash = chunk[-1].hash
+            checked_so_far += len(chunk)
 
     checked = eventlog.check_records(chain_id, records(), None, key=key)
-    if refused or not checked.ok:
+    if refused or not checked.ok or not share.replay_due(section.items):
         return Verdict(refused=True)
     return Verdict(refused=False, events=checked.events, last_hash=last_hash)
 
 
-def replayed_by_worker(commitments: int) -> int:
-    """How many of the archive's first ``commitments`` the worker replays, in whole chunks
-    (``ledger.CHUNK``): all but the last ``IMPORTER_SHARE`` of the chunks (rounded), which
-    the importer replays itself. The worker goes on to the event chain, whose verdict the
-    importer would otherwise wait for at the end, its own work done."""
-    chunks = -(-commitments // ledger.CHUNK)
-    return (chunks - round(chunks * IMPORTER_SHARE)) * ledger.CHUNK
+def due(chunk: int, chunks: int, checked: int, events: int) -> bool:
+    """Whether the worker, having checked ``checked`` of the chain's ``events``, replays the
+    commitments' chunk ``chunk`` (of ``chunks``) now: when its chain is as far along as its
+    commitments are before that chunk. So the first chunk is replayed at once (the importer
+    needs it first), the chain is checked about as the last chunk is replayed, and a chunk
+    the worker has not claimed by the time the importer reaches it the importer replays.
+    Once the chain is checked the worker takes every chunk left."""
+    return chunk * events <= chunks * checked
 
 
-def _derived_chunks(
-    raw: bytes, section: Section, alliance_id: str, dialect: sa.Dialect, connection: Connection
-) -> bool:
-    """Read the commitments the worker replays (``replayed_by_worker``) a chunk at a time
-    (``ledger.CHUNK``), replay their acts and send what they derive (``ledger.derive``), the
-    commitments' rows converted; False at the first chunk the models or the replay refuse."""
-    chunks = section.chunks(raw, ledger.CHUNK)
-    replayed = replayed_by_worker(section.items) // ledger.CHUNK
-    for number, chunk in enumerate(itertools.islice(chunks, replayed)):
+class Claims:
+    """Who replays which chunk of the commitments (``ledger.CHUNK``), in shared memory and
+    under its lock: the chunks nobody claimed lie between a front and a back. The worker
+    claims from the front as its chain keeps pace (``due``); the importer, which writes
+    the chunks in order, takes the front chunk itself when it reaches it unclaimed, and
+    the back one while it waits for the worker's. So each chunk is replayed once, and the
+    two processes meet wherever their pace makes them meet."""
+
+    _FRONT, _BACK = 0, 1
+
+    def __init__(self, context: Any) -> None:
+        self._ends = context.Array("q", [0, 0])
+
+    def count(self, chunks: int) -> None:
+        """How many chunks there are (none can be claimed before): the back starts behind
+        the last."""
+        with self._ends.get_lock():
+            self._ends[self._BACK] = chunks
+
+    def claim(self, may: Callable[[int], bool]) -> int | None:
+        """The worker's claim: the front chunk, when there is one and ``may`` take it."""
+        with self._ends.get_lock():
+            number = self._ends[self._FRONT]
+            if number >= self._ends[self._BACK] or not may(number):
+                return None
+            self._ends[self._FRONT] = number + 1
+            return number
+
+    def take(self, number: int) -> bool:
+        """The importer's claim of chunk ``number``, the next it writes and not one it took
+        from the back: True when nobody claimed it (the importer replays it), False when
+        the worker did (its rows are on their way)."""
+        with self._ends.get_lock():
+            if self._ends[self._FRONT] > number:
+                return False
+            self._ends[self._FRONT] = number + 1
+            return True
+
+    def take_last(self, waiting_for: int) -> int | None:
+        """The importer's claim of the back chunk, while it waits for the worker's chunk
+        ``waiting_for``: its number, or None when none is left behind that one."""
+        with self._ends.get_lock():
+            last = self._ends[self._BACK] - 1
+            if last < self._ends[self._FRONT] or last <= waiting_for:
+                return None
+            self._ends[self._BACK] = last
+            return last
+
+
+class _WorkerShare:
+    """The commitments' chunks the worker claims (``Claims``), replayed (``ledger.derive``)
+    and sent as what they derive, the commitments' rows converted."""
+
+    def __init__(
+        self,
+        raw: bytes,
+        section: Section | None,
+        alliance_id: str,
+        claims: Claims,
+        events: int,
+        dialect: sa.Dialect,
+        connection: Connection,
+    ) -> None:
+        self._raw = raw
+        self._section = section
+        self._alliance_id = alliance_id
+        self._claims = claims
+        self._events = events
+        self._dialect = dialect
+        self._connection = connection
+
+    def replay_due(self, checked: int) -> bool:
+        """Claim, replay and send each chunk due (``due``) once ``checked`` events of the
+        chain are checked; False at the first chunk the models or the replay refuse."""
+        if self._section is None:
+            return True
+        chunks = -(-self._section.items // ledger.CHUNK)
+
+        def may(number: int) -> bool:
+            return due(number, chunks, checked, self._events)
+
+        while (number := self._claims.claim(may)) is not None:
+            if not self._replay(number):
+                return False
+        return True
+
+    def _replay(self, number: int) -> bool:
+        assert self._section is not None
+        chunk = self._section.chunk(self._raw, ledger.CHUNK, number)
         try:
             records = document.read_commitments(chunk)
-            derived = ledger.derive(alliance_id, number * ledger.CHUNK, records)
+            derived = ledger.derive(self._alliance_id, number * ledger.CHUNK, records)
         except (ValueError, ValidationFailed):  # ValidationError is a ValueError
             return False
         rows = derived.commitments
-        rows = converted_rows(dialect, commitments_table, ledger.COMMITMENT_ROW, rows)
-        _send(connection, _LEDGER, derived._replace(commitments=rows, converted=True))
-    return True
+        rows = converted_rows(self._dialect, commitments_table, ledger.COMMITMENT_ROW, rows)
+        derived = derived._replace(commitments=rows, converted=True)
+        _send(self._connection, _LEDGER, (number, derived))
+        return True
 
 
 class Sections(NamedTuple):
@@ -166,12 +257,13 @@ def _work(
     raw: bytes,
     key: EventKey | None,
     dialect: sa.Dialect,
+    claims: Claims,
     orders: Connection,
     results: Connection,
 ) -> None:
     """The worker: the scan first (while the importer finds the sections), then, once
-    told the sections and the alliance's id (the chain's), what the commitments' acts
-    derive, when it was given them, then the chain."""
+    told the sections and the alliance's id (the chain's), the chain, and what the
+    commitments' acts derive beside it, when it was given them (``_checked_chunks``)."""
     try:
         try:
             storable = document.storable_text(raw)
@@ -184,13 +276,11 @@ def _work(
         chain_id = None if sections is None else orders.recv()
         if sections is None or chain_id is None:
             return
-        commitments = sections.commitments
-        if commitments is not None and not _derived_chunks(
-            raw, commitments, chain_id, dialect, results
-        ):
-            _send(results, _END, (_REFUSED,))
-            return
-        verdict = _checked_chunks(raw, sections.events, chain_id, key, dialect, results)
+        events = sections.events
+        share = _WorkerShare(
+            raw, sections.commitments, chain_id, claims, events.items, dialect, results
+        )
+        verdict = _checked_chunks(raw, events, chain_id, key, dialect, results, share)
         _send(results, _END, (_REFUSED,) if verdict.refused else (_DONE, verdict))
     except Exception as exc:  # reported to the importer, which imports without the worker
         _send(results, _END, (_FAILED, f"{type(exc).__name__}: {exc}"))
@@ -213,9 +303,8 @@ class ChainWorker:
         results_end, worker_results = context.Pipe(duplex=False)
         self.derives = False
         """Whether the worker replays the commitments' acts (``derived_by``)."""
-        self._replayed = 0
-        """How many of the first commitments the worker replays (``replayed_by_worker``)."""
-        arguments = (raw, key, dialect, orders_end, worker_results)
+        self._claims = Claims(context)
+        arguments = (raw, key, dialect, self._claims, orders_end, worker_results)
         self._process = context.Process(target=_work, args=arguments, daemon=True)
         try:
             self._process.start()
@@ -258,7 +347,7 @@ class ChainWorker:
         """Tell the worker the sections it reads once its scan passed."""
         self.derives = sections.commitments is not None
         if sections.commitments is not None:
-            self._replayed = replayed_by_worker(sections.commitments.items)
+            self._claims.count(-(-sections.commitments.items // ledger.CHUNK))
         self._tell(sections, last=False)
 
     def begin(self, chain_id: str) -> None:
@@ -280,28 +369,56 @@ class ChainWorker:
             rows = pickle.loads(memoryview(self._arrived.popleft())[1:])
             insert_converted(uow.session, events_table, COLUMNS, rows)
 
-    def derived_by(self, uow: UnitOfWork, alliance_id: str) -> ledger.DeriveChunk:
-        """What the worker derived of each chunk of commitments, in turn, as
-        ``ledger.write_ledger`` asks for it (event rows that arrive meanwhile are written);
-        the chunks the worker leaves (``replayed_by_worker``) derived here. Raises
-        ``Refused`` when the worker refused them or read other commitments than
-        ``records``, ``WorkerLost`` when it failed."""
+    def derived_by(
+        self, uow: UnitOfWork, alliance_id: str, commitments: Sequence[Any]
+    ) -> ledger.DeriveChunk:
+        """What each chunk of the archive's ``commitments`` derives, in turn, as
+        ``ledger.write_ledger`` asks for it: derived here when nobody claimed the chunk
+        (``Claims.take``), else the worker's, waited for — meanwhile the event rows that
+        arrive are written and the back chunks taken (``Claims.take_last``) and derived
+        here, each held until its turn (a refused act in one raised then, once every
+        chunk before it passed). Raises ``Refused`` when the worker refused the chunk or
+        read other commitments than ``records``, ``WorkerLost`` when it failed."""
+        held: dict[int, ledger.Derived | ValidationFailed] = {}
+
+        def replayed_here(number: int) -> ledger.Derived | ValidationFailed:
+            first = number * ledger.CHUNK
+            try:
+                return ledger.derive(alliance_id, first, commitments[first : first + ledger.CHUNK])
+            except ValidationFailed as refused:
+                return refused
 
         def next_chunk(first: int, records: Sequence[Any]) -> ledger.Derived:
-            if first >= self._replayed:
+            number = first // ledger.CHUNK
+            if number in held:
+                derived = held.pop(number)
+                if isinstance(derived, ValidationFailed):
+                    raise derived
+                return derived
+            if self._claims.take(number):
                 return ledger.derive(alliance_id, first, records)
             while not self._derived:
                 if self._ended.is_set() and not self._derived:
                     self._refuse_or_lose()
-                self._ended.wait(0.02)
+                last = self._claims.take_last(number)
+                if last is None:
+                    self._ended.wait(0.02)
+                else:
+                    held[last] = replayed_here(last)
                 self.write_arrived(uow)
-            derived: ledger.Derived = pickle.loads(memoryview(self._derived.popleft())[1:])
-            ids = [row[1] for row in derived.commitments]
-            if ids != [record.id for record in records]:
-                raise Refused("the worker read other commitments")
-            return derived
+            return self._workers_chunk(number, records)
 
         return next_chunk
+
+    def _workers_chunk(self, number: int, records: Sequence[Any]) -> ledger.Derived:
+        """The worker's chunk ``number`` of commitments, arrived: ``Refused`` when it is
+        another, or holds other commitments than ``records``."""
+        sent: tuple[int, ledger.Derived] = pickle.loads(memoryview(self._derived.popleft())[1:])
+        workers_number, derived = sent
+        ids = [row[1] for row in derived.commitments]
+        if workers_number != number or ids != [record.id for record in records]:
+            raise Refused("the worker read other commitments")
+        return derived
 
     def _refuse_or_lose(self) -> None:
         """The worker ended without the chunk asked for: why, raised."""

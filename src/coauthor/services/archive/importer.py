@@ -426,7 +426,10 @@ def _write_pulse(uow: UnitOfWork, alliance_id: str, archive: Any) -> None:
 
 class _Steps:
     """Reports each finished section of the archive to ``report``, and runs ``between``
-    (the event chain's worker's rows written as they come) after each."""
+    (the event chain's worker's rows written as they come) after each. ``_write`` sets it
+    once the organizations and people the import creates are written, with their events
+    in the site chain: the events table then holds its rows in the same order whenever
+    the worker's arrive."""
 
     def __init__(self, report: Progress | None, between: Callable[[], None] | None) -> None:
         self.report = report
@@ -449,12 +452,13 @@ def _write(
     between: Callable[[], None] | None = None,
     derived_by: ledger.DeriveChunk | None = None,
 ) -> None:
-    step = _Steps(report, between)
+    step = _Steps(report, None)
     alliance_id = _write_alliance(uow, archive)
     step("alliance")
     organizations = _organizations(uow, actor, archive)
     step("organizations")
     people = _people(uow, actor, archive)
+    step.between = between  # the worker's events after the site chain's, at any pace
     step("people")
     _write_partners(uow, alliance_id, archive, organizations)
     step("partners")
@@ -659,9 +663,11 @@ def _write_beside(
     rows; how many events. A refusal of the worker's raises ``_NotThisWay``; an error
     of the rest is raised when the worker finds the chain intact (as when the chain is
     checked first), else ``_NotThisWay`` too: the whole document's error is the chain's.
-    The commitments' acts are replayed by the worker when it was given their section, but
-    for the last chunks, replayed here (``chainworker.replayed_by_worker``)."""
-    derived_by = worker.derived_by(uow, archive.alliance.id) if worker.derives else None
+    The commitments' acts are replayed by the worker when it was given their section, each
+    chunk by whichever process claims it first (``chainworker.Claims``)."""
+    derived_by = (
+        worker.derived_by(uow, archive.alliance.id, archive.commitments) if worker.derives else None
+    )
     try:
         _write(uow, actor, archive, head, report, lambda: worker.write_arrived(uow), derived_by)
     except chainworker.Refused:

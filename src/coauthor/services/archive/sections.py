@@ -65,6 +65,14 @@ class Section:
             last = min(first + size, self.items)
             yield b"[" + raw[bounds[first] + 1 : bounds[last]] + b"]"
 
+    def chunk(self, raw: bytes, size: int, number: int) -> bytes:
+        """The ``number``-th of ``chunks(raw, size)``, alone."""
+        first = number * size
+        last = min(first + size, self.items)
+        start = self.opening if first == 0 else int(self.commas[first - 1])
+        end = self.closing if last == self.items else int(self.commas[last - 1])
+        return b"[" + raw[start + 1 : end] + b"]"
+
 
 def emptied(raw: bytes, sections: tuple[Section, ...]) -> bytes:
     """The text with each of ``sections`` (arrays apart from each other) emptied."""
