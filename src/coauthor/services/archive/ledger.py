@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from coauthor.analysis.ledger_metrics import summarize_steps
-from coauthor.db.bulk import insert_converted, insert_rows
+from coauthor.db.bulk import indexes_built_after, insert_converted, insert_rows
 from coauthor.db.tables import (
     commitment_parties,
     commitments,
@@ -439,8 +439,9 @@ def write_ledger(
 
     Commitments are replayed and written a chunk at a time, each table in one
     bulk insert per chunk (``db/bulk.py``), and indexed for search from the
-    same values; a refused act anywhere rolls the whole import back, since it
-    is one transaction. ``between`` runs after each chunk (see ``importer._Steps``).
+    same values; the commitments' own indexes are made once all are written
+    (``indexes_built_after``). A refused act anywhere rolls the whole import back,
+    indexes and all, since it is one transaction. ``between`` runs after each chunk (see ``importer._Steps``).
     ``derived_by`` gives each chunk's derived rows when another process replays the
     acts (``chainworker``); else they are derived here (``derive``), the reference.
     """
@@ -459,15 +460,16 @@ def write_ledger(
     insert_rows(session, obligation_assignments, ASSIGNMENT_ROW, assignments)
     insert_rows(session, declaration_positions, POSITION_ROW, positions)
     records = archive.commitments
-    for start in range(0, len(records), CHUNK):
-        chunk = records[start : start + CHUNK]
-        derived = (derived_by or partial(derive, alliance_id))(start, chunk)
-        parties, acts = _copied(alliance_id, chunk, ids)
-        write = insert_converted if derived.converted else insert_rows
-        write(session, commitments, COMMITMENT_ROW, derived.commitments)
-        insert_rows(session, commitment_parties, PARTY_ROW, parties)
-        insert_rows(session, speech_acts, ACT_ROW, acts)
-        insert_rows(session, ledger_facts, STORED_COLUMNS, derived.facts)
-        search_index.insert_entries(session, derived.entries)
-        if between is not None:
-            between()
+    with indexes_built_after(session, commitments, len(records)):
+        for start in range(0, len(records), CHUNK):
+            chunk = records[start : start + CHUNK]
+            derived = (derived_by or partial(derive, alliance_id))(start, chunk)
+            parties, acts = _copied(alliance_id, chunk, ids)
+            write = insert_converted if derived.converted else insert_rows
+            write(session, commitments, COMMITMENT_ROW, derived.commitments)
+            insert_rows(session, commitment_parties, PARTY_ROW, parties)
+            insert_rows(session, speech_acts, ACT_ROW, acts)
+            insert_rows(session, ledger_facts, STORED_COLUMNS, derived.facts)
+            search_index.insert_entries(session, derived.entries)
+            if between is not None:
+                between()
