@@ -58,10 +58,11 @@ def indexes_built_after(session: Session, table: sa.TableClause, rows: int) -> I
     come in the order of their ids, not of the moment they opened or of their state).
 
     Only when the insert adds at least ``INDEXES_AFTER_ROWS`` rows and at least as many
-    as the table holds: an index made again covers the whole table. It all happens in
-    the session's transaction, so a rollback (an import refused midway: nothing is
-    kept) brings the indexes back as they were; the context does not make them again
-    when the insert raises.
+    as the table holds (an index made again covers the whole table), and only inside
+    a transaction the driver knows of (the site's engine begins each one itself,
+    ``db/engine.py``): a rollback (an import refused midway: nothing is kept) brings
+    the indexes back as they were. The context does not make them again when the
+    insert raises.
     """
     if not _build_indexes_after(session, table, rows):
         yield
@@ -82,6 +83,8 @@ def indexes_built_after(session: Session, table: sa.TableClause, rows: int) -> I
 
 def _build_indexes_after(session: Session, table: sa.TableClause, rows: int) -> bool:
     if session.get_bind().dialect.name != "sqlite" or rows < INDEXES_AFTER_ROWS:
+        return False
+    if not session.connection().connection.driver_connection.in_transaction:  # type: ignore[union-attr]
         return False
     held = session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
     return held <= rows

@@ -441,7 +441,8 @@ def write_ledger(
     bulk insert per chunk (``db/bulk.py``), and indexed for search from the
     same values; the commitments' own indexes are made once all are written
     (``indexes_built_after``). A refused act anywhere rolls the whole import back,
-    indexes and all, since it is one transaction. ``between`` runs after each chunk (see ``importer._Steps``).
+    indexes and all, since it is one transaction. ``between`` runs after each chunk
+    (see ``importer._Steps``).
     ``derived_by`` gives each chunk's derived rows when another process replays the
     acts (``chainworker``); else they are derived here (``derive``), the reference.
     """
