@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from coauthor.db.bulk import sqlite_utc_text
+from coauthor.db.engine import make_engine
 from coauthor.db.types import UTCDateTime
 
 SQLITE = sa.create_engine("sqlite://").dialect
@@ -179,3 +181,103 @@ def test_a_json_value_holding_itself_is_refused_as_sqlalchemy_refuses_it() -> No
         processor(looped)
     assert str(ours.value) == str(theirs.value)
     assert convert(({"fine": 1}, sa.JSON.NULL)) == [processor({"fine": 1}), processor(sa.JSON.NULL)]
+
+
+def _indexed_table(folder: Path) -> tuple[sa.Engine, sa.Table]:
+    """A table with two indexes of its own and a unique constraint, in a site's engine."""
+    metadata = sa.MetaData()
+    table = sa.Table(
+        "t",
+        metadata,
+        sa.Column("n", sa.Integer, primary_key=True),
+        sa.Column("opened", sa.Integer, nullable=False),
+        sa.Column("state", sa.Integer, nullable=False),
+        sa.UniqueConstraint("state", "n", name="uq_t_state"),
+        sa.Index("ix_t_opened", "opened", "n"),
+        sa.Index("ix_t_state", "state", sa.text("opened DESC")),
+    )
+    engine = make_engine(f"sqlite:///{folder / 'bulk.sqlite3'}")
+    metadata.create_all(engine)
+    return engine, table
+
+
+def _schema(session: sa.orm.Session) -> set[tuple]:
+    query = "SELECT type, name, tbl_name, sql FROM sqlite_master"
+    return set(session.execute(sa.text(query)).all())
+
+
+def _indexes(session: sa.orm.Session) -> set[str]:
+    query = "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    return set(session.scalars(sa.text(query)))
+
+
+@pytest.mark.parametrize("held", [0, 5])
+def test_indexes_built_after_a_bulk_insert_are_the_ones_before(held: int, tmp_path: Path) -> None:
+    """Dropped during the insert (the constraints' own kept), the same ones after, each
+    from its stored SQL; the rows the same as inserted with them in place."""
+    from sqlalchemy.orm import Session
+
+    from coauthor.db import bulk
+
+    engine, table = _indexed_table(tmp_path)
+    rows = [(n, (n * 7919) % 101, n % 3) for n in range(40)]
+    names = ("n", "opened", "state")
+    with Session(engine) as session, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bulk, "INDEXES_AFTER_ROWS", 10)
+        bulk.insert_rows(session, table, names, rows[:held])
+        before = _schema(session)
+        with bulk.indexes_built_after(session, table, len(rows) - held):
+            assert _indexes(session) == set()
+            bulk.insert_rows(session, table, names, rows[held:])
+        assert _schema(session) == before
+        assert session.execute(sa.text("PRAGMA integrity_check")).scalar_one() == "ok"
+        assert session.execute(sa.select(table).order_by(table.c.n)).all() == rows
+
+
+@pytest.mark.parametrize(("held", "adding"), [(0, 9), (11, 10)])
+def test_indexes_stay_for_a_small_insert_or_a_fuller_table(
+    held: int, adding: int, tmp_path: Path
+) -> None:
+    from sqlalchemy.orm import Session
+
+    from coauthor.db import bulk
+
+    engine, table = _indexed_table(tmp_path)
+    with Session(engine) as session, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bulk, "INDEXES_AFTER_ROWS", 10)
+        bulk.insert_rows(session, table, ("n", "opened", "state"), [(n, n, n) for n in range(held)])
+        with bulk.indexes_built_after(session, table, adding):
+            assert _indexes(session) == {"ix_t_opened", "ix_t_state"}
+
+
+def test_indexes_stay_outside_a_transaction_the_driver_knows_of(tmp_path: Path) -> None:
+    """A plain engine leaves the transaction to the driver, which begins none before a
+    DROP INDEX: a rollback could not bring the indexes back."""
+    from sqlalchemy.orm import Session
+
+    from coauthor.db import bulk
+
+    engine, table = _indexed_table(tmp_path)
+    plain = sa.create_engine(engine.url)
+    with Session(plain) as session, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bulk, "INDEXES_AFTER_ROWS", 10)
+        with bulk.indexes_built_after(session, table, 20):
+            assert _indexes(session) == {"ix_t_opened", "ix_t_state"}
+
+
+def test_indexes_dropped_for_an_insert_come_back_with_a_rollback(tmp_path: Path) -> None:
+    from sqlalchemy.orm import Session
+
+    from coauthor.db import bulk
+
+    engine, table = _indexed_table(tmp_path)
+    with Session(engine) as session, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bulk, "INDEXES_AFTER_ROWS", 10)
+        before = _schema(session)
+        with pytest.raises(RuntimeError), bulk.indexes_built_after(session, table, 20):
+            bulk.insert_rows(session, table, ("n", "opened", "state"), [(1, 1, 1)])
+            raise RuntimeError("refused midway")
+        assert _indexes(session) == set()
+        session.rollback()
+        assert _schema(session) == before
+        assert session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 0

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from coauthor.analysis.ledger_metrics import summarize_steps
-from coauthor.db.bulk import insert_converted, insert_rows
+from coauthor.db.bulk import indexes_built_after, insert_converted, insert_rows
 from coauthor.db.tables import (
     commitment_parties,
     commitments,
@@ -316,13 +316,14 @@ class _Indexed(NamedTuple):
 
 class Derived(NamedTuple):
     """What a chunk of commitments' acts derive, which names no person: each commitment's
-    row (phase, terms, …), its facts' row and what the search index reads of it.
-    ``converted``: the commitments' rows are as ``db/bulk.py`` converts them (made by the
-    chain's worker, ``chainworker``), else as ``insert_rows`` takes them."""
+    row (phase, terms, …), its facts' row and its search entry (``search_index.entries_apart``,
+    so made by the chain's worker for the chunks it replays). ``converted``: the
+    commitments' rows are as ``db/bulk.py`` converts them (made by the chain's worker,
+    ``chainworker``), else as ``insert_rows`` takes them."""
 
     commitments: list[tuple]
     facts: list[tuple]
-    indexed: list[_Indexed]
+    entries: list[tuple]
     converted: bool = False
 
 
@@ -342,19 +343,21 @@ def derive(alliance_id: str, first: int, records: Sequence[Any]) -> Derived:
     """Replay each of ``records`` (the archive's commitments from index ``first`` on) and
     derive its rows; a refused act raises ValidationFailed at its JSON path."""
     derived = Derived([], [], [])
+    indexed: list[_Indexed] = []
     for offset, record in enumerate(records):
         replay = _replayed(first + offset, record, SAME_EMAIL)
-        _derive_one(derived, alliance_id, record, replay)
+        indexed.append(_derive_one(derived, alliance_id, record, replay))
+    derived.entries.extend(search_index.entries_apart("commitment", indexed))
     return derived
 
 
-def _derive_one(derived: Derived, alliance_id: str, record: Any, replay: Replay) -> None:
+def _derive_one(derived: Derived, alliance_id: str, record: Any, replay: Replay) -> _Indexed:
+    """Append the commitment's rows to ``derived``; what the search index reads of it."""
     commitment_id = record.id
     customer = next(p for p in record.parties if p.side == Party.CUSTOMER)
     phase, terms, steps = replay.phase, replay.terms, replay.steps
     conditions = terms.conditions if terms else ""
     first = record.acts[0]
-    derived.indexed.append(_Indexed(alliance_id, commitment_id, first.text, conditions))
     derived.commitments.append(
         (
             alliance_id,
@@ -382,6 +385,7 @@ def _derive_one(derived: Derived, alliance_id: str, record: Any, replay: Replay)
     )
     assert facts is not None
     derived.facts.append(tuple(fact_values(facts).values()))
+    return _Indexed(alliance_id, commitment_id, first.text, conditions)
 
 
 def _copied(
@@ -435,8 +439,10 @@ def write_ledger(
 
     Commitments are replayed and written a chunk at a time, each table in one
     bulk insert per chunk (``db/bulk.py``), and indexed for search from the
-    same values; a refused act anywhere rolls the whole import back, since it
-    is one transaction. ``between`` runs after each chunk (see ``importer._Steps``).
+    same values; the commitments' own indexes are made once all are written
+    (``indexes_built_after``). A refused act anywhere rolls the whole import back,
+    indexes and all, since it is one transaction. ``between`` runs after each chunk
+    (see ``importer._Steps``).
     ``derived_by`` gives each chunk's derived rows when another process replays the
     acts (``chainworker``); else they are derived here (``derive``), the reference.
     """
@@ -455,15 +461,16 @@ def write_ledger(
     insert_rows(session, obligation_assignments, ASSIGNMENT_ROW, assignments)
     insert_rows(session, declaration_positions, POSITION_ROW, positions)
     records = archive.commitments
-    for start in range(0, len(records), CHUNK):
-        chunk = records[start : start + CHUNK]
-        derived = (derived_by or partial(derive, alliance_id))(start, chunk)
-        parties, acts = _copied(alliance_id, chunk, ids)
-        write = insert_converted if derived.converted else insert_rows
-        write(session, commitments, COMMITMENT_ROW, derived.commitments)
-        insert_rows(session, commitment_parties, PARTY_ROW, parties)
-        insert_rows(session, speech_acts, ACT_ROW, acts)
-        insert_rows(session, ledger_facts, STORED_COLUMNS, derived.facts)
-        search_index.index_written(session, "commitment", derived.indexed)
-        if between is not None:
-            between()
+    with indexes_built_after(session, commitments, len(records)):
+        for start in range(0, len(records), CHUNK):
+            chunk = records[start : start + CHUNK]
+            derived = (derived_by or partial(derive, alliance_id))(start, chunk)
+            parties, acts = _copied(alliance_id, chunk, ids)
+            write = insert_converted if derived.converted else insert_rows
+            write(session, commitments, COMMITMENT_ROW, derived.commitments)
+            insert_rows(session, commitment_parties, PARTY_ROW, parties)
+            insert_rows(session, speech_acts, ACT_ROW, acts)
+            insert_rows(session, ledger_facts, STORED_COLUMNS, derived.facts)
+            search_index.insert_entries(session, derived.entries)
+            if between is not None:
+                between()

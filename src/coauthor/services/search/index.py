@@ -20,6 +20,7 @@ id is the entry's ``doc``); on PostgreSQL the GIN index over
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,7 +37,20 @@ FOLLOWING = "search_following"
 """``session.info`` key: changed items that other kinds' documents follow (resolved at commit)."""
 Pending = set[tuple[str, str, str]]
 FTS_COLUMNS = ("doc", "terms_title", "terms_body")
-ENTRY_COLUMNS = tuple(column.name for column in search_entries.columns)
+ENTRY_COLUMNS = (
+    "alliance_id",
+    "kind",
+    "item_id",
+    "doc",
+    "partner_id",
+    "parent_id",
+    "title",
+    "body",
+    "terms_title",
+    "terms_body",
+)
+"""The columns of ``search_entries`` in the order of an entry's row (``_entry``)."""
+_FTS_VALUES = itemgetter(*(ENTRY_COLUMNS.index(name) for name in FTS_COLUMNS))
 NATIVE_SEARCH_ROWS = sa.table(
     NATIVE_SEARCH_TABLE, sa.column("rowid"), sa.column("terms_title"), sa.column("terms_body")
 )
@@ -101,23 +115,30 @@ def write_now(session: Session) -> None:
     _write_pending(session)
 
 
-def _entry(searchable: Searchable, session: Session, item: Any) -> dict[str, Any] | None:
-    document = searchable.document(session, item)
+EntryRow = tuple
+"""An entry of ``search_entries`` as a row, its values in ``ENTRY_COLUMNS`` order."""
+
+
+def _entry(searchable: Searchable, session: Session | None, item: Any) -> EntryRow | None:
+    """The item's entry; ``session`` only for kinds whose document reads more than the item."""
+    document = searchable.document(session, item)  # type: ignore[arg-type]
     if document is None:
         return None
     alliance_id, item_id = searchable.key_of(item)
-    return {
-        "alliance_id": alliance_id,
-        "kind": searchable.kind,
-        "item_id": item_id,
-        "doc": doc_id(alliance_id, searchable.kind, item_id),
-        "partner_id": document.partner_id,
-        "parent_id": document.parent_id,
-        "title": document.title,
-        "body": document.body,
-        "terms_title": fold(document.title),
-        "terms_body": fold(document.body),
-    }
+    kind = searchable.kind
+    title, body = document.title, document.body
+    return (
+        alliance_id,
+        kind,
+        item_id,
+        doc_id(alliance_id, kind, item_id),
+        document.partner_id,
+        document.parent_id,
+        title,
+        body,
+        fold(title),
+        fold(body),
+    )
 
 
 def _item(session: Session, searchable: Searchable, alliance_id: str, item_id: str) -> Any:
@@ -140,7 +161,7 @@ def _delete(session: Session, docs: list[int]) -> None:
         )
 
 
-def _insert(session: Session, entries: list[dict[str, Any]]) -> None:
+def _insert(session: Session, entries: list[EntryRow]) -> None:
     """One bulk insert per table through the driver (``db/bulk.py``): a rebuild or an
     archive import writes hundreds of thousands of entries.
 
@@ -151,23 +172,28 @@ def _insert(session: Session, entries: list[dict[str, Any]]) -> None:
     rows either way."""
     if not entries:
         return
-    rows = [[entry[name] for name in ENTRY_COLUMNS] for entry in entries]
-    insert_rows(session, search_entries, ENTRY_COLUMNS, rows)
+    insert_rows(session, search_entries, ENTRY_COLUMNS, entries)
     if is_sqlite(session):
-        fts_rows = sorted(tuple(entry[name] for name in FTS_COLUMNS) for entry in entries)
+        fts_rows = sorted(map(_FTS_VALUES, entries))
         insert_rows(session, NATIVE_SEARCH_ROWS, ("rowid", "terms_title", "terms_body"), fts_rows)
 
 
-def index_written(session: Session, kind: str, items: Iterable[Any]) -> int:
-    """Write the entries of items written past the session in bulk (an archive import's
-    ledger), which have none yet; return how many.
+def entries_apart(kind: str, items: Iterable[Any]) -> list[EntryRow]:
+    """The entries of items written past the session (an archive import's ledger), made
+    without one, so that another process can make them (the archive's chain worker):
+    for kinds whose document reads only the item (``Searchable.reads_only_the_item``).
 
-    ``items`` need only the attributes the kind's document and key read (rows
-    of its table will do), so nothing is loaded back; the entries go to the
-    driver in one bulk insert per table (``db/bulk.py``).
-    """
+    ``items`` need only the attributes the kind's document and key read (rows of its
+    table will do). ``insert_entries`` writes them."""
     searchable = BY_KIND[kind]
-    entries = [entry for item in items if (entry := _entry(searchable, session, item)) is not None]
+    if not searchable.reads_only_the_item:
+        raise ValueError(f"a {kind}'s document reads more than the item")
+    return [entry for item in items if (entry := _entry(searchable, None, item)) is not None]
+
+
+def insert_entries(session: Session, entries: list[EntryRow]) -> int:
+    """Write entries ``entries_apart`` made, of items that have none yet, in one bulk
+    insert per table (``db/bulk.py``); return how many."""
     _insert(session, entries)
     return len(entries)
 

@@ -63,6 +63,9 @@ class Searchable:
     """The item as its document; None when it is not to be found (a rejected statement)."""
     follows: tuple[Follow, ...] = ()
     alliance_of: Callable[[Any], str] = _own_alliance
+    reads_only_the_item: bool = False
+    """Whether ``document`` reads nothing but the item (not the session): its entries can
+    then be made away from the database (``index.entries_apart``)."""
 
     def key_of(self, item: Any) -> Key:
         return self.alliance_of(item), item.id
@@ -281,7 +284,7 @@ SEARCHABLE: tuple[Searchable, ...] = (
         follows=(Follow(DeclarationPosition, _declaration_of_position),),
     ),
     Searchable("charter_clause", m.CharterClause, "Charter clause", _clause),
-    Searchable("commitment", Commitment, "Commitment", _commitment),
+    Searchable("commitment", Commitment, "Commitment", _commitment, reads_only_the_item=True),
     Searchable("pulse_item", CustomItem, "Pulse question", _own_question),
     Searchable("plot_twist", PlotTwist, "Plot twist", _plot_twist),
     Searchable("tension", Tension, "Tension", _tension),
