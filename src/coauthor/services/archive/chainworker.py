@@ -220,7 +220,7 @@ class _WorkerShare:
         chain are checked; False at the first chunk the models or the replay refuse."""
         if self._section is None:
             return True
-        chunks = -(-self._section.items // ledger.CHUNK)
+        chunks = self._section.chunk_count(ledger.CHUNK)
 
         def may(number: int) -> bool:
             return due(number, chunks, checked, self._events)
@@ -347,7 +347,7 @@ class ChainWorker:
         """Tell the worker the sections it reads once its scan passed."""
         self.derives = sections.commitments is not None
         if sections.commitments is not None:
-            self._claims.count(-(-sections.commitments.items // ledger.CHUNK))
+            self._claims.count(sections.commitments.chunk_count(ledger.CHUNK))
         self._tell(sections, last=False)
 
     def begin(self, chain_id: str) -> None:

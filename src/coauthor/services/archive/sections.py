@@ -58,15 +58,18 @@ class Section:
         """This array's text, brackets and all."""
         return raw[self.opening : self.closing + 1]
 
+    def chunk_count(self, size: int) -> int:
+        """How many chunks of ``size`` items it makes (the last may be shorter)."""
+        return -(-self.items // size)
+
     def chunks(self, raw: bytes, size: int) -> Iterator[bytes]:
         """Its items, ``size`` at a time, each chunk a JSON array of its own."""
-        bounds = [self.opening, *self.commas.tolist(), self.closing]
-        for first in range(0, self.items, size):
-            last = min(first + size, self.items)
-            yield b"[" + raw[bounds[first] + 1 : bounds[last]] + b"]"
+        for number in range(self.chunk_count(size)):
+            yield self.chunk(raw, size, number)
 
     def chunk(self, raw: bytes, size: int, number: int) -> bytes:
-        """The ``number``-th of ``chunks(raw, size)``, alone."""
+        """Items ``number * size`` to ``(number + 1) * size`` (or the last), as a JSON array
+        of their own."""
         first = number * size
         last = min(first + size, self.items)
         start = self.opening if first == 0 else int(self.commas[first - 1])
