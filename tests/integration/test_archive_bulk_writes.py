@@ -1,7 +1,8 @@
 """The ledger's bulk writes of an archive import leave the database they always left (SQLite).
 
-The commitments' own indexes are dropped while their rows go in and made again after
-them (``bulk.indexes_built_after``, lowered here to take the demo's few commitments),
+The own indexes of the commitments and of their parties are dropped while their rows go
+in and made again after them (``bulk.indexes_built_after``, lowered here to take the
+demo's few commitments),
 and their search entries are made with their derived rows, in the chain's worker for
 the chunks it replays (``search.index.entries_apart``): every table, the schema and
 the full-text rows must be what they are without, and a refusal must leave both as
@@ -97,7 +98,7 @@ def test_indexes_made_after_the_commitments_leave_the_same_database(
     decided = _spied_indexes_after(monkeypatch)
     after = _imported(tmp_path / "after.sqlite3", raw, monkeypatch)
     try:
-        assert decided == [True]
+        assert decided == [True, True]  # the commitments', then their parties'
         assert after.engine.dialect.name == "sqlite"
         assert (every_row(after), _full_text_rows(after)) == expected
         with after.engine.connect() as connection:
@@ -107,7 +108,7 @@ def test_indexes_made_after_the_commitments_leave_the_same_database(
 
 
 @pytest.mark.parametrize("way", WAYS)
-def test_a_refused_act_leaves_the_commitments_indexes_as_they_were(
+def test_a_refused_act_leaves_the_ledgers_indexes_as_they_were(
     demo_text: str,  # noqa: F811
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

@@ -439,9 +439,11 @@ def write_ledger(
 
     Commitments are replayed and written a chunk at a time, each table in one
     bulk insert per chunk (``db/bulk.py``), and indexed for search from the
-    same values; the commitments' own indexes are made once all are written
-    (``indexes_built_after``). A refused act anywhere rolls the whole import back,
-    indexes and all, since it is one transaction. ``between`` runs after each chunk
+    same values; the own indexes of the commitments and of their parties are made
+    once all are written (``indexes_built_after``; a commitment has two parties at
+    least, so its parties outnumber the commitments). A refused act anywhere rolls the
+    whole import back, indexes and all, since it is one transaction. ``between`` runs
+    after each chunk
     (see ``importer._Steps``).
     ``derived_by`` gives each chunk's derived rows when another process replays the
     acts (``chainworker``); else they are derived here (``derive``), the reference.
@@ -461,7 +463,10 @@ def write_ledger(
     insert_rows(session, obligation_assignments, ASSIGNMENT_ROW, assignments)
     insert_rows(session, declaration_positions, POSITION_ROW, positions)
     records = archive.commitments
-    with indexes_built_after(session, commitments, len(records)):
+    with (
+        indexes_built_after(session, commitments, len(records)),
+        indexes_built_after(session, commitment_parties, len(records)),
+    ):
         for start in range(0, len(records), CHUNK):
             chunk = records[start : start + CHUNK]
             derived = (derived_by or partial(derive, alliance_id))(start, chunk)
