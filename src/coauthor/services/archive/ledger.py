@@ -443,8 +443,7 @@ def write_ledger(
     once all are written (``indexes_built_after``; a commitment has two parties at
     least, so its parties outnumber the commitments). A refused act anywhere rolls the
     whole import back, indexes and all, since it is one transaction. ``between`` runs
-    after each chunk
-    (see ``importer._Steps``).
+    after each chunk (see ``importer._Steps``).
     ``derived_by`` gives each chunk's derived rows when another process replays the
     acts (``chainworker``); else they are derived here (``derive``), the reference.
     """
