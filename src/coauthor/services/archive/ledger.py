@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
+from itertools import chain
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -189,9 +191,58 @@ def link_errors(archive: Any, emails: set[str]) -> list[FieldError]:
     periods = Counter(
         (c.obligation_id, c.period_due_on) for c in archive.commitments if c.obligation_id
     )
+    if _all_linked(archive.commitments, ids, emails, periods):
+        return errors
     for i, c in enumerate(archive.commitments):
         errors += _commitment_links(i, c, ids, emails, periods)
     return errors
+
+
+_LINKS = (
+    ("body_id", "bodies"),
+    ("meeting_id", "meetings"),
+    ("obligation_id", "obligations"),
+    ("waived_by_declaration_id", "declarations"),
+)
+"""A commitment's fields that name another item of the archive, and the items' section."""
+
+
+def _all_linked(
+    commitments: Sequence[Any], ids: dict[str, set[str]], emails: set[str], periods: Counter
+) -> bool:
+    """Whether ``_commitment_links`` finds nothing wrong with any of ``commitments``, asked
+    of all of them at once: each field's values (and the parties' and actors') as one set,
+    and per commitment only its parties' sides and emails. A quarter of a million
+    commitments are checked in a fraction of the time ``_commitment_links`` takes, which
+    then runs only when something is wrong, for its errors and their paths."""
+    for field, section in _LINKS:
+        named = set(map(attrgetter(field), commitments))
+        named.discard(None)
+        if not named <= ids[section]:
+            return False
+    if any(count > 1 for count in periods.values()):
+        return False
+    parties = list(chain.from_iterable(map(attrgetter("parties"), commitments)))
+    acts = chain.from_iterable(map(attrgetter("acts"), commitments))
+    if not set(map(attrgetter("actor_email"), acts)) <= emails:
+        return False
+    for field, known in (("email", emails), ("partner_id", ids["partners"])):
+        named = set(map(attrgetter(field), parties))
+        named.discard(None)
+        if not named <= known:
+            return False
+    return all(map(_plain_parties, commitments))
+
+
+def _plain_parties(commitment: Any) -> bool:
+    """One customer, a performer, and no one twice among the commitment's parties."""
+    sides = [party.side for party in commitment.parties]
+    emails = {party.email for party in commitment.parties}
+    return (
+        sides.count(Party.CUSTOMER) == 1
+        and Party.PERFORMER in sides
+        and len(emails) == len(commitment.parties)
+    )
 
 
 def _commitment_links(
@@ -199,12 +250,7 @@ def _commitment_links(
 ) -> list[FieldError]:
     where = ("commitments", index)
     errors = []
-    for field, section in (
-        ("body_id", "bodies"),
-        ("meeting_id", "meetings"),
-        ("obligation_id", "obligations"),
-        ("waived_by_declaration_id", "declarations"),
-    ):
+    for field, section in _LINKS:
         errors += _unknown(getattr(c, field), ids[section], (*where, field), section)
     if c.obligation_id and periods[(c.obligation_id, c.period_due_on)] > 1:
         errors.append(FieldError((*where, "period_due_on"), "this period appears more than once"))
