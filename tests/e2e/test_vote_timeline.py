@@ -50,7 +50,7 @@ def test_no_timeline_is_kept_by_default(
     assert answered.status_code == 200
     assert kept == []
     factory, options = setup._factory_and_options()
-    assert factory == "coauthor.web.app:create_app" and "http" not in options
+    assert factory == "coauthor.web.app:create_served_app" and "http" not in options
 
 
 def test_a_vote_s_steps_are_logged_in_order_under_the_voter_s_id(

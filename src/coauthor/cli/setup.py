@@ -66,10 +66,12 @@ def _serve(current: Settings, host: str, port: int, workers: int = 1) -> None:
     if workers > 1:
         _serve_processes(current, host, port, workers)
         return
+    from coauthor.heap import freeze_what_lives_now
     from coauthor.web.app import create_app
     from coauthor.web.vote_timeline import logging_to
 
     app = create_app(current)
+    freeze_what_lives_now()
     if logging_to() is None:
         uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)
         return
@@ -89,6 +91,7 @@ def _serve_processes(current: Settings, host: str, port: int, workers: int) -> N
 
     import uvicorn
 
+    from coauthor.heap import freeze_what_lives_now
     from coauthor.runtime import build_runtime
 
     runtime = build_runtime(current)
@@ -100,6 +103,7 @@ def _serve_processes(current: Settings, host: str, port: int, workers: int) -> N
 
         halt = start_in_background(runtime)
         os.environ[RESULTS_WORKER_VARIABLE] = "external"
+    freeze_what_lives_now()
     try:
         factory, options = _factory_and_options()
         uvicorn.run(factory, factory=True, workers=workers, host=host, port=port, **options)
@@ -119,7 +123,7 @@ def _factory_and_options() -> tuple[str, dict[str, str | bool]]:
     from coauthor.web.vote_timeline import logging_to
 
     if logging_to() is None:
-        return "coauthor.web.app:create_app", dict(UVICORN_OPTIONS)
+        return "coauthor.web.app:create_served_app", dict(UVICORN_OPTIONS)
     from coauthor.web.timed_serving import TIMED_APP_FACTORY, TIMED_PROTOCOL
 
     return TIMED_APP_FACTORY, {"http": TIMED_PROTOCOL, **UVICORN_OPTIONS}
@@ -136,10 +140,12 @@ def worker() -> None:
     COAUTHOR_RESULTS_WORKER=external (one worker serves them all); stop with Ctrl-C."""
     import threading
 
+    from coauthor.heap import freeze_what_lives_now
     from coauthor.runtime import build_runtime
     from coauthor.worker import ResultsWorker
 
     runtime = build_runtime(settings())
+    freeze_what_lives_now()
     stop = threading.Event()
     typer.echo(f"results worker on {shown_url(runtime.settings.database_url)}", err=True)
     try:

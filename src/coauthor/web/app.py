@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from coauthor.clock import Clock
 from coauthor.config import Settings
+from coauthor.heap import freeze_what_lives_now
 from coauthor.runtime import Runtime, build_runtime
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -61,6 +62,15 @@ def create_app(
     app.include_router(docs_router)
     app.include_router(public_api_router, prefix="/api/v1")
     app.include_router(pages_router)
+    return app
+
+
+def create_served_app() -> FastAPI:
+    """``create_app``'s app from the environment, as ``coauthor serve`` runs it (uvicorn's
+    factory for its web processes), with what the process made to get there kept out of
+    the cyclic garbage collector's walks (``coauthor.heap``)."""
+    app = create_app()
+    freeze_what_lives_now()
     return app
 
 

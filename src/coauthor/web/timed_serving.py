@@ -41,8 +41,8 @@ class FirstSight:
 
 
 def create_timed_app() -> FirstSight:
-    """``create_app``'s app from the environment, wrapped (uvicorn's factory for the web
-    processes of ``serve --workers N``)."""
-    from coauthor.web.app import create_app
+    """``create_served_app``'s app from the environment, wrapped (uvicorn's factory for the
+    web processes of ``serve --workers N``)."""
+    from coauthor.web.app import create_served_app
 
-    return FirstSight(create_app())
+    return FirstSight(create_served_app())
