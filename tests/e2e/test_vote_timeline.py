@@ -18,7 +18,7 @@ from uvicorn.server import ServerState
 from coauthor.cli import setup
 from coauthor.clock import FixedClock
 from coauthor.runtime import Runtime
-from coauthor.web import vote_timeline
+from coauthor.web import vote_posts, vote_timeline
 from coauthor.web.app import create_app
 from coauthor.web.timed_serving import (
     TIMED_APP_FACTORY,
@@ -37,6 +37,10 @@ def started(runtime: Runtime, clock: FixedClock, world: World) -> Started:
     return start(runtime, clock, world.manager.id, world.alliance_id)
 
 
+def _no_clock_without_a_timeline() -> float:
+    raise AssertionError("a vote without a timeline read its thread's CPU clock")
+
+
 def test_no_timeline_is_kept_by_default(
     runtime: Runtime, world: World, started: Started, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -49,6 +53,10 @@ def test_no_timeline_is_kept_by_default(
         answered = client.post(url, content=vote(started.statements[0]), headers=headers)
     assert answered.status_code == 200
     assert kept == []
+    monkeypatch.setattr(vote_posts.time, "thread_time", _no_clock_without_a_timeline)
+    with TestClient(create_app(runtime=runtime)) as client:
+        answered = client.post(url, content=vote(started.statements[1]), headers=headers)
+    assert answered.status_code == 200
     factory, options = setup._factory_and_options()
     assert factory == "coauthor.web.app:create_served_app" and "http" not in options
 
