@@ -31,13 +31,31 @@ TASK_KEY = "coauthor.task_at"
 _lock = threading.Lock()
 
 
-class Timeline:
-    """The moments one vote reached its steps (``mark``), and CPU spent writing it."""
+class Marks:
+    """The moments one vote reached its steps (``mark``), and CPU spent writing it: in a
+    writer process, the part it sends back to the vote's ``Timeline`` (``took``)."""
+
+    def __init__(self) -> None:
+        self.marks: dict[str, float] = {}
+        self.cpu_ms = 0.0
+        self.batch = 1
+
+    def mark(self, step: str) -> None:
+        self.marks[step] = time.perf_counter()
+
+    def took(self, written: Marks) -> None:
+        """The steps, CPU and batch another process's ``written`` noted for this vote."""
+        self.marks.update(written.marks)
+        self.cpu_ms, self.batch = written.cpu_ms, written.batch
+
+
+class Timeline(Marks):
+    """A vote's ``Marks`` in the web process, saved as one line of the log."""
 
     def __init__(self, path: str, scope: Scope) -> None:
+        super().__init__()
         self._path = path
         self._arrived_at = time.time()
-        self.marks: dict[str, float] = {}
         for step, key in (("read", READ_KEY), ("task", TASK_KEY)):
             if key in scope:
                 self.marks[step] = scope[key]
@@ -50,11 +68,6 @@ class Timeline:
             ),
             None,
         )
-        self.cpu_ms = 0.0
-        self.batch = 1
-
-    def mark(self, step: str) -> None:
-        self.marks[step] = time.perf_counter()
 
     def save(self) -> None:
         line = json.dumps(
@@ -88,6 +101,6 @@ def start(scope: Scope) -> Timeline | None:
     return Timeline(path, scope) if path else None
 
 
-def mark(timeline: Timeline | None, step: str) -> None:
+def mark(timeline: Marks | None, step: str) -> None:
     if timeline is not None:
         timeline.mark(step)
