@@ -3,10 +3,10 @@
 Votes fired in parallel through a served app whose votes go to its writer process get
 exactly what the same votes get through the thread writer (``GroupWriter``, which a
 runtime on a clock of its own keeps): two copies of one seeded database (ids included),
-the same votes at both, the same answers (but the vote's time) and the same rows. A
-writer process killed with a group in flight answers that group 503 with Retry-After, as
-does one silent for too long, and the next vote is written by a new writer; the app's
-shutdown leaves no writer process.
+the same votes at both, the same answers (but the vote's time) and the same rows. The
+writer process starts with the server and stops with it. One killed with a group in
+flight answers that group 503 with Retry-After, as does one silent for too long, and the
+next vote is written by a new writer.
 """
 
 from __future__ import annotations
@@ -270,9 +270,10 @@ def test_a_silent_writer_answers_its_group_503_and_is_replaced(
         _lost_vote_answered(base, settings, twins.world, silent_a_moment)
 
 
-def test_shutdown_leaves_no_writer_process(twins: Twins) -> None:
+def test_the_writer_starts_with_the_server_and_stops_with_it(twins: Twins) -> None:
     with served(twins.settings[0]) as base:
-        assert _vote(base, twins.world, 1).status_code == 200
         [writer] = _writers()
+        assert _vote(base, twins.world, 1).status_code == 200
+        assert _writers() == [writer]
     assert not writer.is_alive() and writer.exitcode == 0, "stopped, not killed"
     assert _writers() == []

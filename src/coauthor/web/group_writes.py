@@ -57,5 +57,8 @@ class GroupWriter(Generic[Item]):
                 continue
             await hand_out(list(zip(group, outcomes, strict=True)), self._answer)
 
+    def start(self) -> None:
+        """Nothing to start: the thread starts with the first group."""
+
     def close(self) -> None:
         self._thread.shutdown(wait=False)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import pickle
+import signal
 import socket
 import struct
 from collections.abc import Callable, Iterator, Sequence
@@ -108,15 +109,21 @@ class ProcessWriter(Generic[Item]):
                 continue
             await hand_out(list(zip(group, outcomes, strict=True)), self._answer)
 
-    async def _written(self, request: Any) -> Any:
-        """The writer's reply to ``request``; a writer lost on the way is stopped, and one
-        found dead between groups is replaced first."""
+    def start(self) -> None:
+        """Start a writer process now, unless one serves (else the next group starts one);
+        a writer found dead is stopped and replaced."""
         if self._writer is not None and not self._writer.serving():
             self._writer.stop(at_once=True)
             self._writer = None
         if self._writer is None:
             self._writer = _Writer.start(self._spec, asyncio.get_running_loop())
+
+    async def _written(self, request: Any) -> Any:
+        """The writer's reply to ``request``; a writer lost on the way is stopped, and one
+        found dead between groups is replaced first."""
+        self.start()
         writer = self._writer
+        assert writer is not None
         try:
             return await writer.write(request)
         except WriterLost:
@@ -171,12 +178,13 @@ class _Writer:
         return not self.lost and self.process.is_alive()
 
     async def write(self, request: Any) -> Any:
+        frame = _frame(request)
         waiting = self._waiting = self._loop.create_future()
         self._silence = self._loop.call_later(
             SILENCE_SECONDS, self._lose, "the writer process fell silent"
         )
         try:
-            await self._loop.sock_sendall(self._socket, _frame(request))
+            await self._loop.sock_sendall(self._socket, frame)
         except OSError:
             self._lose("the writer process is gone")
         return await waiting
@@ -198,7 +206,7 @@ class _Writer:
                 return
             reply = bytes(self._received[_LENGTH.size : _LENGTH.size + length])
             del self._received[: _LENGTH.size + length]
-            self._deliver(pickle.loads(reply))
+            self._deliver(_unpickled(reply))
 
     def _deliver(self, reply: tuple[str, Any]) -> None:
         waiting, self._waiting = self._waiting, None
@@ -217,7 +225,7 @@ class _Writer:
         self.lost = True
         self._unwatch()
         waiting, self._waiting = self._waiting, None
-        if waiting is not None and not waiting.done():
+        if waiting is not None and not waiting.done() and not self._loop.is_closed():
             waiting.set_exception(WriterLost(why))
 
     def _unwatch(self) -> None:
@@ -241,7 +249,9 @@ class _Writer:
 
 def serve_writes(theirs: socket.socket, spec: WriterSpec) -> None:
     """The writer process: each request read is written, and its reply (or the exception
-    the write raised) sent back, until the web process's end of the socket closes."""
+    the write raised) sent back, until the web process's end of the socket closes (an
+    interrupt is the web process's to handle: it then closes its end)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with theirs, spec.open_writer(spec.setup) as write_all:
         for request in _requests(theirs):
             try:
@@ -276,6 +286,14 @@ def _read_exactly(theirs: socket.socket, size: int) -> bytes | None:
 def _frame(value: Any) -> bytes:
     body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     return _LENGTH.pack(len(body)) + body
+
+
+def _unpickled(reply: bytes) -> tuple[str, Any]:
+    """The writer's reply; one that cannot be unpickled here fails its group."""
+    try:
+        return pickle.loads(reply)
+    except Exception as unreadable:
+        return _FAILED, RuntimeError(f"the writer's reply could not be read: {unreadable!r}")
 
 
 def _picklable_frame(reply: tuple[str, Any]) -> bytes:

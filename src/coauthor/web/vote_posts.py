@@ -119,6 +119,8 @@ class VotePosts:
             writer.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            self._writer_on_this_loop(_runtime_of(scope, self.runtime)).start()
         target = _vote_of(scope)
         if target is None:
             await self.app(scope, receive, send)
@@ -153,12 +155,17 @@ class VotePosts:
         ``_votes``): on SQLite on the event loop in the write turn
         (``web/loop_writes.py``), on a database server in the process's writer process
         (``web/process_writes.py``)."""
+        return await self._writer_on_this_loop(runtime).run(vote)
+
+    def _writer_on_this_loop(self, runtime: Runtime) -> _Writer:
+        """This loop's writer of ``runtime``'s votes (a writer process is started with the
+        server, at its lifespan's start, so the first votes need not wait for it)."""
         key = (asyncio.get_running_loop(), runtime)
         if self._writer is None or not _same(self._writer_of, key):
             if self._writer is not None:
                 self._writer.close()
             self._writer, self._writer_of = _writer_for(runtime), key
-        return await self._writer.run(vote)
+        return self._writer
 
 
 def _same(

@@ -5,12 +5,13 @@ uvicorn's own protocol and the bare app). With the variable set (to a file path)
 vote answered by ``web/vote_posts.py`` appends one JSON line to that file: the moments it
 reached each step, by ``time.perf_counter`` (CLOCK_MONOTONIC on Linux, so comparable with
 the moments other processes on the machine log), and the CPU time of the thread that
-wrote it. Two of the steps come before the vote layer: the server process read the
-request's first bytes (``READ_KEY``, set by ``web/timed_serving.py``'s protocol) and the
-request's task first ran the app (``TASK_KEY``, by its outermost wrapper). A client that
-sends ``TIMELINE_HEADER`` with an id of its own can log its own moments under that id
-(``benchmarks/bench_live.py`` does). ``benchmarks/vote_timeline.py`` summarises the lines
-(median and p95 of each step). Each web process appends its own lines.
+wrote it (on PostgreSQL in the web process's writer process, which sends back the moments
+and CPU time it noted, ``Marks``). Two of the steps come before the vote layer: the server
+process read the request's first bytes (``READ_KEY``, set by ``web/timed_serving.py``'s
+protocol) and the request's task first ran the app (``TASK_KEY``, by its outermost
+wrapper). A client that sends ``TIMELINE_HEADER`` with an id of its own can log its own
+moments under that id (``benchmarks/bench_live.py`` does). ``benchmarks/vote_timeline.py``
+summarises the lines (median and p95 of each step). Each web process appends its own lines.
 """
 
 from __future__ import annotations
