@@ -57,7 +57,7 @@ class GroupWriter(Generic[Item]):
                 continue
             await hand_out(list(zip(group, outcomes, strict=True)), self._answer)
 
-    def start(self) -> None:
+    async def started(self) -> None:
         """Nothing to start: the thread starts with the first group."""
 
     def close(self) -> None:

@@ -108,7 +108,7 @@ class LoopWriter(Generic[Item]):
             self._serving = loop.create_task(self._serve())
         return await asyncio.shield(done)
 
-    def start(self) -> None:
+    async def started(self) -> None:
         """Nothing to start: the writer writes on the loop."""
 
     def close(self) -> None:

@@ -47,7 +47,7 @@ STOP_SECONDS = 5.0
 """Longest ``close`` waits for the writer to finish its group and exit before killing it."""
 
 _LENGTH = struct.Struct("!I")
-_WRITTEN, _FAILED = "written", "failed"
+_WRITTEN, _FAILED, _READY = "written", "failed", "ready"
 
 
 class WriterLost(Exception):
@@ -118,6 +118,16 @@ class ProcessWriter(Generic[Item]):
         if self._writer is None:
             self._writer = _Writer.start(self._spec, asyncio.get_running_loop())
 
+    async def started(self) -> None:
+        """Start a writer process now (``start``) and wait until it is ready to write, or
+        for ``SILENCE_SECONDS`` at most (then the first group waits, or starts another)."""
+        self.start()
+        assert self._writer is not None
+        try:
+            await asyncio.wait_for(asyncio.shield(self._writer.ready), SILENCE_SECONDS)
+        except TimeoutError:
+            return
+
     async def _written(self, request: Any) -> Any:
         """The writer's reply to ``request``; a writer lost on the way is stopped, and one
         found dead between groups is replaced first."""
@@ -158,6 +168,9 @@ class _Writer:
         self._silence: asyncio.TimerHandle | None = None
         self.lost = False
         """Found dead or silent (or stopped): no group is to be sent to it."""
+        self.ready: asyncio.Future[None] = loop.create_future()
+        """Done once the writer has built what it writes with (groups sent before wait in
+        the socket)."""
         loop.add_reader(ours.fileno(), self._readable)
 
     @classmethod
@@ -209,6 +222,10 @@ class _Writer:
             self._deliver(_unpickled(reply))
 
     def _deliver(self, reply: tuple[str, Any]) -> None:
+        if reply[0] == _READY:
+            if not self.ready.done():
+                self.ready.set_result(None)
+            return
         waiting, self._waiting = self._waiting, None
         if self._silence is not None:
             self._silence.cancel()
@@ -224,6 +241,8 @@ class _Writer:
         """The group in flight, if any, is lost; the writer is to be stopped."""
         self.lost = True
         self._unwatch()
+        if not self.ready.done() and not self._loop.is_closed():
+            self.ready.set_result(None)  # nobody waits for a lost writer to start
         waiting, self._waiting = self._waiting, None
         if waiting is not None and not waiting.done() and not self._loop.is_closed():
             waiting.set_exception(WriterLost(why))
@@ -253,6 +272,7 @@ def serve_writes(theirs: socket.socket, spec: WriterSpec) -> None:
     interrupt is the web process's to handle: it then closes its end)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with theirs, spec.open_writer(spec.setup) as write_all:
+        theirs.sendall(_frame((_READY, None)))
         for request in _requests(theirs):
             try:
                 reply = (_WRITTEN, write_all(request))

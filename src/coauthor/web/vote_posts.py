@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import importlib
 import json
 import re
 import time
@@ -55,6 +56,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import ValidationError
 from starlette.datastructures import Headers
 from starlette.requests import Request, cookie_parser
@@ -120,7 +122,7 @@ class VotePosts:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            self._writer_on_this_loop(_runtime_of(scope, self.runtime)).start()
+            await self._writer_on_this_loop(_runtime_of(scope, self.runtime)).started()
         target = _vote_of(scope)
         if target is None:
             await self.app(scope, receive, send)
@@ -159,7 +161,8 @@ class VotePosts:
 
     def _writer_on_this_loop(self, runtime: Runtime) -> _Writer:
         """This loop's writer of ``runtime``'s votes (a writer process is started with the
-        server, at its lifespan's start, so the first votes need not wait for it)."""
+        server, at its lifespan's start, and the server waits until it is ready, so the
+        first votes need not wait for it)."""
         key = (asyncio.get_running_loop(), runtime)
         if self._writer is None or not _same(self._writer_of, key):
             if self._writer is not None:
@@ -269,9 +272,15 @@ def _written(votes: Sequence[_Vote], reply: _Written) -> list[_Outcome]:
 
 @contextmanager
 def _vote_writer(settings: Settings) -> Iterator[Callable[[Sequence[_VoteRequest]], _Written]]:
-    """In the writer process: the groups written by ``_votes``, on a runtime of its own."""
+    """In the writer process: the groups written by ``_votes``, on a runtime of its own,
+    made ready before the first group (the answers' model imported, the mappers configured,
+    a connection opened), as a web process is when it serves."""
+    importlib.import_module("coauthor.web.api.deliberation")
     runtime = build_runtime(settings, migrate_db=False)
     try:
+        sa.orm.configure_mappers()
+        with runtime.engine.connect():
+            pass
         yield partial(_write_requests, runtime)
     finally:
         runtime.close()
