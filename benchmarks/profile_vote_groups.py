@@ -12,21 +12,12 @@ SQLAlchemy's cursor, the transaction's BEGIN, COMMIT and ROLLBACK included, each
 trip on a database server). Compare two versions of the code by running this file with
 each one's ``src`` first on ``PYTHONPATH``.
 
-With ``--writers``, PostgreSQL's groups also go through each of the vote layer's writers
-of a database server, on an event loop as in a web process: ``GroupWriter`` (a thread of
-the web process) and ``ProcessWriter`` (a writer process of its own, the votes pickled
-across a socket pair): the web process's CPU per vote (``time.process_time``, the writer
-thread's included) and the writer process's (from ``/proc``), and wall time per group.
-
-Usage: ``python benchmarks/profile_vote_groups.py [--size 30] [--groups 20] [--rounds 3]
-[--writers]``
+Usage: ``python benchmarks/profile_vote_groups.py [--size 30] [--groups 20] [--rounds 3]``
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -111,112 +102,26 @@ def measure(database_url: str, size: int, groups: int, rounds: int) -> dict[str,
     return {name: statistics.median(values) for name, values in figures.items()}
 
 
-def measure_writers(database_url: str, size: int, groups: int, rounds: int) -> dict[str, dict]:
-    """Per writer: web process CPU per vote, writer process CPU per vote, wall per group."""
-    from functools import partial
-
-    from starlette.datastructures import Headers
-    from test_concurrency import seed
-
-    from coauthor.config import Settings
-    from coauthor.runtime import build_runtime
-    from coauthor.services.deliberation.inputs import VoteInput
-    from coauthor.web import vote_posts
-    from coauthor.web.group_writes import GroupWriter
-    from coauthor.web.process_writes import ProcessWriter, WriterSpec
-
-    settings = Settings(database_url=database_url, secret_key="profile-vote-writers")
-    seeded = seed(settings)
-    runtime = build_runtime(settings)
-
-    def group(number: int) -> list[vote_posts._Vote]:
-        made = []
-        for slot in range(size):
-            token = seeded.tokens[(number * size + slot) % len(seeded.tokens)]
-            statement = seeded.statements[(number * size + slot) // len(seeded.tokens) % 5]
-            made.append(
-                vote_posts._Vote(
-                    Headers({"authorization": f"Bearer {token}"}),
-                    seeded.alliance_id,
-                    seeded.deliberation_id,
-                    VoteInput(statement_id=statement, value=(number + slot) % 3 - 1),
-                    None,
-                )
-            )
-        return made
-
-    async def written(writer: GroupWriter | ProcessWriter, votes: list) -> None:
-        outcomes = await asyncio.gather(*(writer.run(vote) for vote in votes))
-        assert all(isinstance(outcome, bytes) for outcome in outcomes), outcomes
-
-    async def rounds_of(writer: GroupWriter | ProcessWriter, first: int) -> dict[str, float]:
-        await written(writer, group(first))  # warm (and the writer process started)
-        figures: dict[str, list[float]] = {"web": [], "writer": [], "wall": []}
-        for round_number in range(rounds):
-            made = [group(first + round_number * groups + n + 1) for n in range(groups)]
-            process = getattr(writer, "process", None)
-            child = _cpu_seconds(process.pid) if process is not None else 0.0
-            cpu, wall = time.process_time(), time.perf_counter()
-            for votes in made:
-                await written(writer, votes)
-            figures["web"].append(1000 * (time.process_time() - cpu) / (groups * size))
-            if process is not None:
-                spent = _cpu_seconds(process.pid) - child
-                figures["writer"].append(1000 * spent / (groups * size))
-            figures["wall"].append(1000 * (time.perf_counter() - wall) / groups)
-        writer.close()
-        return {name: statistics.median(values) for name, values in figures.items() if values}
-
-    spec = WriterSpec(vote_posts._vote_writer, vote_posts._writer_settings(runtime))
-    try:
-        thread = GroupWriter(partial(vote_posts._votes, runtime))
-        process = ProcessWriter(
-            spec, vote_posts._requests, vote_posts._written, vote_posts._writer_lost
-        )
-        return {
-            "GroupWriter (thread)": asyncio.run(rounds_of(thread, 0)),
-            "ProcessWriter": asyncio.run(rounds_of(process, 10 * rounds * groups)),
-        }
-    finally:
-        runtime.close()
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=30)
     parser.add_argument("--groups", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--writers", action="store_true", help="PostgreSQL through each writer")
     args = parser.parse_args()
     from tests.pg import running_postgres
 
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/votes.sqlite3"
         sqlite = measure(url, args.size, args.groups, args.rounds)
-    writers: dict[str, dict] = {}
     with running_postgres() as postgres:
         postgres.create_database("votes")
         postgresql = measure(postgres.url("votes"), args.size, args.groups, args.rounds)
-        if args.writers:
-            postgres.create_database("writers")
-            writers = measure_writers(postgres.url("writers"), args.size, args.groups, args.rounds)
     for label, found in (("SQLite", sqlite), ("PostgreSQL", postgresql)):
         print(
             f"{label}: groups of {args.size} votes, median of {args.rounds} rounds of "
             f"{args.groups}: writer CPU {found['cpu']:.2f} ms per vote, "
             f"{found['wall']:.1f} ms wall per group, "
             f"{found['statements']:.0f} statements per group"
-        )
-    for label, found in writers.items():
-        writer_cpu = f", writer process {found['writer']:.2f} ms" if "writer" in found else ""
-        print(
-            f"PostgreSQL through {label}: CPU per vote: web process {found['web']:.2f} ms"
-            f"{writer_cpu}; {found['wall']:.1f} ms wall per group"
         )
 
 

@@ -27,7 +27,7 @@ import uvicorn
 from coauthor.config import Settings
 from coauthor.db.tables import deliberation_releases
 from coauthor.domain import model as m
-from coauthor.runtime import Runtime, build_runtime
+from coauthor.runtime import build_runtime
 from coauthor.services import eventlog
 from coauthor.services.accounts.inputs import PersonInput
 from coauthor.services.accounts.people import do_create_person
@@ -116,9 +116,9 @@ def seed(settings: Settings) -> Seeded:
 
 
 @contextmanager
-def served(settings: Settings, runtime: Runtime | None = None) -> Iterator[str]:
-    """One app instance (its own engine and pool, or ``runtime``) on a loopback port."""
-    app = create_app(settings, runtime=runtime)
+def served(settings: Settings) -> Iterator[str]:
+    """One app instance (its own engine and pool) on a loopback port."""
+    app = create_app(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

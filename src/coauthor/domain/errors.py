@@ -29,21 +29,6 @@ class CoauthorError(Exception):
         super().__init__(detail)
         self.detail = detail
 
-    def __reduce__(self) -> tuple[object, ...]:
-        """Pickled as its class, message and fields, not by calling ``__init__`` again
-        (whose arguments differ from class to class): a vote's refusal crosses from the
-        writer process to the web process (``web/process_writes.py``)."""
-        return (_restored, (type(self), self.args, dict(self.__dict__)))
-
-
-def _restored(
-    kind: type[CoauthorError], args: tuple[object, ...], fields: dict[str, object]
-) -> CoauthorError:
-    error = kind.__new__(kind)
-    error.args = args
-    error.__dict__.update(fields)
-    return error
-
 
 class ValidationFailed(CoauthorError):
     status = 422

@@ -32,7 +32,6 @@ def create_app(
         openapi_url="/api/openapi.json",
     )
     app.state.runtime = runtime
-    app.state.on_shutdown = []
     from coauthor.web.admission import AdmissionControl
     from coauthor.web.anchors import AnchorRedirects
     from coauthor.web.errors import install_error_handlers
@@ -46,7 +45,7 @@ def create_app(
     # request thread or pooled connection, so it does not wait for admission. A vote
     # answered before routing (web/vote_posts.py) writes in a request thread, so it does.
     app.add_middleware(AnchorRedirects)
-    app.add_middleware(VotePosts, runtime=runtime, on_shutdown=app.state.on_shutdown)
+    app.add_middleware(VotePosts, runtime=runtime)
     app.add_middleware(AdmissionControl)
     app.add_middleware(ResultsPolls, runtime=runtime)
     app.add_middleware(SecurityHeaders)
@@ -67,8 +66,7 @@ def create_app(
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the embedded results worker with the server, stop it with the server, and
-    then what the layers started (``app.state.on_shutdown``: the votes' writer process)."""
+    """Start the embedded results worker with the server, stop it with the server."""
     runtime: Runtime = app.state.runtime
     halt = None
     if runtime.settings.results_worker == "embedded":
@@ -80,8 +78,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if halt is not None:
             halt()
-        for step in app.state.on_shutdown:
-            step()
 
 
 VENDOR_ASSETS = (

@@ -57,8 +57,5 @@ class GroupWriter(Generic[Item]):
                 continue
             await hand_out(list(zip(group, outcomes, strict=True)), self._answer)
 
-    async def started(self) -> None:
-        """Nothing to start: the thread starts with the first group."""
-
     def close(self) -> None:
         self._thread.shutdown(wait=False)

@@ -108,9 +108,6 @@ class LoopWriter(Generic[Item]):
             self._serving = loop.create_task(self._serve())
         return await asyncio.shield(done)
 
-    async def started(self) -> None:
-        """Nothing to start: the writer writes on the loop."""
-
     def close(self) -> None:
         """Nothing to release: the writer holds no thread and holds the turn only while
         it writes."""

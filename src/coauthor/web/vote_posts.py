@@ -20,18 +20,15 @@ itself when, and only when, it can give exactly the routed answer:
   credential, and runs ``acts.do_votes``, the batched twin of the route's service
   ``acts.do_vote`` with exactly its outcomes, in a constant number of statements for
   the whole group, their alliances' chain heads locked first; a lost race runs the group
-  again). On a database server the groups are written by a writer process of each web
-  process's own (``web/process_writes.py``, ``_vote_writer``: the votes cross as plain
-  values, ``_VoteRequest``); on SQLite on the event loop, in the
+  again). On a database server the groups are written by one
+  thread per process (``web/group_writes.py``); on SQLite on the event loop, in the
   process's write turn (``web/loop_writes.py``: in request threads, a vote under load
   waited far longer for the turn and the interpreter lock than it worked). What a vote's
   write refuses (no access, no such statement, a closed deliberation) — or the whole
   group's (``Busy``, ``Conflict``) — is answered by the app's own handler of such errors
   (``web/errors.py``), so with the routed status, headers and body, and nothing of that
   vote was written. Every answer is sent after the commit, by the task that wrote the
-  group (``_Answer``). A vote whose writer process died or fell silent is answered
-  ``Busy`` (503, Retry-After; ``_writer_lost``): it may have been written, and sending it
-  again is safe, as a vote is an upsert.
+  group (``_Answer``).
 
 Every other request — no or bad credentials, a missing CSRF token, a body of another
 type, too large, not JSON or not a vote, a query string — goes on to the app unchanged
@@ -46,30 +43,24 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import importlib
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
-import sqlalchemy as sa
 from pydantic import ValidationError
 from starlette.datastructures import Headers
 from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from coauthor.clock import SystemClock
-from coauthor.config import Settings
 from coauthor.db.engine import write_turn
 from coauthor.db.uow import UnitOfWork, busy
 from coauthor.domain import model as m
-from coauthor.domain.errors import Busy, CoauthorError
-from coauthor.runtime import Runtime, build_runtime
+from coauthor.domain.errors import CoauthorError
+from coauthor.runtime import Runtime
 from coauthor.services.accounts import sessions, tokens
 from coauthor.services.deliberation import acts, voting
 from coauthor.services.deliberation.inputs import VoteInput
@@ -85,7 +76,6 @@ from coauthor.web.auth import (
 from coauthor.web.errors import coauthor_error_response
 from coauthor.web.group_writes import GroupWriter
 from coauthor.web.loop_writes import LoopWriter
-from coauthor.web.process_writes import ProcessWriter, WriterSpec
 
 VOTES_PATH = re.compile(
     r"/api/v1/alliances/([A-Za-z0-9_-]{1,64})/deliberations/([A-Za-z0-9_-]{1,64})/votes"
@@ -96,33 +86,14 @@ MAX_BODY_BYTES = 4096
 """A vote is a few dozen bytes; a larger body is the app's to read and answer."""
 
 
-_Writer = LoopWriter["_Vote"] | GroupWriter["_Vote"] | ProcessWriter["_Vote"]
-
-
 class VotePosts:
-    def __init__(
-        self,
-        app: ASGIApp,
-        runtime: Runtime,
-        on_shutdown: list[Callable[[], None]] | None = None,
-    ) -> None:
-        """``on_shutdown``: the app's steps at shutdown, to which this layer adds the
-        closing of its writer (a writer process is stopped)."""
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
-        self._writer: _Writer | None = None
+        self._writer: LoopWriter[_Vote] | GroupWriter[_Vote] | None = None
         self._writer_of: tuple[asyncio.AbstractEventLoop, Runtime] | None = None
-        if on_shutdown is not None:
-            on_shutdown.append(self.close)
-
-    def close(self) -> None:
-        writer, self._writer, self._writer_of = self._writer, None, None
-        if writer is not None:
-            writer.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._writer_on_this_loop(_runtime_of(scope, self.runtime)).started()
         target = _vote_of(scope)
         if target is None:
             await self.app(scope, receive, send)
@@ -139,11 +110,10 @@ class VotePosts:
             await self.app(scope, _replay(body, complete, receive), send)
             return
         runtime = _runtime_of(scope, self.runtime)
-        answer = _Answer(scope, receive, send, timeline)
-        vote = _Vote(headers, *target, data, answer, timeline)
+        vote = _Vote(headers, *target, data, _Answer(scope, receive, send, timeline))
         outcome = await self._written(runtime, vote)
         if outcome is not _ANSWERED:  # a Busy wait for the turn, or not answered by the writer
-            outcome = await answer(outcome)
+            outcome = await vote.answer(outcome)
         if outcome is _ANSWERED:
             return
         if outcome is None:
@@ -155,20 +125,14 @@ class VotePosts:
     async def _written(self, runtime: Runtime, vote: _Vote) -> object:
         """The vote written with the others that wait for the same writer (a group commit,
         ``_votes``): on SQLite on the event loop in the write turn
-        (``web/loop_writes.py``), on a database server in the process's writer process
-        (``web/process_writes.py``)."""
-        return await self._writer_on_this_loop(runtime).run(vote)
-
-    def _writer_on_this_loop(self, runtime: Runtime) -> _Writer:
-        """This loop's writer of ``runtime``'s votes (a writer process is started with the
-        server, at its lifespan's start, and the server waits until it is ready, so the
-        first votes need not wait for it)."""
+        (``web/loop_writes.py``), on a database server in the process's writer thread
+        (``web/group_writes.py``)."""
         key = (asyncio.get_running_loop(), runtime)
         if self._writer is None or not _same(self._writer_of, key):
             if self._writer is not None:
                 self._writer.close()
             self._writer, self._writer_of = _writer_for(runtime), key
-        return self._writer
+        return await self._writer.run(vote)
 
 
 def _same(
@@ -178,30 +142,14 @@ def _same(
     return one is not None and one[0] is other[0] and one[1] is other[1]
 
 
-def _writer_for(runtime: Runtime) -> _Writer:
+def _writer_for(runtime: Runtime) -> LoopWriter[_Vote] | GroupWriter[_Vote]:
     """The votes' writer of one event loop (a server process has one; each test client its
-    own): on SQLite the loop itself, in the write turn; on a database server a writer
-    process, which builds its own runtime from the settings. A runtime on a clock of its
-    own (a test's simulated time) cannot be rebuilt in another process: its votes are
-    written in a thread (``GroupWriter``), which shares the clock."""
+    own)."""
     write_all = partial(_votes, runtime)
     turn = write_turn(runtime.engine)
-    if turn is not None:
-        return LoopWriter(turn, busy, write_all, _answered)
-    if type(runtime.clock) is SystemClock:
-        spec = WriterSpec(_vote_writer, _writer_settings(runtime))
-        return ProcessWriter(spec, _requests, _written, _writer_lost, _answered)
-    return GroupWriter(write_all, _answered)
-
-
-def _writer_settings(runtime: Runtime) -> Settings:
-    """The runtime's settings for a writer process, with the signing key resolved (a key
-    generated on first use is then the same in both)."""
-    return runtime.settings.model_copy(update={"secret_key": runtime.secret_key})
-
-
-def _writer_lost() -> Busy:
-    return Busy("the vote may not have been written; sending it again is safe", retry_after=1)
+    if turn is None:
+        return GroupWriter(write_all, _answered)
+    return LoopWriter(turn, busy, write_all, _answered)
 
 
 def _runtime_of(scope: Scope, built_with: Runtime) -> Runtime:
@@ -213,83 +161,17 @@ def _runtime_of(scope: Scope, built_with: Runtime) -> Runtime:
 
 @dataclass(frozen=True)
 class _Vote:
-    """A vote the layer may answer, as it arrived (in a writer process, as it was handed
-    over: no answer to send, and its own ``Marks`` for the timeline)."""
+    """A vote the layer may answer, as it arrived."""
 
     headers: Headers
     alliance_id: str
     deliberation_id: str
     data: VoteInput
-    answer: _Answer | None
-    timeline: vote_timeline.Marks | None = None
+    answer: _Answer
 
-
-@dataclass(frozen=True)
-class _VoteRequest:
-    """A vote as it crosses to the writer process: plain values."""
-
-    headers: list[tuple[bytes, bytes]]
-    alliance_id: str
-    deliberation_id: str
-    data: dict[str, Any]
-    timed: bool
-
-    def vote(self) -> _Vote:
-        return _Vote(
-            Headers(raw=self.headers),
-            self.alliance_id,
-            self.deliberation_id,
-            VoteInput.model_validate(self.data),
-            None,
-            vote_timeline.Marks() if self.timed else None,
-        )
-
-
-_Written = list[tuple["_Outcome", vote_timeline.Marks | None]]
-"""The writer process's reply: each vote's outcome, and its steps when it is timed."""
-
-
-def _requests(votes: Sequence[_Vote]) -> list[_VoteRequest]:
-    return [
-        _VoteRequest(
-            list(vote.headers.raw),
-            vote.alliance_id,
-            vote.deliberation_id,
-            vote.data.model_dump(),
-            vote.timeline is not None,
-        )
-        for vote in votes
-    ]
-
-
-def _written(votes: Sequence[_Vote], reply: _Written) -> list[_Outcome]:
-    """The outcomes the writer process sent back, its steps noted in the votes' timelines."""
-    for vote, (_, marks) in zip(votes, reply, strict=True):
-        if vote.timeline is not None and marks is not None:
-            vote.timeline.took(marks)
-    return [outcome for outcome, _ in reply]
-
-
-@contextmanager
-def _vote_writer(settings: Settings) -> Iterator[Callable[[Sequence[_VoteRequest]], _Written]]:
-    """In the writer process: the groups written by ``_votes``, on a runtime of its own,
-    made ready before the first group (the answers' model imported, the mappers configured,
-    a connection opened), as a web process is when it serves."""
-    importlib.import_module("coauthor.web.api.deliberation")
-    runtime = build_runtime(settings, migrate_db=False)
-    try:
-        sa.orm.configure_mappers()
-        with runtime.engine.connect():
-            pass
-        yield partial(_write_requests, runtime)
-    finally:
-        runtime.close()
-
-
-def _write_requests(runtime: Runtime, requests: Sequence[_VoteRequest]) -> _Written:
-    votes = [request.vote() for request in requests]
-    outcomes = _votes(runtime, votes)
-    return list(zip(outcomes, [vote.timeline for vote in votes], strict=True))
+    @property
+    def timeline(self) -> vote_timeline.Timeline | None:
+        return self.answer.timeline
 
 
 _ANSWERED = object()
@@ -329,7 +211,6 @@ class _Answer:
 
 
 async def _answered(vote: _Vote, outcome: _Outcome) -> object:
-    assert vote.answer is not None, "a vote is answered in its web process"
     return await vote.answer(outcome)
 
 

@@ -5,13 +5,12 @@ uvicorn's own protocol and the bare app). With the variable set (to a file path)
 vote answered by ``web/vote_posts.py`` appends one JSON line to that file: the moments it
 reached each step, by ``time.perf_counter`` (CLOCK_MONOTONIC on Linux, so comparable with
 the moments other processes on the machine log), and the CPU time of the thread that
-wrote it (on PostgreSQL in the web process's writer process, which sends back the moments
-and CPU time it noted, ``Marks``). Two of the steps come before the vote layer: the server
-process read the request's first bytes (``READ_KEY``, set by ``web/timed_serving.py``'s
-protocol) and the request's task first ran the app (``TASK_KEY``, by its outermost
-wrapper). A client that sends ``TIMELINE_HEADER`` with an id of its own can log its own
-moments under that id (``benchmarks/bench_live.py`` does). ``benchmarks/vote_timeline.py``
-summarises the lines (median and p95 of each step). Each web process appends its own lines.
+wrote it. Two of the steps come before the vote layer: the server process read the
+request's first bytes (``READ_KEY``, set by ``web/timed_serving.py``'s protocol) and the
+request's task first ran the app (``TASK_KEY``, by its outermost wrapper). A client that
+sends ``TIMELINE_HEADER`` with an id of its own can log its own moments under that id
+(``benchmarks/bench_live.py`` does). ``benchmarks/vote_timeline.py`` summarises the lines
+(median and p95 of each step). Each web process appends its own lines.
 """
 
 from __future__ import annotations
@@ -32,31 +31,13 @@ TASK_KEY = "coauthor.task_at"
 _lock = threading.Lock()
 
 
-class Marks:
-    """The moments one vote reached its steps (``mark``), and CPU spent writing it: in a
-    writer process, the part it sends back to the vote's ``Timeline`` (``took``)."""
-
-    def __init__(self) -> None:
-        self.marks: dict[str, float] = {}
-        self.cpu_ms = 0.0
-        self.batch = 1
-
-    def mark(self, step: str) -> None:
-        self.marks[step] = time.perf_counter()
-
-    def took(self, written: Marks) -> None:
-        """The steps, CPU and batch another process's ``written`` noted for this vote."""
-        self.marks.update(written.marks)
-        self.cpu_ms, self.batch = written.cpu_ms, written.batch
-
-
-class Timeline(Marks):
-    """A vote's ``Marks`` in the web process, saved as one line of the log."""
+class Timeline:
+    """The moments one vote reached its steps (``mark``), and CPU spent writing it."""
 
     def __init__(self, path: str, scope: Scope) -> None:
-        super().__init__()
         self._path = path
         self._arrived_at = time.time()
+        self.marks: dict[str, float] = {}
         for step, key in (("read", READ_KEY), ("task", TASK_KEY)):
             if key in scope:
                 self.marks[step] = scope[key]
@@ -69,6 +50,11 @@ class Timeline(Marks):
             ),
             None,
         )
+        self.cpu_ms = 0.0
+        self.batch = 1
+
+    def mark(self, step: str) -> None:
+        self.marks[step] = time.perf_counter()
 
     def save(self) -> None:
         line = json.dumps(
@@ -102,6 +88,6 @@ def start(scope: Scope) -> Timeline | None:
     return Timeline(path, scope) if path else None
 
 
-def mark(timeline: Marks | None, step: str) -> None:
+def mark(timeline: Timeline | None, step: str) -> None:
     if timeline is not None:
         timeline.mark(step)
