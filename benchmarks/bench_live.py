@@ -478,7 +478,8 @@ def measure(
 def cpu_seconds_on(port: int | None) -> float:
     """CPU time so far (user and system, from /proc) of the processes started with ``port``
     as an argument of their own (``coauthor serve --port``, PostgreSQL's ``-p``) and of
-    their children (the web processes; PostgreSQL's backends); 0 without a port."""
+    their descendants (the web processes and their vote writers; PostgreSQL's backends); 0
+    without a port."""
     if port is None:
         return 0.0
     processes = {}
@@ -490,7 +491,11 @@ def cpu_seconds_on(port: int | None) -> float:
             continue  # ended meanwhile
         processes[stat.parent.name] = (fields[1], command, int(fields[11]) + int(fields[12]))
     roots = {pid for pid, (_, command, _) in processes.items() if str(port).encode() in command}
-    tree = roots | {pid for pid, (parent, _, _) in processes.items() if parent in roots}
+    tree, grown = set(roots), True
+    while grown:
+        below = {pid for pid, (parent, _, _) in processes.items() if parent in tree}
+        grown = not below <= tree
+        tree |= below
     return sum(processes[pid][2] for pid in tree) / os.sysconf("SC_CLK_TCK")
 
 
