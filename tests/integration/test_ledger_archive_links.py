@@ -64,27 +64,24 @@ def _first_id(section: str) -> Callable[[Document], str]:
 
 GHOST = "ghost@nowhere.example"
 
+WRONG_SECTION = (
+    ("body_id", "meetings", "bodies"),
+    ("meeting_id", "bodies", "meetings"),
+    ("obligation_id", "partners", "obligations"),
+    ("waived_by_declaration_id", "partners", "declarations"),
+)
+"""A commitment's field that names an item, given an id of another section, and the
+section the field names."""
+
 CORRUPTIONS: dict[str, tuple[Callable[[Document], None], str, str]] = {
-    "a meeting's id as the body": (
-        _commitment("body_id", _first_id("meetings")),
-        "$.commitments[0].body_id",
-        "is not in bodies",
-    ),
-    "a body's id as the meeting": (
-        _commitment("meeting_id", _first_id("bodies")),
-        "$.commitments[0].meeting_id",
-        "is not in meetings",
-    ),
-    "a partner's id as the obligation": (
-        _commitment("obligation_id", _first_id("partners")),
-        "$.commitments[0].obligation_id",
-        "is not in obligations",
-    ),
-    "a partner's id as the waiving declaration": (
-        _commitment("waived_by_declaration_id", _first_id("partners")),
-        "$.commitments[0].waived_by_declaration_id",
-        "is not in declarations",
-    ),
+    **{
+        f"an id of {given} as {field}": (
+            _commitment(field, _first_id(given)),
+            f"$.commitments[0].{field}",
+            f"is not in {section}",
+        )
+        for field, given, section in WRONG_SECTION
+    },
     "two customers": (
         _party(1, "side", lambda document: "customer"),
         "$.commitments[0].parties",
