@@ -48,6 +48,7 @@ def test_serve_with_workers_runs_the_one_results_worker_itself(
 ) -> None:
     import uvicorn
 
+    import coauthor.heap
     import coauthor.worker
 
     monkeypatch.setenv("COAUTHOR_SECRET_KEY", "serve-workers-test")
@@ -65,11 +66,12 @@ def test_serve_with_workers_runs_the_one_results_worker_itself(
 
     monkeypatch.setattr(coauthor.worker, "start_in_background", start)
     monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(coauthor.heap, "freeze_what_lives_now", lambda: events.append("frozen"))
     env = {"COAUTHOR_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}
     result = CliRunner().invoke(app, ["serve", "--workers", "2", "--port", "8125"], env=env)
     assert result.exit_code == 0, result.output
-    assert events == ["worker started", "served", "worker stopped"]
-    assert seen["target"] == "coauthor.web.app:create_app" and seen["factory"] is True
+    assert events == ["worker started", "frozen", "served", "worker stopped"]
+    assert seen["target"] == "coauthor.web.app:create_served_app" and seen["factory"] is True
     assert seen["workers"] == 2 and seen["port"] == 8125
     assert seen["proxy_headers"] is False, "uvicorn must not trust X-Forwarded-For"
     assert seen["told"] == "external", "the web processes must not each run a worker"
