@@ -35,10 +35,14 @@ from tests.integration.test_archive_import_paths import (  # noqa: F401 - demo_t
 WAYS = ("in one process", "beside a worker")
 
 
-def _go(way: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    if way == "beside a worker":
+@pytest.fixture(params=WAYS)
+def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test runs both ways: in one process, and beside a worker (its threshold
+    lowered, and chunks of four commitments so the demo's make several)."""
+    if request.param == "beside a worker":
         monkeypatch.setattr(chainworker, "EVENTS_FOR_A_WORKER", 1)
         monkeypatch.setattr(ledger, "CHUNK", 4)
+    return request.param
 
 
 def _schema(runtime: Runtime) -> set[tuple]:
@@ -81,15 +85,13 @@ def _spied_indexes_after(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return decided
 
 
-@pytest.mark.parametrize("way", WAYS)
+@pytest.mark.usefixtures("way")
 def test_indexes_made_after_the_commitments_leave_the_same_database(
     demo_text: str,  # noqa: F811
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    way: str,
 ) -> None:
     raw = demo_text.encode()
-    _go(way, monkeypatch)
     kept = _imported(tmp_path / "kept.sqlite3", raw, monkeypatch)
     try:
         expected = (every_row(kept), _full_text_rows(kept))
@@ -107,18 +109,16 @@ def test_indexes_made_after_the_commitments_leave_the_same_database(
         after.close()
 
 
-@pytest.mark.parametrize("way", WAYS)
+@pytest.mark.usefixtures("way")
 def test_a_refused_act_leaves_the_ledgers_indexes_as_they_were(
     demo_text: str,  # noqa: F811
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    way: str,
 ) -> None:
     """The last commitment's first act is one the table refuses: the import fails once
     the indexes are dropped and most of the commitments written."""
     data = json.loads(demo_text)
     data["commitments"][-1]["acts"][0]["move"] = "declare_satisfied"
-    _go(way, monkeypatch)
     decided = _spied_indexes_after(monkeypatch)
     runtime = runtime_on(tmp_path / "refused.sqlite3")
     try:
@@ -132,14 +132,12 @@ def test_a_refused_act_leaves_the_ledgers_indexes_as_they_were(
         runtime.close()
 
 
-@pytest.mark.parametrize("way", WAYS)
+@pytest.mark.usefixtures("way")
 def test_the_imported_commitments_entries_are_the_ones_a_rebuild_writes(
     demo_text: str,  # noqa: F811
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    way: str,
 ) -> None:
-    _go(way, monkeypatch)
     runtime = _imported(tmp_path / "imported.sqlite3", demo_text.encode(), monkeypatch)
     entries = index.search_entries
     query = sa.select(entries).where(entries.c.kind == "commitment").order_by(entries.c.doc)

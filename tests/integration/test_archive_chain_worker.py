@@ -16,6 +16,7 @@ import multiprocessing.context
 import os
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,21 +91,38 @@ def one_process_rows(
     return imported(tmp_path / "one-process.sqlite3", demo_text.encode(), monkeypatch)
 
 
-def test_the_worker_path_writes_every_row_the_one_process_path_writes(
+ImportBeside = Callable[[], tuple[list[int], int]]
+
+
+@pytest.fixture
+def import_beside(
     demo_text: str,  # noqa: F811
     one_process_rows: dict[str, list[tuple]],
     workers: list[Any],
-    split: None,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+) -> ImportBeside:
+    """Import the demo archive beside a worker, which must have run and written every row
+    the one-process path writes; gives the first index of each chunk replayed here
+    (``_replays_in_this_process``), and how many commitments there are."""
+
+    def run() -> tuple[list[int], int]:
+        replayed_here = _replays_in_this_process(monkeypatch)
+        beside = imported(tmp_path / "beside.sqlite3", demo_text.encode(), monkeypatch)
+        [(_, created)] = workers
+        assert created
+        assert beside["events"] and beside["speech_acts"] and beside["ledger_facts"]
+        assert beside == one_process_rows  # each chunk written once, by one process or other
+        return replayed_here, len(beside["commitments"])
+
+    return run
+
+
+def test_the_worker_path_writes_every_row_the_one_process_path_writes(
+    import_beside: ImportBeside,
+    split: None,
 ) -> None:
-    replayed_here = _replays_in_this_process(monkeypatch)
-    beside = imported(tmp_path / "beside.sqlite3", demo_text.encode(), monkeypatch)
-    [(_, created)] = workers
-    assert created
-    assert beside["events"] and beside["speech_acts"] and beside["ledger_facts"]
-    assert beside == one_process_rows
-    commitments = len(beside["commitments"])
+    replayed_here, commitments = import_beside()
     by_worker = WORKER_CHUNKS * ledger.CHUNK
     assert sorted(replayed_here) == list(range(by_worker, commitments, ledger.CHUNK))
     assert len(replayed_here) >= 2  # several chunks here, the first ones by the worker
@@ -133,19 +151,10 @@ def taken_from_the_back(split: None, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_chunks_taken_from_the_back_are_written_in_their_turn(
-    demo_text: str,  # noqa: F811
-    one_process_rows: dict[str, list[tuple]],
-    workers: list[Any],
+    import_beside: ImportBeside,
     taken_from_the_back: None,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    replayed_here = _replays_in_this_process(monkeypatch)
-    beside = imported(tmp_path / "beside.sqlite3", demo_text.encode(), monkeypatch)
-    [(_, created)] = workers
-    assert created
-    assert beside == one_process_rows
-    commitments = len(beside["commitments"])
+    replayed_here, commitments = import_beside()
     last = (commitments - 1) // ledger.CHUNK * ledger.CHUNK
     assert replayed_here[0] == last  # taken from the back first
     here = range(WORKER_CHUNKS * ledger.CHUNK, last + 1, ledger.CHUNK)
@@ -153,18 +162,10 @@ def test_chunks_taken_from_the_back_are_written_in_their_turn(
 
 
 def test_paced_the_two_processes_replay_every_chunk_once_and_write_the_same_rows(
-    demo_text: str,  # noqa: F811
-    one_process_rows: dict[str, list[tuple]],
-    workers: list[Any],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    import_beside: ImportBeside,
 ) -> None:
-    replayed_here = _replays_in_this_process(monkeypatch)
-    beside = imported(tmp_path / "beside.sqlite3", demo_text.encode(), monkeypatch)
-    [(_, created)] = workers
-    assert created
-    assert beside == one_process_rows  # each chunk written once, by one process or the other
-    chunks = range(0, len(beside["commitments"]), ledger.CHUNK)
+    replayed_here, commitments = import_beside()
+    chunks = range(0, commitments, ledger.CHUNK)
     assert set(replayed_here) <= set(chunks)
     assert len(set(replayed_here)) == len(replayed_here)
 
@@ -220,10 +221,7 @@ def _replays_in_this_process(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def test_commitments_the_worker_cannot_find_are_replayed_here(
-    demo_text: str,  # noqa: F811
-    one_process_rows: dict[str, list[tuple]],
-    workers: list[Any],
-    tmp_path: Path,
+    import_beside: ImportBeside,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     found = importer.split_sections
@@ -232,12 +230,8 @@ def test_commitments_the_worker_cannot_find_are_replayed_here(
         return {**found(raw, names), "commitments": None}
 
     monkeypatch.setattr(importer, "split_sections", without_commitments)
-    replayed_here = _replays_in_this_process(monkeypatch)
-    beside = imported(tmp_path / "beside.sqlite3", demo_text.encode(), monkeypatch)
-    [(_, created)] = workers
-    assert created
-    assert beside == one_process_rows
-    assert replayed_here == list(range(0, len(beside["commitments"]), ledger.CHUNK))
+    replayed_here, commitments = import_beside()
+    assert replayed_here == list(range(0, commitments, ledger.CHUNK))
 
 
 def _refused(runtime: Any, document: Any) -> list[Any]:
