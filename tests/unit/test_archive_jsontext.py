@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,6 +21,7 @@ from coauthor.services.archive.jsontext import (
     checked_text,
     decode_json,
     nesting_depth,
+    prefix_parity,
 )
 
 
@@ -136,3 +138,14 @@ def test_the_text_scanned_in_pieces_gives_the_skeleton_of_the_whole(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(jsontext, "SCAN_PIECE", piece)
         assert _outside_strings(text) == whole
+
+
+@given(flags=st.lists(st.booleans(), max_size=70), carry=st.integers(0, 1))
+def test_prefix_parity_is_the_running_count_of_flags_modulo_two(
+    flags: list[bool], carry: int
+) -> None:
+    flags_array = np.array(flags, bool)
+    expected = (np.cumsum(flags_array, dtype=np.int64) + carry) % 2
+    parity = prefix_parity(flags_array, carry)
+    assert parity.dtype == np.uint8
+    assert parity.tolist() == expected.tolist()

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-from itertools import accumulate
 from typing import Any, NoReturn
 
 import numpy as np
@@ -46,11 +45,40 @@ SCAN_PIECE = 1 << 22
 _QUOTE = ord('"')
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _ONE_KIND_OF_BRACKET = bytes.maketrans(b"{}", b"[]")
-_DEPTH_STEP = {ord("["): 1, ord("]"): -1}
+_BETWEEN_BRACKETS = (ord("[") + ord("]")) // 2
+"""``[`` and ``]`` are this less and more: each one's step in depth is its difference from it."""
+
+
+_ONE_IN_EVERY_BYTE = np.uint64(0x0101010101010101)
 
 
 def _refuse(message: str) -> NoReturn:
     raise ValidationFailed.one((), message)
+
+
+def prefix_parity(flags: np.ndarray, carry: int) -> np.ndarray:
+    """For each of the booleans ``flags``, the parity (0 or 1, as uint8) of ``carry`` plus
+    how many are set up to it, itself included: with the quotes as flags, 1 inside a string
+    and on its opening quote. ``(np.cumsum(flags) + carry) & 1``, about four times faster:
+    numpy's cumulative sum takes a step per byte, this one a step per eight. Each eight
+    flags are read as one little-endian word, whose bytes three shifts and XORs turn into
+    the parities up to each (byte k XORs bytes 0 to k); each word's last byte is then its
+    own parity, and one cumulative XOR over those (an eighth as many values) carries
+    what came before into every byte of the next word."""
+    count = flags.size
+    if count == 0:
+        return np.zeros(0, np.uint8)
+    parities = np.zeros(-(-count // 8) * 8, np.uint8)
+    parities[:count] = flags
+    words = parities.view("<u8")
+    for shift in (8, 16, 32):
+        words ^= words << np.uint64(shift)
+    totals = (words >> np.uint64(56)).astype(np.uint8)
+    before = np.empty_like(totals)
+    before[0] = carry
+    before[1:] = np.bitwise_xor.accumulate(totals[:-1]) ^ np.uint8(carry)
+    words ^= before.astype("<u8") * _ONE_IN_EVERY_BYTE
+    return parities[:count]
 
 
 def _outside_strings(text: str | bytes) -> str:
@@ -61,7 +89,7 @@ def _outside_strings(text: str | bytes) -> str:
     backslash left before a quote escapes it, and that pair goes too; what is left
     of a string holds no quote. (A backslash outside strings is not JSON: the parser
     refuses it.) Then a byte is kept where the quotes up to it, itself included, are
-    even: outside strings, and each string's closing quote. numpy counts them, a piece
+    even: outside strings, and each string's closing quote (``prefix_parity``), a piece
     of ``SCAN_PIECE`` bytes at a time; the UTF-8 bytes give the same skeleton as the
     characters, since a quote is never part of another character's bytes.
     """
@@ -72,7 +100,7 @@ def _outside_strings(text: str | bytes) -> str:
     odd = 0
     for start in range(0, len(data), SCAN_PIECE):
         piece = np.frombuffer(data, np.uint8, min(SCAN_PIECE, len(data) - start), start)
-        parity = (np.cumsum(piece == _QUOTE, dtype=np.uint8) + np.uint8(odd)) & 1
+        parity = prefix_parity(piece == _QUOTE, odd)
         kept.append(piece[parity == 0].tobytes())
         odd = int(parity[-1])
     skeleton = b"".join(kept)
@@ -84,7 +112,8 @@ def _depth(skeleton: str) -> int:
     """The deepest nesting of the brackets in ``skeleton``: each kept, as ``[`` or ``]``, by
     one byte translation (anything else outside ASCII is no JSON; the parser refuses it)."""
     brackets = skeleton.encode("ascii", "replace").translate(_ONE_KIND_OF_BRACKET, _NOT_BRACKETS)
-    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets), initial=0))
+    steps = _BETWEEN_BRACKETS - np.frombuffer(brackets, np.uint8).astype(np.int32)
+    return int(np.cumsum(steps).max(initial=0))
 
 
 def nesting_depth(text: str) -> int:
