@@ -14,7 +14,7 @@ import itertools
 import json
 import secrets
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,34 @@ def test_the_events_are_read_a_chunk_at_a_time_and_written_as_the_whole_would_be
     in_chunks = imported(tmp_path / "chunks.sqlite3", raw, monkeypatch)
     monkeypatch.setattr(importer, "parse_events_apart", lambda raw: None)
     assert imported(tmp_path / "whole.sqlite3", raw, monkeypatch) == in_chunks
+
+
+def _at_plus_two(value: str) -> str:
+    """The same instant written with a +02:00 offset."""
+    return datetime.fromisoformat(value).astimezone(timezone(timedelta(hours=2))).isoformat()
+
+
+def test_times_in_another_offset_take_the_models_way_and_write_the_same_rows(
+    demo_text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compact twins read times in UTC only (without a Python call per time); the same
+    archive with its events' and speech acts' times at +02:00 is read by the models, which
+    convert them, and writes the same rows."""
+    shifted = json.loads(demo_text)
+    for event in shifted["events"]:
+        event["at"] = _at_plus_two(event["at"])
+    for commitment in shifted["commitments"]:
+        for act in commitment["acts"]:
+            for field in ("at", "due_at", "reply_by"):
+                if act.get(field):
+                    act[field] = _at_plus_two(act[field])
+    text = json.dumps(shifted).encode()
+    assert b"+02:00" in text
+    assert parse_events_apart(text) is None
+    assert isinstance(parse_archive(text).commitments[0], BaseModel)
+
+    in_utc = imported(tmp_path / "utc.sqlite3", demo_text.encode(), monkeypatch)
+    assert imported(tmp_path / "plus-two.sqlite3", text, monkeypatch) == in_utc
 
 
 @pytest.mark.parametrize(

@@ -59,9 +59,13 @@ def canonical_json(value: Any) -> str:
 
 
 def _utc_text(at: datetime) -> str:
-    """``at`` in UTC as ISO text; a time in UTC already is not converted (a third of the
-    time: an archive's million events)."""
-    return (at if at.tzinfo is UTC else at.astimezone(UTC)).isoformat()
+    """``at`` in UTC as ISO text. A time with a zero offset already (``datetime.UTC``,
+    pydantic's own UTC) is not converted: a third of the time, for an archive's million
+    events."""
+    text = at.isoformat()
+    if text.endswith("+00:00"):
+        return text
+    return at.astimezone(UTC).isoformat()
 
 
 def event_hash(

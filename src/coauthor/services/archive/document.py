@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from copy import copy
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
     Field,
+    GetPydanticSchema,
     Strict,
     StringConstraints,
     TypeAdapter,
@@ -28,6 +30,8 @@ from pydantic import (
     create_model,
 )
 from pydantic.dataclasses import dataclass as pydantic_dataclass
+from pydantic.fields import FieldInfo
+from pydantic_core import core_schema
 
 from coauthor.domain import emergence
 from coauthor.domain import model as m
@@ -417,9 +421,34 @@ ArchiveDocument: type[BaseModel] = create_model(
 )
 
 
+_UTC_TEXT = Annotated[
+    datetime,
+    GetPydanticSchema(lambda _source, _handler: core_schema.datetime_schema(tz_constraint=0)),
+    Strict(),
+]
+"""A time written in UTC (``Z`` or ``+00:00``), read and checked by pydantic's core alone: an
+``AwareDateTime`` there, without its Python validator's call and conversion per time (a
+million events and a million speech acts). A time with another offset is refused, and the
+original models take the archive and convert it."""
+
+
+def _utc_twin(annotation: Any, field: FieldInfo) -> tuple[Any, FieldInfo] | None:
+    """An ``AwareDateTime`` field (also optional) as ``_UTC_TEXT``; None for any other.
+    pydantic keeps a required field's ``Annotated`` apart, as ``datetime`` and its
+    validator in the field's metadata, which the twin's field must then not carry."""
+    if annotation == AwareDateTime | None:
+        return _UTC_TEXT | None, field
+    if annotation is datetime and field.metadata == list(AwareDateTime.__metadata__):
+        bare = copy(field)
+        bare.metadata = []
+        return _UTC_TEXT, bare
+    return None
+
+
 def _twin_fields(model: type[BaseModel], items: dict[str, type]) -> dict[str, Any]:
     """``model``'s fields as its twin reads them: ``items`` names fields whose items take
-    a twin too, and dates and times are strict (text only)."""
+    a twin too, times that are ``AwareDateTime`` are in UTC (``_UTC_TEXT``), and dates
+    and times are strict (text only)."""
     decorators = model.__pydantic_decorators__
     if set(decorators.model_validators) - {"_storable"} or decorators.field_validators:
         raise TypeError(f"{model.__name__} has validators its twin would not run")
@@ -428,6 +457,8 @@ def _twin_fields(model: type[BaseModel], items: dict[str, type]) -> dict[str, An
         annotation = field.annotation
         if field_name in items:
             annotation = list[items[field_name]]  # type: ignore[valid-type]
+        elif utc := _utc_twin(annotation, field):
+            annotation, field = utc
         elif inputs.is_time_field(annotation):
             annotation = Annotated[annotation, Strict()]
         fields[field_name] = (annotation, field)
