@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic_core import TzInfo
 
 from coauthor.db.bulk import sqlite_utc_text
 from coauthor.db.engine import make_engine
@@ -119,13 +121,23 @@ def test_enum_columns_are_written_as_sqlalchemy_writes_them() -> None:
             assert written[2] == (2, None)
 
 
+def _zone(minutes: int) -> tzinfo:
+    """A fixed offset; -1000 and -1001 stand for pydantic's UTC and London (whose offset is
+    zero in winter only)."""
+    if minutes == -1000:
+        return TzInfo(0)
+    if minutes == -1001:
+        return ZoneInfo("Europe/London")
+    return timezone(timedelta(minutes=minutes))
+
+
 @given(
     st.lists(
         st.one_of(
             st.none(),
             st.tuples(
                 st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
-                st.integers(-14 * 60, 14 * 60),
+                st.sampled_from([-1000, -1001, 0]) | st.integers(-14 * 60, 14 * 60),
             ),
         ),
         max_size=30,
@@ -136,8 +148,7 @@ def test_a_column_of_moments_is_written_as_each_is(values: list) -> None:
     from coauthor.db.bulk import sqlite_utc_texts
 
     column = tuple(
-        None if value is None else value[0].replace(tzinfo=timezone(timedelta(minutes=value[1])))
-        for value in values
+        None if value is None else value[0].replace(tzinfo=_zone(value[1])) for value in values
     )
     expected = [None if moment is None else SQLALCHEMY(moment) for moment in column]
     assert sqlite_utc_texts(column) == expected

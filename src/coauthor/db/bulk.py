@@ -13,11 +13,12 @@ import json
 import json.encoder
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from pydantic_core import TzInfo
 from sqlalchemy.orm import Session
 
 from coauthor.db.types import UTCDateTime
@@ -134,12 +135,23 @@ _DATE_TIME_SEPARATOR = 10
 """numpy writes ``YYYY-MM-DDTHH:MM:SS.ffffff``: the ``T`` at this index becomes a space."""
 
 
+def _epoch_in(zone: tzinfo | None) -> datetime:
+    """The epoch, in ``zone`` when that is a fixed offset of zero (``datetime.UTC`` or
+    pydantic's own UTC, which an archive's times carry): a moment in the same zone object
+    is then subtracted from it without asking the zone its offset twice (a third of the
+    time for pydantic's). Any other moment is subtracted as aware moments are."""
+    if type(zone) in (timezone, TzInfo) and zone.utcoffset(None) == timedelta(0):
+        return EPOCH.replace(tzinfo=zone)
+    return EPOCH
+
+
 def _numpy_utc_texts(moments: list[datetime]) -> list[str]:
     """``sqlite_utc_text`` of each moment, formatted by numpy from its microseconds since
     the epoch (about a third of the time of ``isoformat`` with an offset); raises
     TypeError on a naive moment, ValueError outside the years ``datetime`` holds."""
+    epoch = _epoch_in(moments[0].tzinfo) if moments else EPOCH
     micros = np.fromiter(
-        ((moment - EPOCH) // MICROSECOND for moment in moments), dtype=np.int64, count=len(moments)
+        ((moment - epoch) // MICROSECOND for moment in moments), dtype=np.int64, count=len(moments)
     )
     if len(micros) and (micros.min() < _FIRST_MICROS or micros.max() > _LAST_MICROS):
         raise ValueError("a moment outside the years datetime holds")
