@@ -133,7 +133,7 @@ def taken_from_the_back(split: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """With the split fixed, the worker holds back its last chunk until this process has
     taken a chunk from the back (``Claims.take_last``), which it does while it waits."""
     taken = multiprocessing.get_context("fork").Event()
-    take_last, send = chainworker.Claims.take_last, chainworker._send
+    take_last, send = chainworker.Claims.take_last, chainworker._send_rows
 
     def taking(claims: chainworker.Claims, waiting_for: int) -> int | None:
         number = take_last(claims, waiting_for)
@@ -147,7 +147,7 @@ def taken_from_the_back(split: None, monkeypatch: pytest.MonkeyPatch) -> None:
         send(connection, kind, message)
 
     monkeypatch.setattr(chainworker.Claims, "take_last", taking)
-    monkeypatch.setattr(chainworker, "_send", held_back)
+    monkeypatch.setattr(chainworker, "_send_rows", held_back)
 
 
 def test_chunks_taken_from_the_back_are_written_in_their_turn(
@@ -329,25 +329,25 @@ def test_a_refusal_in_a_chunk_taken_from_the_back_is_the_whole_documents(
 
 
 def _dies_after_two_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    sent, send = itertools.count(), chainworker._send
+    sent, send = itertools.count(), chainworker._send_rows
 
     def dying(connection: Any, kind: bytes, message: Any) -> None:
         if kind == chainworker._ROWS and next(sent) == 2:
             os._exit(3)
         send(connection, kind, message)
 
-    monkeypatch.setattr(chainworker, "_send", dying)
+    monkeypatch.setattr(chainworker, "_send_rows", dying)
 
 
 def _dies_replaying(monkeypatch: pytest.MonkeyPatch) -> None:
-    sent, send = itertools.count(), chainworker._send
+    sent, send = itertools.count(), chainworker._send_rows
 
     def dying(connection: Any, kind: bytes, message: Any) -> None:
         if kind == chainworker._LEDGER and next(sent) == 1:
             os._exit(3)
         send(connection, kind, message)
 
-    monkeypatch.setattr(chainworker, "_send", dying)
+    monkeypatch.setattr(chainworker, "_send_rows", dying)
 
 
 def _fails_replaying(monkeypatch: pytest.MonkeyPatch) -> None:
