@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -91,15 +90,10 @@ def event_hash(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-_FAST_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
-_FAST_CANONICAL |= orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-_FLOAT_IN_COMPACT_JSON = re.compile(rb"[:,\[]-?[0-9]+[.eE]")
-"""Where a number with a fraction or an exponent may start in compact JSON: every value
-follows a colon, a comma or an opening bracket. Inside a string it matches too (``"09:00.5"``):
-such an event is hashed by ``canonical_json``, which is only slower."""
+_PLAIN_VALUES = frozenset({str, int, bool, type(None)})
 
 
-def archived_event_hash(
+def quick_event_hash(
     chain_id: str,
     seq: int,
     at: datetime,
@@ -108,28 +102,27 @@ def archived_event_hash(
     payload: dict,
     prev_hash: str,
 ) -> str:
-    """``event_hash`` of an event read from an archive's checked text, where no ``NaN`` or
-    ``Infinity`` passes (``archive.jsontext``), encoded by orjson: about a third of the
-    time for a million events. orjson writes the same bytes as ``canonical_json`` for
-    strings, integers, booleans, null, and objects and arrays of them
-    (``tests/unit/test_event_hash.py`` holds it to that); it prints some floats otherwise
-    (``1e-7`` for ``1e-07``), so an event with a float, a type orjson does not take or
-    would print its own way (a subclass, a time, an integer past 64 bits) is hashed by
-    ``event_hash`` itself."""
+    """``event_hash``, encoded by orjson (about a third of the time) when the event is one
+    orjson writes byte for byte as ``canonical_json`` does: a time at a zero offset (written
+    as ``isoformat`` writes it in UTC) and a payload of plain values — text, integers,
+    booleans, null — as nearly every event's is. Any other event (a float, which orjson may
+    print otherwise, nested values, another offset, a naive time), and any orjson refuses
+    (an integer past 64 bits), is hashed by ``event_hash`` itself.
+    ``tests/unit/test_event_hash.py`` holds the two to the same hash."""
+    if at.utcoffset() != timedelta(0) or not _PLAIN_VALUES.issuperset(map(type, payload.values())):
+        return event_hash(chain_id, seq, at, actor_id, kind, payload, prev_hash)
     body = {
         "chain": chain_id,
         "seq": seq,
-        "at": _utc_text(at),
+        "at": at,
         "actor": actor_id,
         "kind": kind,
         "payload": payload,
         "prev": prev_hash,
     }
     try:
-        encoded = orjson.dumps(body, option=_FAST_CANONICAL)
+        encoded = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # orjson.JSONEncodeError
-        encoded = None
-    if encoded is None or _FLOAT_IN_COMPACT_JSON.search(encoded):
         return event_hash(chain_id, seq, at, actor_id, kind, payload, prev_hash)
     return hashlib.sha256(encoded).hexdigest()
 
@@ -551,26 +544,17 @@ def check_events(
 
     ``key`` and ``strict``: see ``_KeyCheck``.
     """
-    keys = _KeyCheck(key, strict)
-    return _check(chain_id, events, head, keys, attrgetter("chain_id"), event_hash)
+    return _check(chain_id, events, head, _KeyCheck(key, strict), attrgetter("chain_id"))
 
 
 def check_records(
-    chain_id: str,
-    records: Iterable[Any],
-    head: Head | None,
-    *,
-    key: EventKey | None = None,
-    from_checked_text: bool = False,
+    chain_id: str, records: Iterable[Any], head: Head | None, *, key: EventKey | None = None
 ) -> ChainReport:
     """``check_events`` for the events of ``chain_id`` as an archive holds them: records with
     the attributes of an ``Event`` but its chain id (the archive's alliance is the chain),
     hashed as they are, without a copy of each. Without ``head`` the end is left to
-    ``check_records_end``. Records read from text that ``archive.jsontext.checked_text``
-    passed are hashed by ``archived_event_hash``."""
-    hashed = archived_event_hash if from_checked_text else event_hash
-    keys = _KeyCheck(key, strict=False)
-    return _check(chain_id, records, head, keys, lambda _: chain_id, hashed)
+    ``check_records_end``."""
+    return _check(chain_id, records, head, _KeyCheck(key, strict=False), lambda _: chain_id)
 
 
 def check_records_end(
@@ -594,14 +578,13 @@ def _check(
     head: Head | None,
     keys: _KeyCheck,
     chain_of: Callable[[Any], str],
-    hashed: Callable[..., str],
 ) -> ChainReport:
     prev = GENESIS
     count = 0
     try:
         for event in events:
             count += 1
-            _check_link(event, chain_of(event), count, prev, hashed)
+            _check_link(event, chain_of(event), count, prev)
             keys.event(event)
             prev = event.hash
         if head is not None:
@@ -614,14 +597,12 @@ def _check(
     return ChainReport(chain_id, count, None, "intact", unchecked_macs=keys.unchecked)
 
 
-def _check_link(
-    event: Event, chain_id: str, expected_seq: int, prev: str, hashed: Callable[..., str]
-) -> None:
+def _check_link(event: Event, chain_id: str, expected_seq: int, prev: str) -> None:
     if event.seq != expected_seq:
         raise _Broken(event.seq, f"expected event {expected_seq} here")
     if event.prev_hash != prev:
         raise _Broken(event.seq, "does not follow the previous event")
-    recomputed = hashed(
+    recomputed = quick_event_hash(
         chain_id,
         event.seq,
         event.at,

@@ -139,7 +139,7 @@ def _checked_chunks(
             last_hash = chunk[-1].hash
             checked_so_far += len(chunk)
 
-    checked = eventlog.check_records(chain_id, records(), None, key=key, from_checked_text=True)
+    checked = eventlog.check_records(chain_id, records(), None, key=key)
     if refused or not checked.ok or not share.replay_due(section.items):
         return Verdict(refused=True)
     return Verdict(refused=False, events=checked.events, last_hash=last_hash)

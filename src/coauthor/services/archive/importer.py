@@ -545,9 +545,7 @@ def _chain_in_chunks(uow: UnitOfWork, apart: EventsApart, head: eventlog.Head) -
             yield from chunk
             eventlog.write_events(uow, chain_id, chunk)
 
-    checked = eventlog.check_records(
-        chain_id, records(), head, key=uow.event_key, from_checked_text=True
-    )
+    checked = eventlog.check_records(chain_id, records(), head, key=uow.event_key)
     if not checked.ok:
         raise _NotThisWay
     return checked.events
