@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from coauthor.domain.errors import ValidationFailed
 from coauthor.services.archive import chainworker, document, importer, ledger
@@ -89,6 +91,22 @@ def one_process_rows(
     """The demo archive imported without a worker: it has fewer events than the threshold."""
     assert 0 < demo_text.count('"prev_hash"') < chainworker.EVENTS_FOR_A_WORKER
     return imported(tmp_path / "one-process.sqlite3", demo_text.encode(), monkeypatch)
+
+
+@given(
+    text=st.lists(st.sampled_from([b'"prev_hash"', b'"prev', b'hash"', b"a"]), max_size=12).map(
+        b"".join
+    ),
+    piece=st.integers(1, 20),
+    count=st.integers(0, 8),
+)
+def test_the_events_are_counted_up_to_the_threshold_a_piece_at_a_time(
+    text: bytes, piece: int, count: int
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(importer, "_COUNTED_AT_ONCE", piece)
+        holds = importer._holds_at_least(text, b'"prev_hash"', count)
+    assert holds == (text.count(b'"prev_hash"') >= count)
 
 
 ImportBeside = Callable[[], tuple[list[int], int]]
