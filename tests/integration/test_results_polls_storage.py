@@ -22,7 +22,7 @@ from coauthor.services.accounts.inputs import PersonInput
 from coauthor.services.deliberation import acts, results
 from coauthor.services.mechanics import alliances
 from coauthor.services.mechanics.inputs import AllianceCreate, MemberInput
-from coauthor.web import auth
+from coauthor.web import auth, results_polls
 from coauthor.web.api import deliberation as results_route
 from coauthor.web.app import create_app
 from coauthor.web.results_polls import (
@@ -206,6 +206,48 @@ def test_a_slow_server_read_holds_up_only_its_own_poll(
     assert answer.status_code == 304
     assert longest_stall < 0.25, f"the event loop stood still for {longest_stall:.2f} s"
     assert routed == ([url] if answered_by == "layer" else [url, url])
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_reader_whose_read_timed_out_serves_the_next_poll(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader keeps its cursor (and its prepared statements) from read to read: after a
+    read the statement timeout cancelled, which the app answered, the same reader, on the
+    same connection, answers the next poll itself."""
+    monkeypatch.setattr(results_polls, "SERVER_READERS", 1)
+    opened: list[_ServerReader] = []
+    original_open = _ServerReader.open.__func__  # type: ignore[attr-defined]
+
+    async def counted_open(cls: type[_ServerReader], engine: Any) -> _ServerReader:
+        reader = await original_open(cls, engine)
+        opened.append(reader)
+        return reader
+
+    monkeypatch.setattr(_ServerReader, "open", classmethod(counted_open))
+    url, person_ids = _deliberation(runtime)
+    headers = _bearer(runtime, person_ids[1])
+    routed = _routed_polls(monkeypatch)
+    app = create_app(runtime=runtime)
+
+    async def polls() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            first = await client.get(url, headers=headers)
+            current = headers | {"If-None-Match": first.headers["etag"]}
+            held = _lock_releases(runtime, READ_TIMEOUT_MS / 1000 + 1.0)
+            assert held.is_set()
+            timed_out = await client.get(url, headers=current)
+            await asyncio.sleep(1.5)  # the lock is released
+            return [first, timed_out, await client.get(url, headers=current)]
+
+    first, timed_out, after = asyncio.run(polls())
+    assert first.status_code == 200
+    assert (timed_out.status_code, after.status_code) == (304, 304)
+    assert routed == [url], "the timed-out read went to the app, the next one did not"
+    assert len(opened) == 1, "the reader and its connection were kept"
 
 
 def test_the_layers_readers_are_closed_when_the_server_stops(

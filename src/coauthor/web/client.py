@@ -14,6 +14,7 @@ import functools
 import ipaddress
 
 from fastapi import Request
+from starlette.types import Scope
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 UNKNOWN = "unknown"
@@ -64,6 +65,20 @@ def is_https(request: Request) -> bool:
         return False
     protos = _header_values(request, "x-forwarded-proto")
     return bool(protos) and protos[-1].lower() == "https"
+
+
+def scope_is_https(scope: Scope) -> bool:
+    """``is_https`` of an HTTP scope, without building its ``Request`` when the answer is
+    plainly no: the scheme the server saw is not HTTPS and no proxy is trusted. (Otherwise
+    ``is_https`` decides, from the URL it builds and the peer's address it parses: 8 to
+    19 µs per response.)"""
+    if scope.get("scheme", "http").lower() != "https" and not _trusted_networks(scope):
+        return False
+    return is_https(Request(scope))
+
+
+def _trusted_networks(scope: Scope) -> tuple[Network, ...]:
+    return _networks(scope["app"].state.runtime.settings.trusted_proxies)
 
 
 def user_agent(request: Request) -> str:

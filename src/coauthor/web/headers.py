@@ -18,11 +18,11 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
-from starlette.requests import Request
+import functools
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from coauthor.web.client import is_https
+from coauthor.web.client import scope_is_https
 
 STRICT_CSP = "; ".join(
     (
@@ -63,6 +63,30 @@ def headers_for(path: str, https: bool) -> dict[str, str]:
     return headers
 
 
+@functools.cache
+def _raw_headers(viewer: bool, https: bool, static: bool) -> tuple[tuple[bytes, bytes], ...]:
+    """``headers_for`` a path of this kind, as raw header pairs (names in lower case, as
+    ``MutableHeaders.append`` writes them), encoded once rather than for every response."""
+    path = "/static/" if static else "/api/docs" if viewer else "/"
+    return tuple(
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in headers_for(path, https).items()
+    )
+
+
+def raw_headers_for(path: str, https: bool) -> tuple[tuple[bytes, bytes], ...]:
+    return _raw_headers(path in VIEWER_PATHS, https, path.startswith("/static/"))
+
+
+def with_headers(message: Message, extra: tuple[tuple[bytes, bytes], ...]) -> None:
+    """Add to a response's start those of ``extra`` whose name it does not carry already
+    (compared as the raw names are, as ``MutableHeaders``' ``in`` compares them)."""
+    headers = list(message["headers"])
+    present = {name for name, _ in headers}
+    headers.extend(pair for pair in extra if pair[0] not in present)
+    message["headers"] = headers
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -71,14 +95,11 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = headers_for(scope["path"], is_https(Request(scope)))
+        extra = raw_headers_for(scope["path"], scope_is_https(scope))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in extra.items():
-                    if name not in headers:
-                        headers.append(name, value)
+                with_headers(message, extra)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
