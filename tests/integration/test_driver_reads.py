@@ -82,13 +82,14 @@ def _fields(person: m.Person) -> dict[str, Any]:
 def _ballot_keys(seeded: Seeded, runtime: Runtime) -> dict[str, list[str]]:
     """A ballot of every kind of facts row: a member with a vote on the statement, without,
     no such person, alliance, deliberation or statement."""
+    owner = sa.select(tables.api_tokens.c.person_id).where(
+        tables.api_tokens.c.token_hash == sa.bindparam("digest")
+    )
     with runtime.engine.connect() as connection:
-        people = connection.execute(
-            sa.select(tables.api_tokens.c.person_id).where(
-                tables.api_tokens.c.token_hash.in_([token_digest_of(seeded, n) for n in range(3)])
-            )
-        ).scalars()
-        voter, *others = sorted(people)
+        voter, *others = (
+            connection.execute(owner, {"digest": token_digest_of(seeded, n)}).scalar_one()
+            for n in range(3)
+        )
     alliance, deliberation, statement = seeded.alliance_id, seeded.deliberation_id, "st_none"
     keys = [
         (voter, alliance, deliberation, seeded.statements[1]),
