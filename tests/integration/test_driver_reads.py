@@ -137,7 +137,8 @@ def test_driver_rows_are_sqlalchemys(
 def test_a_driver_reads_error_is_sqlalchemys(postgres_server: PostgresServer) -> None:
     """A failed read raises SQLAlchemy's exception of its kind (what ``uow.write`` tells a
     lost race by) and leaves the connection usable once rolled back; a connection that is
-    gone is invalidated, and the next read runs on a new one. Cursor events see a read."""
+    gone is invalidated, and the next read runs on a new one (through a cursor of its own,
+    not the one kept with the lost connection). Cursor events see a read."""
     name = "driver_reads_errors"
     postgres_server.create_database(name)
     engine = sa.create_engine(postgres_server.url(name))
@@ -159,7 +160,7 @@ def test_a_driver_reads_error_is_sqlalchemys(postgres_server: PostgresServer) ->
                 backend.rows(connection, {})
             assert raised.value.connection_invalidated
             assert connection.invalidated
-        with engine.connect() as connection:
+            connection.rollback()
             [(other,)] = backend.rows(connection, {})
             assert other != pid
     finally:

@@ -1,7 +1,8 @@
 """Reads of the vote layer's writer run on PostgreSQL through psycopg's own cursor.
 
 A vote group's writer sends a few keyed reads per group (the people of the votes'
-tokens, the facts of their ballots), each a statement built once. Through SQLAlchemy
+tokens, their alliances' chain heads locked, the facts of their ballots), each a
+statement built once. Through SQLAlchemy
 each execution still sets up an execution context, processes every parameter, makes a
 result from the cursor's description (which psycopg rebuilds for every result) and a
 row object per row: about 0.2 ms of CPU per read, more than psycopg's own work (about
@@ -31,6 +32,8 @@ driver's connection)."""
 
 @dataclass(frozen=True)
 class DriverRead:
+    """A statement built once, compiled for the dialect, and what its rows need."""
+
     sql: str
     binds: Mapping[str, Callable[[Any], Any] | None]
     """Each parameter's name and SQLAlchemy's processor of its value, if it has one."""
@@ -105,7 +108,8 @@ def _wrapped(
 
 
 def _cursor(connection: sa.Connection) -> Any:
-    """The cursor kept with ``connection``'s driver connection (made on its first read)."""
+    """The cursor kept with ``connection``'s driver connection, made on its first read
+    (SQLAlchemy empties ``info`` when it replaces an invalidated driver connection)."""
     pooled = connection.connection
     cursor = pooled.info.get(CURSOR_KEY)
     if cursor is None or cursor.closed:
