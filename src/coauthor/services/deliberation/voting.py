@@ -435,12 +435,12 @@ def _group_facts_query(count: int | None) -> sa.Select:
     """``_facts_query`` for many ballots at once, with each row's ``ballot`` number (from
     0): the ballots' keys as a derived table, each joined as ``_facts_query`` joins its
     parameters. On PostgreSQL (``count`` None) the keys are four arrays, unnested, so one
-    statement serves every group size (psycopg prepares it once it is used often, so it
-    is planned once per connection); on SQLite one ``SELECT`` of parameters per ballot, so
-    the statement is built once per size. The vote is read by its whole key in two scalar
-    subqueries rather than joined: PostgreSQL plans that in a third of the time (about 3
-    against 10 ms for 35 ballots), which it spends again at every group. A ballot whose
-    person is gone has no row."""
+    statement serves every group size (run through the driver and prepared on its first
+    use, ``_driver_group_facts``, so it is planned once per connection); on SQLite one
+    ``SELECT`` of parameters per ballot, so the statement is built once per size. The
+    vote is read by its whole key in two scalar subqueries rather than joined:
+    PostgreSQL plans that in a third of the time (about 3 against 10 ms for 35 ballots),
+    which it spends again at every group. A ballot whose person is gone has no row."""
     people, participants, votes = tables.people, tables.participants, tables.votes
     keys = _ballot_keys(count)
     alliance, deliberation, statement = keys.c.alliance, keys.c.deliberation, keys.c.statement
