@@ -104,11 +104,8 @@ def _ballot_keys(seeded: Seeded, runtime: Runtime) -> dict[str, list[str]]:
     return {name: [key[n] for key in keys] for n, name in enumerate(names)}
 
 
-def test_driver_rows_are_sqlalchemys(
-    seeded_runtime: tuple[Seeded, Runtime], database_url: str
-) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the driver reads are PostgreSQL's")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_driver_rows_are_sqlalchemys(seeded_runtime: tuple[Seeded, Runtime]) -> None:
     seeded, runtime = seeded_runtime
     digests = {"digests": [token_digest_of(seeded, n) for n in range(5)]}
     facts = _ballot_keys(seeded, runtime)
