@@ -9,7 +9,8 @@ group to group). Reported per database, median of the rounds:
 CPU of the writing thread per vote (``time.thread_time``; the PostgreSQL server's own CPU
 is not in it), wall time per group, and the statements sent per group (counted at
 SQLAlchemy's cursor, the transaction's BEGIN, COMMIT and ROLLBACK included, each a round
-trip on a database server). Compare two versions of the code by running this file with
+trip on a database server; the reads that ``db/driver_reads.py`` sends past SQLAlchemy
+fire its cursor events too). Compare two versions of the code by running this file with
 each one's ``src`` first on ``PYTHONPATH``.
 
 Usage: ``python benchmarks/profile_vote_groups.py [--size 30] [--groups 20] [--rounds 3]``

@@ -26,7 +26,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from coauthor.db.bulk import insert_rows
+from coauthor.db.driver_reads import DriverRead
 from coauthor.db.tables import alliances, chain_heads, people
 from coauthor.db.tables import events as events_table
 from coauthor.db.uow import UnitOfWork
@@ -201,20 +202,26 @@ def lock_heads(uow: UnitOfWork, chain_ids: Iterable[str]) -> None:
     wanted = sorted(set(chain_ids))
     if not wanted or uow.session.get_bind().dialect.name != "postgresql":
         return
-    rows = uow.session.connection().execute(_locked_heads(), {"head_chains": wanted})
+    connection = uow.session.connection()
+    rows = _locked_heads(connection.dialect).rows(connection, {"head_chains": wanted})
     for row in rows:
         uow.held_heads[row.chain_id] = Head(row.seq, row.hash, row.key_id, row.mac)
 
 
-@cache
-def _locked_heads() -> sa.Select:
+@lru_cache(maxsize=8)
+def _locked_heads(dialect: sa.Dialect) -> DriverRead:
+    """The heads of the chains of one array, locked in order of their ids: on PostgreSQL
+    alone, compiled once per dialect and read through the driver (``db/driver_reads.py``;
+    every vote group of the vote layer locks its heads here)."""
     columns = chain_heads.c
-    return (
+    chains = sa.any_(sa.bindparam("head_chains", type_=postgresql.ARRAY(sa.String)))
+    statement = (
         sa.select(columns.chain_id, columns.seq, columns.hash, columns.key_id, columns.mac)
-        .where(columns.chain_id.in_(sa.bindparam("head_chains", expanding=True)))
+        .where(columns.chain_id == chains)
         .order_by(columns.chain_id)
         .with_for_update()
     )
+    return DriverRead.of(statement, dialect)
 
 
 def set_head(uow: UnitOfWork, chain_id: str, seq: int, last_hash: str) -> None:
