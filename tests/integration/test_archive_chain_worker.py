@@ -191,18 +191,20 @@ def test_paced_the_two_processes_replay_every_chunk_once_and_write_the_same_rows
 @pytest.mark.parametrize(
     ("pace", "claimed"),
     [
-        ((0, 5, 0, 100), True),  # the first chunk at once
-        ((1, 5, 19, 100), False),  # the second once a fifth of the chain is checked
-        ((1, 5, 20, 100), True),
-        ((4, 5, 79, 100), False),
-        ((4, 5, 80, 100), True),
-        ((4, 5, 100, 100), True),  # every chunk left once the chain is checked
-        ((2, 3, 0, 0), True),  # no events: nothing to keep pace with
+        ((0, 8, 0, 100), True),  # the first chunks at once, as many as may be ahead
+        ((3, 8, 0, 100), True),
+        ((4, 8, 12, 100), False),  # the next once an eighth of the chain is checked
+        ((4, 8, 13, 100), True),
+        ((7, 8, 49, 100), False),
+        ((7, 8, 50, 100), True),
+        ((7, 8, 100, 100), True),  # every chunk left once the chain is checked
+        ((5, 6, 0, 0), True),  # no events: nothing to keep pace with
     ],
 )
 def test_the_worker_claims_a_chunk_when_its_chain_keeps_pace(
-    pace: tuple[int, int, int, int], claimed: bool
+    pace: tuple[int, int, int, int], claimed: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(chainworker, "CHUNKS_AHEAD", 3)
     assert chainworker.due(*pace) is claimed
 
 

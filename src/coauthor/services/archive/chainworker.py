@@ -145,14 +145,22 @@ def _checked_chunks(
     return Verdict(refused=False, events=checked.events, last_hash=last_hash)
 
 
+CHUNKS_AHEAD = 3
+"""Chunks of commitments the worker may replay ahead of its chain's pace (``due``)."""
+
+
 def due(chunk: int, chunks: int, checked: int, events: int) -> bool:
     """Whether the worker, having checked ``checked`` of the chain's ``events``, replays the
     commitments' chunk ``chunk`` (of ``chunks``) now: when its chain is as far along as its
-    commitments are before that chunk. So the first chunk is replayed at once (the importer
-    needs it first), the chain is checked about as the last chunk is replayed, and a chunk
-    the worker has not claimed by the time the importer reaches it the importer replays.
-    Once the chain is checked the worker takes every chunk left."""
-    return chunk * events <= chunks * checked
+    commitments are ``CHUNKS_AHEAD`` chunks before that one. So the first chunks are
+    replayed at once (the importer needs them first), the chain is checked a little after
+    the last chunk is replayed, and a chunk the worker has not claimed by the time the
+    importer reaches it the importer replays. Once the chain is checked the worker takes
+    every chunk left. (Without the chunks ahead, the importer, whose writes end the import,
+    replayed about a third of the chunks: 35.3 s of wall time at 250,000 commitments
+    against 32.6 s with three ahead; every chunk at once moved more to the worker than it
+    saved, its chain's rows then coming last.)"""
+    return (chunk - CHUNKS_AHEAD) * events <= chunks * checked
 
 
 class Claims:
