@@ -21,6 +21,15 @@ lock and its busy timeout.
 The pool keeps every connection it opens (no overflow that is closed after
 each use): opening a SQLite connection runs its pragmas, which under load
 cost more than the query it was opened for.
+
+On a database server the pool hands out the connection returned last (LIFO) and
+checks that it is still alive before handing it out only when it has been idle for
+``PING_AFTER_IDLE_SECONDS`` (``_ping_if_idle``), as HikariCP's alive-bypass window
+does: SQLAlchemy's ``pool_pre_ping`` sends its ``SELECT 1`` at every checkout, a
+round trip that a vote group (web/vote_posts.py) paid a hundred times a second on a
+connection used a few milliseconds before. A connection the server dropped within the
+window is found by its first statement instead: SQLAlchemy invalidates it, and
+``uow.write`` runs a write whose connection was lost before its commit again.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import os
 import threading
 import time
 import weakref
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +52,11 @@ except ImportError:  # not on Windows: writers of several processes meet at SQLi
     fcntl = None  # type: ignore[assignment]
 
 BUSY_TIMEOUT_MS = 5000
+PING_AFTER_IDLE_SECONDS = 0.5
+"""A pooled connection idle at least this long is pinged before it is handed out
+(HikariCP's default alive-bypass window is also 500 ms)."""
+_RETURNED_AT = "coauthor_returned_at"
+"""Connection-record key: when the connection last went back to the pool (monotonic)."""
 POOL_SIZE = 40
 POOL_OVERFLOW = 0
 """The pool covers the 40 threads a server runs request handlers on."""
@@ -211,13 +226,36 @@ def make_engine(url: str) -> sa.Engine:
         sa.event.listen(engine, "begin", _sqlite_begin)
         sa.event.listen(engine, "checkin", _sqlite_checkin)
         return engine
-    return sa.create_engine(
+    engine = sa.create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=POOL_SIZE,
         max_overflow=POOL_OVERFLOW,
         pool_timeout=POOL_TIMEOUT_SECONDS,
+        pool_use_lifo=True,
     )
+    sa.event.listen(engine, "checkout", partial(_ping_if_idle, engine.dialect))
+    sa.event.listen(engine, "checkin", _note_returned)
+    return engine
+
+
+def _ping_if_idle(dialect: sa.Dialect, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection about to be handed out when it has been idle for
+    ``PING_AFTER_IDLE_SECONDS`` (or was never returned); a failed ping makes the pool
+    drop it and hand out another (SQLAlchemy's ``DisconnectionError`` protocol)."""
+    returned = record.info.get(_RETURNED_AT)
+    if returned is not None and time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        alive = dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as failed:
+        raise sa.exc.DisconnectionError(f"the pooled connection is gone: {failed}") from failed
+    if not alive:
+        raise sa.exc.DisconnectionError("the pooled connection did not answer its ping")
+
+
+def _note_returned(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info[_RETURNED_AT] = time.monotonic()
 
 
 def make_session_factory(engine: sa.Engine) -> sessionmaker[Session]:

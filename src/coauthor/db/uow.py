@@ -8,7 +8,8 @@ go there, as Zulip's ``do_*`` actions write and then notify). A write that
 loses a race with another one — a lock wait that timed out, a deadlock, a
 serialization failure, two inserts of the same unique row — is rolled back and
 run again from the start a bounded number of times, then refused with
-``Busy`` (503) or ``Conflict`` (409). Nothing is half-written either way.
+``Busy`` (503) or ``Conflict`` (409); so is a write whose connection to the
+database server was lost before its commit. Nothing is half-written either way.
 
 Reads need no ceremony: leaving the ``with`` block rolls back whatever was
 not committed.
@@ -59,6 +60,14 @@ def lost_race(exc: sa.exc.DBAPIError) -> bool:
     if isinstance(exc, sa.exc.IntegrityError):
         return "unique constraint failed" in message
     return isinstance(exc, sa.exc.OperationalError) and message.startswith(_SQLITE_BUSY)
+
+
+def lost_before_commit(exc: sa.exc.DBAPIError, committing: bool) -> bool:
+    """Whether the write's connection was lost before its commit was sent: nothing of it
+    was written, and it may run again on another connection (the pool pings a connection
+    only after it has been idle a while, ``engine.PING_AFTER_IDLE_SECONDS``). A connection
+    lost during the commit is not: whether the commit took effect is unknown."""
+    return exc.connection_invalidated and not committing
 
 
 def refusal(exc: sa.exc.DBAPIError) -> Busy | Conflict:
@@ -138,16 +147,18 @@ class UnitOfWork:
         keys_at_end = getattr(service, KEYS_AT_END, False)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             with self._write_turn():
+                committing = False
                 try:
                     self._begin_write(keys_at_end=keys_at_end)
                     result = service(self, *args, **kwargs)
                     if keys_at_end:
                         refuse_broken_keys(self.session)
+                    committing = True
                     self.session.commit()
                     self.held_heads = {}
                 except sa.exc.DBAPIError as exc:
                     self._discard()
-                    if not lost_race(exc):
+                    if not (lost_race(exc) or lost_before_commit(exc, committing)):
                         raise
                     if attempt == MAX_ATTEMPTS:
                         raise refusal(exc) from None
