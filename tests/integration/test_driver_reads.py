@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from test_concurrency import Seeded, seed
@@ -18,6 +19,7 @@ from coauthor.db import tables
 from coauthor.db.driver_reads import DriverRead
 from coauthor.domain import model as m
 from coauthor.runtime import Runtime, build_runtime
+from coauthor.services import eventlog
 from coauthor.services.accounts import tokens
 from coauthor.services.deliberation import acts, voting
 from tests.pg import PostgresServer
@@ -168,3 +170,44 @@ def test_a_driver_reads_error_is_sqlalchemys(postgres_server: PostgresServer) ->
 def _kind(value: Any) -> tuple[type, Any]:
     """A value's type, and a time's zone: what equal values may still differ in."""
     return type(value), getattr(value, "tzinfo", None)
+
+
+def test_an_append_through_the_driver_stores_what_it_was_given(
+    postgres_server: PostgresServer,
+) -> None:
+    """``eventlog.append_all`` runs its statement through the driver on PostgreSQL: the
+    events are stored with their payloads as JSON values of every kind (not as text), their
+    times in UTC, the head moved, the chain verified, and the notification (a constant of
+    the statement, not a parameter) sent on its channel."""
+    name = "driver_append"
+    postgres_server.create_database(name)
+    settings = Settings(database_url=postgres_server.url(name))
+    seeded = seed(settings)
+    runtime = build_runtime(settings)
+    payloads = [
+        {"text": 'é ✓ "quoted"', "number": 3, "share": 0.25, "flag": True, "none": None},
+        {"nested": {"list": [1, "two", [3.5, False]]}, "empty": {}},
+    ]
+    when = datetime(2026, 3, 2, 9, 0, 0, 123456, tzinfo=UTC)
+    new = [eventlog.NewEvent(None, "test.driver", payload, when) for payload in payloads]
+    try:
+        address = postgres_server.url(name).replace("+psycopg", "")
+        with psycopg.connect(address, autocommit=True) as listener:
+            listener.execute(f"LISTEN {eventlog.NOTIFY_CHANNEL}")
+            with runtime.uow() as uow:
+                appended = uow.write(eventlog.append_all, seeded.alliance_id, new)
+                given = [(event.seq, event.hash, event.at) for event in appended]
+            heard = [note.payload for note in listener.notifies(timeout=5, stop_after=1)]
+        assert heard == [seeded.alliance_id]
+        with runtime.uow() as uow:
+            stored = eventlog.chain_events(uow, seeded.alliance_id)[-2:]
+            assert eventlog.verify_chain(uow, seeded.alliance_id).ok
+            head = eventlog.head_of(uow, seeded.alliance_id)
+            assert [event.payload for event in stored] == payloads
+            assert [(event.seq, event.hash, event.at) for event in stored] == given
+            assert all(event.at.tzinfo is not None and event.at == when for event in stored)
+            assert head is not None
+            assert (head.seq, head.hash) == (stored[-1].seq, stored[-1].hash)
+    finally:
+        runtime.close()
+        postgres_server.drop_database(name)
