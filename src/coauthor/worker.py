@@ -17,6 +17,10 @@ looks every ``COAUTHOR_RESULTS_POLL_SECONDS``. Either way the interval runs from
 the start of one round to the start of the next, so a vote waits for its
 release at most that interval plus one release's work.
 
+Before its first round it makes the analysis's compiled kernels ready
+(``analysis/opinion_warm_up.py``), so that a fresh install compiles them then, not
+while the first votes wait for their release.
+
 Between releases it keeps each deliberation's votes as it last read them
 (``services/deliberation/kept_votes.py``) and reads only the participants whose
 votes changed since, falling back to reading every vote when it starts, after a
@@ -35,6 +39,7 @@ from functools import cache
 import sqlalchemy as sa
 from threadpoolctl import ThreadpoolController
 
+from coauthor.analysis.opinion_warm_up import warm_up
 from coauthor.db.tables import chain_heads
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
@@ -91,7 +96,15 @@ class ResultsWorker:
         return int(uow.write(results.do_store_release, prepared) is not None)
 
     def run(self, stop: threading.Event) -> None:
-        """Until ``stop`` is set: publish what is due, then wait for the next change."""
+        """Until ``stop`` is set: publish what is due, then wait for the next change. The
+        analysis's compiled kernels are made ready first (``opinion_warm_up``): on a fresh
+        install, compiling them in the first rounds held back every release for tens of
+        seconds."""
+        try:
+            with one_blas_thread():
+                warm_up()
+        except Exception:
+            log.exception("the results worker could not warm up the analysis; it goes on")
         wait = self._waiter(stop)
         while not stop.is_set():
             try:
