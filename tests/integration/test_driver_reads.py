@@ -5,8 +5,6 @@ one by one (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +16,7 @@ from test_concurrency import Seeded, seed
 
 from coauthor.config import Settings
 from coauthor.db import tables
-from coauthor.db.driver_reads import DriverRead, rows_together
+from coauthor.db.driver_reads import DriverRead
 from coauthor.domain import model as m
 from coauthor.runtime import Runtime, build_runtime
 from coauthor.services import eventlog
@@ -212,70 +210,4 @@ def test_an_append_through_the_driver_stores_what_it_was_given(
             assert (head.seq, head.hash) == (stored[-1].seq, stored[-1].hash)
     finally:
         runtime.close()
-        postgres_server.drop_database(name)
-
-
-def test_reads_sent_together_are_answered_as_one_by_one(
-    postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``rows_together`` sends its reads in one pipeline and gives each read's rows as
-    ``rows`` would; a read sent after a lock runs once the lock is granted, so it sees what
-    the lock's holder committed; a failed read raises SQLAlchemy's exception of its kind,
-    and the connection serves again once rolled back."""
-    name = "driver_reads_together"
-    postgres_server.create_database(name)
-    engine = sa.create_engine(postgres_server.url(name))
-    pipelines: list[int] = []
-    pipeline = psycopg.Connection.pipeline
-
-    def counted(self: psycopg.Connection[Any]) -> Any:
-        pipelines.append(1)
-        return pipeline(self)
-
-    monkeypatch.setattr(psycopg.Connection, "pipeline", counted)
-    marks = sa.table("marks", sa.column("n", sa.Integer))
-    locks = sa.table("locks", sa.column("id", sa.String))
-    lock = DriverRead.of(
-        sa.select(locks.c.id).where(locks.c.id == sa.bindparam("id")).with_for_update(),
-        engine.dialect,
-    )
-    counted_marks = DriverRead.of(
-        sa.select(sa.func.count().label("marks")).select_from(marks), engine.dialect
-    )
-    bad_number = DriverRead.of(sa.select(sa.cast(sa.bindparam("text"), sa.Integer)), engine.dialect)
-    try:
-        with engine.begin() as setup:
-            setup.exec_driver_sql("CREATE TABLE marks (n integer)")
-            setup.exec_driver_sql("CREATE TABLE locks (id text PRIMARY KEY)")
-            setup.exec_driver_sql("INSERT INTO locks VALUES ('x')")
-        holder = engine.connect()
-        holder.exec_driver_sql("SELECT id FROM locks WHERE id = 'x' FOR UPDATE")
-        holder.exec_driver_sql("INSERT INTO marks VALUES (1)")
-        found: list[list[Any]] = []
-        with engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")  # the transaction begun on the server
-            waiting = threading.Thread(
-                target=lambda: found.extend(
-                    rows_together(connection, [(lock, {"id": "x"}), (counted_marks, {})])
-                )
-            )
-            waiting.start()
-            time.sleep(0.3)
-            assert waiting.is_alive(), "the lock is waited for"
-            holder.commit()
-            holder.close()
-            waiting.join(timeout=10)
-            assert [[tuple(row) for row in rows] for rows in found] == [[("x",)], [(1,)]]
-            assert found[1][0].marks == 1
-            assert pipelines == [1]
-            with pytest.raises(sa.exc.DataError) as raised:
-                rows_together(connection, [(counted_marks, {}), (bad_number, {"text": "x"})])
-            assert not raised.value.connection_invalidated
-            connection.rollback()
-            one_by_one = [counted_marks.rows(connection, {}), lock.rows(connection, {"id": "x"})]
-            connection.rollback()
-            together = rows_together(connection, [(counted_marks, {}), (lock, {"id": "x"})])
-            assert together == one_by_one
-    finally:
-        engine.dispose()
         postgres_server.drop_database(name)

@@ -19,15 +19,15 @@ an execution context: there is none), and its errors are raised as SQLAlchemy's
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 
-CURSORS_KEY = "coauthor.driver_read_cursors"
-"""Where a pooled connection keeps its reads' cursors (``info`` lives as long as the
+CURSOR_KEY = "coauthor.driver_read_cursor"
+"""Where a pooled connection keeps its reads' cursor (``info`` lives as long as the
 driver's connection)."""
 
 
@@ -66,9 +66,13 @@ class DriverRead:
     def rows(self, connection: sa.Connection, values: Mapping[str, Any]) -> list[Any]:
         """The statement's rows for these parameter values, read in ``connection``'s
         transaction (begun here if it is not yet, so that its end ends the driver's)."""
-        parameters = self.parameters(values)
-        _begun(connection)
-        cursor = _cursors(connection, 1)[0]
+        parameters = dict(self.constants)
+        for name, process in self.binds.items():
+            value = values[name]
+            parameters[name] = value if process is None else process(value)
+        if not connection.in_transaction():
+            connection.begin()  # as SQLAlchemy's own execution begins one, to be ended
+        cursor = _cursor(connection)
         events = connection.dispatch
         events.before_cursor_execute(connection, cursor, self.sql, parameters, None, False)
         try:
@@ -77,20 +81,6 @@ class DriverRead:
         except psycopg.Error as error:
             raise _wrapped(connection, self.sql, parameters, error, cursor) from error
         events.after_cursor_execute(connection, cursor, self.sql, parameters, None, False)
-        return self.made(found)
-
-    def parameters(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The driver's parameters: these values processed as SQLAlchemy would, and the
-        statement's own constants."""
-        parameters = dict(self.constants)
-        for name, process in self.binds.items():
-            value = values[name]
-            parameters[name] = value if process is None else process(value)
-        return parameters
-
-    def made(self, found: list[tuple[Any, ...]]) -> list[Any]:
-        """The rows of the driver's tuples, each column's value processed as SQLAlchemy's
-        would be."""
         if not any(self.columns):
             return [self.row(*values) for values in found]
         return [
@@ -102,49 +92,6 @@ class DriverRead:
             )
             for values in found
         ]
-
-
-def rows_together(
-    connection: sa.Connection, reads: Sequence[tuple[DriverRead, Mapping[str, Any]]]
-) -> list[list[Any]]:
-    """Each read's rows, the reads sent together and answered together: one round trip
-    instead of one per read (psycopg's pipeline mode), on a transaction already begun on
-    the server (psycopg waits for a ``BEGIN`` sent in a pipeline before going on). The
-    server still runs each statement after the one before it has finished — a read sent
-    after a lock starts once the lock is granted, and sees what committed before — so
-    the rows are those of ``rows`` for each read in turn. One by one where libpq has no
-    pipeline mode. A failed read raises as ``rows`` raises (named by the first read not
-    yet answered: the server's answers are taken in order), and the reads after it do
-    not run (the transaction has failed)."""
-    if len(reads) < 2 or not psycopg.Pipeline.is_supported():
-        return [read.rows(connection, values) for read, values in reads]
-    _begun(connection)
-    cursors = _cursors(connection, len(reads))
-    driver = connection.connection.driver_connection
-    events = connection.dispatch
-    sent: list[tuple[DriverRead, dict[str, Any], Any]] = []
-    found: list[list[tuple[Any, ...]]] = []
-    try:
-        with driver.pipeline():  # type: ignore[union-attr]
-            for (read, values), cursor in zip(reads, cursors, strict=True):
-                parameters = read.parameters(values)
-                events.before_cursor_execute(connection, cursor, read.sql, parameters, None, False)
-                cursor.execute(read.sql, parameters, prepare=True)
-                sent.append((read, parameters, cursor))
-            for read, parameters, cursor in sent:
-                found.append(cursor.fetchall())
-                events.after_cursor_execute(connection, cursor, read.sql, parameters, None, False)
-    except psycopg.Error as error:
-        read, parameters, cursor = (
-            sent[min(len(found), len(sent) - 1)] if sent else (reads[0][0], {}, cursors[0])
-        )
-        raise _wrapped(connection, read.sql, parameters, error, cursor) from error
-    return [read.made(rows) for (read, _, _), rows in zip(sent, found, strict=True)]
-
-
-def _begun(connection: sa.Connection) -> None:
-    if not connection.in_transaction():
-        connection.begin()  # as SQLAlchemy's own execution begins one, to be ended
 
 
 def _wrapped(
@@ -170,13 +117,12 @@ def _wrapped(
     )
 
 
-def _cursors(connection: sa.Connection, count: int) -> list[Any]:
-    """``count`` cursors kept with ``connection``'s driver connection, made on first need
-    (SQLAlchemy empties ``info`` when it replaces an invalidated driver connection): one
-    per read sent together, as a cursor holds one read's rows."""
+def _cursor(connection: sa.Connection) -> Any:
+    """The cursor kept with ``connection``'s driver connection, made on its first read
+    (SQLAlchemy empties ``info`` when it replaces an invalidated driver connection)."""
     pooled = connection.connection
-    kept: list[Any] = pooled.info.setdefault(CURSORS_KEY, [])
-    kept[:] = [cursor for cursor in kept if not cursor.closed]
-    while len(kept) < count:
-        kept.append(pooled.driver_connection.cursor())  # type: ignore[union-attr]
-    return kept[:count]
+    cursor = pooled.info.get(CURSOR_KEY)
+    if cursor is None or cursor.closed:
+        driver = pooled.driver_connection
+        cursor = pooled.info[CURSOR_KEY] = driver.cursor()  # type: ignore[union-attr]
+    return cursor

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from coauthor.db.bulk import insert_rows
-from coauthor.db.driver_reads import DriverRead, rows_together
+from coauthor.db.driver_reads import DriverRead
 from coauthor.db.tables import alliances, chain_heads, people
 from coauthor.db.tables import events as events_table
 from coauthor.db.uow import UnitOfWork
@@ -169,11 +169,7 @@ def lock_head(uow: UnitOfWork, chain_id: str) -> Head:
     return Head(row.seq, row.hash, row.key_id, row.mac)
 
 
-def lock_heads(
-    uow: UnitOfWork,
-    chain_ids: Iterable[str],
-    along: tuple[DriverRead, Mapping[str, Any]] | None = None,
-) -> list[Any]:
+def lock_heads(uow: UnitOfWork, chain_ids: Iterable[str]) -> None:
     """Lock the heads of those of these chains that exist, in order of their ids, until
     the transaction ends; on SQLite the write transaction holds the database already.
 
@@ -181,21 +177,14 @@ def lock_heads(
     changes other rows before appending, takes its heads first and in one order, so two
     such transactions never each hold what the other waits for. The heads locked are
     kept in ``uow.held_heads`` and moved by each append, so the appends of the
-    transaction need not read them again (nobody else can move a locked head).
-
-    ``along`` (PostgreSQL alone) is a read to send with the lock, in the same round trip
-    (``driver_reads.rows_together``): the server runs it once the heads are locked, so
-    it sees what the writes that held them committed. Its rows are returned."""
+    transaction need not read them again (nobody else can move a locked head)."""
     wanted = sorted(set(chain_ids))
-    if uow.session.get_bind().dialect.name != "postgresql":
-        assert along is None, "a read sent along with the heads' lock is PostgreSQL's"
-        return []
+    if not wanted or uow.session.get_bind().dialect.name != "postgresql":
+        return
     connection = uow.session.connection()
-    reads = [(_locked_heads(connection.dialect), {"head_chains": wanted})] if wanted else []
-    found = rows_together(connection, reads + ([along] if along is not None else []))
-    for row in found[0] if wanted else []:
+    rows = _locked_heads(connection.dialect).rows(connection, {"head_chains": wanted})
+    for row in rows:
         uow.held_heads[row.chain_id] = Head(row.seq, row.hash, row.key_id, row.mac)
-    return found[-1] if along is not None else []
 
 
 @lru_cache(maxsize=8)

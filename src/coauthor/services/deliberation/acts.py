@@ -403,13 +403,13 @@ def do_votes(uow: UnitOfWork, ballots: Sequence[voting.Ballot]) -> list[m.Vote |
     """Each ballot's outcome, exactly as ``do_vote`` for each in order in one transaction
     gives (each refused one answered with its own error and writing nothing), in a
     constant number of statements (``voting.cast_votes``): the ballots' chain heads locked
-    first, in order of their ids (``eventlog.lock_heads``, as every group of writes does;
-    on PostgreSQL in the round trip of the facts query, which the server runs after the
-    lock), then one facts query, one participant insert, one vote upsert and, per
-    alliance, one append of the votes' events (``eventlog.append_all``). On PostgreSQL the
-    vote upsert is a part of the first append's statement, a round trip less (every vote
-    that moved has its event, so there is an append whenever there is an upsert). The vote
-    layer writes the votes that wait together with it (web/vote_posts.py)."""
+    first, in order of their ids (``eventlog.lock_heads``, as every group of writes does),
+    then one facts query, one participant insert, one vote upsert and, per alliance, one
+    append of the votes' events (``eventlog.append_all``). On PostgreSQL the vote upsert
+    is a part of the first append's statement, a round trip less (every vote that moved
+    has its event, so there is an append whenever there is an upsert). The vote layer
+    writes the votes that wait together with it (web/vote_posts.py)."""
+    eventlog.lock_heads(uow, [ballot.alliance_id for ballot in ballots])
     events: dict[str, list[eventlog.NewEvent]] = {}
 
     def record(vote: m.Vote) -> None:
@@ -418,10 +418,7 @@ def do_votes(uow: UnitOfWork, ballots: Sequence[voting.Ballot]) -> list[m.Vote |
         events.setdefault(vote.alliance_id, []).append(event)
 
     upserts: list[eventlog.Alongside] = []
-    chains = [ballot.alliance_id for ballot in ballots]
-    outcomes = voting.cast_votes(
-        uow, ballots, then=record, upsert_with=upserts.append, lock_heads_of=chains
-    )
+    outcomes = voting.cast_votes(uow, ballots, then=record, upsert_with=upserts.append)
     alongside = upserts[0] if upserts else None
     for chain_id, appended in events.items():
         eventlog.append_all(uow, chain_id, appended, alongside)

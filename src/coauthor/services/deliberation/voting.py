@@ -89,7 +89,6 @@ def cast_votes(
     ballots: Sequence[Ballot],
     then: Callable[[m.Vote], None] | None = None,
     upsert_with: Callable[[eventlog.Alongside], None] | None = None,
-    lock_heads_of: Sequence[str] = (),
 ) -> list[m.Vote | Exception]:
     """Each ballot's outcome — the vote as stored, or the error that refused it — exactly as
     calling ``cast_vote`` for each in order in one transaction gives, in a constant number
@@ -101,8 +100,7 @@ def cast_votes(
     there, so the clock is read in the order ``do_vote`` reads it). On PostgreSQL, given
     ``upsert_with``, the upsert of the votes that moved is handed to it instead of run,
     for the caller to run in a statement of its own (``acts.do_votes``: the events'
-    append). The heads of the chains ``lock_heads_of`` are locked before the facts are
-    read (``eventlog.lock_heads``; on PostgreSQL in the same round trip)."""
+    append)."""
     outcomes: list[m.Vote | Exception | None] = [None] * len(ballots)
     parsed: list[tuple[int, m.Person, VoteInput | None, ValidationFailed | None]] = []
     for number, ballot in enumerate(ballots):
@@ -115,8 +113,7 @@ def cast_votes(
             parsed.append((number, person, inputs.parse(VoteInput, ballot.payload), None))
         except ValidationFailed as error:
             parsed.append((number, person, None, error))
-    keyed = [(ballots[n], person, data) for n, person, data, _ in parsed]
-    facts = _group_facts(uow, keyed, lock_heads_of)
+    facts = _group_facts(uow, [(ballots[n], person, data) for n, person, data, _ in parsed])
     group = _Group(uow.clock.now, upsert_with)
     for (number, _, data, refused), found in zip(parsed, facts, strict=True):
         ballot = ballots[number]
@@ -230,24 +227,14 @@ class _Group:
 
 
 def _group_facts(
-    uow: UnitOfWork,
-    keyed: Sequence[tuple[Ballot, m.Person, VoteInput | None]],
-    lock_heads_of: Sequence[str],
+    uow: UnitOfWork, keyed: Sequence[tuple[Ballot, m.Person, VoteInput | None]]
 ) -> list[Any]:
     """``_facts_query``'s row (None where it finds none) for each ballot, in ONE query over
-    the ballots' keys, after the heads of ``lock_heads_of`` are locked."""
-    if _dialect_of(uow) != "postgresql" or not keyed:
-        eventlog.lock_heads(uow, lock_heads_of)
-        lock_heads_of = ()
+    the ballots' keys."""
     found: list[Any] = []
     for start in range(0, len(keyed), MAX_FACTS_GROUP):
-        found += _facts_of_some(uow, keyed[start : start + MAX_FACTS_GROUP], lock_heads_of)
-        lock_heads_of = ()
+        found += _facts_of_some(uow, keyed[start : start + MAX_FACTS_GROUP])
     return found
-
-
-def _dialect_of(uow: UnitOfWork) -> str:
-    return uow.session.get_bind().dialect.name
 
 
 MAX_FACTS_GROUP = 64
@@ -255,12 +242,8 @@ MAX_FACTS_GROUP = 64
 
 
 def _facts_of_some(
-    uow: UnitOfWork,
-    keyed: Sequence[tuple[Ballot, m.Person, VoteInput | None]],
-    lock_heads_of: Sequence[str],
+    uow: UnitOfWork, keyed: Sequence[tuple[Ballot, m.Person, VoteInput | None]]
 ) -> list[Any]:
-    """The facts of some ballots; on PostgreSQL read in the round trip that locks the heads
-    of ``lock_heads_of`` first, when there are any."""
     keys = {
         "person": [_id_of(person) for _, person, _ in keyed],
         "alliance": [ballot.alliance_id for ballot, _, _ in keyed],
@@ -270,8 +253,7 @@ def _facts_of_some(
     connection = uow.session.connection()
     if connection.dialect.name == "postgresql":
         values = {f"{k}s": v for k, v in keys.items()}
-        facts = (_driver_group_facts(connection.dialect), values)
-        rows = eventlog.lock_heads(uow, lock_heads_of, along=facts)
+        rows = _driver_group_facts(connection.dialect).rows(connection, values)
     else:
         statement = _group_facts_query(len(keyed))
         values = {f"{k}_{n}": value for k, column in keys.items() for n, value in enumerate(column)}
