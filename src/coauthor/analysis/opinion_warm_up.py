@@ -2,10 +2,10 @@
 
 The opinion math's kernels (:mod:`coauthor.analysis.opinion_kernels`) are compiled by
 numba on their first call and cached on disk. On a fresh install nothing is cached: the
-results worker's first releases compiled them — about 9 s of CPU in its first analysis
-and 15 s in its first warm-started update on an idle two-core machine, several times
-that under a live deliberation's load — and no release came out meanwhile (bench_live's
-first run on a fresh checkout: a vote visible after 36 to 52 s instead of about 1 s).
+results worker's first releases compiled them — about 24 s of CPU on a two-core machine
+with an empty cache, longer under a live deliberation's load — and no release came out
+meanwhile (bench_live's first run on a fresh checkout: a vote visible after 36 to 52 s
+instead of about 1 s).
 ``warm_up`` runs the analysis the worker runs (a first analysis, then two updates, each
 from the state the last one left) on a small made-up conversation, so that every kernel the worker
 calls is compiled, or loaded from the cache, before it starts on real votes.
