@@ -5,10 +5,10 @@ numba on their first call and cached on disk. On a fresh install nothing is cach
 results worker's first releases compiled them — about 24 s of CPU on a two-core machine
 with an empty cache, longer under a live deliberation's load — and no release came out
 meanwhile (bench_live's first run on a fresh checkout: a vote visible after 36 to 52 s
-instead of about 1 s).
-``warm_up`` runs the analysis the worker runs (a first analysis, then two updates, each
-from the state the last one left) on a small made-up conversation, so that every kernel the worker
-calls is compiled, or loaded from the cache, before it starts on real votes.
+instead of about 1 s). ``warm_up`` runs the analysis the worker runs (a first analysis,
+then two updates, each from the state the last one left) on a small made-up
+conversation, so that every kernel the worker calls is compiled, or loaded from the
+cache, before it starts on real votes.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ clusters, groups chosen among several sizes, representative statements)."""
 def warm_up() -> None:
     """Compile (or load from numba's cache) every kernel of a first analysis and of the
     warm-started updates after it: a first analysis, an update with new participants and
-    changed votes, then one with no change (every point already in a cluster: the warm
-    starts that settle at once), each from the last one's state."""
+    changed votes, then one with the same votes again, each from the last one's state
+    (``tests/integration/test_analysis_warm_up.py`` checks that a real conversation's
+    analysis compiles nothing after it)."""
     first = _conversation(PARTICIPANTS, seed=1)
     grown = _conversation(PARTICIPANTS + 5, seed=2)
     opinion = analyze_from_state(first)
