@@ -184,6 +184,8 @@ def test_serve_and_demo_hand_the_web_app_to_uvicorn(
 ) -> None:
     import uvicorn
 
+    from coauthor.analysis import opinion_warm_up
+
     served: list[tuple[str, str, int]] = []
 
     def run(app: object, host: str, port: int, **options: object) -> None:
@@ -191,9 +193,14 @@ def test_serve_and_demo_hand_the_web_app_to_uvicorn(
         served.append((type(app).__name__, host, port))
 
     monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(opinion_warm_up, "warm_up", lambda: served.append(("warm-up", "", 0)))
     cli.ok("serve", "--host", "0.0.0.0", "--port", "8123")
     printed = cli.ok("demo", "--port", "8124")
-    assert served == [("FastAPI", "0.0.0.0", 8123), ("FastAPI", "127.0.0.1", 8124)]
+    assert served == [
+        ("FastAPI", "0.0.0.0", 8123),
+        ("warm-up", "", 0),
+        ("FastAPI", "127.0.0.1", 8124),
+    ], "the demo prepares the analysis before it serves"
     assert "Sign in at http://127.0.0.1:8124/" in printed
 
 

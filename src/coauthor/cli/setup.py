@@ -185,6 +185,8 @@ def demo(
             )
     finally:
         runtime.close()
+    if not seed_only:
+        _prepare_analysis()  # before the sign-in is printed: the server comes right after
     state = "seeded" if login.created else "already seeded; the demo password was reset"
     typer.echo(f"Demo alliance {state}.")
     typer.echo(f"Sign in at {login.url}")
@@ -192,6 +194,17 @@ def demo(
     typer.echo(f"  password: {login.password}")
     if not seed_only:
         _serve(current, host, port)
+
+
+def _prepare_analysis() -> None:
+    """The deliberation analysis's compiled kernels made ready before the demo serves
+    (``analysis/opinion_warm_up.py``), with a spinner: on a fresh install that is about
+    half a minute of compiling, which the served results worker would otherwise do at
+    start, in the process that serves the first pages (and with its interpreter lock)."""
+    from coauthor.analysis.opinion_warm_up import warm_up
+
+    with progress("Preparing the deliberation analysis (compiled once per install)"):
+        warm_up()
 
 
 def register(app: typer.Typer) -> None:
