@@ -16,7 +16,7 @@ from test_concurrency import Seeded, seed
 
 from coauthor.config import Settings
 from coauthor.db import tables
-from coauthor.db.driver_reads import DriverRead
+from coauthor.db.driver_reads import DriverRead, driver_read
 from coauthor.domain import model as m
 from coauthor.runtime import Runtime, build_runtime
 from coauthor.services import eventlog
@@ -112,17 +112,13 @@ def test_driver_rows_are_sqlalchemys(seeded_runtime: tuple[Seeded, Runtime]) -> 
     digests = {"digests": [token_digest_of(seeded, n) for n in range(5)]}
     facts = _ballot_keys(seeded, runtime)
     reads = [
-        (voting._group_facts_query(None), voting._driver_group_facts, facts),
-        (
-            tokens._people_of_live_tokens(as_array=True),
-            tokens._driver_people_of_live_tokens,
-            digests,
-        ),
+        (voting._group_facts_query(None), facts),
+        (tokens._people_of_live_tokens(as_array=True), digests),
     ]
     with runtime.engine.connect() as connection:
-        for statement, driver_read, values in reads:
+        for statement, values in reads:
             expected = connection.execute(statement, values).all()
-            rows = driver_read(connection.dialect).rows(connection, values)
+            rows = driver_read(statement, connection.dialect).rows(connection, values)
             assert len(rows) == len(expected) > 1
             for row, wanted in zip(sorted(rows), sorted(expected), strict=True):
                 assert row._fields == tuple(wanted._fields)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -92,6 +93,14 @@ class DriverRead:
             )
             for values in found
         ]
+
+
+@lru_cache(maxsize=64)
+def driver_read(statement: sa.Select, dialect: sa.Dialect) -> DriverRead:
+    """``DriverRead.of(statement, dialect)``, compiled once per statement and dialect: the
+    callers pass statements they build once (``functools.cache``), so a statement is the
+    same object at every call."""
+    return DriverRead.of(statement, dialect)
 
 
 def _wrapped(

@@ -26,7 +26,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache, lru_cache
+from functools import cache
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from coauthor.db.bulk import insert_rows
-from coauthor.db.driver_reads import DriverRead
+from coauthor.db.driver_reads import driver_read
 from coauthor.db.tables import alliances, chain_heads, people
 from coauthor.db.tables import events as events_table
 from coauthor.db.uow import UnitOfWork
@@ -182,25 +182,26 @@ def lock_heads(uow: UnitOfWork, chain_ids: Iterable[str]) -> None:
     if not wanted or uow.session.get_bind().dialect.name != "postgresql":
         return
     connection = uow.session.connection()
-    rows = _locked_heads(connection.dialect).rows(connection, {"head_chains": wanted})
+    rows = driver_read(_locked_heads(), connection.dialect).rows(
+        connection, {"head_chains": wanted}
+    )
     for row in rows:
         uow.held_heads[row.chain_id] = Head(row.seq, row.hash, row.key_id, row.mac)
 
 
-@lru_cache(maxsize=8)
-def _locked_heads(dialect: sa.Dialect) -> DriverRead:
+@cache
+def _locked_heads() -> sa.Select:
     """The heads of the chains of one array, locked in order of their ids: on PostgreSQL
-    alone, compiled once per dialect and read through the driver (``db/driver_reads.py``;
-    every vote group of the vote layer locks its heads here)."""
+    alone, read through the driver (``db/driver_reads.py``; every vote group of the vote
+    layer locks its heads here). Built once."""
     columns = chain_heads.c
     chains = sa.any_(sa.bindparam("head_chains", type_=postgresql.ARRAY(sa.String)))
-    statement = (
+    return (
         sa.select(columns.chain_id, columns.seq, columns.hash, columns.key_id, columns.mac)
         .where(columns.chain_id == chains)
         .order_by(columns.chain_id)
         .with_for_update()
     )
-    return DriverRead.of(statement, dialect)
 
 
 def set_head(uow: UnitOfWork, chain_id: str, seq: int, last_hash: str) -> None:
@@ -330,11 +331,13 @@ def append_all(
     values.update({f"head_{name}": getattr(moved_head, name) for name in HEAD_COLUMNS})
     for name in EVENT_COLUMNS:
         values[f"event_{name}s"] = [getattr(event, name) for event in events]
-    if alongside is None:
-        _driver_append(_append_all_and_notify(), connection.dialect).rows(connection, values)
-    else:
-        together = _driver_append(_append_all_alongside(alongside.statement), connection.dialect)
-        together.rows(connection, {**values, **alongside.values})
+    statement = _append_all_and_notify()
+    if alongside is not None:
+        statement = _append_all_alongside(alongside.statement)
+        values.update(alongside.values)
+    # through the driver: SQLAlchemy's execution of these twenty arrays was about a quarter
+    # of a vote group's CPU; the WITH parts write, the one row is the notification's
+    driver_read(statement, connection.dialect).rows(connection, values)
     _moved(uow, chain_id, moved_head)
     return events
 
@@ -410,16 +413,6 @@ def _append_all_alongside(statement: sa.Insert) -> sa.Select:
     """``_append_all_and_notify`` with ``statement`` as one more data-modifying part: built
     once per such statement (each is built once)."""
     return _append_all_and_notify().add_cte(statement.cte("alongside"))
-
-
-@lru_cache(maxsize=16)
-def _driver_append(statement: sa.Select, dialect: sa.Dialect) -> DriverRead:
-    """An append's statement (``_append_all_and_notify``, alone or with a write alongside)
-    compiled once per dialect and run through the driver (``db/driver_reads.py``): its
-    ``WITH`` parts write, its one row is the notification's. Every vote group of the vote
-    layer appends here; through SQLAlchemy the statement's execution (its twenty array
-    parameters processed, its result made) was about a quarter of the group's CPU."""
-    return DriverRead.of(statement, dialect)
 
 
 def write_chain(uow: UnitOfWork, chain_id: str, events: Sequence[Any], head: Head) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from functools import cache, lru_cache
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from coauthor import permissions
 from coauthor.db import tables
-from coauthor.db.driver_reads import DriverRead
+from coauthor.db.driver_reads import driver_read
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain.errors import NotFound, ValidationFailed
 from coauthor.domain.model import ApiToken, Person
@@ -85,7 +85,8 @@ def people_for_tokens(uow: UnitOfWork, secrets: Iterable[str]) -> dict[str, Pers
     connection = uow.session.connection()
     values = {"digests": list(digests)}
     if connection.dialect.name == "postgresql":
-        rows = _driver_people_of_live_tokens(connection.dialect).rows(connection, values)
+        as_array = _people_of_live_tokens(as_array=True)
+        rows = driver_read(as_array, connection.dialect).rows(connection, values)
     else:
         rows = connection.execute(_people_of_live_tokens(), values)
     for digest, *person_row in rows:
@@ -105,8 +106,8 @@ def _people_of_live_tokens(as_array: bool = False) -> sa.Select:
     group's writer finds its people here; loading them through the ORM cost it about a
     fifth of its CPU on PostgreSQL); the people are built from the rows, outside the
     session. The digests are a list expanded into ``IN``, or ``as_array`` one array
-    (PostgreSQL's ``= ANY``), so that the statement is the same for any number of them.
-    Built once per kind."""
+    (PostgreSQL's ``= ANY``, read through the driver: ``db/driver_reads.py``), so that the
+    statement is the same for any number of them. Built once per kind."""
     people, api_tokens = tables.people, tables.api_tokens
     if as_array:
         digests = sa.any_(sa.bindparam("digests", type_=postgresql.ARRAY(sa.String)))
@@ -118,13 +119,6 @@ def _people_of_live_tokens(as_array: bool = False) -> sa.Select:
         .join(people, people.c.id == api_tokens.c.person_id)
         .where(wanted, api_tokens.c.revoked_at.is_(None))
     )
-
-
-@lru_cache(maxsize=8)
-def _driver_people_of_live_tokens(dialect: sa.Dialect) -> DriverRead:
-    """On PostgreSQL: ``_people_of_live_tokens`` with the digests as one array, compiled
-    once per dialect and run through the driver (``db/driver_reads.py``)."""
-    return DriverRead.of(_people_of_live_tokens(as_array=True), dialect)
 
 
 def person_for_token(uow: UnitOfWork, secret: str) -> Person | None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from coauthor import permissions
 from coauthor.db import tables
-from coauthor.db.driver_reads import DriverRead
+from coauthor.db.driver_reads import driver_read
 from coauthor.db.uow import UnitOfWork
 from coauthor.domain import model as m
 from coauthor.domain.errors import Conflict, NotFound, ValidationFailed
@@ -253,7 +253,7 @@ def _facts_of_some(
     connection = uow.session.connection()
     if connection.dialect.name == "postgresql":
         values = {f"{k}s": v for k, v in keys.items()}
-        rows = _driver_group_facts(connection.dialect).rows(connection, values)
+        rows = driver_read(_group_facts_query(None), connection.dialect).rows(connection, values)
     else:
         statement = _group_facts_query(len(keyed))
         values = {f"{k}_{n}": value for k, column in keys.items() for n, value in enumerate(column)}
@@ -262,13 +262,6 @@ def _facts_of_some(
     for row in rows:
         found[row.ballot] = row
     return found
-
-
-@lru_cache(maxsize=8)
-def _driver_group_facts(dialect: sa.Dialect) -> DriverRead:
-    """``_group_facts_query`` on PostgreSQL, compiled once per dialect and run through the
-    driver (``db/driver_reads.py``)."""
-    return DriverRead.of(_group_facts_query(None), dialect)
 
 
 def _id_of(person: m.Person) -> str:
@@ -436,7 +429,7 @@ def _group_facts_query(count: int | None) -> sa.Select:
     0): the ballots' keys as a derived table, each joined as ``_facts_query`` joins its
     parameters. On PostgreSQL (``count`` None) the keys are four arrays, unnested, so one
     statement serves every group size (run through the driver and prepared on its first
-    use, ``_driver_group_facts``, so it is planned once per connection); on SQLite one
+    use, ``driver_reads.driver_read``, so it is planned once per connection); on SQLite one
     ``SELECT`` of parameters per ballot, so the statement is built once per size. The
     vote is read by its whole key in two scalar subqueries rather than joined:
     PostgreSQL plans that in a third of the time (about 3 against 10 ms for 35 ballots),
